@@ -1,0 +1,82 @@
+"""Database session dependency: one SQLAlchemy session per worker, pool sized to the workers.
+
+Write paths commit explicitly with `with self.db.begin():` so the commit happens before the RPC
+reply is sent (nameko replies before `worker_result` runs, so committing there would let a caller
+read stale data). Whatever a worker leaves open is rolled back and closed at teardown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import DateTime, create_engine
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+DATABASE_URL_KEY = "DATABASE_URL"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+# Each service declares its own base, so each owns its metadata:
+#     class Base(DeclarativeBase):
+#         type_annotation_map = TYPE_ANNOTATION_MAP
+TYPE_ANNOTATION_MAP = {datetime: DateTime(timezone=True), uuid.UUID: UUID(as_uuid=True)}
+
+
+class TenantMixin:
+    """Every row of every service carries the agency it belongs to."""
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=2,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+class Database(DependencyProvider):
+    """Gives each worker its own Session on an engine shared by the service."""
+
+    def __init__(self, url_key: str = DATABASE_URL_KEY):
+        self.url_key = url_key
+        self.engine: Engine | None = None
+        self.sessionmaker: sessionmaker | None = None
+        self.sessions: dict = {}
+
+    def setup(self) -> None:
+        workers = int(self.container.config.get("max_workers", 10))
+        # One connection per worker plus one for the outbox relay timer.
+        self.engine = make_engine(self.container.config[self.url_key], pool_size=workers + 1)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Session:
+        session = self.sessionmaker()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx) -> None:
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()

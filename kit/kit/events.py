@@ -1,0 +1,160 @@
+"""Event handlers that never drop an event and never process one twice.
+
+nameko acks an event after the handler returns even if it raised, so `reliable_handler` catches
+the failure and records it in `failed_events`; `EventRetry` puts due failures back on the
+handler's own queue with back-off, and after MAX_ATTEMPTS keeps them as `dead` for a person to
+look at. Each processed `event_id` is recorded in the handler's transaction.
+
+A handler decorated here runs inside an open transaction on `self.db`: it must not commit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from datetime import timedelta
+
+import eventlet
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit.db import DATABASE_URL_KEY, make_engine, utcnow
+from kit.logs import reset_request_id, set_request_id
+from kit.tables import FailedEvent, ProcessedEvent, backoff_seconds
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+POLL_SECONDS = 0.5
+
+
+def handler_queue(source_service: str, event_type: str, service_name: str, method: str) -> str:
+    """The queue nameko declares for a SERVICE_POOL event handler."""
+    return f"evt-{source_service}-{event_type}--{service_name}.{method}"
+
+
+def reliable_handler(source_service: str, event_type: str, **kwargs):
+    """Like nameko's `event_handler`, with de-duplication and failures kept for retry."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(self, payload):
+            handle_reliably(self, fn, source_service, event_type, payload)
+
+        return event_handler(source_service, event_type, **kwargs)(wrapper)
+
+    return decorator
+
+
+def handle_reliably(service, fn, source_service: str, event_type: str, payload: dict) -> None:
+    handler = f"{service.name}.{fn.__name__}"
+    session: Session = service.db
+    token = set_request_id(payload.get("request_id"))
+    try:
+        event_id = uuid.UUID(str(payload["event_id"]))
+    except (KeyError, ValueError):
+        log.error("%s got an event without a valid event_id; recorded as dead", handler)
+        event_id = uuid.uuid5(uuid.NAMESPACE_OID, repr(sorted(payload.items())))
+        _record_failure(
+            session, service, fn, source_service, event_type, event_id, payload,
+            "event has no valid event_id", dead=True,
+        )
+        reset_request_id(token)
+        return
+    try:
+        with session.begin():
+            done = session.get(ProcessedEvent, (event_id, handler))
+            if done is None:
+                fn(service, payload)
+                session.add(ProcessedEvent(event_id=event_id, handler=handler))
+            session.execute(
+                delete(FailedEvent).where(
+                    FailedEvent.event_id == event_id, FailedEvent.handler == handler
+                )
+            )
+    except Exception as exc:
+        log.exception("%s failed on %s %s", handler, event_type, event_id)
+        _record_failure(
+            session, service, fn, source_service, event_type, event_id, payload,
+            f"{type(exc).__name__}: {exc}",
+        )
+    finally:
+        reset_request_id(token)
+
+
+def _record_failure(session, service, fn, source_service, event_type, event_id, payload, error,
+                    dead=False) -> None:
+    handler = f"{service.name}.{fn.__name__}"
+    session.rollback()
+    with session.begin():
+        row = session.get(FailedEvent, (event_id, handler), with_for_update=True)
+        if row is None:
+            row = FailedEvent(
+                event_id=event_id,
+                handler=handler,
+                queue=handler_queue(source_service, event_type, service.name, fn.__name__),
+                event_type=event_type,
+                payload=payload,
+                attempts=0,
+            )
+            session.add(row)
+        row.attempts += 1
+        row.error = error[:4000]
+        row.status = "dead" if dead or row.attempts >= MAX_ATTEMPTS else "retrying"
+        row.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(row.attempts))
+
+
+def requeue_due(session: Session, publish) -> int:
+    """Put failed events that are due back on their handler's queue; returns how many."""
+    rows = session.scalars(
+        select(FailedEvent)
+        .where(FailedEvent.status == "retrying", FailedEvent.next_attempt_at <= utcnow())
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        publish(row.queue, row.payload)
+        # Not due again until the handler has had its chance; a new failure resets this.
+        row.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(row.attempts + 1))
+    session.commit()
+    return len(rows)
+
+
+class EventRetry(DependencyProvider):
+    """Re-delivers recorded handler failures; declare it on a service with reliable handlers."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.engine = make_engine(config[DATABASE_URL_KEY], pool_size=1)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json")
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self) -> None:
+        self.running = False
+        self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def publish(self, queue: str, payload: dict) -> None:
+        # The default exchange routes by queue name: only the failed handler sees it again.
+        self.publisher.publish(payload, exchange=None, routing_key=queue)
+
+    def _run(self) -> None:
+        while self.running:
+            try:
+                with self.sessionmaker() as session:
+                    requeue_due(session, self.publish)
+            except Exception:
+                log.exception("event retry pass failed")
+            eventlet.sleep(POLL_SECONDS)

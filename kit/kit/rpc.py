@@ -1,0 +1,112 @@
+"""RPC with a timeout, everywhere: between services (`ServiceRpc`) and from the gateway
+(`RpcClient`). A remote domain error comes back as the same domain error class; a service that
+does not answer in time (or is not running) becomes `ServiceUnavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import eventlet
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import RpcProxy
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from kit.errors import ERRORS_BY_NAME, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
+
+
+def translate_remote_error(exc: RemoteError) -> Exception:
+    """The local domain error for a remote one, or the RemoteError itself for anything else."""
+    cls = ERRORS_BY_NAME.get(exc.exc_type)
+    return cls.from_wire(exc.value) if cls else exc
+
+
+def unavailable(service: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The {service} service did not answer in time; please try again in a moment.",
+        {"service": service},
+    )
+
+
+class _TimedMethod:
+    def __init__(self, service: str, method, timeout: float):
+        self.service, self.method, self.timeout = service, method, timeout
+
+    def __call__(self, *args, **kwargs) -> Any:
+        try:
+            with eventlet.Timeout(self.timeout, unavailable(self.service)):
+                return self.method(*args, **kwargs)
+        except RemoteError as exc:
+            raise translate_remote_error(exc) from None
+        except UnknownService:
+            raise unavailable(self.service) from None
+
+
+class _TimedProxy:
+    def __init__(self, service: str, proxy, timeout: float):
+        self._service, self._proxy, self._timeout = service, proxy, timeout
+
+    def __getattr__(self, name: str) -> _TimedMethod:
+        return _TimedMethod(self._service, getattr(self._proxy, name), self._timeout)
+
+
+class ServiceRpc(RpcProxy):
+    """nameko's RpcProxy dependency with a timeout (the plain one waits forever)."""
+
+    def get_dependency(self, worker_ctx) -> _TimedProxy:
+        timeout = float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
+        return _TimedProxy(self.target_service, super().get_dependency(worker_ctx), timeout)
+
+
+class RpcClient:
+    """RPC from outside nameko (the gateway, scripts): one started proxy per thread.
+
+    `ClusterRpcProxy` declares a reply queue when it starts, so a proxy is kept per thread and
+    reused rather than built per request.
+    """
+
+    def __init__(self, config: dict, timeout: float = DEFAULT_TIMEOUT):
+        self.config = config
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _cluster(self):
+        cluster = getattr(self._local, "cluster", None)
+        if cluster is None:
+            self._local.runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+            cluster = self._local.cluster = self._local.runner.start()
+        return cluster
+
+    def _reset(self) -> None:
+        runner = getattr(self._local, "runner", None)
+        self._local.cluster = self._local.runner = None
+        if runner is not None:
+            try:
+                runner.stop()
+            except Exception:  # the connection is already gone; nothing to close
+                log.debug("closing a broken rpc proxy failed", exc_info=True)
+
+    def call(self, service: str, method: str, *args, **kwargs) -> Any:
+        """Call `service.method(*args, **kwargs)`; raise the remote domain error if any."""
+        try:
+            return getattr(getattr(self._cluster(), service), method)(*args, **kwargs)
+        except RemoteError as exc:
+            raise translate_remote_error(exc) from None
+        except (RpcTimeout, UnknownService):
+            # A reply that comes after the timeout would confuse the next call: start afresh.
+            self._reset()
+            raise unavailable(service) from None
+        except (OSError, ConnectionError) as exc:
+            self._reset()
+            log.warning("rpc to %s.%s failed: %s", service, method, exc)
+            raise unavailable(service) from None
+
+    def close(self) -> None:
+        self._reset()
