@@ -61,8 +61,15 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
         log.error("%s got an event without a valid event_id; recorded as dead", handler)
         event_id = uuid.uuid5(uuid.NAMESPACE_OID, repr(sorted(payload.items())))
         _record_failure(
-            session, service, fn, source_service, event_type, event_id, payload,
-            "event has no valid event_id", dead=True,
+            session,
+            service,
+            fn,
+            source_service,
+            event_type,
+            event_id,
+            payload,
+            "event has no valid event_id",
+            dead=True,
         )
         reset_request_id(token)
         return
@@ -80,15 +87,22 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
     except Exception as exc:
         log.exception("%s failed on %s %s", handler, event_type, event_id)
         _record_failure(
-            session, service, fn, source_service, event_type, event_id, payload,
+            session,
+            service,
+            fn,
+            source_service,
+            event_type,
+            event_id,
+            payload,
             f"{type(exc).__name__}: {exc}",
         )
     finally:
         reset_request_id(token)
 
 
-def _record_failure(session, service, fn, source_service, event_type, event_id, payload, error,
-                    dead=False) -> None:
+def _record_failure(
+    session, service, fn, source_service, event_type, event_id, payload, error, dead=False
+) -> None:
     handler = f"{service.name}.{fn.__name__}"
     session.rollback()
     with session.begin():

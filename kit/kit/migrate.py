@@ -1,6 +1,6 @@
 """Create a service's database if it is missing and bring it to the latest Alembic revision.
 
-    python -m kit.migrate identity clients ...
+python -m kit.migrate identity clients ...
 """
 
 from __future__ import annotations

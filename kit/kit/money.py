@@ -48,7 +48,7 @@ class Money:
         negative = text.startswith("-")
         whole, _, frac = text.lstrip("-").partition(".")
         places = exponent(currency)
-        if not whole.isdigit() and whole != "" or (frac and not frac.isdigit()):
+        if (not whole.isdigit() and whole != "") or (frac and not frac.isdigit()):
             raise ValueError(f"not an amount: {text!r}")
         if len(frac) > places:
             raise ValueError(f"{currency} has {places} decimal places")

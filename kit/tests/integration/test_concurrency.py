@@ -23,8 +23,11 @@ class SleepyService:
 
 @pytest.fixture
 def sleepy(container_factory, rabbit_config):
-    config = {**rabbit_config, "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/postgres",
-              "max_workers": 10}
+    config = {
+        **rabbit_config,
+        "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/postgres",
+        "max_workers": 10,
+    }
     container = container_factory(SleepyService, config)
     container.start()
     return config
