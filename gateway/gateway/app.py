@@ -1,0 +1,74 @@
+"""The gateway's app factory: web UI, client portal and /api/v1 over the services' RPC.
+
+No business logic lives here: views validate input, call a service, render the answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+
+from gateway import auth, errors, rpc
+from gateway.config import from_env
+from kit.logs import configure as configure_logging
+from kit.logs import set_request_id
+
+csrf = CSRFProtect()
+
+# Each area is a module with a blueprint named `bp` (web) or routes on `api.base.api`.
+WEB_AREAS = ["health"]
+API_AREAS = []
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; nothing connects at import time."""
+    app = Flask(__name__)
+    app.config.from_mapping(from_env())
+    if test_config:
+        app.config.update(test_config)
+    configure_logging()
+
+    rpc.init_app(app)
+    errors.init_app(app)
+    csrf.init_app(app)
+
+    for area in WEB_AREAS:
+        app.register_blueprint(importlib.import_module(f"gateway.{area}").bp)
+    from gateway.api.base import api
+
+    for area in API_AREAS:
+        importlib.import_module(f"gateway.api.{area}")
+    # The API authenticates by bearer token or session and takes only JSON: no CSRF form tokens.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.context_processor(
+        lambda: {
+            "principal": auth.principal(),
+            "can": auth.can,
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+        }
+    )
+    return app
+
+
+def _start_request() -> None:
+    g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+    set_request_id(g.request_id)
+    if request.endpoint in ("static", "health.healthz"):
+        g.principal = None
+        return
+    auth.load_principal()
+
+
+def _finish_request(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,116 @@
+"""Who is calling: a session cookie (web UI, portal) or a bearer API token, checked by identity.
+
+Permissions are checked here (and again in every service).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import g, redirect, request, session, url_for
+
+from gateway.rpc import services
+from kit.errors import PermissionDenied, Unauthenticated
+
+SESSION_KEY = "sid"
+
+
+def load_principal() -> None:
+    """Authenticate the request, if it carries credentials; sets g.principal (or None)."""
+    g.principal = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        # A wrong token is an error, not an anonymous call: integrators must hear about it.
+        g.principal = services.identity.authenticate_api_token(header[7:].strip())
+        g.auth_method = "token"
+        return
+    token = session.get(SESSION_KEY)
+    if token:
+        try:
+            g.principal = services.identity.authenticate_session(token)
+            g.auth_method = "session"
+        except Unauthenticated:
+            session.pop(SESSION_KEY, None)
+
+
+def start_session(session_token: str) -> None:
+    """A new session id at every login (no fixation): the old cookie's content is dropped."""
+    session.clear()
+    session[SESSION_KEY] = session_token
+    session.permanent = True
+
+
+def end_session() -> str | None:
+    token = session.get(SESSION_KEY)
+    session.clear()
+    return token
+
+
+def principal() -> dict | None:
+    return g.get("principal")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _deny_anonymous(portal: bool):
+    if is_api_request():
+        raise Unauthenticated("Sign in first: send 'Authorization: Bearer <API token>'.")
+    login = "portal.login" if portal else "auth.login"
+    return redirect(url_for(login, next=request.full_path))
+
+
+def login_required(view):
+    """A team user (not a portal contact) must be signed in."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        who = principal()
+        if who is None:
+            return _deny_anonymous(portal=False)
+        if who.get("kind") != "user":
+            raise PermissionDenied("This page is for the agency's team; use the client portal.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def permission_required(*permissions: str):
+    """A signed-in team user holding every permission named."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            held = set(principal().get("permissions") or ())
+            missing = [p for p in permissions if p not in held]
+            if missing:
+                raise PermissionDenied(
+                    f"Your role lacks the permission {', '.join(missing)}.",
+                    {"permission": missing},
+                )
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def portal_login_required(view):
+    """A client-portal contact must be signed in."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        who = principal()
+        if who is None or who.get("kind") != "contact":
+            return _deny_anonymous(portal=True)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def can(permission: str) -> bool:
+    """For templates: does the signed-in user hold `permission`?"""
+    who = principal()
+    return bool(who) and permission in (who.get("permissions") or ())

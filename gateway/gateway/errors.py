@@ -1,0 +1,86 @@
+"""One table from errors to HTTP, and one JSON body for every API failure:
+`{"error": {"code": "...", "message": "...", "fields": {...}}}`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, jsonify, redirect, render_template, request
+from marshmallow import ValidationError as SchemaError
+from nameko.exceptions import RemoteError
+from werkzeug.exceptions import HTTPException
+
+from gateway.auth import is_api_request
+from kit.errors import DomainError, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+# Domain errors carry their own status (kit.errors); these are the gateway's own.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def error_body(status: int, code: str, message: str, fields: dict | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _web_error(status: int, message: str):
+    if status == 401:
+        return redirect("/login")
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_domain_error(exc: DomainError):
+    if is_api_request():
+        return error_body(exc.http_status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, Unauthenticated):
+        return redirect("/login")
+    if exc.http_status in (409, 422, 402, 429) and request.method == "POST" and request.referrer:
+        # A form that failed: back to it with the message, nothing changed.
+        flash(exc.message, "danger")
+        return redirect(request.referrer)
+    return _web_error(exc.http_status, exc.message)
+
+
+def handle_schema_error(exc: SchemaError):
+    fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return error_body(422, "validation_error", "Some fields are missing or invalid.", fields)
+
+
+def handle_http_error(exc: HTTPException):
+    code = HTTP_CODES.get(exc.code, "error")
+    message = exc.description or exc.name
+    if is_api_request():
+        return error_body(exc.code, code, message)
+    return _web_error(exc.code, message)
+
+
+def handle_unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    message = "Something went wrong on our side; it has been logged. Please try again."
+    if isinstance(exc, RemoteError):
+        log.error("remote error: %s %s", exc.exc_type, exc.value)
+    if is_api_request():
+        return error_body(500, "internal_error", message)
+    return _web_error(500, message)
+
+
+def init_app(app) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(SchemaError, handle_schema_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
