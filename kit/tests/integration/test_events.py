@@ -1,0 +1,127 @@
+"""The outbox publishes what a transaction recorded; handlers run each event once, and a handler
+that fails is retried until it succeeds, never dropped."""
+
+import uuid
+
+import eventlet
+import pytest
+from nameko.rpc import rpc
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from kit.context import Context
+from kit.db import Database
+from kit.events import EventRetry, reliable_handler
+from kit.outbox import OutboxRelay, publish_pending, record_event
+from kit.tables import FailedEvent, OutboxEvent
+
+AGENCY = "2b1f0c9e-8f8e-4c55-9a51-5c3d8f1d0a11"
+FAILURES = {"left": 0}
+
+
+class EmitterService:
+    name = "emitter"
+    db = Database()
+    outbox = OutboxRelay()
+
+    @rpc
+    def make_thing(self, ctx, note):
+        with self.db.begin():
+            record_event(self.db, Context.from_dict(ctx), "thing_made", {"note": note})
+
+
+class ListenerService:
+    name = "listener"
+    db = Database()
+    event_retry = EventRetry()
+
+    @reliable_handler("emitter", "thing_made")
+    def on_thing_made(self, payload):
+        if FAILURES["left"] > 0:
+            FAILURES["left"] -= 1
+            raise RuntimeError("downstream is down")
+        self.db.execute(
+            text("INSERT INTO handled VALUES (:id, :note)"),
+            {"id": payload["event_id"], "note": payload["note"]},
+        )
+
+
+@pytest.fixture
+def running(container_factory, rabbit_config, kit_db, kit_db_url):
+    config = {**rabbit_config, "DATABASE_URL": kit_db_url, "max_workers": 4, "serializer": "json"}
+    for cls in (ListenerService, EmitterService):
+        container_factory(cls, config).start()
+    FAILURES["left"] = 0
+    return config
+
+
+def _wait_for(predicate, seconds=10.0):
+    with eventlet.Timeout(seconds):
+        while not predicate():
+            eventlet.sleep(0.05)
+
+
+def _handled(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT event_id, note FROM handled")).all()
+
+
+def test_an_event_recorded_in_a_transaction_is_published_and_handled_once(running, kit_db):
+    ctx = Context(agency_id=AGENCY).to_dict()
+    with ServiceRpcProxy("emitter", running, timeout=5) as emitter:
+        emitter.make_thing(ctx, "first")
+    _wait_for(lambda: len(_handled(kit_db)) == 1)
+    with Session(kit_db) as session:
+        row = session.scalars(select(OutboxEvent)).one()
+        assert row.published_at is not None
+        assert row.payload["agency_id"] == AGENCY
+        assert row.payload["request_id"] == ctx["request_id"]
+
+
+def test_the_same_event_delivered_twice_is_handled_once(running, kit_db):
+    dispatch = event_dispatcher(running)
+    payload = {"event_id": str(uuid.uuid4()), "note": "twice"}
+    dispatch("emitter", "thing_made", payload)
+    dispatch("emitter", "thing_made", payload)
+    _wait_for(lambda: len(_handled(kit_db)) >= 1)
+    eventlet.sleep(0.5)
+    assert [note for _, note in _handled(kit_db)] == ["twice"]
+
+
+def test_a_failing_handler_is_recorded_and_retried_until_it_succeeds(running, kit_db):
+    FAILURES["left"] = 2
+    dispatch = event_dispatcher(running)
+    event_id = str(uuid.uuid4())
+    dispatch("emitter", "thing_made", {"event_id": event_id, "note": "eventually"})
+
+    def recorded():
+        with Session(kit_db) as session:
+            return session.get(FailedEvent, (uuid.UUID(event_id), "listener.on_thing_made"))
+
+    _wait_for(lambda: recorded() is not None)
+    assert "downstream is down" in recorded().error
+    _wait_for(lambda: len(_handled(kit_db)) == 1, seconds=15)
+    assert recorded() is None, "a handled event leaves no failure behind"
+
+
+def test_a_publish_that_fails_keeps_the_event_for_later(kit_db):
+    with Session(kit_db) as session:
+        record_event(session, Context(agency_id=AGENCY), "thing_made", {"note": "kept"})
+        session.commit()
+
+        def broker_down(event_type, payload):
+            raise ConnectionError("broker unreachable")
+
+        assert publish_pending(session, broker_down) == 0
+        row = session.scalars(select(OutboxEvent)).one()
+        assert row.published_at is None
+        assert row.attempts == 1
+        assert "broker unreachable" in row.last_error
+
+        row.next_attempt_at = row.created_at  # due again now
+        session.commit()
+        sent = []
+        assert publish_pending(session, lambda t, p: sent.append((t, p["note"]))) == 1
+        assert sent == [("thing_made", "kept")]
