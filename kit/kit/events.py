@@ -21,6 +21,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit.db import DATABASE_URL_KEY, make_engine, utcnow
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 POLL_SECONDS = 0.5
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for an event that can never succeed: kept as dead at once."""
 
 
 def handler_queue(source_service: str, event_type: str, service_name: str, method: str) -> str:
@@ -75,10 +80,16 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
         return
     try:
         with session.begin():
-            done = session.get(ProcessedEvent, (event_id, handler))
-            if done is None:
+            # Claim the event first: a concurrent copy blocks here until this transaction ends,
+            # then finds the row and skips (or runs, if this one rolled back).
+            claimed = session.execute(
+                insert(ProcessedEvent)
+                .values(event_id=event_id, handler=handler, processed_at=utcnow())
+                .on_conflict_do_nothing()
+                .returning(ProcessedEvent.event_id)
+            ).first()
+            if claimed:
                 fn(service, payload)
-                session.add(ProcessedEvent(event_id=event_id, handler=handler))
             session.execute(
                 delete(FailedEvent).where(
                     FailedEvent.event_id == event_id, FailedEvent.handler == handler

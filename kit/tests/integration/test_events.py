@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kit.context import Context
 from kit.db import Database
-from kit.events import EventRetry, reliable_handler
+from kit.events import EventRetry, PermanentFailure, reliable_handler
 from kit.outbox import OutboxRelay, publish_pending, record_event
 from kit.tables import FailedEvent, OutboxEvent
 
@@ -39,6 +39,8 @@ class ListenerService:
 
     @reliable_handler("emitter", "thing_made")
     def on_thing_made(self, payload):
+        if payload["note"] == "poison":
+            raise PermanentFailure("this event can never be handled")
         if FAILURES["left"] > 0:
             FAILURES["left"] -= 1
             raise RuntimeError("downstream is down")
@@ -104,6 +106,22 @@ def test_a_failing_handler_is_recorded_and_retried_until_it_succeeds(running, ki
     assert "downstream is down" in recorded().error
     _wait_for(lambda: len(_handled(kit_db)) == 1, seconds=15)
     assert recorded() is None, "a handled event leaves no failure behind"
+
+
+def test_an_event_that_can_never_succeed_is_kept_as_dead_at_once(running, kit_db):
+    event_id = uuid.uuid4()
+    event_dispatcher(running)(
+        "emitter", "thing_made", {"event_id": str(event_id), "note": "poison"}
+    )
+
+    def status():
+        with Session(kit_db) as session:
+            row = session.get(FailedEvent, (event_id, "listener.on_thing_made"))
+            return row and (row.status, row.attempts)
+
+    _wait_for(lambda: status() is not None)
+    assert status() == ("dead", 1)
+    assert _handled(kit_db) == []
 
 
 def test_a_publish_that_fails_keeps_the_event_for_later(kit_db):
