@@ -106,6 +106,7 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
             event_id,
             payload,
             f"{type(exc).__name__}: {exc}",
+            dead=isinstance(exc, PermanentFailure),
         )
     finally:
         reset_request_id(token)
