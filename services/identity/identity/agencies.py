@@ -1,0 +1,196 @@
+"""Agencies (tenants): signing up, settings, the plan they are on and what it entitles them to."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from identity import passwords, principals, roles, sessions, users
+from identity.models import Agency, Plan, User
+from identity.permissions import OWNER
+from identity.validation import FieldErrors, clean_email, clean_name
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import NotFound, ValidationError
+from kit.money import Money
+from kit.outbox import record_event
+
+TRIAL_DAYS = 14
+
+
+def plan_dict(plan: Plan) -> dict:
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "client_limit": plan.client_limit,
+        "price_per_user": Money(plan.price_per_user, plan.currency).to_dict(),
+        "is_default": plan.is_default,
+    }
+
+
+def trial_days_left(agency: Agency, now: datetime | None = None) -> int | None:
+    """Whole days (rounded up) until the trial ends; 0 once it has; None without a trial."""
+    if agency.trial_ends_at is None:
+        return None
+    seconds = (agency.trial_ends_at - (now or utcnow())).total_seconds()
+    return max(0, math.ceil(seconds / 86400))
+
+
+def agency_dict(agency: Agency, now: datetime | None = None) -> dict:
+    return {
+        "id": str(agency.id),
+        "name": agency.name,
+        "timezone": agency.timezone,
+        "plan": plan_dict(agency.plan),
+        "trial_ends_at": agency.trial_ends_at.isoformat() if agency.trial_ends_at else None,
+        "trial_days_left": trial_days_left(agency, now),
+        "subscription_status": agency.subscription_status,
+        "created_at": agency.created_at.isoformat(),
+    }
+
+
+def default_plan(session: Session) -> Plan:
+    plan = session.scalar(select(Plan).where(Plan.is_default).order_by(Plan.position))
+    if plan is None:  # the migration seeds the plans; without them nobody can sign up
+        raise RuntimeError("no default plan: run the identity migrations")
+    return plan
+
+
+def signup(
+    session: Session,
+    ctx: Context,
+    agency_name: str,
+    owner_name: str,
+    email: str,
+    password: str,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """A new agency with its built-in roles, its owner and a trial of the default plan; the owner
+    is logged in: `{"agency", "principal", "session_token"}`."""
+    now = now or utcnow()
+    errors = FieldErrors()
+    agency_name = errors.check(clean_name, agency_name, field="agency_name")
+    owner_name = errors.check(clean_name, owner_name, field="owner_name")
+    email = errors.check(clean_email, email)
+    errors.check(passwords.check_password_policy, password, email)
+    errors.raise_if_any()
+    if users.email_taken(session, email):
+        raise users.email_conflict(email)
+
+    plan = default_plan(session)
+    agency = Agency(
+        id=uuid.uuid4(),
+        name=agency_name,
+        timezone="UTC",
+        plan_code=plan.code,
+        plan=plan,
+        subscription_status="trialing",
+        trial_ends_at=now + timedelta(days=TRIAL_DAYS),
+        created_at=now,
+    )
+    session.add(agency)
+    builtin = roles.seed_builtin_roles(session, agency.id)
+    owner = User(
+        id=uuid.uuid4(),
+        agency_id=agency.id,
+        role_id=builtin[OWNER].id,
+        role=builtin[OWNER],
+        name=owner_name,
+        email=email,
+        password_hash=passwords.hash_password(password),
+        status="active",
+        is_owner=True,
+        created_at=now,
+        last_login_at=now,
+    )
+    session.add(owner)
+    users.flush_unique_email(session, email)
+    token = sessions.start_session(session, owner, ip, now)
+    record_event(
+        session,
+        principals.in_agency(ctx, agency.id),
+        "agency_signed_up",
+        {
+            "agency_name": agency.name,
+            "user_id": str(owner.id),
+            "name": owner.name,
+            "email": owner.email,
+            "plan": plan.code,
+            "trial_ends_at": agency.trial_ends_at.isoformat(),
+        },
+    )
+    return {
+        "agency": agency_dict(agency, now),
+        "principal": principals.principal(owner),
+        "session_token": token,
+    }
+
+
+def get_agency_row(session: Session, ctx: Context) -> Agency:
+    agency = session.get(Agency, ctx.agency)
+    if agency is None:
+        raise NotFound("No such agency.")
+    return agency
+
+
+def get_agency(session: Session, ctx: Context) -> dict:
+    return agency_dict(get_agency_row(session, ctx))
+
+
+def clean_timezone(value) -> str:
+    try:
+        if isinstance(value, str) and value in available_timezones():
+            ZoneInfo(value)
+            return value
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    raise ValidationError(
+        f"{value!r} is not a time zone.", {"timezone": "Choose a time zone like Europe/Berlin."}
+    )
+
+
+def update_agency(
+    session: Session, ctx: Context, name: str | None = None, timezone: str | None = None
+) -> dict:
+    ctx.require("manage_settings")
+    agency = get_agency_row(session, ctx)
+    errors = FieldErrors()
+    if name is not None:
+        name = errors.check(clean_name, name)
+    if timezone is not None:
+        timezone = errors.check(clean_timezone, timezone)
+    errors.raise_if_any()
+    if name is not None:
+        agency.name = name
+    if timezone is not None:
+        agency.timezone = timezone
+    return agency_dict(agency)
+
+
+def list_plans(session: Session, ctx: Context) -> list[dict]:
+    return [plan_dict(plan) for plan in session.scalars(select(Plan).order_by(Plan.position))]
+
+
+def get_entitlements(session: Session, ctx: Context) -> dict:
+    """What the agency's plan allows now; other services check limits against this."""
+    ctx.require()
+    agency = get_agency_row(session, ctx)
+    active_users = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.agency_id == agency.id, User.status == "active")
+    )
+    return {
+        "plan": plan_dict(agency.plan),
+        "client_limit": agency.plan.client_limit,
+        "price_per_user": Money(agency.plan.price_per_user, agency.plan.currency).to_dict(),
+        "active_users": active_users,
+        "subscription_status": agency.subscription_status,
+        "trial_ends_at": agency.trial_ends_at.isoformat() if agency.trial_ends_at else None,
+    }

@@ -1,0 +1,88 @@
+"""Portal logins of client contacts, created and disabled by the clients service."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from identity import passwords, principals, sessions
+from identity.models import PortalLogin
+from identity.validation import FieldErrors, clean_email, clean_name, parse_field_id, parse_id
+from kit.context import SYSTEM, Context
+from kit.errors import Conflict, NotFound, PermissionDenied
+
+
+def _require_system(ctx: Context) -> None:
+    # The clients service owns contacts and invitations; it alone decides who gets a login.
+    if ctx.kind != SYSTEM:
+        raise PermissionDenied("Portal logins are managed by the clients service.")
+    ctx.agency  # noqa: B018 -- raises Unauthenticated without an agency
+
+
+def _email_conflict(email: str) -> Conflict:
+    return Conflict(
+        f"{email} already has a portal login.",
+        {"email": "This e-mail address already has a portal login."},
+    )
+
+
+def create_portal_login(
+    session: Session,
+    ctx: Context,
+    contact_id,
+    client_id,
+    email: str,
+    name: str,
+    password: str,
+) -> dict:
+    """A login for a contact (or a fresh password, e-mail and name for the contact's existing
+    one, enabled again); returns its principal."""
+    _require_system(ctx)
+    errors = FieldErrors()
+    contact = errors.check(parse_field_id, contact_id, "contact_id")
+    client = errors.check(parse_field_id, client_id, "client_id")
+    email = errors.check(clean_email, email)
+    name = errors.check(clean_name, name)
+    errors.check(passwords.check_password_policy, password, email)
+    errors.raise_if_any()
+    login = session.scalar(
+        select(PortalLogin).where(
+            PortalLogin.agency_id == ctx.agency, PortalLogin.contact_id == contact
+        )
+    )
+    taken = session.scalar(
+        select(PortalLogin.id).where(func.lower(PortalLogin.email) == email.lower())
+    )
+    if taken is not None and (login is None or taken != login.id):
+        raise _email_conflict(email)
+    if login is None:
+        login = PortalLogin(id=uuid.uuid4(), agency_id=ctx.agency, contact_id=contact)
+        session.add(login)
+    login.client_id = client
+    login.email = email
+    login.name = name
+    login.password_hash = passwords.hash_password(password)
+    login.status = principals.ACTIVE
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _email_conflict(email) from None
+    return principals.principal(login)
+
+
+def disable_portal_login(session: Session, ctx: Context, contact_id) -> None:
+    """The contact can no longer log in to the portal; their sessions end."""
+    _require_system(ctx)
+    login = session.scalar(
+        select(PortalLogin).where(
+            PortalLogin.agency_id == ctx.agency,
+            PortalLogin.contact_id == parse_id(contact_id, "portal login"),
+        )
+    )
+    if login is None:
+        raise NotFound("No such portal login.")
+    login.status = "disabled"
+    sessions.end_all_sessions(session, login)

@@ -1,0 +1,109 @@
+"""Login throttling, forgotten-password resets and password changes, over RPC."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, update
+
+from identity.models import OneTimeToken
+from kit.db import utcnow
+from kit.errors import RateLimited, Unauthenticated, ValidationError
+
+PASSWORD = "correct-horse-battery"
+
+
+def test_a_sixth_login_after_five_failures_is_rate_limited_even_with_the_right_password(
+    identity, signup, anonymous
+):
+    signup()
+    for _ in range(5):
+        with pytest.raises(Unauthenticated):
+            identity.login(anonymous, "owner@acme.test", "not-the-password", "192.0.2.9")
+    with pytest.raises(RateLimited) as raised:
+        identity.login(anonymous, "owner@acme.test", PASSWORD, "192.0.2.10")
+    assert "15 minutes" in raised.value.message
+    assert raised.value.fields["retry_after"] > 14 * 60
+
+
+def test_reset_token_sets_a_new_password_once_and_ends_every_session(
+    identity, signup, events, anonymous
+):
+    session_token = signup()["session_token"]
+    assert identity.request_password_reset(anonymous, "OWNER@acme.test") is None
+    requested = events.wait_for("password_reset_requested")
+    assert requested["email"] == "owner@acme.test"
+    assert requested["name"] == "Olive Owner"
+    assert requested["agency_name"] == "Acme"
+    assert requested["agency_id"] and requested["kind"] == "user"
+    token = requested["reset_token"]
+
+    with pytest.raises(ValidationError) as weak:
+        identity.reset_password(anonymous, token, "short")
+    assert "password" in weak.value.fields
+    identity.reset_password(anonymous, token, "a-fresh-long-secret")  # a weak try spent nothing
+
+    with pytest.raises(Unauthenticated):
+        identity.authenticate_session(anonymous, session_token)
+    with pytest.raises(ValidationError) as reused:
+        identity.reset_password(anonymous, token, "another-long-secret")
+    assert "token" in reused.value.fields
+    with pytest.raises(Unauthenticated):
+        identity.login(anonymous, "owner@acme.test", PASSWORD, "192.0.2.1")
+    assert identity.login(anonymous, "owner@acme.test", "a-fresh-long-secret", "192.0.2.1")
+    assert events.wait_for("password_changed")["reason"] == "reset"
+
+
+def test_an_expired_reset_token_is_refused(identity, signup, events, anonymous, db_url):
+    signup()
+    identity.request_password_reset(anonymous, "owner@acme.test")
+    token = events.wait_for("password_reset_requested")["reset_token"]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(update(OneTimeToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    engine.dispose()
+    with pytest.raises(ValidationError):
+        identity.reset_password(anonymous, token, "a-fresh-long-secret")
+    assert identity.login(anonymous, "owner@acme.test", PASSWORD, "192.0.2.1")
+
+
+def test_reset_request_for_an_unknown_email_looks_the_same_and_sends_nothing(
+    identity, signup, events, anonymous
+):
+    signup()
+    assert identity.request_password_reset(anonymous, "nobody@acme.test") is None
+    identity.request_password_reset(anonymous, "owner@acme.test")
+    # The first reset event to arrive is the owner's: none was recorded for the unknown address.
+    assert events.wait_for("password_reset_requested")["email"] == "owner@acme.test"
+
+
+def test_only_the_newest_reset_token_works(identity, signup, events, anonymous):
+    signup()
+    identity.request_password_reset(anonymous, "owner@acme.test")
+    first = events.wait_for("password_reset_requested")["reset_token"]
+    identity.request_password_reset(anonymous, "owner@acme.test")
+    second = events.wait_for("password_reset_requested")["reset_token"]
+    with pytest.raises(ValidationError):
+        identity.reset_password(anonymous, first, "a-fresh-long-secret")
+    identity.reset_password(anonymous, second, "a-fresh-long-secret")
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions(
+    identity, signup, as_principal, anonymous
+):
+    result = signup()
+    ctx = as_principal(result["principal"])
+    other = identity.login(anonymous, "owner@acme.test", PASSWORD, "192.0.2.1")["session_token"]
+
+    with pytest.raises(ValidationError) as wrong:
+        identity.change_password(ctx, "not-the-password", "a-fresh-long-secret")
+    assert "current_password" in wrong.value.fields
+    assert identity.authenticate_session(anonymous, other)
+
+    fresh = identity.change_password(ctx, PASSWORD, "a-fresh-long-secret")["session_token"]
+    for ended in (result["session_token"], other):
+        with pytest.raises(Unauthenticated):
+            identity.authenticate_session(anonymous, ended)
+    assert identity.authenticate_session(anonymous, fresh)["email"] == "owner@acme.test"
+    assert identity.login(anonymous, "owner@acme.test", "a-fresh-long-secret", "192.0.2.1")

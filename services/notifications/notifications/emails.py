@@ -1,0 +1,158 @@
+"""What e-mail each event becomes: recipients, template and the values the template shows.
+
+Plain functions of the event payload (and, for requests, the managers identity returned). They
+are tolerant of optional fields that are missing; an event without a recipient raises, so it is
+kept as a failed event rather than dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from kit.events import PermanentFailure
+
+PORTAL_KIND = "contact"
+
+
+@dataclass(frozen=True)
+class Email:
+    """One e-mail to send: `template` names the pair of files in templates/."""
+
+    template: str
+    to: str
+    context: dict[str, Any] = field(default_factory=dict)
+    to_name: str | None = None
+
+
+class MalformedEvent(PermanentFailure):
+    """The event lacks what the e-mail needs; retrying will not help, a person should look."""
+
+
+def password_reset(payload: dict, public_url: str) -> list[Email]:
+    """identity `password_reset_requested`: a single-use link, for a team user or a contact."""
+    email = _required(payload, "email")
+    token = _required(payload, "reset_token", "token")
+    portal = payload.get("kind") == PORTAL_KIND
+    path = "/portal/reset-password" if portal else "/reset-password"
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "portal": portal,
+        "link": link(public_url, path, token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "public_url": public_url,
+    }
+    return [Email("password_reset", email, context, payload.get("name"))]
+
+
+def user_created(payload: dict, public_url: str) -> list[Email]:
+    """identity `user_created`: an invitation when it carries a token, else a welcome."""
+    email = _required(payload, "email")
+    name = payload.get("name")
+    context = {
+        "name": name,
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "public_url": public_url,
+    }
+    token = payload.get("set_password_token")
+    if token:
+        context |= {
+            "link": link(public_url, "/invitations/accept", token=token),
+            # identity sends the inviter's name as `invited_by`.
+            "inviter_name": _name_of(payload.get("invited_by")) or payload.get("inviter_name"),
+            "expires_text": expires_text(payload.get("expires_at")),
+            "role_name": _name_of(payload.get("role")) or payload.get("role_name"),
+        }
+        return [Email("user_invitation", email, context, name)]
+    context["login_url"] = link(public_url, "/login")
+    return [Email("user_welcome", email, context, name)]
+
+
+def contact_invited(payload: dict, public_url: str) -> list[Email]:
+    """clients `contact_invited`: the portal invitation, with the agency's own words if any."""
+    contact = payload.get("contact") or {}
+    email = _required({**contact, **payload}, "contact_email", "email")
+    token = _required(payload, "invitation_token", "token")
+    name = payload.get("contact_name") or payload.get("name") or contact.get("name")
+    context = {
+        "name": name,
+        "email": email,
+        "client_name": payload.get("client_name") or _name_of(payload.get("client")),
+        "agency_name": payload.get("agency_name") or _name_of(payload.get("agency")),
+        "message": (payload.get("message") or "").strip() or None,
+        "link": link(public_url, "/portal/invitations/accept", token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "public_url": public_url,
+    }
+    return [Email("contact_invitation", email, context, name)]
+
+
+def request_created(payload: dict, managers: list[dict], public_url: str) -> list[Email]:
+    """clients `request_created`: one e-mail to each active account manager of the client."""
+    request = payload.get("request") if isinstance(payload.get("request"), dict) else {}
+    context = {
+        "client_name": payload.get("client_name") or _name_of(payload.get("client")),
+        "title": payload.get("title") or payload.get("request_title") or request.get("title"),
+        "description": payload.get("description")
+        or payload.get("request_description")
+        or request.get("description"),
+        "requested_by": payload.get("requested_by_name") or payload.get("contact_name"),
+        "service_name": payload.get("service_name"),
+        "link": link(public_url, "/requests"),
+        "public_url": public_url,
+    }
+    emails, seen = [], set()
+    for user in managers:
+        address = (user.get("email") or "").strip()
+        if not address or not is_active(user) or address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        name = user.get("name")
+        emails.append(Email("request_created", address, {**context, "name": name}, name))
+    return emails
+
+
+def is_active(user: dict) -> bool:
+    """A user identity reports as active (`status`, or `is_active` in older shapes)."""
+    if "status" in user:
+        return user["status"] == "active"
+    return user.get("is_active", True) is not False
+
+
+def link(public_url: str, path: str, **query: str) -> str:
+    """An absolute link into the web app, e.g. `link(url, "/reset-password", token=...)`."""
+    url = public_url.rstrip("/") + path
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def expires_text(value: Any) -> str | None:
+    """`at 14:05 UTC on 22 Nov 2026` for an ISO timestamp, None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"at {moment:%H:%M} UTC on {moment.day} {moment:%b %Y}"
+
+
+def _required(payload: dict, *keys: str) -> str:
+    for key in keys:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    raise MalformedEvent(f"the event has no {' or '.join(keys)}")
+
+
+def _name_of(value: Any) -> str | None:
+    """`value["name"]` for a nested object, the value itself for a plain string."""
+    if isinstance(value, dict):
+        return value.get("name")
+    return value if isinstance(value, str) else None

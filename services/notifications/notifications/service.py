@@ -1,0 +1,71 @@
+"""The notifications service: event handlers that send e-mail, and what it sent, over RPC."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from kit.context import Context
+from kit.db import Database
+from kit.events import EventRetry, reliable_handler
+from kit.rpc import ServiceRpc
+from kit.service import RequestLogging
+from notifications import emails, records
+from notifications.delivery import deliver
+from notifications.mail import Mailer
+
+SETTINGS_PERMISSION = "manage_settings"
+
+
+class NotificationsService:
+    name = "notifications"
+
+    db = Database()
+    mailer = Mailer()
+    identity = ServiceRpc("identity")
+    event_retry = EventRetry()
+    request_logging = RequestLogging()
+
+    @reliable_handler("identity", "password_reset_requested")
+    def on_password_reset_requested(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.password_reset(payload, self.public_url))
+
+    @reliable_handler("identity", "user_created")
+    def on_user_created(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.user_created(payload, self.public_url))
+
+    @reliable_handler("clients", "contact_invited")
+    def on_contact_invited(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.contact_invited(payload, self.public_url))
+
+    @reliable_handler("clients", "request_created")
+    def on_request_created(self, payload: dict) -> None:
+        managers = self._users(payload, payload.get("account_manager_ids") or [])
+        notices = emails.request_created(payload, managers, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @rpc
+    def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
+        context = Context.from_dict(ctx)
+        context.require(SETTINGS_PERMISSION)
+        return records.list_sent(self.db, context, limit)
+
+    @rpc
+    def list_failed(self, ctx: dict) -> list[dict]:
+        context = Context.from_dict(ctx)
+        context.require(SETTINGS_PERMISSION)
+        return records.list_failed(self.db, context)
+
+    @rpc
+    def health(self, ctx: dict | None = None) -> dict:
+        return {"service": self.name, "ok": True}
+
+    @property
+    def public_url(self) -> str:
+        return self.mailer.public_url
+
+    def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
+        """The users identity knows by these ids, asked in the event's agency."""
+        if not user_ids:
+            return []
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        return self.identity.users_by_ids(ctx.to_dict(), [str(i) for i in user_ids])

@@ -1,0 +1,107 @@
+"""With the real identity service: what it publishes becomes the right e-mail, and a request's
+account managers are looked up through its `users_by_ids`."""
+
+import uuid
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+from notification_helpers import PUBLIC_URL, text_of, wait_for
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kit import testing as kit_testing
+from kit.context import Context
+from kit.migrate import upgrade
+
+identity_service = pytest.importorskip("identity.service")
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="session")
+def identity_db_url():
+    """identity's schema in a database of these tests' own (identity's tests use `_test`)."""
+    url = make_url(kit_testing.test_database_url("identity"))
+    url = url.set(database=f"{url.database}_for_notifications")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+    rendered = url.render_as_string(hide_password=False)
+    upgrade("identity", rendered)
+    return rendered
+
+
+@pytest.fixture
+def identity(container_factory, rabbit_config, identity_db_url, notifications):
+    # Not emptied between tests: the migrations seed its plans. Each test uses its own e-mails.
+    config = kit_testing.service_config("identity", rabbit_config, identity_db_url, max_workers=4)
+    container_factory(identity_service.IdentityService, config).start()
+    with ServiceRpcProxy("identity", config, timeout=10) as proxy:
+        yield proxy
+
+
+def unique(address: str) -> str:
+    """`address` made unique to this run, as identity refuses an e-mail twice."""
+    local, domain = address.split("@")
+    return f"{local}+{uuid.uuid4().hex[:8]}@{domain}"
+
+
+def signup(identity, email):
+    anonymous = Context(agency_id=None).to_dict()
+    result = identity.signup(anonymous, "Acme", "Ann Owner", email, PASSWORD)
+    principal = result["principal"]
+    ctx = Context(
+        agency_id=principal["agency_id"],
+        principal_id=principal["principal_id"],
+        permissions=frozenset(principal["permissions"]),
+    ).to_dict()
+    return principal, ctx
+
+
+def test_identity_password_reset_reaches_the_user(identity, smtp):
+    owner_email = unique("owner@acme.test")
+    signup(identity, owner_email)
+    identity.request_password_reset(Context(agency_id=None).to_dict(), owner_email)
+    [message] = wait_for(lambda: smtp.to(owner_email))
+    assert message["Subject"] == "Reset your password"
+    assert f"{PUBLIC_URL}/reset-password?token=" in text_of(message)
+
+
+def test_identity_user_invitation_reaches_the_new_user(identity, smtp):
+    _, ctx = signup(identity, unique("owner@acme.test"))
+    role = next(r for r in identity.list_roles(ctx) if r["name"] == "Manager")
+    bo = unique("bo@acme.test")
+    identity.create_user(ctx, "Bo Manager", bo, role["id"], send_invitation=True)
+    [message] = wait_for(lambda: smtp.to(bo))
+    body = text_of(message)
+    assert f"{PUBLIC_URL}/invitations/accept?token=" in body
+    assert "Ann Owner has invited you to join Acme" in body and "as Manager" in body
+
+
+def test_request_created_emails_active_managers_found_through_identity(identity, dispatch, smtp):
+    owner, ctx = signup(identity, unique("owner@acme.test"))
+    role = next(r for r in identity.list_roles(ctx) if r["name"] == "Manager")
+    mo_email, ina_email = unique("mo@acme.test"), unique("ina@acme.test")
+    mo = identity.create_user(ctx, "Mo Manager", mo_email, role["id"], password=PASSWORD)
+    ina = identity.create_user(ctx, "Ina Gone", ina_email, role["id"], password=PASSWORD)
+    identity.deactivate_user(ctx, ina["id"])
+    # Users given a password get a welcome e-mail first.
+    wait_for(lambda: smtp.to(mo_email) and smtp.to(ina_email))
+
+    dispatch(
+        "clients",
+        "request_created",
+        {
+            "event_id": str(uuid.uuid4()),
+            "agency_id": owner["agency_id"],
+            "client_name": "Globex",
+            "title": "Spring campaign",
+            "description": "Three banners.",
+            "account_manager_ids": [mo["id"], ina["id"], str(uuid.uuid4())],
+        },
+    )
+    wait_for(lambda: len(smtp.to(mo_email)) == 2)
+    subjects = [m["Subject"] for m in smtp.to(mo_email)]
+    assert subjects == ["Welcome to Acme", "New request from Globex: Spring campaign"]
+    assert [m["Subject"] for m in smtp.to(ina_email)] == ["Welcome to Acme"]

@@ -1,0 +1,155 @@
+"""Each event becomes the right e-mails, with links built from PUBLIC_URL; text and HTML parts
+are both there and the HTML escapes what people typed."""
+
+import uuid
+
+import pytest
+
+from notifications import emails
+from notifications.mail import compose
+
+PUBLIC_URL = "https://app.example.test/"
+MAIL_FROM = "Agency Platform <no-reply@agency.local>"
+
+
+def _parts(email):
+    message = compose(email, MAIL_FROM)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return message, text, html
+
+
+def reset_event(**fields):
+    return {
+        "event_id": str(uuid.uuid4()),
+        "principal_id": str(uuid.uuid4()),
+        "kind": "user",
+        "email": "ann@example.com",
+        "name": "Ann",
+        "reset_token": "tok-123",
+        "expires_at": "2026-11-22T14:05:00+00:00",
+        **fields,
+    }
+
+
+def test_user_password_reset_links_to_the_team_reset_page():
+    [email] = emails.password_reset(reset_event(), PUBLIC_URL)
+    message, text, html = _parts(email)
+    link = "https://app.example.test/reset-password?token=tok-123"
+    assert email.template == "password_reset" and email.to == "ann@example.com"
+    assert message["To"] == "Ann <ann@example.com>"
+    assert message["Subject"] == "Reset your password"
+    assert link in text
+    assert f'href="{link}"' in html
+    assert "at 14:05 UTC on 22 Nov 2026" in text
+
+
+def test_contact_password_reset_links_to_the_portal_reset_page():
+    [email] = emails.password_reset(reset_event(kind="contact"), PUBLIC_URL)
+    _, text, html = _parts(email)
+    assert "https://app.example.test/portal/reset-password?token=tok-123" in text
+    assert "client portal" in text and "client portal" in html
+
+
+def test_password_reset_without_optional_fields_still_renders():
+    event = reset_event()
+    del event["name"], event["expires_at"], event["kind"]
+    [email] = emails.password_reset(event, PUBLIC_URL)
+    _, text, _ = _parts(email)
+    assert text.startswith("Hello,\n")
+    assert "/reset-password?token=tok-123" in text
+
+
+def test_password_reset_without_an_email_is_a_malformed_event():
+    with pytest.raises(emails.MalformedEvent):
+        emails.password_reset(reset_event(email=""), PUBLIC_URL)
+
+
+def test_user_created_with_a_token_is_an_invitation():
+    event = {"email": "bo@example.com", "name": "Bo", "set_password_token": "inv/1+2"}
+    [email] = emails.user_created(event, PUBLIC_URL)
+    _, text, html = _parts(email)
+    assert email.template == "user_invitation"
+    # The token is URL-encoded in the link.
+    assert "https://app.example.test/invitations/accept?token=inv%2F1%2B2" in text
+    assert "invitations/accept?token=inv%2F1%2B2" in html
+
+
+def test_user_created_without_a_token_is_a_welcome_with_the_login_url():
+    event = {"email": "bo@example.com", "name": "Bo", "agency_name": "Acme"}
+    [email] = emails.user_created(event, PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert email.template == "user_welcome"
+    assert message["Subject"] == "Welcome to Acme"
+    assert "bo@example.com" in text and "https://app.example.test/login" in text
+    assert 'href="https://app.example.test/login"' in html
+    assert "token" not in text
+
+
+def test_contact_invitation_escapes_the_agency_message_in_html_only():
+    event = {
+        "contact_name": "Cy <b>",
+        "contact_email": "cy@client.test",
+        "client_name": "Globex & Sons",
+        "agency_name": "Acme",
+        "invitation_token": "abc",
+        "message": "Welcome!\n<script>alert(1)</script>",
+    }
+    [email] = emails.contact_invited(event, PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert message["Subject"] == "Acme invited you to the client portal"
+    assert "https://app.example.test/portal/invitations/accept?token=abc" in text
+    assert "<script>alert(1)</script>" in text
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Welcome!<br>" in html
+    assert "Globex &amp; Sons" in html and "Cy &lt;b&gt;" in html
+
+
+def test_contact_invitation_reads_a_nested_contact_and_no_message():
+    event = {"contact": {"name": "Cy", "email": "cy@client.test"}, "invitation_token": "abc"}
+    [email] = emails.contact_invited(event, PUBLIC_URL)
+    _, text, _ = _parts(email)
+    assert email.to == "cy@client.test"
+    assert "Their message" not in text
+
+
+def test_request_created_goes_to_each_active_manager_once():
+    managers = [
+        {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"},
+        {"id": "2", "name": "Ex", "email": "ex@agency.test", "status": "inactive"},
+        {"id": "3", "name": "Mo again", "email": "MO@agency.test", "status": "active"},
+        {"id": "4", "name": "No mail", "email": None, "status": "active"},
+    ]
+    event = {"client_name": "Globex", "title": "New logo", "description": "Bigger <please>"}
+    notices = emails.request_created(event, managers, PUBLIC_URL)
+    assert [n.to for n in notices] == ["mo@agency.test"]
+    message, text, html = _parts(notices[0])
+    assert message["Subject"] == "New request from Globex: New logo"
+    assert "Bigger <please>" in text and "Bigger &lt;please&gt;" in html
+    assert "https://app.example.test/requests" in text
+
+
+def test_every_email_has_a_text_and_an_html_part_and_one_line_subject():
+    cases = [
+        emails.password_reset(reset_event(), PUBLIC_URL),
+        emails.user_created({"email": "a@b.test", "set_password_token": "t"}, PUBLIC_URL),
+        emails.user_created({"email": "a@b.test"}, PUBLIC_URL),
+        emails.contact_invited({"email": "a@b.test", "invitation_token": "t"}, PUBLIC_URL),
+        emails.request_created(
+            {"title": "Line one\nline two"}, [{"email": "a@b.test"}], PUBLIC_URL
+        ),
+    ]
+    for [email] in cases:
+        message, text, html = _parts(email)
+        assert message.is_multipart()
+        assert "\n" not in message["Subject"]
+        assert text.strip() and html.lstrip().startswith("<!DOCTYPE html>")
+        assert "Agency Platform" in text and "Agency Platform" in html
+        assert message["Message-ID"].endswith("@agency.local>")
+
+
+def test_a_malformed_recipient_fails_before_sending():
+    [email] = emails.user_created({"email": "not an address"}, PUBLIC_URL)
+    with pytest.raises(ValueError):
+        compose(email, MAIL_FROM)
