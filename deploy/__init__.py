@@ -1,0 +1,1 @@
+"""Everything a deployment needs: starting the system (stack, run), infrastructure scripts."""
