@@ -1,23 +1,40 @@
 # The two commands a new machine needs: `make run` and `make test` (see README.md).
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
-# Each service, the kit and the gateway are a source root on the venv's path (a .pth file).
-SOURCE_ROOTS := . kit services/identity services/notifications services/clients gateway
 PY := $(VENV)/bin/python
+# The nameko services: a new one joins here, in deploy/stack.py's SERVICES and docker-compose.yml.
+SERVICES := identity notifications clients
+# Each service, the kit and the gateway are a source root on the venv's path (a .pth file).
+SOURCE_ROOTS := . kit $(addprefix services/,$(SERVICES)) gateway
+# Test folders of the monkey-patched (eventlet) suite; the stack tests in tests/ run apart.
+SERVICE_TESTS = $(wildcard kit/tests services/*/tests gateway/tests deploy/tests)
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv deps infra assets migrate lint unit integration e2e browser bench clean lock compose-check
+.PHONY: run test venv infra assets migrate lint unit integration e2e browser bench clean lock \
+	compose-check chromium
+
+# pytest over the folders that exist; "no tests collected" (exit 5) passes while a folder is
+# still empty, and says so. Every other failure fails.
+define pytest
+	@dirs="$(strip $(1))"; \
+	if [ -z "$$dirs" ]; then echo "no test folders yet: $(2)"; exit 0; fi; \
+	echo "pytest $$dirs"; \
+	rc=0; $(VENV)/bin/pytest -q $$dirs || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests collected in $$dirs (yet)"; exit 0; fi; \
+	exit $$rc
+endef
 
 ## Virtual environment, filled from the lock file in one step.
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip<27'
 	$(PY) -m pip install -q -r requirements.lock
-	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "agency-platform.pth").write_text("\n".join(str(pathlib.Path(p).resolve()) for p in "$(SOURCE_ROOTS)".split()) + "\n")'
 	touch $@
 
 venv: $(VENV)/.installed
+	@$(PY) deploy/write_pth.py $(SOURCE_ROOTS)
 
 ## Re-pin every dependency after changing pyproject.toml.
 lock:
@@ -28,16 +45,22 @@ lock:
 infra:
 	@bash deploy/ensure-infra.sh
 
-## Front-end packages come from npm at set-up and are served locally.
+## Front-end packages come from npm at set-up and are served locally (no CDN).
 assets: gateway/gateway/static/vendor/.installed
-gateway/gateway/static/vendor/.installed: package.json package-lock.json
+gateway/gateway/static/vendor/.installed: package.json package-lock.json deploy/copy-assets.sh
+	@command -v npm >/dev/null || { echo "npm is missing: sudo apt-get install -y nodejs npm" >&2; exit 1; }
 	npm ci --silent --no-audit --no-fund
 	bash deploy/copy-assets.sh
 	touch $@
 
-migrate: venv infra
-	$(PY) -m kit.migrate identity notifications clients
+## Debian's chromium for the browser tests (never `playwright install`).
+chromium:
+	@bash deploy/ensure-chromium.sh
 
+migrate: venv infra
+	$(PY) -m kit.migrate $(SERVICES)
+
+## The whole system in the foreground until Ctrl-C (deploy/run.py).
 run: venv infra assets migrate
 	$(PY) -m deploy.run
 
@@ -46,27 +69,26 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 compose-check:
-	@if command -v docker-compose >/dev/null; then docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
+	@if command -v docker-compose >/dev/null; then \
+		docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
 	else echo "docker-compose not installed; skipping the compose file check"; fi
 
 unit: venv
-	$(VENV)/bin/pytest -q kit/tests/unit services/*/tests/unit gateway/tests/unit
+	$(call pytest,$(wildcard kit/tests/unit services/*/tests/unit gateway/tests/unit deploy/tests),unit)
 
 integration: venv infra
-	$(VENV)/bin/pytest -q kit/tests/integration services/*/tests/integration
+	$(call pytest,$(wildcard kit/tests/integration services/*/tests/integration gateway/tests/integration),integration)
 
 e2e: venv infra assets
-	$(VENV)/bin/pytest -q tests/e2e
+	$(call pytest,$(wildcard tests/e2e),e2e)
 
-browser: venv infra assets
-	bash deploy/ensure-chromium.sh
-	$(VENV)/bin/pytest -q tests/browser
+browser: venv infra assets chromium
+	$(call pytest,$(wildcard tests/browser),browser)
 
-## The whole suite, from a fresh machine.
-test: venv infra assets lint compose-check
-	bash deploy/ensure-chromium.sh
-	$(VENV)/bin/pytest -q kit/tests services/*/tests gateway/tests
-	$(VENV)/bin/pytest -q tests
+## The whole suite, from a fresh machine: services under eventlet, then the running system.
+test: venv infra assets chromium lint compose-check
+	$(call pytest,$(SERVICE_TESTS),service tests)
+	$(call pytest,$(wildcard tests),stack tests)
 
 bench: venv infra
 	$(PY) -m benchmarks.run

@@ -1,0 +1,50 @@
+"""A new agency's first minutes, in a browser: sign up, log in, add a user, log out."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.support.api import STRONG_PASSWORD, unique_email
+
+
+def test_sign_up_log_in_add_a_user_and_log_out(page):
+    owner_email = unique_email("browser-owner")
+    page.goto("/signup")
+    page.fill('[name="agency_name"]', "Browser Agency")
+    page.fill('[name="owner_name"]', "Bea Browser")
+    page.fill('[name="email"]', owner_email)
+    page.fill('[name="password"]', STRONG_PASSWORD)
+    page.click('[data-test="signup-submit"]')
+    expect(page.locator('[data-test="logout"]')).to_be_visible()
+    expect(page.get_by_text("Bea Browser").first).to_be_visible()
+
+    page.click('[data-test="logout"]')
+    expect(page).to_have_url(re.compile(r"/login"))
+
+    page.fill('[name="email"]', owner_email)
+    page.fill('[name="password"]', STRONG_PASSWORD)
+    page.click('[data-test="login-submit"]')
+    expect(page.locator('[data-test="logout"]')).to_be_visible()
+
+    page.goto("/users/")
+    page.click('[data-test="add-user"]')
+    member_email = unique_email("browser-member")
+    page.fill('[name="name"]', "Max Member")
+    page.fill('[name="email"]', member_email)
+    page.select_option('[name="role_id"]', label="Member")
+    page.fill('[name="password"]', STRONG_PASSWORD)
+    page.click('[data-test="save-user"]')
+
+    expect(page).to_have_url(re.compile(r"/users/?(\?.*)?$"))
+    row = page.locator(f'[data-test="user-row"][data-email="{member_email}"]')
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("Max Member")
+    expect(row).to_contain_text("Member")
+    expect(row.locator('[data-test="user-status"]')).to_have_text("Active")
+
+    page.click('[data-test="logout"]')
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.goto("/users/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    # Every page, stylesheet, script and font loaded (the assets come from the gateway itself).
+    assert page.failed_responses == []

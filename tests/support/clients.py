@@ -1,0 +1,74 @@
+"""Helpers of the clients tests: a small PNG made in memory, a team member with a given role,
+and a contact who accepted the portal invitation e-mailed to them."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from urllib.parse import parse_qs, urlparse
+
+from tests.support.api import STRONG_PASSWORD, ApiClient, unique_email
+
+
+def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 120, 220)) -> bytes:
+    """A valid PNG image of one colour, built with zlib (no imaging library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def team_member(owner: ApiClient, role_name: str = "Member") -> ApiClient:
+    """A new user of the owner's agency with a built-in role, signed in with an API token."""
+    roles = owner.get("/roles", expect=200).json()["roles"]
+    role = next(r for r in roles if r["name"] == role_name)
+    email = unique_email(role_name.lower())
+    owner.post(
+        "/users",
+        json={
+            "name": f"{role_name} Person",
+            "email": email,
+            "role_id": role["id"],
+            "password": STRONG_PASSWORD,
+        },
+        expect=201,
+    )
+    session = owner.anonymous()
+    session.post("/auth/login", json={"email": email, "password": STRONG_PASSWORD}, expect=200)
+    token = session.post("/tokens", json={"name": "e2e"}, expect=201).json()["token"]
+    member = owner.with_token(token)
+    member.email, member.password = email, STRONG_PASSWORD
+    return member
+
+
+def invitation_token(mailbox, email: str) -> str:
+    """The token of the newest portal invitation e-mailed to `email`."""
+    message = mailbox.wait_for(email, "client portal", timeout=20)
+    url = next(
+        u
+        for u in re.findall(r"https?://[^\s<>\"')]+", message.text or message.html)
+        if "/portal/invitations/accept" in u
+    )
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+def portal_session(owner: ApiClient, mailbox, email: str) -> ApiClient:
+    """Accept the invitation e-mailed to `email` through the API: a signed-in portal session."""
+    portal = owner.anonymous()
+    token = invitation_token(mailbox, email)
+    portal.post(
+        "/portal/invitations/accept",
+        json={"token": token, "password": STRONG_PASSWORD},
+        expect=200,
+    )
+    return portal
