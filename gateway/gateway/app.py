@@ -6,6 +6,8 @@ No business logic lives here: views validate input, call a service, render the a
 from __future__ import annotations
 
 import importlib
+import logging
+import time
 import uuid
 
 from flask import Flask, g, request
@@ -17,10 +19,25 @@ from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
 
 csrf = CSRFProtect()
+access_log = logging.getLogger("gateway.access")
 
 # Each area is a module with a blueprint named `bp` (web) or routes on `api.base.api`.
-WEB_AREAS = ["health"]
-API_AREAS = []
+WEB_AREAS = [
+    "health",
+    "web.clients",
+    "web.contacts",
+    "web.invitations",
+    "web.portal",
+    "web.shell",
+    "web.auth",
+    "web.dashboard",
+    "web.users",
+    "web.settings",
+    "web.services",
+    "web.billing",
+    "web.reports",
+]
+API_AREAS = ["auth", "users", "agency", "clients", "contacts", "requests", "openapi"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     rpc.init_app(app)
     errors.init_app(app)
+    # Before CSRFProtect's own check, so that a refused form is logged with its request id.
+    app.before_request(_start_request)
     csrf.init_app(app)
 
     for area in WEB_AREAS:
@@ -45,7 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(api)
     app.register_blueprint(api)
 
-    app.before_request(_start_request)
     app.after_request(_finish_request)
     app.context_processor(
         lambda: {
@@ -58,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _start_request() -> None:
+    g.started = time.monotonic()
     g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
     set_request_id(g.request_id)
     if request.endpoint in ("static", "health.healthz"):
@@ -71,4 +90,14 @@ def _finish_request(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "static":
+        # One line per request; the log format adds the request id (kit.logs). The path only:
+        # query strings carry reset and invitation tokens.
+        access_log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.monotonic() - g.get("started", time.monotonic())) * 1000,
+        )
     return response

@@ -58,7 +58,7 @@ def _deny_anonymous(portal: bool):
     if is_api_request():
         raise Unauthenticated("Sign in first: send 'Authorization: Bearer <API token>'.")
     login = "portal.login" if portal else "auth.login"
-    return redirect(url_for(login, next=request.full_path))
+    return redirect(url_for(login, next=request.full_path.rstrip("?")))
 
 
 def login_required(view):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import flash, jsonify, redirect, render_template, request
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError as SchemaError
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
@@ -38,9 +39,13 @@ def error_body(status: int, code: str, message: str, fields: dict | None = None)
     return response
 
 
+def _login_page() -> str:
+    return "/portal/login" if request.path.startswith("/portal") else "/login"
+
+
 def _web_error(status: int, message: str):
     if status == 401:
-        return redirect("/login")
+        return redirect(_login_page())
     return render_template("error.html", status=status, message=message), status
 
 
@@ -48,7 +53,7 @@ def handle_domain_error(exc: DomainError):
     if is_api_request():
         return error_body(exc.http_status, exc.code, exc.message, exc.fields)
     if isinstance(exc, Unauthenticated):
-        return redirect("/login")
+        return redirect(_login_page())
     if exc.http_status in (409, 422, 402, 429) and request.method == "POST" and request.referrer:
         # A form that failed: back to it with the message, nothing changed.
         flash(exc.message, "danger")
@@ -58,7 +63,25 @@ def handle_domain_error(exc: DomainError):
 
 def handle_schema_error(exc: SchemaError):
     fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    return error_body(422, "validation_error", "Some fields are missing or invalid.", fields)
+    unknown = sorted(name for name, msgs in fields.items() if msgs == ["Unknown field."])
+    problems = sorted(set(fields) - set(unknown))
+    parts = []
+    if problems:
+        parts.append(f"check {', '.join(problems)}")
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        parts.append(f"remove the unknown field{plural} {', '.join(unknown)}")
+    message = "Some fields are missing or invalid: " + "; ".join(parts) + "."
+    return error_body(422, "validation_error", message, fields)
+
+
+def handle_csrf_error(exc: CSRFError):
+    """A form without a valid CSRF token: stale page, or sent from another site."""
+    log.info("form refused: %s", exc.description)
+    message = "This form has expired or did not come from this site. Reload the page and try again."
+    if is_api_request():
+        return error_body(400, "csrf_failed", message)
+    return _web_error(400, message)
 
 
 def handle_http_error(exc: HTTPException):
@@ -82,5 +105,6 @@ def handle_unexpected(exc: Exception):
 def init_app(app) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(SchemaError, handle_schema_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -30,6 +30,7 @@ def context() -> dict:
         "kind": principal.get("kind", "user"),
         "permissions": principal.get("permissions", []),
         "client_id": principal.get("client_id"),
+        "contact_id": principal.get("contact_id"),
     }
 
 

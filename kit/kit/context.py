@@ -24,6 +24,7 @@ class Context:
     kind: str = TEAM  # "user" (team member), "contact" (client portal), "system"
     permissions: frozenset[str] = frozenset()
     client_id: str | None = None  # set for portal principals: the only client they reach
+    contact_id: str | None = None  # set for portal principals: the contact they are
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | Context) -> Context:
@@ -38,6 +39,7 @@ class Context:
             kind=data.get("kind", TEAM),
             permissions=frozenset(data.get("permissions") or ()),
             client_id=data.get("client_id"),
+            contact_id=data.get("contact_id"),
         )
 
     @classmethod

@@ -170,3 +170,55 @@ def test_contact_accepts_the_invitation_and_uses_the_portal(page, new_agency, ma
     assert answer.status == 403
     requests = owner.get("/requests", params={"client_id": mine["id"]}, expect=200).json()
     assert [r["title"] for r in requests["items"]] == ["Refresh our logo"]
+
+
+def test_contacts_vault_custom_fields_and_invitations_pages(page, new_agency, mailbox):
+    owner = new_agency()
+    log_in(page, owner)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.goto("/clients/custom-fields")
+    page.fill('[name="name"]', "Size")
+    page.select_option('[name="type"]', "choice")
+    page.fill('[name="choices"]', "Small, Large")
+    page.click('[data-test="custom-field-form"] button')
+    expect(page.locator('[data-test="custom-fields"]')).to_contain_text("Small, Large")
+
+    page.click("nav >> text=Contacts")
+    page.click('[data-test="add-contact"]')
+    page.select_option('[data-test="client-select"]', "__new__")
+    page.fill('[name="new_client"]', "Inline Client")
+    page.fill('[name="name"]', "Ivy Inline")
+    email = unique_email("inline")
+    page.fill('[name="email"]', email)
+    page.fill('[name="position"]', "Founder")
+    page.check('[data-test="invite"]')
+    page.fill('[name="invitation_message"]', "Welcome to our portal")
+    page.click('[data-test="save-contact"]')
+    expect(page.locator('[data-test="contact-name"]')).to_have_text("Ivy Inline")
+    expect(page.locator('[data-test="portal-status"]')).to_have_text("invited")
+    assert "Welcome to our portal" in mailbox.wait_for(email, "client portal").text
+
+    page.goto("/invitations/")
+    expect(page.locator('[data-test="invitations"]')).to_contain_text("Ivy Inline")
+    page.click('[data-test="cancel"]')
+    expect(page.locator(".alert-success")).to_contain_text("cancelled")
+    expect(page.locator('[data-test="invitations"]')).to_have_count(0)
+
+    page.goto("/contacts/?q=founder")
+    expect(page.locator('[data-test="contacts-table"]')).to_contain_text("Inline Client")
+    page.locator('[data-test="contacts-table"]').get_by_role("link", name="Inline Client").click()
+    page.click('[data-test="tab-vault"]')
+    form = page.locator('[data-test="vault-form"]')
+    form.locator('[name="label"]').fill("Analytics")
+    form.locator('[name="username"]').fill("ivy@inline.test")
+    form.locator('[name="password"]').fill("hunter2-Secret")
+    form.locator("button").click()
+    expect(page.locator('[data-test="vault-entries"]')).to_contain_text("Analytics")
+    expect(page.locator("main")).not_to_contain_text("hunter2-Secret")
+    page.click('[data-test="reveal"]')
+    expect(page.locator('[data-test="revealed-password"]')).to_have_text("hunter2-Secret")
+    page.goto("/clients/vault/reveals")
+    expect(page.locator('[data-test="reveals"]')).to_contain_text("Analytics")
+    expect(page.locator('[data-test="reveals"]')).to_contain_text("Olive Owner")
+    assert page.failed_responses == []

@@ -1,0 +1,87 @@
+"""The agency itself: its profile, its plan and trial, and what the plan entitles it to."""
+
+from __future__ import annotations
+
+from gateway.api.base import api, json_body
+from gateway.api.schemas import AgencyUpdateRequest
+from gateway.auth import login_required, permission_required
+from gateway.rpc import services
+
+
+@api.get("/agency")
+@login_required
+def get_agency():
+    """Your agency: name, time zone, plan, trial.
+    ---
+    get:
+      tags: [agency]
+      summary: Get your agency
+      responses:
+        200:
+          description: The agency
+          content:
+            application/json:
+              schema: Agency
+    """
+    return services.identity.get_agency()
+
+
+@api.patch("/agency")
+@permission_required("manage_settings")
+def update_agency():
+    """Change the agency's name or time zone.
+    ---
+    patch:
+      tags: [agency]
+      summary: Update your agency's profile
+      requestBody:
+        content:
+          application/json:
+            schema: AgencyUpdateRequest
+      responses:
+        200:
+          description: The changed agency
+          content:
+            application/json:
+              schema: Agency
+        422:
+          description: The name is empty or the time zone unknown
+    """
+    body = json_body(AgencyUpdateRequest())
+    return services.identity.update_agency(**body)
+
+
+@api.get("/agency/entitlements")
+@login_required
+def get_entitlements():
+    """What the agency's plan allows now.
+    ---
+    get:
+      tags: [agency]
+      summary: Plan limits and usage (client limit, price per user, active users)
+      responses:
+        200:
+          description: The entitlements
+          content:
+            application/json:
+              schema: Entitlements
+    """
+    return services.identity.get_entitlements()
+
+
+@api.get("/plans")
+@login_required
+def list_plans():
+    """The plans an agency can be on.
+    ---
+    get:
+      tags: [agency]
+      summary: List plans
+      responses:
+        200:
+          description: The plans, cheapest first
+          content:
+            application/json:
+              schema: PlanList
+    """
+    return {"plans": services.identity.list_plans()}

@@ -1,0 +1,262 @@
+"""Signing up and in, passwords, the caller's own account and API tokens.
+
+Sign-up and login start a web session (the cookie) as the web pages do; integrators then use a
+personal API token: sign-up answers one (named "signup") so a script can go on at once, and
+`POST /tokens` makes more.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from gateway import auth
+from gateway.api.base import api, json_body
+from gateway.api.schemas import (
+    ChangePasswordRequest,
+    ForgotPasswordRequest,
+    LoginRequest,
+    ResetPasswordRequest,
+    SignupRequest,
+    TokenCreateRequest,
+)
+from gateway.auth import login_required
+from gateway.rpc import services
+
+# Answers that carry a token's secret must not be kept by any cache.
+NO_STORE = {"Cache-Control": "no-store"}
+FORGOT_MESSAGE = (
+    "If an account uses this e-mail address, a link to reset its password is on its way."
+)
+
+
+@api.post("/auth/signup")
+def signup():
+    """Create an agency and its owner; you are signed in.
+    ---
+    post:
+      tags: [auth]
+      summary: Create an agency and its owner account (14-day trial)
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: SignupRequest
+      responses:
+        201:
+          description: The new agency, its owner (signed in) and an API token named "signup"
+          content:
+            application/json:
+              schema: Signup
+        409:
+          description: The e-mail address is taken
+        422:
+          description: A field is missing or invalid, or the password is too weak
+    """
+    body = json_body(SignupRequest())
+    result = services.identity.signup(ip=request.remote_addr, **body)
+    auth.start_session(result["session_token"])
+    g.principal = result["principal"]
+    token = services.identity.create_api_token("signup")
+    body = {"agency": result["agency"], "user": result["principal"], "token": token}
+    return body, 201, NO_STORE
+
+
+@api.post("/auth/login")
+def login():
+    """Sign in with e-mail and password; sets the session cookie.
+    ---
+    post:
+      tags: [auth]
+      summary: Sign in (starts a session cookie; for scripts, create an API token next)
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: LoginRequest
+      responses:
+        200:
+          description: Signed in; the session cookie is set
+          content:
+            application/json:
+              schema: Login
+        401:
+          description: Wrong e-mail or password, or the account is inactive
+        429:
+          description: Too many failed attempts; the message says when to try again
+    """
+    body = json_body(LoginRequest())
+    result = services.identity.login(body["email"], body["password"], request.remote_addr)
+    auth.start_session(result["session_token"])
+    return {"user": result["principal"]}
+
+
+@api.post("/auth/logout")
+def logout():
+    """End the web session (an API token stays valid until revoked).
+    ---
+    post:
+      tags: [auth]
+      summary: End the current session
+      responses:
+        204:
+          description: Signed out
+    """
+    token = auth.end_session()
+    if token:
+        services.identity.logout(token)
+    return "", 204
+
+
+@api.post("/auth/password/forgot")
+def forgot_password():
+    """E-mail a password reset link; the same answer whether or not the address is known.
+    ---
+    post:
+      tags: [auth]
+      summary: Request a password reset e-mail
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: ForgotPasswordRequest
+      responses:
+        202:
+          description: Accepted (the same answer for unknown addresses)
+          content:
+            application/json:
+              schema: Message
+    """
+    body = json_body(ForgotPasswordRequest())
+    services.identity.request_password_reset(body["email"])
+    return {"message": FORGOT_MESSAGE}, 202
+
+
+@api.post("/auth/password/reset")
+def reset_password():
+    """Set a new password with the token from the reset e-mail; every session ends.
+    ---
+    post:
+      tags: [auth]
+      summary: Reset a password with an e-mailed token (single use, valid 1 hour)
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: ResetPasswordRequest
+      responses:
+        200:
+          description: The password is changed; sign in with it
+          content:
+            application/json:
+              schema: Message
+        422:
+          description: The token is invalid or expired, or the password is too weak
+    """
+    body = json_body(ResetPasswordRequest())
+    services.identity.reset_password(body["token"], body["password"])
+    return {"message": "Your password is changed. Sign in with it."}
+
+
+@api.get("/me")
+@login_required
+def me():
+    """Who is signed in, and their agency.
+    ---
+    get:
+      tags: [account]
+      summary: The signed-in user and their agency
+      responses:
+        200:
+          description: The principal and the agency
+          content:
+            application/json:
+              schema: Me
+    """
+    return {"user": auth.principal(), "agency": services.identity.get_agency()}
+
+
+@api.post("/me/password")
+@login_required
+def change_password():
+    """Change your own password; your other sessions end.
+    ---
+    post:
+      tags: [account]
+      summary: Change your password (other sessions end; API tokens stay valid)
+      requestBody:
+        content:
+          application/json:
+            schema: ChangePasswordRequest
+      responses:
+        204:
+          description: Changed
+        422:
+          description: The current password is wrong, or the new one is too weak
+    """
+    body = json_body(ChangePasswordRequest())
+    result = services.identity.change_password(
+        body["current_password"], body["new_password"], ip=request.remote_addr
+    )
+    if g.get("auth_method") == "session":
+        # identity ended every session, this one too: carry on with the fresh one.
+        auth.start_session(result["session_token"])
+    return "", 204
+
+
+@api.get("/tokens")
+@login_required
+def list_tokens():
+    """Your live API tokens (never their secrets).
+    ---
+    get:
+      tags: [account]
+      summary: List your API tokens
+      responses:
+        200:
+          description: Your tokens, oldest first
+          content:
+            application/json:
+              schema: ApiTokenList
+    """
+    return {"tokens": services.identity.list_api_tokens()}
+
+
+@api.post("/tokens")
+@login_required
+def create_token():
+    """A new personal API token; its secret is in this answer only.
+    ---
+    post:
+      tags: [account]
+      summary: "Create an API token (send it as 'Authorization: Bearer <token>')"
+      requestBody:
+        content:
+          application/json:
+            schema: TokenCreateRequest
+      responses:
+        201:
+          description: The token, with its secret shown this once
+          content:
+            application/json:
+              schema: NewApiToken
+    """
+    body = json_body(TokenCreateRequest())
+    return services.identity.create_api_token(body["name"]), 201, NO_STORE
+
+
+@api.delete("/tokens/<token_id>")
+@login_required
+def revoke_token(token_id: str):
+    """Revoke one of your API tokens.
+    ---
+    delete:
+      tags: [account]
+      summary: Revoke an API token
+      responses:
+        204:
+          description: Revoked
+        404:
+          description: No such token of yours
+    """
+    services.identity.revoke_api_token(token_id)
+    return "", 204

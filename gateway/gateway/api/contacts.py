@@ -1,0 +1,311 @@
+"""/api/v1 contacts: across clients and per client, create (optionally with a new client and a
+portal invitation), read, edit (move to another client), avatar, invitations."""
+
+from __future__ import annotations
+
+from flask import request
+
+from gateway.api.base import api, json_body, query_args
+from gateway.api.client_schemas import (
+    ClientContactCreateRequest,
+    ContactCreateRequest,
+    ContactListQuery,
+    ContactUpdateRequest,
+    InvitationListQuery,
+    InvitationRequest,
+    PageQuery,
+)
+from gateway.api.clients import picture_from_request
+from gateway.auth import permission_required
+from gateway.rpc import services
+from gateway.uploads import picture_response
+from kit.errors import NotFound
+
+
+@api.get("/contacts")
+@permission_required("view_clients")
+def list_contacts():
+    """Contacts of every client, searched, filtered, sorted and paged.
+    ---
+    get:
+      tags: [contacts]
+      summary: List contacts
+      parameters:
+        - in: query
+          schema: ContactListQuery
+      responses:
+        200:
+          description: One page of contacts
+          content:
+            application/json:
+              schema: ContactPage
+    """
+    return services.clients.list_contacts(**query_args(ContactListQuery()))
+
+
+@api.post("/contacts")
+@permission_required("create_clients")
+def create_contact():
+    """Add a contact to a client (or to a new client), optionally inviting them to the portal.
+    ---
+    post:
+      tags: [contacts]
+      summary: Add a contact
+      requestBody:
+        content:
+          application/json:
+            schema: ContactCreateRequest
+      responses:
+        201:
+          description: The new contact (with its invitation when invite=true)
+          content:
+            application/json:
+              schema: Contact
+        409:
+          description: The e-mail address is used by another contact
+    """
+    return services.clients.create_contact(**json_body(ContactCreateRequest())), 201
+
+
+@api.get("/clients/<client_id>/contacts")
+@permission_required("view_clients")
+def list_client_contacts(client_id: str):
+    """One client's contacts.
+    ---
+    get:
+      tags: [contacts]
+      summary: List a client's contacts
+      parameters:
+        - in: query
+          schema: PageQuery
+      responses:
+        200:
+          description: One page of contacts
+          content:
+            application/json:
+              schema: ContactPage
+    """
+    client = services.clients.get_client(client_id)  # 404 for another agency's client
+    return services.clients.list_contacts(
+        client_id=client_id,
+        status="archived" if client["archived"] else None,
+        sort="name",
+        **query_args(PageQuery()),
+    )
+
+
+@api.post("/clients/<client_id>/contacts")
+@permission_required("create_clients")
+def create_client_contact(client_id: str):
+    """Add a contact to this client.
+    ---
+    post:
+      tags: [contacts]
+      summary: Add a contact to a client
+      requestBody:
+        content:
+          application/json:
+            schema: ClientContactCreateRequest
+      responses:
+        201:
+          description: The new contact
+          content:
+            application/json:
+              schema: Contact
+    """
+    body = json_body(ClientContactCreateRequest())
+    return services.clients.create_contact(client_id=client_id, **body), 201
+
+
+@api.get("/contacts/<contact_id>")
+@permission_required("view_clients")
+def get_contact(contact_id: str):
+    """One contact.
+    ---
+    get:
+      tags: [contacts]
+      summary: Get a contact
+      responses:
+        200:
+          description: The contact
+          content:
+            application/json:
+              schema: Contact
+    """
+    return services.clients.get_contact(contact_id)
+
+
+@api.patch("/contacts/<contact_id>")
+@permission_required("edit_clients")
+def update_contact(contact_id: str):
+    """Change a contact's fields; client_id moves it to another client.
+    ---
+    patch:
+      tags: [contacts]
+      summary: Edit a contact
+      requestBody:
+        content:
+          application/json:
+            schema: ContactUpdateRequest
+      responses:
+        200:
+          description: The contact as changed
+          content:
+            application/json:
+              schema: Contact
+    """
+    return services.clients.update_contact(contact_id, **json_body(ContactUpdateRequest()))
+
+
+@api.put("/contacts/<contact_id>/avatar")
+@permission_required("edit_clients")
+def put_avatar(contact_id: str):
+    """Set the contact's picture (JPG or PNG, at most 2 MB).
+    ---
+    put:
+      tags: [contacts]
+      summary: Upload a picture (multipart field 'file', or the image as the body)
+      responses:
+        200:
+          description: The contact
+          content:
+            application/json:
+              schema: Contact
+    """
+    avatar = picture_from_request("avatar")
+    return services.clients.update_contact(contact_id, avatar_base64=avatar)
+
+
+@api.get("/contacts/<contact_id>/avatar")
+@permission_required("view_clients")
+def get_avatar(contact_id: str):
+    """The contact's picture.
+    ---
+    get:
+      tags: [contacts]
+      summary: Get the picture
+      responses:
+        200:
+          description: The image (image/png or image/jpeg)
+          content:
+            image/png: {}
+            image/jpeg: {}
+    """
+    return picture_response(services.clients.get_avatar(contact_id))
+
+
+# --- portal invitations --------------------------------------------------------------------
+
+
+def _open_invitation(contact_id: str) -> dict:
+    services.clients.get_contact(contact_id)  # 404 for another agency's contact
+    for invitation in services.clients.list_invitations(status=None):
+        if invitation["contact_id"] == contact_id and invitation["status"] in (
+            "pending",
+            "expired",
+        ):
+            return invitation
+    raise NotFound("This contact has no pending invitation.")
+
+
+@api.post("/contacts/<contact_id>/invitation")
+@permission_required("create_clients")
+def send_invitation(contact_id: str):
+    """Send the portal invitation; sending again replaces the link (the old one stops working).
+    ---
+    post:
+      tags: [contacts]
+      summary: Send or resend the portal invitation
+      requestBody:
+        content:
+          application/json:
+            schema: InvitationRequest
+      responses:
+        201:
+          description: The invitation
+          content:
+            application/json:
+              schema: InvitationSummary
+        409:
+          description: The contact already has a portal login
+    """
+    message = json_body(InvitationRequest()).get("message") if request.data else None
+    return services.clients.invite_contact(contact_id, message), 201
+
+
+@api.delete("/contacts/<contact_id>/invitation")
+@permission_required("create_clients")
+def cancel_contact_invitation(contact_id: str):
+    """Cancel the contact's pending invitation: its link stops working.
+    ---
+    delete:
+      tags: [contacts]
+      summary: Cancel the pending invitation
+      responses:
+        200:
+          description: The cancelled invitation
+          content:
+            application/json:
+              schema: InvitationSummary
+        404:
+          description: No pending invitation
+    """
+    return services.clients.cancel_invitation(_open_invitation(contact_id)["id"])
+
+
+@api.get("/invitations")
+@permission_required("view_clients")
+def list_invitations():
+    """Portal invitations (pending by default).
+    ---
+    get:
+      tags: [contacts]
+      summary: List invitations
+      parameters:
+        - in: query
+          schema: InvitationListQuery
+      responses:
+        200:
+          description: Invitations, newest first
+          content:
+            application/json:
+              schema: InvitationList
+    """
+    status = query_args(InvitationListQuery())["status"]
+    return {"items": services.clients.list_invitations(status=None if status == "all" else status)}
+
+
+@api.post("/invitations/<invitation_id>/resend")
+@permission_required("create_clients")
+def resend_invitation(invitation_id: str):
+    """A new link for a pending invitation.
+    ---
+    post:
+      tags: [contacts]
+      summary: Resend an invitation
+      responses:
+        200:
+          description: The invitation
+          content:
+            application/json:
+              schema: InvitationSummary
+    """
+    return services.clients.resend_invitation(invitation_id)
+
+
+@api.delete("/invitations/<invitation_id>")
+@permission_required("create_clients")
+def cancel_invitation(invitation_id: str):
+    """Cancel an invitation.
+    ---
+    delete:
+      tags: [contacts]
+      summary: Cancel an invitation
+      responses:
+        200:
+          description: The cancelled invitation
+          content:
+            application/json:
+              schema: InvitationSummary
+    """
+    return services.clients.cancel_invitation(invitation_id)

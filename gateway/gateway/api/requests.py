@@ -1,0 +1,188 @@
+"""/api/v1 requests: the team's list and status changes, and the client portal's own API
+(`/portal/...`: a contact's login, its client, its requests)."""
+
+from __future__ import annotations
+
+from flask import request
+
+from gateway.api.base import api, json_body, query_args
+from gateway.api.client_schemas import (
+    AcceptInvitationRequest,
+    PageQuery,
+    PortalLoginRequest,
+    PortalRequestCreate,
+    RequestListQuery,
+    RequestStatusRequest,
+)
+from gateway.auth import permission_required, portal_login_required, start_session
+from gateway.rpc import services
+
+
+@api.get("/requests")
+@permission_required("view_clients")
+def list_requests():
+    """Requests from every client's portal, newest first.
+    ---
+    get:
+      tags: [requests]
+      summary: List requests (filter by client_id, status)
+      parameters:
+        - in: query
+          schema: RequestListQuery
+      responses:
+        200:
+          description: One page of requests
+          content:
+            application/json:
+              schema: ClientRequestPage
+    """
+    return services.clients.list_requests(**query_args(RequestListQuery()))
+
+
+@api.patch("/requests/<request_id>")
+@permission_required("edit_clients")
+def set_request_status(request_id: str):
+    """Move a request to another status.
+    ---
+    patch:
+      tags: [requests]
+      summary: Change a request's status
+      requestBody:
+        content:
+          application/json:
+            schema: RequestStatusRequest
+      responses:
+        200:
+          description: The request
+          content:
+            application/json:
+              schema: ClientRequest
+    """
+    body = json_body(RequestStatusRequest())
+    return services.clients.set_request_status(request_id, body["status"])
+
+
+# --- the client portal ---------------------------------------------------------------------
+
+
+@api.post("/portal/login")
+def portal_login():
+    """A contact signs in to the portal; the answer sets the session cookie.
+    ---
+    post:
+      tags: [portal]
+      summary: Portal login (session cookie)
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: PortalLoginRequest
+      responses:
+        200:
+          description: Who is signed in
+          content:
+            application/json:
+              schema: Principal
+        401:
+          description: Wrong e-mail or password
+    """
+    body = json_body(PortalLoginRequest())
+    result = services.identity.login(
+        body["email"], body["password"], request.remote_addr, kind="contact"
+    )
+    start_session(result["session_token"])
+    return result["principal"]
+
+
+@api.post("/portal/invitations/accept")
+def portal_accept_invitation():
+    """Accept a portal invitation with a password; signs the contact in.
+    ---
+    post:
+      tags: [portal]
+      summary: Accept an invitation (token from the e-mail)
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: AcceptInvitationRequest
+      responses:
+        200:
+          description: Who is signed in
+          content:
+            application/json:
+              schema: Principal
+        404:
+          description: The link is not valid (any more)
+    """
+    body = json_body(AcceptInvitationRequest())
+    accepted = services.clients.accept_invitation(body["token"], body["password"])
+    result = services.identity.login(
+        accepted["email"], body["password"], request.remote_addr, kind="contact"
+    )
+    start_session(result["session_token"])
+    return result["principal"]
+
+
+@api.get("/portal/client")
+@portal_login_required
+def portal_client():
+    """The signed-in contact's own client.
+    ---
+    get:
+      tags: [portal]
+      summary: My client's profile
+      security: [{cookieAuth: []}]
+      responses:
+        200:
+          description: The client
+          content:
+            application/json:
+              schema: PortalClient
+    """
+    return services.clients.portal_get_client()
+
+
+@api.get("/portal/requests")
+@portal_login_required
+def portal_requests():
+    """The requests of the signed-in contact's client.
+    ---
+    get:
+      tags: [portal]
+      summary: My client's requests
+      security: [{cookieAuth: []}]
+      parameters:
+        - in: query
+          schema: PageQuery
+      responses:
+        200:
+          description: One page of requests
+          content:
+            application/json:
+              schema: ClientRequestPage
+    """
+    return services.clients.portal_list_requests(**query_args(PageQuery()))
+
+
+@api.post("/portal/requests")
+@portal_login_required
+def portal_create_request():
+    """Ask the agency for something.
+    ---
+    post:
+      tags: [portal]
+      summary: Send a request
+      security: [{cookieAuth: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: PortalRequestCreate
+      responses:
+        201:
+          description: The request
+          content:
+            application/json:
+              schema: ClientRequest
+    """
+    return services.clients.portal_create_request(**json_body(PortalRequestCreate())), 201

@@ -1,0 +1,257 @@
+"""The agency's team: users, roles and the permissions roles are made of (manage_users)."""
+
+from __future__ import annotations
+
+from gateway.api.base import api, json_body, query_args
+from gateway.api.schemas import (
+    RoleCreateRequest,
+    RoleUpdateRequest,
+    UserCreateRequest,
+    UserListQuery,
+    UserUpdateRequest,
+)
+from gateway.auth import permission_required
+from gateway.rpc import services
+
+MANAGE_USERS = "manage_users"
+
+
+def _ids_as_text(body: dict) -> dict:
+    """UUID fields go over RPC as strings (JSON serializer)."""
+    return {key: str(value) if key.endswith("_id") else value for key, value in body.items()}
+
+
+@api.get("/users")
+@permission_required(MANAGE_USERS)
+def list_users():
+    """The agency's users.
+    ---
+    get:
+      tags: [users]
+      summary: List users, optionally only active or inactive ones
+      parameters:
+        - in: query
+          schema: UserListQuery
+      responses:
+        200:
+          description: Users by name
+          content:
+            application/json:
+              schema: UserList
+    """
+    args = query_args(UserListQuery())
+    return {"users": services.identity.list_users(status=args.get("status"))}
+
+
+@api.post("/users")
+@permission_required(MANAGE_USERS)
+def create_user():
+    """Add a user with an initial password, or e-mail them an invitation.
+    ---
+    post:
+      tags: [users]
+      summary: Add a user (give a password, or send_invitation=true)
+      requestBody:
+        content:
+          application/json:
+            schema: UserCreateRequest
+      responses:
+        201:
+          description: The new user
+          content:
+            application/json:
+              schema: User
+        409:
+          description: The e-mail address is taken
+        422:
+          description: A field is missing or invalid, or the password is too weak
+    """
+    body = _ids_as_text(json_body(UserCreateRequest()))
+    return services.identity.create_user(**body), 201
+
+
+@api.get("/users/<user_id>")
+@permission_required(MANAGE_USERS)
+def get_user(user_id: str):
+    """One user.
+    ---
+    get:
+      tags: [users]
+      summary: Get a user
+      responses:
+        200:
+          description: The user
+          content:
+            application/json:
+              schema: User
+        404:
+          description: No such user in your agency
+    """
+    return services.identity.get_user(user_id)
+
+
+@api.patch("/users/<user_id>")
+@permission_required(MANAGE_USERS)
+def update_user(user_id: str):
+    """Change a user's profile, e-mail (username), role or password.
+    ---
+    patch:
+      tags: [users]
+      summary: Update a user (only the fields given change)
+      requestBody:
+        content:
+          application/json:
+            schema: UserUpdateRequest
+      responses:
+        200:
+          description: The changed user
+          content:
+            application/json:
+              schema: User
+        409:
+          description: The e-mail address is taken
+        422:
+          description: A field is invalid
+    """
+    body = _ids_as_text(json_body(UserUpdateRequest()))
+    return services.identity.update_user(user_id, **body)
+
+
+@api.post("/users/<user_id>/deactivate")
+@permission_required(MANAGE_USERS)
+def deactivate_user(user_id: str):
+    """Deactivate a user who left: they cannot sign in, their sessions and tokens stop working.
+    ---
+    post:
+      tags: [users]
+      summary: Deactivate a user
+      responses:
+        200:
+          description: The user, now inactive
+          content:
+            application/json:
+              schema: User
+    """
+    return services.identity.deactivate_user(user_id)
+
+
+@api.post("/users/<user_id>/reactivate")
+@permission_required(MANAGE_USERS)
+def reactivate_user(user_id: str):
+    """Let an inactive user sign in again.
+    ---
+    post:
+      tags: [users]
+      summary: Reactivate a user
+      responses:
+        200:
+          description: The user, active again
+          content:
+            application/json:
+              schema: User
+    """
+    return services.identity.reactivate_user(user_id)
+
+
+@api.get("/roles")
+@permission_required(MANAGE_USERS)
+def list_roles():
+    """Built-in and custom roles with their permissions.
+    ---
+    get:
+      tags: [roles]
+      summary: List roles (built-in first)
+      responses:
+        200:
+          description: The roles
+          content:
+            application/json:
+              schema: RoleList
+    """
+    return {"roles": services.identity.list_roles()}
+
+
+@api.post("/roles")
+@permission_required(MANAGE_USERS)
+def create_role():
+    """A custom role.
+    ---
+    post:
+      tags: [roles]
+      summary: Create a custom role
+      requestBody:
+        content:
+          application/json:
+            schema: RoleCreateRequest
+      responses:
+        201:
+          description: The new role
+          content:
+            application/json:
+              schema: Role
+        409:
+          description: Another role has this name
+    """
+    body = json_body(RoleCreateRequest())
+    return services.identity.create_role(body["name"], body["permissions"]), 201
+
+
+@api.patch("/roles/<role_id>")
+@permission_required(MANAGE_USERS)
+def update_role(role_id: str):
+    """Rename a custom role or change its permissions (built-in roles are fixed).
+    ---
+    patch:
+      tags: [roles]
+      summary: Update a custom role
+      requestBody:
+        content:
+          application/json:
+            schema: RoleUpdateRequest
+      responses:
+        200:
+          description: The changed role
+          content:
+            application/json:
+              schema: Role
+        403:
+          description: Built-in roles cannot be changed
+    """
+    body = json_body(RoleUpdateRequest())
+    return services.identity.update_role(role_id, **body)
+
+
+@api.delete("/roles/<role_id>")
+@permission_required(MANAGE_USERS)
+def delete_role(role_id: str):
+    """Delete a custom role nobody holds.
+    ---
+    delete:
+      tags: [roles]
+      summary: Delete a custom role
+      responses:
+        204:
+          description: Deleted
+        409:
+          description: Users still hold the role
+    """
+    services.identity.delete_role(role_id)
+    return "", 204
+
+
+@api.get("/permissions")
+@permission_required(MANAGE_USERS)
+def list_permissions():
+    """Every permission a role can hold.
+    ---
+    get:
+      tags: [roles]
+      summary: List permissions
+      responses:
+        200:
+          description: Permission names and what they allow
+          content:
+            application/json:
+              schema: PermissionList
+    """
+    return {"permissions": services.identity.list_permissions()}

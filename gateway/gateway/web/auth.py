@@ -1,0 +1,167 @@
+"""Signing up, logging in and out, forgotten passwords and accepting a user invitation."""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from gateway import auth
+from gateway.rpc import services
+from gateway.web.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    SignupForm,
+    form_failed,
+)
+from kit.errors import DomainError, RateLimited, Unauthenticated
+
+bp = Blueprint("auth", __name__)
+
+FORGOT_SENT = (
+    "If an account uses this e-mail address, we have sent it a link to reset the password. "
+    "The link works for one hour."
+)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no `//host` or scheme): never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")
+
+
+def _signed_in_team_user() -> bool:
+    who = auth.principal()
+    return bool(who) and who.get("kind") == "user"
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Start a 14-day trial: a new agency and its owner, who is then signed in."""
+    if _signed_in_team_user():
+        return redirect(url_for("dashboard.index"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            result = services.identity.signup(
+                agency_name=form.agency_name.data,
+                owner_name=form.owner_name.data,
+                email=form.email.data,
+                password=form.password.data,
+                ip=request.remote_addr,
+            )
+        except DomainError as exc:
+            return form_failed("auth/signup.html", form, exc, title="Start your free trial")
+        auth.start_session(result["session_token"])
+        flash(f"Welcome to Agency Platform, {result['principal']['name']}!", "success")
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/signup.html", form=form, title="Start your free trial")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """E-mail and password; a fresh session id at every login."""
+    form = LoginForm()
+    if request.method == "GET":
+        if _signed_in_team_user():
+            return redirect(_safe_next(request.args.get("next")))
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            result = services.identity.login(
+                form.email.data, form.password.data, request.remote_addr
+            )
+        except (Unauthenticated, RateLimited) as exc:
+            # Wrong credentials or throttled: say so on the form, keep the e-mail typed.
+            form.form_errors.append(exc.message)
+            form.password.data = ""
+            return render_template("auth/login.html", form=form, title="Log in"), exc.http_status
+        auth.start_session(result["session_token"])
+        return redirect(_safe_next(form.next.data))
+    return render_template("auth/login.html", form=form, title="Log in")
+
+
+@bp.post("/logout")
+def logout():
+    """End the session here and in identity."""
+    token = auth.end_session()
+    if token:
+        # The cookie is gone either way; an expired session needs no ending.
+        with contextlib.suppress(DomainError):
+            services.identity.logout(token)
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link; the same answer whether or not the e-mail has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.identity.request_password_reset(form.email.data)
+        return render_template(
+            "auth/forgot_password.html", form=form, sent=True, title="Reset your password"
+        )
+    return render_template("auth/forgot_password.html", form=form, title="Reset your password")
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    """Choose a new password with the e-mailed token; then log in with it."""
+    form = NewPasswordForm()
+    if request.method == "GET":
+        form.token.data = request.args.get("token", "")
+    if form.validate_on_submit():
+        try:
+            services.identity.reset_password(form.token.data, form.password.data)
+        except DomainError as exc:
+            return form_failed(
+                "auth/new_password.html", form, exc, **_reset_page(), aliases=_TOKEN_ALIASES
+            )
+        auth.end_session()
+        flash("Your password is changed. Log in with it.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/new_password.html", form=form, **_reset_page())
+
+
+@bp.route("/invitations/accept", methods=["GET", "POST"])
+def accept_invitation():
+    """An invited user chooses a password and is signed in."""
+    form = NewPasswordForm()
+    if request.method == "GET":
+        form.token.data = request.args.get("token", "")
+    if form.validate_on_submit():
+        try:
+            result = services.identity.accept_user_invitation(form.token.data, form.password.data)
+        except DomainError as exc:
+            return form_failed(
+                "auth/new_password.html", form, exc, **_invitation_page(), aliases=_TOKEN_ALIASES
+            )
+        auth.start_session(result["session_token"])
+        flash(f"Welcome aboard, {result['principal']['name']}!", "success")
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/new_password.html", form=form, **_invitation_page())
+
+
+# identity names the new password `new_password` or `password` depending on the call.
+_TOKEN_ALIASES = {"new_password": "password"}
+
+
+def _reset_page() -> dict:
+    return {
+        "title": "Choose a new password",
+        "intro": "Choose a new password for your account. You will be logged out everywhere.",
+        "button": "Set new password",
+        "test_id": "reset-password",
+    }
+
+
+def _invitation_page() -> dict:
+    return {
+        "title": "Join your team",
+        "intro": "You were invited to your agency's workspace. Choose a password to get started.",
+        "button": "Set password and continue",
+        "test_id": "accept-invitation",
+    }

@@ -1,0 +1,284 @@
+"""The Clients tab: active/inactive lists, add and edit a client, its profile (contacts,
+requests, credential vault), status and archive, logos, custom field settings, CSV import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from gateway.auth import can, permission_required
+from gateway.rpc import services
+from gateway.uploads import picture_response
+from gateway.web import client_forms, imports
+from kit.errors import DomainError, PermissionDenied
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+PROFILE_TABS = ("details", "contacts", "requests", "vault")
+REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
+FIELD_TYPES = ("text", "number", "date", "choice")
+
+
+@bp.get("/")
+@permission_required("view_clients")
+def index():
+    """Active or inactive clients, searched, filtered, sorted and paged."""
+    args = request.args
+    status = args.get("status") if args.get("status") in ("inactive", "archived") else "active"
+    sort = args.get("sort") if args.get("sort") in client_forms.CLIENT_SORTS else "-created_at"
+    fields = client_forms.custom_fields()
+    field_filter = {}
+    if args.get("field") and args.get("value", "").strip():
+        field_filter = {args["field"]: args["value"].strip()}
+    page = services.clients.list_clients(
+        q=args.get("q") or None,
+        status=status,
+        tag=args.get("tag") or None,
+        account_manager_id=args.get("account_manager_id") or None,
+        custom_fields=field_filter or None,
+        sort=sort,
+        page=client_forms.page_number(),
+        per_page=client_forms.PER_PAGE,
+    )
+    users = client_forms.team_users()
+    return render_template(
+        "clients/index.html",
+        title="Clients",
+        page=page,
+        status=status,
+        sort=sort,
+        sorts=client_forms.CLIENT_SORTS,
+        tags=services.clients.list_tags(),
+        users=users,
+        names={u["id"]: u["name"] for u in users},
+        fields=fields,
+        page_url=client_forms.page_url,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("create_clients")
+def new():
+    """The "Add client" form."""
+    fields = client_forms.custom_fields()
+    values: dict = {}
+    if request.method == "POST":
+        values = client_forms.client_form_data(fields)
+        try:
+            logo = client_forms.form_picture("logo")
+            client = services.clients.create_client(**values, logo_base64=logo)
+        except DomainError as exc:
+            return client_forms.form_failed(
+                "clients/form.html", exc, values=values, fields=fields, client=None
+            )
+        flash(f"Client {client['name']} added.", "success")
+        return redirect(url_for(".show", client_id=client["id"]))
+    return render_template(
+        "clients/form.html",
+        title="Add client",
+        client=None,
+        values=values,
+        fields=fields,
+        users=client_forms.team_users(),
+        errors={},
+    )
+
+
+@bp.route("/<client_id>/edit", methods=["GET", "POST"])
+@permission_required("edit_clients")
+def edit(client_id: str):
+    """Edit a client's details, logo, tags, custom fields and account managers."""
+    client = services.clients.get_client(client_id)
+    fields = client_forms.custom_fields()
+    values = dict(client)
+    if request.method == "POST":
+        values = client_forms.client_form_data(fields)
+        changes = dict(values)
+        try:
+            logo = client_forms.form_picture("logo")
+            if logo:
+                changes["logo_base64"] = logo
+            elif request.form.get("remove_logo"):
+                changes["logo_base64"] = None
+            services.clients.update_client(client_id, **changes)
+        except DomainError as exc:
+            return client_forms.form_failed(
+                "clients/form.html", exc, values=values, fields=fields, client=client
+            )
+        flash("Client saved.", "success")
+        return redirect(url_for(".show", client_id=client_id))
+    return render_template(
+        "clients/form.html",
+        title=f"Edit {client['name']}",
+        client=client,
+        values=values,
+        fields=fields,
+        users=client_forms.team_users(),
+        errors={},
+    )
+
+
+@bp.get("/<client_id>")
+@permission_required("view_clients")
+def show(client_id: str):
+    """A client's profile, with its contacts, requests or vault as tabs."""
+    tab = request.args.get("tab") if request.args.get("tab") in PROFILE_TABS else "details"
+    return _profile(client_id, tab)
+
+
+def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int = 200):
+    client = services.clients.get_client(client_id)
+    context = {
+        "client": client,
+        "tab": tab,
+        "fields": client_forms.custom_fields(),
+        "names": client_forms.user_names(client["account_manager_ids"]),
+        "request_statuses": REQUEST_STATUSES,
+        "revealed": revealed,
+    }
+    if tab == "contacts":
+        context["contacts"] = services.clients.list_contacts(
+            client_id=client_id,
+            status="archived" if client["archived"] else None,
+            sort="name",
+            page=client_forms.page_number(),
+            per_page=100,
+        )
+    elif tab == "requests":
+        context["requests"] = services.clients.list_requests(
+            client_id=client_id, page=client_forms.page_number(), per_page=50
+        )
+    elif tab == "vault":
+        context["entries"] = services.clients.list_vault_entries(client_id)
+    response = render_template("clients/show.html", title=client["name"], **context)
+    return response, status
+
+
+@bp.post("/<client_id>/status")
+@permission_required("edit_clients")
+def set_status(client_id: str):
+    """Switch a client between active and inactive."""
+    status = request.form.get("status", "")
+    client = services.clients.set_client_status(client_id, status)
+    flash(f"{client['name']} is now {client['status']}.", "success")
+    return redirect(url_for(".show", client_id=client_id))
+
+
+@bp.post("/<client_id>/archive")
+@permission_required("delete_clients")
+def archive(client_id: str):
+    """ "Delete": archive the client (its history stays)."""
+    client = services.clients.archive_client(client_id)
+    flash(f"{client['name']} was archived. Its contacts and history are kept.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<client_id>/restore")
+@permission_required("delete_clients")
+def restore(client_id: str):
+    """Bring an archived client back."""
+    client = services.clients.restore_client(client_id)
+    flash(f"{client['name']} was restored.", "success")
+    return redirect(url_for(".show", client_id=client_id))
+
+
+@bp.get("/<client_id>/logo")
+@permission_required("view_clients")
+def logo(client_id: str):
+    """The client's logo image, fetched from the clients service."""
+    return picture_response(services.clients.get_logo(client_id))
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+@bp.post("/<client_id>/requests/<request_id>/status")
+@permission_required("edit_clients")
+def set_request_status(client_id: str, request_id: str):
+    """Move a client's request to another status."""
+    services.clients.set_request_status(request_id, request.form.get("status", ""))
+    flash("Request status changed.", "success")
+    return redirect(url_for(".show", client_id=client_id, tab="requests"))
+
+
+# --- credential vault ----------------------------------------------------------------------
+
+
+@bp.post("/<client_id>/vault")
+@permission_required("edit_clients")
+def add_vault_entry(client_id: str):
+    """Store a credential of the client."""
+    form = request.form
+    services.clients.create_vault_entry(
+        client_id,
+        label=form.get("label", ""),
+        url=form.get("url", ""),
+        username=form.get("username", ""),
+        password=form.get("password", ""),
+        notes=form.get("notes", ""),
+    )
+    flash("Credential stored.", "success")
+    return redirect(url_for(".show", client_id=client_id, tab="vault"))
+
+
+@bp.post("/<client_id>/vault/<entry_id>/reveal")
+@permission_required("view_vault")
+def reveal(client_id: str, entry_id: str):
+    """Show one password once; the service records who saw it."""
+    secret = services.clients.reveal_vault_password(client_id, entry_id)
+    response, status = _profile(client_id, "vault", revealed=secret)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/vault/reveals")
+@permission_required("view_vault")
+def reveals():
+    """Who revealed which password, and when."""
+    client_id = request.args.get("client_id") or None
+    audit = services.clients.list_vault_reveals(client_id=client_id, limit=500)
+    return render_template(
+        "clients/reveals.html",
+        title="Vault reveals",
+        audit=audit,
+        names=client_forms.user_names(),
+        page_url=client_forms.page_url,
+    )
+
+
+# --- custom fields -------------------------------------------------------------------------
+
+
+@bp.route("/custom-fields", methods=["GET", "POST"])
+@permission_required("view_clients")
+def custom_fields():
+    """The agency's custom client fields; defining them needs manage_client_organizations."""
+    if request.method == "POST":
+        if not can("manage_client_organizations"):
+            raise PermissionDenied("Your role lacks the permission manage_client_organizations.")
+        choices = [c.strip() for c in request.form.get("choices", "").split(",") if c.strip()]
+        field = services.clients.define_custom_field(
+            name=request.form.get("name", ""),
+            type=request.form.get("type", ""),
+            choices=choices or None,
+        )
+        flash(f"Custom field {field['name']} added.", "success")
+        return redirect(url_for(".custom_fields"))
+    return render_template(
+        "clients/custom_fields.html",
+        title="Custom fields",
+        fields=client_forms.custom_fields(),
+        types=FIELD_TYPES,
+    )
+
+
+@bp.post("/custom-fields/<field_id>/delete")
+@permission_required("manage_client_organizations")
+def delete_custom_field(field_id: str):
+    """Remove a custom field and its values."""
+    services.clients.delete_custom_field(field_id)
+    flash("Custom field removed.", "success")
+    return redirect(url_for(".custom_fields"))
+
+
+# --- CSV import ----------------------------------------------------------------------------
+
+imports.register(bp, "clients")

@@ -1,0 +1,90 @@
+"""The "Add bulk clients" / contacts CSV import pages, shared by the two tabs:
+upload -> column mapping and preview (per-row errors with line numbers) -> import in the
+background with a progress bar (polling a JSON endpoint) -> result summary.
+
+The CSV travels between the steps in the form itself (a hidden field), so nothing is kept in the
+gateway; the clients service keeps the file only once the import has started.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+
+from gateway.auth import permission_required
+from gateway.rpc import services
+from gateway.uploads import MAX_CSV_BYTES, TooLarge, csv_text
+from kit.errors import DomainError, ValidationError
+
+TITLES = {"clients": "Add bulk clients", "contacts": "Import contacts"}
+
+
+def _mapping_from_form() -> dict:
+    """One select per CSV column (`map_<n>`, in the order of `columns`): {column: field}."""
+    columns = request.form.getlist("columns")
+    return {
+        column: request.form.get(f"map_{number}") or None for number, column in enumerate(columns)
+    }
+
+
+def register(bp: Blueprint, kind: str) -> None:
+    """Add the import pages to `bp` (the clients or contacts blueprint)."""
+    title = TITLES[kind]
+
+    @bp.get("/import", endpoint="import_upload")
+    @permission_required("create_clients")
+    def upload():
+        """Step 1: choose the CSV file."""
+        return render_template("clients/import_upload.html", title=title, kind=kind)
+
+    @bp.post("/import", endpoint="import_preview")
+    @permission_required("create_clients")
+    def preview():
+        """Step 2: map the file's columns and look at the first rows and their errors."""
+        try:
+            if "csv" in request.form:
+                text = request.form["csv"]
+                if len(text) > MAX_CSV_BYTES:
+                    raise TooLarge("The CSV file is larger than 10 MB.", {"file": "too large"})
+            else:
+                text = csv_text(request.files.get("file"))
+        except (ValidationError, TooLarge) as exc:
+            return (
+                render_template(
+                    "clients/import_upload.html", title=title, kind=kind, error=exc.message
+                ),
+                exc.http_status,
+            )
+        mapping = None
+        if request.form.get("mapped"):
+            mapping = _mapping_from_form()
+        try:
+            result = services.clients.preview_import(kind, text, mapping)
+        except ValidationError as exc:
+            return (
+                render_template(
+                    "clients/import_upload.html", title=title, kind=kind, error=exc.message
+                ),
+                422,
+            )
+        if request.form.get("action") == "import" and not result["missing_fields"]:
+            job = services.clients.start_import(kind, text, result["mapping"])
+            return redirect(url_for(f"{bp.name}.import_job", job_id=job["id"]))
+        return render_template(
+            "clients/import_preview.html", title=title, kind=kind, csv=text, preview=result
+        )
+
+    @bp.get("/import/<job_id>", endpoint="import_job")
+    @permission_required("create_clients")
+    def job(job_id: str):
+        """Step 3: the progress bar, then the result summary."""
+        job = services.clients.get_import(job_id)
+        return render_template("clients/import_job.html", title=title, kind=kind, job=job)
+
+    @bp.get("/import/<job_id>/status", endpoint="import_status")
+    @permission_required("create_clients")
+    def status(job_id: str):
+        """The progress the page polls."""
+        try:
+            return jsonify(services.clients.get_import(job_id))
+        except DomainError as exc:
+            return jsonify({"error": exc.to_dict()}), exc.http_status

@@ -1,0 +1,165 @@
+"""The client portal under /portal: a contact's own login (kind "contact"), invitation
+acceptance, password reset, their client's profile and their requests.
+
+A portal principal reaches only its own client: the clients service takes the client from the
+call context, never from the page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from gateway.auth import end_session, portal_login_required, principal, start_session
+from gateway.rpc import services
+from gateway.uploads import picture_response
+from gateway.web import client_forms
+from kit.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationError
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+def _client_ip() -> str | None:
+    return request.remote_addr
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """A contact signs in with the password chosen when accepting the invitation."""
+    email = request.form.get("email", "")
+    if request.method == "POST":
+        try:
+            result = services.identity.login(
+                email, request.form.get("password", ""), _client_ip(), kind="contact"
+            )
+        except (Unauthenticated, ValidationError, RateLimited) as exc:
+            flash(exc.message, "danger")
+            return render_template("portal/login.html", title="Client portal", email=email), 401
+        start_session(result["session_token"])
+        return redirect(client_forms.safe_next(url_for(".index")))
+    if (principal() or {}).get("kind") == "contact":
+        return redirect(url_for(".index"))
+    return render_template("portal/login.html", title="Client portal", email=email)
+
+
+@bp.post("/logout")
+def logout():
+    """End the portal session."""
+    token = end_session()
+    if token:
+        with contextlib.suppress(DomainError):  # the cookie is gone either way
+            services.identity.logout(token)
+    flash("You are signed out.", "info")
+    return redirect(url_for(".login"))
+
+
+def _invitation_or_none(token: str) -> tuple[dict | None, str | None]:
+    try:
+        return services.clients.get_invitation(token), None
+    except (NotFound, ValidationError) as exc:
+        return None, exc.message
+
+
+@bp.route("/invitations/accept", methods=["GET", "POST"])
+def accept_invitation():
+    """Set a password (twice) for the invited contact, then sign them in."""
+    token = request.values.get("token", "")
+    invitation, problem = _invitation_or_none(token)
+    if invitation is None:
+        return render_template(
+            "portal/accept.html", title="Invitation", invitation=None, problem=problem
+        ), 404
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("password_confirm", ""):
+            flash("The two passwords differ; type the same password twice.", "danger")
+        else:
+            try:
+                services.clients.accept_invitation(token, password)
+            except ValidationError as exc:
+                flash(exc.message, "danger")
+            else:
+                result = services.identity.login(
+                    invitation["email"], password, _client_ip(), kind="contact"
+                )
+                start_session(result["session_token"])
+                flash(f"Welcome, {invitation['contact_name']}!", "success")
+                return redirect(url_for(".index"))
+        return render_template(
+            "portal/accept.html", title="Invitation", invitation=invitation, token=token
+        ), 422
+    return render_template(
+        "portal/accept.html", title="Invitation", invitation=invitation, token=token
+    )
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Send a reset link; the answer is the same whether or not the e-mail is known."""
+    if request.method == "POST":
+        services.identity.request_password_reset(request.form.get("email", ""), kind="contact")
+        flash("If that e-mail belongs to a portal login, a reset link is on its way.", "info")
+        return redirect(url_for(".login"))
+    return render_template("portal/forgot.html", title="Forgot password")
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    """Choose a new password from the e-mailed link."""
+    token = request.values.get("token", "")
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("password_confirm", ""):
+            flash("The two passwords differ; type the same password twice.", "danger")
+        else:
+            try:
+                services.identity.reset_password(token, password)
+            except (ValidationError, NotFound, Unauthenticated) as exc:
+                flash(exc.message, "danger")
+            else:
+                flash("Your password is changed; sign in with it.", "success")
+                return redirect(url_for(".login"))
+        return render_template("portal/reset.html", title="New password", token=token), 422
+    return render_template("portal/reset.html", title="New password", token=token)
+
+
+@bp.get("/")
+@portal_login_required
+def index():
+    """The contact's client: its profile and its requests."""
+    return render_template(
+        "portal/index.html",
+        title="Client portal",
+        client=services.clients.portal_get_client(),
+        requests=services.clients.portal_list_requests(page=client_forms.page_number()),
+    )
+
+
+@bp.get("/logo")
+@portal_login_required
+def logo():
+    """The portal contact's own client's logo."""
+    return picture_response(services.clients.portal_get_logo())
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@portal_login_required
+def new_request():
+    """Ask the agency for something."""
+    values = request.form
+    if request.method == "POST":
+        try:
+            services.clients.portal_create_request(
+                title=values.get("title", ""),
+                description=values.get("description", ""),
+                service_name=values.get("service_name") or None,
+            )
+        except ValidationError as exc:
+            flash(exc.message, "danger")
+            return render_template(
+                "portal/request_form.html", title="New request", values=values, errors=exc.fields
+            ), 422
+        flash("Your request was sent to the agency.", "success")
+        return redirect(url_for(".index"))
+    return render_template("portal/request_form.html", title="New request", values={}, errors={})

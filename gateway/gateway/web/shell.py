@@ -1,0 +1,76 @@
+"""What every team page's frame needs: the agency (name, plan, trial) for the trial banner.
+
+Fetched at most once per HTML request, and only when a page is rendered for a signed-in team
+user, never for API calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import Blueprint, g, request
+
+from gateway import auth
+from gateway.rpc import services
+from kit.errors import DomainError
+from kit.money import Money
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("shell", __name__)
+
+
+def current_agency() -> dict | None:
+    """The signed-in user's agency (`identity.get_agency`), cached for the request."""
+    if "agency" not in g:
+        g.agency = None
+        who = auth.principal()
+        if who and who.get("kind") == "user" and not auth.is_api_request():
+            try:
+                g.agency = services.identity.get_agency()
+            except DomainError as exc:
+                # The page can do without its banner; it must not fail for it.
+                log.warning("no agency for the page frame of %s: %s", request.path, exc.message)
+    return g.agency
+
+
+@bp.app_context_processor
+def agency_context() -> dict:
+    return {"current_agency": current_agency}
+
+
+def _parse(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@bp.app_template_filter("date")
+def format_date(value) -> str:
+    """An ISO timestamp as `Mar 4, 2026`; empty for none."""
+    moment = _parse(value)
+    return f"{moment:%b} {moment.day}, {moment.year}" if moment else ""
+
+
+@bp.app_template_filter("datetime")
+def format_datetime(value) -> str:
+    """An ISO timestamp as `Mar 4, 2026 14:05 UTC`; empty for none."""
+    moment = _parse(value)
+    if moment is None:
+        return ""
+    zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
+    return f"{format_date(moment)} {moment:%H:%M}{zone}"
+
+
+@bp.app_template_filter("money")
+def format_money(value) -> str:
+    """`{"amount": 1900, "currency": "USD"}` (minor units) as `19.00 USD`."""
+    if not isinstance(value, dict) or "amount" not in value:
+        return ""
+    return Money(int(value["amount"]), value.get("currency") or "USD").format()

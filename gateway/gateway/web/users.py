@@ -1,0 +1,219 @@
+"""The Users tab: the team (add, edit, deactivate, reactivate) and its roles (manage_users)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from gateway import auth
+from gateway.auth import permission_required
+from gateway.rpc import services
+from gateway.web.forms import RoleForm, UserForm, form_failed
+from kit.errors import DomainError
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+MANAGE_USERS = "manage_users"
+STATUSES = ("active", "inactive", "all")
+
+
+@bp.get("/")
+@permission_required(MANAGE_USERS)
+def index():
+    """The team, active ones first by default, with role, status and last login."""
+    status = request.args.get("status", "active")
+    if status not in STATUSES:
+        status = "active"
+    users = services.identity.list_users(status=None if status == "all" else status)
+    return render_template(
+        "users/index.html",
+        title="Users",
+        users=users,
+        status=status,
+        me=auth.principal()["principal_id"],
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(MANAGE_USERS)
+def new():
+    """Add a user with an initial password or an invitation e-mail."""
+    roles = services.identity.list_roles()
+    form = UserForm()
+    form.set_roles(roles)
+    if request.method == "GET":
+        form.role_id.data = _default_role(roles)
+    if form.validate_on_submit():
+        if not form.password.data and not form.send_invitation.data:
+            form.password.errors = [
+                "Give an initial password, or tick the box to send an invitation e-mail."
+            ]
+        else:
+            try:
+                user = services.identity.create_user(
+                    name=form.name.data,
+                    email=form.email.data,
+                    role_id=form.role_id.data,
+                    password=None if form.send_invitation.data else form.password.data,
+                    send_invitation=bool(form.send_invitation.data),
+                )
+            except DomainError as exc:
+                return form_failed("users/form.html", form, exc, **_form_page(None, roles))
+            if form.send_invitation.data:
+                flash(f"{user['name']} is added; an invitation is on its way to them.", "success")
+            else:
+                flash(f"{user['name']} is added and can log in now.", "success")
+            return redirect(url_for(".index"))
+    return render_template("users/form.html", form=form, **_form_page(None, roles))
+
+
+@bp.route("/<user_id>/edit", methods=["GET", "POST"])
+@permission_required(MANAGE_USERS)
+def edit(user_id: str):
+    """Change a user's profile, username (e-mail), role or password."""
+    user = services.identity.get_user(user_id)
+    roles = services.identity.list_roles()
+    form = UserForm(data={"name": user["name"], "email": user["email"]})
+    form.set_roles(roles)
+    if request.method == "GET":
+        form.role_id.data = user["role"]["id"]
+    if form.validate_on_submit():
+        # Only what changed: identity guards some fields (the owner's e-mail, one's own
+        # password) even when the value sent is the same.
+        changes = {
+            key: value
+            for key, value, before in [
+                ("name", form.name.data, user["name"]),
+                ("email", form.email.data, user["email"]),
+                ("role_id", form.role_id.data, user["role"]["id"]),
+            ]
+            if value != before
+        }
+        if form.password.data:
+            changes["password"] = form.password.data
+        if not changes:
+            flash("Nothing changed.", "info")
+            return redirect(url_for(".index"))
+        try:
+            services.identity.update_user(user_id, **changes)
+        except DomainError as exc:
+            return form_failed("users/form.html", form, exc, **_form_page(user, roles))
+        flash(f"{form.name.data}'s profile is saved.", "success")
+        return redirect(url_for(".index"))
+    return render_template("users/form.html", form=form, **_form_page(user, roles))
+
+
+@bp.post("/<user_id>/deactivate")
+@permission_required(MANAGE_USERS)
+def deactivate(user_id: str):
+    """The user can no longer log in; their data stays."""
+    user = services.identity.deactivate_user(user_id)
+    flash(f"{user['name']} is deactivated and can no longer log in.", "success")
+    return redirect(url_for(".index", status="active"))
+
+
+@bp.post("/<user_id>/reactivate")
+@permission_required(MANAGE_USERS)
+def reactivate(user_id: str):
+    """The user can log in again."""
+    user = services.identity.reactivate_user(user_id)
+    flash(f"{user['name']} is active again.", "success")
+    return redirect(url_for(".index", status="inactive"))
+
+
+@bp.get("/roles")
+@permission_required(MANAGE_USERS)
+def roles():
+    """Built-in and custom roles with their permissions."""
+    return render_template(
+        "users/roles.html",
+        title="Roles",
+        roles=services.identity.list_roles(),
+        permissions=_permission_labels(),
+    )
+
+
+@bp.route("/roles/new", methods=["GET", "POST"])
+@permission_required(MANAGE_USERS)
+def new_role():
+    """A custom role with the permissions ticked."""
+    permissions = services.identity.list_permissions()
+    form = RoleForm()
+    form.set_permissions(permissions)
+    if form.validate_on_submit():
+        try:
+            role = services.identity.create_role(form.name.data, form.permissions.data or [])
+        except DomainError as exc:
+            return form_failed("users/role_form.html", form, exc, **_role_page(None))
+        flash(f"The role {role['name']} is created.", "success")
+        return redirect(url_for(".roles"))
+    return render_template("users/role_form.html", form=form, **_role_page(None))
+
+
+@bp.route("/roles/<role_id>/edit", methods=["GET", "POST"])
+@permission_required(MANAGE_USERS)
+def edit_role(role_id: str):
+    """Rename a custom role or change its permissions."""
+    role = _find_role(role_id)
+    if role.get("is_builtin"):
+        flash(f"{role['name']} is a built-in role; create a custom role instead.", "warning")
+        return redirect(url_for(".roles"))
+    permissions = services.identity.list_permissions()
+    form = RoleForm(data={"name": role["name"], "permissions": role["permissions"]})
+    form.set_permissions(permissions)
+    if form.validate_on_submit():
+        try:
+            services.identity.update_role(
+                role_id, name=form.name.data, permissions=form.permissions.data or []
+            )
+        except DomainError as exc:
+            return form_failed("users/role_form.html", form, exc, **_role_page(role))
+        flash(f"The role {form.name.data} is saved.", "success")
+        return redirect(url_for(".roles"))
+    return render_template("users/role_form.html", form=form, **_role_page(role))
+
+
+@bp.post("/roles/<role_id>/delete")
+@permission_required(MANAGE_USERS)
+def delete_role(role_id: str):
+    """Delete a custom role nobody holds (identity refuses otherwise, with the reason)."""
+    try:
+        services.identity.delete_role(role_id)
+    except DomainError as exc:
+        if exc.http_status not in (403, 409):
+            raise
+        flash(exc.message, "danger")
+    else:
+        flash("The role is deleted.", "success")
+    return redirect(url_for(".roles"))
+
+
+def _default_role(roles: list[dict]) -> str | None:
+    """New users start as a Member, the least privileged built-in role."""
+    for role in roles:
+        if role.get("is_builtin") and role["name"] == "Member":
+            return role["id"]
+    return roles[-1]["id"] if roles else None
+
+
+def _find_role(role_id: str) -> dict:
+    for role in services.identity.list_roles():
+        if role["id"] == role_id:
+            return role
+    abort(404, "No such role.")
+
+
+def _permission_labels() -> dict[str, str]:
+    return {p["name"]: p["description"] for p in services.identity.list_permissions()}
+
+
+def _form_page(user: dict | None, roles: list[dict]) -> dict:
+    return {
+        "title": f"Edit {user['name']}" if user else "Add user",
+        "user": user,
+        "roles": roles,
+        "is_self": bool(user) and user["id"] == auth.principal()["principal_id"],
+    }
+
+
+def _role_page(role: dict | None) -> dict:
+    return {"title": f"Edit role {role['name']}" if role else "New role", "role": role}

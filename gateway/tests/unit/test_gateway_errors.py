@@ -1,0 +1,129 @@
+"""One error table, one JSON body: every API failure is {"error": {"code","message","fields"}}."""
+
+import pytest
+from flask import Blueprint
+
+from kit.errors import (
+    Conflict,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationError,
+)
+
+OWNER = {"Authorization": "Bearer owner-token"}
+
+
+@pytest.fixture
+def raising_app(app):
+    """The app with an API route and a page that raise whatever the test names."""
+    from gateway.api.base import api
+
+    errors = {}
+
+    def api_raise():
+        raise errors["exc"]
+
+    def page_raise():
+        raise errors["exc"]
+
+    # Routes are added before the first request, on the blueprint's app-level map.
+    app.add_url_rule("/api/v1/_raise", "api_raise", api_raise, methods=["GET", "POST"])
+    page = Blueprint("raise_page", __name__)
+    page.add_url_rule("/_raise", "page", page_raise, methods=["GET", "POST"])
+    app.register_blueprint(page)
+    app.errors = errors
+    assert api  # the real blueprint is registered too
+    return app
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code"),
+    [
+        (NotFound("No such user."), 404, "not_found"),
+        (PermissionDenied("Not yours."), 403, "permission_denied"),
+        (Unauthenticated("Log in."), 401, "unauthenticated"),
+        (ValidationError("Bad.", {"email": "Enter an e-mail address."}), 422, "validation_error"),
+        (Conflict("Taken.", {"email": "In use."}), 409, "conflict"),
+        (LimitExceeded("Plan full."), 402, "limit_exceeded"),
+        (RateLimited("Try again in 5 minutes."), 429, "rate_limited"),
+        (ServiceUnavailable("identity did not answer"), 503, "service_unavailable"),
+    ],
+)
+def test_domain_errors_map_to_one_status_and_body(raising_app, exc, status, code):
+    raising_app.errors["exc"] = exc
+    response = raising_app.test_client().get("/api/v1/_raise")
+    assert response.status_code == status
+    assert response.get_json() == {
+        "error": {"code": code, "message": exc.message, "fields": exc.fields}
+    }
+
+
+def test_unexpected_error_is_a_500_json_body_without_details(raising_app):
+    raising_app.errors["exc"] = RuntimeError("secret internals")
+    response = raising_app.test_client().get("/api/v1/_raise")
+    assert response.status_code == 500
+    body = response.get_json()["error"]
+    assert body["code"] == "internal_error"
+    assert "secret" not in body["message"]
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_a_json_405(client):
+    response = client.get("/api/v1/auth/login")
+    assert response.status_code == 405
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_page_errors_render_the_error_page(raising_app):
+    raising_app.errors["exc"] = NotFound("No such client.")
+    response = raising_app.test_client().get("/_raise", headers=OWNER)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert b"No such client." in response.data
+
+
+def test_unauthenticated_page_goes_to_login(raising_app):
+    raising_app.errors["exc"] = Unauthenticated("Session over.")
+    response = raising_app.test_client().get("/_raise")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+
+
+def test_request_id_is_echoed_and_passed_to_services(client, rpc):
+    response = client.get("/api/v1/me", headers={**OWNER, "X-Request-ID": "req-123"})
+    assert response.headers["X-Request-ID"] == "req-123"
+    assert all(ctx["request_id"] == "req-123" for _, _, ctx, _, _ in rpc.calls)
+
+
+def test_request_without_id_gets_a_fresh_one(client):
+    first = client.get("/api/v1/openapi.json").headers["X-Request-ID"]
+    second = client.get("/api/v1/openapi.json").headers["X-Request-ID"]
+    assert first and second and first != second
+
+
+def test_access_log_line_carries_the_request_id(client, caplog):
+    from kit.logs import RequestIdFilter
+
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level("INFO", logger="gateway.access"):
+        client.get("/login", headers={"X-Request-ID": "trace-me"})
+    lines = [r for r in caplog.records if r.name == "gateway.access"]
+    assert lines and lines[-1].request_id == "trace-me"
+    assert "GET /login 200" in lines[-1].getMessage()
+
+
+def test_access_log_leaves_out_query_strings_with_tokens(client, caplog):
+    with caplog.at_level("INFO", logger="gateway.access"):
+        client.get("/reset-password?token=very-secret-token")
+    messages = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
+    assert messages == ["GET /reset-password 200 " + messages[0].split()[-1]]
+    assert not any("very-secret-token" in m for m in messages)
