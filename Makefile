@@ -91,7 +91,7 @@ test: venv infra assets chromium lint compose-check
 	$(call pytest,$(wildcard tests),stack tests)
 
 bench: venv infra
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.import_contacts
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run

@@ -27,11 +27,15 @@ from kit.tables import OutboxEvent, backoff_seconds
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+RESERVED_KEYS = frozenset({"event_id", "event_type", "agency_id", "request_id", "occurred_at"})
 BATCH = 100
 
 
 def record_event(session: Session, ctx: Context, event_type: str, data: dict) -> dict:
     """Add an event to the outbox in the session's transaction; returns the payload."""
+    clash = RESERVED_KEYS & data.keys()
+    if clash:
+        raise ValueError(f"event data may not set {sorted(clash)}: the outbox sets them")
     event_id = uuid.uuid4()
     payload = {
         **data,

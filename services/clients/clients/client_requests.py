@@ -1,0 +1,218 @@
+"""Requests from the client portal, and the portal's own view of its client.
+
+A portal principal (ctx.kind "contact", ctx.client_id set) reaches only its own client: the
+portal methods take no client id, they use ctx.client_id. The contact making a request is read
+from the context dict's `contact_id` (identity's principal carries it), or `principal_id` when
+that is absent. A portal contact sees every request of its client, newest first.
+
+The team lists requests (view_clients) and sets their status (edit_clients):
+open -> in_progress -> done, or cancelled. A new request touches the client's and the contact's
+`last_activity_at` and records `request_created` with the client's account managers, so
+notifications can tell them. Its payload names the request `client_request_id`: `request_id`
+is the kit's tracing id on every event payload (record_event would overwrite it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from clients import pictures
+from clients.common import clean_text, iso, paging, parse_id, portal_only
+from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import NotFound, PermissionDenied, ValidationError
+from kit.outbox import record_event
+
+
+def request_to_dict(request: ClientRequest, client_name: str, contact: Contact | None) -> dict:
+    return {
+        "id": str(request.id),
+        "client_id": str(request.client_id),
+        "client_name": client_name,
+        "contact_id": str(request.contact_id) if request.contact_id else None,
+        "contact_name": contact.name if contact else None,
+        "title": request.title,
+        "description": request.description,
+        "service_name": request.service_name,
+        "status": request.status,
+        "created_at": iso(request.created_at),
+        "updated_at": iso(request.updated_at),
+    }
+
+
+def _portal_client(session: Session, ctx: Context) -> Client:
+    client = session.scalar(
+        select(Client).where(Client.agency_id == ctx.agency, Client.id == portal_only(ctx))
+    )
+    if client is None or client.archived_at is not None:
+        raise PermissionDenied("This client account is closed.")
+    return client
+
+
+def _portal_contact(session: Session, ctx: Context, client: Client) -> Contact | None:
+    try:
+        contact_id = uuid.UUID(str(ctx.contact_id))
+    except (TypeError, ValueError):
+        return None
+    return session.scalar(
+        select(Contact).where(
+            Contact.agency_id == ctx.agency,
+            Contact.id == contact_id,
+            Contact.client_id == client.id,
+        )
+    )
+
+
+def portal_get_client(session: Session, ctx: Context) -> dict:
+    """The profile the portal shows: the client's public fields and who is logged in."""
+    client = _portal_client(session, ctx)
+    contact = _portal_contact(session, ctx, client)
+    return {
+        "id": str(client.id),
+        "name": client.name,
+        "description": client.description,
+        "website": client.website,
+        "address": client.address,
+        "status": client.status,
+        "has_logo": pictures.has_picture(session, ctx.agency, client.id),
+        "contact": (
+            {"id": str(contact.id), "name": contact.name, "email": contact.email}
+            if contact
+            else None
+        ),
+    }
+
+
+def portal_get_logo(session: Session, ctx: Context) -> dict:
+    client = _portal_client(session, ctx)
+    return pictures.read_picture(session, ctx.agency, client.id, "client")
+
+
+def portal_create_request(
+    session: Session,
+    ctx: Context,
+    title: str,
+    description: str | None = None,
+    service_name: str | None = None,
+) -> dict:
+    client = _portal_client(session, ctx)
+    contact = _portal_contact(session, ctx, client)
+    now = utcnow()
+    request = ClientRequest(
+        agency_id=ctx.agency,
+        client_id=client.id,
+        contact_id=contact.id if contact else None,
+        title=clean_text(title, "title", 200, required=True),
+        description=clean_text(description, "description", 10000),
+        service_name=clean_text(service_name, "service_name", 200) or None,
+        status="open",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    client.last_activity_at = now
+    if contact:
+        contact.last_activity_at = now
+    session.flush()
+    record_event(
+        session,
+        ctx,
+        "request_created",
+        {
+            "client_request_id": str(request.id),
+            "client_id": str(client.id),
+            "client_name": client.name,
+            "contact_id": str(contact.id) if contact else None,
+            "contact_name": contact.name if contact else None,
+            "contact_email": contact.email if contact else None,
+            "title": request.title,
+            "description": request.description,
+            "service_name": request.service_name,
+            "account_manager_ids": list(client.account_manager_ids or []),
+        },
+    )
+    return request_to_dict(request, client.name, contact)
+
+
+def _listing(session: Session, agency: uuid.UUID, query, page: int, per_page: int) -> dict:
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(
+        query.order_by(ClientRequest.created_at.desc(), ClientRequest.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    items = [request_to_dict(r, name, contact) for r, name, contact in rows]
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def _base_query(agency: uuid.UUID, status: str | None):
+    if status not in (None, "", *REQUEST_STATUSES):
+        raise ValidationError(
+            f"status must be one of {', '.join(REQUEST_STATUSES)}.", {"status": "invalid"}
+        )
+    query = (
+        select(ClientRequest, Client.name, Contact)
+        .join(Client, Client.id == ClientRequest.client_id)
+        .outerjoin(Contact, Contact.id == ClientRequest.contact_id)
+        .where(ClientRequest.agency_id == agency)
+    )
+    return query.where(ClientRequest.status == status) if status else query
+
+
+def portal_list_requests(
+    session: Session, ctx: Context, status: str | None = None, page: Any = 1, per_page: Any = 25
+) -> dict:
+    client = _portal_client(session, ctx)
+    query = _base_query(ctx.agency, status).where(ClientRequest.client_id == client.id)
+    return _listing(session, ctx.agency, query, *paging(page, per_page))
+
+
+def list_requests(
+    session: Session,
+    ctx: Context,
+    client_id: str | None = None,
+    status: str | None = None,
+    page: Any = 1,
+    per_page: Any = 25,
+) -> dict:
+    ctx.require("view_clients")
+    query = _base_query(ctx.agency, status)
+    if client_id:
+        query = query.where(ClientRequest.client_id == parse_id(client_id, "client"))
+    return _listing(session, ctx.agency, query, *paging(page, per_page))
+
+
+def set_request_status(session: Session, ctx: Context, request_id: str, status: str) -> dict:
+    ctx.require("edit_clients")
+    if status not in REQUEST_STATUSES:
+        raise ValidationError(
+            f"status must be one of {', '.join(REQUEST_STATUSES)}.", {"status": "invalid"}
+        )
+    row = session.execute(
+        _base_query(ctx.agency, None).where(ClientRequest.id == parse_id(request_id, "request"))
+    ).first()
+    if row is None:
+        raise NotFound("No such request.")
+    request, client_name, contact = row
+    if request.status != status:
+        old, request.status = request.status, status
+        request.updated_at = utcnow()
+        record_event(
+            session,
+            ctx,
+            "request_status_changed",
+            {
+                "client_request_id": str(request.id),
+                "client_id": str(request.client_id),
+                "contact_id": str(request.contact_id) if request.contact_id else None,
+                "title": request.title,
+                "old_status": old,
+                "status": status,
+            },
+        )
+    return request_to_dict(request, client_name, contact)

@@ -1,0 +1,112 @@
+"""Small helpers the domain modules share: ids, times, tags, paging, the identity port."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kit.context import PORTAL, Context
+from kit.errors import NotFound, PermissionDenied, ValidationError
+
+MAX_PER_PAGE = 100
+MAX_TAGS = 30
+
+
+class Identity(Protocol):
+    """What the domain asks of the identity service (a `ServiceRpc` proxy in the service)."""
+
+    def get_entitlements(self, ctx: dict) -> dict: ...
+
+    def users_by_ids(self, ctx: dict, user_ids: list[str]) -> list[dict]: ...
+
+    def get_agency(self, ctx: dict) -> dict: ...
+
+    def create_portal_login(self, ctx: dict, *args: Any) -> dict: ...
+
+
+def parse_id(value: Any, what: str) -> uuid.UUID:
+    """A UUID from the caller; anything malformed is simply not found."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise NotFound(f"No such {what}.") from None
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def clean_text(value: Any, field: str, max_length: int, required: bool = False) -> str:
+    """A stripped string no longer than `max_length`; '' for None."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text.", {field: "must be text"})
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{field} is required.", {field: "is required"})
+    if len(value) > max_length:
+        raise ValidationError(
+            f"{field} is longer than {max_length} characters.",
+            {field: f"at most {max_length} characters"},
+        )
+    return value
+
+
+def clean_tags(value: Any, field: str = "tags") -> list[str]:
+    """Tags as a de-duplicated list; a string is split on commas and semicolons."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = value.replace(";", ",").split(",")
+    if not isinstance(value, list | tuple):
+        raise ValidationError("Tags must be a list of words.", {field: "must be a list"})
+    tags: list[str] = []
+    for tag in value:
+        if not isinstance(tag, str):
+            raise ValidationError("Tags must be a list of words.", {field: "must be text"})
+        tag = " ".join(tag.split())
+        if len(tag) > 60:
+            raise ValidationError("A tag is at most 60 characters.", {field: "tag too long"})
+        if tag and tag.lower() not in {t.lower() for t in tags}:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags.", {field: "too many tags"})
+    return tags
+
+
+def paging(page: Any, per_page: Any) -> tuple[int, int]:
+    try:
+        page, per_page = int(page or 1), int(per_page or 25)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "page and per_page must be numbers.", {"page": "not a number"}
+        ) from None
+    return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+def like_pattern(q: str) -> str:
+    """`%q%` for ILIKE with the caller's own wildcards taken literally."""
+    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def lock_client_count(session: Session, agency: uuid.UUID) -> None:
+    """Serialise client creation per agency for the rest of the transaction (plan limit)."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"clients:{agency}"))))
+
+
+def team_only(ctx: Context) -> None:
+    if ctx.kind == PORTAL:
+        raise PermissionDenied("the client portal cannot do this")
+
+
+def portal_only(ctx: Context) -> uuid.UUID:
+    """The portal principal's own client id; nobody else may call portal methods."""
+    if ctx.kind != PORTAL or not ctx.client_id:
+        raise PermissionDenied("only a client portal login can do this")
+    return parse_id(ctx.client_id, "client")

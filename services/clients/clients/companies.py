@@ -1,0 +1,326 @@
+"""Clients (the agency's client companies): create, read, edit, status, archive, restore, logo.
+
+- A name has at least 2 characters and is unique (whatever its case) among the agency's
+  non-archived clients.
+- Status is `active` or `inactive`; switching it keeps everything. "Delete" archives: the client
+  leaves every list (and its name is free again) but its contacts, requests and vault stay, and
+  `get_client` still answers for it (`"archived": true`). `restore_client` brings it back.
+- Creating (or restoring) a client beyond the plan's `client_limit` (identity's
+  `get_entitlements`) raises LimitExceeded; non-archived clients count. An advisory lock per agency
+  makes the count and the insert one step.
+- Account managers are identity user ids, checked with identity's `users_by_ids`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clients import fields as custom_fields
+from clients import pictures
+from clients.common import Identity, clean_tags, clean_text, iso, lock_client_count, parse_id
+from clients.models import CLIENT_STATUSES, Client, Contact
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from kit.outbox import record_event
+
+EDITABLE = ("name", "description", "website", "address", "tags", "custom_fields")
+
+
+def client_to_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
+    return {
+        "id": str(client.id),
+        "name": client.name,
+        "description": client.description,
+        "website": client.website,
+        "address": client.address,
+        "tags": list(client.tags or []),
+        "custom_fields": dict(client.custom_fields or {}),
+        "account_manager_ids": list(client.account_manager_ids or []),
+        "status": client.status,
+        "archived": client.archived_at is not None,
+        "archived_at": iso(client.archived_at),
+        "has_logo": has_logo,
+        "contact_count": contact_count,
+        "created_at": iso(client.created_at),
+        "updated_at": iso(client.updated_at),
+        "last_activity_at": iso(client.last_activity_at),
+    }
+
+
+def clean_name(value: Any) -> str:
+    name = " ".join(clean_text(value, "name", 200, required=True).split())
+    if len(name) < 2:
+        raise ValidationError("A client's name has at least 2 characters.", {"name": "too short"})
+    return name
+
+
+def clean_website(value: Any) -> str:
+    website = clean_text(value, "website", 500)
+    if not website:
+        return ""
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", website, re.IGNORECASE):
+        website = f"https://{website}"
+    parsed = urlparse(website)
+    host = parsed.hostname or ""
+    if parsed.scheme not in ("http", "https") or ("." not in host and host != "localhost"):
+        raise ValidationError(
+            "The website must be an address like https://example.com.", {"website": "invalid"}
+        )
+    return website
+
+
+def find_client(
+    session: Session, agency: uuid.UUID, client_id: Any, live_only: bool = False
+) -> Client:
+    """The agency's client by id, or NotFound (another agency's id is simply not found)."""
+    query = select(Client).where(
+        Client.agency_id == agency, Client.id == parse_id(client_id, "client")
+    )
+    if live_only:
+        query = query.where(Client.archived_at.is_(None))
+    client = session.scalar(query)
+    if client is None:
+        raise NotFound("No such client.")
+    return client
+
+
+def client_limit(identity: Identity, ctx: Context) -> int | None:
+    return identity.get_entitlements(ctx.to_dict()).get("client_limit")
+
+
+def live_client_count(session: Session, agency: uuid.UUID) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Client)
+        .where(Client.agency_id == agency, Client.archived_at.is_(None))
+    )
+
+
+def limit_message(limit: int) -> str:
+    return f"Your plan allows {limit} clients; archive a client or upgrade your plan to add more."
+
+
+def check_plan_limit(session: Session, ctx: Context, identity: Identity, adding: int = 1) -> None:
+    """Raise LimitExceeded if `adding` more clients would pass the plan's limit."""
+    limit = client_limit(identity, ctx)
+    lock_client_count(session, ctx.agency)
+    if limit is not None and live_client_count(session, ctx.agency) + adding > limit:
+        raise LimitExceeded(limit_message(limit), {"client_limit": limit})
+
+
+def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list[str]:
+    if not value:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(
+            "account_manager_ids must be a list of user ids.", {"account_manager_ids": "invalid"}
+        )
+    wanted = list(dict.fromkeys(value))
+    known = {str(u["id"]) for u in identity.users_by_ids(ctx.to_dict(), wanted)}
+    unknown = [v for v in wanted if v not in known]
+    if unknown:
+        raise ValidationError(
+            "Account managers must be users of your team.",
+            {"account_manager_ids": f"unknown users: {', '.join(unknown)}"},
+        )
+    return wanted
+
+
+def _flush_unique_name(session: Session, name: str, new: Client | None = None) -> None:
+    """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending)."""
+    try:
+        with session.begin_nested():
+            if new is not None:
+                session.add(new)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"A client named {name!r} already exists.", {"name": "already exists"}
+        ) from None
+
+
+def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -> Client:
+    """Insert a client after every check (used by create_client and quick creation)."""
+    ctx.require("create_clients")
+    name = clean_name(data.get("name"))
+    status = data.get("status") or "active"
+    if status not in CLIENT_STATUSES:
+        raise ValidationError("status must be active or inactive.", {"status": "invalid"})
+    now = utcnow()
+    client = Client(
+        agency_id=ctx.agency,
+        name=name,
+        description=clean_text(data.get("description"), "description", 5000),
+        website=clean_website(data.get("website")),
+        address=clean_text(data.get("address"), "address", 1000),
+        tags=clean_tags(data.get("tags")),
+        custom_fields=custom_fields.clean_values(session, ctx.agency, data.get("custom_fields")),
+        account_manager_ids=clean_account_managers(identity, ctx, data.get("account_manager_ids")),
+        status=status,
+        created_by=ctx.principal_id,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    check_plan_limit(session, ctx, identity)
+    _flush_unique_name(session, name, new=client)
+    if data.get("logo_base64"):
+        pictures.store_picture(session, ctx.agency, "client", client.id, data["logo_base64"])
+    record_event(session, ctx, "client_created", created_payload(client, source="app"))
+    return client
+
+
+def created_payload(client: Client, source: str) -> dict:
+    return {
+        "client_id": str(client.id),
+        "name": client.name,
+        "status": client.status,
+        "tags": list(client.tags or []),
+        "account_manager_ids": list(client.account_manager_ids or []),
+        "created_by": client.created_by,
+        "source": source,
+    }
+
+
+def create_client(session: Session, ctx: Context, identity: Identity, **data: Any) -> dict:
+    client = add_client(session, ctx, identity, data)
+    return client_to_dict(client, 0, bool(data.get("logo_base64")))
+
+
+def describe(session: Session, client: Client) -> dict:
+    count = session.scalar(
+        select(func.count()).select_from(Contact).where(Contact.client_id == client.id)
+    )
+    return client_to_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
+
+
+def get_client(session: Session, ctx: Context, client_id: str) -> dict:
+    ctx.require("view_clients")
+    return describe(session, find_client(session, ctx.agency, client_id))
+
+
+def update_client(
+    session: Session, ctx: Context, identity: Identity, client_id: str, **changes: Any
+) -> dict:
+    """Change any of name, description, website, address, tags, custom_fields,
+    account_manager_ids, logo_base64 (None removes the logo). Archived clients are read-only."""
+    ctx.require("edit_clients")
+    unknown = set(changes) - {*EDITABLE, "account_manager_ids", "logo_base64"}
+    if unknown:
+        raise ValidationError(
+            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
+        )
+    client = find_client(session, ctx.agency, client_id)
+    if client.archived_at is not None:
+        raise Conflict("This client is archived; restore it before editing.")
+    cleaners = {
+        "name": clean_name,
+        "description": lambda v: clean_text(v, "description", 5000),
+        "website": clean_website,
+        "address": lambda v: clean_text(v, "address", 1000),
+        "tags": clean_tags,
+        "custom_fields": lambda v: custom_fields.clean_values(
+            session, ctx.agency, v, client.custom_fields
+        ),
+        "account_manager_ids": lambda v: clean_account_managers(identity, ctx, v),
+    }
+    changed = []
+    for key, cleaner in cleaners.items():
+        if key in changes:
+            value = cleaner(changes[key])
+            if value != getattr(client, key):
+                setattr(client, key, value)
+                changed.append(key)
+    if "logo_base64" in changes:
+        if changes["logo_base64"]:
+            pictures.store_picture(session, ctx.agency, "client", client.id, changes["logo_base64"])
+        else:
+            pictures.remove_picture(session, ctx.agency, client.id)
+        changed.append("logo")
+    if changed:
+        client.updated_at = utcnow()
+        client.last_activity_at = max(client.last_activity_at, client.updated_at)
+        if "name" in changed:
+            _flush_unique_name(session, client.name)
+        record_event(
+            session,
+            ctx,
+            "client_updated",
+            {
+                "client_id": str(client.id),
+                "name": client.name,
+                "changed": changed,
+                "account_manager_ids": list(client.account_manager_ids or []),
+                "tags": list(client.tags or []),
+            },
+        )
+    return describe(session, client)
+
+
+def set_status(session: Session, ctx: Context, client_id: str, status: str) -> dict:
+    ctx.require("edit_clients")
+    if status not in CLIENT_STATUSES:
+        raise ValidationError("status must be active or inactive.", {"status": "invalid"})
+    client = find_client(session, ctx.agency, client_id)
+    if client.archived_at is not None:
+        raise Conflict("This client is archived; restore it before changing its status.")
+    if client.status != status:
+        old, client.status = client.status, status
+        client.updated_at = utcnow()
+        record_event(
+            session,
+            ctx,
+            "client_status_changed",
+            {"client_id": str(client.id), "name": client.name, "old_status": old, "status": status},
+        )
+    return describe(session, client)
+
+
+def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
+    """ "Delete": hide the client from every list and keep its history. Idempotent."""
+    ctx.require("delete_clients")
+    client = find_client(session, ctx.agency, client_id)
+    if client.archived_at is None:
+        client.archived_at = client.updated_at = utcnow()
+        from clients.invitations import cancel_for_client  # cycle: invitations use contacts
+
+        cancel_for_client(session, ctx.agency, client.id)
+        record_event(
+            session, ctx, "client_archived", {"client_id": str(client.id), "name": client.name}
+        )
+    return describe(session, client)
+
+
+def restore_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
+    """Bring an archived client back (plan limit and name uniqueness apply again)."""
+    ctx.require("delete_clients")
+    client = find_client(session, ctx.agency, client_id)
+    if client.archived_at is None:
+        return describe(session, client)
+    check_plan_limit(session, ctx, identity)
+    client.archived_at = None
+    client.updated_at = utcnow()
+    _flush_unique_name(session, client.name)
+    record_event(
+        session, ctx, "client_restored", {"client_id": str(client.id), "name": client.name}
+    )
+    return describe(session, client)
+
+
+def get_logo(session: Session, ctx: Context, client_id: str) -> dict:
+    """A team member with view_clients, or a portal contact of this very client."""
+    if ctx.kind == "contact":
+        if str(ctx.client_id) != str(client_id):
+            raise NotFound("No such client.")
+    else:
+        ctx.require("view_clients")
+    client = find_client(session, ctx.agency, client_id)
+    return pictures.read_picture(session, ctx.agency, client.id, "client")

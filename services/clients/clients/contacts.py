@@ -1,0 +1,245 @@
+"""Contacts (people at a client): create, read, edit every field, move to another client, avatar.
+
+- The e-mail is valid and unique within the agency whatever its case (Conflict otherwise).
+- A contact belongs to a client. `create_contact` takes `client_id`, or `new_client` (a name, or a
+  dict of client fields) to create the client on the fly (create_clients and the plan limit
+  apply), or neither when the agency has exactly one client: that one is used.
+- `invite=True` sends the portal invitation in the same call (see invitations.py).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clients import companies, pictures
+from clients.common import Identity, clean_tags, clean_text, iso, parse_id
+from clients.models import Client, Contact
+from kit.context import PORTAL, Context
+from kit.db import utcnow
+from kit.errors import Conflict, NotFound, ValidationError
+from kit.outbox import record_event
+
+EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
+EDITABLE = ("name", "email", "position", "phone", "tags", "client_id", "avatar_base64")
+
+
+def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
+    return {
+        "id": str(contact.id),
+        "client_id": str(contact.client_id),
+        "client_name": client_name,
+        "name": contact.name,
+        "email": contact.email,
+        "position": contact.position,
+        "phone": contact.phone,
+        "tags": list(contact.tags or []),
+        "has_avatar": has_avatar,
+        "portal_status": contact.portal_status,
+        "created_at": iso(contact.created_at),
+        "updated_at": iso(contact.updated_at),
+        "last_activity_at": iso(contact.last_activity_at),
+    }
+
+
+def clean_email(value: Any) -> str:
+    email = clean_text(value, "email", 320, required=True)
+    if not EMAIL.match(email):
+        raise ValidationError(f"{email!r} is not a valid e-mail address.", {"email": "invalid"})
+    return email
+
+
+def clean_person_name(value: Any) -> str:
+    return " ".join(clean_text(value, "name", 200, required=True).split())
+
+
+def clean_phone(value: Any) -> str:
+    phone = clean_text(value, "phone", 50)
+    if phone and not re.fullmatch(r"[0-9+().\-\s/x]{3,50}", phone, re.IGNORECASE):
+        raise ValidationError("The phone number has unexpected characters.", {"phone": "invalid"})
+    return phone
+
+
+def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        )
+    )
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact
+
+
+def describe(session: Session, contact: Contact) -> dict:
+    client_name = session.scalar(select(Client.name).where(Client.id == contact.client_id))
+    has_avatar = pictures.has_picture(session, contact.agency_id, contact.id)
+    return contact_to_dict(contact, client_name, has_avatar)
+
+
+def resolve_client(
+    session: Session, ctx: Context, identity: Identity, client_id: Any, new_client: Any
+) -> Client:
+    """The contact's client: given, created on the fly, or the agency's only client."""
+    if client_id:
+        return companies.find_client(session, ctx.agency, client_id, live_only=True)
+    if new_client:
+        data = {"name": new_client} if isinstance(new_client, str) else dict(new_client)
+        return companies.add_client(session, ctx, identity, data)
+    only = session.scalars(
+        select(Client).where(Client.agency_id == ctx.agency, Client.archived_at.is_(None)).limit(2)
+    ).all()
+    if len(only) == 1:
+        return only[0]
+    raise ValidationError("Choose the contact's client.", {"client_id": "is required"})
+
+
+def _flush_unique_email(session: Session, email: str, new: Contact | None = None) -> None:
+    """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending)."""
+    try:
+        with session.begin_nested():
+            if new is not None:
+                session.add(new)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"A contact with the e-mail {email} already exists.", {"email": "already used"}
+        ) from None
+
+
+def create_contact(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    name: str,
+    email: str,
+    client_id: str | None = None,
+    new_client: str | dict | None = None,
+    position: str | None = None,
+    phone: str | None = None,
+    tags: list | None = None,
+    avatar_base64: str | None = None,
+    invite: bool = False,
+    invitation_message: str | None = None,
+) -> dict:
+    ctx.require("create_clients")
+    name, email = clean_person_name(name), clean_email(email)
+    position, phone = clean_text(position, "position", 200), clean_phone(phone)
+    tags = clean_tags(tags)
+    if avatar_base64:
+        pictures.decode_image(avatar_base64, "avatar")  # refuse before creating anything
+    client = resolve_client(session, ctx, identity, client_id, new_client)
+    now = utcnow()
+    contact = Contact(
+        agency_id=ctx.agency,
+        client_id=client.id,
+        name=name,
+        email=email,
+        position=position,
+        phone=phone,
+        tags=tags,
+        created_by=ctx.principal_id,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    _flush_unique_email(session, email, new=contact)
+    if avatar_base64:
+        pictures.store_picture(session, ctx.agency, "contact", contact.id, avatar_base64)
+    record_event(session, ctx, "contact_created", created_payload(contact, client.name, "app"))
+    result = contact_to_dict(contact, client.name, bool(avatar_base64))
+    if invite:
+        from clients import invitations  # invitations build on contacts
+
+        result["invitation"] = invitations.invite(
+            session, ctx, identity, contact, invitation_message
+        )
+        result["portal_status"] = contact.portal_status
+    return result
+
+
+def created_payload(contact: Contact, client_name: str, source: str) -> dict:
+    return {
+        "contact_id": str(contact.id),
+        "client_id": str(contact.client_id),
+        "client_name": client_name,
+        "name": contact.name,
+        "email": contact.email,
+        "source": source,
+    }
+
+
+def get_contact(session: Session, ctx: Context, contact_id: str) -> dict:
+    ctx.require("view_clients")
+    return describe(session, find_contact(session, ctx.agency, contact_id))
+
+
+def update_contact(session: Session, ctx: Context, contact_id: str, **changes: Any) -> dict:
+    """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes)."""
+    ctx.require("edit_clients")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(
+            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
+        )
+    contact = find_contact(session, ctx.agency, contact_id)
+    old_client_id = contact.client_id
+    cleaners = {
+        "name": clean_person_name,
+        "email": clean_email,
+        "position": lambda v: clean_text(v, "position", 200),
+        "phone": clean_phone,
+        "tags": clean_tags,
+        "client_id": lambda v: companies.find_client(session, ctx.agency, v, live_only=True).id,
+    }
+    changed = []
+    for key, cleaner in cleaners.items():
+        if key in changes:
+            value = cleaner(changes[key])
+            if value != getattr(contact, key):
+                setattr(contact, key, value)
+                changed.append(key)
+    if "avatar_base64" in changes:
+        if changes["avatar_base64"]:
+            pictures.store_picture(
+                session, ctx.agency, "contact", contact.id, changes["avatar_base64"]
+            )
+        else:
+            pictures.remove_picture(session, ctx.agency, contact.id)
+        changed.append("avatar")
+    if changed:
+        contact.updated_at = contact.last_activity_at = utcnow()
+        if "email" in changed:
+            _flush_unique_email(session, contact.email)
+        payload = {
+            "contact_id": str(contact.id),
+            "client_id": str(contact.client_id),
+            "name": contact.name,
+            "email": contact.email,
+            "changed": changed,
+        }
+        if "client_id" in changed:
+            payload["previous_client_id"] = str(old_client_id)
+        record_event(session, ctx, "contact_updated", payload)
+    return describe(session, contact)
+
+
+def get_avatar(session: Session, ctx: Context, contact_id: str) -> dict:
+    """A team member with view_clients, or a portal contact of the same client."""
+    if ctx.kind != PORTAL:
+        ctx.require("view_clients")
+    contact = find_contact(session, ctx.agency, contact_id)
+    if ctx.kind == PORTAL and str(contact.client_id) != str(ctx.client_id):
+        raise NotFound("No such contact.")
+    return pictures.read_picture(session, ctx.agency, contact.id, "contact")
+
+
+def contact_count(session: Session, agency: uuid.UUID) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Contact).where(Contact.agency_id == agency)
+    )

@@ -1,0 +1,247 @@
+"""Reading an uploaded CSV: decoding, the header, the column mapping, row validation. No database.
+
+- The file comes as text (`csv_text`) or as the upload's bytes base64-encoded (`csv_base64`),
+  decoded as UTF-8 with or without a BOM. Undecodable bytes, NUL or other control characters,
+  broken quoting (strict parsing) and a missing header line are refused with a ValidationError
+  that starts "This file is not a CSV".
+- Quoted fields, commas and line breaks inside quotes, CRLF and empty lines are handled by the
+  csv module; empty lines are skipped. A row's `line` is the physical line of the file it starts
+  on (the header is line 1 unless empty lines precede it).
+- A mapping is `{column header: field}` (a field name, or None/"" to ignore the column). Without
+  one, columns are matched to fields by name and common synonyms (`suggest_mapping`). Clients may
+  map columns to custom fields as `custom:<field_id>`; a column named like a custom field is
+  suggested for it.
+- Rows are streamed (`mapped_rows` is a generator): nothing holds the whole file as rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from kit.errors import ValidationError
+
+NOT_CSV = "This file is not a CSV"
+KINDS = ("clients", "contacts")
+FIELDS = {
+    "clients": {
+        "name": "Name",
+        "description": "Description",
+        "website": "Website",
+        "address": "Address",
+        "tags": "Tags",
+        "status": "Status",
+    },
+    "contacts": {
+        "name": "Name",
+        "email": "E-mail",
+        "client": "Client",
+        "position": "Position",
+        "phone": "Phone",
+        "tags": "Tags",
+    },
+}
+REQUIRED = {"clients": ("name",), "contacts": ("name", "email")}
+SYNONYMS = {
+    "clients": {
+        "name": [
+            "name",
+            "client",
+            "clientname",
+            "company",
+            "companyname",
+            "organization",
+            "organisation",
+            "organizationname",
+            "business",
+        ],
+        "description": ["description", "about", "notes", "summary"],
+        "website": ["website", "url", "web", "site", "homepage", "websiteurl"],
+        "address": ["address", "streetaddress", "location", "fulladdress"],
+        "tags": ["tags", "tag", "labels", "categories"],
+        "status": ["status", "state", "active"],
+    },
+    "contacts": {
+        "name": ["name", "fullname", "contactname", "contact", "person"],
+        "email": ["email", "emailaddress", "mail", "e-mail", "emails"],
+        "client": [
+            "client",
+            "clientname",
+            "company",
+            "companyname",
+            "organization",
+            "organisation",
+            "account",
+        ],
+        "position": ["position", "title", "jobtitle", "role", "job"],
+        "phone": ["phone", "phonenumber", "telephone", "tel", "mobile", "cell"],
+        "tags": ["tags", "tag", "labels"],
+    },
+}
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def not_csv(reason: str) -> ValidationError:
+    return ValidationError(f"{NOT_CSV}: {reason}", {"file": reason})
+
+
+def decode(csv_text: str | None = None, csv_base64: str | None = None) -> str:
+    """The file's text, or a "This file is not a CSV" ValidationError."""
+    if csv_base64 is not None:
+        try:
+            raw = base64.b64decode(csv_base64, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise not_csv("the upload could not be read (bad base64)") from None
+        try:
+            csv_text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise not_csv("it is not UTF-8 text (save it as CSV UTF-8 and try again)") from None
+    if not isinstance(csv_text, str):
+        raise not_csv("no file was sent")
+    text = csv_text.removeprefix("\ufeff")
+    if CONTROL.search(text[:65536]) or "\x00" in text:
+        raise not_csv("it contains binary data (is it a spreadsheet or an image?)")
+    if not text.strip():
+        raise not_csv("the file is empty")
+    return text
+
+
+def records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, cells) for every non-empty record of the file."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous = 0
+    try:
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield start, cells
+    except csv.Error as exc:
+        raise not_csv(f"line {reader.line_num}: {exc} (check its quotes)") from None
+
+
+def read_header(text: str) -> tuple[int, list[str]]:
+    for line, cells in records(text):
+        header = [cell.strip() for cell in cells]
+        if any(EMAILISH.match(cell) for cell in header):
+            raise not_csv(
+                f"its first line ({line}) holds data, not column names; "
+                "add a header line such as name,email,client"
+            )
+        named = [h for h in header if h]
+        if len(set(map(str.lower, named))) != len(named):
+            raise ValidationError(
+                "Two columns of this file have the same name; rename one.", {"file": "header"}
+            )
+        return line, header
+    raise not_csv("the file is empty")
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"[^a-z0-9@-]", "", value.lower()).replace("-", "")
+
+
+def suggest_mapping(kind: str, header: list[str], custom_fields: dict | None = None) -> dict:
+    """{column: field or None}: each field suggested for its first matching column."""
+    synonyms = {field: {_norm(s) for s in words} for field, words in SYNONYMS[kind].items()}
+    custom = {_norm(f.name): f"custom:{fid}" for fid, f in (custom_fields or {}).items()}
+    mapping: dict[str, str | None] = {}
+    taken: set[str] = set()
+    for column in header:
+        if not column:
+            continue
+        key = _norm(column)
+        field = next((f for f, words in synonyms.items() if key in words), None)
+        if field is None and kind == "clients":
+            field = custom.get(key)
+        if field in taken:
+            field = None
+        mapping[column] = field
+        if field:
+            taken.add(field)
+    return mapping
+
+
+def check_mapping(kind: str, header: list[str], mapping: dict, custom_fields: dict) -> dict:
+    """The mapping with every column and field checked; unknown ones are refused."""
+    if not isinstance(mapping, dict):
+        raise ValidationError("The mapping must map column names to fields.", {"mapping": ""})
+    columns = set(header)
+    used: dict[str, str] = {}
+    for column, field in mapping.items():
+        if column not in columns:
+            raise ValidationError(
+                f"The file has no column named {column!r}.", {f"mapping.{column}": "no column"}
+            )
+        if not field:
+            continue
+        known = field in FIELDS[kind] or (
+            kind == "clients"
+            and field.startswith("custom:")
+            and field.removeprefix("custom:") in custom_fields
+        )
+        if not known:
+            raise ValidationError(
+                f"{field!r} is not a field of {kind}.", {f"mapping.{column}": "unknown field"}
+            )
+        if field in used:
+            raise ValidationError(
+                f"Both {used[field]!r} and {column!r} are mapped to {field}.",
+                {f"mapping.{column}": "field mapped twice"},
+            )
+        used[field] = column
+    return {column: mapping.get(column) or None for column in header if column}
+
+
+def missing_fields(kind: str, mapping: dict) -> list[str]:
+    mapped = {f for f in mapping.values() if f}
+    return [f for f in REQUIRED[kind] if f not in mapped]
+
+
+def require_fields(kind: str, mapping: dict) -> None:
+    missing = missing_fields(kind, mapping)
+    if missing:
+        names = ", ".join(FIELDS[kind][f] for f in missing)
+        raise ValidationError(
+            f"Map a column of the file to: {names}.", {"mapping": f"missing {names}"}
+        )
+
+
+def mapped_rows(text: str, mapping: dict) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, {field: cell}) for every data row, with the header's columns mapped."""
+    rows = records(text)
+    _, header = next(rows)
+    index = [(i, mapping.get(col.strip())) for i, col in enumerate(header)]
+    index = [(i, field) for i, field in index if field]
+    for line, cells in rows:
+        yield line, {field: (cells[i].strip() if i < len(cells) else "") for i, field in index}
+
+
+def count_rows(text: str) -> int:
+    return sum(1 for _ in records(text)) - 1
+
+
+def field_list(kind: str, custom_fields: dict) -> list[dict]:
+    fields = [
+        {"name": name, "label": label, "required": name in REQUIRED[kind]}
+        for name, label in FIELDS[kind].items()
+    ]
+    if kind == "clients":
+        fields += [
+            {"name": f"custom:{fid}", "label": f.name, "required": False}
+            for fid, f in custom_fields.items()
+        ]
+    return fields
+
+
+def resolve_mapping(kind: str, header: list[str], mapping: Any, custom_fields: dict) -> dict:
+    if kind not in KINDS:
+        raise ValidationError("kind must be clients or contacts.", {"kind": "invalid"})
+    if mapping is None:
+        return suggest_mapping(kind, header, custom_fields)
+    return check_mapping(kind, header, mapping, custom_fields)

@@ -1,0 +1,225 @@
+"""Custom fields (defined once per agency, filled per client) and the agency's client tags.
+
+A definition has a type: `text`, `number`, `date` (ISO `YYYY-MM-DD`) or `choice` (one of its
+`choices`). A client's values are kept as `{field_id: value}` in its JSONB `custom_fields`;
+numbers are stored as JSON numbers, dates as ISO strings. Deleting a definition removes its values.
+Managing definitions and tags needs `manage_client_organizations`; reading them `view_clients`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clients.common import clean_text, parse_id
+from clients.models import FIELD_TYPES, Client, CustomFieldDefinition
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, NotFound, ValidationError
+
+MANAGE = "manage_client_organizations"
+
+
+def definition_to_dict(field: CustomFieldDefinition) -> dict:
+    return {
+        "id": str(field.id),
+        "name": field.name,
+        "type": field.field_type,
+        "choices": list(field.choices or []),
+        "created_at": field.created_at.isoformat(),
+    }
+
+
+def _clean_choices(field_type: str, choices: Any) -> list[str]:
+    if field_type != "choice":
+        return []
+    if not isinstance(choices, list | tuple) or not choices:
+        raise ValidationError("A choice field needs its choices.", {"choices": "required"})
+    cleaned = [clean_text(c, "choices", 100, required=True) for c in choices]
+    if len({c.lower() for c in cleaned}) != len(cleaned):
+        raise ValidationError("Choices must differ.", {"choices": "duplicates"})
+    return cleaned
+
+
+def define_field(
+    session: Session, ctx: Context, name: str, field_type: str, choices: list | None = None
+) -> dict:
+    ctx.require(MANAGE)
+    name = clean_text(name, "name", 100, required=True)
+    if field_type not in FIELD_TYPES:
+        raise ValidationError(
+            f"type must be one of {', '.join(FIELD_TYPES)}.", {"type": "unknown type"}
+        )
+    field = CustomFieldDefinition(
+        agency_id=ctx.agency,
+        name=name,
+        field_type=field_type,
+        choices=_clean_choices(field_type, choices),
+    )
+    try:
+        with session.begin_nested():
+            session.add(field)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
+    return definition_to_dict(field)
+
+
+def list_fields(session: Session, ctx: Context) -> list[dict]:
+    ctx.require("view_clients")
+    rows = session.scalars(
+        select(CustomFieldDefinition)
+        .where(CustomFieldDefinition.agency_id == ctx.agency)
+        .order_by(CustomFieldDefinition.created_at)
+    )
+    return [definition_to_dict(f) for f in rows]
+
+
+def get_field(session: Session, agency: uuid.UUID, field_id: Any) -> CustomFieldDefinition:
+    field = session.scalar(
+        select(CustomFieldDefinition).where(
+            CustomFieldDefinition.agency_id == agency,
+            CustomFieldDefinition.id == parse_id(field_id, "custom field"),
+        )
+    )
+    if field is None:
+        raise NotFound("No such custom field.")
+    return field
+
+
+def update_field(
+    session: Session, ctx: Context, field_id: str, name: str | None = None, choices=None
+) -> dict:
+    """Rename a field or change a choice field's choices (the type never changes)."""
+    ctx.require(MANAGE)
+    field = get_field(session, ctx.agency, field_id)
+    if name is not None:
+        field.name = clean_text(name, "name", 100, required=True)
+    if choices is not None:
+        field.choices = _clean_choices(field.field_type, choices)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
+    return definition_to_dict(field)
+
+
+def delete_field(session: Session, ctx: Context, field_id: str) -> None:
+    ctx.require(MANAGE)
+    field = get_field(session, ctx.agency, field_id)
+    key = str(field.id)
+    session.execute(
+        update(Client)
+        .where(Client.agency_id == ctx.agency, Client.custom_fields.has_key(key))
+        .values(custom_fields=Client.custom_fields.op("-")(key))
+    )
+    session.delete(field)
+
+
+def field_map(session: Session, agency: uuid.UUID) -> dict[str, CustomFieldDefinition]:
+    rows = session.scalars(
+        select(CustomFieldDefinition).where(CustomFieldDefinition.agency_id == agency)
+    )
+    return {str(f.id): f for f in rows}
+
+
+def coerce_value(field: CustomFieldDefinition, value: Any) -> Any:
+    """The stored form of a value for `field`; None means "remove the value"."""
+    label = f"custom_fields.{field.id}"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if field.field_type == "text":
+        return clean_text(value, label, 2000)
+    if field.field_type == "number":
+        try:
+            number = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number != number or number in (float("inf"), float("-inf")):
+            raise ValidationError(f"{field.name} must be a number.", {label: "not a number"})
+        return int(number) if number.is_integer() else number
+    if field.field_type == "date":
+        try:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValidationError(
+                f"{field.name} must be a date like 2025-01-31.", {label: "not a date"}
+            ) from None
+    text = str(value).strip()
+    for choice in field.choices:
+        if choice.lower() == text.lower():
+            return choice
+    raise ValidationError(
+        f"{field.name} must be one of: {', '.join(field.choices)}.", {label: "not a choice"}
+    )
+
+
+def clean_values(
+    session: Session, agency: uuid.UUID, values: Any, current: dict | None = None
+) -> dict:
+    """Merge `values` ({field_id: value}) into `current`; unknown ids are refused."""
+    if values is None:
+        return dict(current or {})
+    if not isinstance(values, dict):
+        raise ValidationError("custom_fields must map field ids to values.", {"custom_fields": ""})
+    fields = field_map(session, agency)
+    merged = dict(current or {})
+    for field_id, value in values.items():
+        field = fields.get(str(field_id))
+        if field is None:
+            raise ValidationError(
+                "Unknown custom field.", {f"custom_fields.{field_id}": "unknown field"}
+            )
+        stored = coerce_value(field, value)
+        if stored is None:
+            merged.pop(str(field_id), None)
+        else:
+            merged[str(field_id)] = stored
+    return merged
+
+
+# Tags -------------------------------------------------------------------------------------------
+
+
+def list_tags(session: Session, ctx: Context) -> list[dict]:
+    """Every tag on the agency's non-archived clients with how many clients carry it."""
+    ctx.require("view_clients")
+    tag = func.unnest(Client.tags).label("tag")
+    inner = (
+        select(tag).where(Client.agency_id == ctx.agency, Client.archived_at.is_(None)).subquery()
+    )
+    rows = session.execute(
+        select(inner.c.tag, func.count()).group_by(inner.c.tag).order_by(inner.c.tag)
+    )
+    return [{"name": name, "client_count": count} for name, count in rows]
+
+
+def rename_tag(session: Session, ctx: Context, old: str, new: str) -> int:
+    """Rename a tag on every client (archived ones too); returns how many clients changed."""
+    ctx.require(MANAGE)
+    old = clean_text(old, "old", 60, required=True)
+    new = " ".join(clean_text(new, "new", 60, required=True).split())
+    rows = session.scalars(
+        select(Client).where(Client.agency_id == ctx.agency, Client.tags.contains([old]))
+    ).all()
+    for client in rows:
+        tags = [new if t == old else t for t in client.tags]
+        client.tags = list(dict.fromkeys(tags))
+        client.updated_at = utcnow()
+    return len(rows)
+
+
+def delete_tag(session: Session, ctx: Context, name: str) -> int:
+    ctx.require(MANAGE)
+    result = session.execute(
+        update(Client)
+        .where(Client.agency_id == ctx.agency, Client.tags.contains([name]))
+        .values(tags=func.array_remove(Client.tags, name), updated_at=utcnow())
+    )
+    return result.rowcount

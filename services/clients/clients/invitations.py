@@ -1,0 +1,300 @@
+"""Client portal invitations: send, resend, cancel, list; look up and accept by token.
+
+- An invitation carries a random token; only its SHA-256 is stored. The raw token leaves the
+  service once, in the `contact_invited` event, for notifications to put in the e-mail's link.
+- It expires after INVITATION_DAYS. Inviting a contact again, or resending, replaces the token:
+  the old link stops working. Cancelling stops the link too.
+- `get_invitation` and `accept_invitation` are called without a login (ctx without agency): the
+  token is the authority. Accepting asks identity to create the portal login
+  (`create_portal_login`, system context carrying the invitation's agency), then marks the
+  invitation accepted and the contact's `portal_status` "active".
+- Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from clients.common import Identity, clean_text, iso, parse_id
+from clients.contacts import find_contact
+from clients.models import Client, Contact, Invitation
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, DomainError, NotFound, ValidationError
+from kit.outbox import record_event
+
+log = logging.getLogger(__name__)
+
+INVITATION_DAYS = 7
+STATUSES = ("pending", "expired", "accepted", "cancelled")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def status_of(invitation: Invitation) -> str:
+    if invitation.status == "pending" and invitation.expires_at <= utcnow():
+        return "expired"
+    return invitation.status
+
+
+def invitation_to_dict(invitation: Invitation, contact: Contact, client_name: str) -> dict:
+    return {
+        "id": str(invitation.id),
+        "contact_id": str(contact.id),
+        "contact_name": contact.name,
+        "email": contact.email,
+        "client_id": str(contact.client_id),
+        "client_name": client_name,
+        "status": status_of(invitation),
+        "message": invitation.message,
+        "invited_by": invitation.invited_by,
+        "created_at": iso(invitation.created_at),
+        "sent_at": iso(invitation.sent_at),
+        "expires_at": iso(invitation.expires_at),
+        "accepted_at": iso(invitation.accepted_at),
+        "cancelled_at": iso(invitation.cancelled_at),
+    }
+
+
+def _agency_name(identity: Identity, ctx: Context) -> str | None:
+    """Nice to have in the e-mail; an invitation is not refused because identity is slow."""
+    try:
+        return identity.get_agency(ctx.to_dict()).get("name")
+    except DomainError as exc:
+        log.warning("agency name unavailable for the invitation e-mail: %s", exc.message)
+        return None
+
+
+def _send(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    invitation: Invitation,
+    contact: Contact,
+    client: Client,
+    resent: bool,
+) -> None:
+    """Give the invitation a fresh token and expiry and record the e-mail's event."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    invitation.token_hash = hash_token(token)
+    invitation.sent_at = now
+    invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
+    contact.portal_status = "invited"
+    record_event(
+        session,
+        ctx,
+        "contact_invited",
+        {
+            "invitation_id": str(invitation.id),
+            "contact_id": str(contact.id),
+            "contact_name": contact.name,
+            "email": contact.email,
+            "client_id": str(client.id),
+            "client_name": client.name,
+            "agency_name": _agency_name(identity, ctx),
+            "invitation_token": token,
+            "message": invitation.message,
+            "expires_at": iso(invitation.expires_at),
+            "invited_by": ctx.principal_id,
+            "resent": resent,
+        },
+    )
+
+
+def _client_of(session: Session, contact: Contact) -> Client:
+    return session.get(Client, contact.client_id)
+
+
+def invite(
+    session: Session, ctx: Context, identity: Identity, contact: Contact, message: Any = None
+) -> dict:
+    """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
+    ctx.require("create_clients")
+    message = clean_text(message, "message", 2000)
+    client = _client_of(session, contact)
+    if client.archived_at is not None:
+        raise Conflict("This contact's client is archived.")
+    if contact.portal_status == "active":
+        raise Conflict(f"{contact.name} can already log into the client portal.")
+    _cancel_pending(session, contact.id)
+    invitation = Invitation(
+        id=uuid.uuid4(),
+        agency_id=ctx.agency,
+        contact_id=contact.id,
+        message=message,
+        invited_by=ctx.principal_id,
+        created_at=utcnow(),
+    )
+    _send(session, ctx, identity, invitation, contact, client, resent=False)
+    session.add(invitation)
+    session.flush()
+    return invitation_to_dict(invitation, contact, client.name)
+
+
+def _cancel_pending(session: Session, contact_id: uuid.UUID) -> None:
+    session.execute(
+        update(Invitation)
+        .where(Invitation.contact_id == contact_id, Invitation.status == "pending")
+        .values(status="cancelled", cancelled_at=utcnow())
+    )
+
+
+def cancel_for_client(session: Session, agency: uuid.UUID, client_id: uuid.UUID) -> None:
+    """An archived client's pending invitations stop working."""
+    contact_ids = select(Contact.id).where(
+        Contact.agency_id == agency, Contact.client_id == client_id
+    )
+    session.execute(
+        update(Invitation)
+        .where(Invitation.contact_id.in_(contact_ids), Invitation.status == "pending")
+        .values(status="cancelled", cancelled_at=utcnow())
+    )
+    session.execute(
+        update(Contact)
+        .where(Contact.agency_id == agency, Contact.client_id == client_id)
+        .where(Contact.portal_status == "invited")
+        .values(portal_status="none")
+    )
+
+
+def invite_contact(
+    session: Session, ctx: Context, identity: Identity, contact_id: str, message: Any = None
+) -> dict:
+    ctx.require("create_clients")
+    return invite(session, ctx, identity, find_contact(session, ctx.agency, contact_id), message)
+
+
+def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:
+    invitation = session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.agency_id == ctx.agency,
+            Invitation.id == parse_id(invitation_id, "invitation"),
+        )
+        .with_for_update()
+    )
+    if invitation is None:
+        raise NotFound("No such invitation.")
+    return invitation
+
+
+def resend_invitation(session: Session, ctx: Context, identity: Identity, invitation_id: str):
+    """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
+    ctx.require("create_clients")
+    invitation = _find(session, ctx, invitation_id)
+    if invitation.status != "pending":
+        raise Conflict(f"This invitation is {invitation.status}; only pending ones are resent.")
+    contact = session.get(Contact, invitation.contact_id)
+    client = _client_of(session, contact)
+    if client.archived_at is not None:
+        raise Conflict("This contact's client is archived.")
+    _send(session, ctx, identity, invitation, contact, client, resent=True)
+    return invitation_to_dict(invitation, contact, client.name)
+
+
+def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
+    ctx.require("create_clients")
+    invitation = _find(session, ctx, invitation_id)
+    contact = session.get(Contact, invitation.contact_id)
+    if invitation.status == "pending":
+        invitation.status, invitation.cancelled_at = "cancelled", utcnow()
+        if contact.portal_status == "invited":
+            contact.portal_status = "none"
+    elif invitation.status == "accepted":
+        raise Conflict("This invitation was accepted already.")
+    return invitation_to_dict(invitation, contact, _client_of(session, contact).name)
+
+
+def list_invitations(session: Session, ctx: Context, status: str | None = "pending") -> list[dict]:
+    """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
+    or None for all; newest first."""
+    ctx.require("view_clients")
+    if status not in (None, *STATUSES):
+        raise ValidationError(f"status must be one of {', '.join(STATUSES)}.", {"status": ""})
+    query = (
+        select(Invitation, Contact, Client.name)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(Client, Client.id == Contact.client_id)
+        .where(Invitation.agency_id == ctx.agency)
+        .order_by(Invitation.sent_at.desc())
+        .limit(500)
+    )
+    now = utcnow()
+    if status == "pending":
+        query = query.where(Invitation.status == "pending", Invitation.expires_at > now)
+    elif status == "expired":
+        query = query.where(Invitation.status == "pending", Invitation.expires_at <= now)
+    elif status:
+        query = query.where(Invitation.status == status)
+    return [invitation_to_dict(i, c, name) for i, c, name in session.execute(query)]
+
+
+def _valid(session: Session, token: Any, lock: bool = False) -> Invitation:
+    if not isinstance(token, str) or not token:
+        raise NotFound("This invitation link is not valid.")
+    query = select(Invitation).where(Invitation.token_hash == hash_token(token))
+    invitation = session.scalar(query.with_for_update() if lock else query)
+    if invitation is None or invitation.status != "pending":
+        raise NotFound("This invitation link is not valid any more.")
+    if invitation.expires_at <= utcnow():
+        raise ValidationError(
+            "This invitation link has expired; ask the agency to send a new one.",
+            {"token": "expired"},
+        )
+    return invitation
+
+
+def get_invitation(session: Session, token: str) -> dict:
+    """What the set-password page shows; no login needed, the token is the key."""
+    invitation = _valid(session, token)
+    contact = session.get(Contact, invitation.contact_id)
+    client = _client_of(session, contact)
+    return {
+        "invitation_id": str(invitation.id),
+        "agency_id": str(invitation.agency_id),
+        "contact_id": str(contact.id),
+        "contact_name": contact.name,
+        "email": contact.email,
+        "client_id": str(client.id),
+        "client_name": client.name,
+        "message": invitation.message,
+        "expires_at": iso(invitation.expires_at),
+    }
+
+
+def accept_invitation(session: Session, identity: Identity, token: str, password: str) -> dict:
+    invitation = _valid(session, token, lock=True)
+    contact = session.get(Contact, invitation.contact_id)
+    client = _client_of(session, contact)
+    if client.archived_at is not None:
+        raise NotFound("This invitation link is not valid any more.")
+    system = Context.system(str(invitation.agency_id))
+    # identity checks the password's strength; its ValidationError reaches the caller as is.
+    identity.create_portal_login(
+        system.to_dict(), str(contact.id), str(client.id), contact.email, contact.name, password
+    )
+    invitation.status, invitation.accepted_at = "accepted", utcnow()
+    contact.portal_status = "active"
+    record_event(
+        session,
+        system,
+        "contact_portal_activated",
+        {"contact_id": str(contact.id), "client_id": str(client.id), "email": contact.email},
+    )
+    return {
+        "contact_id": str(contact.id),
+        "client_id": str(client.id),
+        "agency_id": str(invitation.agency_id),
+        "email": contact.email,
+    }

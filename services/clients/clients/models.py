@@ -1,0 +1,215 @@
+"""The clients service's tables. Every row carries `agency_id`; every query filters by it.
+
+Choices worth knowing:
+- `name_key` / `email_key` are generated `lower(...)` columns so the case-insensitive unique
+  indexes can be the targets of `INSERT ... ON CONFLICT` (the CSV import upserts on them).
+- A client's name is unique among the agency's non-archived clients only: archiving frees it.
+- Tags, account managers and custom field values live on the row (text arrays and JSONB, GIN
+  indexed), so filters are containment tests and imports stay single-row upserts.
+- Logos and avatars live in `pictures` (bytea), one per owner, out of the list queries' way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kit.db import TYPE_ANNOTATION_MAP, TenantMixin, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+CLIENT_STATUSES = ("active", "inactive")
+REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
+FIELD_TYPES = ("text", "number", "date", "choice")
+
+
+class Client(TenantMixin, Base):
+    """A client company of the agency."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        Index(
+            "uq_clients_agency_name_live",
+            "agency_id",
+            "name_key",
+            unique=True,
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+        Index("ix_clients_tags", "tags", postgresql_using="gin"),
+        Index("ix_clients_account_managers", "account_manager_ids", postgresql_using="gin"),
+        Index("ix_clients_custom_fields", "custom_fields", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), Computed("lower(name)", persisted=True))
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    account_manager_ids: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+    custom_fields: Mapped[dict] = mapped_column(JSONB, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    archived_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Contact(TenantMixin, Base):
+    """A person at a client. The e-mail is unique within the agency, whatever its case."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "email_key", name="uq_contacts_agency_email"),
+        Index("ix_contacts_tags", "tags", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), Computed("lower(email)", persisted=True))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    portal_status: Mapped[str] = mapped_column(String(20), default="none")  # none|invited|active
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomFieldDefinition(TenantMixin, Base):
+    """A field the agency defines once and every client may fill."""
+
+    __tablename__ = "custom_field_definitions"
+    __table_args__ = (
+        Index("uq_custom_fields_agency_name", "agency_id", text("lower(name)"), unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    field_type: Mapped[str] = mapped_column(String(20))
+    choices: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Picture(TenantMixin, Base):
+    """A client's logo or a contact's avatar: checked image bytes and their content type."""
+
+    __tablename__ = "pictures"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(20))  # client | contact
+    content_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportJob(TenantMixin, Base):
+    """One CSV import: its file, its progress and the rows it refused."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20))  # clients | contacts
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
+    source: Mapped[str | None] = mapped_column(Text)  # the CSV text; dropped when finished
+    mapping: Mapped[dict] = mapped_column(JSONB, default=dict)
+    client_limit: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSONB, default=list)
+    failure: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class VaultEntry(TenantMixin, Base):
+    """A stored credential of a client; the password is a MultiFernet token."""
+
+    __tablename__ = "vault_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500), default="")
+    username: Mapped[str] = mapped_column(String(200), default="")
+    password_token: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VaultReveal(TenantMixin, Base):
+    """The audit of every password reveal: who, when, which entry."""
+
+    __tablename__ = "vault_reveals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    entry_label: Mapped[str] = mapped_column(String(200))
+    principal_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    revealed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(TenantMixin, Base):
+    """A contact's invitation to the client portal; only the token's SHA-256 is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|cancelled
+    message: Mapped[str] = mapped_column(Text, default="")
+    invited_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class ClientRequest(TenantMixin, Base):
+    """A request a client's contact made through the portal."""
+
+    __tablename__ = "client_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    service_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

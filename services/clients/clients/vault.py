@@ -1,0 +1,223 @@
+"""The credential vault: per client, entries of label, URL, username, password, notes.
+
+- Passwords are encrypted at rest with MultiFernet over the configured VAULT_KEYS
+  (comma-separated Fernet keys; the first encrypts, all decrypt). `rotate` re-encrypts every
+  entry with the first key (`python -m clients.rotate_vault_keys`), after which old keys can go.
+- Listing an entry never returns its password (`has_password` says whether one is stored);
+  reading needs view_clients, writing edit_clients.
+- `reveal_password` needs view_vault and records who revealed which entry when
+  (`vault_reveals`); `list_reveals` shows that audit to holders of view_vault (the roles that
+  may reveal are the ones that may see who did).
+- Nothing here logs a password, and errors never carry one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clients.common import clean_text, iso, parse_id
+from clients.companies import clean_website, find_client
+from clients.models import VaultEntry, VaultReveal
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import NotFound, ValidationError
+
+EDITABLE = ("label", "url", "username", "password", "notes")
+
+
+def make_cipher(keys: str | list[str]) -> MultiFernet:
+    """A MultiFernet over the configured keys (a comma-separated string or a list)."""
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",")]
+    keys = [k for k in keys if k]
+    if not keys:
+        raise RuntimeError("VAULT_KEYS is empty: configure at least one Fernet key")
+    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+
+
+def encrypt(cipher: MultiFernet, password: str) -> str:
+    return cipher.encrypt(password.encode()).decode("ascii") if password else ""
+
+
+def decrypt(cipher: MultiFernet, token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return cipher.decrypt(token.encode("ascii")).decode()
+    except InvalidToken:
+        # The key that encrypted it is no longer configured: say so, never show the token.
+        raise ValidationError(
+            "This password cannot be decrypted with the configured vault keys."
+        ) from None
+
+
+def entry_to_dict(entry: VaultEntry) -> dict:
+    return {
+        "id": str(entry.id),
+        "client_id": str(entry.client_id),
+        "label": entry.label,
+        "url": entry.url,
+        "username": entry.username,
+        "has_password": bool(entry.password_token),
+        "notes": entry.notes,
+        "created_by": entry.created_by,
+        "created_at": iso(entry.created_at),
+        "updated_at": iso(entry.updated_at),
+    }
+
+
+def _clean(field: str, value: Any) -> str:
+    if field == "label":
+        return clean_text(value, "label", 200, required=True)
+    if field == "url":
+        return clean_website(value) if value else ""
+    if field == "username":
+        return clean_text(value, "username", 200)
+    if field == "notes":
+        return clean_text(value, "notes", 5000)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("password must be text.", {"password": "must be text"})
+    if value and len(value) > 1000:
+        raise ValidationError("The password is too long.", {"password": "too long"})
+    return value or ""
+
+
+def _entry(session: Session, ctx: Context, client_id: Any, entry_id: Any) -> VaultEntry:
+    client = find_client(session, ctx.agency, client_id)
+    entry = session.scalar(
+        select(VaultEntry).where(
+            VaultEntry.agency_id == ctx.agency,
+            VaultEntry.client_id == client.id,
+            VaultEntry.id == parse_id(entry_id, "vault entry"),
+        )
+    )
+    if entry is None:
+        raise NotFound("No such vault entry.")
+    return entry
+
+
+def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
+    ctx.require("view_clients")
+    client = find_client(session, ctx.agency, client_id)
+    rows = session.scalars(
+        select(VaultEntry)
+        .where(VaultEntry.agency_id == ctx.agency, VaultEntry.client_id == client.id)
+        .order_by(VaultEntry.label, VaultEntry.id)
+    )
+    return [entry_to_dict(e) for e in rows]
+
+
+def create_entry(
+    session: Session, ctx: Context, cipher: MultiFernet, client_id: str, **data: Any
+) -> dict:
+    ctx.require("edit_clients")
+    unknown = set(data) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    client = find_client(session, ctx.agency, client_id, live_only=True)
+    now = utcnow()
+    entry = VaultEntry(
+        agency_id=ctx.agency,
+        client_id=client.id,
+        label=_clean("label", data.get("label")),
+        url=_clean("url", data.get("url")),
+        username=_clean("username", data.get("username")),
+        password_token=encrypt(cipher, _clean("password", data.get("password"))),
+        notes=_clean("notes", data.get("notes")),
+        created_by=ctx.principal_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry_to_dict(entry)
+
+
+def update_entry(
+    session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str, **changes
+) -> dict:
+    """Change any of label, url, username, password, notes."""
+    ctx.require("edit_clients")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    entry = _entry(session, ctx, client_id, entry_id)
+    for field, value in changes.items():
+        cleaned = _clean(field, value)
+        if field == "password":
+            entry.password_token = encrypt(cipher, cleaned)
+        else:
+            setattr(entry, field, cleaned)
+    entry.updated_at = utcnow()
+    return entry_to_dict(entry)
+
+
+def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:
+    ctx.require("edit_clients")
+    session.delete(_entry(session, ctx, client_id, entry_id))
+
+
+def reveal_password(
+    session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str
+) -> dict:
+    """The password in clear, for a holder of view_vault; the reveal is recorded first."""
+    ctx.require("view_vault")
+    entry = _entry(session, ctx, client_id, entry_id)
+    password = decrypt(cipher, entry.password_token)
+    reveal = VaultReveal(
+        agency_id=ctx.agency,
+        client_id=entry.client_id,
+        entry_id=entry.id,
+        entry_label=entry.label,
+        principal_id=ctx.principal_id,
+        request_id=ctx.request_id,
+        revealed_at=utcnow(),
+    )
+    session.add(reveal)
+    return {"entry_id": str(entry.id), "password": password, "revealed_at": iso(reveal.revealed_at)}
+
+
+def list_reveals(
+    session: Session, ctx: Context, client_id: str | None = None, limit: int = 200
+) -> list[dict]:
+    ctx.require("view_vault")
+    query = select(VaultReveal).where(VaultReveal.agency_id == ctx.agency)
+    if client_id:
+        query = query.where(VaultReveal.client_id == find_client(session, ctx.agency, client_id).id)
+    rows = session.scalars(
+        query.order_by(VaultReveal.revealed_at.desc()).limit(min(max(int(limit), 1), 1000))
+    )
+    return [
+        {
+            "id": str(r.id),
+            "client_id": str(r.client_id),
+            "entry_id": str(r.entry_id),
+            "entry_label": r.entry_label,
+            "principal_id": r.principal_id,
+            "revealed_at": iso(r.revealed_at),
+        }
+        for r in rows
+    ]
+
+
+def rotate(session: Session, cipher: MultiFernet, batch: int = 500) -> int:
+    """Re-encrypt every entry of every agency with the first key; returns how many changed."""
+    rotated = 0
+    last_id: uuid.UUID | None = None
+    while True:
+        query = select(VaultEntry).where(VaultEntry.password_token != "").order_by(VaultEntry.id)
+        if last_id is not None:
+            query = query.where(VaultEntry.id > last_id)
+        rows = session.scalars(query.limit(batch).with_for_update()).all()
+        if not rows:
+            return rotated
+        for entry in rows:
+            entry.password_token = cipher.rotate(entry.password_token.encode()).decode("ascii")
+            rotated += 1
+        last_id = rows[-1].id
+        session.commit()

@@ -1,0 +1,141 @@
+"""Fixtures of the clients service's tests: a real PostgreSQL test database, emptied per test.
+
+The identity service is the one external collaborator the domain talks to; unit tests hand the
+domain `FakeIdentity` (a plain object answering like identity's RPC methods). Databases are real.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import kit.testing
+from kit.context import Context
+from kit.errors import ValidationError
+from kit.tables import OutboxEvent
+from kit.testing import fresh_database, test_database_url, truncate_all
+
+ALL_PERMISSIONS = frozenset(
+    {
+        "view_clients",
+        "create_clients",
+        "edit_clients",
+        "delete_clients",
+        "manage_client_organizations",
+        "view_vault",
+    }
+)
+
+
+class FakeIdentity:
+    """Answers like identity's RPC methods: entitlements, users, agency, portal logins."""
+
+    def __init__(self, client_limit=None, users=("u-1", "u-2")):
+        self.client_limit = client_limit
+        self.users = set(users)
+        self.portal_logins: list[tuple] = []
+
+    def get_entitlements(self, ctx):
+        return {"plan": "test", "client_limit": self.client_limit}
+
+    def users_by_ids(self, ctx, user_ids):
+        return [{"id": u, "name": u} for u in user_ids if u in self.users]
+
+    def get_agency(self, ctx):
+        return {"id": ctx["agency_id"], "name": "Acme Agency"}
+
+    def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
+        if len(password) < 8:
+            raise ValidationError("Too short.", {"password": "at least 8 characters"})
+        self.portal_logins.append((ctx["agency_id"], contact_id, client_id, email))
+        return {"principal_id": contact_id, "kind": "contact"}
+
+
+@pytest.fixture(scope="session")
+def db_url():
+    """kit.testing.fresh_database's `agency_clients_test`, suffixed with this process id: several
+    pytest runs share this machine, and a second run's DROP DATABASE would cut the first's."""
+    own_url = f"{test_database_url('clients')}_{os.getpid()}"
+    original = kit.testing.test_database_url
+    kit.testing.test_database_url = lambda package: own_url
+    try:
+        url = fresh_database("clients")
+    finally:
+        kit.testing.test_database_url = original
+    yield url
+    drop_database(url)
+
+
+def drop_database(url: str) -> None:
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db_url, engine):
+    truncate_all(db_url)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def identity():
+    return FakeIdentity()
+
+
+@pytest.fixture
+def make_identity():
+    """FakeIdentity(client_limit=None, users=("u-1", "u-2"))."""
+    return FakeIdentity
+
+
+def team(agency_id=None, permissions=ALL_PERMISSIONS, principal_id="u-1") -> Context:
+    return Context(
+        agency_id=str(agency_id or uuid.uuid4()),
+        principal_id=principal_id,
+        kind="user",
+        permissions=frozenset(permissions),
+    )
+
+
+@pytest.fixture
+def ctx():
+    return team()
+
+
+@pytest.fixture
+def make_ctx():
+    """Build a team context: make_ctx(agency_id=None, permissions=..., principal_id="u-1")."""
+    return team
+
+
+def events(session, event_type=None) -> list[dict]:
+    rows = session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)).all()
+    return [r.payload for r in rows if event_type in (None, r.event_type)]
+
+
+@pytest.fixture
+def outbox():
+    """outbox(session, event_type=None) -> payloads recorded so far."""
+    return events
+
+
+@pytest.fixture
+def cipher_keys():
+    return [Fernet.generate_key().decode(), Fernet.generate_key().decode()]

@@ -1,0 +1,165 @@
+"""The clients service and the real identity service in nameko containers on a fresh RabbitMQ
+vhost, each on its own test database, called over RPC the way the gateway calls them."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from argon2 import PasswordHasher
+from kombu import Connection, Queue
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import kit.testing
+from clients.service import ClientsService
+from identity import passwords
+from identity.service import IdentityService
+from kit.rpc import RpcClient
+from kit.testing import fresh_database, service_config, test_database_url, truncate_all
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def identity_db_url():
+    own_url = f"{test_database_url('identity')}_for_clients_{os.getpid()}"
+    original = kit.testing.test_database_url
+    kit.testing.test_database_url = lambda package: own_url
+    try:
+        url = fresh_database("identity")
+    finally:
+        kit.testing.test_database_url = original
+    yield url
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+        yield
+
+
+class Rpc:
+    """service.method(*args) over RPC, with remote domain errors raised as kit errors."""
+
+    def __init__(self, client: RpcClient, service: str):
+        self.client, self.service = client, service
+
+    def __getattr__(self, method: str):
+        return lambda *a, **kw: self.client.call(self.service, method, *a, **kw)
+
+
+@pytest.fixture
+def system(container_factory, rabbit_config, db_url, identity_db_url):
+    """Both services started; yields (clients rpc, identity rpc, clients config)."""
+    truncate_all(db_url)
+    config = service_config("clients", rabbit_config, db_url)
+    container_factory(ClientsService, config).start()
+    container_factory(
+        IdentityService, service_config("identity", rabbit_config, identity_db_url)
+    ).start()
+    client = RpcClient(config, timeout=10)
+    yield Rpc(client, "clients"), Rpc(client, "identity"), config
+    client.close()
+
+
+@pytest.fixture
+def clients(system):
+    return system[0]
+
+
+@pytest.fixture
+def identity(system):
+    return system[1]
+
+
+def ctx_of(principal: dict, **overrides) -> dict:
+    """The context the gateway builds for a principal."""
+    ctx = {
+        "agency_id": principal["agency_id"],
+        "principal_id": principal["principal_id"],
+        "kind": principal["kind"],
+        "permissions": principal["permissions"],
+        "client_id": principal.get("client_id"),
+        "contact_id": principal.get("contact_id"),
+        "request_id": "test-request",
+    }
+    ctx.update(overrides)
+    return ctx
+
+
+@pytest.fixture
+def signup(identity):
+    """signup(name) -> (owner ctx, owner principal) of a new agency, over identity's RPC."""
+    counter = iter(range(1000))
+
+    def make(name="Acme Agency"):
+        email = f"owner{next(counter)}-{time.monotonic_ns()}@agency.test"
+        result = identity.signup({"agency_id": None}, name, "Olive Owner", email, PASSWORD)
+        return ctx_of(result["principal"]), result["principal"]
+
+    return make
+
+
+@pytest.fixture
+def set_client_limit(identity_db_url):
+    """set_client_limit(agency_id, n): put the agency on a plan allowing n clients."""
+
+    def set_limit(agency_id: str, limit: int) -> None:
+        engine = create_engine(identity_db_url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO plans (code, name, client_limit, price_per_user, currency, "
+                    "is_default, position) VALUES (:code, 'Tiny', :limit, 100, 'USD', false, 99) "
+                    "ON CONFLICT (code) DO UPDATE SET client_limit = :limit"
+                ),
+                {"code": f"tiny{limit}", "limit": limit},
+            )
+            conn.execute(
+                text("UPDATE agencies SET plan_code = :code WHERE id = :agency"),
+                {"code": f"tiny{limit}", "agency": agency_id},
+            )
+        engine.dispose()
+
+    return set_limit
+
+
+@pytest.fixture
+def events(system):
+    """Every event on the `clients.events` exchange from now on: events.wait_for(type)."""
+    config = system[2]
+    exchange = get_event_exchange("clients", config)
+    with Connection(config["AMQP_URI"]) as connection:
+        queue = Queue("clients-events-test", exchange=exchange, routing_key="#")
+        queue(connection).declare()
+        simple = connection.SimpleQueue(queue)
+        yield EventQueue(simple)
+        simple.close()
+
+
+class EventQueue:
+    def __init__(self, simple):
+        self.simple = simple
+
+    def wait_for(self, event_type: str, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event_type} event within {timeout} s")
+            try:
+                message = self.simple.get(timeout=remaining)
+            except self.simple.Empty:
+                continue
+            message.ack()
+            if message.delivery_info["routing_key"] == event_type:
+                return message.payload

@@ -1,0 +1,143 @@
+"""The clients service over real RabbitMQ and PostgreSQL, next to the real identity service."""
+
+import base64
+
+import pytest
+
+from kit.errors import LimitExceeded, NotFound, PermissionDenied, ValidationError
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+
+
+def test_health(clients, signup):
+    owner, _ = signup()
+    assert clients.health(owner) == {"service": "clients", "ok": True}
+
+
+def test_create_search_and_events_published(clients, signup, events):
+    owner, principal = signup()
+    acme = clients.create_client(
+        owner,
+        name="Acme",
+        tags=["vip"],
+        account_manager_ids=[principal["principal_id"]],
+        logo_base64=base64.b64encode(PNG).decode(),
+    )
+    clients.create_client(owner, name="Globex")
+    contact = clients.create_contact(owner, "Ada", "ada@acme.com", client_id=acme["id"])
+    found = clients.list_clients(owner, q="acm")
+    assert [c["name"] for c in found["items"]] == ["Acme"] and found["items"][0]["has_logo"]
+    assert clients.list_contacts(owner, q="acme")["items"][0]["id"] == contact["id"]
+    assert clients.get_logo(owner, acme["id"])["content_type"] == "image/png"
+    created = events.wait_for("client_created")
+    assert created["client_id"] == acme["id"] and created["agency_id"] == owner["agency_id"]
+    assert events.wait_for("contact_created")["contact_id"] == contact["id"]
+    with pytest.raises(ValidationError):  # account managers are checked with identity
+        clients.create_client(owner, name="Initech", account_manager_ids=["someone-else"])
+
+
+def test_plan_limit_is_refused_with_a_clear_message(clients, signup, set_client_limit):
+    owner, _ = signup()
+    set_client_limit(owner["agency_id"], 1)
+    clients.create_client(owner, name="Acme")
+    with pytest.raises(LimitExceeded) as raised:
+        clients.create_client(owner, name="Globex")
+    assert "Your plan allows 1 clients" in raised.value.message
+    job = clients.start_import(owner, "clients", "name\nGlobex\nInitech\n")
+    assert job["created"] == 0 and job["error_count"] == 2
+
+
+def test_another_agency_gets_not_found_for_every_id(clients, signup):
+    a, _ = signup("Agency A")
+    b, _ = signup("Agency B")
+    acme = clients.create_client(a, name="Acme")
+    ada = clients.create_contact(a, "Ada", "ada@acme.com", client_id=acme["id"])
+    entry = clients.create_vault_entry(a, acme["id"], label="FTP", password="pw")
+    invitation = clients.invite_contact(a, ada["id"])
+    for call in (
+        lambda: clients.get_client(b, acme["id"]),
+        lambda: clients.update_client(b, acme["id"], name="Mine"),
+        lambda: clients.archive_client(b, acme["id"]),
+        lambda: clients.get_contact(b, ada["id"]),
+        lambda: clients.update_contact(b, ada["id"], name="Eve"),
+        lambda: clients.list_vault_entries(b, acme["id"]),
+        lambda: clients.reveal_vault_password(b, acme["id"], entry["id"]),
+        lambda: clients.cancel_invitation(b, invitation["id"]),
+        lambda: clients.get_logo(b, acme["id"]),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    assert clients.list_clients(b)["total"] == 0 and clients.list_contacts(b)["total"] == 0
+
+
+def test_permissions_are_enforced_in_the_service(clients, signup):
+    owner, _ = signup()
+    acme = clients.create_client(owner, name="Acme")
+    entry = clients.create_vault_entry(owner, acme["id"], label="FTP", password="pw")
+    viewer = {**owner, "permissions": ["view_clients", "edit_clients"]}
+    with pytest.raises(PermissionDenied):
+        clients.reveal_vault_password(viewer, acme["id"], entry["id"])
+    with pytest.raises(PermissionDenied):
+        clients.create_client(viewer, name="Globex")
+    with pytest.raises(PermissionDenied):
+        clients.start_import(viewer, "contacts", "name,email\nA,a@x.com\n")
+    assert "password" not in clients.list_vault_entries(viewer, acme["id"])[0]
+    assert clients.reveal_vault_password(owner, acme["id"], entry["id"])["password"] == "pw"
+    [audit] = clients.list_vault_reveals(owner, acme["id"])
+    assert audit["principal_id"] == owner["principal_id"]
+
+
+def test_an_invited_contact_logs_into_the_portal_and_sees_only_its_client(
+    clients, identity, signup, events
+):
+    owner, _ = signup()
+    acme = clients.create_client(owner, name="Acme", account_manager_ids=[owner["principal_id"]])
+    globex = clients.create_client(owner, name="Globex")
+    clients.create_contact(owner, "Cy", "cy@globex.com", client_id=globex["id"])
+    ada = clients.create_contact(
+        owner, "Ada", "ada@acme.com", client_id=acme["id"], invite=True, invitation_message="Hi"
+    )
+    token = events.wait_for("contact_invited")["invitation_token"]
+    assert clients.get_invitation({"agency_id": None}, token)["client_name"] == "Acme"
+    accepted = clients.accept_invitation({"agency_id": None}, token, "a-long-portal-password")
+    assert accepted["contact_id"] == ada["id"] and accepted["agency_id"] == owner["agency_id"]
+    login = identity.login(
+        {"agency_id": None}, "ada@acme.com", "a-long-portal-password", "192.0.2.9", kind="contact"
+    )
+    principal = login["principal"]
+    portal = {
+        "agency_id": principal["agency_id"],
+        "principal_id": principal["principal_id"],
+        "kind": principal["kind"],
+        "permissions": principal["permissions"],
+        "client_id": principal["client_id"],
+        "contact_id": principal.get("contact_id"),
+    }
+    assert clients.portal_get_client(portal)["name"] == "Acme"
+    request = clients.portal_create_request(portal, "New site", "Please", None)
+    created = events.wait_for("request_created")
+    assert created["account_manager_ids"] == [owner["principal_id"]]
+    assert created["contact_name"] == "Ada" and created["client_request_id"] == request["id"]
+    assert [r["id"] for r in clients.portal_list_requests(portal)["items"]] == [request["id"]]
+    with pytest.raises(PermissionDenied):
+        clients.get_client(portal, globex["id"])
+    with pytest.raises(PermissionDenied):
+        clients.list_contacts(portal)
+    with pytest.raises(NotFound):
+        clients.get_logo(portal, globex["id"])
+    team = clients.set_request_status(owner, request["id"], "done")
+    assert team["status"] == "done"
+
+
+def test_a_large_import_runs_in_the_background_with_progress(clients, signup):
+    owner, _ = signup()
+    rows = "".join(f"Person {i},p{i}@x.com,Client {i % 3}\n" for i in range(1500))
+    job = clients.start_import(owner, "contacts", "name,email,client\n" + rows)
+    assert job["status"] in ("queued", "running", "done") and job["total"] == 1500
+    for _ in range(200):
+        job = clients.get_import(owner, job["id"])
+        if job["status"] in ("done", "failed"):
+            break
+        __import__("time").sleep(0.05)
+    assert (job["status"], job["created"], job["processed"]) == ("done", 1500, 1500)
+    assert clients.list_contacts(owner)["total"] == 1500

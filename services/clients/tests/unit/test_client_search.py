@@ -1,0 +1,109 @@
+"""The clients list and the Contacts tab: search, filters, sorting, pages."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from clients import client_requests, companies, contacts, search
+from clients.models import Client
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import ValidationError
+
+
+@pytest.fixture
+def book(session, ctx, identity):
+    """Three clients with contacts; Initech is inactive, Umbrella archived."""
+    acme = companies.create_client(
+        session, ctx, identity, name="Acme", tags=["vip"], account_manager_ids=["u-1"]
+    )
+    globex = companies.create_client(session, ctx, identity, name="Globex", website="globex.com")
+    initech = companies.create_client(session, ctx, identity, name="Initech", tags=["vip"])
+    umbrella = companies.create_client(session, ctx, identity, name="Umbrella")
+    companies.set_status(session, ctx, initech["id"], "inactive")
+    for name, email, client, position in (
+        ("Ada Lovelace", "ada@acme.com", acme, "CTO"),
+        ("Bob Stone", "bob@acme.com", acme, "Buyer"),
+        ("Cy Young", "cy@globex.com", globex, "CEO"),
+        ("Dee Dee", "dee@initech.com", initech, "Engineer"),
+        ("Eve Hart", "eve@umbrella.com", umbrella, "CFO"),
+    ):
+        contacts.create_contact(
+            session, ctx, identity, name, email, client["id"], position=position
+        )
+    companies.archive_client(session, ctx, umbrella["id"])
+    # Spread creation times so sorting by them is meaningful.
+    for offset, client in enumerate((acme, globex, initech, umbrella)):
+        session.execute(
+            update(Client)
+            .where(Client.id == client["id"])
+            .values(created_at=utcnow() - timedelta(days=10 - offset))
+        )
+    return {"acme": acme, "globex": globex, "initech": initech, "umbrella": umbrella}
+
+
+def names(result):
+    return [item["name"] for item in result["items"]]
+
+
+def test_clients_list_filters_by_status_tag_manager_and_search(session, ctx, book):
+    assert names(search.list_clients(session, ctx, sort="name")) == ["Acme", "Globex", "Initech"]
+    assert names(search.list_clients(session, ctx, status="active", sort="name")) == [
+        "Acme",
+        "Globex",
+    ]
+    assert names(search.list_clients(session, ctx, status="archived")) == ["Umbrella"]
+    assert names(search.list_clients(session, ctx, tag="vip", sort="name")) == ["Acme", "Initech"]
+    assert names(search.list_clients(session, ctx, account_manager_id="u-1")) == ["Acme"]
+    assert names(search.list_clients(session, ctx, q="GLOBEX.c")) == ["Globex"]
+    assert names(search.list_clients(session, ctx, q="100%")) == []
+
+
+def test_clients_sort_by_creation_name_contacts_and_activity(session, ctx, identity, book):
+    assert names(search.list_clients(session, ctx)) == ["Initech", "Globex", "Acme"]
+    assert names(search.list_clients(session, ctx, sort="created_at"))[0] == "Acme"
+    assert names(search.list_clients(session, ctx, sort="-name"))[0] == "Initech"
+    by_count = search.list_clients(session, ctx, sort="-contact_count")
+    assert names(by_count)[0] == "Acme" and by_count["items"][0]["contact_count"] == 2
+    portal = Context(agency_id=ctx.agency_id, kind="contact", client_id=book["globex"]["id"])
+    client_requests.portal_create_request(session, portal, "Need a new logo")
+    assert names(search.list_clients(session, ctx, sort="-last_activity"))[0] == "Globex"
+    with pytest.raises(ValidationError):
+        search.list_clients(session, ctx, sort="colour")
+
+
+def test_clients_are_paginated(session, ctx, book):
+    first = search.list_clients(session, ctx, sort="name", page=1, per_page=2)
+    second = search.list_clients(session, ctx, sort="name", page=2, per_page=2)
+    assert (first["total"], names(first), names(second)) == (3, ["Acme", "Globex"], ["Initech"])
+
+
+def test_contacts_tab_lists_across_clients_and_searches_client_names(session, ctx, book):
+    everyone = search.list_contacts(session, ctx, sort="name")
+    assert names(everyone) == ["Ada Lovelace", "Bob Stone", "Cy Young", "Dee Dee"]
+    assert names(search.list_contacts(session, ctx, q="acme", sort="name")) == [
+        "Ada Lovelace",
+        "Bob Stone",
+    ]
+    assert names(search.list_contacts(session, ctx, q="cfo", status="archived")) == ["Eve Hart"]
+    assert names(search.list_contacts(session, ctx, q="engineer")) == ["Dee Dee"]
+    assert names(search.list_contacts(session, ctx, q="cy@glo")) == ["Cy Young"]
+
+
+def test_contacts_filter_by_client_tag_manager_and_status(session, ctx, book):
+    def contact_names(**filters):
+        return names(search.list_contacts(session, ctx, sort="name", **filters))
+
+    assert contact_names(client_id=book["globex"]["id"]) == ["Cy Young"]
+    assert contact_names(tag="vip") == ["Ada Lovelace", "Bob Stone", "Dee Dee"]
+    assert contact_names(account_manager_id="u-1") == ["Ada Lovelace", "Bob Stone"]
+    assert contact_names(status="inactive") == ["Dee Dee"]
+    page = search.list_contacts(session, ctx, sort="-name", page=2, per_page=3)
+    assert (page["total"], names(page)) == (4, ["Ada Lovelace"])
+
+
+def test_lists_never_show_another_agencys_rows(session, make_ctx, book):
+    other = make_ctx()
+    assert search.list_clients(session, other)["total"] == 0
+    assert search.list_contacts(session, other)["total"] == 0

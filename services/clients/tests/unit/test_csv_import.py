@@ -1,0 +1,236 @@
+"""CSV import: reading awkward files, reporting bad rows by line, idempotent re-import, limits."""
+
+import base64
+
+import pytest
+from sqlalchemy import func, select
+
+from clients import companies, csvfile, fields, importing, search
+from clients.models import Client, Contact, ImportJob
+from kit.errors import PermissionDenied, ValidationError
+
+CONTACTS = (
+    "Name,Email,Company,Job Title,Phone\r\n"
+    "Ada Lovelace,ada@acme.com,Acme,CTO,+1 555 0100\r\n"
+    '"Stone, Bob",bob@acme.com,"Acme",Buyer,\r\n'
+    "\r\n"
+    "Cy Young,cy@globex.com,Globex,,\r\n"
+)
+
+
+def run(session, ctx, kind, text, mapping=None, limit=None, **kw):
+    job = importing.start_import(session, ctx, limit, kind, text, mapping, **kw)
+    session.commit()
+    return importing.job_to_dict(job)
+
+
+def contact_count(session):
+    return session.scalar(select(func.count()).select_from(Contact))
+
+
+def test_contacts_csv_with_crlf_quotes_commas_and_empty_lines_imports(session, ctx, outbox):
+    job = run(session, ctx, "contacts", CONTACTS)
+    assert (job["status"], job["total"], job["created"], job["error_count"]) == ("done", 3, 3, 0)
+    bob = search.list_contacts(session, ctx, q="bob")["items"][0]
+    assert (bob["name"], bob["client_name"], bob["position"]) == ("Stone, Bob", "Acme", "Buyer")
+    assert search.list_clients(session, ctx)["total"] == 2  # Acme and Globex were created
+    assert len(outbox(session, "contact_created")) == 3
+    assert len(outbox(session, "client_created")) == 2
+
+
+def test_a_utf8_bom_and_non_ascii_text_are_read(session, ctx):
+    raw = ("\ufeffname,email,client\nZoë Ünal,zoe@acme.com,Açme Café\n").encode()
+    job = run(session, ctx, "contacts", None, csv_base64=base64.b64encode(raw).decode())
+    assert job["created"] == 1
+    zoe = search.list_contacts(session, ctx)["items"][0]
+    assert (zoe["name"], zoe["client_name"]) == ("Zoë Ünal", "Açme Café")
+
+
+def test_a_quoted_field_may_span_lines_and_line_numbers_stay_physical(session, ctx):
+    text = (
+        "name,email,client\n"  # line 1
+        '"Multi\nLine Name",ml@acme.com,Acme\n'  # lines 2-3
+        "\n"  # line 4
+        "No Email,,Acme\n"  # line 5
+        "Bad,not-an-email,Acme\n"  # line 6
+        "Ada,ada@acme.com,Acme\n"  # line 7
+        "Ada again,ADA@acme.com,Acme\n"  # line 8
+        "Shorty,s@acme.com,A\n"  # line 9
+    )
+    job = run(session, ctx, "contacts", text)
+    assert [e["line"] for e in job["errors"]] == [5, 6, 8, 9]
+    reasons = {e["line"]: e["reason"] for e in job["errors"]}
+    assert "email is required" in reasons[5]
+    assert "not a valid e-mail" in reasons[6]
+    assert "already on line 7" in reasons[8]
+    assert "at least 2 characters" in reasons[9]
+    assert (job["created"], job["processed"], job["total"]) == (2, 6, 6)
+
+
+def test_reimporting_the_same_file_creates_no_duplicates(session, ctx, outbox):
+    run(session, ctx, "contacts", CONTACTS)
+    again = run(session, ctx, "contacts", CONTACTS)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    assert contact_count(session) == 3
+    assert search.list_clients(session, ctx)["total"] == 2
+    changed = CONTACTS.replace("Buyer", "Head Buyer").replace("ada@acme.com", "ADA@ACME.COM")
+    third = run(session, ctx, "contacts", changed)
+    assert (third["created"], third["updated"], third["unchanged"]) == (0, 1, 2)
+    assert contact_count(session) == 3
+    assert len(outbox(session, "contact_updated")) == 1
+
+
+def test_empty_cells_keep_what_is_stored(session, ctx):
+    run(session, ctx, "contacts", CONTACTS)
+    run(session, ctx, "contacts", "email,name,position\nada@acme.com,Ada Lovelace,\n")
+    ada = search.list_contacts(session, ctx, q="ada@")["items"][0]
+    assert (ada["position"], ada["client_name"], ada["phone"]) == ("CTO", "Acme", "+1 555 0100")
+
+
+def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, identity):
+    tier = fields.define_field(session, ctx, "Tier", "choice", ["Gold", "Silver"])
+    companies.create_client(session, ctx, identity, name="Acme", description="Old")
+    text = (
+        "Company,Website,Tags,Tier,Status\n"
+        "ACME,acme.com,vip;retail,gold,\n"
+        "Globex,globex.com,,Silver,inactive\n"
+        "Initech,,,Platinum,\n"
+        "Hooli,hooli.com,,,sleeping\n"
+    )
+    preview = importing.preview_import(session, ctx, "clients", text)
+    assert preview["mapping"] == {
+        "Company": "name",
+        "Website": "website",
+        "Tags": "tags",
+        "Tier": f"custom:{tier['id']}",
+        "Status": "status",
+    }
+    job = run(session, ctx, "clients", text)
+    assert (job["created"], job["updated"]) == (1, 1)
+    assert [e["line"] for e in job["errors"]] == [4, 5]
+    acme = search.list_clients(session, ctx, q="acme")["items"][0]
+    assert acme["description"] == "Old" and acme["tags"] == ["vip", "retail"]
+    assert acme["custom_fields"] == {tier["id"]: "Gold"}
+    assert search.list_clients(session, ctx, status="inactive")["items"][0]["name"] == "Globex"
+    assert run(session, ctx, "clients", text)["unchanged"] == 2
+
+
+def test_imports_respect_the_plan_limit_row_by_row(session, ctx, identity):
+    companies.create_client(session, ctx, identity, name="Acme")
+    text = "name,email,client\nA,a@x.com,Acme\nB,b@x.com,New One\nC,c@x.com,New Two\n"
+    job = run(session, ctx, "contacts", text, limit=2)
+    assert job["created"] == 2
+    [error] = job["errors"]
+    assert error["line"] == 4 and "your plan allows 2 clients" in error["reason"]
+    clients = run(session, ctx, "clients", "name\nNew One\nThird\n", limit=2)
+    assert (clients["unchanged"], clients["created"], clients["error_count"]) == (1, 0, 1)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"csv_base64": base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00binary").decode()},
+        {"csv_base64": base64.b64encode("name\nbad \xff".encode("latin-1")).decode()},
+        {"csv_text": "PK\x03\x04\x14\x00\x06\x00 zip archive"},
+        {"csv_text": ""},
+        {"csv_text": "\n\n  \n"},
+        {"csv_text": 'name,email\n"Ada,ada@x.com\nBob,bob@x.com\n'},
+        {"csv_text": "ada@x.com,Ada,Acme\nbob@x.com,Bob,Acme\n"},
+    ],
+)
+def test_a_file_that_is_not_a_csv_gets_a_clear_error(session, ctx, payload):
+    with pytest.raises(ValidationError) as raised:
+        importing.preview_import(session, ctx, "contacts", **payload)
+    assert raised.value.message.startswith("This file is not a CSV")
+
+
+def test_preview_suggests_a_mapping_shows_rows_and_errors_without_writing(session, ctx):
+    preview = importing.preview_import(session, ctx, "contacts", CONTACTS + "X,bad,Acme\n")
+    assert preview["columns"] == ["Name", "Email", "Company", "Job Title", "Phone"]
+    assert preview["mapping"]["Company"] == "client" and preview["missing_fields"] == []
+    assert preview["rows"][1] == {
+        "line": 3,
+        "values": {
+            "name": "Stone, Bob",
+            "email": "bob@acme.com",
+            "client": "Acme",
+            "position": "Buyer",
+            "phone": "",
+            "tags": [],
+        },
+    }
+    assert preview["total_rows"] == 4 and preview["errors"][0]["line"] == 6
+    assert contact_count(session) == 0
+
+
+def test_an_explicit_mapping_is_used_and_checked(session, ctx):
+    text = "Who,Reach,Org\nAda,ada@x.com,Acme\n"
+    preview = importing.preview_import(session, ctx, "contacts", text)
+    assert preview["missing_fields"] == ["name", "email"]
+    with pytest.raises(ValidationError):
+        importing.start_import(session, ctx, None, "contacts", text)
+    with pytest.raises(ValidationError):
+        importing.start_import(session, ctx, None, "contacts", text, {"Who": "salary"})
+    mapping = {"Who": "name", "Reach": "email", "Org": "client"}
+    assert run(session, ctx, "contacts", text, mapping)["created"] == 1
+
+
+def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH", 50)
+    rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(1200))
+    job = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    session.commit()
+    assert (job.status, job.total, job.source is not None) == ("queued", 1200, True)
+    seen = []
+    importing.run_job(session, job.id, pause=lambda: seen.append(job.processed))
+    done = importing.get_import(session, ctx, str(job.id))
+    assert (done["status"], done["created"], done["processed"]) == ("done", 1200, 1200)
+    assert seen[0] == 50 and seen == sorted(seen) and len(seen) == 24
+    assert session.get(ImportJob, job.id).source is None
+    assert session.scalar(select(func.count()).select_from(Client)) == 7
+
+
+def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx, monkeypatch):
+    rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
+    job = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(importing, "import_file", broken)
+    with pytest.raises(RuntimeError):
+        importing.run_job(session, job.id, pause=lambda: None)
+    failed = importing.get_import(session, ctx, str(job.id))
+    assert failed["status"] == "failed" and "database went away" in failed["failure"]
+
+
+def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(session, ctx):
+    rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
+    first = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    second = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    first.status = "running"
+    session.commit()
+    assert importing.fail_interrupted(session) == [second.id]
+    assert "import the file again" in importing.get_import(session, ctx, str(first.id))["failure"]
+
+
+def test_importing_needs_create_clients_and_jobs_stay_in_their_agency(session, ctx, make_ctx):
+    job = run(session, ctx, "contacts", CONTACTS)
+    with pytest.raises(PermissionDenied):
+        importing.preview_import(session, make_ctx(permissions={"view_clients"}), "contacts", "")
+    with pytest.raises(Exception) as raised:
+        importing.get_import(session, make_ctx(), job["id"])
+    assert type(raised.value).__name__ == "NotFound"
+
+
+def test_suggested_mapping_knows_common_column_names():
+    header = ["Full Name", "E-mail Address", "Organisation", "Title", "Mobile", "Notes"]
+    assert csvfile.suggest_mapping("contacts", header) == {
+        "Full Name": "name",
+        "E-mail Address": "email",
+        "Organisation": "client",
+        "Title": "position",
+        "Mobile": "phone",
+        "Notes": None,
+    }
