@@ -15,17 +15,14 @@ import logging
 import uuid
 from datetime import timedelta
 
-import eventlet
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import event_handler
-from nameko.extensions import DependencyProvider
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from kit.db import DATABASE_URL_KEY, make_engine, utcnow
+from kit.db import utcnow
 from kit.logs import reset_request_id, set_request_id
+from kit.polling import PollingPublisher
 from kit.tables import FailedEvent, ProcessedEvent, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -151,36 +148,15 @@ def requeue_due(session: Session, publish) -> int:
     return len(rows)
 
 
-class EventRetry(DependencyProvider):
+class EventRetry(PollingPublisher):
     """Re-delivers recorded handler failures; declare it on a service with reliable handlers."""
 
-    def setup(self) -> None:
-        config = self.container.config
-        self.engine = make_engine(config[DATABASE_URL_KEY], pool_size=1)
-        self.sessionmaker = sessionmaker(bind=self.engine)
-        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json")
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        self.container.spawn_managed_thread(self._run)
-
-    def stop(self) -> None:
-        self.running = False
-        self.engine.dispose()
-
-    def kill(self) -> None:
-        self.stop()
+    interval = POLL_SECONDS
 
     def publish(self, queue: str, payload: dict) -> None:
         # The default exchange routes by queue name: only the failed handler sees it again.
         self.publisher.publish(payload, exchange=None, routing_key=queue)
 
-    def _run(self) -> None:
-        while self.running:
-            try:
-                with self.sessionmaker() as session:
-                    requeue_due(session, self.publish)
-            except Exception:
-                log.exception("event retry pass failed")
-            eventlet.sleep(POLL_SECONDS)
+    def poll(self, session: Session) -> bool:
+        requeue_due(session, self.publish)
+        return False

@@ -11,17 +11,14 @@ import logging
 import uuid
 from datetime import timedelta
 
-import eventlet
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import get_event_exchange
-from nameko.extensions import DependencyProvider
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kit.context import Context
-from kit.db import DATABASE_URL_KEY, make_engine, utcnow
+from kit.db import utcnow
 from kit.logs import reset_request_id, set_request_id
+from kit.polling import PollingPublisher
 from kit.tables import OutboxEvent, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -85,40 +82,19 @@ def publish_pending(session: Session, publish, limit: int = BATCH) -> int:
     return published
 
 
-class OutboxRelay(DependencyProvider):
+class OutboxRelay(PollingPublisher):
     """Publishes the service's outbox; declare it on a service that records events."""
 
+    interval = POLL_SECONDS
+
     def setup(self) -> None:
-        config = self.container.config
-        self.engine = make_engine(config[DATABASE_URL_KEY], pool_size=1)
-        self.sessionmaker = sessionmaker(bind=self.engine)
-        self.exchange = get_event_exchange(self.container.service_name, config)
-        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json")
-        self.running = False
-
-    def start(self) -> None:
-        self.running = True
-        self.container.spawn_managed_thread(self._run)
-
-    def stop(self) -> None:
-        self.running = False
-        self.engine.dispose()
-
-    def kill(self) -> None:
-        self.stop()
+        super().setup()
+        self.exchange = get_event_exchange(self.container.service_name, self.container.config)
 
     def publish(self, event_type: str, payload: dict) -> None:
         self.publisher.publish(
             payload, exchange=self.exchange, routing_key=event_type, declare=[self.exchange]
         )
 
-    def _run(self) -> None:
-        while self.running:
-            try:
-                with self.sessionmaker() as session:
-                    count = publish_pending(session, self.publish)
-            except Exception:
-                log.exception("outbox relay pass failed")
-                count = 0
-            if count < BATCH:
-                eventlet.sleep(POLL_SECONDS)
+    def poll(self, session: Session) -> bool:
+        return publish_pending(session, self.publish) == BATCH
