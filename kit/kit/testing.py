@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
+from kombu import Connection, Queue
+from nameko.events import get_event_exchange
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -14,33 +19,41 @@ from kit.db import DATABASE_URL_KEY
 from kit.migrate import upgrade
 
 
-def test_database_url(package: str) -> str:
-    """The service's configured URL with `_test` appended to the database name."""
+def test_database_url(package: str, suffix: str = "_test") -> str:
+    """The service's configured URL with `suffix` appended to the database name."""
     url = make_url(load_config(package)[DATABASE_URL_KEY])
-    return url.set(database=f"{url.database}_test").render_as_string(hide_password=False)
+    return url.set(database=f"{url.database}{suffix}").render_as_string(hide_password=False)
 
 
-def fresh_database(package: str) -> str:
-    """Drop and re-create the service's test database, migrated to head; returns its URL."""
-    url = test_database_url(package)
+def drop_database(url: str) -> None:
     target = make_url(url)
     engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
     engine.dispose()
+
+
+def fresh_database(package: str, suffix: str = "_test") -> str:
+    """Drop and re-create the service's test database, migrated to head; returns its URL.
+
+    Runs that may overlap on one machine (the stack tests, a second suite) pass their own suffix.
+    """
+    url = test_database_url(package, suffix)
+    drop_database(url)
     upgrade(package, url)
     return url
 
 
-def truncate_all(url: str) -> None:
-    """Empty every table but Alembic's, so each test starts from nothing."""
+def truncate_all(url: str, keep: tuple[str, ...] = ()) -> None:
+    """Empty every table but Alembic's and those in `keep` (rows a migration seeded)."""
     engine = create_engine(url)
     with engine.begin() as conn:
         tables = conn.scalars(
             text(
                 "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
+                "AND tablename <> 'alembic_version' AND NOT tablename = ANY(:keep)"
+            ),
+            {"keep": list(keep)},
         ).all()
         if tables:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
@@ -54,3 +67,38 @@ def service_config(package: str, rabbit_config: dict, db_url: str, **extra) -> d
     config[DATABASE_URL_KEY] = db_url
     config.update(extra)
     return config
+
+
+class EventQueue:
+    """Every event a service publishes from now on: `wait_for(event_type)` gives the next one."""
+
+    def __init__(self, simple):
+        self.simple = simple
+
+    def wait_for(self, event_type: str, timeout: float = 10.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event_type} event within {timeout} s")
+            try:
+                message = self.simple.get(timeout=remaining)
+            except self.simple.Empty:
+                continue
+            message.ack()
+            if message.delivery_info["routing_key"] == event_type:
+                return message.payload
+
+
+@contextlib.contextmanager
+def capture_events(config: dict, service: str):
+    """A queue bound to all of `service`'s events for the duration of the block."""
+    exchange = get_event_exchange(service, config)
+    with Connection(config["AMQP_URI"]) as connection:
+        queue = Queue(f"{service}-events-test", exchange=exchange, routing_key="#")
+        queue(connection).declare()
+        simple = connection.SimpleQueue(queue)
+        try:
+            yield EventQueue(simple)
+        finally:
+            simple.close()

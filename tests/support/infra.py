@@ -8,12 +8,8 @@ import uuid
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from kit.config import load_config
-from kit.db import DATABASE_URL_KEY
-from kit.migrate import upgrade
+from kit.testing import fresh_database as kit_fresh_database
 
 MANAGEMENT_URL = os.environ.get("RABBIT_MANAGEMENT_URL", "http://127.0.0.1:15672")
 RABBIT_USER = os.environ.get("RABBIT_USER", "guest")
@@ -28,22 +24,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def e2e_database_url(package: str) -> str:
-    """The service's configured database URL with `_e2e` appended to the database name."""
-    url = make_url(load_config(package)[DATABASE_URL_KEY])
-    return url.set(database=f"{url.database}_e2e").render_as_string(hide_password=False)
-
-
 def fresh_database(package: str) -> str:
-    """Drop and re-create the service's `_e2e` database at the latest migration; its URL."""
-    url = e2e_database_url(package)
-    target = make_url(url)
-    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    engine.dispose()
-    upgrade(package, url)
-    return url
+    """The service's `_e2e` database, dropped, re-created and migrated; its URL."""
+    return kit_fresh_database(package, suffix="_e2e")
 
 
 class RabbitVhost:

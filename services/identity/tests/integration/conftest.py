@@ -3,15 +3,11 @@ RPC the way the gateway calls it (kit.rpc.RpcClient: remote errors come back as 
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 
 from identity.service import IdentityService
 from kit.rpc import RpcClient
-from kit.testing import service_config
+from kit.testing import capture_events, service_config
 
 
 class Identity:
@@ -69,31 +65,6 @@ def add_user(identity, owner_ctx, as_principal, anonymous):
 
 @pytest.fixture
 def events(config):
-    """A queue bound to every event on the `identity.events` exchange, from now on.
-    `events.wait_for(type)` returns the payload of the next event of that type."""
-    exchange = get_event_exchange("identity", config)
-    with Connection(config["AMQP_URI"]) as connection:
-        queue = Queue("identity-events-test", exchange=exchange, routing_key="#")
-        queue(connection).declare()
-        simple = connection.SimpleQueue(queue)
-        yield EventQueue(simple)
-        simple.close()
-
-
-class EventQueue:
-    def __init__(self, simple):
-        self.simple = simple
-
-    def wait_for(self, event_type: str, timeout: float = 5.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {event_type} event within {timeout} s")
-            try:
-                message = self.simple.get(timeout=remaining)
-            except self.simple.Empty:
-                continue
-            message.ack()
-            if message.delivery_info["routing_key"] == event_type:
-                return message.payload
+    """Every event on `identity.events` from now on: `events.wait_for(type)`."""
+    with capture_events(config, "identity") as queue:
+        yield queue

@@ -1,0 +1,45 @@
+"""The gateway's request id reaches every service it calls and is on that service's log lines."""
+
+import logging
+
+import eventlet
+import pytest
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from kit.logs import FORMAT, RequestIdFilter, current_request_id
+from kit.service import RequestLogging
+
+
+class EchoService:
+    name = "echo"
+    request_logging = RequestLogging()
+
+    @rpc
+    def whoami(self, ctx):
+        logging.getLogger("echo").info("answering")
+        return current_request_id()
+
+
+@pytest.fixture
+def echo(container_factory, rabbit_config):
+    container_factory(EchoService, rabbit_config).start()
+    return rabbit_config
+
+
+def test_the_request_id_of_the_context_is_on_the_services_log_lines(echo, caplog):
+    caplog.handler.addFilter(RequestIdFilter())
+    caplog.handler.setFormatter(logging.Formatter(FORMAT))
+    caplog.set_level(logging.INFO)
+    with ServiceRpcProxy("echo", echo, timeout=5) as proxy:
+        assert proxy.whoami({"agency_id": None, "request_id": "req-4711"}) == "req-4711"
+
+    def logged(text):
+        lines = [caplog.handler.format(r) for r in caplog.records]
+        return any("[req=req-4711]" in line and text in line for line in lines)
+
+    assert logged("answering")
+    # nameko replies before the worker's results are handled: the call line may come a bit later.
+    with eventlet.Timeout(2):
+        while not logged("echo.whoami ok"):
+            eventlet.sleep(0.01)
