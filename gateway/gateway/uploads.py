@@ -1,17 +1,22 @@
-"""Pictures and CSV files sent to the gateway: read once, checked for size, handed on to a
-service as base64 (pictures) or text (CSV). The service checks the content again."""
+"""Pictures and CSV files sent to the gateway: checked for size and handed on to a service as
+base64, pictures whole, CSV files in pieces (so neither the gateway nor the service holds a whole
+file). The service checks the content again."""
 
 from __future__ import annotations
 
 import base64
+import codecs
+from collections.abc import Iterable, Iterator
 
 from flask import Response, request
 from werkzeug.datastructures import FileStorage
 
+from gateway.rpc import services
 from kit.errors import DomainError, ValidationError
 
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
 MAX_CSV_BYTES = 10 * 1024 * 1024
+CSV_PIECE_BYTES = 256 * 1024  # one append_import_chunk call
 PICTURE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 
@@ -61,24 +66,61 @@ def raw_body_base64(field: str = "logo") -> str:
     )
 
 
-def csv_text(upload: FileStorage | None, field: str = "file") -> str:
-    """The uploaded CSV as text (UTF-8, with or without BOM; Latin-1 as a fallback)."""
+def csv_pieces(upload: FileStorage | None, field: str = "file") -> Iterator[bytes]:
+    """The uploaded CSV as UTF-8 bytes in CSV_PIECE_BYTES pieces, never whole in memory.
+
+    The file is read twice from Werkzeug's spooled copy: first to check its size and whether it
+    is UTF-8 (with or without BOM), then piece by piece as it is sent. A file that is not UTF-8 is
+    taken as CP1252 (spreadsheets on Windows still save CSV that way) and re-encoded.
+    """
     if upload is None or not upload.filename:
         raise ValidationError("Choose a CSV file to upload.", {field: "no file chosen"})
-    data = _read_limited(upload.stream, MAX_CSV_BYTES, field, "CSV file")
-    return decode_csv(data, field)
-
-
-def decode_csv(data: bytes, field: str = "file") -> str:
-    if not data.strip():
+    stream = upload.stream
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size, utf8, blank = 0, True, True
+    while piece := stream.read(CSV_PIECE_BYTES):
+        if size == 0 and b"\x00" in piece[:4096]:
+            raise ValidationError("This is not a CSV text file.", {field: "not a CSV file"})
+        size += len(piece)
+        if size > MAX_CSV_BYTES:
+            raise TooLarge("The CSV file is larger than 10 MB.", {field: "larger than 10 MB"})
+        blank = blank and not piece.strip()
+        if utf8:
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError:
+                utf8 = False
+    if blank:
         raise ValidationError("The CSV file is empty.", {field: "empty file"})
-    if b"\x00" in data[:4096]:
-        raise ValidationError("This is not a CSV text file.", {field: "not a CSV file"})
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Spreadsheets on Windows still save CSV as Latin-1/CP1252.
-        return data.decode("cp1252", errors="replace")
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    stream.seek(0)
+    return _read_pieces(stream, utf8)
+
+
+def _read_pieces(stream, utf8: bool) -> Iterator[bytes]:
+    while piece := stream.read(CSV_PIECE_BYTES):
+        # CP1252 is one byte a character: any cut between pieces is a clean one.
+        yield piece if utf8 else piece.decode("cp1252", errors="replace").encode("utf-8")
+
+
+def text_pieces(text: str) -> Iterator[bytes]:
+    """A CSV sent as text (the JSON API), in pieces like an upload's."""
+    data = text.encode("utf-8", errors="replace")
+    if len(data) > MAX_CSV_BYTES:
+        raise TooLarge("The CSV file is larger than 10 MB.", {"csv": "larger than 10 MB"})
+    return (data[at : at + CSV_PIECE_BYTES] for at in range(0, len(data), CSV_PIECE_BYTES))
+
+
+def upload_csv(kind: str, pieces: Iterable[bytes], filename: str | None = None) -> str:
+    """Send a CSV to the clients service piece by piece; the id of the upload to preview/start."""
+    job = services.clients.create_import(kind, filename)
+    for seq, piece in enumerate(pieces):
+        services.clients.append_import_chunk(job["id"], seq, base64.b64encode(piece).decode())
+    return job["id"]
 
 
 def picture_response(picture: dict) -> Response:

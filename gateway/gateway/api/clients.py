@@ -4,6 +4,7 @@ vault and custom fields. Permissions are checked here and again in the clients s
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from flask import request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
@@ -21,7 +22,14 @@ from gateway.api.client_schemas import (
 )
 from gateway.auth import permission_required
 from gateway.rpc import services
-from gateway.uploads import csv_text, picture_base64, picture_response, raw_body_base64
+from gateway.uploads import (
+    csv_pieces,
+    picture_base64,
+    picture_response,
+    raw_body_base64,
+    text_pieces,
+    upload_csv,
+)
 from kit.errors import ValidationError
 
 
@@ -271,8 +279,9 @@ def get_logo(client_id: str):
 # --- CSV import ----------------------------------------------------------------------------
 
 
-def _import_body() -> dict:
-    """The import request as JSON, or as multipart: `file`, `kind`, `mapping` (JSON), `preview`."""
+def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
+    """The import request (JSON, or multipart: `file`, `kind`, `mapping` (JSON), `preview`), and
+    its CSV in pieces, and the file's name."""
     if request.files or request.mimetype == "multipart/form-data":
         form = request.form
         mapping = form.get("mapping") or None
@@ -283,13 +292,15 @@ def _import_body() -> dict:
                 raise BadRequest("'mapping' must be a JSON object of column -> field.") from None
         body = {
             "kind": form.get("kind", "clients"),
-            "csv": csv_text(request.files.get("file")),
             "preview": form.get("preview", "").lower() in ("1", "true", "yes", "on"),
         }
         if mapping is not None:
             body["mapping"] = mapping
-        return ImportRequest().load(body)
-    return json_body(ImportRequest())
+        body = ImportRequest(exclude=["csv"]).load(body)
+        upload = request.files.get("file")
+        return body, csv_pieces(upload), upload.filename
+    body = json_body(ImportRequest())
+    return body, text_pieces(body["csv"]), None
 
 
 @api.post("/clients/import")
@@ -336,10 +347,14 @@ def import_csv():
             application/json:
               schema: ImportJob
     """
-    body = _import_body()
+    body, pieces, filename = _import_body()
+    upload_id = upload_csv(body["kind"], pieces, filename)
     if body["preview"]:
-        return services.clients.preview_import(body["kind"], body["csv"], body.get("mapping"))
-    job = services.clients.start_import(body["kind"], body["csv"], body.get("mapping"))
+        try:
+            return services.clients.preview_upload(upload_id, body.get("mapping"))
+        finally:
+            services.clients.discard_upload(upload_id)
+    job = services.clients.start_upload(upload_id, body.get("mapping"))
     finished = job["status"] in ("done", "failed")
     return job, 201 if finished else 202
 

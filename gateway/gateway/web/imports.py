@@ -2,8 +2,9 @@
 upload -> column mapping and preview (per-row errors with line numbers) -> import in the
 background with a progress bar (polling a JSON endpoint) -> result summary.
 
-The CSV travels between the steps in the form itself (a hidden field), so nothing is kept in the
-gateway; the clients service keeps the file only once the import has started.
+The upload is streamed to the clients service in pieces (`create_import`, `append_import_chunk`)
+as soon as it arrives; the later steps carry only the upload's id (a hidden field), so the file
+is neither kept in the gateway nor sent back and forth through the browser.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 
 from gateway.auth import permission_required
 from gateway.rpc import services
-from gateway.uploads import MAX_CSV_BYTES, TooLarge, csv_text
-from kit.errors import DomainError, ValidationError
+from gateway.uploads import TooLarge, csv_pieces, upload_csv
+from kit.errors import Conflict, DomainError, ValidationError
 
 TITLES = {"clients": "Add bulk clients", "contacts": "Import contacts"}
 
@@ -40,37 +41,36 @@ def register(bp: Blueprint, kind: str) -> None:
     @permission_required("create_clients")
     def preview():
         """Step 2: map the file's columns and look at the first rows and their errors."""
+
+        def upload_page(exc: DomainError, status: int):
+            page = render_template(
+                "clients/import_upload.html", title=title, kind=kind, error=exc.message
+            )
+            return page, status
+
+        upload_id = request.form.get("upload")
         try:
-            if "csv" in request.form:
-                text = request.form["csv"]
-                if len(text) > MAX_CSV_BYTES:
-                    raise TooLarge("The CSV file is larger than 10 MB.", {"file": "too large"})
-            else:
-                text = csv_text(request.files.get("file"))
+            if not upload_id:
+                upload = request.files.get("file")
+                upload_id = upload_csv(kind, csv_pieces(upload), upload.filename)
         except (ValidationError, TooLarge) as exc:
-            return (
-                render_template(
-                    "clients/import_upload.html", title=title, kind=kind, error=exc.message
-                ),
-                exc.http_status,
-            )
-        mapping = None
-        if request.form.get("mapped"):
-            mapping = _mapping_from_form()
+            return upload_page(exc, exc.http_status)
+        mapping = _mapping_from_form() if request.form.get("mapped") else None
         try:
-            result = services.clients.preview_import(kind, text, mapping)
+            result = services.clients.preview_upload(upload_id, mapping)
         except ValidationError as exc:
-            return (
-                render_template(
-                    "clients/import_upload.html", title=title, kind=kind, error=exc.message
-                ),
-                422,
-            )
+            return upload_page(exc, 422)
+        except Conflict:  # sent again after the import started (the back button)
+            return redirect(url_for(f"{bp.name}.import_job", job_id=upload_id))
         if request.form.get("action") == "import" and not result["missing_fields"]:
-            job = services.clients.start_import(kind, text, result["mapping"])
+            job = services.clients.start_upload(upload_id, result["mapping"])
             return redirect(url_for(f"{bp.name}.import_job", job_id=job["id"]))
         return render_template(
-            "clients/import_preview.html", title=title, kind=kind, csv=text, preview=result
+            "clients/import_preview.html",
+            title=title,
+            kind=kind,
+            upload_id=upload_id,
+            preview=result,
         )
 
     @bp.get("/import/<job_id>", endpoint="import_job")

@@ -1,9 +1,10 @@
 """Reading an uploaded CSV: decoding, the header, the column mapping, row validation. No database.
 
-- The file comes as text (`csv_text`) or as the upload's bytes base64-encoded (`csv_base64`),
-  decoded as UTF-8 with or without a BOM. Undecodable bytes, NUL or other control characters,
-  broken quoting (strict parsing) and a missing header line are refused with a ValidationError
-  that starts "This file is not a CSV".
+- The file comes as bytes, whole (`file_bytes`: `csv_text`, or the upload base64-encoded as
+  `csv_base64`) or in stored pieces; `text_lines` decodes the pieces as UTF-8 with or without a
+  BOM, one piece at a time, and splits them into physical lines. Undecodable bytes, NUL or other
+  control characters, broken quoting (strict parsing) and a missing header line are refused with
+  a ValidationError that starts "This file is not a CSV".
 - Quoted fields, commas and line breaks inside quotes, CRLF and empty lines are handled by the
   csv module; empty lines are skipped. A row's `line` is the physical line of the file it starts
   on (the header is line 1 unless empty lines precede it).
@@ -11,17 +12,19 @@
   one, columns are matched to fields by name and common synonyms (`suggest_mapping`). Clients may
   map columns to custom fields as `custom:<field_id>`; a column named like a custom field is
   suggested for it.
-- Rows are streamed (`mapped_rows` is a generator): nothing holds the whole file as rows.
+- Rows are streamed (`mapped_rows` is a generator over the lines): nothing holds the whole file,
+  as text or as rows. Each reader takes a fresh line iterator; reading twice means two passes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kit.errors import ValidationError
@@ -84,6 +87,9 @@ SYNONYMS = {
     },
 }
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+CONTROL_SCAN_CHARS = 65536  # control characters this early mean a binary file, not a stray byte
+MAX_LINE_CHARS = 1024 * 1024
+_NOT_UTF8 = "it is not UTF-8 text (save it as CSV UTF-8 and try again)"
 EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -91,30 +97,61 @@ def not_csv(reason: str) -> ValidationError:
     return ValidationError(f"{NOT_CSV}: {reason}", {"file": reason})
 
 
-def decode(csv_text: str | None = None, csv_base64: str | None = None) -> str:
-    """The file's text, or a "This file is not a CSV" ValidationError."""
+def file_bytes(csv_text: str | None = None, csv_base64: str | None = None) -> bytes:
+    """The bytes of a file sent whole (as text or base64); its content is checked as it is read."""
     if csv_base64 is not None:
         try:
-            raw = base64.b64decode(csv_base64, validate=True)
+            return base64.b64decode(csv_base64, validate=True)
         except (binascii.Error, ValueError, TypeError):
             raise not_csv("the upload could not be read (bad base64)") from None
-        try:
-            csv_text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise not_csv("it is not UTF-8 text (save it as CSV UTF-8 and try again)") from None
     if not isinstance(csv_text, str):
         raise not_csv("no file was sent")
-    text = csv_text.removeprefix("\ufeff")
-    if CONTROL.search(text[:65536]) or "\x00" in text:
-        raise not_csv("it contains binary data (is it a spreadsheet or an image?)")
-    if not text.strip():
-        raise not_csv("the file is empty")
-    return text
+    return csv_text.encode("utf-8", errors="surrogatepass")
 
 
-def records(text: str) -> Iterator[tuple[int, list[str]]]:
+def text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """The file's physical lines (with their endings, as `open(newline="")` splits them), decoded
+    as UTF-8 with or without a BOM, from its bytes in pieces of any size.
+
+    A UTF-8 sequence, the BOM or a CRLF may be cut by a piece's end: the incremental decoder
+    keeps the cut bytes and the last, unfinished line waits for the next piece. Memory holds one
+    piece and one line, whatever the file's size.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending, line, checked = "", 0, 0
+    for chunk in chunks:
+        if b"\x00" in chunk:
+            raise not_csv("it contains binary data (is it a spreadsheet or an image?)")
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise not_csv(_NOT_UTF8) from None
+        if checked < CONTROL_SCAN_CHARS and text:
+            if CONTROL.search(text, 0, CONTROL_SCAN_CHARS - checked):
+                raise not_csv("it contains binary data (is it a spreadsheet or an image?)")
+            checked += len(text)
+        if not text:
+            continue
+        lines = io.StringIO(pending + text, newline="").readlines()
+        # The last line may go on in the next piece (and a final "\r" may be half of "\r\n").
+        pending = lines.pop() if not lines[-1].endswith("\n") else ""
+        if len(pending) > MAX_LINE_CHARS:
+            raise not_csv(
+                f"line {line + len(lines) + 1} is longer than {MAX_LINE_CHARS:,} characters"
+            )
+        line += len(lines)
+        yield from lines
+    try:
+        pending += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise not_csv(_NOT_UTF8) from None
+    if pending:
+        yield from io.StringIO(pending, newline="").readlines()
+
+
+def records(lines: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(line the record starts on, cells) for every non-empty record of the file."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(lines, strict=True)
     previous = 0
     try:
         for cells in reader:
@@ -125,8 +162,9 @@ def records(text: str) -> Iterator[tuple[int, list[str]]]:
         raise not_csv(f"line {reader.line_num}: {exc} (check its quotes)") from None
 
 
-def read_header(text: str) -> tuple[int, list[str]]:
-    for line, cells in records(text):
+def read_header(lines: Iterable[str]) -> tuple[int, list[str]]:
+    """(line, column names) of the file's first record; data in place of names is refused."""
+    for line, cells in records(lines):
         header = [cell.strip() for cell in cells]
         if any(EMAILISH.match(cell) for cell in header):
             raise not_csv(
@@ -212,9 +250,9 @@ def require_fields(kind: str, mapping: dict) -> None:
         )
 
 
-def mapped_rows(text: str, mapping: dict) -> Iterator[tuple[int, dict[str, str]]]:
+def mapped_rows(lines: Iterable[str], mapping: dict) -> Iterator[tuple[int, dict[str, str]]]:
     """(line, {field: cell}) for every data row, with the header's columns mapped."""
-    rows = records(text)
+    rows = records(lines)
     _, header = next(rows)
     index = [(i, mapping.get(col.strip())) for i, col in enumerate(header)]
     index = [(i, field) for i, field in index if field]
@@ -222,8 +260,8 @@ def mapped_rows(text: str, mapping: dict) -> Iterator[tuple[int, dict[str, str]]
         yield line, {field: (cells[i].strip() if i < len(cells) else "") for i, field in index}
 
 
-def count_rows(text: str) -> int:
-    return sum(1 for _ in records(text)) - 1
+def count_rows(lines: Iterable[str]) -> int:
+    return sum(1 for _ in records(lines)) - 1
 
 
 def field_list(kind: str, custom_fields: dict) -> list[dict]:

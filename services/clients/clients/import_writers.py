@@ -69,7 +69,15 @@ class _EventBuffer:
         self.events = []
 
 
+CLIENT_CACHE_SIZE = 10_000
 INSERTED = literal_column("xmax = 0").label("inserted")
+
+
+def among(keys: list[str]):
+    """The keys as a one-column table to join with: one array parameter, not one parameter per
+    key, whose generic plan (psycopg prepares repeated statements) compared every row of the
+    agency with every parameter: imports grew quadratic (see import_uploads.py)."""
+    return func.unnest(literal(keys, ARRAY(Text))).table_valued("key").render_derived("wanted")
 
 
 class ClientWriter:
@@ -83,18 +91,17 @@ class ClientWriter:
         session, agency = self.session, self.ctx.agency
         self.refused = 0
         lock_client_count(session, agency)
-        keys = [row["name"].lower() for _, row in batch]
-        existing = set(
-            session.scalars(
-                select(Client.name_key).where(
-                    Client.agency_id == agency,
-                    Client.archived_at.is_(None),
-                    Client.name_key.in_(keys),
-                )
-            )
-        )
+        existing: set[str] = set()
         room = None
         if self.job.client_limit is not None:
+            wanted = among([row["name"].lower() for _, row in batch])
+            existing = set(
+                session.scalars(
+                    select(Client.name_key)
+                    .join(wanted, Client.name_key == wanted.c.key)
+                    .where(Client.agency_id == agency, Client.archived_at.is_(None))
+                )
+            )
             room = self.job.client_limit - live_client_count(session, agency)
         now = utcnow()
         values, kept = [], []
@@ -173,14 +180,18 @@ class ContactWriter:
     def write(self, batch: list[tuple[int, dict]]) -> None:
         session, agency = self.session, self.ctx.agency
         self.refused = 0
-        emails = [row["email"].lower() for _, row in batch]
-        existing = dict(
-            session.execute(
-                select(Contact.email_key, Contact.client_id).where(
-                    Contact.agency_id == agency, Contact.email_key.in_(emails)
-                )
-            ).all()
-        )
+        # A known contact's client matters only to rows that name none.
+        emails = [row["email"].lower() for _, row in batch if not row["client"]]
+        existing = {}
+        if emails:
+            wanted = among(emails)
+            existing = dict(
+                session.execute(
+                    select(Contact.email_key, Contact.client_id)
+                    .join(wanted, Contact.email_key == wanted.c.key)
+                    .where(Contact.agency_id == agency)
+                ).all()
+            )
         self._resolve_clients(batch)
         now = utcnow()
         values = []
@@ -238,6 +249,9 @@ class ContactWriter:
 
     def _resolve_clients(self, batch: list[tuple[int, dict]]) -> None:
         """Fill the name cache for the batch, creating unknown clients while the plan allows."""
+        if len(self.clients) > CLIENT_CACHE_SIZE:  # bounded, however many clients a file names
+            self.clients.clear()
+            self.names.clear()
         wanted: dict[str, str] = {}
         for _, row in batch:
             key = row["client"].lower()
@@ -247,12 +261,11 @@ class ContactWriter:
             return
         session, agency = self.session, self.ctx.agency
         lock_client_count(session, agency)
+        names = among(list(wanted))
         for client_id, key, name in session.execute(
-            select(Client.id, Client.name_key, Client.name).where(
-                Client.agency_id == agency,
-                Client.archived_at.is_(None),
-                Client.name_key.in_(list(wanted)),
-            )
+            select(Client.id, Client.name_key, Client.name)
+            .join(names, Client.name_key == names.c.key)
+            .where(Client.agency_id == agency, Client.archived_at.is_(None))
         ):
             self.clients[key] = (client_id, name)
             self.names[client_id] = name

@@ -1,15 +1,22 @@
-"""Bulk import of clients and contacts from CSV: preview, import (in the call or in the
+"""Bulk import of clients and contacts from CSV: upload, preview, import (in the call or in the
 background), progress.
 
-- `preview_import` reads the whole file once without writing: columns, the mapping used (the
+- A file is uploaded in pieces: `create_import` makes a job in status `uploading`, the pieces
+  are stored in order (`append_import_chunk`, see import_uploads.py), then `preview_upload` (as
+  often as the mapping changes) and `start_upload`. Small files may also be sent whole to
+  `preview_import` / `start_import` (the JSON text in one RPC message).
+- `preview_*` reads the whole file once without keeping anything: columns, the mapping used (the
   caller's or the suggested one), missing required fields, the first rows as mapped, and the rows
   that fail validation.
-- `start_import` validates the file's shape, then imports files of up to SYNC_ROWS rows inside the
-  call; larger files are stored on an `import_jobs` row (status `queued`) that the service runs in
-  the background (`run_job`), committing every BATCH rows with the job's progress
-  (`processed`/`total`, `created`, `updated`, `unchanged`, `errors`). A job that fails is marked
-  `failed` with the reason; one interrupted by a restart is marked failed when the service starts
-  (re-importing the file is safe).
+- `start_*` validates the file's shape and counts its rows, then imports files of up to SYNC_ROWS
+  rows inside the call; larger ones become `queued` jobs that the service runs in the background
+  (`run_job`), committing every BATCH rows with the job's progress (`processed`/`total`,
+  `created`, `updated`, `unchanged`, `errors`). A job that fails is marked `failed` with the
+  reason; one interrupted by a restart is marked failed when the service starts (re-importing the
+  file is safe). The file's pieces and the job's keys are deleted when the job ends.
+- Memory does not grow with the file: it is read back one stored piece at a time, parsed as a
+  stream of lines, validated and written BATCH rows at a time, and the keys seen so far (to find
+  repeats within the file) are kept in the database, not in a set.
 - Bad rows are reported as `{"line": n, "reason": "..."}` (physical line in the file) and
   skipped; good rows are imported. At most MAX_ERRORS are kept on the job; `error_count` counts all.
 - Re-importing is idempotent: contacts match by e-mail, clients by name (case-insensitive, among
@@ -34,14 +41,16 @@ from sqlalchemy.orm import Session
 
 from clients import csvfile
 from clients import fields as custom_fields
+from clients import import_uploads as uploads
 from clients.common import clean_tags, clean_text, iso, parse_id
 from clients.companies import clean_name, clean_website
 from clients.contacts import clean_email, clean_person_name, clean_phone
+from clients.import_uploads import ChunkSource
 from clients.import_writers import ClientWriter, ContactWriter
 from clients.models import ImportJob
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import DomainError, NotFound
+from kit.errors import Conflict, DomainError, NotFound, ValidationError
 
 SYNC_ROWS = 500
 BATCH = 1000
@@ -54,6 +63,8 @@ def job_to_dict(job: ImportJob) -> dict:
         "id": str(job.id),
         "kind": job.kind,
         "status": job.status,
+        "filename": job.filename,
+        "size": job.upload_bytes,
         "total": job.total,
         "processed": job.processed,
         "created": job.created,
@@ -103,28 +114,46 @@ def clean_client_row(values: dict, definitions: dict) -> dict:
     }
 
 
-def validated_rows(
-    kind: str, text: str, mapping: dict, definitions: dict, errors: Callable[[int, str], None]
-) -> Iterator[tuple[int, dict]]:
-    """Clean rows; bad ones and repeats of a key already seen in the file go to `errors`."""
-    seen: dict[str, int] = {}  # one small key per row: the one thing that grows with the file
+def checked_batches(
+    session: Session,
+    kind: str,
+    lines: Iterator[str],
+    mapping: dict,
+    definitions: dict,
+    keys: tuple[uuid.UUID, uuid.UUID],
+    note: Callable[[int, str], None],
+) -> Iterator[list[tuple[int, dict]]]:
+    """The file's rows, cleaned, BATCH at a time; bad rows and repeats of a key met earlier in the
+    file go to `note` (in line order within a batch). `keys` = (job id, agency id) under which the
+    keys met are remembered in the database."""
     key_field = "email" if kind == "contacts" else "name"
-    for line, values in csvfile.mapped_rows(text, mapping):
-        try:
-            row = (
-                clean_contact_row(values)
-                if kind == "contacts"
-                else clean_client_row(values, definitions)
-            )
-        except DomainError as exc:
-            errors(line, exc.message)
-            continue
-        key = row[key_field].lower()
-        if key in seen:
-            errors(line, f"{row[key_field]} is already on line {seen[key]} of this file")
-            continue
-        seen[key] = line
-        yield line, row
+    for raw in batches(csvfile.mapped_rows(lines, mapping)):
+        errors, good = [], []
+        for line, values in raw:
+            try:
+                row = (
+                    clean_contact_row(values)
+                    if kind == "contacts"
+                    else clean_client_row(values, definitions)
+                )
+            except DomainError as exc:
+                errors.append((line, exc.message))
+                continue
+            good.append((line, row))
+        repeats = uploads.first_lines(
+            session, *keys, [(row[key_field].lower(), line) for line, row in good]
+        )
+        kept = []
+        for line, row in good:
+            if line in repeats:
+                errors.append(
+                    (line, f"{row[key_field]} is already on line {repeats[line]} of this file")
+                )
+            else:
+                kept.append((line, row))
+        for line, reason in sorted(errors):
+            note(line, reason)
+        yield kept
 
 
 def batches(rows: Iterator, size: int | None = None) -> Iterator[list]:
@@ -142,12 +171,16 @@ def batches(rows: Iterator, size: int | None = None) -> Iterator[list]:
 # Preview -----------------------------------------------------------------------------------------
 
 
-def _prepare(session: Session, ctx: Context, kind, csv_text, csv_base64, mapping):
-    text = csvfile.decode(csv_text, csv_base64)
+def _read_shape(
+    session: Session, ctx: Context, kind: str, source: ChunkSource, mapping: dict | None
+) -> tuple[list[str], dict, dict]:
+    """(header, mapping used, custom field definitions); a file that is no CSV is refused."""
+    if kind not in csvfile.KINDS:
+        raise ValidationError("kind must be clients or contacts.", {"kind": "invalid"})
+    _, header = csvfile.read_header(csvfile.text_lines(source()))
     definitions = custom_fields.field_map(session, ctx.agency) if kind == "clients" else {}
-    _, header = csvfile.read_header(text)
     used = csvfile.resolve_mapping(kind, header, mapping, definitions)
-    return text, header, used, definitions
+    return header, used, definitions
 
 
 def preview_import(
@@ -158,8 +191,37 @@ def preview_import(
     mapping: dict | None = None,
     csv_base64: str | None = None,
 ) -> dict:
+    """Preview a file sent whole."""
     ctx.require("create_clients")
-    text, header, used, definitions = _prepare(session, ctx, kind, csv_text, csv_base64, mapping)
+    source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
+    return _preview(session, ctx, kind, source, mapping)
+
+
+def preview_upload(
+    session: Session, ctx: Context, job_id: str, mapping: dict | None = None
+) -> dict:
+    """Preview an uploaded file (again, with another mapping, as often as needed)."""
+    ctx.require("create_clients")
+    job = _find_job(session, ctx, job_id)
+    if job.status != "uploading":
+        raise Conflict("This import has already started.")
+    return _preview(session, ctx, job.kind, uploads.chunk_reader(session, job.id), mapping)
+
+
+def discard_upload(session: Session, ctx: Context, job_id: str) -> None:
+    """Delete an upload that will not be imported (a preview only); the caller commits."""
+    ctx.require("create_clients")
+    job = _find_job(session, ctx, job_id, lock=True)
+    if job.status != "uploading":
+        raise Conflict("This import has already started.")
+    session.delete(job)  # its chunks go with it (ON DELETE CASCADE)
+    session.flush()
+
+
+def _preview(
+    session: Session, ctx: Context, kind: str, source: ChunkSource, mapping: dict | None
+) -> dict:
+    header, used, definitions = _read_shape(session, ctx, kind, source, mapping)
     missing = csvfile.missing_fields(kind, used)
     errors: list[dict] = []
     error_count = 0
@@ -171,12 +233,21 @@ def preview_import(
             errors.append({"line": line, "reason": reason})
 
     first_rows = []
-    total = 0
-    if not missing:
-        for line, row in validated_rows(kind, text, used, definitions, note):
-            if len(first_rows) < PREVIEW_ROWS:
-                first_rows.append({"line": line, "values": row})
-    total = csvfile.count_rows(text)
+    if missing:
+        total = csvfile.count_rows(csvfile.text_lines(source()))
+    else:
+        total = 0
+        # The keys met go to the database like an import's, in a savepoint rolled back after.
+        savepoint = session.begin_nested()
+        try:
+            keys = (uuid.uuid4(), ctx.agency)
+            lines = csvfile.text_lines(source())
+            for batch in checked_batches(session, kind, lines, used, definitions, keys, note):
+                for line, row in batch[: PREVIEW_ROWS - len(first_rows)]:
+                    first_rows.append({"line": line, "values": row})
+            total = csvfile.count_rows(csvfile.text_lines(source()))
+        finally:
+            savepoint.rollback()
     return {
         "kind": kind,
         "columns": header,
@@ -191,7 +262,55 @@ def preview_import(
     }
 
 
-# Starting and running ----------------------------------------------------------------------
+# Uploading, starting and running -----------------------------------------------------------
+
+
+def _new_job(ctx: Context, kind: str, status: str, filename: str | None = None) -> ImportJob:
+    if kind not in csvfile.KINDS:
+        raise ValidationError("kind must be clients or contacts.", {"kind": "invalid"})
+    return ImportJob(
+        id=uuid.uuid4(),
+        agency_id=ctx.agency,
+        kind=kind,
+        status=status,
+        filename=(str(filename).strip()[:255] or None) if filename else None,
+        upload_chunks=0,
+        upload_bytes=0,
+        mapping={},
+        total=0,
+        processed=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        error_count=0,
+        errors=[],
+        created_by=ctx.principal_id,
+        request_id=ctx.request_id,
+        created_at=utcnow(),
+    )
+
+
+def create_import(
+    session: Session, ctx: Context, kind: str, filename: str | None = None
+) -> ImportJob:
+    """A job to upload a file into (status `uploading`); the caller commits."""
+    ctx.require("create_clients")
+    uploads.delete_abandoned(session, ctx.agency)
+    job = _new_job(ctx, kind, "uploading", filename)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def append_import_chunk(
+    session: Session, ctx: Context, job_id: str, seq: int, data_base64: str
+) -> dict:
+    """Store piece `seq` (from 0, in order) of the job's file; the caller commits."""
+    ctx.require("create_clients")
+    job = _find_job(session, ctx, job_id, lock=True)
+    uploads.append_chunk(session, job, seq, data_base64)
+    session.flush()
+    return {"id": str(job.id), "chunks": job.upload_chunks, "size": job.upload_bytes}
 
 
 def start_import(
@@ -203,54 +322,73 @@ def start_import(
     mapping: dict | None = None,
     csv_base64: str | None = None,
 ) -> ImportJob:
-    """Check the file, create the job; import it now if small. The caller commits; a job left
-    `queued` is for the background runner."""
+    """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
+    left `queued` is for the background runner."""
     ctx.require("create_clients")
-    text, _, used, definitions = _prepare(session, ctx, kind, csv_text, csv_base64, mapping)
-    csvfile.require_fields(kind, used)
-    total = csvfile.count_rows(text)  # also refuses a file whose quoting breaks further down
-    job = ImportJob(
-        id=uuid.uuid4(),
-        agency_id=ctx.agency,
-        kind=kind,
-        status="queued",
-        mapping=used,
-        client_limit=client_limit,
-        total=total,
-        processed=0,
-        created=0,
-        updated=0,
-        unchanged=0,
-        error_count=0,
-        errors=[],
-        created_by=ctx.principal_id,
-        request_id=ctx.request_id,
-        created_at=utcnow(),
-    )
+    data = csvfile.file_bytes(csv_text, csv_base64)
+    job = _new_job(ctx, kind, "uploading")
+    _start(session, ctx, job, client_limit, mapping, uploads.memory_source(data))
     session.add(job)
-    if total <= SYNC_ROWS:
-        job.status = "running"
-        import_file(session, ctx, job, text, definitions)
-        finish(job)
-    else:
-        job.source = text
+    if job.status == "queued":
+        session.flush()
+        uploads.store(session, job, data)
     session.flush()
     return job
 
 
-def finish(job: ImportJob) -> None:
-    job.status, job.finished_at, job.source = "done", utcnow(), None
+def start_upload(
+    session: Session,
+    ctx: Context,
+    client_limit: int | None,
+    job_id: str,
+    mapping: dict | None = None,
+) -> ImportJob:
+    """Import an uploaded file: now if small, else queued. The caller commits."""
+    ctx.require("create_clients")
+    job = _find_job(session, ctx, job_id, lock=True)
+    if job.status != "uploading":
+        raise Conflict("This import has already started.")
+    job.request_id = ctx.request_id or job.request_id
+    _start(session, ctx, job, client_limit, mapping, uploads.chunk_reader(session, job.id))
+    session.flush()
+    return job
+
+
+def _start(
+    session: Session,
+    ctx: Context,
+    job: ImportJob,
+    client_limit: int | None,
+    mapping: dict | None,
+    source: ChunkSource,
+) -> None:
+    _, used, definitions = _read_shape(session, ctx, job.kind, source, mapping)
+    csvfile.require_fields(job.kind, used)
+    # Reads the whole file: refuses one whose quoting or encoding breaks further down.
+    total = csvfile.count_rows(csvfile.text_lines(source()))
+    job.mapping, job.client_limit, job.total, job.status = used, client_limit, total, "queued"
+    if total <= SYNC_ROWS:
+        job.status = "running"
+        session.add(job)
+        session.flush()
+        import_file(session, ctx, job, source, definitions)
+        finish(session, job)
+
+
+def finish(session: Session, job: ImportJob) -> None:
+    job.status, job.finished_at = "done", utcnow()
+    uploads.discard(session, job.id)
 
 
 def import_file(
     session: Session,
     ctx: Context,
     job: ImportJob,
-    text: str,
+    source: ChunkSource,
     definitions: dict,
     after_batch: Callable[[], None] | None = None,
 ) -> None:
-    """Import every row of `text` into the job's agency, updating the job's counters."""
+    """Import every row of the file into the job's agency, updating the job's counters."""
 
     def note(line: int, reason: str) -> None:
         job.error_count += 1
@@ -260,30 +398,36 @@ def import_file(
 
     writer_class = ContactWriter if job.kind == "contacts" else ClientWriter
     writer = writer_class(session, ctx, job, note)
-    for batch in batches(validated_rows(job.kind, text, job.mapping, definitions, note)):
-        writer.write(batch)
-        job.processed += len(batch) - writer.refused
+    lines = csvfile.text_lines(source())
+    keys = (job.id, job.agency_id)
+    for batch in checked_batches(session, job.kind, lines, job.mapping, definitions, keys, note):
+        if batch:
+            writer.write(batch)
+            job.processed += len(batch) - writer.refused
         if after_batch:
             after_batch()
 
 
-def get_import(session: Session, ctx: Context, job_id: str) -> dict:
-    ctx.require("create_clients")
-    job = session.scalar(
-        select(ImportJob).where(
-            ImportJob.agency_id == ctx.agency, ImportJob.id == parse_id(job_id, "import")
-        )
+def _find_job(session: Session, ctx: Context, job_id: str, lock: bool = False) -> ImportJob:
+    query = select(ImportJob).where(
+        ImportJob.agency_id == ctx.agency, ImportJob.id == parse_id(job_id, "import")
     )
+    job = session.scalar(query.with_for_update() if lock else query)
     if job is None:
         raise NotFound("No such import.")
-    return job_to_dict(job)
+    return job
+
+
+def get_import(session: Session, ctx: Context, job_id: str) -> dict:
+    ctx.require("create_clients")
+    return job_to_dict(_find_job(session, ctx, job_id))
 
 
 def list_imports(session: Session, ctx: Context, limit: int = 20) -> list[dict]:
     ctx.require("create_clients")
     rows = session.scalars(
         select(ImportJob)
-        .where(ImportJob.agency_id == ctx.agency)
+        .where(ImportJob.agency_id == ctx.agency, ImportJob.status != "uploading")
         .order_by(ImportJob.created_at.desc())
         .limit(min(max(int(limit), 1), 100))
     )
@@ -306,7 +450,6 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
         session.rollback()
         return
     job.status = "running"
-    text, job.source = job.source, None  # one copy in memory, none kept in the row
     session.commit()
     try:
         ctx = job_context(job)
@@ -316,8 +459,10 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
             session.commit()
             pause()
 
-        import_file(session, ctx, job, text, definitions, commit_progress)
-        finish(job)
+        import_file(
+            session, ctx, job, uploads.chunk_reader(session, job.id), definitions, commit_progress
+        )
+        finish(session, job)
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -329,23 +474,26 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
 
 def fail(session: Session, job_id: uuid.UUID, reason: str) -> None:
     job = session.get(ImportJob, job_id, with_for_update=True)
-    job.status, job.failure, job.finished_at, job.source = "failed", reason, utcnow(), None
+    job.status, job.failure, job.finished_at = "failed", reason, utcnow()
+    uploads.discard(session, job_id)
     session.commit()
 
 
 def fail_interrupted(session: Session) -> list[uuid.UUID]:
     """Jobs a stopped service left running fail (their file can be imported again safely);
-    queued ones are returned to be run."""
+    queued ones are returned to be run; uploads abandoned long ago are deleted."""
     running = session.scalars(
         select(ImportJob).where(ImportJob.status == "running").with_for_update(skip_locked=True)
     ).all()
     for job in running:
-        job.status, job.finished_at, job.source = "failed", utcnow(), None
+        job.status, job.finished_at = "failed", utcnow()
+        uploads.discard(session, job.id)
         job.failure = (
             "The import was interrupted by a restart after "
             f"{job.processed} of {job.total} rows; import the file again to finish "
             "(rows already imported are matched, not duplicated)."
         )
+    uploads.delete_abandoned(session)
     queued = session.scalars(select(ImportJob.id).where(ImportJob.status == "queued")).all()
     session.commit()
     return list(queued)

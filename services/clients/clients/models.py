@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Computed,
     ForeignKey,
     Index,
@@ -126,14 +127,17 @@ class Picture(TenantMixin, Base):
 
 
 class ImportJob(TenantMixin, Base):
-    """One CSV import: its file, its progress and the rows it refused."""
+    """One CSV import: its upload, its progress and the rows it refused."""
 
     __tablename__ = "import_jobs"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(20))  # clients | contacts
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|done|failed
-    source: Mapped[str | None] = mapped_column(Text)  # the CSV text; dropped when finished
+    # uploading | queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    filename: Mapped[str | None] = mapped_column(String(255))
+    upload_chunks: Mapped[int] = mapped_column(default=0)
+    upload_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     mapping: Mapped[dict] = mapped_column(JSONB, default=dict)
     client_limit: Mapped[int | None] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(default=0)
@@ -148,6 +152,34 @@ class ImportJob(TenantMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class ImportChunk(Base):
+    """One piece of an import's file, in upload order; deleted when the import ends."""
+
+    __tablename__ = "import_chunks"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[uuid.UUID]  # the job's; the job's own index serves tenant queries
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportKey(Base):
+    """A key (lower-case e-mail or client name) an import has met, and the line it was on: how
+    a repeat within one file is found without holding the file's keys in memory. Scratch rows,
+    deleted when the import ends, so the table is UNLOGGED (no WAL; emptied by a crash, when
+    any running import is failed anyway)."""
+
+    __tablename__ = "import_keys"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    job_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    agency_id: Mapped[uuid.UUID]
+    line: Mapped[int]
 
 
 class VaultEntry(TenantMixin, Base):

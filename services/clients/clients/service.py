@@ -173,6 +173,40 @@ class ClientsService:
         return result
 
     @rpc
+    def create_import(self, ctx, kind, filename=None):
+        with self.db.begin():
+            job = importing.create_import(self.db, Context.from_dict(ctx), kind, filename)
+            return importing.job_to_dict(job)
+
+    @rpc
+    def append_import_chunk(self, ctx, job_id, seq, data_base64):
+        with self.db.begin():
+            return importing.append_import_chunk(
+                self.db, Context.from_dict(ctx), job_id, seq, data_base64
+            )
+
+    @rpc
+    def preview_upload(self, ctx, job_id, mapping=None):
+        return importing.preview_upload(self.db, Context.from_dict(ctx), job_id, mapping)
+
+    @rpc
+    def discard_upload(self, ctx, job_id):
+        with self.db.begin():
+            importing.discard_upload(self.db, Context.from_dict(ctx), job_id)
+
+    @rpc
+    def start_upload(self, ctx, job_id, mapping=None):
+        context = Context.from_dict(ctx)
+        context.require("create_clients")
+        limit = companies.client_limit(self.identity, context)
+        with self.db.begin():
+            job = importing.start_upload(self.db, context, limit, job_id, mapping)
+            result = importing.job_to_dict(job)
+        if job.status == "queued":
+            self.imports.submit(job.id)
+        return result
+
+    @rpc
     def get_import(self, ctx, job_id):
         return importing.get_import(self.db, Context.from_dict(ctx), job_id)
 

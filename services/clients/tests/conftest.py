@@ -15,11 +15,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-import kit.testing
 from kit.context import Context
 from kit.errors import ValidationError
 from kit.tables import OutboxEvent
-from kit.testing import fresh_database, test_database_url, truncate_all
+from kit.testing import fresh_database, truncate_all
 
 ALL_PERMISSIONS = frozenset(
     {
@@ -61,13 +60,7 @@ class FakeIdentity:
 def db_url():
     """kit.testing.fresh_database's `agency_clients_test`, suffixed with this process id: several
     pytest runs share this machine, and a second run's DROP DATABASE would cut the first's."""
-    own_url = f"{test_database_url('clients')}_{os.getpid()}"
-    original = kit.testing.test_database_url
-    kit.testing.test_database_url = lambda package: own_url
-    try:
-        url = fresh_database("clients")
-    finally:
-        kit.testing.test_database_url = original
+    url = fresh_database("clients", suffix=f"_test_{os.getpid()}")
     yield url
     drop_database(url)
 

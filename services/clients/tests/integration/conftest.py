@@ -13,25 +13,18 @@ from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import kit.testing
 from clients.service import ClientsService
 from identity import passwords
 from identity.service import IdentityService
 from kit.rpc import RpcClient
-from kit.testing import fresh_database, service_config, test_database_url, truncate_all
+from kit.testing import fresh_database, service_config, truncate_all
 
 PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
 def identity_db_url():
-    own_url = f"{test_database_url('identity')}_for_clients_{os.getpid()}"
-    original = kit.testing.test_database_url
-    kit.testing.test_database_url = lambda package: own_url
-    try:
-        url = fresh_database("identity")
-    finally:
-        kit.testing.test_database_url = original
+    url = fresh_database("identity", suffix=f"_test_for_clients_{os.getpid()}")
     yield url
     target = make_url(url)
     engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")

@@ -1,13 +1,14 @@
 """CSV import: reading awkward files, reporting bad rows by line, idempotent re-import, limits."""
 
 import base64
+import itertools
 
 import pytest
 from sqlalchemy import func, select
 
 from clients import companies, csvfile, fields, importing, search
-from clients.models import Client, Contact, ImportJob
-from kit.errors import PermissionDenied, ValidationError
+from clients.models import Client, Contact, ImportChunk, ImportKey
+from kit.errors import Conflict, PermissionDenied, ValidationError
 
 CONTACTS = (
     "Name,Email,Company,Job Title,Phone\r\n"
@@ -26,6 +27,21 @@ def run(session, ctx, kind, text, mapping=None, limit=None, **kw):
 
 def contact_count(session):
     return session.scalar(select(func.count()).select_from(Contact))
+
+
+def stored(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def upload(session, ctx, kind, data: bytes, cuts=(), filename="people.csv"):
+    """Upload `data` in pieces cut at the offsets `cuts`, as the gateway does; the job's id."""
+    job = importing.create_import(session, ctx, kind, filename)
+    bounds = [0, *cuts, len(data)]
+    for seq, (start, end) in enumerate(itertools.pairwise(bounds)):
+        piece = base64.b64encode(data[start:end]).decode()
+        importing.append_import_chunk(session, ctx, str(job.id), seq, piece)
+    session.commit()
+    return str(job.id)
 
 
 def test_contacts_csv_with_crlf_quotes_commas_and_empty_lines_imports(session, ctx, outbox):
@@ -180,13 +196,13 @@ def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, m
     rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(1200))
     job = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
     session.commit()
-    assert (job.status, job.total, job.source is not None) == ("queued", 1200, True)
+    assert (job.status, job.total, stored(session, ImportChunk) > 0) == ("queued", 1200, True)
     seen = []
     importing.run_job(session, job.id, pause=lambda: seen.append(job.processed))
     done = importing.get_import(session, ctx, str(job.id))
     assert (done["status"], done["created"], done["processed"]) == ("done", 1200, 1200)
     assert seen[0] == 50 and seen == sorted(seen) and len(seen) == 24
-    assert session.get(ImportJob, job.id).source is None
+    assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
     assert session.scalar(select(func.count()).select_from(Client)) == 7
 
 
@@ -234,3 +250,132 @@ def test_suggested_mapping_knows_common_column_names():
         "Mobile": "phone",
         "Notes": None,
     }
+
+
+# Files read in pieces ----------------------------------------------------------------------------
+
+
+def lines_of(data: bytes, cuts) -> list[str]:
+    bounds = [0, *cuts, len(data)]
+    return list(csvfile.text_lines(data[a:b] for a, b in itertools.pairwise(bounds)))
+
+
+def test_a_piece_may_end_inside_a_multibyte_character():
+    data = "name,email\nZoë Ünal,zoe@x.com\n".encode()
+    cut = data.index("ë".encode()) + 1  # between the two bytes of ë
+    assert lines_of(data, [cut]) == ["name,email\n", "Zoë Ünal,zoe@x.com\n"]
+
+
+def test_a_piece_may_end_inside_the_bom_or_between_cr_and_lf():
+    data = "\ufeffname\r\nAda\r\n".encode()
+    assert lines_of(data, [1, 2, data.index(b"\n")]) == ["name\r\n", "Ada\r\n"]
+    assert lines_of(data, [3]) == ["name\r\n", "Ada\r\n"]
+
+
+def test_a_quoted_field_with_a_line_break_may_span_pieces():
+    data = b'name,email\n"Multi\nLine",ml@x.com\nAda,ada@x.com\n'
+    for cut in range(1, len(data)):
+        rows = list(csvfile.records(lines_of(data, [cut])))
+        assert rows == [
+            (1, ["name", "email"]),
+            (2, ["Multi\nLine", "ml@x.com"]),
+            (4, ["Ada", "ada@x.com"]),
+        ], cut
+
+
+def test_invalid_utf8_or_a_cut_sequence_at_the_end_is_not_a_csv():
+    for data in (b"name\nbad \xff\n", "name\nZo\u00eb".encode()[:-1]):
+        with pytest.raises(ValidationError) as raised:
+            lines_of(data, [len(data) // 2])
+        assert raised.value.message.startswith("This file is not a CSV: it is not UTF-8")
+
+
+def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx, outbox):
+    data = ("\ufeff" + CONTACTS.replace("Ada Lovelace", "Ada Lövelace")).encode()
+    cuts = [2, data.index("ö".encode()) + 1, data.index(b'"Stone') + 4]
+    job_id = upload(session, ctx, "contacts", data, cuts)
+    preview = importing.preview_upload(session, ctx, job_id)
+    assert (preview["total_rows"], preview["error_count"]) == (3, 0)
+    assert preview["rows"][0]["values"]["name"] == "Ada Lövelace"
+    assert stored(session, ImportKey) == 0  # the preview kept nothing
+    job = importing.job_to_dict(importing.start_upload(session, ctx, None, job_id))
+    session.commit()
+    assert (job["status"], job["created"], job["filename"], job["size"]) == (
+        "done",
+        3,
+        "people.csv",
+        len(data),
+    )
+    assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
+    assert len(outbox(session, "contact_created")) == 3
+    with pytest.raises(Conflict):
+        importing.start_upload(session, ctx, None, job_id)
+
+
+def test_reimporting_an_upload_creates_no_duplicates(session, ctx):
+    data = CONTACTS.encode()
+    importing.start_upload(session, ctx, None, upload(session, ctx, "contacts", data, [7]))
+    session.commit()
+    again = importing.start_upload(session, ctx, None, upload(session, ctx, "contacts", data))
+    session.commit()
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert contact_count(session) == 3
+
+
+def test_a_repeat_in_a_large_file_is_reported_on_the_later_line_across_batches(
+    session, ctx, monkeypatch
+):
+    monkeypatch.setattr(importing, "BATCH", 100)
+    rows = [f"P{i},p{i}@x.com,Acme\n" for i in range(700)]
+    rows[650] = "Again,P3@X.COM,Acme\n"  # line 652 repeats line 5 (an earlier batch)
+    rows[40] = "Twice,p39@x.com,Acme\n"  # line 42 repeats line 41 (the same batch)
+    data = ("name,email,client\n" + "".join(rows)).encode()
+    job_id = upload(session, ctx, "contacts", data, range(1000, len(data), 1000))
+    job = importing.start_upload(session, ctx, None, job_id)
+    session.commit()
+    assert job.status == "queued"
+    importing.run_job(session, job.id, pause=lambda: None)
+    done = importing.get_import(session, ctx, job_id)
+    assert (done["status"], done["created"], done["processed"]) == ("done", 698, 700)
+    assert done["errors"] == [
+        {"line": 42, "reason": "p39@x.com is already on line 41 of this file"},
+        {"line": 652, "reason": "P3@X.COM is already on line 5 of this file"},
+    ]
+    assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
+
+
+def test_pieces_come_in_order_retries_are_harmless_and_a_started_upload_takes_no_more(
+    session, ctx, make_ctx
+):
+    job = importing.create_import(session, ctx, "clients")
+    job_id, piece = str(job.id), base64.b64encode(b"name\nAcme\n").decode()
+    with pytest.raises(ValidationError):
+        importing.append_import_chunk(session, ctx, job_id, 1, piece)
+    assert importing.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
+    assert importing.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
+    with pytest.raises(Exception) as raised:
+        importing.append_import_chunk(session, make_ctx(), job_id, 1, piece)
+    assert type(raised.value).__name__ == "NotFound"
+    assert importing.start_upload(session, ctx, None, job_id).created == 1
+    with pytest.raises(Conflict):
+        importing.append_import_chunk(session, ctx, job_id, 1, piece)
+    assert [j["status"] for j in importing.list_imports(session, ctx)] == ["done"]
+    previewed = upload(session, ctx, "clients", b"name\nGlobex\n")
+    importing.discard_upload(session, ctx, previewed)
+    assert stored(session, ImportChunk) == 0
+    with pytest.raises(Exception) as raised:
+        importing.get_import(session, ctx, previewed)
+    assert type(raised.value).__name__ == "NotFound"
+
+
+def test_a_failed_upload_job_drops_its_pieces(session, ctx, monkeypatch):
+    rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
+    job_id = upload(session, ctx, "contacts", ("name,email,client\n" + rows).encode(), [5000])
+    job = importing.start_upload(session, ctx, None, job_id)
+    session.commit()
+    monkeypatch.setattr(importing, "BATCH", 100)
+    monkeypatch.setattr(importing.ContactWriter, "write", lambda *a: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        importing.run_job(session, job.id, pause=lambda: None)
+    assert importing.get_import(session, ctx, job_id)["status"] == "failed"
+    assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)

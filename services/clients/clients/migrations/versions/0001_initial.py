@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from kit.migrations import create_kit_tables_v1, drop_kit_tables_v1
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -18,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_kit_tables_v1()
     op.create_table(
         "clients",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -249,59 +252,10 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_invitations_agency_id"), "invitations", ["agency_id"], unique=False)
     op.create_index(op.f("ix_invitations_contact_id"), "invitations", ["contact_id"], unique=False)
-    op.create_table(
-        "failed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("handler", sa.String(length=200), nullable=False),
-        sa.Column("queue", sa.String(length=300), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("agency_id", sa.UUID(), nullable=True),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("event_id"),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["created_at"],
-        unique=False,
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("handler", sa.String(length=200), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id", "handler"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("processed_events")
-    op.drop_index(
-        "ix_outbox_unpublished",
-        table_name="outbox",
-        postgresql_where=sa.text("published_at IS NULL"),
-    )
-    op.drop_table("outbox")
-    op.drop_table("failed_events")
+    drop_kit_tables_v1()
     op.drop_index(op.f("ix_invitations_contact_id"), table_name="invitations")
     op.drop_index(op.f("ix_invitations_agency_id"), table_name="invitations")
     op.drop_table("invitations")
