@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import time
 import uuid
 
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
-from gateway import auth, errors, rpc
+from gateway import auth, errors, input_checks, rpc
 from gateway.config import from_env
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
 
 csrf = CSRFProtect()
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 access_log = logging.getLogger("gateway.access")
 
 # Each area is a module with a blueprint named `bp` (web) or routes on `api.base.api`.
@@ -77,12 +80,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _start_request() -> None:
     g.started = time.monotonic()
-    g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+    given = request.headers.get("X-Request-ID", "")
+    # A caller's own request id is kept when it looks like one; it ends up in logs and audits.
+    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     set_request_id(g.request_id)
     if request.endpoint in ("static", "health.healthz"):
         g.principal = None
         return
+    input_checks.reject_nul_characters()
     auth.load_principal()
+    if auth.is_api_request() and g.get("auth_method") == "session":
+        input_checks.require_same_site_api_call()
 
 
 def _finish_request(response):

@@ -13,6 +13,7 @@ from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
 
 from gateway.auth import is_api_request
+from gateway.redirects import local_referrer
 from kit.errors import DomainError, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,11 @@ def handle_domain_error(exc: DomainError):
         return error_body(exc.http_status, exc.code, exc.message, exc.fields)
     if isinstance(exc, Unauthenticated):
         return redirect(_login_page())
-    if exc.http_status in (409, 422, 402, 429) and request.method == "POST" and request.referrer:
+    back = local_referrer(request.referrer, request.host_url)
+    if exc.http_status in (409, 422, 402, 429) and request.method == "POST" and back:
         # A form that failed: back to it with the message, nothing changed.
         flash(exc.message, "danger")
-        return redirect(request.referrer)
+        return redirect(back)
     return _web_error(exc.http_status, exc.message)
 
 
@@ -96,7 +98,8 @@ def handle_unexpected(exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     message = "Something went wrong on our side; it has been logged. Please try again."
     if isinstance(exc, RemoteError):
-        log.error("remote error: %s %s", exc.exc_type, exc.value)
+        # Only the type: the remote message can carry SQL parameters (hashes, ciphertexts).
+        log.error("remote error: %s", exc.exc_type)
     if is_api_request():
         return error_body(500, "internal_error", message)
     return _web_error(500, message)

@@ -46,6 +46,8 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         max_overflow=2,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # Error messages must not carry parameters: they hold password hashes and ciphertexts.
+        hide_parameters=True,
     )
 
 

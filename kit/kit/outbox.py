@@ -8,11 +8,12 @@ back-off and its error kept on the row; nothing is dropped.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
 from nameko.events import get_event_exchange
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kit.context import Context
@@ -24,6 +25,9 @@ from kit.tables import OutboxEvent, backoff_seconds
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2
+KEEP_PUBLISHED = timedelta(days=7)
+PURGE_EVERY_SECONDS = 3600
+REDACTED = "[redacted]"
 RESERVED_KEYS = frozenset({"event_id", "event_type", "agency_id", "request_id", "occurred_at"})
 BATCH = 100
 
@@ -53,6 +57,24 @@ def record_event(session: Session, ctx: Context, event_type: str, data: dict) ->
     return payload
 
 
+def redact_secrets(payload: dict) -> dict:
+    """The payload without its one-time secrets: keys ending in `_token` (reset, invitation and
+    set-password links). Once published, the outbox keeps no usable link."""
+    return {
+        key: REDACTED if key.endswith("_token") and value else value
+        for key, value in payload.items()
+    }
+
+
+def purge_published(session: Session, older_than: timedelta = KEEP_PUBLISHED) -> int:
+    """Delete events published longer ago than `older_than`; returns how many."""
+    result = session.execute(
+        delete(OutboxEvent).where(OutboxEvent.published_at < utcnow() - older_than)
+    )
+    session.commit()
+    return result.rowcount
+
+
 def publish_pending(session: Session, publish, limit: int = BATCH) -> int:
     """Publish due outbox rows in order; returns how many were published."""
     rows = session.scalars(
@@ -75,6 +97,7 @@ def publish_pending(session: Session, publish, limit: int = BATCH) -> int:
             break  # keep order: later events wait for this one
         else:
             row.published_at = utcnow()
+            row.payload = redact_secrets(row.payload)
             published += 1
         finally:
             reset_request_id(token)
@@ -90,6 +113,7 @@ class OutboxRelay(PollingPublisher):
     def setup(self) -> None:
         super().setup()
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
+        self.purged_at = 0.0
 
     def publish(self, event_type: str, payload: dict) -> None:
         self.publisher.publish(
@@ -97,4 +121,7 @@ class OutboxRelay(PollingPublisher):
         )
 
     def poll(self, session: Session) -> bool:
+        if time.monotonic() - self.purged_at > PURGE_EVERY_SECONDS:
+            purge_published(session)
+            self.purged_at = time.monotonic()
         return publish_pending(session, self.publish) == BATCH

@@ -14,7 +14,10 @@ def json_body(schema: Schema) -> dict:
     """The request's JSON body, loaded (validated) by `schema`; a clear 4xx otherwise."""
     if not request.is_json:
         raise UnsupportedMediaType("Send a JSON body with 'Content-Type: application/json'.")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply.") from None
     if data is None:
         raise BadRequest("The request body is not valid JSON.")
     if not isinstance(data, dict):

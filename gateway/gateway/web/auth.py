@@ -7,6 +7,7 @@ import contextlib
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gateway import auth
+from gateway.redirects import local_path
 from gateway.rpc import services
 from gateway.web.forms import (
     ForgotPasswordForm,
@@ -26,10 +27,8 @@ FORGOT_SENT = (
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (no `//host` or scheme): never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+    """Only a path on this site: never an open redirect."""
+    return local_path(target) or url_for("dashboard.index")
 
 
 def _signed_in_team_user() -> bool:

@@ -8,6 +8,7 @@ import contextlib
 from flask import flash, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from gateway.redirects import local_path
 from gateway.rpc import services
 from gateway.uploads import TooLarge, picture_base64
 from kit.errors import DomainError, PermissionDenied, ValidationError
@@ -116,7 +117,4 @@ def form_failed(template: str, exc: DomainError, **context):
 
 def safe_next(default: str) -> str:
     """The form's `next` address if it stays on this site, else `default`."""
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return local_path(request.form.get("next") or request.args.get("next")) or default

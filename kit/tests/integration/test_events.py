@@ -2,6 +2,7 @@
 that fails is retried until it succeeds, never dropped."""
 
 import uuid
+from datetime import timedelta
 
 import eventlet
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, PermanentFailure, reliable_handler
-from kit.outbox import OutboxRelay, publish_pending, record_event
+from kit.outbox import OutboxRelay, publish_pending, purge_published, record_event
 from kit.tables import FailedEvent, OutboxEvent
 
 AGENCY = "2b1f0c9e-8f8e-4c55-9a51-5c3d8f1d0a11"
@@ -143,3 +144,30 @@ def test_a_publish_that_fails_keeps_the_event_for_later(kit_db):
         sent = []
         assert publish_pending(session, lambda t, p: sent.append((t, p["note"]))) == 1
         assert sent == [("thing_made", "kept")]
+
+
+def test_once_published_the_outbox_keeps_no_one_time_link(kit_db):
+    with Session(kit_db) as session:
+        record_event(
+            session, Context(agency_id=AGENCY), "thing_made", {"note": "n", "reset_token": "s3cr3t"}
+        )
+        session.commit()
+        sent = []
+        publish_pending(session, lambda t, p: sent.append(p))
+        assert sent[0]["reset_token"] == "s3cr3t", "the subscriber still gets the link"
+        row = session.scalars(select(OutboxEvent)).one()
+        assert row.payload["reset_token"] == "[redacted]"
+        assert row.payload["note"] == "n"
+
+
+def test_published_events_are_purged_after_a_week(kit_db):
+    with Session(kit_db) as session:
+        for note in ("old", "new"):
+            record_event(session, Context(agency_id=AGENCY), "thing_made", {"note": note})
+        session.commit()
+        publish_pending(session, lambda t, p: None)
+        old = next(r for r in session.scalars(select(OutboxEvent)) if r.payload["note"] == "old")
+        old.published_at = old.published_at - timedelta(days=8)
+        session.commit()
+        assert purge_published(session) == 1
+        assert [r.payload["note"] for r in session.scalars(select(OutboxEvent))] == ["new"]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from identity import passwords, principals, roles, sessions, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
+from identity.settings import Settings
 from identity.validation import FieldErrors, clean_email, clean_name
 from kit.context import Context
 from kit.db import utcnow
@@ -70,6 +71,8 @@ def signup(
     password: str,
     ip: str | None = None,
     now: datetime | None = None,
+    *,
+    settings: Settings,
 ) -> dict:
     """A new agency with its built-in roles, its owner and a trial of the default plan; the owner
     is logged in: `{"agency", "principal", "session_token"}`."""
@@ -111,7 +114,7 @@ def signup(
     )
     session.add(owner)
     users.flush_unique_email(session, email)
-    token = sessions.start_session(session, owner, ip, now)
+    token = sessions.start_session(session, owner, ip, now, settings=settings)
     record_event(
         session,
         principals.in_agency(ctx, agency.id),
@@ -140,6 +143,8 @@ def get_agency_row(session: Session, ctx: Context) -> Agency:
 
 
 def get_agency(session: Session, ctx: Context) -> dict:
+    """The caller's agency, for its team and other services (not for portal contacts)."""
+    ctx.require()
     return agency_dict(get_agency_row(session, ctx))
 
 
@@ -174,6 +179,7 @@ def update_agency(
 
 
 def list_plans(session: Session, ctx: Context) -> list[dict]:
+    """The platform's plans and prices: public and the same for everyone (the signup page)."""
     return [plan_dict(plan) for plan in session.scalars(select(Plan).order_by(Plan.position))]
 
 

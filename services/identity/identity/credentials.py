@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from identity import one_time, passwords, principals, sessions
+from identity import one_time, passwords, principals, sessions, throttle
+from identity.models import PasswordResetRequest
+from identity.settings import Settings
+from identity.throttle import Outcome
+from identity.validation import MAX_EMAIL
 from kit.context import PORTAL, TEAM, Context
 from kit.db import utcnow
 from kit.errors import ValidationError
 from kit.outbox import record_event
 
+log = logging.getLogger(__name__)
+
 # More requests than this in an hour are ignored (same answer): no mail-bombing a person.
 MAX_RESETS_PER_HOUR = 5
+# Waiting reset requests handled in one transaction of `send_requested_resets`.
+RESET_BATCH = 20
 
 
 def set_password(
@@ -34,20 +44,61 @@ def set_password(
 def request_password_reset(
     session: Session, ctx: Context, email: str, kind: str = TEAM, now: datetime | None = None
 ) -> None:
-    """E-mail a reset link (through the event) if the account exists; answer the same if not."""
+    """Take note of a request for a reset link; `send_requested_resets` e-mails it, if the
+    address has an active account, soon after the reply.
+
+    The request path writes one row and looks nothing up, so neither the answer nor the time it
+    takes tells whether the address has an account (or is inactive, or over its hourly limit).
+    """
+    principals.check_kind(kind)
+    address = email.strip()[:MAX_EMAIL] if isinstance(email, str) else ""
+    session.add(
+        PasswordResetRequest(
+            kind=kind,
+            email=address,
+            request_id=(ctx.request_id or "")[:64] or None,
+            requested_at=now or utcnow(),
+        )
+    )
+    return None
+
+
+def send_requested_resets(session: Session, now: datetime | None = None) -> int:
+    """Handle the waiting reset requests, oldest first (one batch; several processes may share
+    the work): each becomes a single-use link in a `password_reset_requested` event when its
+    address has an active account under the hourly limit, and nothing otherwise. Returns how
+    many requests were handled. Runs in the caller's transaction."""
     now = now or utcnow()
-    login = principals.find_by_email(session, principals.check_kind(kind), email)
+    waiting = session.scalars(
+        select(PasswordResetRequest)
+        .order_by(PasswordResetRequest.requested_at)
+        .limit(RESET_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for request in waiting:
+        session.delete(request)
+        try:
+            with session.begin_nested():
+                _send_reset(session, request, now)
+        except Exception:
+            # One bad request must not hold up the others; the person can ask again.
+            log.exception("password reset request %s failed", request.id)
+    return len(waiting)
+
+
+def _send_reset(session: Session, request: PasswordResetRequest, now: datetime) -> None:
+    login = principals.find_by_email(session, request.kind, request.email)
     if login is None or login.status != principals.ACTIVE:
-        return None
+        return
     recent = one_time.recent_count(
         session, login, one_time.PASSWORD_RESET, now - timedelta(hours=1)
     )
     if recent >= MAX_RESETS_PER_HOUR:
-        return None
+        return
     token, expires_at = one_time.issue(session, login, one_time.PASSWORD_RESET, now)
     record_event(
         session,
-        principals.in_agency(ctx, login.agency_id),
+        Context.system(str(login.agency_id), request.request_id),
         "password_reset_requested",
         {
             **principals.recipient(session, login),
@@ -55,7 +106,6 @@ def request_password_reset(
             "expires_at": expires_at.isoformat(),
         },
     )
-    return None
 
 
 def reset_password(session: Session, ctx: Context, token: str, new_password: str) -> None:
@@ -65,14 +115,28 @@ def reset_password(session: Session, ctx: Context, token: str, new_password: str
 
 
 def change_password(
-    session: Session, ctx: Context, current_password: str, new_password: str, ip=None
-) -> dict:
-    """The caller changes their own password; other sessions end, a fresh one is returned."""
+    session: Session,
+    ctx: Context,
+    current_password: str,
+    new_password: str,
+    ip: str | None = None,
+    *,
+    settings: Settings,
+) -> Outcome:
+    """The caller changes their own password; other sessions end, a fresh one is returned.
+
+    Wrong current passwords count against the account like failed logins (and share their
+    limit), so a stolen session cannot be used to guess the password."""
     login = principals.caller(session, ctx, kinds=(TEAM, PORTAL))
+    account = throttle.account_key(principals.kind_of(login), login.email)
+    throttle.check(session, None, account, settings=settings, refusal=throttle.TOO_MANY_PASSWORDS)
     if not passwords.verify_password(login.password_hash, current_password):
-        raise ValidationError(
-            "The current password is not right.",
-            {"current_password": "This is not your current password."},
+        throttle.record_failure(session, None, account, settings=settings)
+        return Outcome(
+            error=ValidationError(
+                "The current password is not right.",
+                {"current_password": "This is not your current password."},
+            )
         )
     if new_password == current_password:
         raise ValidationError(
@@ -82,5 +146,6 @@ def change_password(
     problem = passwords.password_problem(new_password, login.email)
     if problem:
         raise ValidationError(f"The password is too weak: {problem}", {"new_password": problem})
+    throttle.clear_account(session, account)
     set_password(session, ctx, login, new_password, reason="changed")
-    return {"session_token": sessions.start_session(session, login, ip)}
+    return Outcome({"session_token": sessions.start_session(session, login, ip, settings=settings)})

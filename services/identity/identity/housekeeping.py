@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from identity import throttle
 from identity.models import LoginFailure, LoginSession, OneTimeToken
+from identity.settings import Settings
 from kit.db import utcnow
 
 # Used and expired one-time tokens are kept a while so "this link was already used" stays
@@ -16,7 +16,9 @@ from kit.db import utcnow
 KEEP_SPENT_TOKENS = timedelta(days=7)
 
 
-def purge_expired(session: Session, now: datetime | None = None) -> dict[str, int]:
+def purge_expired(
+    session: Session, now: datetime | None = None, *, settings: Settings
+) -> dict[str, int]:
     """Delete dead rows; returns how many of each kind went."""
     now = now or utcnow()
     sessions = session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
@@ -29,7 +31,7 @@ def purge_expired(session: Session, now: datetime | None = None) -> dict[str, in
         )
     )
     failures = session.execute(
-        delete(LoginFailure).where(LoginFailure.failed_at <= now - throttle.WINDOW)
+        delete(LoginFailure).where(LoginFailure.failed_at <= now - settings.login_window)
     )
     return {
         "sessions": sessions.rowcount,

@@ -1,5 +1,5 @@
 """Identity's tables: agencies (tenants) and their plans, team users, roles, portal logins,
-sessions, API tokens, single-use tokens and failed-login records."""
+sessions, API tokens, single-use tokens, failed-login records and waiting reset requests."""
 
 from __future__ import annotations
 
@@ -149,6 +149,20 @@ class LoginFailure(Base):
     scope: Mapped[str] = mapped_column(String(10))  # ip | account
     key: Mapped[str] = mapped_column(String(300))
     failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordResetRequest(Base):
+    """A forgotten-password request, handled (and deleted) after the reply: no agency, since
+    whether the address has an account is exactly what the request path must not find out."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (Index("ix_password_reset_requests_requested_at", "requested_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20))  # user | contact
+    email: Mapped[str] = mapped_column(String(254))
+    request_id: Mapped[str | None] = mapped_column(String(64))  # the asker's, for tracing
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Names and e-mail addresses are unique regardless of case.

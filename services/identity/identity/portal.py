@@ -1,4 +1,5 @@
-"""Portal logins of client contacts, created and disabled by the clients service."""
+"""Portal logins of client contacts, created, kept in step and disabled by the clients service
+(which owns contacts; identity only authenticates them)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ from identity.validation import FieldErrors, clean_email, clean_name, parse_fiel
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied
 
+DISABLED = "disabled"
+
 
 def _require_system(ctx: Context) -> None:
     # The clients service owns contacts and invitations; it alone decides who gets a login.
     if ctx.kind != SYSTEM:
         raise PermissionDenied("Portal logins are managed by the clients service.")
+    ctx.agency  # noqa: B018 -- raises Unauthenticated without an agency
+
+
+def _require_contact_editor(ctx: Context, permission: str) -> None:
+    # The clients service (system context) or a team member allowed to change contacts.
+    ctx.require(permission)
     ctx.agency  # noqa: B018 -- raises Unauthenticated without an agency
 
 
@@ -76,6 +85,13 @@ def create_portal_login(
 def disable_portal_login(session: Session, ctx: Context, contact_id) -> None:
     """The contact can no longer log in to the portal; their sessions end."""
     _require_system(ctx)
+    login = _login_of_contact(session, ctx, contact_id)
+    login.status = DISABLED
+    sessions.end_all_sessions(session, login)
+
+
+def _login_of_contact(session: Session, ctx: Context, contact_id) -> PortalLogin:
+    """The portal login of a contact of the caller's agency; another agency's is not found."""
     login = session.scalar(
         select(PortalLogin).where(
             PortalLogin.agency_id == ctx.agency,
@@ -84,5 +100,53 @@ def disable_portal_login(session: Session, ctx: Context, contact_id) -> None:
     )
     if login is None:
         raise NotFound("No such portal login.")
-    login.status = "disabled"
-    sessions.end_all_sessions(session, login)
+    return login
+
+
+def update_portal_login(
+    session: Session, ctx: Context, contact_id, email: str | None = None, name: str | None = None
+) -> dict:
+    """The contact's new e-mail (their username) and name on their portal login; returns its
+    principal. Sessions go on: the person is the same, only their address changed."""
+    _require_contact_editor(ctx, "edit_clients")
+    login = _login_of_contact(session, ctx, contact_id)
+    errors = FieldErrors()
+    if email is not None:
+        email = errors.check(clean_email, email)
+    if name is not None:
+        name = errors.check(clean_name, name)
+    errors.raise_if_any()
+    if email is not None and email != login.email:
+        taken = session.scalar(
+            select(PortalLogin.id).where(
+                func.lower(PortalLogin.email) == email.lower(), PortalLogin.id != login.id
+            )
+        )
+        if taken is not None:
+            raise _email_conflict(email)
+        login.email = email
+    if name is not None:
+        login.name = name
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _email_conflict(email) from None
+    return principals.principal(login)
+
+
+def disable_portal_logins_for_client(session: Session, ctx: Context, client_id) -> dict:
+    """Every portal login of the client's contacts stops working and their sessions end (the
+    client was archived): `{"disabled": n}`; idempotent."""
+    _require_contact_editor(ctx, "delete_clients")
+    client = parse_id(client_id, "client")
+    logins = session.scalars(
+        select(PortalLogin).where(
+            PortalLogin.agency_id == ctx.agency,
+            PortalLogin.client_id == client,
+            PortalLogin.status == principals.ACTIVE,
+        )
+    ).all()
+    for login in logins:
+        login.status = DISABLED
+        sessions.end_all_sessions(session, login)
+    return {"disabled": len(logins)}

@@ -160,7 +160,11 @@ def delete_role(session: Session, ctx: Context, role_id) -> None:
     ctx.require(MANAGE)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
-    users = session.scalar(select(func.count()).select_from(User).where(User.role_id == role.id))
+    users = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.agency_id == ctx.agency, User.role_id == role.id)
+    )
     if users:
         raise Conflict(
             f"The role {role.name} is held by {users} user{'s' if users != 1 else ''}; "

@@ -21,6 +21,7 @@ from identity import (
     sessions,
     users,
 )
+from identity.dependencies import IdentitySettings, PasswordResetSender
 from kit.context import Context
 from kit.db import Database
 from kit.outbox import OutboxRelay
@@ -31,7 +32,9 @@ class IdentityService:
     name = "identity"
 
     db = Database()
+    settings = IdentitySettings()
     outbox = OutboxRelay()
+    reset_sender = PasswordResetSender()
     request_logging = RequestLogging()
 
     def _write(self, fn, ctx, *args, **kwargs):
@@ -50,18 +53,29 @@ class IdentityService:
     @timer(interval=3600)
     def purge_expired(self):
         with self.db.begin():
-            housekeeping.purge_expired(self.db)
+            housekeeping.purge_expired(self.db, settings=self.settings)
 
     # signing up, logging in and out
 
     @rpc
     def signup(self, ctx, agency_name, owner_name, email, password, ip=None):
-        return self._write(agencies.signup, ctx, agency_name, owner_name, email, password, ip)
+        return self._write(
+            agencies.signup,
+            ctx,
+            agency_name,
+            owner_name,
+            email,
+            password,
+            ip,
+            settings=self.settings,
+        )
 
     @rpc
     def login(self, ctx, email, password, ip=None, kind="user"):
         # A refused login is raised only after its failure has been counted and committed.
-        return self._write(logins.login, ctx, email, password, ip, kind).result()
+        return self._write(
+            logins.login, ctx, email, password, ip, kind, settings=self.settings
+        ).result()
 
     @rpc
     def logout(self, ctx, session_token):
@@ -71,7 +85,7 @@ class IdentityService:
     @rpc
     def authenticate_session(self, ctx, session_token):
         with self.db.begin():
-            return sessions.authenticate_session(self.db, session_token)
+            return sessions.authenticate_session(self.db, session_token, settings=self.settings)
 
     @rpc
     def authenticate_api_token(self, ctx, token):
@@ -82,6 +96,7 @@ class IdentityService:
 
     @rpc
     def request_password_reset(self, ctx, email, kind="user"):
+        # Only notes the request: the link is made (or not) by `reset_sender` after the reply.
         return self._write(credentials.request_password_reset, ctx, email, kind)
 
     @rpc
@@ -90,7 +105,15 @@ class IdentityService:
 
     @rpc
     def change_password(self, ctx, current_password, new_password, ip=None):
-        return self._write(credentials.change_password, ctx, current_password, new_password, ip)
+        # Like login: a wrong current password is counted and committed, then refused.
+        return self._write(
+            credentials.change_password,
+            ctx,
+            current_password,
+            new_password,
+            ip,
+            settings=self.settings,
+        ).result()
 
     # API tokens
 
@@ -140,7 +163,9 @@ class IdentityService:
 
     @rpc
     def accept_user_invitation(self, ctx, token, password):
-        return self._write(users.accept_user_invitation, ctx, token, password)
+        return self._write(
+            users.accept_user_invitation, ctx, token, password, settings=self.settings
+        )
 
     # roles and permissions
 
@@ -182,7 +207,8 @@ class IdentityService:
     def get_entitlements(self, ctx):
         return self._read(agencies.get_entitlements, ctx)
 
-    # client portal logins (called by the clients service with a system context)
+    # client portal logins (created and disabled by the clients service with a system context;
+    # kept in step with the contact by it or by a team member who may edit clients)
 
     @rpc
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
@@ -193,3 +219,11 @@ class IdentityService:
     @rpc
     def disable_portal_login(self, ctx, contact_id):
         return self._write(portal.disable_portal_login, ctx, contact_id)
+
+    @rpc
+    def update_portal_login(self, ctx, contact_id, email=None, name=None):
+        return self._write(portal.update_portal_login, ctx, contact_id, email, name)
+
+    @rpc
+    def disable_portal_logins_for_client(self, ctx, client_id):
+        return self._write(portal.disable_portal_logins_for_client, ctx, client_id)

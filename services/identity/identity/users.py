@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from identity import credentials, one_time, passwords, principals, roles, sessions
 from identity.models import User
 from identity.permissions import OWNER
+from identity.settings import Settings
 from identity.validation import FieldErrors, clean_email, clean_name, parse_id
 from kit.context import Context
 from kit.db import utcnow
@@ -252,11 +253,13 @@ def reactivate_user(session: Session, ctx: Context, user_id) -> dict:
     return user_dict(user)
 
 
-def accept_user_invitation(session: Session, ctx: Context, token: str, password: str) -> dict:
+def accept_user_invitation(
+    session: Session, ctx: Context, token: str, password: str, *, settings: Settings
+) -> dict:
     """The invited user sets their password and is logged in: `{"principal","session_token"}`."""
     user = one_time.consume(session, token, one_time.INVITATION)
     passwords.check_password_policy(password, user.email)
     user.password_hash = passwords.hash_password(password)
     user.last_login_at = utcnow()
-    token = sessions.start_session(session, user)
+    token = sessions.start_session(session, user, settings=settings)
     return {"principal": principals.principal(user), "session_token": token}

@@ -8,6 +8,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from identity import passwords
+from identity.settings import Settings
+from kit.config import load_config
 from kit.testing import fresh_database, truncate_all
 
 STRONG_PASSWORD = "correct-horse-battery"
@@ -18,6 +20,29 @@ def cheap_password_hashing():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024))
         yield
+
+
+SETTING_KEYS = (
+    "SESSION_IDLE_DAYS",
+    "SESSION_MAX_DAYS",
+    "LOGIN_MAX_ACCOUNT_FAILURES",
+    "LOGIN_MAX_IP_FAILURES",
+    "LOGIN_WINDOW_MINUTES",
+)
+
+
+@pytest.fixture
+def default_settings_env(monkeypatch):
+    """No identity setting from the environment: config.yaml's defaults apply (a shell that
+    raised LOGIN_MAX_IP_FAILURES for the stack tests must not change these tests)."""
+    for key in SETTING_KEYS:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def settings(default_settings_env) -> Settings:
+    """The settings config.yaml gives by default, as the service reads them."""
+    return Settings.from_config(load_config("identity"))
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,47 @@ def user_created(payload: dict, public_url: str) -> list[Email]:
     return [Email("user_welcome", email, context, name)]
 
 
+# What the security notice says about how the password was changed, by the event's `reason`.
+PASSWORD_CHANGE_REASONS = {
+    "reset": "It was changed with a password reset link sent to this address.",
+    "changed": "It was changed from the account's settings, with the old password.",
+    "set_by_admin": "An administrator of your agency set it for you.",
+}
+
+
+def password_changed(payload: dict, public_url: str) -> list[Email]:
+    """identity `password_changed`: a security notice to the account's owner, with a way back
+    in (a reset link request) should it not have been them."""
+    email = _required(payload, "email")
+    portal = payload.get("kind") == PORTAL_KIND
+    forgot_path = "/portal/forgot-password" if portal else "/forgot-password"
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "portal": portal,
+        "agency_name": payload.get("agency_name"),
+        "changed_text": expires_text(payload.get("occurred_at")),
+        "reason_text": PASSWORD_CHANGE_REASONS.get(payload.get("reason")),
+        "forgot_link": link(public_url, forgot_path),
+        "public_url": public_url,
+    }
+    return [Email("password_changed", email, context, payload.get("name"))]
+
+
+def agency_signed_up(payload: dict, public_url: str) -> list[Email]:
+    """identity `agency_signed_up`: a welcome to the new agency's owner, with the trial's end."""
+    email = _required(payload, "email")
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "trial_ends_text": date_text(payload.get("trial_ends_at")),
+        "login_url": link(public_url, "/login"),
+        "public_url": public_url,
+    }
+    return [Email("agency_welcome", email, context, payload.get("name"))]
+
+
 def contact_invited(payload: dict, public_url: str) -> list[Email]:
     """clients `contact_invited`: the portal invitation, with the agency's own words if any."""
     contact = payload.get("contact") or {}
@@ -131,6 +172,19 @@ def link(public_url: str, path: str, **query: str) -> str:
 
 def expires_text(value: Any) -> str | None:
     """`at 14:05 UTC on 22 Nov 2026` for an ISO timestamp, None when absent or unreadable."""
+    moment = _moment(value)
+    if moment is None:
+        return None
+    return f"at {moment:%H:%M} UTC on {moment.day} {moment:%b %Y}"
+
+
+def date_text(value: Any) -> str | None:
+    """`22 Nov 2026` (UTC) for an ISO timestamp, None when absent or unreadable."""
+    moment = _moment(value)
+    return f"{moment.day} {moment:%b %Y}" if moment else None
+
+
+def _moment(value: Any) -> datetime | None:
     if not value:
         return None
     try:
@@ -139,8 +193,7 @@ def expires_text(value: Any) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return f"at {moment:%H:%M} UTC on {moment.day} {moment:%b %Y}"
+    return moment.astimezone(UTC)
 
 
 def _required(payload: dict, *keys: str) -> str:

@@ -33,6 +33,14 @@ class NotificationsService:
     def on_user_created(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.user_created(payload, self.public_url))
 
+    @reliable_handler("identity", "password_changed")
+    def on_password_changed(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.password_changed(payload, self.public_url))
+
+    @reliable_handler("identity", "agency_signed_up")
+    def on_agency_signed_up(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.agency_signed_up(payload, self.public_url))
+
     @reliable_handler("clients", "contact_invited")
     def on_contact_invited(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.contact_invited(payload, self.public_url))

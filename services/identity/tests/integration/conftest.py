@@ -21,7 +21,7 @@ class Identity:
 
 
 @pytest.fixture
-def config(db_url, rabbit_config):
+def config(db_url, rabbit_config, default_settings_env):
     return service_config("identity", rabbit_config, db_url)
 
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select
 
-from kit.errors import Conflict, PermissionDenied, Unauthenticated, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from kit.tables import OutboxEvent
 
 PASSWORD = "correct-horse-battery"
@@ -122,3 +122,96 @@ def test_a_portal_contact_can_reset_their_password(identity, portal_login, event
     assert identity.login(
         anonymous, "carla@client.test", "carla-new-secret", "192.0.2.5", kind="contact"
     )
+
+
+def test_a_portal_logins_email_and_name_follow_the_contact(identity, portal_login, anonymous):
+    system, principal = portal_login
+    updated = identity.update_portal_login(
+        system, principal["contact_id"], email="carla@new.test", name="Carla C"
+    )
+    assert (updated["email"], updated["name"]) == ("carla@new.test", "Carla C")
+    assert identity.login(anonymous, "carla@new.test", PASSWORD, "192.0.2.5", kind="contact")
+    with pytest.raises(Unauthenticated):
+        identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5", kind="contact")
+
+
+def test_a_team_member_who_may_edit_clients_updates_a_portal_login_others_may_not(
+    identity, portal_login, owner_ctx, add_user, anonymous
+):
+    _, principal = portal_login
+    contact_id = principal["contact_id"]
+    assert identity.update_portal_login(owner_ctx, contact_id, name="Carla Owner-Set")["name"]
+    member, _ = add_user("mia@acme.test")  # Member: view_clients only
+    with pytest.raises(PermissionDenied):
+        identity.update_portal_login(member, contact_id, name="Nope")
+    carla = identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5", kind="contact")
+    with pytest.raises(PermissionDenied):
+        identity.update_portal_login(
+            as_ctx(carla["principal"]), contact_id, email="carla@evil.test"
+        )
+
+
+def test_another_agencys_contact_is_not_found_and_taken_emails_conflict(
+    identity, portal_login, signup, as_principal
+):
+    system, principal = portal_login
+    other = as_principal(signup(email="owner@beta.test", agency_name="Beta")["principal"])
+    other_system = {"agency_id": other["agency_id"], "kind": "system", "request_id": "r"}
+    with pytest.raises(NotFound):
+        identity.update_portal_login(other_system, principal["contact_id"], name="Stolen")
+    with pytest.raises(NotFound):
+        identity.update_portal_login(other, principal["contact_id"], name="Stolen")
+    with pytest.raises(NotFound):
+        identity.update_portal_login(system, "not-an-id", name="X")
+    identity.create_portal_login(
+        system, str(uuid.uuid4()), str(uuid.uuid4()), "dan@client.test", "Dan", PASSWORD
+    )
+    with pytest.raises(Conflict) as taken:
+        identity.update_portal_login(system, principal["contact_id"], email="DAN@client.test")
+    assert "email" in taken.value.fields
+    with pytest.raises(ValidationError):
+        identity.update_portal_login(system, principal["contact_id"], email="not an address")
+
+
+def test_archiving_a_client_disables_its_portal_logins_and_ends_their_sessions(
+    identity, portal_login, owner_ctx, add_user, anonymous
+):
+    system, carla = portal_login
+    client_id = carla["client_id"]
+    dan = identity.create_portal_login(
+        system, str(uuid.uuid4()), client_id, "dan@client.test", "Dan", PASSWORD
+    )
+    eve = identity.create_portal_login(
+        system, str(uuid.uuid4()), str(uuid.uuid4()), "eve@other.test", "Eve", PASSWORD
+    )
+    tokens = [
+        identity.login(anonymous, p["email"], PASSWORD, "192.0.2.5", kind="contact")
+        for p in (carla, dan, eve)
+    ]
+    member, _ = add_user("mia@acme.test")
+    with pytest.raises(PermissionDenied):
+        identity.disable_portal_logins_for_client(member, client_id)
+
+    assert identity.disable_portal_logins_for_client(system, client_id) == {"disabled": 2}
+    assert identity.disable_portal_logins_for_client(owner_ctx, client_id) == {"disabled": 0}
+
+    for ended in tokens[:2]:
+        with pytest.raises(Unauthenticated):
+            identity.authenticate_session(anonymous, ended["session_token"])
+    with pytest.raises(Unauthenticated):
+        identity.login(anonymous, "dan@client.test", PASSWORD, "192.0.2.5", kind="contact")
+    # Another client's contact is untouched.
+    assert (
+        identity.authenticate_session(anonymous, tokens[2]["session_token"])["email"]
+        == (eve["email"])
+    )
+
+
+def test_portal_contacts_cannot_read_the_agency(identity, portal_login, anonymous):
+    carla = identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5", kind="contact")
+    with pytest.raises(PermissionDenied):
+        identity.get_agency(as_ctx(carla["principal"]))
+
+
+def as_ctx(principal: dict) -> dict:
+    return {**principal, "request_id": "r"}

@@ -8,8 +8,11 @@ import pytest
 from sqlalchemy import create_engine, update
 
 from identity.models import OneTimeToken
+from identity.service import IdentityService
 from kit.db import utcnow
 from kit.errors import RateLimited, Unauthenticated, ValidationError
+from kit.rpc import RpcClient
+from kit.testing import service_config
 
 PASSWORD = "correct-horse-battery"
 
@@ -107,3 +110,45 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions(
             identity.authenticate_session(anonymous, ended)
     assert identity.authenticate_session(anonymous, fresh)["email"] == "owner@acme.test"
     assert identity.login(anonymous, "owner@acme.test", "a-fresh-long-secret", "192.0.2.1")
+
+
+def test_wrong_current_passwords_are_rate_limited_like_logins(
+    identity, signup, as_principal, anonymous
+):
+    ctx = as_principal(signup()["principal"])
+    for _ in range(5):
+        with pytest.raises(ValidationError):
+            identity.change_password(ctx, "not-the-password", "a-fresh-long-secret")
+    # Each wrong guess was counted and committed although the call failed: the next is refused.
+    with pytest.raises(RateLimited) as raised:
+        identity.change_password(ctx, PASSWORD, "a-fresh-long-secret")
+    assert "Too many wrong passwords" in raised.value.message
+    assert "15 minutes" in raised.value.message
+    # The same account limit guards the login form.
+    with pytest.raises(RateLimited):
+        identity.login(anonymous, "owner@acme.test", PASSWORD, "192.0.2.77")
+
+
+def test_the_throttle_limits_come_from_the_environment_through_config_yaml(
+    container_factory, db_url, rabbit_config, monkeypatch, anonymous
+):
+    monkeypatch.setenv("LOGIN_MAX_ACCOUNT_FAILURES", "2")
+    monkeypatch.setenv("LOGIN_MAX_IP_FAILURES", "3")
+    config = service_config("identity", rabbit_config, db_url)
+    container_factory(IdentityService, config).start()
+    client = RpcClient(config, timeout=10)
+    try:
+        client.call("identity", "signup", anonymous, "Acme", "Olive", "owner@acme.test", PASSWORD)
+        for _ in range(2):
+            with pytest.raises(Unauthenticated):
+                client.call("identity", "login", anonymous, "owner@acme.test", "nope", "192.0.2.3")
+        with pytest.raises(RateLimited):
+            client.call("identity", "login", anonymous, "owner@acme.test", PASSWORD, "192.0.2.4")
+        # Three failures from one address, on three unknown accounts: the fourth is refused.
+        for guess in ("x", "y", "z"):
+            with pytest.raises(Unauthenticated):
+                client.call("identity", "login", anonymous, f"{guess}@acme.test", "no", "192.0.2.9")
+        with pytest.raises(RateLimited):
+            client.call("identity", "login", anonymous, "w@acme.test", "no", "192.0.2.9")
+    finally:
+        client.close()

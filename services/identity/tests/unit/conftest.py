@@ -47,12 +47,18 @@ def context_of(principal: dict) -> Context:
 
 
 @pytest.fixture
-def signup(call):
+def signup(call, settings):
     """Sign an agency up; returns (owner's context, the signup result)."""
 
     def make(email="owner@acme.test", agency_name="Acme", password="correct-horse-battery"):
         result = call(
-            agencies.signup, Context(agency_id=None), agency_name, "Olive Owner", email, password
+            agencies.signup,
+            Context(agency_id=None),
+            agency_name,
+            "Olive Owner",
+            email,
+            password,
+            settings=settings,
         )
         return context_of(result["principal"]), result
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from identity.settings import Settings
 from kit.config import load_config
 from kit.logs import logging_config
 
@@ -23,3 +26,33 @@ def test_local_defaults_point_at_the_local_database_and_broker(monkeypatch):
 def test_the_database_url_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("IDENTITY_DATABASE_URL", "postgresql+psycopg://elsewhere/identity")
     assert load_config("identity")["DATABASE_URL"] == "postgresql+psycopg://elsewhere/identity"
+
+
+def test_session_and_throttle_settings_have_local_defaults(settings):
+    assert (settings.session_idle.days, settings.session_max_age.days) == (14, 30)
+    assert settings.login_max_account_failures == 5
+    assert settings.login_max_ip_failures == 20
+    assert settings.login_window.total_seconds() == 15 * 60
+
+
+def test_session_and_throttle_settings_come_from_the_environment(monkeypatch):
+    for key, value in {
+        "SESSION_IDLE_DAYS": "7",
+        "SESSION_MAX_DAYS": "21",
+        "LOGIN_MAX_ACCOUNT_FAILURES": "3",
+        "LOGIN_MAX_IP_FAILURES": "500",
+        "LOGIN_WINDOW_MINUTES": "5",
+    }.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_config(load_config("identity"))
+    assert (settings.session_idle.days, settings.session_max_age.days) == (7, 21)
+    assert settings.login_max_account_failures == 3
+    assert settings.login_max_ip_failures == 500
+    assert settings.login_window.total_seconds() == 5 * 60
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", ""])
+def test_a_bad_setting_stops_the_service_with_its_name(monkeypatch, value):
+    monkeypatch.setenv("LOGIN_MAX_IP_FAILURES", value)
+    with pytest.raises(ValueError, match="LOGIN_MAX_IP_FAILURES"):
+        Settings.from_config(load_config("identity"))

@@ -59,13 +59,21 @@ def test_hash_is_argon2id_and_verifies_only_the_right_password():
     assert not passwords.verify_password("not a hash", "anything")
 
 
-def test_login_rehashes_a_password_hashed_with_old_parameters(call, session, signup, monkeypatch):
+def test_login_rehashes_a_password_hashed_with_old_parameters(
+    call, session, signup, monkeypatch, settings
+):
     owner, _ = signup(email="rehash@acme.test")
     old_hash = session.get(User, owner.principal_id).password_hash
     monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=2, memory_cost=2048))
     assert passwords.needs_rehash(old_hash)
 
-    call(logins.login, Context(None), "rehash@acme.test", "correct-horse-battery").result()
+    call(
+        logins.login,
+        Context(None),
+        "rehash@acme.test",
+        "correct-horse-battery",
+        settings=settings,
+    ).result()
 
     new_hash = session.get(User, owner.principal_id).password_hash
     assert new_hash != old_hash

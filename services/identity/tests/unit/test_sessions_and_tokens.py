@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import timedelta
 
@@ -36,14 +37,49 @@ def test_api_tokens_are_stored_as_hashes_only_and_shown_once(call, session, owne
     assert [set(t) for t in listed] == [{"id", "name", "created_at", "last_used_at"}]
 
 
-def test_a_session_ends_after_fourteen_idle_days(call, signup):
+def test_session_lifetimes_default_to_fourteen_idle_and_thirty_days_in_all(settings):
+    assert settings.session_idle == timedelta(days=14)
+    assert settings.session_max_age == timedelta(days=30)
+
+
+def test_a_session_ends_after_fourteen_idle_days(call, signup, settings):
     _, result = signup()
     token, now = result["session_token"], utcnow()
-    assert call(sessions.authenticate_session, token, now + timedelta(days=13))
-    # Use moved the expiry along: 13 more idle days are still fine, 15 are not.
-    assert call(sessions.authenticate_session, token, now + timedelta(days=26))
+    assert call(sessions.authenticate_session, token, now + timedelta(days=13), settings=settings)
+    # Use moved the expiry along: 13 more idle days are still fine (day 26)...
+    assert call(sessions.authenticate_session, token, now + timedelta(days=26), settings=settings)
+    # ...but 14 idle days are not, although the session is younger than its maximum age.
     with pytest.raises(Unauthenticated):
-        call(sessions.authenticate_session, token, now + timedelta(days=41))
+        call(sessions.authenticate_session, token, now + timedelta(days=40), settings=settings)
+
+
+def test_a_session_in_daily_use_still_ends_thirty_days_after_the_login(call, signup, settings):
+    _, result = signup()
+    token, now = result["session_token"], utcnow()
+    for day in range(1, 30):
+        assert call(
+            sessions.authenticate_session, token, now + timedelta(days=day), settings=settings
+        )
+    with pytest.raises(Unauthenticated):
+        call(sessions.authenticate_session, token, now + timedelta(days=30), settings=settings)
+
+
+def test_the_idle_expiry_never_passes_the_maximum_age(call, session, signup, settings):
+    _, result = signup()
+    token, now = result["session_token"], utcnow()
+    for day in (10, 20):
+        call(sessions.authenticate_session, token, now + timedelta(days=day), settings=settings)
+    row = session.scalar(select(LoginSession))
+    assert row.expires_at == row.created_at + timedelta(days=30)  # not day 20 + 14
+
+
+def test_a_shortened_maximum_age_ends_sessions_already_open(call, signup, settings):
+    _, result = signup()
+    token, now = result["session_token"], utcnow()
+    shorter = dataclasses.replace(settings, session_max_age=timedelta(days=7))
+    assert call(sessions.authenticate_session, token, now + timedelta(days=6), settings=settings)
+    with pytest.raises(Unauthenticated):
+        call(sessions.authenticate_session, token, now + timedelta(days=8), settings=shorter)
 
 
 def test_a_revoked_api_token_stops_working(call, owner):
@@ -55,14 +91,31 @@ def test_a_revoked_api_token_stops_working(call, owner):
     assert call(api_tokens.list_api_tokens, owner) == []
 
 
-def test_housekeeping_deletes_expired_sessions_and_old_failures_only(call, session, signup):
+def test_housekeeping_deletes_expired_sessions_and_old_failures_only(
+    call, session, signup, settings
+):
     signup()
     anonymous = Context(None)
-    call(logins.login, anonymous, "nobody@acme.test", "wrong-password-1", "192.0.2.50")
+    call(
+        logins.login,
+        anonymous,
+        "nobody@acme.test",
+        "wrong-password-1",
+        "192.0.2.50",
+        settings=settings,
+    )
     later = utcnow() + timedelta(days=15)
-    call(logins.login, anonymous, "owner@acme.test", "wrong-password-1", "192.0.2.1", now=later)
+    call(
+        logins.login,
+        anonymous,
+        "owner@acme.test",
+        "wrong-password-1",
+        "192.0.2.1",
+        now=later,
+        settings=settings,
+    )
 
-    purged = call(housekeeping.purge_expired, now=later + timedelta(seconds=1))
+    purged = call(housekeeping.purge_expired, now=later + timedelta(seconds=1), settings=settings)
 
     assert purged == {"sessions": 1, "one_time_tokens": 0, "login_failures": 2}
     assert session.scalars(select(LoginSession)).all() == []

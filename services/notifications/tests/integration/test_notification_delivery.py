@@ -228,3 +228,45 @@ def test_list_sent_shows_the_agency_own_emails_newest_first(notifications, dispa
             assert "PermissionDenied" in type(exc).__name__ or "PermissionDenied" in str(exc)
         else:
             raise AssertionError("list_sent answered without manage_settings")
+
+
+def test_password_changed_sends_the_security_notice(notifications, dispatch, smtp, db):
+    payload = event(
+        "password_changed",
+        principal_id=str(uuid.uuid4()),
+        kind="user",
+        name="Ann Admin",
+        email="ann@agency.test",
+        agency_name="Acme",
+        reason="set_by_admin",
+    )
+    dispatch("identity", "password_changed", payload)
+    [message] = wait_for(lambda: smtp.to("ann@agency.test"))
+    assert message["Subject"] == "Your password was changed"
+    body = text_of(message)
+    assert "changed at 10:00 UTC on 22 Nov 2026" in body
+    assert "An administrator of your agency set it for you." in body
+    assert f"{PUBLIC_URL}/forgot-password" in body
+    assert message.get_body(("html",)) is not None
+    [row] = wait_for(lambda: sent_rows(db))
+    assert (row.template, row.agency_id and str(row.agency_id)) == ("password_changed", AGENCY)
+
+
+def test_agency_signed_up_welcomes_the_owner(notifications, dispatch, smtp):
+    payload = event(
+        "agency_signed_up",
+        agency_name="Acme",
+        user_id=str(uuid.uuid4()),
+        name="Olive Owner",
+        email="olive@agency.test",
+        plan="starter",
+        trial_ends_at="2026-12-06T10:00:00+00:00",
+    )
+    dispatch("identity", "agency_signed_up", payload)
+    [message] = wait_for(lambda: smtp.to("olive@agency.test"))
+    assert message["Subject"] == "Welcome to Agency Platform, Acme"
+    body = text_of(message)
+    assert "Your free trial runs until 6 Dec 2026." in body
+    assert f"{PUBLIC_URL}/login" in body
+    html = message.get_body(("html",)).get_content()
+    assert f'href="{PUBLIC_URL}/login"' in html and "6 Dec 2026" in html

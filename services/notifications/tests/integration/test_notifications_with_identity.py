@@ -47,6 +47,10 @@ def unique(address: str) -> str:
     return f"{local}+{uuid.uuid4().hex[:8]}@{domain}"
 
 
+def subjected(messages, subject: str) -> list:
+    return [m for m in messages if m["Subject"] == subject]
+
+
 def signup(identity, email):
     anonymous = Context(agency_id=None).to_dict()
     result = identity.signup(anonymous, "Acme", "Ann Owner", email, PASSWORD)
@@ -63,8 +67,7 @@ def test_identity_password_reset_reaches_the_user(identity, smtp):
     owner_email = unique("owner@acme.test")
     signup(identity, owner_email)
     identity.request_password_reset(Context(agency_id=None).to_dict(), owner_email)
-    [message] = wait_for(lambda: smtp.to(owner_email))
-    assert message["Subject"] == "Reset your password"
+    [message] = wait_for(lambda: subjected(smtp.to(owner_email), "Reset your password"))
     assert f"{PUBLIC_URL}/reset-password?token=" in text_of(message)
 
 
@@ -105,3 +108,25 @@ def test_request_created_emails_active_managers_found_through_identity(identity,
     subjects = [m["Subject"] for m in smtp.to(mo_email)]
     assert subjects == ["Welcome to Acme", "New request from Globex: Spring campaign"]
     assert [m["Subject"] for m in smtp.to(ina_email)] == ["Welcome to Acme"]
+
+
+def test_a_new_agencys_owner_gets_a_welcome_with_the_trial_end(identity, smtp):
+    owner_email = unique("owner@acme.test")
+    signup(identity, owner_email)
+    [message] = wait_for(
+        lambda: subjected(smtp.to(owner_email), "Welcome to Agency Platform, Acme")
+    )
+    body = text_of(message)
+    assert "Acme is set up on Agency Platform" in body
+    assert "Your free trial runs until " in body
+    assert f"{PUBLIC_URL}/login" in body
+
+
+def test_a_changed_password_sends_a_security_notice(identity, smtp):
+    owner_email = unique("owner@acme.test")
+    _, ctx = signup(identity, owner_email)
+    identity.change_password(ctx, PASSWORD, "another long secret 43")
+    [message] = wait_for(lambda: subjected(smtp.to(owner_email), "Your password was changed"))
+    body = text_of(message)
+    assert "It was changed from the account's settings, with the old password." in body
+    assert "If this wasn't you" in body and f"{PUBLIC_URL}/forgot-password" in body

@@ -153,3 +153,81 @@ def test_a_malformed_recipient_fails_before_sending():
     [email] = emails.user_created({"email": "not an address"}, PUBLIC_URL)
     with pytest.raises(ValueError):
         compose(email, MAIL_FROM)
+
+
+def changed_event(**fields):
+    return {
+        "event_id": str(uuid.uuid4()),
+        "principal_id": str(uuid.uuid4()),
+        "kind": "user",
+        "email": "ann@example.com",
+        "name": "Ann",
+        "agency_name": "Acme",
+        "reason": "changed",
+        "occurred_at": "2026-11-22T14:05:00+00:00",
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("reason", "sentence"),
+    [
+        ("reset", "It was changed with a password reset link sent to this address."),
+        ("changed", "It was changed from the account's settings, with the old password."),
+        ("set_by_admin", "An administrator of your agency set it for you."),
+    ],
+)
+def test_password_changed_notice_says_when_and_how(reason, sentence):
+    [email] = emails.password_changed(changed_event(reason=reason), PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert email.template == "password_changed" and email.to == "ann@example.com"
+    assert message["Subject"] == "Your password was changed"
+    assert "at 14:05 UTC on 22 Nov 2026" in text and "at 14:05 UTC on 22 Nov 2026" in html
+    assert sentence in text and sentence.replace("'", "&#39;") in html
+    assert "If this wasn't you" in text
+    assert "https://app.example.test/forgot-password" in text
+    assert 'href="https://app.example.test/forgot-password"' in html
+
+
+def test_password_changed_notice_without_a_known_reason_or_time_still_renders():
+    event = changed_event(reason="something_new")
+    del event["occurred_at"], event["name"]
+    [email] = emails.password_changed(event, PUBLIC_URL)
+    _, text, _ = _parts(email)
+    assert text.startswith("Hello,\n")
+    assert "was changed.\n" in text
+    assert not any(s in text for s in emails.PASSWORD_CHANGE_REASONS.values())
+
+
+def test_a_contacts_password_notice_points_to_the_portal_forgot_password_page():
+    [email] = emails.password_changed(changed_event(kind="contact"), PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Your client portal password was changed"
+    assert "https://app.example.test/portal/forgot-password" in text
+
+
+def test_agency_welcome_names_the_agency_the_trial_end_and_the_login_page():
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "agency_name": "Acme <Studio>",
+        "user_id": str(uuid.uuid4()),
+        "name": "Olive",
+        "email": "olive@example.com",
+        "plan": "starter",
+        "trial_ends_at": "2026-12-06T10:00:00+00:00",
+    }
+    [email] = emails.agency_signed_up(event, PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert email.template == "agency_welcome" and message["To"] == "Olive <olive@example.com>"
+    assert message["Subject"] == "Welcome to Agency Platform, Acme <Studio>"
+    assert "Acme <Studio> is set up" in text and "Acme &lt;Studio&gt;" in html
+    assert "until 6 Dec 2026" in text and "6 Dec 2026" in html
+    assert "https://app.example.test/login" in text
+    assert 'href="https://app.example.test/login"' in html
+
+
+def test_an_event_without_an_address_is_kept_as_malformed():
+    with pytest.raises(emails.MalformedEvent):
+        emails.agency_signed_up({"agency_name": "Acme"}, PUBLIC_URL)
+    with pytest.raises(emails.MalformedEvent):
+        emails.password_changed({"reason": "reset"}, PUBLIC_URL)

@@ -1,0 +1,93 @@
+"""Input no view should ever see: NUL characters, absurd nesting, cross-site API posts riding on
+the session cookie, and redirects that leave the site."""
+
+import pytest
+from conftest import OWNER
+
+from gateway.redirects import local_path, local_referrer
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\t/evil.example",
+        "/%09/evil.example".replace("%09", "\t"),
+        "https://evil.example/x",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\n/x",
+        "",
+        None,
+    ],
+)
+def test_redirect_targets_off_this_site_are_refused(target):
+    assert local_path(target) is None
+
+
+@pytest.mark.parametrize("target", ["/", "/clients/", "/clients/?page=2&q=a%20b", "/users/1/edit"])
+def test_paths_on_this_site_are_kept(target):
+    assert local_path(target) == target
+
+
+def test_a_referrer_counts_only_when_it_is_this_site():
+    assert (
+        local_referrer("http://app.test/clients/new?x=1", "http://app.test/") == "/clients/new?x=1"
+    )
+    assert local_referrer("http://evil.test/clients/new", "http://app.test/") is None
+
+
+def test_a_nul_character_in_a_query_is_a_400_and_reaches_no_service(client, rpc):
+    response = client.get(
+        "/api/v1/clients?q=a%00b", headers={"Authorization": "Bearer owner-token"}
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json["error"]["message"]
+    assert rpc.methods() == []
+
+
+def test_a_nul_character_in_a_json_body_is_a_400(client, rpc):
+    response = client.post(
+        "/api/v1/tokens",
+        data='{"name": "a\\u0000b"}',
+        content_type="application/json",
+        headers={"Authorization": "Bearer owner-token"},
+    )
+    assert response.status_code == 400
+    assert not [m for m in rpc.methods() if m != "identity.authenticate_api_token"]
+
+
+def test_absurdly_nested_json_is_a_400_not_a_crash(client, rpc):
+    body = "[" * 100000 + "]" * 100000
+    response = client.post(
+        "/api/v1/tokens",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": "Bearer owner-token"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_request"
+
+
+def test_a_cookie_session_api_post_that_is_not_json_is_refused(client, rpc):
+    rpc.answers[("identity", "authenticate_session")] = lambda token: OWNER
+    with client.session_transaction() as session:
+        session["sid"] = "a-session"
+    response = client.post(
+        "/api/v1/clients/00000000-0000-0000-0000-000000000001/archive",
+        data="x",
+        content_type="text/plain",
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert "X-CSRFToken" in response.json["error"]["message"]
+    assert "clients.archive_client" not in rpc.methods()
+
+
+def test_a_foreign_request_id_header_is_replaced_unless_it_looks_like_one(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == (
+        "abc-123"
+    )
+    odd = client.get("/healthz", headers={"X-Request-ID": "x" * 500})
+    assert odd.headers["X-Request-ID"] != "x" * 500
