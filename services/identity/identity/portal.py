@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from identity import passwords, principals, sessions
 from identity.models import PortalLogin
+from identity.settings import Settings
 from identity.validation import FieldErrors, clean_email, clean_name, parse_field_id, parse_id
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied
@@ -46,9 +47,12 @@ def create_portal_login(
     email: str,
     name: str,
     password: str,
+    *,
+    settings: Settings,
 ) -> dict:
     """A login for a contact (or a fresh password, e-mail and name for the contact's existing
-    one, enabled again); returns its principal."""
+    one, enabled again), signed in at once: `{"principal", "session_token"}`. The session comes
+    with the login so that accepting an invitation needs no second, throttled, password login."""
     _require_system(ctx)
     errors = FieldErrors()
     contact = errors.check(parse_field_id, contact_id, "contact_id")
@@ -79,7 +83,8 @@ def create_portal_login(
         session.flush()
     except IntegrityError:
         raise _email_conflict(email) from None
-    return principals.principal(login)
+    token = sessions.start_session(session, login, settings=settings)
+    return {"principal": principals.principal(login), "session_token": token}
 
 
 def disable_portal_login(session: Session, ctx: Context, contact_id) -> None:
@@ -104,10 +109,16 @@ def _login_of_contact(session: Session, ctx: Context, contact_id) -> PortalLogin
 
 
 def update_portal_login(
-    session: Session, ctx: Context, contact_id, email: str | None = None, name: str | None = None
+    session: Session,
+    ctx: Context,
+    contact_id,
+    email: str | None = None,
+    name: str | None = None,
+    client_id=None,
 ) -> dict:
-    """The contact's new e-mail (their username) and name on their portal login; returns its
-    principal. Sessions go on: the person is the same, only their address changed."""
+    """The contact's new e-mail (their username), name or client on their portal login; returns
+    its principal. Sessions go on for a new address or name (the person is the same); a move to
+    another client ends them, so no open session keeps the old client."""
     _require_contact_editor(ctx, "edit_clients")
     login = _login_of_contact(session, ctx, contact_id)
     errors = FieldErrors()
@@ -115,7 +126,12 @@ def update_portal_login(
         email = errors.check(clean_email, email)
     if name is not None:
         name = errors.check(clean_name, name)
+    if client_id is not None:
+        client_id = errors.check(parse_field_id, client_id, "client_id")
     errors.raise_if_any()
+    if client_id is not None and client_id != login.client_id:
+        login.client_id = client_id
+        sessions.end_all_sessions(session, login)
     if email is not None and email != login.email:
         taken = session.scalar(
             select(PortalLogin.id).where(

@@ -213,7 +213,14 @@ class IdentityService:
     @rpc
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
         return self._write(
-            portal.create_portal_login, ctx, contact_id, client_id, email, name, password
+            portal.create_portal_login,
+            ctx,
+            contact_id,
+            client_id,
+            email,
+            name,
+            password,
+            settings=self.settings,
         )
 
     @rpc
@@ -221,8 +228,8 @@ class IdentityService:
         return self._write(portal.disable_portal_login, ctx, contact_id)
 
     @rpc
-    def update_portal_login(self, ctx, contact_id, email=None, name=None):
-        return self._write(portal.update_portal_login, ctx, contact_id, email, name)
+    def update_portal_login(self, ctx, contact_id, email=None, name=None, client_id=None):
+        return self._write(portal.update_portal_login, ctx, contact_id, email, name, client_id)
 
     @rpc
     def disable_portal_logins_for_client(self, ctx, client_id):

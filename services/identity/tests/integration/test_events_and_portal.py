@@ -74,10 +74,10 @@ def test_a_refused_change_records_no_event(identity, owner_ctx, db_url):
 def portal_login(identity, owner_ctx):
     system = {"agency_id": owner_ctx["agency_id"], "kind": "system", "request_id": "r"}
     contact_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
-    principal = identity.create_portal_login(
+    created = identity.create_portal_login(
         system, contact_id, client_id, "carla@client.test", "Carla Contact", PASSWORD
     )
-    return system, principal
+    return system, created["principal"]
 
 
 def test_a_portal_contact_logs_in_as_a_contact_of_their_client(identity, portal_login, anonymous):
@@ -90,6 +90,32 @@ def test_a_portal_contact_logs_in_as_a_contact_of_their_client(identity, portal_
     # A contact's e-mail is not a team login.
     with pytest.raises(Unauthenticated):
         identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5")
+
+
+def test_a_new_portal_login_comes_signed_in(identity, anonymous):
+    system = {"agency_id": str(uuid.uuid4()), "kind": "system", "request_id": "r"}
+    created = identity.create_portal_login(
+        system, str(uuid.uuid4()), str(uuid.uuid4()), "fay@client.test", "Fay", PASSWORD
+    )
+    assert (
+        identity.authenticate_session(anonymous, created["session_token"]) == (created["principal"])
+    )
+
+
+def test_moving_a_contact_to_another_client_moves_its_login_and_ends_its_sessions(
+    identity, portal_login, anonymous
+):
+    system, carla = portal_login
+    token = identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5", kind="contact")
+    new_client = str(uuid.uuid4())
+    moved = identity.update_portal_login(system, carla["contact_id"], client_id=new_client)
+    assert moved["client_id"] == new_client
+    with pytest.raises(Unauthenticated):
+        identity.authenticate_session(anonymous, token["session_token"])
+    again = identity.login(anonymous, "carla@client.test", PASSWORD, "192.0.2.5", kind="contact")
+    assert (
+        identity.authenticate_session(anonymous, again["session_token"])["client_id"] == new_client
+    )
 
 
 def test_disabling_a_portal_login_ends_its_sessions(identity, portal_login, anonymous):
@@ -180,10 +206,10 @@ def test_archiving_a_client_disables_its_portal_logins_and_ends_their_sessions(
     client_id = carla["client_id"]
     dan = identity.create_portal_login(
         system, str(uuid.uuid4()), client_id, "dan@client.test", "Dan", PASSWORD
-    )
+    )["principal"]
     eve = identity.create_portal_login(
         system, str(uuid.uuid4()), str(uuid.uuid4()), "eve@other.test", "Eve", PASSWORD
-    )
+    )["principal"]
     tokens = [
         identity.login(anonymous, p["email"], PASSWORD, "192.0.2.5", kind="contact")
         for p in (carla, dan, eve)
