@@ -222,3 +222,40 @@ def test_contacts_vault_custom_fields_and_invitations_pages(page, new_agency, ma
     expect(page.locator('[data-test="reveals"]')).to_contain_text("Analytics")
     expect(page.locator('[data-test="reveals"]')).to_contain_text("Olive Owner")
     assert page.failed_responses == []
+
+
+def test_log_a_request_for_a_client_then_delete_and_restore_a_contact(page, new_agency):
+    owner = new_agency()
+    client = owner.post(
+        "/clients", json={"name": f"Request Co {uuid.uuid4().hex[:6]}"}, expect=201
+    ).json()
+    contact = owner.post(
+        f"/clients/{client['id']}/contacts",
+        json={"name": "Rita Request", "email": unique_email("rita")},
+        expect=201,
+    ).json()
+    log_in(page, owner)
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.goto(f"/clients/{client['id']}?tab=requests")
+    page.click('[data-test="new-request"]')
+    page.select_option('[data-test="request-contact"]', contact["id"])
+    page.fill('[name="title"]', "Quarterly review")
+    page.fill('[name="description"]', "Logged by phone")
+    page.click('[data-test="save-request"]')
+    expect(page.locator('[data-test="client-requests"]')).to_contain_text("Quarterly review")
+    expect(page.locator('[data-test="client-requests"]')).to_contain_text("Rita Request")
+
+    page.goto(f"/contacts/{contact['id']}")
+    page.click('[data-test="archive-contact"]')
+    expect(page.get_by_text("was archived")).to_be_visible()
+    expect(page.get_by_role("link", name="Rita Request")).to_have_count(0)
+    page.goto(f"/contacts/{contact['id']}")
+    expect(page.locator('[data-test="contact-archived"]')).to_be_visible()
+    page.click('[data-test="restore-contact"]')
+    expect(page.get_by_text("was restored")).to_be_visible()
+    expect(page.locator('[data-test="archive-contact"]')).to_be_visible()
+
+    page.goto("/invitations/?status=cancelled")
+    expect(page.locator('[data-test="total"]')).to_have_text("0 in all")
+    assert page.failed_responses == []

@@ -319,6 +319,70 @@ def test_a_cancelled_invitation_link_no_longer_works(new_agency, mailbox):
     assert_error(owner.delete(f"/contacts/{contact['id']}/invitation"), 404)
 
 
+def test_the_portal_login_follows_the_contact_and_ends_when_it_is_archived(new_agency, mailbox):
+    owner = new_agency()
+    client = make_client(owner)
+    email, new_email = unique_email("follow"), unique_email("followed")
+    contact = make_contact(owner, client["id"], email=email, invite=True)
+    portal_session(owner, mailbox, email)
+
+    owner.patch(f"/contacts/{contact['id']}", json={"email": new_email}, expect=200)
+    portal = owner.anonymous()
+    portal.post("/portal/login", json={"email": new_email, "password": STRONG_PASSWORD}, expect=200)
+
+    member = team_member(owner, "Member")
+    assert_error(member.post(f"/contacts/{contact['id']}/archive"), 403)
+    archived = owner.post(f"/contacts/{contact['id']}/archive", expect=200).json()
+    assert (archived["archived"], archived["portal_status"]) == (True, "none")
+    assert owner.get("/contacts", expect=200).json()["total"] == 0
+    refused = portal.anonymous().post(
+        "/portal/login", json={"email": new_email, "password": STRONG_PASSWORD}
+    )
+    assert_error(refused, 401)
+    assert_error(portal.get("/portal/client"), 401)  # its session ended too
+
+    restored = owner.post(f"/contacts/{contact['id']}/restore", expect=200).json()
+    assert restored["archived"] is False
+    assert owner.get("/contacts", expect=200).json()["total"] == 1
+
+
+def test_the_team_logs_requests_and_pages_through_invitations(new_agency):
+    owner = new_agency()
+    client = make_client(owner, account_manager_ids=[owner.user["principal_id"]])
+    contacts = [make_contact(owner, client["id"], invite=True) for _ in range(3)]
+
+    page = owner.get("/invitations", params={"per_page": 2}, expect=200).json()
+    assert (page["total"], page["page"], len(page["items"])) == (3, 1, 2)
+    second = owner.get("/invitations", params={"per_page": 2, "page": 2}, expect=200).json()
+    assert len(second["items"]) == 1
+
+    created = owner.post(
+        "/requests",
+        json={
+            "client_id": client["id"],
+            "title": "Monthly report",
+            "contact_id": contacts[0]["id"],
+        },
+        expect=201,
+    ).json()
+    assert (created["client_id"], created["contact_name"]) == (client["id"], "Casey Contact")
+    listed = owner.get("/requests", params={"client_id": client["id"]}, expect=200).json()
+    assert [r["id"] for r in listed["items"]] == [created["id"]]
+    assert_error(owner.post("/requests", json={"title": "No client"}), 422)
+    member = team_member(owner, "Member")
+    assert_error(member.post("/requests", json={"client_id": client["id"], "title": "X"}), 403)
+
+
+def test_a_clients_import_sets_account_managers_by_team_email(new_agency):
+    owner = new_agency()
+    name, other = unique_name("Managed"), unique_name("Unmanaged")
+    csv = f"Company,Account manager\n{name},{owner.email}\n{other},stranger@e2e.example.com\n"
+    job = wait_for_import(owner, owner.post("/clients/import", json={"csv": csv}).json())
+    assert (job["created"], [e["line"] for e in job["errors"]]) == (1, [3])
+    [client] = owner.get("/clients", params={"q": name}, expect=200).json()["items"]
+    assert client["account_manager_ids"] == [owner.user["principal_id"]]
+
+
 # --- tenant isolation ----------------------------------------------------------------------
 
 
@@ -354,6 +418,10 @@ def test_another_agency_gets_404_for_every_id_of_this_one(new_agency, mailbox):
         ("GET", f"/contacts/{contact['id']}", None),
         ("PATCH", f"/contacts/{contact['id']}", {"name": "Stolen"}),
         ("POST", f"/contacts/{contact['id']}/invitation", {}),
+        ("DELETE", f"/contacts/{contact['id']}/invitation", None),
+        ("POST", f"/contacts/{contact['id']}/archive", None),
+        ("POST", f"/contacts/{contact['id']}/restore", None),
+        ("POST", "/requests", {"client_id": client["id"], "title": "Mine now"}),
         ("GET", f"/clients/{client['id']}/vault", None),
         ("POST", f"/clients/{client['id']}/vault", {"label": "Mine now"}),
         ("POST", f"/clients/{client['id']}/vault/{entry['id']}/reveal", None),

@@ -67,7 +67,7 @@ class RequestListQuery(PageQuery):
     status = fields.Str(validate=REQUEST_STATUS)
 
 
-class InvitationListQuery(Schema):
+class InvitationListQuery(PageQuery):
     status = fields.Str(load_default="pending", validate=INVITATION_STATUS)
 
 
@@ -192,6 +192,13 @@ class PortalRequestCreate(Schema):
     service_name = fields.Str(validate=validate.Length(max=200), allow_none=True)
 
 
+class RequestCreateRequest(PortalRequestCreate):
+    """A request the team logs on a client's behalf."""
+
+    client_id = ID(required=True)
+    contact_id = ID(allow_none=True, metadata={"description": "One of the client's contacts"})
+
+
 class CustomFieldRequest(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     type = fields.Str(required=True, validate=validate.OneOf(["text", "number", "date", "choice"]))
@@ -211,30 +218,40 @@ class AcceptInvitationRequest(Schema):
 # --- responses -----------------------------------------------------------------------------
 
 
-class Client(Schema):
+class Page(Schema):
+    """What every list answers around its items (a subclass names the items' schema)."""
+
+    total = fields.Int()
+    page = fields.Int()
+    per_page = fields.Int()
+
+
+class ClientProfile(Schema):
+    """What a client's own portal sees of it; the team sees more (Client)."""
+
     id = fields.UUID()
     name = fields.Str()
     description = fields.Str()
     website = fields.Str()
     address = fields.Str()
+    status = fields.Str(metadata={"description": "active or inactive"})
+    has_logo = fields.Bool(metadata={"description": "GET /clients/{id}/logo serves it"})
+
+
+class Client(ClientProfile):
     tags = fields.List(fields.Str())
     custom_fields = fields.Dict(metadata={"description": "{custom field id: value}"})
     account_manager_ids = fields.List(fields.Str())
-    status = fields.Str(metadata={"description": "active or inactive"})
     archived = fields.Bool()
     archived_at = fields.DateTime(allow_none=True)
-    has_logo = fields.Bool(metadata={"description": "GET /clients/{id}/logo serves it"})
     contact_count = fields.Int()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     last_activity_at = fields.DateTime()
 
 
-class ClientPage(Schema):
+class ClientPage(Page):
     items = fields.List(fields.Nested(Client))
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
 
 
 class InvitationSummary(Schema):
@@ -254,7 +271,7 @@ class InvitationSummary(Schema):
     cancelled_at = fields.DateTime(allow_none=True)
 
 
-class InvitationList(Schema):
+class InvitationPage(Page):
     items = fields.List(fields.Nested(InvitationSummary))
 
 
@@ -269,17 +286,16 @@ class Contact(Schema):
     tags = fields.List(fields.Str())
     has_avatar = fields.Bool()
     portal_status = fields.Str(metadata={"description": "none, invited or active"})
+    archived = fields.Bool()
+    archived_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     last_activity_at = fields.DateTime()
     invitation = fields.Nested(InvitationSummary, metadata={"description": "When invite=true"})
 
 
-class ContactPage(Schema):
+class ContactPage(Page):
     items = fields.List(fields.Nested(Contact))
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
 
 
 class ImportRowError(Schema):
@@ -372,11 +388,8 @@ class ClientRequest(Schema):
     updated_at = fields.DateTime()
 
 
-class ClientRequestPage(Schema):
+class ClientRequestPage(Page):
     items = fields.List(fields.Nested(ClientRequest))
-    total = fields.Int()
-    page = fields.Int()
-    per_page = fields.Int()
 
 
 class CustomField(Schema):
@@ -400,12 +413,5 @@ class TagList(Schema):
     items = fields.List(fields.Nested(Tag))
 
 
-class PortalClient(Schema):
-    id = fields.UUID()
-    name = fields.Str()
-    description = fields.Str()
-    website = fields.Str()
-    address = fields.Str()
-    status = fields.Str()
-    has_logo = fields.Bool()
+class PortalClient(ClientProfile):
     contact = fields.Dict(allow_none=True)

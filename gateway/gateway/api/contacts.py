@@ -1,5 +1,6 @@
 """/api/v1 contacts: across clients and per client, create (optionally with a new client and a
-portal invitation), read, edit (move to another client), avatar, invitations."""
+portal invitation), read, edit (move to another client), archive and restore, avatar,
+invitations."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from gateway.api.clients import picture_from_request
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
-from kit.errors import NotFound
 
 
 @api.get("/contacts")
@@ -157,6 +157,44 @@ def update_contact(contact_id: str):
     return services.clients.update_contact(contact_id, **json_body(ContactUpdateRequest()))
 
 
+@api.post("/contacts/<contact_id>/archive")
+@permission_required("delete_clients")
+def archive_contact(contact_id: str):
+    """ "Delete" a contact: archived (its history kept), its portal login disabled.
+    ---
+    post:
+      tags: [contacts]
+      summary: Archive (delete) a contact
+      responses:
+        200:
+          description: The archived contact
+          content:
+            application/json:
+              schema: Contact
+    """
+    return services.clients.archive_contact(contact_id)
+
+
+@api.post("/contacts/<contact_id>/restore")
+@permission_required("delete_clients")
+def restore_contact(contact_id: str):
+    """Bring an archived contact back (its client must not be archived).
+    ---
+    post:
+      tags: [contacts]
+      summary: Restore an archived contact
+      responses:
+        200:
+          description: The contact
+          content:
+            application/json:
+              schema: Contact
+        409:
+          description: Its client is archived
+    """
+    return services.clients.restore_contact(contact_id)
+
+
 @api.put("/contacts/<contact_id>/avatar")
 @permission_required("edit_clients")
 def put_avatar(contact_id: str):
@@ -195,17 +233,6 @@ def get_avatar(contact_id: str):
 
 
 # --- portal invitations --------------------------------------------------------------------
-
-
-def _open_invitation(contact_id: str) -> dict:
-    services.clients.get_contact(contact_id)  # 404 for another agency's contact
-    for invitation in services.clients.list_invitations(status=None):
-        if invitation["contact_id"] == contact_id and invitation["status"] in (
-            "pending",
-            "expired",
-        ):
-            return invitation
-    raise NotFound("This contact has no pending invitation.")
 
 
 @api.post("/contacts/<contact_id>/invitation")
@@ -250,7 +277,7 @@ def cancel_contact_invitation(contact_id: str):
         404:
           description: No pending invitation
     """
-    return services.clients.cancel_invitation(_open_invitation(contact_id)["id"])
+    return services.clients.cancel_contact_invitation(contact_id)
 
 
 @api.get("/invitations")
@@ -260,7 +287,7 @@ def list_invitations():
     ---
     get:
       tags: [contacts]
-      summary: List invitations
+      summary: List invitations (status=all for every one), a page at a time
       parameters:
         - in: query
           schema: InvitationListQuery
@@ -269,10 +296,12 @@ def list_invitations():
           description: Invitations, newest first
           content:
             application/json:
-              schema: InvitationList
+              schema: InvitationPage
     """
-    status = query_args(InvitationListQuery())["status"]
-    return {"items": services.clients.list_invitations(status=None if status == "all" else status)}
+    args = query_args(InvitationListQuery())
+    if args["status"] == "all":
+        args["status"] = None
+    return services.clients.list_invitations(**args)
 
 
 @api.post("/invitations/<invitation_id>/resend")

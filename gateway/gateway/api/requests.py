@@ -1,5 +1,5 @@
-"""/api/v1 requests: the team's list and status changes, and the client portal's own API
-(`/portal/...`: a contact's login, its client, its requests)."""
+"""/api/v1 requests: the team's list, requests logged on a client's behalf and status changes,
+and the client portal's own API (`/portal/...`: a contact's login, its client, its requests)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway.api.client_schemas import (
     PageQuery,
     PortalLoginRequest,
     PortalRequestCreate,
+    RequestCreateRequest,
     RequestListQuery,
     RequestStatusRequest,
 )
@@ -37,6 +38,28 @@ def list_requests():
               schema: ClientRequestPage
     """
     return services.clients.list_requests(**query_args(RequestListQuery()))
+
+
+@api.post("/requests")
+@permission_required("edit_clients")
+def create_request():
+    """Log a request on a client's behalf; the client's account managers are told.
+    ---
+    post:
+      tags: [requests]
+      summary: Log a request for a client
+      requestBody:
+        content:
+          application/json:
+            schema: RequestCreateRequest
+      responses:
+        201:
+          description: The request
+          content:
+            application/json:
+              schema: ClientRequest
+    """
+    return services.clients.create_request(**json_body(RequestCreateRequest())), 201
 
 
 @api.patch("/requests/<request_id>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import flash, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from gateway.redirects import local_path
@@ -68,6 +68,23 @@ def form_picture(field: str) -> str | None:
         return picture_base64(request.files.get(field), field)
     except TooLarge as exc:
         raise ValidationError(exc.message, exc.fields) from None
+
+
+def picture_change(field: str, remove_field: str) -> dict:
+    """An edit form's picture as a change: `{field}_base64` set to the upload, None when the
+    remove box is ticked, or nothing when neither."""
+    picture = form_picture(field)
+    if picture:
+        return {f"{field}_base64": picture}
+    if request.form.get(remove_field):
+        return {f"{field}_base64": None}
+    return {}
+
+
+def done(message: str, target: str):
+    """Flash `message` as a success and go to `target` (the end of every action's view)."""
+    flash(message, "success")
+    return redirect(target)
 
 
 def client_form_data(fields: list[dict]) -> dict:

@@ -3,7 +3,7 @@ requests, credential vault), status and archive, logos, custom field settings, C
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from gateway.auth import can, permission_required
 from gateway.rpc import services
@@ -70,8 +70,9 @@ def new():
             return client_forms.form_failed(
                 "clients/form.html", exc, values=values, fields=fields, client=None
             )
-        flash(f"Client {client['name']} added.", "success")
-        return redirect(url_for(".show", client_id=client["id"]))
+        return client_forms.done(
+            f"Client {client['name']} added.", url_for(".show", client_id=client["id"])
+        )
     return render_template(
         "clients/form.html",
         title="Add client",
@@ -92,20 +93,14 @@ def edit(client_id: str):
     values = dict(client)
     if request.method == "POST":
         values = client_forms.client_form_data(fields)
-        changes = dict(values)
         try:
-            logo = client_forms.form_picture("logo")
-            if logo:
-                changes["logo_base64"] = logo
-            elif request.form.get("remove_logo"):
-                changes["logo_base64"] = None
-            services.clients.update_client(client_id, **changes)
+            changes = client_forms.picture_change("logo", "remove_logo")
+            services.clients.update_client(client_id, **values, **changes)
         except DomainError as exc:
             return client_forms.form_failed(
                 "clients/form.html", exc, values=values, fields=fields, client=client
             )
-        flash("Client saved.", "success")
-        return redirect(url_for(".show", client_id=client_id))
+        return client_forms.done("Client saved.", url_for(".show", client_id=client_id))
     return render_template(
         "clients/form.html",
         title=f"Edit {client['name']}",
@@ -134,6 +129,7 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int
         "names": client_forms.user_names(client["account_manager_ids"]),
         "request_statuses": REQUEST_STATUSES,
         "revealed": revealed,
+        "page_url": client_forms.page_url,
     }
     if tab == "contacts":
         context["contacts"] = services.clients.list_contacts(
@@ -157,10 +153,9 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int
 @permission_required("edit_clients")
 def set_status(client_id: str):
     """Switch a client between active and inactive."""
-    status = request.form.get("status", "")
-    client = services.clients.set_client_status(client_id, status)
-    flash(f"{client['name']} is now {client['status']}.", "success")
-    return redirect(url_for(".show", client_id=client_id))
+    client = services.clients.set_client_status(client_id, request.form.get("status", ""))
+    message = f"{client['name']} is now {client['status']}."
+    return client_forms.done(message, url_for(".show", client_id=client_id))
 
 
 @bp.post("/<client_id>/archive")
@@ -168,8 +163,8 @@ def set_status(client_id: str):
 def archive(client_id: str):
     """ "Delete": archive the client (its history stays)."""
     client = services.clients.archive_client(client_id)
-    flash(f"{client['name']} was archived. Its contacts and history are kept.", "success")
-    return redirect(url_for(".index"))
+    message = f"{client['name']} was archived. Its contacts and history are kept."
+    return client_forms.done(message, url_for(".index"))
 
 
 @bp.post("/<client_id>/restore")
@@ -177,8 +172,9 @@ def archive(client_id: str):
 def restore(client_id: str):
     """Bring an archived client back."""
     client = services.clients.restore_client(client_id)
-    flash(f"{client['name']} was restored.", "success")
-    return redirect(url_for(".show", client_id=client_id))
+    return client_forms.done(
+        f"{client['name']} was restored.", url_for(".show", client_id=client_id)
+    )
 
 
 @bp.get("/<client_id>/logo")
@@ -196,8 +192,36 @@ def logo(client_id: str):
 def set_request_status(client_id: str, request_id: str):
     """Move a client's request to another status."""
     services.clients.set_request_status(request_id, request.form.get("status", ""))
-    flash("Request status changed.", "success")
-    return redirect(url_for(".show", client_id=client_id, tab="requests"))
+    return client_forms.done(
+        "Request status changed.", url_for(".show", client_id=client_id, tab="requests")
+    )
+
+
+@bp.route("/<client_id>/requests/new", methods=["GET", "POST"])
+@permission_required("edit_clients")
+def new_request(client_id: str):
+    """Log a request on the client's behalf (from one of its contacts, or none)."""
+    client = services.clients.get_client(client_id)
+    contacts = services.clients.list_contacts(client_id=client_id, sort="name", per_page=100)
+    context = {"client": client, "contacts": contacts["items"], "title": "New request"}
+    values = request.form
+    if request.method == "POST":
+        try:
+            services.clients.create_request(
+                client_id,
+                title=values.get("title", ""),
+                description=values.get("description", ""),
+                service_name=values.get("service_name") or None,
+                contact_id=values.get("contact_id") or None,
+            )
+        except DomainError as exc:
+            return client_forms.form_failed(
+                "clients/request_form.html", exc, values=values, **context
+            )
+        return client_forms.done(
+            "Request logged.", url_for(".show", client_id=client_id, tab="requests")
+        )
+    return render_template("clients/request_form.html", values={}, errors={}, **context)
 
 
 # --- credential vault ----------------------------------------------------------------------
@@ -216,8 +240,9 @@ def add_vault_entry(client_id: str):
         password=form.get("password", ""),
         notes=form.get("notes", ""),
     )
-    flash("Credential stored.", "success")
-    return redirect(url_for(".show", client_id=client_id, tab="vault"))
+    return client_forms.done(
+        "Credential stored.", url_for(".show", client_id=client_id, tab="vault")
+    )
 
 
 @bp.post("/<client_id>/vault/<entry_id>/reveal")
@@ -260,8 +285,7 @@ def custom_fields():
             type=request.form.get("type", ""),
             choices=choices or None,
         )
-        flash(f"Custom field {field['name']} added.", "success")
-        return redirect(url_for(".custom_fields"))
+        return client_forms.done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
     return render_template(
         "clients/custom_fields.html",
         title="Custom fields",
@@ -275,8 +299,7 @@ def custom_fields():
 def delete_custom_field(field_id: str):
     """Remove a custom field and its values."""
     services.clients.delete_custom_field(field_id)
-    flash("Custom field removed.", "success")
-    return redirect(url_for(".custom_fields"))
+    return client_forms.done("Custom field removed.", url_for(".custom_fields"))
 
 
 # --- CSV import ----------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """The Contacts tab: every client's contacts in one searchable list, add and edit a contact
-(move it to another client), avatars, portal invitations, CSV import."""
+(move it to another client), delete (archive) and restore it, avatars, portal invitations,
+CSV import."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from gateway.auth import can, permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
-from kit.errors import DomainError, NotFound, PermissionDenied
+from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -103,8 +104,7 @@ def new():
         message = f"Contact {contact['name']} added."
         if contact.get("invitation"):
             message += f" A portal invitation was sent to {contact['email']}."
-        flash(message, "success")
-        return redirect(url_for(".show", contact_id=contact["id"]))
+        return client_forms.done(message, url_for(".show", contact_id=contact["id"]))
     return render_template(
         "contacts/form.html",
         title="Add contact",
@@ -127,14 +127,9 @@ def show(contact_id: str):
             raise PermissionDenied("Your role lacks the permission edit_clients.")
         values = _contact_form_data()
         values["client_id"] = request.form.get("client_id") or contact["client_id"]
-        changes = dict(values)
         try:
-            avatar = client_forms.form_picture("avatar")
-            if avatar:
-                changes["avatar_base64"] = avatar
-            elif request.form.get("remove_avatar"):
-                changes["avatar_base64"] = None
-            services.clients.update_contact(contact_id, **changes)
+            changes = client_forms.picture_change("avatar", "remove_avatar")
+            services.clients.update_contact(contact_id, **values, **changes)
         except DomainError as exc:
             return client_forms.form_failed(
                 "contacts/form.html",
@@ -144,8 +139,7 @@ def show(contact_id: str):
                 contact=contact,
                 invitation=_pending_invitation(contact_id),
             )
-        flash("Contact saved.", "success")
-        return redirect(url_for(".show", contact_id=contact_id))
+        return client_forms.done("Contact saved.", url_for(".show", contact_id=contact_id))
     return render_template(
         "contacts/form.html",
         title=contact["name"],
@@ -158,13 +152,10 @@ def show(contact_id: str):
 
 
 def _pending_invitation(contact_id: str) -> dict | None:
-    for invitation in services.clients.list_invitations(status=None):
-        if invitation["contact_id"] == contact_id and invitation["status"] in (
-            "pending",
-            "expired",
-        ):
-            return invitation
-    return None
+    """The contact's invitation still waiting for an answer (its newest), if any."""
+    newest = services.clients.list_invitations(status=None, contact_id=contact_id, per_page=1)
+    invitation = next(iter(newest["items"]), None)
+    return invitation if invitation and invitation["status"] in ("pending", "expired") else None
 
 
 @bp.get("/<contact_id>/avatar")
@@ -181,20 +172,39 @@ def invite(contact_id: str):
     invitation = services.clients.invite_contact(
         contact_id, request.form.get("invitation_message") or None
     )
-    flash(f"Portal invitation sent to {invitation['email']}.", "success")
-    return redirect(client_forms.safe_next(url_for(".show", contact_id=contact_id)))
+    return client_forms.done(
+        f"Portal invitation sent to {invitation['email']}.",
+        client_forms.safe_next(url_for(".show", contact_id=contact_id)),
+    )
 
 
 @bp.post("/<contact_id>/invitation/cancel")
 @permission_required("create_clients")
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
-    invitation = _pending_invitation(contact_id)
-    if invitation is None:
-        raise NotFound("This contact has no pending invitation.")
-    services.clients.cancel_invitation(invitation["id"])
-    flash("Invitation cancelled.", "success")
-    return redirect(client_forms.safe_next(url_for(".show", contact_id=contact_id)))
+    services.clients.cancel_contact_invitation(contact_id)
+    return client_forms.done(
+        "Invitation cancelled.", client_forms.safe_next(url_for(".show", contact_id=contact_id))
+    )
+
+
+@bp.post("/<contact_id>/archive")
+@permission_required("delete_clients")
+def archive(contact_id: str):
+    """ "Delete": archive the contact (its history stays; its portal login is disabled)."""
+    contact = services.clients.archive_contact(contact_id)
+    message = f"{contact['name']} was archived. Their history is kept."
+    return client_forms.done(message, url_for(".index"))
+
+
+@bp.post("/<contact_id>/restore")
+@permission_required("delete_clients")
+def restore(contact_id: str):
+    """Bring an archived contact back."""
+    contact = services.clients.restore_contact(contact_id)
+    return client_forms.done(
+        f"{contact['name']} was restored.", url_for(".show", contact_id=contact_id)
+    )
 
 
 imports.register(bp, "contacts")

@@ -1,12 +1,13 @@
-"""Team Invitations: the client portal invitations still waiting for an answer, with Resend and
-Cancel."""
+"""Team Invitations: the client portal invitations still waiting for an answer (or of another
+status), a page at a time, with Resend and Cancel."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from gateway.auth import permission_required
 from gateway.rpc import services
+from gateway.web import client_forms
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
@@ -21,9 +22,12 @@ def index():
     return render_template(
         "invitations/index.html",
         title="Team invitations",
-        invitations=services.clients.list_invitations(status=status),
+        page=services.clients.list_invitations(
+            status=status, page=client_forms.page_number(), per_page=client_forms.PER_PAGE
+        ),
         status=status,
         statuses=STATUSES,
+        page_url=client_forms.page_url,
     )
 
 
@@ -32,8 +36,7 @@ def index():
 def resend(invitation_id: str):
     """A fresh link by e-mail; the old one stops working."""
     invitation = services.clients.resend_invitation(invitation_id)
-    flash(f"Invitation sent again to {invitation['email']}.", "success")
-    return redirect(url_for(".index"))
+    return client_forms.done(f"Invitation sent again to {invitation['email']}.", _back())
 
 
 @bp.post("/<invitation_id>/cancel")
@@ -41,5 +44,9 @@ def resend(invitation_id: str):
 def cancel(invitation_id: str):
     """The link stops working."""
     invitation = services.clients.cancel_invitation(invitation_id)
-    flash(f"Invitation to {invitation['email']} cancelled.", "success")
-    return redirect(url_for(".index"))
+    return client_forms.done(f"Invitation to {invitation['email']} cancelled.", _back())
+
+
+def _back() -> str:
+    """The invitations page the action was taken on (its status tab and page)."""
+    return client_forms.safe_next(url_for(".index"))

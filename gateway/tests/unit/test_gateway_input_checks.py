@@ -2,7 +2,6 @@
 the session cookie, and redirects that leave the site."""
 
 import pytest
-from conftest import OWNER
 
 from gateway.redirects import local_path, local_referrer
 
@@ -71,7 +70,8 @@ def test_absurdly_nested_json_is_a_400_not_a_crash(client, rpc):
 
 
 def test_a_cookie_session_api_post_that_is_not_json_is_refused(client, rpc):
-    rpc.answers[("identity", "authenticate_session")] = lambda token: OWNER
+    owner = rpc.answers[("identity", "authenticate_api_token")]("owner-token")
+    rpc.answers[("identity", "authenticate_session")] = lambda token: owner
     with client.session_transaction() as session:
         session["sid"] = "a-session"
     response = client.post(

@@ -1,15 +1,17 @@
-"""Requests from the client portal, and the portal's own view of its client.
+"""Client requests (from the client portal, or logged by the team on a client's behalf), and the
+portal's own view of its client.
 
 A portal principal (ctx.kind "contact", ctx.client_id set) reaches only its own client: the
 portal methods take no client id, they use ctx.client_id. The contact making a request is read
 from the context dict's `contact_id` (identity's principal carries it), or `principal_id` when
 that is absent. A portal contact sees every request of its client, newest first.
 
-The team lists requests (view_clients) and sets their status (edit_clients):
-open -> in_progress -> done, or cancelled. A new request touches the client's and the contact's
-`last_activity_at` and records `request_created` with the client's account managers, so
-notifications can tell them. Its payload names the request `client_request_id`: `request_id`
-is the kit's tracing id on every event payload (record_event would overwrite it).
+The team lists requests (view_clients), logs one for a client (`create_request`, edit_clients;
+optionally naming one of the client's contacts) and sets their status (edit_clients):
+open -> in_progress -> done, or cancelled. A new request, whoever logs it, touches the client's
+and the contact's `last_activity_at` and records `request_created` with the client's account
+managers, so notifications can tell them. Its payload names the request `client_request_id`:
+`request_id` is the kit's tracing id on every event payload (record_event would overwrite it).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import pictures
-from clients.common import clean_text, iso, paging, parse_id, portal_only
+from clients.common import clean_text, iso, one_of, page_of, parse_id, portal_only
+from clients.companies import find_client
+from clients.contacts import find_contact
 from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
@@ -93,15 +97,15 @@ def portal_get_logo(session: Session, ctx: Context) -> dict:
     return pictures.read_picture(session, ctx.agency, client.id, "client")
 
 
-def portal_create_request(
+def _add_request(
     session: Session,
     ctx: Context,
-    title: str,
-    description: str | None = None,
-    service_name: str | None = None,
+    client: Client,
+    contact: Contact | None,
+    title: Any,
+    description: Any,
+    service_name: Any,
 ) -> dict:
-    client = _portal_client(session, ctx)
-    contact = _portal_contact(session, ctx, client)
     now = utcnow()
     request = ClientRequest(
         agency_id=ctx.agency,
@@ -139,22 +143,53 @@ def portal_create_request(
     return request_to_dict(request, client.name, contact)
 
 
-def _listing(session: Session, agency: uuid.UUID, query, page: int, per_page: int) -> dict:
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.execute(
-        query.order_by(ClientRequest.created_at.desc(), ClientRequest.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    items = [request_to_dict(r, name, contact) for r, name, contact in rows]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+def portal_create_request(
+    session: Session,
+    ctx: Context,
+    title: str,
+    description: str | None = None,
+    service_name: str | None = None,
+) -> dict:
+    client = _portal_client(session, ctx)
+    contact = _portal_contact(session, ctx, client)
+    return _add_request(session, ctx, client, contact, title, description, service_name)
+
+
+def create_request(
+    session: Session,
+    ctx: Context,
+    client_id: str,
+    title: str,
+    description: str | None = None,
+    service_name: str | None = None,
+    contact_id: str | None = None,
+) -> dict:
+    """The team logs a request on a live client's behalf (from one of its live contacts)."""
+    ctx.require("edit_clients")
+    client = find_client(session, ctx.agency, client_id, live_only=True)
+    contact = None
+    if contact_id:
+        contact = find_contact(session, ctx.agency, contact_id)
+        if contact.client_id != client.id or contact.archived_at is not None:
+            raise ValidationError(
+                f"{contact.name} is not a contact of {client.name}.", {"contact_id": "invalid"}
+            )
+    return _add_request(session, ctx, client, contact, title, description, service_name)
+
+
+def _listing(session: Session, query, page: Any, per_page: Any) -> dict:
+    query = query.order_by(ClientRequest.created_at.desc(), ClientRequest.id)
+    return page_of(
+        session,
+        query,
+        page,
+        per_page,
+        lambda rows: [request_to_dict(r, name, contact) for r, name, contact in rows],
+    )
 
 
 def _base_query(agency: uuid.UUID, status: str | None):
-    if status not in (None, "", *REQUEST_STATUSES):
-        raise ValidationError(
-            f"status must be one of {', '.join(REQUEST_STATUSES)}.", {"status": "invalid"}
-        )
+    one_of(status, (None, "", *REQUEST_STATUSES))
     query = (
         select(ClientRequest, Client.name, Contact)
         .join(Client, Client.id == ClientRequest.client_id)
@@ -169,7 +204,7 @@ def portal_list_requests(
 ) -> dict:
     client = _portal_client(session, ctx)
     query = _base_query(ctx.agency, status).where(ClientRequest.client_id == client.id)
-    return _listing(session, ctx.agency, query, *paging(page, per_page))
+    return _listing(session, query, page, per_page)
 
 
 def list_requests(
@@ -184,15 +219,12 @@ def list_requests(
     query = _base_query(ctx.agency, status)
     if client_id:
         query = query.where(ClientRequest.client_id == parse_id(client_id, "client"))
-    return _listing(session, ctx.agency, query, *paging(page, per_page))
+    return _listing(session, query, page, per_page)
 
 
 def set_request_status(session: Session, ctx: Context, request_id: str, status: str) -> dict:
     ctx.require("edit_clients")
-    if status not in REQUEST_STATUSES:
-        raise ValidationError(
-            f"status must be one of {', '.join(REQUEST_STATUSES)}.", {"status": "invalid"}
-        )
+    one_of(status, REQUEST_STATUSES)
     row = session.execute(
         _base_query(ctx.agency, None).where(ClientRequest.id == parse_id(request_id, "request"))
     ).first()

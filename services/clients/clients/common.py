@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kit.context import PORTAL, Context
-from kit.errors import NotFound, PermissionDenied, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 MAX_PER_PAGE = 100
 MAX_TAGS = 30
@@ -25,7 +27,17 @@ class Identity(Protocol):
 
     def get_agency(self, ctx: dict) -> dict: ...
 
+    def list_users(self, ctx: dict, status: str | None = None) -> list[dict]: ...
+
     def create_portal_login(self, ctx: dict, *args: Any) -> dict: ...
+
+    def update_portal_login(
+        self, ctx: dict, contact_id: str, email: str | None = None, name: str | None = None
+    ) -> dict: ...
+
+    def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
+
+    def disable_portal_logins_for_client(self, ctx: dict, client_id: str) -> dict: ...
 
 
 def parse_id(value: Any, what: str) -> uuid.UUID:
@@ -79,6 +91,48 @@ def clean_tags(value: Any, field: str = "tags") -> list[str]:
     return tags
 
 
+def apply_changes(
+    target: Any, changes: dict, cleaners: dict[str, Callable[[Any], Any]], extra: Iterable[str] = ()
+) -> list[str]:
+    """Set each of `changes` that `cleaners` knows (cleaned) on `target`; the names of the
+    attributes whose value changed. A key neither cleaned nor in `extra` is refused."""
+    unknown = set(changes) - set(cleaners) - set(extra)
+    if unknown:
+        raise ValidationError(
+            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
+        )
+    changed = []
+    for key, cleaner in cleaners.items():
+        if key in changes:
+            value = cleaner(changes[key])
+            if value != getattr(target, key):
+                setattr(target, key, value)
+                changed.append(key)
+    return changed
+
+
+def one_of(value: Any, allowed: Iterable[str], field: str = "status") -> Any:
+    """`value` if it is one of `allowed`, else a ValidationError on `field`."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValidationError(
+            f"{field} must be one of {', '.join(a for a in allowed if a)}.", {field: "invalid"}
+        )
+    return value
+
+
+def flush_unique(session: Session, conflict: Conflict, new: Any = None) -> None:
+    """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending); a
+    unique index refusing the row raises `conflict`."""
+    try:
+        with session.begin_nested():
+            if new is not None:
+                session.add(new)
+            session.flush()
+    except IntegrityError:
+        raise conflict from None
+
+
 def paging(page: Any, per_page: Any) -> tuple[int, int]:
     try:
         page, per_page = int(page or 1), int(per_page or 25)
@@ -87,6 +141,21 @@ def paging(page: Any, per_page: Any) -> tuple[int, int]:
             "page and per_page must be numbers.", {"page": "not a number"}
         ) from None
     return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+def page_of(
+    session: Session,
+    query: Select,
+    page: Any,
+    per_page: Any,
+    to_dict: Callable[[Iterable], list[dict]],
+) -> dict:
+    """One page of an ordered query: `{"items", "total", "page", "per_page"}`; `to_dict` turns
+    the page's rows into its items (all at once, so it can look things up for the whole page)."""
+    page, per_page = paging(page, per_page)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": to_dict(rows), "total": total, "page": page, "per_page": per_page}
 
 
 def like_pattern(q: str) -> str:

@@ -9,6 +9,8 @@
   `get_entitlements`) raises LimitExceeded; non-archived clients count. An advisory lock per agency
   makes the count and the insert one step.
 - Account managers are identity user ids, checked with identity's `users_by_ids`.
+- Archiving a client closes its contacts' way into the portal (portal_access.py): pending
+  invitations are cancelled and their portal logins disabled.
 """
 
 from __future__ import annotations
@@ -19,19 +21,26 @@ from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
-from clients import pictures
-from clients.common import Identity, clean_tags, clean_text, iso, lock_client_count, parse_id
+from clients import pictures, portal_access
+from clients.common import (
+    Identity,
+    apply_changes,
+    clean_tags,
+    clean_text,
+    flush_unique,
+    iso,
+    lock_client_count,
+    one_of,
+    parse_id,
+)
 from clients.models import CLIENT_STATUSES, Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.outbox import record_event
-
-EDITABLE = ("name", "description", "website", "address", "tags", "custom_fields")
 
 
 def client_to_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
@@ -135,25 +144,15 @@ def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list
 
 
 def _flush_unique_name(session: Session, name: str, new: Client | None = None) -> None:
-    """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending)."""
-    try:
-        with session.begin_nested():
-            if new is not None:
-                session.add(new)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"A client named {name!r} already exists.", {"name": "already exists"}
-        ) from None
+    conflict = Conflict(f"A client named {name!r} already exists.", {"name": "already exists"})
+    flush_unique(session, conflict, new)
 
 
 def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -> Client:
     """Insert a client after every check (used by create_client and quick creation)."""
     ctx.require("create_clients")
     name = clean_name(data.get("name"))
-    status = data.get("status") or "active"
-    if status not in CLIENT_STATUSES:
-        raise ValidationError("status must be active or inactive.", {"status": "invalid"})
+    status = one_of(data.get("status") or "active", CLIENT_STATUSES)
     now = utcnow()
     client = Client(
         agency_id=ctx.agency,
@@ -195,10 +194,18 @@ def create_client(session: Session, ctx: Context, identity: Identity, **data: An
     return client_to_dict(client, 0, bool(data.get("logo_base64")))
 
 
-def describe(session: Session, client: Client) -> dict:
-    count = session.scalar(
-        select(func.count()).select_from(Contact).where(Contact.client_id == client.id)
+def live_contacts(client_id):
+    """The number of the client's contacts that are not archived (a correlated subquery when
+    `client_id` is a column)."""
+    return (
+        select(func.count())
+        .select_from(Contact)
+        .where(Contact.client_id == client_id, Contact.archived_at.is_(None))
     )
+
+
+def describe(session: Session, client: Client) -> dict:
+    count = session.scalar(live_contacts(client.id))
     return client_to_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
 
 
@@ -213,11 +220,6 @@ def update_client(
     """Change any of name, description, website, address, tags, custom_fields,
     account_manager_ids, logo_base64 (None removes the logo). Archived clients are read-only."""
     ctx.require("edit_clients")
-    unknown = set(changes) - {*EDITABLE, "account_manager_ids", "logo_base64"}
-    if unknown:
-        raise ValidationError(
-            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
-        )
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is not None:
         raise Conflict("This client is archived; restore it before editing.")
@@ -232,18 +234,9 @@ def update_client(
         ),
         "account_manager_ids": lambda v: clean_account_managers(identity, ctx, v),
     }
-    changed = []
-    for key, cleaner in cleaners.items():
-        if key in changes:
-            value = cleaner(changes[key])
-            if value != getattr(client, key):
-                setattr(client, key, value)
-                changed.append(key)
+    changed = apply_changes(client, changes, cleaners, extra=["logo_base64"])
     if "logo_base64" in changes:
-        if changes["logo_base64"]:
-            pictures.store_picture(session, ctx.agency, "client", client.id, changes["logo_base64"])
-        else:
-            pictures.remove_picture(session, ctx.agency, client.id)
+        pictures.replace_picture(session, ctx.agency, "client", client.id, changes["logo_base64"])
         changed.append("logo")
     if changed:
         client.updated_at = utcnow()
@@ -267,8 +260,7 @@ def update_client(
 
 def set_status(session: Session, ctx: Context, client_id: str, status: str) -> dict:
     ctx.require("edit_clients")
-    if status not in CLIENT_STATUSES:
-        raise ValidationError("status must be active or inactive.", {"status": "invalid"})
+    one_of(status, CLIENT_STATUSES)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is not None:
         raise Conflict("This client is archived; restore it before changing its status.")
@@ -284,15 +276,14 @@ def set_status(session: Session, ctx: Context, client_id: str, status: str) -> d
     return describe(session, client)
 
 
-def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
-    """ "Delete": hide the client from every list and keep its history. Idempotent."""
+def archive_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
+    """ "Delete": hide the client from every list and keep its history; its contacts lose their
+    portal access. Idempotent."""
     ctx.require("delete_clients")
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         client.archived_at = client.updated_at = utcnow()
-        from clients.invitations import cancel_for_client  # cycle: invitations use contacts
-
-        cancel_for_client(session, ctx.agency, client.id)
+        portal_access.close_for_client(session, identity, ctx, client.id)
         record_event(
             session, ctx, "client_archived", {"client_id": str(client.id), "name": client.name}
         )

@@ -5,6 +5,12 @@
   dict of client fields) to create the client on the fly (create_clients and the plan limit
   apply), or neither when the agency has exactly one client: that one is used.
 - `invite=True` sends the portal invitation in the same call (see invitations.py).
+- A new name, e-mail or client reaches the contact's portal login in the same call
+  (portal_access.py); identity refusing it (the e-mail is another portal login's) changes
+  nothing here either.
+- "Delete" archives (delete_clients): the contact leaves every list, keeps its requests and
+  history, and loses its portal access; `restore_contact` brings it back (its client must be
+  live). Archived contacts are read-only.
 """
 
 from __future__ import annotations
@@ -13,12 +19,19 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients import companies, pictures
-from clients.common import Identity, clean_tags, clean_text, iso, parse_id
+from clients import companies, pictures, portal_access
+from clients.common import (
+    Identity,
+    apply_changes,
+    clean_tags,
+    clean_text,
+    flush_unique,
+    iso,
+    parse_id,
+)
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
@@ -26,7 +39,6 @@ from kit.errors import Conflict, NotFound, ValidationError
 from kit.outbox import record_event
 
 EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
-EDITABLE = ("name", "email", "position", "phone", "tags", "client_id", "avatar_base64")
 
 
 def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
@@ -41,6 +53,8 @@ def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False
         "tags": list(contact.tags or []),
         "has_avatar": has_avatar,
         "portal_status": contact.portal_status,
+        "archived": contact.archived_at is not None,
+        "archived_at": iso(contact.archived_at),
         "created_at": iso(contact.created_at),
         "updated_at": iso(contact.updated_at),
         "last_activity_at": iso(contact.last_activity_at),
@@ -100,16 +114,10 @@ def resolve_client(
 
 
 def _flush_unique_email(session: Session, email: str, new: Contact | None = None) -> None:
-    """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending)."""
-    try:
-        with session.begin_nested():
-            if new is not None:
-                session.add(new)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"A contact with the e-mail {email} already exists.", {"email": "already used"}
-        ) from None
+    conflict = Conflict(
+        f"A contact with the e-mail {email} already exists.", {"email": "already used"}
+    )
+    flush_unique(session, conflict, new)
 
 
 def create_contact(
@@ -179,15 +187,15 @@ def get_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     return describe(session, find_contact(session, ctx.agency, contact_id))
 
 
-def update_contact(session: Session, ctx: Context, contact_id: str, **changes: Any) -> dict:
-    """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes)."""
+def update_contact(
+    session: Session, ctx: Context, identity: Identity, contact_id: str, **changes: Any
+) -> dict:
+    """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes).
+    The portal login follows a new name or e-mail."""
     ctx.require("edit_clients")
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise ValidationError(
-            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
-        )
     contact = find_contact(session, ctx.agency, contact_id)
+    if contact.archived_at is not None:
+        raise Conflict("This contact is archived; restore it before editing.")
     old_client_id = contact.client_id
     cleaners = {
         "name": clean_person_name,
@@ -197,25 +205,17 @@ def update_contact(session: Session, ctx: Context, contact_id: str, **changes: A
         "tags": clean_tags,
         "client_id": lambda v: companies.find_client(session, ctx.agency, v, live_only=True).id,
     }
-    changed = []
-    for key, cleaner in cleaners.items():
-        if key in changes:
-            value = cleaner(changes[key])
-            if value != getattr(contact, key):
-                setattr(contact, key, value)
-                changed.append(key)
+    changed = apply_changes(contact, changes, cleaners, extra=["avatar_base64"])
     if "avatar_base64" in changes:
-        if changes["avatar_base64"]:
-            pictures.store_picture(
-                session, ctx.agency, "contact", contact.id, changes["avatar_base64"]
-            )
-        else:
-            pictures.remove_picture(session, ctx.agency, contact.id)
+        pictures.replace_picture(
+            session, ctx.agency, "contact", contact.id, changes["avatar_base64"]
+        )
         changed.append("avatar")
     if changed:
         contact.updated_at = contact.last_activity_at = utcnow()
         if "email" in changed:
             _flush_unique_email(session, contact.email)
+        portal_access.follow_contact(identity, ctx, contact, changed)
         payload = {
             "contact_id": str(contact.id),
             "client_id": str(contact.client_id),
@@ -229,6 +229,42 @@ def update_contact(session: Session, ctx: Context, contact_id: str, **changes: A
     return describe(session, contact)
 
 
+def _archive_payload(contact: Contact) -> dict:
+    return {
+        "contact_id": str(contact.id),
+        "client_id": str(contact.client_id),
+        "name": contact.name,
+        "email": contact.email,
+    }
+
+
+def archive_contact(session: Session, ctx: Context, identity: Identity, contact_id: str) -> dict:
+    """ "Delete": the contact leaves every list and the portal, its history stays. Idempotent."""
+    ctx.require("delete_clients")
+    contact = find_contact(session, ctx.agency, contact_id)
+    if contact.archived_at is None:
+        contact.archived_at = contact.updated_at = utcnow()
+        portal_access.close_for_contact(session, identity, ctx, contact)
+        record_event(session, ctx, "contact_archived", _archive_payload(contact))
+    return describe(session, contact)
+
+
+def restore_contact(session: Session, ctx: Context, contact_id: str) -> dict:
+    """Bring an archived contact back (to a live client); invite it again for portal access."""
+    ctx.require("delete_clients")
+    contact = find_contact(session, ctx.agency, contact_id)
+    if contact.archived_at is not None:
+        client = companies.find_client(session, ctx.agency, contact.client_id)
+        if client.archived_at is not None:
+            raise Conflict(
+                f"{client.name} is archived; restore the client first.", {"client_id": "archived"}
+            )
+        contact.archived_at = None
+        contact.updated_at = utcnow()
+        record_event(session, ctx, "contact_restored", _archive_payload(contact))
+    return describe(session, contact)
+
+
 def get_avatar(session: Session, ctx: Context, contact_id: str) -> dict:
     """A team member with view_clients, or a portal contact of the same client."""
     if ctx.kind != PORTAL:
@@ -237,9 +273,3 @@ def get_avatar(session: Session, ctx: Context, contact_id: str) -> dict:
     if ctx.kind == PORTAL and str(contact.client_id) != str(ctx.client_id):
         raise NotFound("No such contact.")
     return pictures.read_picture(session, ctx.agency, contact.id, "contact")
-
-
-def contact_count(session: Session, agency: uuid.UUID) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Contact).where(Contact.agency_id == agency)
-    )

@@ -39,6 +39,7 @@ FIELDS = {
         "address": "Address",
         "tags": "Tags",
         "status": "Status",
+        "account_managers": "Account managers (team e-mails)",
     },
     "contacts": {
         "name": "Name",
@@ -68,6 +69,13 @@ SYNONYMS = {
         "address": ["address", "streetaddress", "location", "fulladdress"],
         "tags": ["tags", "tag", "labels", "categories"],
         "status": ["status", "state", "active"],
+        "account_managers": [
+            "accountmanagers",
+            "accountmanager",
+            "accountmanageremail",
+            "manager",
+            "managers",
+        ],
     },
     "contacts": {
         "name": ["name", "fullname", "contactname", "contact", "person"],

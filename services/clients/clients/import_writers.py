@@ -118,7 +118,6 @@ class ClientWriter:
                     "id": uuid.uuid4(),
                     "agency_id": agency,
                     "status": row["status"] or "active",
-                    "account_manager_ids": [],
                     "created_by": self.ctx.principal_id,
                     "created_at": now,
                     "updated_at": now,
@@ -141,7 +140,8 @@ class ClientWriter:
             col: func.coalesce(func.nullif(new[col], ""), table.c[col])
             for col in ("description", "website", "address")
         }
-        keep["tags"] = case((func.cardinality(new.tags) == 0, table.c.tags), else_=new.tags)
+        for col in ("tags", "account_manager_ids"):  # an empty cell keeps the stored list
+            keep[col] = case((func.cardinality(new[col]) == 0, table.c[col]), else_=new[col])
         keep["custom_fields"] = table.c.custom_fields.op("||")(new.custom_fields)
         if set_status:
             keep["status"] = new.status

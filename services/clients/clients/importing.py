@@ -27,6 +27,10 @@ background), progress.
   (a `client_created` event), within the plan's client limit: past it, the row is refused. A row
   without a client keeps an existing contact's client, or uses the agency's only client.
 - Clients files respect the plan limit too: new clients past it are refused row by row.
+- A clients file may name account managers by their team e-mail (`account_managers`, `;` or `,`
+  separated; a non-empty cell replaces the client's managers). The team is asked of identity
+  once per preview or import (`list_users`), and kept on the job for a background run; an
+  e-mail that is not a team member's is an error on its line.
 - Writes are batched `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (SQLAlchemy core) and the
   batch's events go to the outbox in one multi-row insert, in the same transaction.
 """
@@ -42,7 +46,7 @@ from sqlalchemy.orm import Session
 from clients import csvfile
 from clients import fields as custom_fields
 from clients import import_uploads as uploads
-from clients.common import clean_tags, clean_text, iso, parse_id
+from clients.common import Identity, clean_tags, clean_text, iso, parse_id
 from clients.companies import clean_name, clean_website
 from clients.contacts import clean_email, clean_person_name, clean_phone
 from clients.import_uploads import ChunkSource
@@ -93,7 +97,28 @@ def clean_contact_row(values: dict) -> dict:
     }
 
 
-def clean_client_row(values: dict, definitions: dict) -> dict:
+def team_emails(identity: Identity, ctx: Context, mapping: dict) -> dict[str, str]:
+    """{lower-case e-mail: user id} of the team when the mapping uses account managers (one
+    identity call for the whole file), else {}."""
+    if "account_managers" not in mapping.values():
+        return {}
+    return {u["email"].lower(): str(u["id"]) for u in identity.list_users(ctx.to_dict())}
+
+
+def clean_account_managers(value: str | None, team: dict[str, str]) -> list[str]:
+    """User ids for a cell of team e-mails; an unknown one refuses the row."""
+    ids = []
+    for email in (value or "").replace(";", ",").split(","):
+        email = email.strip()
+        if not email:
+            continue
+        if email.lower() not in team:
+            raise DomainError(f"account manager {email} is not a member of your team")
+        ids.append(team[email.lower()])
+    return list(dict.fromkeys(ids))
+
+
+def clean_client_row(values: dict, definitions: dict, team: dict[str, str]) -> dict:
     status = (values.get("status") or "").lower()
     if status not in ("", "active", "inactive"):
         raise DomainError(f"status {values['status']!r} is not active or inactive")
@@ -111,6 +136,7 @@ def clean_client_row(values: dict, definitions: dict) -> dict:
         "tags": clean_tags(values.get("tags")),
         "status": status,
         "custom_fields": custom,
+        "account_manager_ids": clean_account_managers(values.get("account_managers"), team),
     }
 
 
@@ -120,12 +146,13 @@ def checked_batches(
     lines: Iterator[str],
     mapping: dict,
     definitions: dict,
+    team: dict[str, str],
     keys: tuple[uuid.UUID, uuid.UUID],
     note: Callable[[int, str], None],
 ) -> Iterator[list[tuple[int, dict]]]:
     """The file's rows, cleaned, BATCH at a time; bad rows and repeats of a key met earlier in the
-    file go to `note` (in line order within a batch). `keys` = (job id, agency id) under which the
-    keys met are remembered in the database."""
+    file go to `note` (in line order within a batch). `team` = team_emails(); `keys` = (job id,
+    agency id) under which the keys met are remembered in the database."""
     key_field = "email" if kind == "contacts" else "name"
     for raw in batches(csvfile.mapped_rows(lines, mapping)):
         errors, good = [], []
@@ -134,7 +161,7 @@ def checked_batches(
                 row = (
                     clean_contact_row(values)
                     if kind == "contacts"
-                    else clean_client_row(values, definitions)
+                    else clean_client_row(values, definitions, team)
                 )
             except DomainError as exc:
                 errors.append((line, exc.message))
@@ -186,6 +213,7 @@ def _read_shape(
 def preview_import(
     session: Session,
     ctx: Context,
+    identity: Identity,
     kind: str,
     csv_text: str | None = None,
     mapping: dict | None = None,
@@ -194,18 +222,19 @@ def preview_import(
     """Preview a file sent whole."""
     ctx.require("create_clients")
     source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
-    return _preview(session, ctx, kind, source, mapping)
+    return _preview(session, ctx, identity, kind, source, mapping)
 
 
 def preview_upload(
-    session: Session, ctx: Context, job_id: str, mapping: dict | None = None
+    session: Session, ctx: Context, identity: Identity, job_id: str, mapping: dict | None = None
 ) -> dict:
     """Preview an uploaded file (again, with another mapping, as often as needed)."""
     ctx.require("create_clients")
     job = _find_job(session, ctx, job_id)
     if job.status != "uploading":
         raise Conflict("This import has already started.")
-    return _preview(session, ctx, job.kind, uploads.chunk_reader(session, job.id), mapping)
+    source = uploads.chunk_reader(session, job.id)
+    return _preview(session, ctx, identity, job.kind, source, mapping)
 
 
 def discard_upload(session: Session, ctx: Context, job_id: str) -> None:
@@ -219,7 +248,12 @@ def discard_upload(session: Session, ctx: Context, job_id: str) -> None:
 
 
 def _preview(
-    session: Session, ctx: Context, kind: str, source: ChunkSource, mapping: dict | None
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    kind: str,
+    source: ChunkSource,
+    mapping: dict | None,
 ) -> dict:
     header, used, definitions = _read_shape(session, ctx, kind, source, mapping)
     missing = csvfile.missing_fields(kind, used)
@@ -242,7 +276,9 @@ def _preview(
         try:
             keys = (uuid.uuid4(), ctx.agency)
             lines = csvfile.text_lines(source())
-            for batch in checked_batches(session, kind, lines, used, definitions, keys, note):
+            team = team_emails(identity, ctx, used)
+            batched = checked_batches(session, kind, lines, used, definitions, team, keys, note)
+            for batch in batched:
                 for line, row in batch[: PREVIEW_ROWS - len(first_rows)]:
                     first_rows.append({"line": line, "values": row})
             total = csvfile.count_rows(csvfile.text_lines(source()))
@@ -277,6 +313,7 @@ def _new_job(ctx: Context, kind: str, status: str, filename: str | None = None) 
         upload_chunks=0,
         upload_bytes=0,
         mapping={},
+        team_emails={},
         total=0,
         processed=0,
         created=0,
@@ -316,6 +353,7 @@ def append_import_chunk(
 def start_import(
     session: Session,
     ctx: Context,
+    identity: Identity,
     client_limit: int | None,
     kind: str,
     csv_text: str | None = None,
@@ -327,7 +365,7 @@ def start_import(
     ctx.require("create_clients")
     data = csvfile.file_bytes(csv_text, csv_base64)
     job = _new_job(ctx, kind, "uploading")
-    _start(session, ctx, job, client_limit, mapping, uploads.memory_source(data))
+    _start(session, ctx, identity, job, client_limit, mapping, uploads.memory_source(data))
     session.add(job)
     if job.status == "queued":
         session.flush()
@@ -339,6 +377,7 @@ def start_import(
 def start_upload(
     session: Session,
     ctx: Context,
+    identity: Identity,
     client_limit: int | None,
     job_id: str,
     mapping: dict | None = None,
@@ -349,7 +388,8 @@ def start_upload(
     if job.status != "uploading":
         raise Conflict("This import has already started.")
     job.request_id = ctx.request_id or job.request_id
-    _start(session, ctx, job, client_limit, mapping, uploads.chunk_reader(session, job.id))
+    source = uploads.chunk_reader(session, job.id)
+    _start(session, ctx, identity, job, client_limit, mapping, source)
     session.flush()
     return job
 
@@ -357,6 +397,7 @@ def start_upload(
 def _start(
     session: Session,
     ctx: Context,
+    identity: Identity,
     job: ImportJob,
     client_limit: int | None,
     mapping: dict | None,
@@ -367,6 +408,7 @@ def _start(
     # Reads the whole file: refuses one whose quoting or encoding breaks further down.
     total = csvfile.count_rows(csvfile.text_lines(source()))
     job.mapping, job.client_limit, job.total, job.status = used, client_limit, total, "queued"
+    job.team_emails = team_emails(identity, ctx, used)
     if total <= SYNC_ROWS:
         job.status = "running"
         session.add(job)
@@ -400,7 +442,9 @@ def import_file(
     writer = writer_class(session, ctx, job, note)
     lines = csvfile.text_lines(source())
     keys = (job.id, job.agency_id)
-    for batch in checked_batches(session, job.kind, lines, job.mapping, definitions, keys, note):
+    team = dict(job.team_emails or {})
+    batched = checked_batches(session, job.kind, lines, job.mapping, definitions, team, keys, note)
+    for batch in batched:
         if batch:
             writer.write(batch)
             job.processed += len(batch) - writer.refused

@@ -9,6 +9,8 @@
   (`create_portal_login`, system context carrying the invitation's agency), then marks the
   invitation accepted and the contact's `portal_status` "active".
 - Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
+- Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
+  cancels their pending invitations when they are archived).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, clean_text, iso, parse_id
+from clients.common import Identity, clean_text, iso, one_of, page_of, parse_id
 from clients.contacts import find_contact
 from clients.models import Client, Contact, Invitation
+from clients.portal_access import cancel_pending
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, ValidationError
@@ -123,11 +126,10 @@ def invite(
     ctx.require("create_clients")
     message = clean_text(message, "message", 2000)
     client = _client_of(session, contact)
-    if client.archived_at is not None:
-        raise Conflict("This contact's client is archived.")
+    _refuse_archived(contact, client)
     if contact.portal_status == "active":
         raise Conflict(f"{contact.name} can already log into the client portal.")
-    _cancel_pending(session, contact.id)
+    cancel_pending(session, [contact.id])
     invitation = Invitation(
         id=uuid.uuid4(),
         agency_id=ctx.agency,
@@ -142,30 +144,11 @@ def invite(
     return invitation_to_dict(invitation, contact, client.name)
 
 
-def _cancel_pending(session: Session, contact_id: uuid.UUID) -> None:
-    session.execute(
-        update(Invitation)
-        .where(Invitation.contact_id == contact_id, Invitation.status == "pending")
-        .values(status="cancelled", cancelled_at=utcnow())
-    )
-
-
-def cancel_for_client(session: Session, agency: uuid.UUID, client_id: uuid.UUID) -> None:
-    """An archived client's pending invitations stop working."""
-    contact_ids = select(Contact.id).where(
-        Contact.agency_id == agency, Contact.client_id == client_id
-    )
-    session.execute(
-        update(Invitation)
-        .where(Invitation.contact_id.in_(contact_ids), Invitation.status == "pending")
-        .values(status="cancelled", cancelled_at=utcnow())
-    )
-    session.execute(
-        update(Contact)
-        .where(Contact.agency_id == agency, Contact.client_id == client_id)
-        .where(Contact.portal_status == "invited")
-        .values(portal_status="none")
-    )
+def _refuse_archived(contact: Contact, client: Client) -> None:
+    if client.archived_at is not None:
+        raise Conflict("This contact's client is archived.")
+    if contact.archived_at is not None:
+        raise Conflict("This contact is archived.")
 
 
 def invite_contact(
@@ -197,16 +180,12 @@ def resend_invitation(session: Session, ctx: Context, identity: Identity, invita
         raise Conflict(f"This invitation is {invitation.status}; only pending ones are resent.")
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
-    if client.archived_at is not None:
-        raise Conflict("This contact's client is archived.")
+    _refuse_archived(contact, client)
     _send(session, ctx, identity, invitation, contact, client, resent=True)
     return invitation_to_dict(invitation, contact, client.name)
 
 
-def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
-    ctx.require("create_clients")
-    invitation = _find(session, ctx, invitation_id)
-    contact = session.get(Contact, invitation.contact_id)
+def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
     if invitation.status == "pending":
         invitation.status, invitation.cancelled_at = "cancelled", utcnow()
         if contact.portal_status == "invited":
@@ -216,20 +195,53 @@ def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dic
     return invitation_to_dict(invitation, contact, _client_of(session, contact).name)
 
 
-def list_invitations(session: Session, ctx: Context, status: str | None = "pending") -> list[dict]:
+def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
+    ctx.require("create_clients")
+    invitation = _find(session, ctx, invitation_id)
+    return _cancel(session, invitation, session.get(Contact, invitation.contact_id))
+
+
+def cancel_contact_invitation(session: Session, ctx: Context, contact_id: str) -> dict:
+    """Cancel the contact's pending (or expired) invitation; NotFound when it has none."""
+    ctx.require("create_clients")
+    contact = find_contact(session, ctx.agency, contact_id)
+    invitation = session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.agency_id == ctx.agency,
+            Invitation.contact_id == contact.id,
+            Invitation.status == "pending",
+        )
+        .order_by(Invitation.sent_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if invitation is None:
+        raise NotFound("This contact has no pending invitation.")
+    return _cancel(session, invitation, contact)
+
+
+def list_invitations(
+    session: Session,
+    ctx: Context,
+    status: str | None = "pending",
+    contact_id: str | None = None,
+    page: Any = 1,
+    per_page: Any = 25,
+) -> dict:
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
-    or None for all; newest first."""
+    or None for all; of one contact if `contact_id`; newest first, a page at a time."""
     ctx.require("view_clients")
-    if status not in (None, *STATUSES):
-        raise ValidationError(f"status must be one of {', '.join(STATUSES)}.", {"status": ""})
+    one_of(status, (None, *STATUSES))
     query = (
         select(Invitation, Contact, Client.name)
         .join(Contact, Contact.id == Invitation.contact_id)
         .join(Client, Client.id == Contact.client_id)
         .where(Invitation.agency_id == ctx.agency)
-        .order_by(Invitation.sent_at.desc())
-        .limit(500)
+        .order_by(Invitation.sent_at.desc(), Invitation.id)
     )
+    if contact_id:
+        query = query.where(Invitation.contact_id == parse_id(contact_id, "contact"))
     now = utcnow()
     if status == "pending":
         query = query.where(Invitation.status == "pending", Invitation.expires_at > now)
@@ -237,7 +249,13 @@ def list_invitations(session: Session, ctx: Context, status: str | None = "pendi
         query = query.where(Invitation.status == "pending", Invitation.expires_at <= now)
     elif status:
         query = query.where(Invitation.status == status)
-    return [invitation_to_dict(i, c, name) for i, c, name in session.execute(query)]
+    return page_of(
+        session,
+        query,
+        page,
+        per_page,
+        lambda rows: [invitation_to_dict(i, c, name) for i, c, name in rows],
+    )
 
 
 def _valid(session: Session, token: Any, lock: bool = False) -> Invitation:
@@ -277,7 +295,7 @@ def accept_invitation(session: Session, identity: Identity, token: str, password
     invitation = _valid(session, token, lock=True)
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
-    if client.archived_at is not None:
+    if client.archived_at is not None or contact.archived_at is not None:
         raise NotFound("This invitation link is not valid any more.")
     system = Context.system(str(invitation.agency_id))
     # identity checks the password's strength; its ValidationError reaches the caller as is.

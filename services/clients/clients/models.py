@@ -76,7 +76,8 @@ class Client(TenantMixin, Base):
 
 
 class Contact(TenantMixin, Base):
-    """A person at a client. The e-mail is unique within the agency, whatever its case."""
+    """A person at a client. The e-mail is unique within the agency, whatever its case (archived
+    contacts included: restoring one never meets a taken address)."""
 
     __tablename__ = "contacts"
     __table_args__ = (
@@ -93,6 +94,7 @@ class Contact(TenantMixin, Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     portal_status: Mapped[str] = mapped_column(String(20), default="none")  # none|invited|active
+    archived_at: Mapped[datetime | None]
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -140,6 +142,8 @@ class ImportJob(TenantMixin, Base):
     upload_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     mapping: Mapped[dict] = mapped_column(JSONB, default=dict)
     client_limit: Mapped[int | None] = mapped_column(Integer)
+    # {lower-case e-mail: user id} of the team, for an `account_managers` column
+    team_emails: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -68,6 +69,16 @@ def remove_picture(session: Session, agency: uuid.UUID, owner_id: uuid.UUID) -> 
     session.execute(
         delete(Picture).where(Picture.agency_id == agency, Picture.owner_id == owner_id)
     )
+
+
+def replace_picture(
+    session: Session, agency: uuid.UUID, owner_kind: str, owner_id: uuid.UUID, data_base64: Any
+) -> None:
+    """An edit's logo/avatar: new picture data, or None/"" to remove the picture."""
+    if data_base64:
+        store_picture(session, agency, owner_kind, owner_id, data_base64)
+    else:
+        remove_picture(session, agency, owner_id)
 
 
 def has_picture(session: Session, agency: uuid.UUID, owner_id: uuid.UUID) -> bool:

@@ -70,7 +70,9 @@ class ClientsService:
     @rpc
     def archive_client(self, ctx, client_id):
         with self.db.begin():
-            return companies.archive_client(self.db, Context.from_dict(ctx), client_id)
+            return companies.archive_client(
+                self.db, Context.from_dict(ctx), self.identity, client_id
+            )
 
     @rpc
     def restore_client(self, ctx, client_id):
@@ -140,7 +142,21 @@ class ClientsService:
     @rpc
     def update_contact(self, ctx, contact_id, **changes):
         with self.db.begin():
-            return contacts.update_contact(self.db, Context.from_dict(ctx), contact_id, **changes)
+            return contacts.update_contact(
+                self.db, Context.from_dict(ctx), self.identity, contact_id, **changes
+            )
+
+    @rpc
+    def archive_contact(self, ctx, contact_id):
+        with self.db.begin():
+            return contacts.archive_contact(
+                self.db, Context.from_dict(ctx), self.identity, contact_id
+            )
+
+    @rpc
+    def restore_contact(self, ctx, contact_id):
+        with self.db.begin():
+            return contacts.restore_contact(self.db, Context.from_dict(ctx), contact_id)
 
     @rpc
     def list_contacts(self, ctx, **filters):
@@ -155,7 +171,7 @@ class ClientsService:
     @rpc
     def preview_import(self, ctx, kind, csv_text=None, mapping=None, csv_base64=None):
         return importing.preview_import(
-            self.db, Context.from_dict(ctx), kind, csv_text, mapping, csv_base64
+            self.db, Context.from_dict(ctx), self.identity, kind, csv_text, mapping, csv_base64
         )
 
     @rpc
@@ -165,7 +181,7 @@ class ClientsService:
         limit = companies.client_limit(self.identity, context)
         with self.db.begin():
             job = importing.start_import(
-                self.db, context, limit, kind, csv_text, mapping, csv_base64
+                self.db, context, self.identity, limit, kind, csv_text, mapping, csv_base64
             )
             result = importing.job_to_dict(job)
         if job.status == "queued":
@@ -187,7 +203,9 @@ class ClientsService:
 
     @rpc
     def preview_upload(self, ctx, job_id, mapping=None):
-        return importing.preview_upload(self.db, Context.from_dict(ctx), job_id, mapping)
+        return importing.preview_upload(
+            self.db, Context.from_dict(ctx), self.identity, job_id, mapping
+        )
 
     @rpc
     def discard_upload(self, ctx, job_id):
@@ -200,7 +218,7 @@ class ClientsService:
         context.require("create_clients")
         limit = companies.client_limit(self.identity, context)
         with self.db.begin():
-            job = importing.start_upload(self.db, context, limit, job_id, mapping)
+            job = importing.start_upload(self.db, context, self.identity, limit, job_id, mapping)
             result = importing.job_to_dict(job)
         if job.status == "queued":
             self.imports.submit(job.id)
@@ -282,8 +300,17 @@ class ClientsService:
             return invitations.cancel_invitation(self.db, Context.from_dict(ctx), invitation_id)
 
     @rpc
-    def list_invitations(self, ctx, status="pending"):
-        return invitations.list_invitations(self.db, Context.from_dict(ctx), status)
+    def cancel_contact_invitation(self, ctx, contact_id):
+        with self.db.begin():
+            return invitations.cancel_contact_invitation(
+                self.db, Context.from_dict(ctx), contact_id
+            )
+
+    @rpc
+    def list_invitations(self, ctx, status="pending", contact_id=None, page=1, per_page=25):
+        return invitations.list_invitations(
+            self.db, Context.from_dict(ctx), status, contact_id, page, per_page
+        )
 
     @rpc
     def get_invitation(self, ctx, token):
@@ -301,6 +328,21 @@ class ClientsService:
         return client_requests.list_requests(
             self.db, Context.from_dict(ctx), client_id, status, page, per_page
         )
+
+    @rpc
+    def create_request(
+        self, ctx, client_id, title, description=None, service_name=None, contact_id=None
+    ):
+        with self.db.begin():
+            return client_requests.create_request(
+                self.db,
+                Context.from_dict(ctx),
+                client_id,
+                title,
+                description,
+                service_name,
+                contact_id,
+            )
 
     @rpc
     def set_request_status(self, ctx, request_id, status):

@@ -11,14 +11,13 @@ import uuid
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from kit.context import Context
-from kit.errors import ValidationError
+from kit.errors import NotFound, ValidationError
 from kit.tables import OutboxEvent
-from kit.testing import fresh_database, truncate_all
+from kit.testing import drop_database, fresh_database, truncate_all
 
 ALL_PERMISSIONS = frozenset(
     {
@@ -39,12 +38,18 @@ class FakeIdentity:
         self.client_limit = client_limit
         self.users = set(users)
         self.portal_logins: list[tuple] = []
+        self.calls: list[tuple] = []  # the portal login changes asked for
+        self.refuse: Exception | None = None  # raised by the next portal login change
 
     def get_entitlements(self, ctx):
         return {"plan": "test", "client_limit": self.client_limit}
 
     def users_by_ids(self, ctx, user_ids):
         return [{"id": u, "name": u} for u in user_ids if u in self.users]
+
+    def list_users(self, ctx, status=None):
+        self.calls.append(("list_users",))
+        return [{"id": u, "name": u, "email": f"{u}@agency.test"} for u in sorted(self.users)]
 
     def get_agency(self, ctx):
         return {"id": ctx["agency_id"], "name": "Acme Agency"}
@@ -55,6 +60,25 @@ class FakeIdentity:
         self.portal_logins.append((ctx["agency_id"], contact_id, client_id, email))
         return {"principal_id": contact_id, "kind": "contact"}
 
+    def _change(self, *call):
+        if self.refuse is not None:
+            raise self.refuse
+        self.calls.append(call)
+
+    def update_portal_login(self, ctx, contact_id, email=None, name=None, client_id=None):
+        self._change("update_portal_login", contact_id, email, name, client_id)
+        if not any(login[1] == contact_id for login in self.portal_logins):
+            raise NotFound("No such portal login.")
+        return {"principal_id": contact_id, "kind": "contact"}
+
+    def disable_portal_login(self, ctx, contact_id):
+        assert ctx["kind"] == "system"  # identity lets only the platform disable one login
+        self._change("disable_portal_login", contact_id)
+
+    def disable_portal_logins_for_client(self, ctx, client_id):
+        self._change("disable_portal_logins_for_client", client_id)
+        return {"disabled": 0}
+
 
 @pytest.fixture(scope="session")
 def db_url():
@@ -63,14 +87,6 @@ def db_url():
     url = fresh_database("clients", suffix=f"_test_{os.getpid()}")
     yield url
     drop_database(url)
-
-
-def drop_database(url: str) -> None:
-    target = make_url(url)
-    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

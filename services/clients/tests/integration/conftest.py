@@ -8,16 +8,19 @@ import time
 
 import pytest
 from argon2 import PasswordHasher
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from clients.service import ClientsService
 from identity import passwords
 from identity.service import IdentityService
 from kit.rpc import RpcClient
-from kit.testing import fresh_database, service_config, truncate_all
+from kit.testing import (
+    capture_events,
+    drop_database,
+    fresh_database,
+    service_config,
+    truncate_all,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -26,11 +29,7 @@ PASSWORD = "correct-horse-battery"
 def identity_db_url():
     url = fresh_database("identity", suffix=f"_test_for_clients_{os.getpid()}")
     yield url
-    target = make_url(url)
-    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-    engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -129,30 +128,5 @@ def set_client_limit(identity_db_url):
 @pytest.fixture
 def events(system):
     """Every event on the `clients.events` exchange from now on: events.wait_for(type)."""
-    config = system[2]
-    exchange = get_event_exchange("clients", config)
-    with Connection(config["AMQP_URI"]) as connection:
-        queue = Queue("clients-events-test", exchange=exchange, routing_key="#")
-        queue(connection).declare()
-        simple = connection.SimpleQueue(queue)
-        yield EventQueue(simple)
-        simple.close()
-
-
-class EventQueue:
-    def __init__(self, simple):
-        self.simple = simple
-
-    def wait_for(self, event_type: str, timeout: float = 10.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {event_type} event within {timeout} s")
-            try:
-                message = self.simple.get(timeout=remaining)
-            except self.simple.Empty:
-                continue
-            message.ack()
-            if message.delivery_info["routing_key"] == event_type:
-                return message.payload
+    with capture_events(system[2], "clients") as queue:
+        yield queue

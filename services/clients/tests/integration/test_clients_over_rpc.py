@@ -1,10 +1,18 @@
 """The clients service over real RabbitMQ and PostgreSQL, next to the real identity service."""
 
 import base64
+import time
 
 import pytest
 
-from kit.errors import LimitExceeded, NotFound, PermissionDenied, ValidationError
+from kit.errors import (
+    Conflict,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    ValidationError,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
@@ -141,3 +149,70 @@ def test_a_large_import_runs_in_the_background_with_progress(clients, signup):
         __import__("time").sleep(0.05)
     assert (job["status"], job["created"], job["processed"]) == ("done", 1500, 1500)
     assert clients.list_contacts(owner)["total"] == 1500
+
+
+def portal_login(identity, email: str, password: str = "a-long-portal-password") -> dict:
+    return identity.login({"agency_id": None}, email, password, "192.0.2.9", kind="contact")
+
+
+def portal_contact(clients, events, owner, client_id, name, email) -> dict:
+    """A contact of the client who accepted the portal invitation."""
+    contact = clients.create_contact(owner, name, email, client_id=client_id, invite=True)
+    token = events.wait_for("contact_invited")["invitation_token"]
+    clients.accept_invitation({"agency_id": None}, token, "a-long-portal-password")
+    return contact
+
+
+def test_the_portal_login_follows_the_contact_and_closes_with_it(clients, identity, signup, events):
+    owner, _ = signup()
+    # portal login e-mails are unique across agencies, and identity's database is kept
+    ada_email, bob_email, new_email = (
+        f"{who}-{time.monotonic_ns()}@acme.example.com" for who in ("ada", "bob", "ada-new")
+    )
+    acme = clients.create_client(owner, name="Acme")
+    ada = portal_contact(clients, events, owner, acme["id"], "Ada", ada_email)
+    bob = portal_contact(clients, events, owner, acme["id"], "Bob", bob_email)
+
+    clients.update_contact(owner, ada["id"], email=new_email, name="Ada L.")
+    principal = portal_login(identity, new_email)["principal"]
+    assert (principal["name"], principal["contact_id"]) == ("Ada L.", ada["id"])
+    with pytest.raises(Conflict):  # Bob's login has that address: nothing changes
+        clients.update_contact(owner, ada["id"], email=bob_email, phone="123")
+    assert clients.get_contact(owner, ada["id"])["phone"] == ""
+
+    clients.archive_contact(owner, ada["id"])
+    assert events.wait_for("contact_archived")["contact_id"] == ada["id"]
+    with pytest.raises(Unauthenticated):
+        portal_login(identity, new_email)
+    portal_login(identity, bob_email)
+    clients.archive_client(owner, acme["id"])
+    with pytest.raises(Unauthenticated):
+        portal_login(identity, bob_email)
+    assert clients.get_contact(owner, bob["id"])["portal_status"] == "none"
+
+
+def test_team_requests_contact_invitations_and_pages_over_rpc(clients, signup, events):
+    owner, principal = signup()
+    manager = principal["principal_id"]
+    acme = clients.create_client(owner, name="Acme", account_manager_ids=[manager])
+    ada = clients.create_contact(owner, "Ada", "ada@acme.com", client_id=acme["id"], invite=True)
+    page = clients.list_invitations(owner, per_page=1)
+    assert (page["total"], page["per_page"], page["items"][0]["contact_id"]) == (1, 1, ada["id"])
+    assert clients.cancel_contact_invitation(owner, ada["id"])["status"] == "cancelled"
+    with pytest.raises(NotFound):
+        clients.cancel_contact_invitation(owner, ada["id"])
+
+    request = clients.create_request(owner, acme["id"], "Audit", contact_id=ada["id"])
+    created = events.wait_for("request_created")
+    assert (created["client_request_id"], created["contact_email"]) == (
+        request["id"],
+        "ada@acme.com",
+    )
+    assert created["account_manager_ids"] == [manager]
+
+    job = clients.start_import(
+        owner, "clients", f"name,account_managers\nGlobex,{principal['email']}\nHooli,x@y.com\n"
+    )
+    assert ([e["line"] for e in job["errors"]], job["created"]) == ([3], 1)
+    globex = clients.list_clients(owner, q="Globex")["items"][0]
+    assert globex["account_manager_ids"] == [manager]

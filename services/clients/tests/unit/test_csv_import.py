@@ -19,10 +19,22 @@ CONTACTS = (
 )
 
 
-def run(session, ctx, kind, text, mapping=None, limit=None, **kw):
-    job = importing.start_import(session, ctx, limit, kind, text, mapping, **kw)
+def run(session, ctx, kind, text, mapping=None, limit=None, identity=None, **kw):
+    identity = identity or FakeTeam()
+    job = importing.start_import(session, ctx, identity, limit, kind, text, mapping, **kw)
     session.commit()
     return importing.job_to_dict(job)
+
+
+class FakeTeam:
+    """identity.list_users for imports: the team's e-mails."""
+
+    def __init__(self, users=()):
+        self.users, self.calls = list(users), 0
+
+    def list_users(self, ctx, status=None):
+        self.calls += 1
+        return self.users
 
 
 def contact_count(session):
@@ -113,7 +125,7 @@ def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, ident
         "Initech,,,Platinum,\n"
         "Hooli,hooli.com,,,sleeping\n"
     )
-    preview = importing.preview_import(session, ctx, "clients", text)
+    preview = importing.preview_import(session, ctx, FakeTeam(), "clients", text)
     assert preview["mapping"] == {
         "Company": "name",
         "Website": "website",
@@ -156,12 +168,14 @@ def test_imports_respect_the_plan_limit_row_by_row(session, ctx, identity):
 )
 def test_a_file_that_is_not_a_csv_gets_a_clear_error(session, ctx, payload):
     with pytest.raises(ValidationError) as raised:
-        importing.preview_import(session, ctx, "contacts", **payload)
+        importing.preview_import(session, ctx, FakeTeam(), "contacts", **payload)
     assert raised.value.message.startswith("This file is not a CSV")
 
 
 def test_preview_suggests_a_mapping_shows_rows_and_errors_without_writing(session, ctx):
-    preview = importing.preview_import(session, ctx, "contacts", CONTACTS + "X,bad,Acme\n")
+    preview = importing.preview_import(
+        session, ctx, FakeTeam(), "contacts", CONTACTS + "X,bad,Acme\n"
+    )
     assert preview["columns"] == ["Name", "Email", "Company", "Job Title", "Phone"]
     assert preview["mapping"]["Company"] == "client" and preview["missing_fields"] == []
     assert preview["rows"][1] == {
@@ -181,12 +195,12 @@ def test_preview_suggests_a_mapping_shows_rows_and_errors_without_writing(sessio
 
 def test_an_explicit_mapping_is_used_and_checked(session, ctx):
     text = "Who,Reach,Org\nAda,ada@x.com,Acme\n"
-    preview = importing.preview_import(session, ctx, "contacts", text)
+    preview = importing.preview_import(session, ctx, FakeTeam(), "contacts", text)
     assert preview["missing_fields"] == ["name", "email"]
     with pytest.raises(ValidationError):
-        importing.start_import(session, ctx, None, "contacts", text)
+        importing.start_import(session, ctx, FakeTeam(), None, "contacts", text)
     with pytest.raises(ValidationError):
-        importing.start_import(session, ctx, None, "contacts", text, {"Who": "salary"})
+        importing.start_import(session, ctx, FakeTeam(), None, "contacts", text, {"Who": "salary"})
     mapping = {"Who": "name", "Reach": "email", "Org": "client"}
     assert run(session, ctx, "contacts", text, mapping)["created"] == 1
 
@@ -194,7 +208,9 @@ def test_an_explicit_mapping_is_used_and_checked(session, ctx):
 def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, monkeypatch):
     monkeypatch.setattr(importing, "BATCH", 50)
     rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(1200))
-    job = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    job = importing.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
     session.commit()
     assert (job.status, job.total, stored(session, ImportChunk) > 0) == ("queued", 1200, True)
     seen = []
@@ -208,7 +224,9 @@ def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, m
 
 def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx, monkeypatch):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
-    job = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    job = importing.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
     session.commit()
 
     def broken(*args, **kwargs):
@@ -223,8 +241,12 @@ def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx,
 
 def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(session, ctx):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
-    first = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
-    second = importing.start_import(session, ctx, None, "contacts", "name,email,client\n" + rows)
+    first = importing.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
+    second = importing.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
     first.status = "running"
     session.commit()
     assert importing.fail_interrupted(session) == [second.id]
@@ -234,7 +256,9 @@ def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(sessi
 def test_importing_needs_create_clients_and_jobs_stay_in_their_agency(session, ctx, make_ctx):
     job = run(session, ctx, "contacts", CONTACTS)
     with pytest.raises(PermissionDenied):
-        importing.preview_import(session, make_ctx(permissions={"view_clients"}), "contacts", "")
+        importing.preview_import(
+            session, make_ctx(permissions={"view_clients"}), FakeTeam(), "contacts", ""
+        )
     with pytest.raises(Exception) as raised:
         importing.get_import(session, make_ctx(), job["id"])
     assert type(raised.value).__name__ == "NotFound"
@@ -294,11 +318,11 @@ def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx
     data = ("\ufeff" + CONTACTS.replace("Ada Lovelace", "Ada Lövelace")).encode()
     cuts = [2, data.index("ö".encode()) + 1, data.index(b'"Stone') + 4]
     job_id = upload(session, ctx, "contacts", data, cuts)
-    preview = importing.preview_upload(session, ctx, job_id)
+    preview = importing.preview_upload(session, ctx, FakeTeam(), job_id)
     assert (preview["total_rows"], preview["error_count"]) == (3, 0)
     assert preview["rows"][0]["values"]["name"] == "Ada Lövelace"
     assert stored(session, ImportKey) == 0  # the preview kept nothing
-    job = importing.job_to_dict(importing.start_upload(session, ctx, None, job_id))
+    job = importing.job_to_dict(importing.start_upload(session, ctx, FakeTeam(), None, job_id))
     session.commit()
     assert (job["status"], job["created"], job["filename"], job["size"]) == (
         "done",
@@ -309,14 +333,18 @@ def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
     assert len(outbox(session, "contact_created")) == 3
     with pytest.raises(Conflict):
-        importing.start_upload(session, ctx, None, job_id)
+        importing.start_upload(session, ctx, FakeTeam(), None, job_id)
 
 
 def test_reimporting_an_upload_creates_no_duplicates(session, ctx):
     data = CONTACTS.encode()
-    importing.start_upload(session, ctx, None, upload(session, ctx, "contacts", data, [7]))
+    importing.start_upload(
+        session, ctx, FakeTeam(), None, upload(session, ctx, "contacts", data, [7])
+    )
     session.commit()
-    again = importing.start_upload(session, ctx, None, upload(session, ctx, "contacts", data))
+    again = importing.start_upload(
+        session, ctx, FakeTeam(), None, upload(session, ctx, "contacts", data)
+    )
     session.commit()
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert contact_count(session) == 3
@@ -331,7 +359,7 @@ def test_a_repeat_in_a_large_file_is_reported_on_the_later_line_across_batches(
     rows[40] = "Twice,p39@x.com,Acme\n"  # line 42 repeats line 41 (the same batch)
     data = ("name,email,client\n" + "".join(rows)).encode()
     job_id = upload(session, ctx, "contacts", data, range(1000, len(data), 1000))
-    job = importing.start_upload(session, ctx, None, job_id)
+    job = importing.start_upload(session, ctx, FakeTeam(), None, job_id)
     session.commit()
     assert job.status == "queued"
     importing.run_job(session, job.id, pause=lambda: None)
@@ -356,7 +384,7 @@ def test_pieces_come_in_order_retries_are_harmless_and_a_started_upload_takes_no
     with pytest.raises(Exception) as raised:
         importing.append_import_chunk(session, make_ctx(), job_id, 1, piece)
     assert type(raised.value).__name__ == "NotFound"
-    assert importing.start_upload(session, ctx, None, job_id).created == 1
+    assert importing.start_upload(session, ctx, FakeTeam(), None, job_id).created == 1
     with pytest.raises(Conflict):
         importing.append_import_chunk(session, ctx, job_id, 1, piece)
     assert [j["status"] for j in importing.list_imports(session, ctx)] == ["done"]
@@ -371,7 +399,7 @@ def test_pieces_come_in_order_retries_are_harmless_and_a_started_upload_takes_no
 def test_a_failed_upload_job_drops_its_pieces(session, ctx, monkeypatch):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
     job_id = upload(session, ctx, "contacts", ("name,email,client\n" + rows).encode(), [5000])
-    job = importing.start_upload(session, ctx, None, job_id)
+    job = importing.start_upload(session, ctx, FakeTeam(), None, job_id)
     session.commit()
     monkeypatch.setattr(importing, "BATCH", 100)
     monkeypatch.setattr(importing.ContactWriter, "write", lambda *a: 1 / 0)
@@ -379,3 +407,46 @@ def test_a_failed_upload_job_drops_its_pieces(session, ctx, monkeypatch):
         importing.run_job(session, job.id, pause=lambda: None)
     assert importing.get_import(session, ctx, job_id)["status"] == "failed"
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
+
+
+def test_account_managers_come_from_team_emails_asked_once_per_import(session, ctx, monkeypatch):
+    team = FakeTeam([{"id": "u-1", "email": "Ann@Agency.test"}, {"id": "u-2", "email": "b@a.test"}])
+    text = (
+        "Company,Account manager\n"
+        "Acme,ann@agency.test; b@a.test\n"
+        "Globex,nobody@agency.test\n"
+        "Initech,\n"
+    )
+    preview = importing.preview_import(session, ctx, team, "clients", text)
+    assert preview["mapping"]["Account manager"] == "account_managers"
+    assert [e["line"] for e in preview["errors"]] == [3]
+    job = run(session, ctx, "clients", text, identity=team)
+    assert team.calls == 2  # one for the preview, one for the import, none per row
+    assert (job["created"], [e["line"] for e in job["errors"]]) == (2, [3])
+    assert "nobody@agency.test" in job["errors"][0]["reason"]
+    managers = {
+        c["name"]: c["account_manager_ids"] for c in search.list_clients(session, ctx)["items"]
+    }
+    assert managers == {"Acme": ["u-1", "u-2"], "Initech": []}
+    run(session, ctx, "clients", "name,account_managers\nAcme,\n", identity=team)  # kept
+    assert search.list_clients(session, ctx, q="Acme")["items"][0]["account_manager_ids"] == [
+        "u-1",
+        "u-2",
+    ]
+
+    # A background import uses the team asked for when it started.
+    monkeypatch.setattr(importing, "SYNC_ROWS", 1)
+    background = importing.start_import(
+        session, ctx, team, None, "clients", "name,manager\nHooli,b@a.test\nPied Piper,\n"
+    )
+    session.commit()
+    assert background.status == "queued" and team.calls == 4
+    importing.run_job(session, background.id, pause=lambda: None)
+    hooli = search.list_clients(session, ctx, q="Hooli")["items"][0]
+    assert hooli["account_manager_ids"] == ["u-2"]
+
+
+def test_files_without_account_managers_do_not_ask_for_the_team(session, ctx):
+    team = FakeTeam()
+    run(session, ctx, "clients", "name\nAcme\n", identity=team)
+    assert team.calls == 0

@@ -31,7 +31,7 @@ def test_inviting_records_the_email_event_and_a_pending_invitation(
     assert event["agency_name"] == "Acme Agency" and event["message"] == "Welcome aboard!"
     assert len(event["invitation_token"]) > 30 and event["expires_at"]
     assert invitation["status"] == "pending" and "token" not in str(invitation)
-    [listed] = invitations.list_invitations(session, ctx)
+    [listed] = invitations.list_invitations(session, ctx)["items"]
     assert listed["contact_name"] == "Ada"
     found = invitations.get_invitation(session, event["invitation_token"])
     assert (found["contact_name"], found["client_name"]) == ("Ada", "Acme")
@@ -58,8 +58,11 @@ def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, identity, ad
     invitations.cancel_invitation(session, ctx, invitation["id"])
     with pytest.raises(NotFound):
         invitations.get_invitation(session, second)
-    assert invitations.list_invitations(session, ctx) == []
-    assert invitations.list_invitations(session, ctx, "cancelled")[0]["id"] == invitation["id"]
+    assert invitations.list_invitations(session, ctx)["items"] == []
+    assert (
+        invitations.list_invitations(session, ctx, "cancelled")["items"][0]["id"]
+        == invitation["id"]
+    )
     with pytest.raises(Conflict):
         invitations.resend_invitation(session, ctx, identity, invitation["id"])
 
@@ -70,7 +73,9 @@ def test_expired_links_are_refused_and_listed_as_expired(session, ctx, identity,
     with pytest.raises(ValidationError) as raised:
         invitations.accept_invitation(session, identity, token_of(outbox, session), "long-password")
     assert raised.value.fields == {"token": "expired"}
-    assert invitations.list_invitations(session, ctx, "expired")[0]["id"] == invitation["id"]
+    assert (
+        invitations.list_invitations(session, ctx, "expired")["items"][0]["id"] == invitation["id"]
+    )
     invitations.resend_invitation(session, ctx, identity, invitation["id"])  # fresh 7 days
     invitations.get_invitation(session, token_of(outbox, session))
 

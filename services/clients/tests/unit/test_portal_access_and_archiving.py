@@ -1,0 +1,163 @@
+"""A contact's portal login follows its name and e-mail, archiving (a contact or its client)
+closes its portal access, contacts are archived and restored, the team logs requests, and an
+invitation is cancelled by contact and listed a page at a time."""
+
+import pytest
+
+from clients import client_requests, companies, contacts, invitations, search
+from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+
+@pytest.fixture
+def acme(session, ctx, identity):
+    return companies.create_client(
+        session, ctx, identity, name="Acme", account_manager_ids=["u-1", "u-2"]
+    )
+
+
+@pytest.fixture
+def ada(session, ctx, identity, acme):
+    return contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.com", acme["id"])
+
+
+@pytest.fixture
+def portal_ada(session, ctx, identity, ada, outbox):
+    """Ada, with a portal login (she accepted her invitation)."""
+    invitations.invite_contact(session, ctx, identity, ada["id"])
+    token = outbox(session, "contact_invited")[-1]["invitation_token"]
+    invitations.accept_invitation(session, identity, token, "long-password")
+    identity.calls.clear()
+    return ada
+
+
+def test_a_new_name_or_email_reaches_the_portal_login(session, ctx, identity, portal_ada):
+    contacts.update_contact(session, ctx, identity, portal_ada["id"], name="Ada L.", phone="123")
+    contacts.update_contact(session, ctx, identity, portal_ada["id"], email="ada@new.com")
+    contacts.update_contact(session, ctx, identity, portal_ada["id"], position="CTO")
+    assert identity.calls == [
+        ("update_portal_login", portal_ada["id"], None, "Ada L.", None),
+        ("update_portal_login", portal_ada["id"], "ada@new.com", None, None),
+    ]
+
+
+def test_a_contact_without_a_portal_login_asks_identity_nothing(session, ctx, identity, ada):
+    contacts.update_contact(session, ctx, identity, ada["id"], name="Ada L.", email="a@b.com")
+    assert identity.calls == []
+
+
+def test_identity_refusing_the_email_changes_nothing(session, ctx, identity, portal_ada):
+    session.commit()
+    identity.refuse = Conflict("ada@taken.com already has a portal login.", {"email": "taken"})
+    with pytest.raises(Conflict):
+        contacts.update_contact(session, ctx, identity, portal_ada["id"], email="ada@taken.com")
+    session.rollback()  # what the entrypoint's transaction does with the error
+    assert contacts.get_contact(session, ctx, portal_ada["id"])["email"] == "ada@acme.com"
+
+
+def test_archiving_a_client_closes_its_contacts_portal_access(
+    session, ctx, identity, acme, portal_ada
+):
+    bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
+    invitations.invite_contact(session, ctx, identity, bob["id"])
+    companies.archive_client(session, ctx, identity, acme["id"])
+    assert identity.calls == [("disable_portal_logins_for_client", acme["id"])]
+    statuses = {
+        c["name"]: c["portal_status"]
+        for c in search.list_contacts(session, ctx, status="archived")["items"]
+    }
+    assert statuses == {"Ada": "none", "Bob": "none"}
+    assert invitations.list_invitations(session, ctx)["total"] == 0
+
+
+def test_an_archived_contact_leaves_lists_and_the_portal_and_comes_back(
+    session, ctx, identity, acme, portal_ada, outbox
+):
+    archived = contacts.archive_contact(session, ctx, identity, portal_ada["id"])
+    assert archived["archived"] and archived["portal_status"] == "none"
+    assert identity.calls == [("disable_portal_login", portal_ada["id"])]
+    assert contacts.archive_contact(session, ctx, identity, portal_ada["id"])["archived"]
+    assert len(outbox(session, "contact_archived")) == 1  # idempotent
+    assert search.list_contacts(session, ctx)["total"] == 0
+    assert search.list_contacts(session, ctx, status="archived")["total"] == 1
+    assert companies.get_client(session, ctx, acme["id"])["contact_count"] == 0
+    assert contacts.get_contact(session, ctx, portal_ada["id"])["name"] == "Ada"  # history kept
+    with pytest.raises(Conflict):
+        contacts.update_contact(session, ctx, identity, portal_ada["id"], name="Eve")
+    with pytest.raises(Conflict):
+        invitations.invite_contact(session, ctx, identity, portal_ada["id"])
+
+    restored = contacts.restore_contact(session, ctx, portal_ada["id"])
+    assert not restored["archived"] and search.list_contacts(session, ctx)["total"] == 1
+    [event] = outbox(session, "contact_restored")
+    assert (event["contact_id"], event["client_id"]) == (portal_ada["id"], acme["id"])
+    invitations.invite_contact(session, ctx, identity, portal_ada["id"])  # invited anew
+
+
+def test_archiving_contacts_needs_delete_clients_and_a_live_client_to_restore(
+    session, ctx, make_ctx, identity, acme, ada
+):
+    editor = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "edit_clients"})
+    with pytest.raises(PermissionDenied):
+        contacts.archive_contact(session, editor, identity, ada["id"])
+    with pytest.raises(NotFound):
+        contacts.archive_contact(session, make_ctx(), identity, ada["id"])
+    contacts.archive_contact(session, ctx, identity, ada["id"])
+    companies.archive_client(session, ctx, identity, acme["id"])
+    with pytest.raises(Conflict):
+        contacts.restore_contact(session, ctx, ada["id"])
+
+
+def test_a_moved_portal_contacts_login_follows_it_to_the_new_client(
+    session, ctx, identity, portal_ada
+):
+    globex = companies.create_client(session, ctx, identity, name="Globex")
+    moved = contacts.update_contact(
+        session, ctx, identity, portal_ada["id"], client_id=globex["id"]
+    )
+    assert moved["portal_status"] == "active"
+    assert identity.calls == [("update_portal_login", portal_ada["id"], None, None, globex["id"])]
+
+
+def test_a_contacts_invitation_is_cancelled_by_the_contact(session, ctx, identity, ada):
+    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    cancelled = invitations.cancel_contact_invitation(session, ctx, ada["id"])
+    assert (cancelled["id"], cancelled["status"]) == (invitation["id"], "cancelled")
+    assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "none"
+    with pytest.raises(NotFound):
+        invitations.cancel_contact_invitation(session, ctx, ada["id"])
+
+
+def test_invitations_are_listed_a_page_at_a_time(session, ctx, identity, acme):
+    for n in range(3):
+        contact = contacts.create_contact(
+            session, ctx, identity, f"P{n}", f"p{n}@acme.com", acme["id"]
+        )
+        invitations.invite_contact(session, ctx, identity, contact["id"])
+    first = invitations.list_invitations(session, ctx, per_page=2)
+    second = invitations.list_invitations(session, ctx, page=2, per_page=2)
+    assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+    assert [i["contact_name"] for i in first["items"] + second["items"]] == ["P2", "P1", "P0"]
+    of_one = invitations.list_invitations(session, ctx, None, contact["id"])
+    assert [i["contact_id"] for i in of_one["items"]] == [contact["id"]]
+
+
+def test_the_team_logs_a_request_for_a_client(session, ctx, make_ctx, identity, acme, ada, outbox):
+    request = client_requests.create_request(
+        session, ctx, acme["id"], "Quarterly report", "By Friday", "Reporting", ada["id"]
+    )
+    assert (request["client_name"], request["contact_name"]) == ("Acme", "Ada")
+    [event] = outbox(session, "request_created")
+    assert event["account_manager_ids"] == ["u-1", "u-2"]
+    assert (event["client_request_id"], event["title"]) == (request["id"], "Quarterly report")
+    anonymous = client_requests.create_request(session, ctx, acme["id"], "No contact")
+    assert anonymous["contact_id"] is None
+    globex = companies.create_client(session, ctx, identity, name="Globex")
+    with pytest.raises(ValidationError):  # Ada is not Globex's
+        client_requests.create_request(session, ctx, globex["id"], "X", contact_id=ada["id"])
+    with pytest.raises(ValidationError):
+        client_requests.create_request(session, ctx, acme["id"], "  ")
+    viewer = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients"})
+    with pytest.raises(PermissionDenied):
+        client_requests.create_request(session, viewer, acme["id"], "X")
+    with pytest.raises(NotFound):
+        client_requests.create_request(session, make_ctx(), acme["id"], "X")
