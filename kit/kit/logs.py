@@ -46,7 +46,13 @@ def logging_config(level: str = "INFO") -> dict:
             }
         },
         "root": {"level": level, "handlers": ["console"]},
-        "loggers": {"amqp": {"level": "WARNING"}, "kombu": {"level": "WARNING"}},
+        "loggers": {
+            "amqp": {"level": "WARNING"},
+            "kombu": {"level": "WARNING"},
+            # Expected (domain) errors are logged by nameko as warnings with a traceback; the
+            # kit's one line per call already says how each call ended.
+            "nameko.containers": {"level": "ERROR"},
+        },
     }
 
 

@@ -7,10 +7,20 @@ import logging
 import time
 
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc as nameko_rpc
 
+from kit.errors import DomainError
 from kit.logs import reset_request_id, set_request_id
 
 log = logging.getLogger("kit.calls")
+
+
+def rpc(fn=None, **kwargs):
+    """nameko's `@rpc`, with the domain errors declared expected: a NotFound or a
+    ValidationError is an answer, not a failure of the service (no ERROR line, no traceback)."""
+    kwargs.setdefault("expected_exceptions", (DomainError,))
+    decorator = nameko_rpc(**kwargs)
+    return decorator(fn) if fn is not None else decorator
 
 
 class RequestLogging(DependencyProvider):

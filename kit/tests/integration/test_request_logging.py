@@ -4,16 +4,22 @@ import logging
 
 import eventlet
 import pytest
-from nameko.rpc import rpc
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from kit.errors import NotFound
 from kit.logs import FORMAT, RequestIdFilter, current_request_id
-from kit.service import RequestLogging
+from kit.rpc import translate_remote_error
+from kit.service import RequestLogging, rpc
 
 
 class EchoService:
     name = "echo"
     request_logging = RequestLogging()
+
+    @rpc
+    def missing(self, ctx):
+        raise NotFound("No such thing.")
 
     @rpc
     def whoami(self, ctx):
@@ -43,3 +49,14 @@ def test_the_request_id_of_the_context_is_on_the_services_log_lines(echo, caplog
     with eventlet.Timeout(2):
         while not logged("echo.whoami ok"):
             eventlet.sleep(0.01)
+
+
+def test_a_domain_error_is_an_answer_not_a_service_failure(echo, caplog):
+    caplog.set_level(logging.INFO)
+    with ServiceRpcProxy("echo", echo, timeout=5) as proxy, pytest.raises(RemoteError) as raised:
+        proxy.missing({"agency_id": None, "request_id": "req-404"})
+    assert isinstance(translate_remote_error(raised.value), NotFound)
+    with eventlet.Timeout(2):
+        while not any("echo.missing NotFound" in r.getMessage() for r in caplog.records):
+            eventlet.sleep(0.01)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

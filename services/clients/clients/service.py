@@ -8,8 +8,6 @@ Every method takes the caller's context first; see docs/contracts.md ("clients")
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from clients import (
     client_requests,
     companies,
@@ -25,7 +23,7 @@ from kit.context import Context
 from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
-from kit.service import RequestLogging
+from kit.service import RequestLogging, rpc
 
 
 class ClientsService:

@@ -6,7 +6,6 @@ inside the entrypoint so it precedes the reply (see kit.db).
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from identity import (
@@ -25,7 +24,7 @@ from identity.dependencies import IdentitySettings, PasswordResetSender
 from kit.context import Context
 from kit.db import Database
 from kit.outbox import OutboxRelay
-from kit.service import RequestLogging
+from kit.service import RequestLogging, rpc
 
 
 class IdentityService:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
 from kit.rpc import ServiceRpc
-from kit.service import RequestLogging
+from kit.service import RequestLogging, rpc
 from notifications import emails, records
 from notifications.delivery import deliver
 from notifications.mail import Mailer
