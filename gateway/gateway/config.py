@@ -1,4 +1,8 @@
-"""The gateway's configuration: the environment, with working local defaults. Read only here."""
+"""The gateway's configuration: the environment, with working local defaults. Read only here.
+
+Outside development (APP_ENV=production) a SECRET_KEY must be given and the session cookie is
+sent over HTTPS only.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,20 @@ import secrets
 
 
 def from_env() -> dict:
+    production = os.environ.get("APP_ENV", "development") != "development"
+    secret_key = os.environ.get("SECRET_KEY")
+    if production and not secret_key:
+        raise RuntimeError("Set SECRET_KEY (a long random string) outside development.")
     return {
         "AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1"),
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         # A fresh key per process only suits a developer's machine: sessions end at restart.
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        "SECRET_KEY": secret_key or secrets.token_hex(32),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1" if production else "0")
+        == "1",
         "SESSION_COOKIE_NAME": "agency_session",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -12,7 +12,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
 from clients import importing
-from clients.vault import make_cipher
+from clients.vault import cipher_from_config
 from kit.db import DATABASE_URL_KEY, make_engine
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ class VaultCipher(DependencyProvider):
     """The MultiFernet over VAULT_KEYS, built once at start-up (a bad key fails the start)."""
 
     def setup(self) -> None:
-        self.cipher = make_cipher(self.container.config["VAULT_KEYS"])
+        self.cipher = cipher_from_config(self.container.config)
 
     def get_dependency(self, worker_ctx) -> MultiFernet:
         return self.cipher

@@ -12,7 +12,7 @@ import sys
 
 from sqlalchemy.orm import Session
 
-from clients.vault import make_cipher, rotate
+from clients.vault import cipher_from_config, rotate
 from kit.config import load_config
 from kit.db import DATABASE_URL_KEY, make_engine
 
@@ -22,7 +22,7 @@ def main(database_url: str | None = None) -> int:
     engine = make_engine(database_url or config[DATABASE_URL_KEY], pool_size=1)
     try:
         with Session(engine) as session:
-            count = rotate(session, make_cipher(config["VAULT_KEYS"]))
+            count = rotate(session, cipher_from_config(config))
     finally:
         engine.dispose()
     print(f"clients: {count} vault passwords re-encrypted with the current key")

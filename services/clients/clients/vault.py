@@ -30,6 +30,20 @@ from kit.errors import NotFound, ValidationError
 EDITABLE = ("label", "url", "username", "password", "notes")
 
 
+# Published in this repository: it protects nothing and serves a developer's machine only.
+DEVELOPMENT_KEY = "7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU="
+
+
+def cipher_from_config(config: dict) -> MultiFernet:
+    """The vault cipher of the configuration; outside development VAULT_KEYS must be set."""
+    keys = config.get("VAULT_KEYS") or ""
+    if not str(keys).strip():
+        if config.get("APP_ENV", "development") != "development":
+            raise RuntimeError("Set VAULT_KEYS (comma-separated Fernet keys) outside development.")
+        keys = DEVELOPMENT_KEY
+    return make_cipher(keys)
+
+
 def make_cipher(keys: str | list[str]) -> MultiFernet:
     """A MultiFernet over the configured keys (a comma-separated string or a list)."""
     if isinstance(keys, str):

@@ -82,3 +82,10 @@ def test_rotation_reencrypts_with_the_first_key_so_old_keys_can_go(
     assert (
         vault.reveal_password(session, ctx, only_new, acme["id"], entry["id"])["password"] == "pw"
     )
+
+
+def test_outside_development_the_vault_needs_keys_of_its_own():
+    with pytest.raises(RuntimeError, match="VAULT_KEYS"):
+        vault.cipher_from_config({"APP_ENV": "production", "VAULT_KEYS": None})
+    published = vault.cipher_from_config({"APP_ENV": "development", "VAULT_KEYS": None})
+    assert vault.decrypt(published, vault.encrypt(published, "pw")) == "pw"
