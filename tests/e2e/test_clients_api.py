@@ -165,6 +165,53 @@ CLIENTS_CSV = (
 )
 
 
+def test_input_that_once_crashed_the_service_is_a_4xx_with_the_field(new_agency):
+    owner = new_agency()
+    acme, globex = make_client(owner), make_client(owner)
+    for params in ({"page": 10**18}, {"page": 100001}, {"per_page": 10**6}):
+        for path in ("/clients", "/contacts", "/requests", "/invitations"):
+            assert_error(owner.get(path, params=params), 422)
+    assert owner.get("/clients", params={"page": 100000}, expect=200).json()["items"] == []
+
+    website = assert_error(owner.post("/clients", json={"name": "Brk", "website": "http://["}), 422)
+    assert "website" in website["fields"]
+    url = assert_error(
+        owner.post(f"/clients/{acme['id']}/vault", json={"label": "FTP", "url": "http://["}), 422
+    )
+    assert "url" in url["fields"]
+    csv = f"Name,Website\n{unique_name()},ok.example.com\n{unique_name()},http://[\n"
+    job = wait_for_import(owner, owner.post("/clients/import", json={"csv": csv}).json())
+    assert (job["status"], job["created"], [e["line"] for e in job["errors"]]) == ("done", 1, [3])
+
+    taken = owner.patch(
+        f"/clients/{globex['id']}", json={"name": acme["name"], "custom_fields": {}}
+    )
+    assert "name" in assert_error(taken, 409, "conflict")["fields"]
+    ada, bob = make_contact(owner, acme["id"]), make_contact(owner, acme["id"])
+    taken = owner.patch(
+        f"/contacts/{bob['id']}", json={"email": ada["email"], "client_id": globex["id"]}
+    )
+    assert "email" in assert_error(taken, 409, "conflict")["fields"]
+
+
+def test_an_invitation_is_not_accepted_once_the_contacts_address_changed(new_agency, mailbox):
+    """An agency cannot invite an address it controls, switch the contact to somebody else's
+    address and accept, taking that address's portal login."""
+    owner = new_agency()
+    client = make_client(owner)
+    mine, victim = unique_email("squatter"), unique_email("victim")
+    contact = make_contact(owner, client["id"], email=mine, invite=True)
+    changed = owner.patch(f"/contacts/{contact['id']}", json={"email": victim}, expect=200).json()
+    assert changed["portal_status"] == "none"
+    with pytest.raises(AssertionError, match="404"):
+        portal_session(owner, mailbox, mine)
+    # the victim's own agency can still give them portal access
+    theirs = new_agency()
+    their_contact = make_contact(theirs, make_client(theirs)["id"], email=victim, invite=True)
+    portal = portal_session(theirs, mailbox, victim)
+    assert portal.get("/portal/client", expect=200).json()["id"] == their_contact["client_id"]
+
+
 def test_csv_import_reports_bad_rows_by_line_and_reimport_creates_no_duplicates(new_agency):
     owner = new_agency()
     a, b, c = unique_name("Alpha"), unique_name("Beta"), unique_name("Gamma")
@@ -427,6 +474,8 @@ def test_another_agency_gets_404_for_every_id_of_this_one(new_agency, mailbox):
         ("POST", f"/clients/{client['id']}/vault/{entry['id']}/reveal", None),
         ("PATCH", f"/requests/{request['id']}", {"status": "done"}),
         ("GET", f"/clients/import/{job['id']}", None),
+        ("GET", f"/requests?client_id={client['id']}", None),
+        ("GET", f"/contacts?client_id={client['id']}", None),
     ]:
         answer = agency_b.request(method, path, json=body)
         assert_error(answer, 404, "not_found")

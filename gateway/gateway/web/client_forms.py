@@ -112,9 +112,13 @@ def page_url(endpoint: str, **changes) -> str:
     return url_for(endpoint, **args)
 
 
+MAX_PAGE = 100_000  # the clients service's
+
+
 def page_number() -> int:
+    """The `page` query argument, 1..MAX_PAGE; anything else is the first page."""
     try:
-        return max(int(request.args.get("page", 1)), 1)
+        return min(max(int(request.args.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -15,7 +15,14 @@ from gateway.auth import end_session, portal_login_required, principal, start_se
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms
-from kit.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationError
+from kit.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationError,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -76,14 +83,16 @@ def accept_invitation():
             flash("The two passwords differ; type the same password twice.", "danger")
         else:
             try:
-                services.clients.accept_invitation(token, password)
-            except ValidationError as exc:
+                accepted = services.clients.accept_invitation(token, password)
+            except NotFound as exc:  # used, cancelled or re-addressed meanwhile
+                return render_template(
+                    "portal/accept.html", title="Invitation", invitation=None, problem=exc.message
+                ), 404
+            except (ValidationError, Conflict) as exc:
                 flash(exc.message, "danger")
             else:
-                result = services.identity.login(
-                    invitation["email"], password, _client_ip(), kind="contact"
-                )
-                start_session(result["session_token"])
+                # the new login comes signed in: no second, throttled, password login
+                start_session(accepted["session_token"])
                 flash(f"Welcome, {invitation['contact_name']}!", "success")
                 return redirect(url_for(".index"))
         return render_template(

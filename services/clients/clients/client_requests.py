@@ -1,10 +1,11 @@
 """Client requests (from the client portal, or logged by the team on a client's behalf), and the
 portal's own view of its client.
 
-A portal principal (ctx.kind "contact", ctx.client_id set) reaches only its own client: the
-portal methods take no client id, they use ctx.client_id. The contact making a request is read
-from the context dict's `contact_id` (identity's principal carries it), or `principal_id` when
-that is absent. A portal contact sees every request of its client, newest first.
+A portal principal (ctx.kind "contact", ctx.client_id and ctx.contact_id set) reaches only its
+own client: the portal methods take no client id, they use ctx.client_id, and only while
+ctx.contact_id is a live contact of that client in the caller's agency (a contact moved to
+another client or archived must sign in again). A portal contact sees every request of its
+client, newest first.
 
 The team lists requests (view_clients), logs one for a client (`create_request`, edit_clients;
 optionally naming one of the client's contacts) and sets their status (edit_clients):
@@ -22,8 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients import pictures
-from clients.common import clean_text, iso, one_of, page_of, parse_id, portal_only
+from clients import pictures, portal_access
+from clients.common import clean_text, iso, one_of, page_of, parse_id
 from clients.companies import find_client
 from clients.contacts import find_contact
 from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
@@ -49,33 +50,20 @@ def request_to_dict(request: ClientRequest, client_name: str, contact: Contact |
     }
 
 
-def _portal_client(session: Session, ctx: Context) -> Client:
+def _portal_client(session: Session, ctx: Context) -> tuple[Client, Contact]:
+    """The portal caller's client and contact; PermissionDenied when either has changed."""
+    contact = portal_access.portal_contact(session, ctx)
     client = session.scalar(
-        select(Client).where(Client.agency_id == ctx.agency, Client.id == portal_only(ctx))
+        select(Client).where(Client.agency_id == ctx.agency, Client.id == contact.client_id)
     )
     if client is None or client.archived_at is not None:
         raise PermissionDenied("This client account is closed.")
-    return client
-
-
-def _portal_contact(session: Session, ctx: Context, client: Client) -> Contact | None:
-    try:
-        contact_id = uuid.UUID(str(ctx.contact_id))
-    except (TypeError, ValueError):
-        return None
-    return session.scalar(
-        select(Contact).where(
-            Contact.agency_id == ctx.agency,
-            Contact.id == contact_id,
-            Contact.client_id == client.id,
-        )
-    )
+    return client, contact
 
 
 def portal_get_client(session: Session, ctx: Context) -> dict:
     """The profile the portal shows: the client's public fields and who is logged in."""
-    client = _portal_client(session, ctx)
-    contact = _portal_contact(session, ctx, client)
+    client, contact = _portal_client(session, ctx)
     return {
         "id": str(client.id),
         "name": client.name,
@@ -84,16 +72,12 @@ def portal_get_client(session: Session, ctx: Context) -> dict:
         "address": client.address,
         "status": client.status,
         "has_logo": pictures.has_picture(session, ctx.agency, client.id),
-        "contact": (
-            {"id": str(contact.id), "name": contact.name, "email": contact.email}
-            if contact
-            else None
-        ),
+        "contact": {"id": str(contact.id), "name": contact.name, "email": contact.email},
     }
 
 
 def portal_get_logo(session: Session, ctx: Context) -> dict:
-    client = _portal_client(session, ctx)
+    client, _ = _portal_client(session, ctx)
     return pictures.read_picture(session, ctx.agency, client.id, "client")
 
 
@@ -150,8 +134,7 @@ def portal_create_request(
     description: str | None = None,
     service_name: str | None = None,
 ) -> dict:
-    client = _portal_client(session, ctx)
-    contact = _portal_contact(session, ctx, client)
+    client, contact = _portal_client(session, ctx)
     return _add_request(session, ctx, client, contact, title, description, service_name)
 
 
@@ -202,7 +185,7 @@ def _base_query(agency: uuid.UUID, status: str | None):
 def portal_list_requests(
     session: Session, ctx: Context, status: str | None = None, page: Any = 1, per_page: Any = 25
 ) -> dict:
-    client = _portal_client(session, ctx)
+    client, _ = _portal_client(session, ctx)
     query = _base_query(ctx.agency, status).where(ClientRequest.client_id == client.id)
     return _listing(session, query, page, per_page)
 
@@ -218,7 +201,9 @@ def list_requests(
     ctx.require("view_clients")
     query = _base_query(ctx.agency, status)
     if client_id:
-        query = query.where(ClientRequest.client_id == parse_id(client_id, "client"))
+        # another agency's client is not found, as everywhere, rather than an empty list
+        client = find_client(session, ctx.agency, client_id)
+        query = query.where(ClientRequest.client_id == client.id)
     return _listing(session, query, page, per_page)
 
 

@@ -15,6 +15,7 @@ from kit.context import PORTAL, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside a bigint
 MAX_TAGS = 30
 
 
@@ -29,10 +30,16 @@ class Identity(Protocol):
 
     def list_users(self, ctx: dict, status: str | None = None) -> list[dict]: ...
 
-    def create_portal_login(self, ctx: dict, *args: Any) -> dict: ...
+    def create_portal_login(self, ctx: dict, *args: Any) -> dict:
+        """-> {"principal", "session_token"}: the new login comes signed in."""
 
     def update_portal_login(
-        self, ctx: dict, contact_id: str, email: str | None = None, name: str | None = None
+        self,
+        ctx: dict,
+        contact_id: str,
+        email: str | None = None,
+        name: str | None = None,
+        client_id: str | None = None,
     ) -> dict: ...
 
     def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
@@ -52,13 +59,23 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def refuse_nul(value: str, field: str) -> str:
+    """`value`, unless it holds a NUL character, which PostgreSQL cannot store (a 500 otherwise).
+    The gateway refuses NUL already; other callers (imports, other services) may not."""
+    if "\x00" in value:
+        raise ValidationError(
+            f"{field} contains a NUL character.", {field: "must not contain NUL characters"}
+        )
+    return value
+
+
 def clean_text(value: Any, field: str, max_length: int, required: bool = False) -> str:
     """A stripped string no longer than `max_length`; '' for None."""
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be text.", {field: "must be text"})
-    value = value.strip()
+    value = refuse_nul(value, field).strip()
     if required and not value:
         raise ValidationError(f"{field} is required.", {field: "is required"})
     if len(value) > max_length:
@@ -81,7 +98,7 @@ def clean_tags(value: Any, field: str = "tags") -> list[str]:
     for tag in value:
         if not isinstance(tag, str):
             raise ValidationError("Tags must be a list of words.", {field: "must be text"})
-        tag = " ".join(tag.split())
+        tag = " ".join(refuse_nul(tag, field).split())
         if len(tag) > 60:
             raise ValidationError("A tag is at most 60 characters.", {field: "tag too long"})
         if tag and tag.lower() not in {t.lower() for t in tags}:
@@ -134,13 +151,15 @@ def flush_unique(session: Session, conflict: Conflict, new: Any = None) -> None:
 
 
 def paging(page: Any, per_page: Any) -> tuple[int, int]:
+    """(page, per_page) clamped to 1..MAX_PAGE and 1..MAX_PER_PAGE: a huge page number is an
+    empty page, never a database error."""
     try:
         page, per_page = int(page or 1), int(per_page or 25)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError(
             "page and per_page must be numbers.", {"page": "not a number"}
         ) from None
-    return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
 
 
 def page_of(
@@ -160,7 +179,9 @@ def page_of(
 
 def like_pattern(q: str) -> str:
     """`%q%` for ILIKE with the caller's own wildcards taken literally."""
-    escaped = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = (
+        refuse_nul(q, "q").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    )
     return f"%{escaped}%"
 
 

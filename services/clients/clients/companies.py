@@ -71,17 +71,25 @@ def clean_name(value: Any) -> str:
     return name
 
 
-def clean_website(value: Any) -> str:
-    website = clean_text(value, "website", 500)
+def clean_website(value: Any, field: str = "website") -> str:
+    """A web address (`https://` added when no scheme is given); '' for none."""
+    website = clean_text(value, field, 500)
     if not website:
         return ""
     if not re.match(r"^[a-z][a-z0-9+.-]*://", website, re.IGNORECASE):
         website = f"https://{website}"
-    parsed = urlparse(website)
-    host = parsed.hostname or ""
-    if parsed.scheme not in ("http", "https") or ("." not in host and host != "localhost"):
+    try:
+        parsed = urlparse(website)
+        host = parsed.hostname or ""
+    except ValueError:  # e.g. "http://[": urlparse refuses a broken IPv6 host
+        host, parsed = "", None
+    if (
+        parsed is None
+        or parsed.scheme not in ("http", "https")
+        or ("." not in host and host != "localhost")
+    ):
         raise ValidationError(
-            "The website must be an address like https://example.com.", {"website": "invalid"}
+            f"The {field} must be an address like https://example.com.", {field: "invalid"}
         )
     return website
 
@@ -234,15 +242,18 @@ def update_client(
         ),
         "account_manager_ids": lambda v: clean_account_managers(identity, ctx, v),
     }
-    changed = apply_changes(client, changes, cleaners, extra=["logo_base64"])
+    # A cleaner's query must not flush a half-changed row: a taken name would surface as an
+    # IntegrityError from autoflush instead of the Conflict below.
+    with session.no_autoflush:
+        changed = apply_changes(client, changes, cleaners, extra=["logo_base64"])
+    if "name" in changed:
+        _flush_unique_name(session, client.name)
     if "logo_base64" in changes:
         pictures.replace_picture(session, ctx.agency, "client", client.id, changes["logo_base64"])
         changed.append("logo")
     if changed:
         client.updated_at = utcnow()
         client.last_activity_at = max(client.last_activity_at, client.updated_at)
-        if "name" in changed:
-            _flush_unique_name(session, client.name)
         record_event(
             session,
             ctx,
@@ -309,6 +320,7 @@ def restore_client(session: Session, ctx: Context, identity: Identity, client_id
 def get_logo(session: Session, ctx: Context, client_id: str) -> dict:
     """A team member with view_clients, or a portal contact of this very client."""
     if ctx.kind == "contact":
+        portal_access.portal_contact(session, ctx)
         if str(ctx.client_id) != str(client_id):
             raise NotFound("No such client.")
     else:

@@ -7,7 +7,7 @@
 - `invite=True` sends the portal invitation in the same call (see invitations.py).
 - A new name, e-mail or client reaches the contact's portal login in the same call
   (portal_access.py); identity refusing it (the e-mail is another portal login's) changes
-  nothing here either.
+  nothing here either. A new e-mail cancels the contact's pending invitations.
 - "Delete" archives (delete_clients): the contact leaves every list, keeps its requests and
   history, and loses its portal access; `restore_contact` brings it back (its client must be
   live). Archived contacts are read-only.
@@ -134,7 +134,11 @@ def create_contact(
     avatar_base64: str | None = None,
     invite: bool = False,
     invitation_message: str | None = None,
+    *,
+    invitations_per_hour: int | None = None,
 ) -> dict:
+    """A new contact; `invite` sends its portal invitation too (counted against
+    `invitations_per_hour`, the service's INVITATIONS_PER_HOUR)."""
     ctx.require("create_clients")
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
@@ -165,7 +169,12 @@ def create_contact(
         from clients import invitations  # invitations build on contacts
 
         result["invitation"] = invitations.invite(
-            session, ctx, identity, contact, invitation_message
+            session,
+            ctx,
+            identity,
+            contact,
+            invitation_message,
+            invitations_per_hour or invitations.PER_HOUR,
         )
         result["portal_status"] = contact.portal_status
     return result
@@ -205,7 +214,12 @@ def update_contact(
         "tags": clean_tags,
         "client_id": lambda v: companies.find_client(session, ctx.agency, v, live_only=True).id,
     }
-    changed = apply_changes(contact, changes, cleaners, extra=["avatar_base64"])
+    # A cleaner's query must not flush a half-changed row: a taken e-mail would surface as an
+    # IntegrityError from autoflush instead of the Conflict below.
+    with session.no_autoflush:
+        changed = apply_changes(contact, changes, cleaners, extra=["avatar_base64"])
+    if "email" in changed:
+        _flush_unique_email(session, contact.email)
     if "avatar_base64" in changes:
         pictures.replace_picture(
             session, ctx.agency, "contact", contact.id, changes["avatar_base64"]
@@ -213,9 +227,7 @@ def update_contact(
         changed.append("avatar")
     if changed:
         contact.updated_at = contact.last_activity_at = utcnow()
-        if "email" in changed:
-            _flush_unique_email(session, contact.email)
-        portal_access.follow_contact(identity, ctx, contact, changed)
+        portal_access.follow_contact(session, identity, ctx, contact, changed)
         payload = {
             "contact_id": str(contact.id),
             "client_id": str(contact.client_id),
@@ -267,7 +279,9 @@ def restore_contact(session: Session, ctx: Context, contact_id: str) -> dict:
 
 def get_avatar(session: Session, ctx: Context, contact_id: str) -> dict:
     """A team member with view_clients, or a portal contact of the same client."""
-    if ctx.kind != PORTAL:
+    if ctx.kind == PORTAL:
+        portal_access.portal_contact(session, ctx)
+    else:
         ctx.require("view_clients")
     contact = find_contact(session, ctx.agency, contact_id)
     if ctx.kind == PORTAL and str(contact.client_id) != str(ctx.client_id):

@@ -3,11 +3,20 @@
 - An invitation carries a random token; only its SHA-256 is stored. The raw token leaves the
   service once, in the `contact_invited` event, for notifications to put in the e-mail's link.
 - It expires after INVITATION_DAYS. Inviting a contact again, or resending, replaces the token:
-  the old link stops working. Cancelling stops the link too.
+  the old link stops working. Cancelling stops the link too, and so does a new e-mail address
+  for the contact (portal_access.py).
+- It remembers the address it was sent to, and is accepted only while that is still the
+  contact's: otherwise an agency could invite an address it controls, switch the contact's
+  e-mail to somebody else's and accept, taking that address's portal login (unique across
+  agencies) away from its owner.
+- An agency sends at most `per_hour` invitation e-mails (first sends and resends) in any hour
+  (the service's INVITATIONS_PER_HOUR): the e-mails carry the agency's free text to any address.
 - `get_invitation` and `accept_invitation` are called without a login (ctx without agency): the
   token is the authority. Accepting asks identity to create the portal login
-  (`create_portal_login`, system context carrying the invitation's agency), then marks the
-  invitation accepted and the contact's `portal_status` "active".
+  (`create_portal_login`, system context carrying the invitation's agency), which comes signed
+  in, then marks the invitation accepted and the contact's `portal_status` "active"; the new
+  session goes back to the gateway, so no second (throttled) password login can fail after the
+  invitation is used.
 - Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
 - Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
   cancels their pending invitations when they are archived).
@@ -22,21 +31,23 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from clients.common import Identity, clean_text, iso, one_of, page_of, parse_id
 from clients.contacts import find_contact
-from clients.models import Client, Contact, Invitation
-from clients.portal_access import cancel_pending
+from clients.models import Client, Contact, Invitation, InvitationSend
+from clients.portal_access import cancel_pending, email_taken
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, DomainError, NotFound, ValidationError
+from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
 from kit.outbox import record_event
 
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
+PER_HOUR = 100  # invitation e-mails an agency may send in an hour (INVITATIONS_PER_HOUR)
+SEND_WINDOW = timedelta(hours=1)
 STATUSES = ("pending", "expired", "accepted", "cancelled")
 
 
@@ -55,7 +66,7 @@ def invitation_to_dict(invitation: Invitation, contact: Contact, client_name: st
         "id": str(invitation.id),
         "contact_id": str(contact.id),
         "contact_name": contact.name,
-        "email": contact.email,
+        "email": invitation.email,
         "client_id": str(contact.client_id),
         "client_name": client_name,
         "status": status_of(invitation),
@@ -78,6 +89,29 @@ def _agency_name(identity: Identity, ctx: Context) -> str | None:
         return None
 
 
+def count_send(session: Session, ctx: Context, invitation_id: uuid.UUID, per_hour: int) -> None:
+    """Count one invitation e-mail against the agency's hourly limit, or RateLimited past it."""
+    # one sender at a time per agency, so concurrent invitations cannot both take the last one
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"invites:{ctx.agency}"))))
+    now = utcnow()
+    of_agency = InvitationSend.agency_id == ctx.agency
+    session.execute(
+        delete(InvitationSend).where(of_agency, InvitationSend.sent_at <= now - SEND_WINDOW)
+    )
+    oldest, sent = session.execute(
+        select(func.min(InvitationSend.sent_at), func.count()).where(of_agency)
+    ).one()
+    if sent >= per_hour:
+        retry_after = max(int((oldest + SEND_WINDOW - now).total_seconds()) + 1, 1)
+        minutes = -(-retry_after // 60)
+        raise RateLimited(
+            f"Your agency has sent {per_hour} invitations in the last hour, the most allowed. "
+            f"Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again.",
+            {"retry_after": retry_after},
+        )
+    session.add(InvitationSend(agency_id=ctx.agency, invitation_id=invitation_id, sent_at=now))
+
+
 def _send(
     session: Session,
     ctx: Context,
@@ -86,10 +120,14 @@ def _send(
     contact: Contact,
     client: Client,
     resent: bool,
+    per_hour: int,
 ) -> None:
-    """Give the invitation a fresh token and expiry and record the e-mail's event."""
+    """Give the invitation a fresh token and expiry (for the contact's current address) and
+    record the e-mail's event."""
+    count_send(session, ctx, invitation.id, per_hour)
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    invitation.email = contact.email
     invitation.token_hash = hash_token(token)
     invitation.sent_at = now
     invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
@@ -120,7 +158,12 @@ def _client_of(session: Session, contact: Contact) -> Client:
 
 
 def invite(
-    session: Session, ctx: Context, identity: Identity, contact: Contact, message: Any = None
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    contact: Contact,
+    message: Any = None,
+    per_hour: int = PER_HOUR,
 ) -> dict:
     """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
     ctx.require("create_clients")
@@ -138,7 +181,7 @@ def invite(
         invited_by=ctx.principal_id,
         created_at=utcnow(),
     )
-    _send(session, ctx, identity, invitation, contact, client, resent=False)
+    _send(session, ctx, identity, invitation, contact, client, resent=False, per_hour=per_hour)
     session.add(invitation)
     session.flush()
     return invitation_to_dict(invitation, contact, client.name)
@@ -152,10 +195,16 @@ def _refuse_archived(contact: Contact, client: Client) -> None:
 
 
 def invite_contact(
-    session: Session, ctx: Context, identity: Identity, contact_id: str, message: Any = None
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    contact_id: str,
+    message: Any = None,
+    per_hour: int = PER_HOUR,
 ) -> dict:
     ctx.require("create_clients")
-    return invite(session, ctx, identity, find_contact(session, ctx.agency, contact_id), message)
+    contact = find_contact(session, ctx.agency, contact_id)
+    return invite(session, ctx, identity, contact, message, per_hour)
 
 
 def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:
@@ -172,7 +221,13 @@ def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:
     return invitation
 
 
-def resend_invitation(session: Session, ctx: Context, identity: Identity, invitation_id: str):
+def resend_invitation(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    invitation_id: str,
+    per_hour: int = PER_HOUR,
+) -> dict:
     """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
     ctx.require("create_clients")
     invitation = _find(session, ctx, invitation_id)
@@ -181,7 +236,7 @@ def resend_invitation(session: Session, ctx: Context, identity: Identity, invita
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
-    _send(session, ctx, identity, invitation, contact, client, resent=True)
+    _send(session, ctx, identity, invitation, contact, client, resent=True, per_hour=per_hour)
     return invitation_to_dict(invitation, contact, client.name)
 
 
@@ -241,7 +296,10 @@ def list_invitations(
         .order_by(Invitation.sent_at.desc(), Invitation.id)
     )
     if contact_id:
-        query = query.where(Invitation.contact_id == parse_id(contact_id, "contact"))
+        # another agency's contact is not found, as everywhere, rather than an empty list
+        query = query.where(
+            Invitation.contact_id == find_contact(session, ctx.agency, contact_id).id
+        )
     now = utcnow()
     if status == "pending":
         query = query.where(Invitation.status == "pending", Invitation.expires_at > now)
@@ -277,13 +335,15 @@ def get_invitation(session: Session, token: str) -> dict:
     """What the set-password page shows; no login needed, the token is the key."""
     invitation = _valid(session, token)
     contact = session.get(Contact, invitation.contact_id)
+    if not _still_addressed(invitation, contact):
+        raise NotFound("This invitation link is not valid any more.")
     client = _client_of(session, contact)
     return {
         "invitation_id": str(invitation.id),
         "agency_id": str(invitation.agency_id),
         "contact_id": str(contact.id),
         "contact_name": contact.name,
-        "email": contact.email,
+        "email": invitation.email,
         "client_id": str(client.id),
         "client_name": client.name,
         "message": invitation.message,
@@ -291,17 +351,34 @@ def get_invitation(session: Session, token: str) -> dict:
     }
 
 
+def _still_addressed(invitation: Invitation, contact: Contact) -> bool:
+    """The link went to the contact's present e-mail address."""
+    return bool(invitation.email) and invitation.email.lower() == contact.email.lower()
+
+
 def accept_invitation(session: Session, identity: Identity, token: str, password: str) -> dict:
+    """Create the contact's portal login; `{"contact_id","client_id","agency_id","email",
+    "principal","session_token"}`, the login already signed in."""
     invitation = _valid(session, token, lock=True)
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
     if client.archived_at is not None or contact.archived_at is not None:
         raise NotFound("This invitation link is not valid any more.")
+    if not _still_addressed(invitation, contact):
+        raise NotFound("This invitation link is not valid any more.")
     system = Context.system(str(invitation.agency_id))
     # identity checks the password's strength; its ValidationError reaches the caller as is.
-    identity.create_portal_login(
-        system.to_dict(), str(contact.id), str(client.id), contact.email, contact.name, password
-    )
+    try:
+        login = identity.create_portal_login(
+            system.to_dict(), str(contact.id), str(client.id), contact.email, contact.name, password
+        )
+    except Conflict as exc:
+        if "email" in (exc.fields or {}):
+            raise email_taken(
+                "This e-mail address cannot be given portal access; "
+                "ask the agency to invite another address."
+            ) from None
+        raise
     invitation.status, invitation.accepted_at = "accepted", utcnow()
     contact.portal_status = "active"
     record_event(
@@ -315,4 +392,6 @@ def accept_invitation(session: Session, identity: Identity, token: str, password
         "client_id": str(client.id),
         "agency_id": str(invitation.agency_id),
         "email": contact.email,
+        "principal": login["principal"],
+        "session_token": login["session_token"],
     }

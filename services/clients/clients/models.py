@@ -225,6 +225,8 @@ class Invitation(TenantMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the address the link was sent to: accepted only while it is still the contact's
+    email: Mapped[str] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|cancelled
     message: Mapped[str] = mapped_column(Text, default="")
     invited_by: Mapped[str | None] = mapped_column(String(64))
@@ -233,6 +235,17 @@ class Invitation(TenantMixin, Base):
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+
+
+class InvitationSend(TenantMixin, Base):
+    """One invitation e-mail sent (first or resent), kept an hour: the per-agency send limit."""
+
+    __tablename__ = "invitation_sends"
+    __table_args__ = (Index("ix_invitation_sends_agency_sent", "agency_id", "sent_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    invitation_id: Mapped[uuid.UUID]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ClientRequest(TenantMixin, Base):

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
 from clients import pictures
-from clients.common import like_pattern, one_of, page_of, parse_id
-from clients.companies import client_to_dict, live_contacts
+from clients.common import like_pattern, one_of, page_of, refuse_nul
+from clients.companies import client_to_dict, find_client, live_contacts
 from clients.contacts import contact_to_dict
 from clients.models import Client, Contact
 from kit.context import Context
@@ -51,7 +51,8 @@ def _filtered(
         pattern = like_pattern(q)
         query = query.where(or_(*(column.ilike(pattern) for column in searched)))
     if account_manager_id:
-        query = query.where(Client.account_manager_ids.contains([str(account_manager_id)]))
+        manager = refuse_nul(str(account_manager_id), "account_manager_id")
+        query = query.where(Client.account_manager_ids.contains([manager]))
     return query
 
 
@@ -83,7 +84,7 @@ def list_clients(
     archived = Client.archived_at.is_not(None)
     query = _filtered(query, status, q, searched, account_manager_id, archived)
     if tag:
-        query = query.where(Client.tags.contains([tag]))
+        query = query.where(Client.tags.contains([refuse_nul(str(tag), "tag")]))
     for field_id, value in (custom_fields_filter or {}).items():
         field = custom_fields.get_field(session, ctx.agency, field_id)
         if field.field_type == "text":
@@ -130,8 +131,10 @@ def list_contacts(
     archived = or_(Contact.archived_at.is_not(None), Client.archived_at.is_not(None))
     query = _filtered(query, status, q, searched, account_manager_id, archived)
     if client_id:
-        query = query.where(Contact.client_id == parse_id(client_id, "client"))
+        # another agency's client is not found, as everywhere, rather than an empty list
+        query = query.where(Contact.client_id == find_client(session, ctx.agency, client_id).id)
     if tag:
+        tag = refuse_nul(str(tag), "tag")
         query = query.where(or_(Contact.tags.contains([tag]), Client.tags.contains([tag])))
     columns = {
         "created_at": Contact.created_at,

@@ -8,6 +8,8 @@ Every method takes the caller's context first; see docs/contracts.md ("clients")
 
 from __future__ import annotations
 
+from nameko.dependency_providers import Config
+
 from clients import (
     client_requests,
     companies,
@@ -35,10 +37,14 @@ class ClientsService:
     identity = ServiceRpc("identity")
     vault_cipher = VaultCipher()
     imports = ImportRunner()
+    config = Config()
 
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    def _invitations_per_hour(self) -> int:
+        return int(self.config.get("INVITATIONS_PER_HOUR", invitations.PER_HOUR))
 
     # Clients -------------------------------------------------------------------------------------
 
@@ -128,6 +134,8 @@ class ClientsService:
 
     @rpc
     def create_contact(self, ctx, name, email, **data):
+        # the limit is ours to set, whatever the caller sends
+        data = {**data, "invitations_per_hour": self._invitations_per_hour()}
         with self.db.begin():
             return contacts.create_contact(
                 self.db, Context.from_dict(ctx), self.identity, name, email, **data
@@ -282,14 +290,23 @@ class ClientsService:
     def invite_contact(self, ctx, contact_id, message=None):
         with self.db.begin():
             return invitations.invite_contact(
-                self.db, Context.from_dict(ctx), self.identity, contact_id, message
+                self.db,
+                Context.from_dict(ctx),
+                self.identity,
+                contact_id,
+                message,
+                self._invitations_per_hour(),
             )
 
     @rpc
     def resend_invitation(self, ctx, invitation_id):
         with self.db.begin():
             return invitations.resend_invitation(
-                self.db, Context.from_dict(ctx), self.identity, invitation_id
+                self.db,
+                Context.from_dict(ctx),
+                self.identity,
+                invitation_id,
+                self._invitations_per_hour(),
             )
 
     @rpc

@@ -89,7 +89,7 @@ def _clean(field: str, value: Any) -> str:
     if field == "label":
         return clean_text(value, "label", 200, required=True)
     if field == "url":
-        return clean_website(value) if value else ""
+        return clean_website(value, "url") if value else ""
     if field == "username":
         return clean_text(value, "username", 200)
     if field == "notes":

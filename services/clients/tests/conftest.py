@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from kit.context import Context
-from kit.errors import NotFound, ValidationError
+from kit.errors import Conflict, NotFound, ValidationError
 from kit.tables import OutboxEvent
 from kit.testing import drop_database, fresh_database, truncate_all
 
@@ -57,8 +57,19 @@ class FakeIdentity:
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
         if len(password) < 8:
             raise ValidationError("Too short.", {"password": "at least 8 characters"})
+        taken = [login for login in self.portal_logins if login[3].lower() == email.lower()]
+        if any(login[:2] != (ctx["agency_id"], contact_id) for login in taken):
+            raise Conflict(f"{email} already has a portal login.", {"email": "already has one"})
         self.portal_logins.append((ctx["agency_id"], contact_id, client_id, email))
-        return {"principal_id": contact_id, "kind": "contact"}
+        principal = {
+            "principal_id": f"login-{contact_id}",
+            "kind": "contact",
+            "agency_id": ctx["agency_id"],
+            "email": email,
+            "client_id": client_id,
+            "contact_id": contact_id,
+        }
+        return {"principal": principal, "session_token": f"session-{contact_id}"}
 
     def _change(self, *call):
         if self.refuse is not None:

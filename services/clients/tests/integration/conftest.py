@@ -50,10 +50,17 @@ class Rpc:
 
 
 @pytest.fixture
-def system(container_factory, rabbit_config, db_url, identity_db_url):
+def clients_settings() -> dict:
+    """Configuration keys the clients service gets on top of its config.yaml (a test may
+    parametrize this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def system(container_factory, rabbit_config, db_url, identity_db_url, clients_settings):
     """Both services started; yields (clients rpc, identity rpc, clients config)."""
     truncate_all(db_url)
-    config = service_config("clients", rabbit_config, db_url)
+    config = service_config("clients", rabbit_config, db_url, **clients_settings)
     container_factory(ClientsService, config).start()
     container_factory(
         IdentityService, service_config("identity", rabbit_config, identity_db_url)

@@ -10,6 +10,7 @@ from kit.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    RateLimited,
     Unauthenticated,
     ValidationError,
 )
@@ -109,10 +110,9 @@ def test_an_invited_contact_logs_into_the_portal_and_sees_only_its_client(
     assert clients.get_invitation({"agency_id": None}, token)["client_name"] == "Acme"
     accepted = clients.accept_invitation({"agency_id": None}, token, "a-long-portal-password")
     assert accepted["contact_id"] == ada["id"] and accepted["agency_id"] == owner["agency_id"]
-    login = identity.login(
-        {"agency_id": None}, "ada@acme.com", "a-long-portal-password", "192.0.2.9", kind="contact"
-    )
-    principal = login["principal"]
+    # the accepted invitation comes with a live session: no second password login
+    principal = identity.authenticate_session({"agency_id": None}, accepted["session_token"])
+    assert principal == accepted["principal"]
     portal = {
         "agency_id": principal["agency_id"],
         "principal_id": principal["principal_id"],
@@ -216,3 +216,28 @@ def test_team_requests_contact_invitations_and_pages_over_rpc(clients, signup, e
     assert ([e["line"] for e in job["errors"]], job["created"]) == ([3], 1)
     globex = clients.list_clients(owner, q="Globex")["items"][0]
     assert globex["account_manager_ids"] == [manager]
+
+
+@pytest.mark.parametrize("clients_settings", [{"INVITATIONS_PER_HOUR": 2}])
+def test_invitation_emails_are_limited_by_the_configured_hourly_allowance(clients, signup):
+    owner, _ = signup()
+    acme = clients.create_client(owner, name="Acme")
+    ada = clients.create_contact(owner, "Ada", "ada@acme.com", client_id=acme["id"], invite=True)
+    # the limit is the service's own: a caller cannot raise it
+    bob = clients.create_contact(
+        owner, "Bob", "bob@acme.com", client_id=acme["id"], invitations_per_hour=1000
+    )
+    invitation = clients.invite_contact(owner, bob["id"])
+    with pytest.raises(RateLimited) as raised:
+        clients.resend_invitation(owner, invitation["id"])
+    assert "2 invitations in the last hour" in raised.value.message
+    with pytest.raises(RateLimited):
+        clients.create_contact(
+            owner,
+            "Cy",
+            "cy@acme.com",
+            client_id=acme["id"],
+            invite=True,
+            invitations_per_hour=1000,
+        )
+    assert clients.get_contact(owner, ada["id"])["portal_status"] == "invited"

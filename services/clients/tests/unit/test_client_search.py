@@ -66,7 +66,10 @@ def test_clients_sort_by_creation_name_contacts_and_activity(session, ctx, ident
     assert names(search.list_clients(session, ctx, sort="-name"))[0] == "Initech"
     by_count = search.list_clients(session, ctx, sort="-contact_count")
     assert names(by_count)[0] == "Acme" and by_count["items"][0]["contact_count"] == 2
-    portal = Context(agency_id=ctx.agency_id, kind="contact", client_id=book["globex"]["id"])
+    [cy] = search.list_contacts(session, ctx, client_id=book["globex"]["id"])["items"]
+    portal = Context(
+        agency_id=ctx.agency_id, kind="contact", client_id=cy["client_id"], contact_id=cy["id"]
+    )
     client_requests.portal_create_request(session, portal, "Need a new logo")
     assert names(search.list_clients(session, ctx, sort="-last_activity"))[0] == "Globex"
     with pytest.raises(ValidationError):

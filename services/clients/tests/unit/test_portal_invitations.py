@@ -91,7 +91,10 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
         "client_id": ada["client_id"],
         "agency_id": ctx.agency_id,
         "email": "ada@acme.com",
+        "principal": accepted["principal"],
+        "session_token": f"session-{ada['id']}",  # identity's: the new login comes signed in
     }
+    assert accepted["principal"]["contact_id"] == ada["id"]
     assert identity.portal_logins == [(ctx.agency_id, ada["id"], ada["client_id"], ada["email"])]
     with pytest.raises(NotFound):
         invitations.accept_invitation(session, identity, token, "long-password")
