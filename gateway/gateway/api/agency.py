@@ -17,11 +17,7 @@ def get_agency():
       tags: [agency]
       summary: Get your agency
       responses:
-        200:
-          description: The agency
-          content:
-            application/json:
-              schema: Agency
+        200: {description: The agency, schema: Agency}
     """
     return services.identity.get_agency()
 
@@ -34,18 +30,10 @@ def update_agency():
     patch:
       tags: [agency]
       summary: Update your agency's profile
-      requestBody:
-        content:
-          application/json:
-            schema: AgencyUpdateRequest
+      requestBody: AgencyUpdateRequest
       responses:
-        200:
-          description: The changed agency
-          content:
-            application/json:
-              schema: Agency
-        422:
-          description: The name is empty or the time zone unknown
+        200: {description: The changed agency, schema: Agency}
+        422: The name is empty or the time zone unknown
     """
     body = json_body(AgencyUpdateRequest())
     return services.identity.update_agency(**body)
@@ -60,11 +48,7 @@ def get_entitlements():
       tags: [agency]
       summary: Plan limits and usage (client limit, price per user, active users)
       responses:
-        200:
-          description: The entitlements
-          content:
-            application/json:
-              schema: Entitlements
+        200: {description: The entitlements, schema: Entitlements}
     """
     return services.identity.get_entitlements()
 
@@ -78,10 +62,6 @@ def list_plans():
       tags: [agency]
       summary: List plans
       responses:
-        200:
-          description: The plans, cheapest first
-          content:
-            application/json:
-              schema: PlanList
+        200: {description: "The plans, cheapest first", schema: PlanList}
     """
     return {"plans": services.identity.list_plans()}

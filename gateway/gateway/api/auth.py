@@ -37,20 +37,13 @@ def signup():
       tags: [auth]
       summary: Create an agency and its owner account (14-day trial)
       security: []
-      requestBody:
-        content:
-          application/json:
-            schema: SignupRequest
+      requestBody: SignupRequest
       responses:
         201:
           description: The new agency, its owner (signed in) and an API token named "signup"
-          content:
-            application/json:
-              schema: Signup
-        409:
-          description: The e-mail address is taken
-        422:
-          description: A field is missing or invalid, or the password is too weak
+          schema: Signup
+        409: The e-mail address is taken
+        422: A field is missing or invalid, or the password is too weak
     """
     body = json_body(SignupRequest())
     result = services.identity.signup(ip=request.remote_addr, **body)
@@ -69,20 +62,11 @@ def login():
       tags: [auth]
       summary: Sign in (starts a session cookie; for scripts, create an API token next)
       security: []
-      requestBody:
-        content:
-          application/json:
-            schema: LoginRequest
+      requestBody: LoginRequest
       responses:
-        200:
-          description: Signed in; the session cookie is set
-          content:
-            application/json:
-              schema: Login
-        401:
-          description: Wrong e-mail or password, or the account is inactive
-        429:
-          description: Too many failed attempts; the message says when to try again
+        200: {description: Signed in; the session cookie is set, schema: Login}
+        401: Wrong e-mail or password, or the account is inactive
+        429: Too many failed attempts; the message says when to try again
     """
     body = json_body(LoginRequest())
     result = services.identity.login(body["email"], body["password"], request.remote_addr)
@@ -98,8 +82,7 @@ def logout():
       tags: [auth]
       summary: End the current session
       responses:
-        204:
-          description: Signed out
+        204: Signed out
     """
     token = auth.end_session()
     if token:
@@ -115,16 +98,9 @@ def forgot_password():
       tags: [auth]
       summary: Request a password reset e-mail
       security: []
-      requestBody:
-        content:
-          application/json:
-            schema: ForgotPasswordRequest
+      requestBody: ForgotPasswordRequest
       responses:
-        202:
-          description: Accepted (the same answer for unknown addresses)
-          content:
-            application/json:
-              schema: Message
+        202: {description: Accepted (the same answer for unknown addresses), schema: Message}
     """
     body = json_body(ForgotPasswordRequest())
     services.identity.request_password_reset(body["email"])
@@ -139,18 +115,10 @@ def reset_password():
       tags: [auth]
       summary: Reset a password with an e-mailed token (single use, valid 1 hour)
       security: []
-      requestBody:
-        content:
-          application/json:
-            schema: ResetPasswordRequest
+      requestBody: ResetPasswordRequest
       responses:
-        200:
-          description: The password is changed; sign in with it
-          content:
-            application/json:
-              schema: Message
-        422:
-          description: The token is invalid or expired, or the password is too weak
+        200: {description: The password is changed; sign in with it, schema: Message}
+        422: The token is invalid or expired, or the password is too weak
     """
     body = json_body(ResetPasswordRequest())
     services.identity.reset_password(body["token"], body["password"])
@@ -166,11 +134,7 @@ def me():
       tags: [account]
       summary: The signed-in user and their agency
       responses:
-        200:
-          description: The principal and the agency
-          content:
-            application/json:
-              schema: Me
+        200: {description: The principal and the agency, schema: Me}
     """
     return {"user": auth.principal(), "agency": services.identity.get_agency()}
 
@@ -183,15 +147,11 @@ def change_password():
     post:
       tags: [account]
       summary: Change your password (other sessions end; API tokens stay valid)
-      requestBody:
-        content:
-          application/json:
-            schema: ChangePasswordRequest
+      requestBody: ChangePasswordRequest
       responses:
-        204:
-          description: Changed
-        422:
-          description: The current password is wrong, or the new one is too weak
+        204: Changed
+        422: The current password is wrong, or the new one is too weak
+        429: Too many wrong current passwords; the message says when to try again
     """
     body = json_body(ChangePasswordRequest())
     result = services.identity.change_password(
@@ -212,11 +172,7 @@ def list_tokens():
       tags: [account]
       summary: List your API tokens
       responses:
-        200:
-          description: Your tokens, oldest first
-          content:
-            application/json:
-              schema: ApiTokenList
+        200: {description: "Your tokens, oldest first", schema: ApiTokenList}
     """
     return {"tokens": services.identity.list_api_tokens()}
 
@@ -229,16 +185,9 @@ def create_token():
     post:
       tags: [account]
       summary: "Create an API token (send it as 'Authorization: Bearer <token>')"
-      requestBody:
-        content:
-          application/json:
-            schema: TokenCreateRequest
+      requestBody: TokenCreateRequest
       responses:
-        201:
-          description: The token, with its secret shown this once
-          content:
-            application/json:
-              schema: NewApiToken
+        201: {description: "The token, with its secret shown this once", schema: NewApiToken}
     """
     body = json_body(TokenCreateRequest())
     return services.identity.create_api_token(body["name"]), 201, NO_STORE
@@ -253,10 +202,8 @@ def revoke_token(token_id: str):
       tags: [account]
       summary: Revoke an API token
       responses:
-        204:
-          description: Revoked
-        404:
-          description: No such token of yours
+        204: Revoked
+        404: No such token of yours
     """
     services.identity.revoke_api_token(token_id)
     return "", 204

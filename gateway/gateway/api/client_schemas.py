@@ -12,6 +12,7 @@ LIST_STATUS = validate.OneOf(["active", "inactive", "archived"])
 REQUEST_STATUS = validate.OneOf(["open", "in_progress", "done", "cancelled"])
 INVITATION_STATUS = validate.OneOf(["pending", "expired", "accepted", "cancelled", "all"])
 PER_PAGE = validate.Range(min=1, max=100)
+PAGE = validate.Range(min=1, max=100_000)  # the service's MAX_PAGE: far past any real list
 TEXT = validate.Length(max=5000)
 ID = fields.Str  # ids are checked by the service: a malformed or foreign id is "not found"
 
@@ -26,7 +27,7 @@ def _tags():
 
 
 class PageQuery(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1))
+    page = fields.Int(load_default=1, validate=PAGE)
     per_page = fields.Int(load_default=25, validate=PER_PAGE)
 
 
@@ -326,6 +327,8 @@ class ImportJob(Schema):
     id = fields.UUID()
     kind = fields.Str()
     status = fields.Str(metadata={"description": "queued, running, done or failed"})
+    filename = fields.Str(allow_none=True, metadata={"description": "The uploaded file's name"})
+    size = fields.Int(metadata={"description": "The file's size in bytes"})
     total = fields.Int()
     processed = fields.Int()
     created = fields.Int()
@@ -334,6 +337,7 @@ class ImportJob(Schema):
     error_count = fields.Int()
     errors = fields.List(fields.Nested(ImportRowError))
     failure = fields.Str(allow_none=True)
+    created_by = fields.Str(allow_none=True, metadata={"description": "The user who started it"})
     created_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
 

@@ -58,15 +58,9 @@ def list_clients():
     get:
       tags: [clients]
       summary: List clients (active and inactive unless status says otherwise)
-      parameters:
-        - in: query
-          schema: ClientListQuery
+      parameters: [{in: query, schema: ClientListQuery}]
       responses:
-        200:
-          description: One page of clients
-          content:
-            application/json:
-              schema: ClientPage
+        200: {description: One page of clients, schema: ClientPage}
     """
     return services.clients.list_clients(**query_args(ClientListQuery()))
 
@@ -79,20 +73,11 @@ def create_client():
     post:
       tags: [clients]
       summary: Add a client (logo optional, base64)
-      requestBody:
-        content:
-          application/json:
-            schema: ClientCreateRequest
+      requestBody: ClientCreateRequest
       responses:
-        201:
-          description: The new client
-          content:
-            application/json:
-              schema: Client
-        402:
-          description: The plan's client limit is reached
-        409:
-          description: A client with this name exists
+        201: {description: The new client, schema: Client}
+        402: The plan's client limit is reached
+        409: A client with this name exists
     """
     return services.clients.create_client(**json_body(ClientCreateRequest())), 201
 
@@ -106,13 +91,8 @@ def get_client(client_id: str):
       tags: [clients]
       summary: Get a client
       responses:
-        200:
-          description: The client
-          content:
-            application/json:
-              schema: Client
-        404:
-          description: No such client in your agency
+        200: {description: The client, schema: Client}
+        404: No such client in your agency
     """
     return services.clients.get_client(client_id)
 
@@ -125,16 +105,10 @@ def update_client(client_id: str):
     patch:
       tags: [clients]
       summary: Edit a client
-      requestBody:
-        content:
-          application/json:
-            schema: ClientUpdateRequest
+      requestBody: ClientUpdateRequest
       responses:
-        200:
-          description: The client as changed
-          content:
-            application/json:
-              schema: Client
+        200: {description: The client as changed, schema: Client}
+        409: The client is archived, or another client has this name
     """
     return services.clients.update_client(client_id, **json_body(ClientUpdateRequest()))
 
@@ -147,16 +121,10 @@ def set_client_status(client_id: str):
     post:
       tags: [clients]
       summary: Set a client's status
-      requestBody:
-        content:
-          application/json:
-            schema: ClientStatusRequest
+      requestBody: ClientStatusRequest
       responses:
-        200:
-          description: The client
-          content:
-            application/json:
-              schema: Client
+        200: {description: The client, schema: Client}
+        409: The client is archived
     """
     body = json_body(ClientStatusRequest())
     return services.clients.set_client_status(client_id, body["status"])
@@ -171,11 +139,7 @@ def archive_client(client_id: str):
       tags: [clients]
       summary: Archive (delete) a client
       responses:
-        200:
-          description: The archived client
-          content:
-            application/json:
-              schema: Client
+        200: {description: The archived client, schema: Client}
     """
     return services.clients.archive_client(client_id)
 
@@ -189,11 +153,9 @@ def restore_client(client_id: str):
       tags: [clients]
       summary: Restore an archived client
       responses:
-        200:
-          description: The client
-          content:
-            application/json:
-              schema: Client
+        200: {description: The client, schema: Client}
+        402: The plan's client limit is reached
+        409: Another client has this name
     """
     return services.clients.restore_client(client_id)
 
@@ -206,33 +168,10 @@ def put_logo(client_id: str):
     put:
       tags: [clients]
       summary: Upload a logo (multipart field 'file', or the image as the body)
-      requestBody:
-        content:
-          multipart/form-data:
-            schema:
-              type: object
-              properties:
-                file:
-                  type: string
-                  format: binary
-          image/png:
-            schema:
-              type: string
-              format: binary
-          image/jpeg:
-            schema:
-              type: string
-              format: binary
+      requestBody: Picture
       responses:
-        200:
-          description: The client
-          content:
-            application/json:
-              schema: Client
-        413:
-          description: Larger than 2 MB
-        422:
-          description: Not a JPG or PNG image
+        200: {description: The client, schema: Client}
+        409: The client is archived
     """
     logo = picture_from_request("logo")
     return services.clients.update_client(client_id, logo_base64=logo)
@@ -247,11 +186,8 @@ def delete_logo(client_id: str):
       tags: [clients]
       summary: Remove the logo
       responses:
-        200:
-          description: The client
-          content:
-            application/json:
-              schema: Client
+        200: {description: The client, schema: Client}
+        409: The client is archived
     """
     return services.clients.update_client(client_id, logo_base64=None)
 
@@ -265,13 +201,8 @@ def get_logo(client_id: str):
       tags: [clients]
       summary: Get the logo image
       responses:
-        200:
-          description: The image (image/png or image/jpeg)
-          content:
-            image/png: {}
-            image/jpeg: {}
-        404:
-          description: No such client, or it has no logo
+        200: {description: The image, content: {image/png: {}, image/jpeg: {}}}
+        404: No such client, or it has no logo
     """
     return picture_response(services.clients.get_logo(client_id))
 
@@ -331,21 +262,11 @@ def import_csv():
                 preview:
                   type: boolean
       responses:
-        200:
-          description: The preview (preview=true)
-          content:
-            application/json:
-              schema: ImportPreview
-        201:
-          description: The import, finished (small files)
-          content:
-            application/json:
-              schema: ImportJob
+        200: {description: The preview (preview=true), schema: ImportPreview}
+        201: {description: "The import, finished (small files)", schema: ImportJob}
         202:
           description: The import, running in the background; poll GET /clients/import/{job_id}
-          content:
-            application/json:
-              schema: ImportJob
+          schema: ImportJob
     """
     body, pieces, filename = _import_body()
     upload_id = upload_csv(body["kind"], pieces, filename)
@@ -368,11 +289,7 @@ def get_import(job_id: str):
       tags: [clients]
       summary: Get an import job
       responses:
-        200:
-          description: The job
-          content:
-            application/json:
-              schema: ImportJob
+        200: {description: The job, schema: ImportJob}
     """
     return services.clients.get_import(job_id)
 
@@ -389,11 +306,7 @@ def list_vault(client_id: str):
       tags: [vault]
       summary: List vault entries (no passwords)
       responses:
-        200:
-          description: The entries
-          content:
-            application/json:
-              schema: VaultEntryList
+        200: {description: The entries, schema: VaultEntryList}
     """
     return {"items": services.clients.list_vault_entries(client_id)}
 
@@ -406,16 +319,9 @@ def create_vault_entry(client_id: str):
     post:
       tags: [vault]
       summary: Add a vault entry
-      requestBody:
-        content:
-          application/json:
-            schema: VaultEntryRequest
+      requestBody: VaultEntryRequest
       responses:
-        201:
-          description: The entry (without its password)
-          content:
-            application/json:
-              schema: VaultEntry
+        201: {description: The entry (without its password), schema: VaultEntry}
     """
     return services.clients.create_vault_entry(client_id, **json_body(VaultEntryRequest())), 201
 
@@ -429,11 +335,7 @@ def reveal_password(client_id: str, entry_id: str):
       tags: [vault]
       summary: Reveal a password (needs view_vault; audited)
       responses:
-        200:
-          description: The password
-          content:
-            application/json:
-              schema: RevealedPassword
+        200: {description: The password, schema: RevealedPassword}
     """
     secret = services.clients.reveal_vault_password(client_id, entry_id)
     return secret, 200, {"Cache-Control": "no-store"}
@@ -447,15 +349,10 @@ def list_reveals():
     get:
       tags: [vault]
       summary: The reveal audit
-      parameters:
-        - in: query
-          schema: RevealListQuery
+      parameters: [{in: query, schema: RevealListQuery}]
       responses:
-        200:
-          description: Reveals
-          content:
-            application/json:
-              schema: VaultRevealList
+        200: {description: Reveals, schema: VaultRevealList}
+        404: No such client (client_id)
     """
     args = query_args(RevealListQuery())
     return {"items": services.clients.list_vault_reveals(**args)}
@@ -473,11 +370,7 @@ def list_custom_fields():
       tags: [clients]
       summary: List custom fields
       responses:
-        200:
-          description: The fields
-          content:
-            application/json:
-              schema: CustomFieldList
+        200: {description: The fields, schema: CustomFieldList}
     """
     return {"items": services.clients.list_custom_fields()}
 
@@ -490,16 +383,10 @@ def define_custom_field():
     post:
       tags: [clients]
       summary: Add a custom field (text, number, date or choice)
-      requestBody:
-        content:
-          application/json:
-            schema: CustomFieldRequest
+      requestBody: CustomFieldRequest
       responses:
-        201:
-          description: The field
-          content:
-            application/json:
-              schema: CustomField
+        201: {description: The field, schema: CustomField}
+        409: Another custom field has this name
     """
     body = json_body(CustomFieldRequest())
     return services.clients.define_custom_field(
@@ -516,10 +403,6 @@ def list_tags():
       tags: [clients]
       summary: List tags
       responses:
-        200:
-          description: The tags
-          content:
-            application/json:
-              schema: TagList
+        200: {description: The tags, schema: TagList}
     """
     return {"items": services.clients.list_tags()}

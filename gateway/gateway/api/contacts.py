@@ -30,15 +30,10 @@ def list_contacts():
     get:
       tags: [contacts]
       summary: List contacts
-      parameters:
-        - in: query
-          schema: ContactListQuery
+      parameters: [{in: query, schema: ContactListQuery}]
       responses:
-        200:
-          description: One page of contacts
-          content:
-            application/json:
-              schema: ContactPage
+        200: {description: One page of contacts, schema: ContactPage}
+        404: No such client (client_id)
     """
     return services.clients.list_contacts(**query_args(ContactListQuery()))
 
@@ -51,18 +46,13 @@ def create_contact():
     post:
       tags: [contacts]
       summary: Add a contact
-      requestBody:
-        content:
-          application/json:
-            schema: ContactCreateRequest
+      requestBody: ContactCreateRequest
       responses:
-        201:
-          description: The new contact (with its invitation when invite=true)
-          content:
-            application/json:
-              schema: Contact
-        409:
-          description: The e-mail address is used by another contact
+        201: {description: The new contact (with its invitation when invite=true), schema: Contact}
+        402: The plan's client limit is reached (new_client)
+        404: No such client (client_id), or it is archived
+        409: The e-mail address is taken, or a client named new_client exists
+        429: Too many invitations sent to this contact; the message says when to try again
     """
     return services.clients.create_contact(**json_body(ContactCreateRequest())), 201
 
@@ -75,15 +65,9 @@ def list_client_contacts(client_id: str):
     get:
       tags: [contacts]
       summary: List a client's contacts
-      parameters:
-        - in: query
-          schema: PageQuery
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200:
-          description: One page of contacts
-          content:
-            application/json:
-              schema: ContactPage
+        200: {description: One page of contacts, schema: ContactPage}
     """
     client = services.clients.get_client(client_id)  # 404 for another agency's client
     return services.clients.list_contacts(
@@ -102,16 +86,12 @@ def create_client_contact(client_id: str):
     post:
       tags: [contacts]
       summary: Add a contact to a client
-      requestBody:
-        content:
-          application/json:
-            schema: ClientContactCreateRequest
+      requestBody: ClientContactCreateRequest
       responses:
-        201:
-          description: The new contact
-          content:
-            application/json:
-              schema: Contact
+        201: {description: The new contact, schema: Contact}
+        404: No such client, or it is archived
+        409: The e-mail address is taken
+        429: Too many invitations sent to this contact; the message says when to try again
     """
     body = json_body(ClientContactCreateRequest())
     return services.clients.create_contact(client_id=client_id, **body), 201
@@ -126,11 +106,7 @@ def get_contact(contact_id: str):
       tags: [contacts]
       summary: Get a contact
       responses:
-        200:
-          description: The contact
-          content:
-            application/json:
-              schema: Contact
+        200: {description: The contact, schema: Contact}
     """
     return services.clients.get_contact(contact_id)
 
@@ -143,16 +119,11 @@ def update_contact(contact_id: str):
     patch:
       tags: [contacts]
       summary: Edit a contact
-      requestBody:
-        content:
-          application/json:
-            schema: ContactUpdateRequest
+      requestBody: ContactUpdateRequest
       responses:
-        200:
-          description: The contact as changed
-          content:
-            application/json:
-              schema: Contact
+        200: {description: The contact as changed, schema: Contact}
+        404: No such contact, or no such client to move it to
+        409: The contact is archived, or the e-mail address is taken
     """
     return services.clients.update_contact(contact_id, **json_body(ContactUpdateRequest()))
 
@@ -166,11 +137,7 @@ def archive_contact(contact_id: str):
       tags: [contacts]
       summary: Archive (delete) a contact
       responses:
-        200:
-          description: The archived contact
-          content:
-            application/json:
-              schema: Contact
+        200: {description: The archived contact, schema: Contact}
     """
     return services.clients.archive_contact(contact_id)
 
@@ -184,13 +151,8 @@ def restore_contact(contact_id: str):
       tags: [contacts]
       summary: Restore an archived contact
       responses:
-        200:
-          description: The contact
-          content:
-            application/json:
-              schema: Contact
-        409:
-          description: Its client is archived
+        200: {description: The contact, schema: Contact}
+        409: Its client is archived
     """
     return services.clients.restore_contact(contact_id)
 
@@ -203,12 +165,10 @@ def put_avatar(contact_id: str):
     put:
       tags: [contacts]
       summary: Upload a picture (multipart field 'file', or the image as the body)
+      requestBody: Picture
       responses:
-        200:
-          description: The contact
-          content:
-            application/json:
-              schema: Contact
+        200: {description: The contact, schema: Contact}
+        409: The contact is archived
     """
     avatar = picture_from_request("avatar")
     return services.clients.update_contact(contact_id, avatar_base64=avatar)
@@ -223,11 +183,8 @@ def get_avatar(contact_id: str):
       tags: [contacts]
       summary: Get the picture
       responses:
-        200:
-          description: The image (image/png or image/jpeg)
-          content:
-            image/png: {}
-            image/jpeg: {}
+        200: {description: The image, content: {image/png: {}, image/jpeg: {}}}
+        404: No such contact, or it has no picture
     """
     return picture_response(services.clients.get_avatar(contact_id))
 
@@ -244,17 +201,14 @@ def send_invitation(contact_id: str):
       tags: [contacts]
       summary: Send or resend the portal invitation
       requestBody:
+        description: Optional
         content:
           application/json:
             schema: InvitationRequest
       responses:
-        201:
-          description: The invitation
-          content:
-            application/json:
-              schema: InvitationSummary
-        409:
-          description: The contact already has a portal login
+        201: {description: The invitation, schema: InvitationSummary}
+        409: The contact already has a portal login, or it or its client is archived
+        429: Too many invitations sent to this contact; the message says when to try again
     """
     message = json_body(InvitationRequest()).get("message") if request.data else None
     return services.clients.invite_contact(contact_id, message), 201
@@ -269,13 +223,9 @@ def cancel_contact_invitation(contact_id: str):
       tags: [contacts]
       summary: Cancel the pending invitation
       responses:
-        200:
-          description: The cancelled invitation
-          content:
-            application/json:
-              schema: InvitationSummary
-        404:
-          description: No pending invitation
+        200: {description: The cancelled invitation, schema: InvitationSummary}
+        404: No such contact, or it has no pending invitation
+        409: The invitation was accepted already
     """
     return services.clients.cancel_contact_invitation(contact_id)
 
@@ -288,15 +238,9 @@ def list_invitations():
     get:
       tags: [contacts]
       summary: List invitations (status=all for every one), a page at a time
-      parameters:
-        - in: query
-          schema: InvitationListQuery
+      parameters: [{in: query, schema: InvitationListQuery}]
       responses:
-        200:
-          description: Invitations, newest first
-          content:
-            application/json:
-              schema: InvitationPage
+        200: {description: "Invitations, newest first", schema: InvitationPage}
     """
     args = query_args(InvitationListQuery())
     if args["status"] == "all":
@@ -313,11 +257,9 @@ def resend_invitation(invitation_id: str):
       tags: [contacts]
       summary: Resend an invitation
       responses:
-        200:
-          description: The invitation
-          content:
-            application/json:
-              schema: InvitationSummary
+        200: {description: The invitation, schema: InvitationSummary}
+        409: The invitation is not pending, or the contact or its client is archived
+        429: Too many invitations sent to this contact; the message says when to try again
     """
     return services.clients.resend_invitation(invitation_id)
 
@@ -331,10 +273,7 @@ def cancel_invitation(invitation_id: str):
       tags: [contacts]
       summary: Cancel an invitation
       responses:
-        200:
-          description: The cancelled invitation
-          content:
-            application/json:
-              schema: InvitationSummary
+        200: {description: The cancelled invitation, schema: InvitationSummary}
+        409: The invitation was accepted already
     """
     return services.clients.cancel_invitation(invitation_id)

@@ -3,21 +3,26 @@
 One mechanism: every route of the `api` blueprint is walked from Flask's URL map; its
 operations come from the YAML after `---` in the view's docstring (schemas named by their
 marshmallow class), and a route without YAML still appears with its docstring's first line.
-Path parameters come from the rule itself. Write the YAML like this:
+Path parameters come from the rule itself, and the failures every operation shares (400, 401,
+403, 404 with an id in the path, 413/415/422 with a body, 503) are added here: a docstring
+names only what is particular to it. Write the YAML like this:
 
-    @api.get("/things/<thing_id>")
-    def get_thing(thing_id):
-        '''One thing.
+    @api.patch("/things/<thing_id>")
+    def update_thing(thing_id):
+        '''Change a thing.
         ---
-        get:
+        patch:
           tags: [things]
-          summary: Get a thing
+          summary: Update a thing
+          requestBody: ThingUpdateRequest
           responses:
-            200:
-              content:
-                application/json:
-                  schema: Thing
+            200: {description: The changed thing, schema: Thing}
+            409: Another thing has this name
         '''
+
+`requestBody: Name` is a required JSON body of that schema, or one of REQUEST_BODIES (an
+uploaded Picture); a response's `schema` is its JSON body; a response given as text is its
+description; a failure's body is the Error body. The full OpenAPI forms work too.
 
 Marshmallow schema class names must be unique across the API's schema modules: they become the
 document's component names.
@@ -25,6 +30,7 @@ document's component names.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from apispec import APISpec
@@ -38,7 +44,35 @@ from gateway.api.base import api
 
 TITLE = "Agency Platform API"
 VERSION = "1.0.0"
-ERROR_RESPONSE = {"$ref": "#/components/responses/Error"}
+ERROR_BODY = {"application/json": {"schema": "Error"}}
+# The failures operations share, each described once under components/responses. Which
+# operation answers which is decided by `standard_errors`.
+STANDARD_ERRORS = {
+    "400": (
+        "BadRequest",
+        "The request is malformed: a body that is not a JSON object, or a NUL character",
+    ),
+    "401": ("Unauthenticated", "Not signed in, or the API token or session is not valid"),
+    "403": ("PermissionDenied", "Your role lacks a permission this needs; the message names it"),
+    "404": ("NotFound", "No such thing in your agency (another agency's ids are not found)"),
+    "413": ("TooLarge", "The body is larger than the gateway accepts"),
+    "415": ("UnsupportedMediaType", "The body's Content-Type is not one this takes (JSON mostly)"),
+    "422": ("ValidationFailed", "A field is missing or invalid; `fields` says which and why"),
+    "503": ("ServiceUnavailable", "A service did not answer in time; try again"),
+}
+BINARY = {"type": "string", "format": "binary"}
+# Bodies that are not JSON, by the name a docstring gives as its `requestBody`.
+REQUEST_BODIES = {
+    "Picture": {
+        "description": "A JPG or PNG of at most 2 MB: multipart field 'file', or the body",
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": BINARY}}},
+            "image/png": {"schema": BINARY},
+            "image/jpeg": {"schema": BINARY},
+        },
+    }
+}
 PATH_ARG = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CONVERTER_TYPES = {"int": "integer", "float": "number", "uuid": "string", "path": "string"}
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -64,17 +98,65 @@ def openapi_path(rule: str) -> tuple[str, list[dict]]:
     return PATH_ARG.sub(lambda m: "{" + m.group("name") + "}", rule), parameters
 
 
-def _operations(view, methods: set[str]) -> dict:
+def standard_errors(method: str, operation: dict, has_path_parameters: bool) -> set[str]:
+    """The shared failures `operation` can answer (gateway/gateway/errors.py and the checks
+    every request passes, gateway/gateway/input_checks.py)."""
+    # Any request: a NUL in the query string, a wrong bearer token, a service that is down.
+    statuses = {"400", "401", "503"}
+    if operation.get("security") != [] or method != "get":
+        # Permissions; and a session-cookie call that is neither JSON nor CSRF-proofed.
+        statuses.add("403")
+    if has_path_parameters:
+        statuses.add("404")
+    if "requestBody" in operation:
+        statuses |= {"413", "415", "422"}
+    if any(parameter.get("in") == "query" for parameter in operation.get("parameters", ())):
+        statuses.add("422")
+    return statuses
+
+
+def _response(status: str, given: str | dict) -> dict:
+    """A docstring's response in full (see the module's docstring for the short forms)."""
+    response = {"description": given} if isinstance(given, str) else dict(given)
+    schema = response.pop("schema", None)
+    if schema is not None:
+        response["content"] = {"application/json": {"schema": schema}}
+    elif not status.startswith(("1", "2", "3")) and "content" not in response:
+        response["content"] = copy.deepcopy(ERROR_BODY)
+    return response
+
+
+def _operation(method: str, operation: dict, has_path_parameters: bool) -> dict:
+    """One operation of a docstring, its short forms expanded and the shared failures added."""
+    operation = dict(operation)
+    body = operation.get("requestBody")
+    if isinstance(body, str):
+        operation["requestBody"] = copy.deepcopy(REQUEST_BODIES.get(body)) or {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    responses = {str(status): given for status, given in operation.get("responses", {}).items()}
+    for status in standard_errors(method, operation, has_path_parameters):
+        responses.setdefault(
+            status, {"$ref": f"#/components/responses/{STANDARD_ERRORS[status][0]}"}
+        )
+    operation["responses"] = {
+        status: given if "$ref" in given else _response(status, given)
+        for status, given in sorted(responses.items())
+    }
+    return operation
+
+
+def _operations(view, methods: set[str], has_path_parameters: bool) -> dict:
     """The YAML operations of a view for these methods; a plain summary where YAML is missing."""
     documented = load_operations_from_docstring(view.__doc__ or "")
     summary = (view.__doc__ or view.__name__).strip().splitlines()[0]
-    operations = {}
-    for method in sorted(methods):
-        operation = dict(documented.get(method) or {"summary": summary})
-        operation.setdefault("responses", {})
-        operation["responses"].setdefault("default", ERROR_RESPONSE)
-        operations[method] = operation
-    return operations
+    return {
+        method: _operation(
+            method, documented.get(method) or {"summary": summary}, has_path_parameters
+        )
+        for method in sorted(methods)
+    }
 
 
 def build_spec(app) -> dict:
@@ -96,13 +178,9 @@ def build_spec(app) -> dict:
         {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]},
     )
     spec.components.schema("Error", schema=gateway.api.schemas.Error)
-    spec.components.response(
-        "Error",
-        {
-            "description": "The request failed; the body says why",
-            "content": {"application/json": {"schema": "Error"}},
-        },
-    )
+    for name, description in STANDARD_ERRORS.values():
+        body = copy.deepcopy(ERROR_BODY)  # apispec resolves schema names in place
+        spec.components.response(name, {"description": description, "content": body})
     rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
     for rule in rules:
         if not rule.endpoint.startswith(f"{api.name}."):
@@ -111,7 +189,7 @@ def build_spec(app) -> dict:
         path, parameters = openapi_path(rule.rule)
         spec.path(
             path=path,
-            operations=_operations(app.view_functions[rule.endpoint], methods),
+            operations=_operations(app.view_functions[rule.endpoint], methods, bool(parameters)),
             parameters=parameters or None,
         )
     return spec.to_dict()
@@ -127,13 +205,29 @@ def spec_dict() -> dict:
 
 @api.get("/openapi.json")
 def openapi_json():
-    """This document."""
+    """This document.
+    ---
+    get:
+      tags: [reference]
+      summary: This OpenAPI document
+      security: []
+      responses:
+        200: {description: This document, content: {application/json: {schema: {type: object}}}}
+    """
     return spec_dict()
 
 
 @api.get("/docs")
 def docs():
-    """The API reference, rendered from the OpenAPI document."""
+    """The API reference, rendered from the OpenAPI document.
+    ---
+    get:
+      tags: [reference]
+      summary: This reference as a web page
+      security: []
+      responses:
+        200: {description: An HTML page, content: {text/html: {schema: {type: string}}}}
+    """
     spec = spec_dict()
     intro = [_inline_code(text) for text in spec["info"].get("description", "").split("\n\n")]
     return render_template("api_docs.html", spec=spec, groups=_grouped(spec), intro=intro)
@@ -153,7 +247,12 @@ def _grouped(spec: dict) -> list[tuple[str, list[dict]]]:
         for method in METHODS:
             if method not in item:
                 continue
-            operation = item[method]
+            operation = dict(item[method])
+            # The page shows shared parts themselves, not their references.
+            operation["responses"] = {
+                status: _resolved(spec, response)
+                for status, response in operation["responses"].items()
+            }
             tag = (operation.get("tags") or ["other"])[0]
             groups.setdefault(tag, []).append(
                 {
@@ -166,3 +265,11 @@ def _grouped(spec: dict) -> list[tuple[str, list[dict]]]:
                 }
             )
     return list(groups.items())
+
+
+def _resolved(spec: dict, item: dict) -> dict:
+    """`item`, or the component its `$ref` names."""
+    if "$ref" not in item:
+        return item
+    _, _, kind, name = item["$ref"].split("/")
+    return spec["components"][kind][name]

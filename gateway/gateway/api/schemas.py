@@ -137,6 +137,7 @@ class Plan(Schema):
     name = fields.Str()
     client_limit = fields.Int(allow_none=True, metadata={"description": "null: unlimited"})
     price_per_user = fields.Nested(Money)
+    is_default = fields.Bool(metadata={"description": "The plan a new agency starts on"})
 
 
 class Agency(Schema):
@@ -147,6 +148,7 @@ class Agency(Schema):
     trial_ends_at = fields.DateTime(allow_none=True)
     trial_days_left = fields.Int(allow_none=True)
     subscription_status = fields.Str(metadata={"example": "trialing"})
+    created_at = fields.DateTime()
 
 
 class User(Schema):
@@ -156,6 +158,9 @@ class User(Schema):
     role = fields.Nested(RoleRef)
     status = fields.Str(metadata={"description": "active or inactive"})
     is_owner = fields.Bool()
+    invitation_pending = fields.Bool(
+        metadata={"description": "Invited by e-mail and has not chosen a password yet"}
+    )
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)
 

@@ -29,15 +29,9 @@ def list_users():
     get:
       tags: [users]
       summary: List users, optionally only active or inactive ones
-      parameters:
-        - in: query
-          schema: UserListQuery
+      parameters: [{in: query, schema: UserListQuery}]
       responses:
-        200:
-          description: Users by name
-          content:
-            application/json:
-              schema: UserList
+        200: {description: Users by name, schema: UserList}
     """
     args = query_args(UserListQuery())
     return {"users": services.identity.list_users(status=args.get("status"))}
@@ -51,20 +45,11 @@ def create_user():
     post:
       tags: [users]
       summary: Add a user (give a password, or send_invitation=true)
-      requestBody:
-        content:
-          application/json:
-            schema: UserCreateRequest
+      requestBody: UserCreateRequest
       responses:
-        201:
-          description: The new user
-          content:
-            application/json:
-              schema: User
-        409:
-          description: The e-mail address is taken
-        422:
-          description: A field is missing or invalid, or the password is too weak
+        201: {description: The new user, schema: User}
+        409: The e-mail address is taken
+        422: A field is missing or invalid, or the password is too weak
     """
     body = _ids_as_text(json_body(UserCreateRequest()))
     return services.identity.create_user(**body), 201
@@ -79,13 +64,8 @@ def get_user(user_id: str):
       tags: [users]
       summary: Get a user
       responses:
-        200:
-          description: The user
-          content:
-            application/json:
-              schema: User
-        404:
-          description: No such user in your agency
+        200: {description: The user, schema: User}
+        404: No such user in your agency
     """
     return services.identity.get_user(user_id)
 
@@ -98,20 +78,11 @@ def update_user(user_id: str):
     patch:
       tags: [users]
       summary: Update a user (only the fields given change)
-      requestBody:
-        content:
-          application/json:
-            schema: UserUpdateRequest
+      requestBody: UserUpdateRequest
       responses:
-        200:
-          description: The changed user
-          content:
-            application/json:
-              schema: User
-        409:
-          description: The e-mail address is taken
-        422:
-          description: A field is invalid
+        200: {description: The changed user, schema: User}
+        409: The e-mail address is taken
+        422: A field is invalid
     """
     body = _ids_as_text(json_body(UserUpdateRequest()))
     return services.identity.update_user(user_id, **body)
@@ -126,11 +97,7 @@ def deactivate_user(user_id: str):
       tags: [users]
       summary: Deactivate a user
       responses:
-        200:
-          description: The user, now inactive
-          content:
-            application/json:
-              schema: User
+        200: {description: "The user, now inactive", schema: User}
     """
     return services.identity.deactivate_user(user_id)
 
@@ -144,11 +111,7 @@ def reactivate_user(user_id: str):
       tags: [users]
       summary: Reactivate a user
       responses:
-        200:
-          description: The user, active again
-          content:
-            application/json:
-              schema: User
+        200: {description: "The user, active again", schema: User}
     """
     return services.identity.reactivate_user(user_id)
 
@@ -162,11 +125,7 @@ def list_roles():
       tags: [roles]
       summary: List roles (built-in first)
       responses:
-        200:
-          description: The roles
-          content:
-            application/json:
-              schema: RoleList
+        200: {description: The roles, schema: RoleList}
     """
     return {"roles": services.identity.list_roles()}
 
@@ -179,18 +138,10 @@ def create_role():
     post:
       tags: [roles]
       summary: Create a custom role
-      requestBody:
-        content:
-          application/json:
-            schema: RoleCreateRequest
+      requestBody: RoleCreateRequest
       responses:
-        201:
-          description: The new role
-          content:
-            application/json:
-              schema: Role
-        409:
-          description: Another role has this name
+        201: {description: The new role, schema: Role}
+        409: Another role has this name
     """
     body = json_body(RoleCreateRequest())
     return services.identity.create_role(body["name"], body["permissions"]), 201
@@ -204,18 +155,11 @@ def update_role(role_id: str):
     patch:
       tags: [roles]
       summary: Update a custom role
-      requestBody:
-        content:
-          application/json:
-            schema: RoleUpdateRequest
+      requestBody: RoleUpdateRequest
       responses:
-        200:
-          description: The changed role
-          content:
-            application/json:
-              schema: Role
-        403:
-          description: Built-in roles cannot be changed
+        200: {description: The changed role, schema: Role}
+        403: Built-in roles cannot be changed
+        409: Another role has this name
     """
     body = json_body(RoleUpdateRequest())
     return services.identity.update_role(role_id, **body)
@@ -230,10 +174,8 @@ def delete_role(role_id: str):
       tags: [roles]
       summary: Delete a custom role
       responses:
-        204:
-          description: Deleted
-        409:
-          description: Users still hold the role
+        204: Deleted
+        409: Users still hold the role
     """
     services.identity.delete_role(role_id)
     return "", 204
@@ -248,10 +190,6 @@ def list_permissions():
       tags: [roles]
       summary: List permissions
       responses:
-        200:
-          description: Permission names and what they allow
-          content:
-            application/json:
-              schema: PermissionList
+        200: {description: Permission names and what they allow, schema: PermissionList}
     """
     return {"permissions": services.identity.list_permissions()}

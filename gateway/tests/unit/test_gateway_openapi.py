@@ -87,6 +87,70 @@ def test_path_parameters_are_declared(spec):
     ]
 
 
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield method, path, item, operation
+
+
+def test_every_operation_with_a_path_parameter_documents_404(spec):
+    with_ids = [(m, p, op) for m, p, item, op in _operations(spec) if item.get("parameters")]
+    assert len(with_ids) > 20
+    assert [(m, p) for m, p, op in with_ids if "404" not in op["responses"]] == []
+
+
+def test_every_operation_documents_the_shared_failures(spec):
+    for method, path, _, operation in _operations(spec):
+        statuses = set(operation["responses"])
+        expected = {"400", "401", "503"}
+        if operation.get("security") != []:
+            expected.add("403")
+        if "requestBody" in operation:
+            expected |= {"413", "415", "422"}
+        if any(p["in"] == "query" for p in operation.get("parameters", [])):
+            expected.add("422")
+        assert expected <= statuses, (method, path, expected - statuses)
+        # Every status is named: an undocumented one is a mistake the contract test finds.
+        assert "default" not in statuses, (method, path)
+
+
+def test_every_failure_answers_the_error_body(spec):
+    responses = spec["components"]["responses"]
+    assert {"NotFound", "ValidationFailed", "PermissionDenied"} <= set(responses)
+    for method, path, _, operation in _operations(spec):
+        for status, response in operation["responses"].items():
+            if status >= "400":
+                response = responses.get(response.get("$ref", "").split("/")[-1], response)
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+def test_success_answers_name_their_body(spec):
+    get_user = spec["paths"]["/api/v1/users/{user_id}"]["get"]["responses"]["200"]
+    assert get_user["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/User"
+    }
+    assert get_user["description"] == "The user"
+    body = spec["paths"]["/api/v1/users/{user_id}"]["patch"]["requestBody"]
+    assert body["required"] is True
+
+
+def test_response_schemas_have_every_field_identity_answers(spec):
+    schemas = spec["components"]["schemas"]
+    assert "is_default" in schemas["Plan"]["properties"]
+    assert "invitation_pending" in schemas["User"]["properties"]
+    assert "created_at" in schemas["Agency"]["properties"]
+
+
+def test_the_reference_pages_are_public_and_documented_by_their_media_type(spec):
+    docs = spec["paths"]["/api/v1/docs"]["get"]
+    assert list(docs["responses"]["200"]["content"]) == ["text/html"]
+    document = spec["paths"]["/api/v1/openapi.json"]["get"]
+    assert list(document["responses"]["200"]["content"]) == ["application/json"]
+    assert docs["security"] == document["security"] == []
+
+
 def test_docs_page_renders_every_path(client, spec):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
