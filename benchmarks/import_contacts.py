@@ -87,7 +87,7 @@ def child(rows: int) -> dict:
                 importing.append_import_chunk(session, ctx, job_id, seq, data)
                 session.commit()
                 seq += 1
-            job = importing.start_upload(session, ctx, None, job_id)
+            job = importing.start_upload(session, ctx, None, None, job_id)
             session.commit()
             if job.status == "queued":
                 importing.run_job(session, job.id, pause=lambda: None)
