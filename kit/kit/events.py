@@ -57,25 +57,12 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
     handler = f"{service.name}.{fn.__name__}"
     session: Session = service.db
     token = set_request_id(payload.get("request_id"))
+    event_id = _event_id(payload)
     try:
-        event_id = uuid.UUID(str(payload["event_id"]))
-    except (KeyError, ValueError):
-        log.error("%s got an event without a valid event_id; recorded as dead", handler)
-        event_id = uuid.uuid5(uuid.NAMESPACE_OID, repr(sorted(payload.items())))
-        _record_failure(
-            session,
-            service,
-            fn,
-            source_service,
-            event_type,
-            event_id,
-            payload,
-            "event has no valid event_id",
-            dead=True,
-        )
-        reset_request_id(token)
-        return
-    try:
+        if event_id is None:
+            # Kept under a name derived from its content, so a redelivery finds the same row.
+            event_id = uuid.uuid5(uuid.NAMESPACE_OID, repr(sorted(payload.items())))
+            raise PermanentFailure("event has no valid event_id")
         with session.begin():
             # Claim the event first: a concurrent copy blocks here until this transaction ends,
             # then finds the row and skips (or runs, if this one rolled back).
@@ -107,6 +94,13 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
         )
     finally:
         reset_request_id(token)
+
+
+def _event_id(payload: dict) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(payload["event_id"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def _record_failure(

@@ -171,3 +171,16 @@ def test_published_events_are_purged_after_a_week(kit_db):
         session.commit()
         assert purge_published(session) == 1
         assert [r.payload["note"] for r in session.scalars(select(OutboxEvent))] == ["new"]
+
+
+def test_an_event_without_an_event_id_is_kept_as_dead_not_dropped(running, kit_db):
+    event_dispatcher(running)("emitter", "thing_made", {"note": "anonymous"})
+
+    def dead():
+        with Session(kit_db) as session:
+            return session.scalars(select(FailedEvent).where(FailedEvent.status == "dead")).all()
+
+    _wait_for(lambda: dead())
+    [row] = dead()
+    assert row.payload == {"note": "anonymous"} and "event_id" in row.error
+    assert _handled(kit_db) == []
