@@ -489,3 +489,16 @@ def test_another_agency_gets_404_for_every_id_of_this_one(new_agency, mailbox):
     )
     assert_error(moved, 404)
     assert agency_a.get(f"/clients/{client['id']}", expect=200).json()["name"] == client["name"]
+
+
+def test_clients_are_filtered_on_a_custom_field(new_agency):
+    owner = new_agency()
+    tier = owner.post(
+        "/custom-fields",
+        json={"name": "Tier", "type": "choice", "choices": ["gold", "silver"]},
+        expect=201,
+    ).json()
+    gold = make_client(owner, custom_fields={tier["id"]: "gold"})
+    make_client(owner, custom_fields={tier["id"]: "silver"})
+    found = owner.get("/clients", params={"field": tier["id"], "value": "gold"}, expect=200).json()
+    assert [c["id"] for c in found["items"]] == [gold["id"]]

@@ -36,6 +36,8 @@ class ClientListQuery(PageQuery):
     status = fields.Str(validate=LIST_STATUS, metadata={"description": "Default: active+inactive"})
     tag = fields.Str()
     account_manager_id = fields.Str()
+    field = fields.Str(metadata={"description": "A custom field's id, to filter on with value"})
+    value = fields.Str(metadata={"description": "The custom field's value to match"})
     sort = fields.Str(
         load_default="-created_at",
         validate=validate.OneOf(

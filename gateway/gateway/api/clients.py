@@ -62,7 +62,11 @@ def list_clients():
       responses:
         200: {description: One page of clients, schema: ClientPage}
     """
-    return services.clients.list_clients(**query_args(ClientListQuery()))
+    args = query_args(ClientListQuery())
+    field, value = args.pop("field", None), args.pop("value", None)
+    if field and value:
+        args["custom_fields"] = {field: value}
+    return services.clients.list_clients(**args)
 
 
 @api.post("/clients")
