@@ -5,12 +5,13 @@ Permissions are checked here (and again in every service).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from flask import g, redirect, request, session, url_for
 
 from gateway.rpc import services
-from kit.errors import PermissionDenied, Unauthenticated
+from kit.errors import DomainError, PermissionDenied, Unauthenticated
 
 SESSION_KEY = "sid"
 
@@ -44,6 +45,17 @@ def end_session() -> str | None:
     token = session.get(SESSION_KEY)
     session.clear()
     return token
+
+
+def sign_out() -> None:
+    """End the session here and in identity (the pages' logout).
+
+    The cookie is gone either way, and a session identity has already ended needs no ending.
+    """
+    token = end_session()
+    if token:
+        with contextlib.suppress(DomainError):
+            services.identity.logout(token)
 
 
 def principal() -> dict | None:

@@ -61,6 +61,7 @@ def list_clients():
       parameters: [{in: query, schema: ClientListQuery}]
       responses:
         200: {description: One page of clients, schema: ClientPage}
+        404: No such custom field (field)
     """
     args = query_args(ClientListQuery())
     field, value = args.pop("field", None), args.pop("value", None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gateway import auth
@@ -14,6 +12,7 @@ from gateway.web.forms import (
     LoginForm,
     NewPasswordForm,
     SignupForm,
+    done,
     form_failed,
 )
 from kit.errors import DomainError, RateLimited, Unauthenticated
@@ -54,8 +53,10 @@ def signup():
         except DomainError as exc:
             return form_failed("auth/signup.html", form, exc, title="Start your free trial")
         auth.start_session(result["session_token"])
-        flash(f"Welcome to Agency Platform, {result['principal']['name']}!", "success")
-        return redirect(url_for("dashboard.index"))
+        return done(
+            f"Welcome to Agency Platform, {result['principal']['name']}!",
+            url_for("dashboard.index"),
+        )
     return render_template("auth/signup.html", form=form, title="Start your free trial")
 
 
@@ -85,11 +86,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the session here and in identity."""
-    token = auth.end_session()
-    if token:
-        # The cookie is gone either way; an expired session needs no ending.
-        with contextlib.suppress(DomainError):
-            services.identity.logout(token)
+    auth.sign_out()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -120,8 +117,7 @@ def reset_password():
                 "auth/new_password.html", form, exc, **_reset_page(), aliases=_TOKEN_ALIASES
             )
         auth.end_session()
-        flash("Your password is changed. Log in with it.", "success")
-        return redirect(url_for("auth.login"))
+        return done("Your password is changed. Log in with it.", url_for("auth.login"))
     return render_template("auth/new_password.html", form=form, **_reset_page())
 
 
@@ -139,8 +135,7 @@ def accept_invitation():
                 "auth/new_password.html", form, exc, **_invitation_page(), aliases=_TOKEN_ALIASES
             )
         auth.start_session(result["session_token"])
-        flash(f"Welcome aboard, {result['principal']['name']}!", "success")
-        return redirect(url_for("dashboard.index"))
+        return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
     return render_template("auth/new_password.html", form=form, **_invitation_page())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from gateway.redirects import local_path
@@ -79,12 +79,6 @@ def picture_change(field: str, remove_field: str) -> dict:
     if request.form.get(remove_field):
         return {f"{field}_base64": None}
     return {}
-
-
-def done(message: str, target: str):
-    """Flash `message` as a success and go to `target` (the end of every action's view)."""
-    flash(message, "success")
-    return redirect(target)
 
 
 def client_form_data(fields: list[dict]) -> dict:

@@ -9,6 +9,7 @@ from gateway.auth import can, permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
+from gateway.web.forms import done
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -70,9 +71,7 @@ def new():
             return client_forms.form_failed(
                 "clients/form.html", exc, values=values, fields=fields, client=None
             )
-        return client_forms.done(
-            f"Client {client['name']} added.", url_for(".show", client_id=client["id"])
-        )
+        return done(f"Client {client['name']} added.", url_for(".show", client_id=client["id"]))
     return render_template(
         "clients/form.html",
         title="Add client",
@@ -100,7 +99,7 @@ def edit(client_id: str):
             return client_forms.form_failed(
                 "clients/form.html", exc, values=values, fields=fields, client=client
             )
-        return client_forms.done("Client saved.", url_for(".show", client_id=client_id))
+        return done("Client saved.", url_for(".show", client_id=client_id))
     return render_template(
         "clients/form.html",
         title=f"Edit {client['name']}",
@@ -155,7 +154,7 @@ def set_status(client_id: str):
     """Switch a client between active and inactive."""
     client = services.clients.set_client_status(client_id, request.form.get("status", ""))
     message = f"{client['name']} is now {client['status']}."
-    return client_forms.done(message, url_for(".show", client_id=client_id))
+    return done(message, url_for(".show", client_id=client_id))
 
 
 @bp.post("/<client_id>/archive")
@@ -164,7 +163,7 @@ def archive(client_id: str):
     """ "Delete": archive the client (its history stays)."""
     client = services.clients.archive_client(client_id)
     message = f"{client['name']} was archived. Its contacts and history are kept."
-    return client_forms.done(message, url_for(".index"))
+    return done(message, url_for(".index"))
 
 
 @bp.post("/<client_id>/restore")
@@ -172,9 +171,7 @@ def archive(client_id: str):
 def restore(client_id: str):
     """Bring an archived client back."""
     client = services.clients.restore_client(client_id)
-    return client_forms.done(
-        f"{client['name']} was restored.", url_for(".show", client_id=client_id)
-    )
+    return done(f"{client['name']} was restored.", url_for(".show", client_id=client_id))
 
 
 @bp.get("/<client_id>/logo")
@@ -192,9 +189,7 @@ def logo(client_id: str):
 def set_request_status(client_id: str, request_id: str):
     """Move a client's request to another status."""
     services.clients.set_request_status(request_id, request.form.get("status", ""))
-    return client_forms.done(
-        "Request status changed.", url_for(".show", client_id=client_id, tab="requests")
-    )
+    return done("Request status changed.", url_for(".show", client_id=client_id, tab="requests"))
 
 
 @bp.route("/<client_id>/requests/new", methods=["GET", "POST"])
@@ -218,9 +213,7 @@ def new_request(client_id: str):
             return client_forms.form_failed(
                 "clients/request_form.html", exc, values=values, **context
             )
-        return client_forms.done(
-            "Request logged.", url_for(".show", client_id=client_id, tab="requests")
-        )
+        return done("Request logged.", url_for(".show", client_id=client_id, tab="requests"))
     return render_template("clients/request_form.html", values={}, errors={}, **context)
 
 
@@ -240,9 +233,7 @@ def add_vault_entry(client_id: str):
         password=form.get("password", ""),
         notes=form.get("notes", ""),
     )
-    return client_forms.done(
-        "Credential stored.", url_for(".show", client_id=client_id, tab="vault")
-    )
+    return done("Credential stored.", url_for(".show", client_id=client_id, tab="vault"))
 
 
 @bp.post("/<client_id>/vault/<entry_id>/reveal")
@@ -285,7 +276,7 @@ def custom_fields():
             type=request.form.get("type", ""),
             choices=choices or None,
         )
-        return client_forms.done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
+        return done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
     return render_template(
         "clients/custom_fields.html",
         title="Custom fields",
@@ -299,7 +290,7 @@ def custom_fields():
 def delete_custom_field(field_id: str):
     """Remove a custom field and its values."""
     services.clients.delete_custom_field(field_id)
-    return client_forms.done("Custom field removed.", url_for(".custom_fields"))
+    return done("Custom field removed.", url_for(".custom_fields"))
 
 
 # --- CSV import ----------------------------------------------------------------------------

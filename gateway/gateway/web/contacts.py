@@ -10,6 +10,7 @@ from gateway.auth import can, permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
+from gateway.web.forms import done
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -104,7 +105,7 @@ def new():
         message = f"Contact {contact['name']} added."
         if contact.get("invitation"):
             message += f" A portal invitation was sent to {contact['email']}."
-        return client_forms.done(message, url_for(".show", contact_id=contact["id"]))
+        return done(message, url_for(".show", contact_id=contact["id"]))
     return render_template(
         "contacts/form.html",
         title="Add contact",
@@ -139,7 +140,7 @@ def show(contact_id: str):
                 contact=contact,
                 invitation=_pending_invitation(contact_id),
             )
-        return client_forms.done("Contact saved.", url_for(".show", contact_id=contact_id))
+        return done("Contact saved.", url_for(".show", contact_id=contact_id))
     return render_template(
         "contacts/form.html",
         title=contact["name"],
@@ -172,7 +173,7 @@ def invite(contact_id: str):
     invitation = services.clients.invite_contact(
         contact_id, request.form.get("invitation_message") or None
     )
-    return client_forms.done(
+    return done(
         f"Portal invitation sent to {invitation['email']}.",
         client_forms.safe_next(url_for(".show", contact_id=contact_id)),
     )
@@ -183,7 +184,7 @@ def invite(contact_id: str):
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
     services.clients.cancel_contact_invitation(contact_id)
-    return client_forms.done(
+    return done(
         "Invitation cancelled.", client_forms.safe_next(url_for(".show", contact_id=contact_id))
     )
 
@@ -194,7 +195,7 @@ def archive(contact_id: str):
     """ "Delete": archive the contact (its history stays; its portal login is disabled)."""
     contact = services.clients.archive_contact(contact_id)
     message = f"{contact['name']} was archived. Their history is kept."
-    return client_forms.done(message, url_for(".index"))
+    return done(message, url_for(".index"))
 
 
 @bp.post("/<contact_id>/restore")
@@ -202,9 +203,7 @@ def archive(contact_id: str):
 def restore(contact_id: str):
     """Bring an archived contact back."""
     contact = services.clients.restore_contact(contact_id)
-    return client_forms.done(
-        f"{contact['name']} was restored.", url_for(".show", contact_id=contact_id)
-    )
+    return done(f"{contact['name']} was restored.", url_for(".show", contact_id=contact_id))
 
 
 imports.register(bp, "contacts")

@@ -1,11 +1,12 @@
 """The forms of the sign-in, user, role and settings pages (flask-wtf: each carries its CSRF
-token), and the one way a service's refusal is put back on a form."""
+token), the one way a service's refusal is put back on a form, and the one way an action's
+view ends well (`done`)."""
 
 from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask import render_template
+from flask import flash, redirect, render_template
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -130,6 +131,12 @@ def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict[str, str] | No
             field.errors = [*list(field.errors or ()), *messages]
             placed = True
     form.form_errors.append(exc.message if not placed else "Please correct the marked fields.")
+
+
+def done(message: str, target: str):
+    """Flash `message` as a success and go to `target` (the end of every action's view)."""
+    flash(message, "success")
+    return redirect(target)
 
 
 def form_failed(template: str, form: FlaskForm, exc: DomainError, aliases=None, **context):

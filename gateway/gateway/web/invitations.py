@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import client_forms
+from gateway.web.forms import done
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
@@ -36,7 +37,7 @@ def index():
 def resend(invitation_id: str):
     """A fresh link by e-mail; the old one stops working."""
     invitation = services.clients.resend_invitation(invitation_id)
-    return client_forms.done(f"Invitation sent again to {invitation['email']}.", _back())
+    return done(f"Invitation sent again to {invitation['email']}.", _back())
 
 
 @bp.post("/<invitation_id>/cancel")
@@ -44,7 +45,7 @@ def resend(invitation_id: str):
 def cancel(invitation_id: str):
     """The link stops working."""
     invitation = services.clients.cancel_invitation(invitation_id)
-    return client_forms.done(f"Invitation to {invitation['email']} cancelled.", _back())
+    return done(f"Invitation to {invitation['email']} cancelled.", _back())
 
 
 def _back() -> str:

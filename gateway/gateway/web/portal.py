@@ -7,17 +7,15 @@ call context, never from the page.
 
 from __future__ import annotations
 
-import contextlib
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from gateway.auth import end_session, portal_login_required, principal, start_session
+from gateway.auth import portal_login_required, principal, sign_out, start_session
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms
+from gateway.web.forms import done
 from kit.errors import (
     Conflict,
-    DomainError,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -27,10 +25,6 @@ from kit.errors import (
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 
-def _client_ip() -> str | None:
-    return request.remote_addr
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """A contact signs in with the password chosen when accepting the invitation."""
@@ -38,7 +32,7 @@ def login():
     if request.method == "POST":
         try:
             result = services.identity.login(
-                email, request.form.get("password", ""), _client_ip(), kind="contact"
+                email, request.form.get("password", ""), request.remote_addr, kind="contact"
             )
         except (Unauthenticated, ValidationError, RateLimited) as exc:
             flash(exc.message, "danger")
@@ -53,12 +47,24 @@ def login():
 @bp.post("/logout")
 def logout():
     """End the portal session."""
-    token = end_session()
-    if token:
-        with contextlib.suppress(DomainError):  # the cookie is gone either way
-            services.identity.logout(token)
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for(".login"))
+
+
+def _same_password_twice() -> bool:
+    """The two password boxes agree; if not, the page says so."""
+    if request.form.get("password", "") == request.form.get("password_confirm", ""):
+        return True
+    flash("The two passwords differ; type the same password twice.", "danger")
+    return False
+
+
+def _invalid_invitation(problem: str | None):
+    """The page for a link that leads to no invitation (used, cancelled, re-addressed)."""
+    return render_template(
+        "portal/accept.html", title="Invitation", invitation=None, problem=problem
+    ), 404
 
 
 def _invitation_or_none(token: str) -> tuple[dict | None, str | None]:
@@ -74,27 +80,21 @@ def accept_invitation():
     token = request.values.get("token", "")
     invitation, problem = _invitation_or_none(token)
     if invitation is None:
-        return render_template(
-            "portal/accept.html", title="Invitation", invitation=None, problem=problem
-        ), 404
+        return _invalid_invitation(problem)
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_confirm", ""):
-            flash("The two passwords differ; type the same password twice.", "danger")
-        else:
+        if _same_password_twice():
             try:
-                accepted = services.clients.accept_invitation(token, password)
+                accepted = services.clients.accept_invitation(
+                    token, request.form.get("password", "")
+                )
             except NotFound as exc:  # used, cancelled or re-addressed meanwhile
-                return render_template(
-                    "portal/accept.html", title="Invitation", invitation=None, problem=exc.message
-                ), 404
+                return _invalid_invitation(exc.message)
             except (ValidationError, Conflict) as exc:
                 flash(exc.message, "danger")
             else:
                 # the new login comes signed in: no second, throttled, password login
                 start_session(accepted["session_token"])
-                flash(f"Welcome, {invitation['contact_name']}!", "success")
-                return redirect(url_for(".index"))
+                return done(f"Welcome, {invitation['contact_name']}!", url_for(".index"))
         return render_template(
             "portal/accept.html", title="Invitation", invitation=invitation, token=token
         ), 422
@@ -118,17 +118,13 @@ def reset_password():
     """Choose a new password from the e-mailed link."""
     token = request.values.get("token", "")
     if request.method == "POST":
-        password = request.form.get("password", "")
-        if password != request.form.get("password_confirm", ""):
-            flash("The two passwords differ; type the same password twice.", "danger")
-        else:
+        if _same_password_twice():
             try:
-                services.identity.reset_password(token, password)
+                services.identity.reset_password(token, request.form.get("password", ""))
             except (ValidationError, NotFound, Unauthenticated) as exc:
                 flash(exc.message, "danger")
             else:
-                flash("Your password is changed; sign in with it.", "success")
-                return redirect(url_for(".login"))
+                return done("Your password is changed; sign in with it.", url_for(".login"))
         return render_template("portal/reset.html", title="New password", token=token), 422
     return render_template("portal/reset.html", title="New password", token=token)
 
@@ -169,6 +165,5 @@ def new_request():
             return render_template(
                 "portal/request_form.html", title="New request", values=values, errors=exc.fields
             ), 422
-        flash("Your request was sent to the agency.", "success")
-        return redirect(url_for(".index"))
+        return done("Your request was sent to the agency.", url_for(".index"))
     return render_template("portal/request_form.html", title="New request", values={}, errors={})

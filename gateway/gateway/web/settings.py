@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    flash,
     g,
     make_response,
-    redirect,
     render_template,
     request,
     url_for,
@@ -16,7 +14,7 @@ from flask import (
 from gateway import auth
 from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
-from gateway.web.forms import AgencyForm, ApiTokenForm, ChangePasswordForm, form_failed
+from gateway.web.forms import AgencyForm, ApiTokenForm, ChangePasswordForm, done, form_failed
 from gateway.web.shell import current_agency
 from kit.errors import DomainError
 
@@ -38,8 +36,10 @@ def index():
         if g.get("auth_method") == "session":
             # identity ended every session, this one too; carry on with the fresh one.
             auth.start_session(result["session_token"])
-        flash("Your password is changed. You were logged out on your other devices.", "success")
-        return redirect(url_for(".index"))
+        return done(
+            "Your password is changed. You were logged out on your other devices.",
+            url_for(".index"),
+        )
     return render_template("settings/account.html", form=form, **_page("account"))
 
 
@@ -75,8 +75,7 @@ def tokens():
 def revoke_token(token_id: str):
     """Revoke a token: scripts using it stop working at once."""
     services.identity.revoke_api_token(token_id)
-    flash("The API token is revoked.", "success")
-    return redirect(url_for(".tokens"))
+    return done("The API token is revoked.", url_for(".tokens"))
 
 
 @bp.route("/agency", methods=["GET", "POST"])
@@ -90,8 +89,7 @@ def agency():
             services.identity.update_agency(name=form.name.data, timezone=form.timezone.data)
         except DomainError as exc:
             return form_failed("settings/agency.html", form, exc, **_page("agency"))
-        flash("The agency profile is saved.", "success")
-        return redirect(url_for(".agency"))
+        return done("The agency profile is saved.", url_for(".agency"))
     return render_template("settings/agency.html", form=form, **_page("agency"))
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from gateway import auth
 from gateway.auth import permission_required
 from gateway.rpc import services
-from gateway.web.forms import RoleForm, UserForm, form_failed
+from gateway.web.forms import RoleForm, UserForm, done, form_failed
 from kit.errors import DomainError
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -59,10 +59,10 @@ def new():
             except DomainError as exc:
                 return form_failed("users/form.html", form, exc, **_form_page(None, roles))
             if form.send_invitation.data:
-                flash(f"{user['name']} is added; an invitation is on its way to them.", "success")
+                message = f"{user['name']} is added; an invitation is on its way to them."
             else:
-                flash(f"{user['name']} is added and can log in now.", "success")
-            return redirect(url_for(".index"))
+                message = f"{user['name']} is added and can log in now."
+            return done(message, url_for(".index"))
     return render_template("users/form.html", form=form, **_form_page(None, roles))
 
 
@@ -97,8 +97,7 @@ def edit(user_id: str):
             services.identity.update_user(user_id, **changes)
         except DomainError as exc:
             return form_failed("users/form.html", form, exc, **_form_page(user, roles))
-        flash(f"{form.name.data}'s profile is saved.", "success")
-        return redirect(url_for(".index"))
+        return done(f"{form.name.data}'s profile is saved.", url_for(".index"))
     return render_template("users/form.html", form=form, **_form_page(user, roles))
 
 
@@ -107,8 +106,10 @@ def edit(user_id: str):
 def deactivate(user_id: str):
     """The user can no longer log in; their data stays."""
     user = services.identity.deactivate_user(user_id)
-    flash(f"{user['name']} is deactivated and can no longer log in.", "success")
-    return redirect(url_for(".index", status="active"))
+    return done(
+        f"{user['name']} is deactivated and can no longer log in.",
+        url_for(".index", status="active"),
+    )
 
 
 @bp.post("/<user_id>/reactivate")
@@ -116,8 +117,7 @@ def deactivate(user_id: str):
 def reactivate(user_id: str):
     """The user can log in again."""
     user = services.identity.reactivate_user(user_id)
-    flash(f"{user['name']} is active again.", "success")
-    return redirect(url_for(".index", status="inactive"))
+    return done(f"{user['name']} is active again.", url_for(".index", status="inactive"))
 
 
 @bp.get("/roles")
@@ -144,8 +144,7 @@ def new_role():
             role = services.identity.create_role(form.name.data, form.permissions.data or [])
         except DomainError as exc:
             return form_failed("users/role_form.html", form, exc, **_role_page(None))
-        flash(f"The role {role['name']} is created.", "success")
-        return redirect(url_for(".roles"))
+        return done(f"The role {role['name']} is created.", url_for(".roles"))
     return render_template("users/role_form.html", form=form, **_role_page(None))
 
 
@@ -167,8 +166,7 @@ def edit_role(role_id: str):
             )
         except DomainError as exc:
             return form_failed("users/role_form.html", form, exc, **_role_page(role))
-        flash(f"The role {form.name.data} is saved.", "success")
-        return redirect(url_for(".roles"))
+        return done(f"The role {form.name.data} is saved.", url_for(".roles"))
     return render_template("users/role_form.html", form=form, **_role_page(role))
 
 

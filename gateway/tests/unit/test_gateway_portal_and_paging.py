@@ -71,10 +71,11 @@ def csrf_token(page: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
-def test_accepting_an_invitation_on_the_page_signs_in_with_the_returned_session(client, accepting):
+def accept_on_the_page(client):
+    """Open the invitation page and accept it with the same password typed twice."""
     token = csrf_token(client.get("/portal/invitations/accept?token=tok").data.decode())
     password = "a-long-portal-password"
-    response = client.post(
+    return client.post(
         "/portal/invitations/accept",
         data={
             "csrf_token": token,
@@ -83,6 +84,10 @@ def test_accepting_an_invitation_on_the_page_signs_in_with_the_returned_session(
             "password_confirm": password,
         },
     )
+
+
+def test_accepting_an_invitation_on_the_page_signs_in_with_the_returned_session(client, accepting):
+    response = accept_on_the_page(client)
     assert response.status_code == 302 and response.headers["Location"].endswith("/portal/")
     assert "identity.login" not in accepting.methods()
     with client.session_transaction() as cookie:
@@ -94,17 +99,7 @@ def test_an_email_refused_on_accepting_shows_the_message_on_the_page(client, acc
         raise Conflict("This e-mail address cannot be given portal access.", {"email": "x"})
 
     accepting.answers[("clients", "accept_invitation")] = refuse
-    token = csrf_token(client.get("/portal/invitations/accept?token=tok").data.decode())
-    password = "a-long-portal-password"
-    response = client.post(
-        "/portal/invitations/accept",
-        data={
-            "csrf_token": token,
-            "token": "tok",
-            "password": password,
-            "password_confirm": password,
-        },
-    )
+    response = accept_on_the_page(client)
     assert response.status_code == 422
     assert "cannot be given portal access" in response.data.decode()
 
@@ -114,17 +109,7 @@ def test_an_invitation_gone_while_accepting_shows_the_invalid_link_page(client, 
         raise NotFound("This invitation link is not valid any more.")
 
     accepting.answers[("clients", "accept_invitation")] = gone
-    token = csrf_token(client.get("/portal/invitations/accept?token=tok").data.decode())
-    password = "a-long-portal-password"
-    response = client.post(
-        "/portal/invitations/accept",
-        data={
-            "csrf_token": token,
-            "token": "tok",
-            "password": password,
-            "password_confirm": password,
-        },
-    )
+    response = accept_on_the_page(client)
     assert response.status_code == 404
     assert "not valid any more" in response.data.decode()
 

@@ -19,17 +19,22 @@ def _parts(email):
     return message, text, html
 
 
-def reset_event(**fields):
+def user_event(**fields):
+    """An identity event about the team user Ann, with `fields` added or replaced."""
     return {
         "event_id": str(uuid.uuid4()),
         "principal_id": str(uuid.uuid4()),
         "kind": "user",
         "email": "ann@example.com",
         "name": "Ann",
-        "reset_token": "tok-123",
-        "expires_at": "2026-11-22T14:05:00+00:00",
         **fields,
     }
+
+
+def reset_event(**fields):
+    return user_event(
+        **{"reset_token": "tok-123", "expires_at": "2026-11-22T14:05:00+00:00", **fields}
+    )
 
 
 def test_user_password_reset_links_to_the_team_reset_page():
@@ -156,17 +161,12 @@ def test_a_malformed_recipient_fails_before_sending():
 
 
 def changed_event(**fields):
-    return {
-        "event_id": str(uuid.uuid4()),
-        "principal_id": str(uuid.uuid4()),
-        "kind": "user",
-        "email": "ann@example.com",
-        "name": "Ann",
+    defaults = {
         "agency_name": "Acme",
         "reason": "changed",
         "occurred_at": "2026-11-22T14:05:00+00:00",
-        **fields,
     }
+    return user_event(**{**defaults, **fields})
 
 
 @pytest.mark.parametrize(
