@@ -43,7 +43,10 @@ def test_add_a_client_with_a_logo_then_archive_it(page, new_agency, tmp_path):
     expect(page.locator('[data-test="client-name"]')).to_have_text(name)
     image = page.locator('img[data-test="client-logo"]')
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 16
+    # Visible is not loaded: wait for the image itself to be decoded.
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 16", arg=image.element_handle()
+    )
     expect(page.get_by_text("https://browser.example.com")).to_be_visible()
     expect(page.locator("main").get_by_text("Olive Owner")).to_be_visible()
 
