@@ -1,14 +1,18 @@
 """Database session dependency: one SQLAlchemy session per worker, pool sized to the workers.
 
-Write paths commit explicitly with `with self.db.begin():` so the commit happens before the RPC
-reply is sent (nameko replies before `worker_result` runs, so committing there would let a caller
-read stale data). Whatever a worker leaves open is rolled back and closed at teardown.
+Entrypoints hand over to a domain function in one line: `return self.db.write(fn, ctx, *args)`
+runs `fn(session, Context, *args)` in a transaction committed before the RPC reply is sent
+(nameko replies before `worker_result` runs, so committing there would let a caller read stale
+data); `self.db.read(fn, ctx, *args)` does the same without a transaction of its own. Whatever a
+worker leaves open is rolled back and closed at teardown.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine
@@ -16,7 +20,10 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
+from kit.context import Context
+
 DATABASE_URL_KEY = "DATABASE_URL"
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -51,6 +58,19 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     )
 
 
+class WorkerSession(Session):
+    """The session a worker gets, with the two ways an entrypoint calls its domain function."""
+
+    def write(self, fn: Callable[..., T], ctx: dict, *args: Any, **kwargs: Any) -> T:
+        """`fn(session, Context, ...)` in a transaction committed before the reply."""
+        with self.begin():
+            return fn(self, Context.from_dict(ctx), *args, **kwargs)
+
+    def read(self, fn: Callable[..., T], ctx: dict, *args: Any, **kwargs: Any) -> T:
+        """`fn(session, Context, ...)` for a read: nothing to commit."""
+        return fn(self, Context.from_dict(ctx), *args, **kwargs)
+
+
 class Database(DependencyProvider):
     """Gives each worker its own Session on an engine shared by the service."""
 
@@ -64,7 +84,9 @@ class Database(DependencyProvider):
         workers = int(self.container.config.get("max_workers", 10))
         # One connection per worker plus one for the outbox relay timer.
         self.engine = make_engine(self.container.config[self.url_key], pool_size=workers + 1)
-        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(
+            bind=self.engine, class_=WorkerSession, expire_on_commit=False
+        )
 
     def stop(self) -> None:
         if self.engine is not None:
@@ -73,7 +95,7 @@ class Database(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> Session:
+    def get_dependency(self, worker_ctx) -> WorkerSession:
         session = self.sessionmaker()
         self.sessions[worker_ctx] = session
         return session

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 
 from kombu import Connection, Queue
@@ -18,11 +19,16 @@ from kit.config import load_config
 from kit.db import DATABASE_URL_KEY
 from kit.migrate import upgrade
 
+# Suites run side by side on one machine (two checkouts of the repository) set TEST_RUN_TAG so
+# that their databases never meet; empty by default.
+RUN_TAG = os.environ.get("TEST_RUN_TAG", "")
+
 
 def test_database_url(package: str, suffix: str = "_test") -> str:
-    """The service's configured URL with `suffix` appended to the database name."""
+    """The service's configured URL with `suffix` (and the run's tag) added to the database name."""
     url = make_url(load_config(package)[DATABASE_URL_KEY])
-    return url.set(database=f"{url.database}{suffix}").render_as_string(hide_password=False)
+    name = f"{url.database}{suffix}{RUN_TAG}"
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(url: str) -> None:

@@ -2,8 +2,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kit.tables import KitBase
+from kit.testing import RUN_TAG
 
-KIT_TEST_DB = "postgresql+psycopg://postgres@127.0.0.1/agency_kit_test"
+KIT_TEST_DB_NAME = f"agency_kit_test{RUN_TAG}"
+KIT_TEST_DB = f"postgresql+psycopg://postgres@127.0.0.1/{KIT_TEST_DB_NAME}"
 
 
 @pytest.fixture(scope="session")
@@ -13,8 +15,8 @@ def kit_db_url():
         "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS agency_kit_test WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE agency_kit_test"))
+        conn.execute(text(f"DROP DATABASE IF EXISTS {KIT_TEST_DB_NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {KIT_TEST_DB_NAME}"))
     admin.dispose()
     engine = create_engine(KIT_TEST_DB)
     KitBase.metadata.create_all(engine)

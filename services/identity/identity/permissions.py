@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 from kit.errors import ValidationError
-
-PERMISSIONS: dict[str, str] = {
-    "view_clients": "See clients and their contacts",
-    "create_clients": "Add clients and contacts",
-    "edit_clients": "Change clients and contacts",
-    "delete_clients": "Archive and delete clients",
-    "manage_client_organizations": "Manage client portal access and requests",
-    "view_vault": "Reveal credentials kept in the client vault",
-    "manage_services": "Manage the service catalog and assignments",
-    "view_billing": "See invoices, payments and balances",
-    "manage_billing": "Run billing, mark invoices paid, change balances",
-    "view_reports": "See the dashboard and reports",
-    "manage_users": "Add, change and deactivate users and roles",
-    "manage_settings": "Change the agency's settings and subscription",
-}
+from kit.permissions import (
+    ALL,
+    DESCRIPTIONS,
+    MANAGE_SETTINGS,
+    MANAGE_USERS,
+    VIEW_CLIENTS,
+    VIEW_REPORTS,
+)
 
 OWNER = "Owner"
-ALL = frozenset(PERMISSIONS)
 
 # Built-in roles in the order the UI lists them; they cannot be changed or deleted.
 BUILTIN_ROLES: dict[str, frozenset[str]] = {
     OWNER: ALL,
     "Admin": ALL,
-    "Manager": ALL - {"manage_users", "manage_settings"},
-    "Member": frozenset({"view_clients", "view_reports"}),
+    "Manager": ALL - {MANAGE_USERS, MANAGE_SETTINGS},
+    "Member": frozenset({VIEW_CLIENTS, VIEW_REPORTS}),
 }
 
 
@@ -49,4 +41,4 @@ def clean_permissions(permissions) -> list[str]:
 
 def list_permissions() -> list[dict]:
     """Every permission with a description a person can read."""
-    return [{"name": name, "description": text} for name, text in PERMISSIONS.items()]
+    return [{"name": name, "description": text} for name, text in DESCRIPTIONS.items()]

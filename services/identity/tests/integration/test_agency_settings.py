@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from identity.permissions import PERMISSIONS
 from kit.errors import PermissionDenied, Unauthenticated, ValidationError
+from kit.permissions import DESCRIPTIONS as PERMISSIONS
 
 
 def test_update_agency_needs_manage_settings(identity, owner_ctx, add_user):

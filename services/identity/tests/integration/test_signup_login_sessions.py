@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from identity.permissions import PERMISSIONS
 from kit.errors import Conflict, PermissionDenied, Unauthenticated, ValidationError
+from kit.permissions import DESCRIPTIONS as PERMISSIONS
 
 
 def test_health_answers(identity, anonymous):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from identity import roles, users
-from identity.permissions import PERMISSIONS
 from kit.errors import Conflict, PermissionDenied, ValidationError
+from kit.permissions import DESCRIPTIONS as PERMISSIONS
 
 
 def by_name(role_list):
