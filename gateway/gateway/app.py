@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway import auth, errors, input_checks, rpc
 from gateway.config import from_env
+from kit import permissions
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
 
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         lambda: {
             "principal": auth.principal(),
             "can": auth.can,
+            "perm": permissions,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
         }
     )

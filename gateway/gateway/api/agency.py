@@ -6,6 +6,7 @@ from gateway.api.base import api, json_body
 from gateway.api.schemas import AgencyUpdateRequest
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
+from kit import permissions
 
 
 @api.get("/agency")
@@ -23,7 +24,7 @@ def get_agency():
 
 
 @api.patch("/agency")
-@permission_required("manage_settings")
+@permission_required(permissions.MANAGE_SETTINGS)
 def update_agency():
     """Change the agency's name or time zone.
     ---

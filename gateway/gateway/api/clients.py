@@ -30,6 +30,7 @@ from gateway.uploads import (
     text_pieces,
     upload_csv,
 )
+from kit import permissions
 from kit.errors import ValidationError
 
 
@@ -51,7 +52,7 @@ def picture_from_request(field: str) -> str:
 
 
 @api.get("/clients")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_clients():
     """Clients, searched, filtered, sorted and paged.
     ---
@@ -71,7 +72,7 @@ def list_clients():
 
 
 @api.post("/clients")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def create_client():
     """Add a client.
     ---
@@ -88,7 +89,7 @@ def create_client():
 
 
 @api.get("/clients/<client_id>")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_client(client_id: str):
     """One client (archived ones too, marked archived).
     ---
@@ -103,7 +104,7 @@ def get_client(client_id: str):
 
 
 @api.patch("/clients/<client_id>")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def update_client(client_id: str):
     """Change some of a client's fields.
     ---
@@ -119,7 +120,7 @@ def update_client(client_id: str):
 
 
 @api.post("/clients/<client_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_client_status(client_id: str):
     """Mark a client active or inactive.
     ---
@@ -136,7 +137,7 @@ def set_client_status(client_id: str):
 
 
 @api.post("/clients/<client_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive_client(client_id: str):
     """ "Delete" a client: archived, its history kept.
     ---
@@ -150,7 +151,7 @@ def archive_client(client_id: str):
 
 
 @api.post("/clients/<client_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore_client(client_id: str):
     """Bring an archived client back.
     ---
@@ -166,7 +167,7 @@ def restore_client(client_id: str):
 
 
 @api.put("/clients/<client_id>/logo")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def put_logo(client_id: str):
     """Set the client's logo (JPG or PNG, at most 2 MB).
     ---
@@ -183,7 +184,7 @@ def put_logo(client_id: str):
 
 
 @api.delete("/clients/<client_id>/logo")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def delete_logo(client_id: str):
     """Remove the client's logo.
     ---
@@ -198,7 +199,7 @@ def delete_logo(client_id: str):
 
 
 @api.get("/clients/<client_id>/logo")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_logo(client_id: str):
     """The client's logo image.
     ---
@@ -240,7 +241,7 @@ def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
 
 
 @api.post("/clients/import")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def import_csv():
     """Preview or start a CSV import of clients or contacts.
     ---
@@ -286,7 +287,7 @@ def import_csv():
 
 
 @api.get("/clients/import/<job_id>")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def get_import(job_id: str):
     """An import's progress and result.
     ---
@@ -303,7 +304,7 @@ def get_import(job_id: str):
 
 
 @api.get("/clients/<client_id>/vault")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_vault(client_id: str):
     """The client's stored credentials, without passwords.
     ---
@@ -317,7 +318,7 @@ def list_vault(client_id: str):
 
 
 @api.post("/clients/<client_id>/vault")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def create_vault_entry(client_id: str):
     """Store a credential (the password is encrypted at rest).
     ---
@@ -332,7 +333,7 @@ def create_vault_entry(client_id: str):
 
 
 @api.post("/clients/<client_id>/vault/<entry_id>/reveal")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def reveal_password(client_id: str, entry_id: str):
     """One entry's password; the reveal is recorded (who, when).
     ---
@@ -347,7 +348,7 @@ def reveal_password(client_id: str, entry_id: str):
 
 
 @api.get("/vault/reveals")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def list_reveals():
     """Who revealed which password, newest first.
     ---
@@ -367,7 +368,7 @@ def list_reveals():
 
 
 @api.get("/custom-fields")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_custom_fields():
     """The agency's custom client fields.
     ---
@@ -381,7 +382,7 @@ def list_custom_fields():
 
 
 @api.post("/custom-fields")
-@permission_required("manage_client_organizations")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def define_custom_field():
     """Define a custom client field.
     ---
@@ -400,7 +401,7 @@ def define_custom_field():
 
 
 @api.get("/tags")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_tags():
     """Every client tag with its number of clients.
     ---

@@ -12,8 +12,7 @@ from gateway.api.schemas import (
 )
 from gateway.auth import permission_required
 from gateway.rpc import services
-
-MANAGE_USERS = "manage_users"
+from kit import permissions
 
 
 def _ids_as_text(body: dict) -> dict:
@@ -22,7 +21,7 @@ def _ids_as_text(body: dict) -> dict:
 
 
 @api.get("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_users():
     """The agency's users.
     ---
@@ -38,7 +37,7 @@ def list_users():
 
 
 @api.post("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_user():
     """Add a user with an initial password, or e-mail them an invitation.
     ---
@@ -56,7 +55,7 @@ def create_user():
 
 
 @api.get("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def get_user(user_id: str):
     """One user.
     ---
@@ -71,7 +70,7 @@ def get_user(user_id: str):
 
 
 @api.patch("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_user(user_id: str):
     """Change a user's profile, e-mail (username), role or password.
     ---
@@ -89,7 +88,7 @@ def update_user(user_id: str):
 
 
 @api.post("/users/<user_id>/deactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def deactivate_user(user_id: str):
     """Deactivate a user who left: they cannot sign in, their sessions and tokens stop working.
     ---
@@ -103,7 +102,7 @@ def deactivate_user(user_id: str):
 
 
 @api.post("/users/<user_id>/reactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def reactivate_user(user_id: str):
     """Let an inactive user sign in again.
     ---
@@ -117,7 +116,7 @@ def reactivate_user(user_id: str):
 
 
 @api.get("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_roles():
     """Built-in and custom roles with their permissions.
     ---
@@ -131,7 +130,7 @@ def list_roles():
 
 
 @api.post("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_role():
     """A custom role.
     ---
@@ -148,7 +147,7 @@ def create_role():
 
 
 @api.patch("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_role(role_id: str):
     """Rename a custom role or change its permissions (built-in roles are fixed).
     ---
@@ -166,7 +165,7 @@ def update_role(role_id: str):
 
 
 @api.delete("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def delete_role(role_id: str):
     """Delete a custom role nobody holds.
     ---
@@ -182,7 +181,7 @@ def delete_role(role_id: str):
 
 
 @api.get("/permissions")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_permissions():
     """Every permission a role can hold.
     ---

@@ -10,6 +10,7 @@ from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
 from gateway.web.forms import done
+from kit import permissions
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -20,7 +21,7 @@ FIELD_TYPES = ("text", "number", "date", "choice")
 
 
 @bp.get("/")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def index():
     """Active or inactive clients, searched, filtered, sorted and paged."""
     args = request.args
@@ -57,7 +58,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def new():
     """The "Add client" form."""
     fields = client_forms.custom_fields()
@@ -84,7 +85,7 @@ def new():
 
 
 @bp.route("/<client_id>/edit", methods=["GET", "POST"])
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def edit(client_id: str):
     """Edit a client's details, logo, tags, custom fields and account managers."""
     client = services.clients.get_client(client_id)
@@ -112,7 +113,7 @@ def edit(client_id: str):
 
 
 @bp.get("/<client_id>")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def show(client_id: str):
     """A client's profile, with its contacts, requests or vault as tabs."""
     tab = request.args.get("tab") if request.args.get("tab") in PROFILE_TABS else "details"
@@ -149,7 +150,7 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int
 
 
 @bp.post("/<client_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_status(client_id: str):
     """Switch a client between active and inactive."""
     client = services.clients.set_client_status(client_id, request.form.get("status", ""))
@@ -158,7 +159,7 @@ def set_status(client_id: str):
 
 
 @bp.post("/<client_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive(client_id: str):
     """ "Delete": archive the client (its history stays)."""
     client = services.clients.archive_client(client_id)
@@ -167,7 +168,7 @@ def archive(client_id: str):
 
 
 @bp.post("/<client_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore(client_id: str):
     """Bring an archived client back."""
     client = services.clients.restore_client(client_id)
@@ -175,7 +176,7 @@ def restore(client_id: str):
 
 
 @bp.get("/<client_id>/logo")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def logo(client_id: str):
     """The client's logo image, fetched from the clients service."""
     return picture_response(services.clients.get_logo(client_id))
@@ -185,7 +186,7 @@ def logo(client_id: str):
 
 
 @bp.post("/<client_id>/requests/<request_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_request_status(client_id: str, request_id: str):
     """Move a client's request to another status."""
     services.clients.set_request_status(request_id, request.form.get("status", ""))
@@ -193,7 +194,7 @@ def set_request_status(client_id: str, request_id: str):
 
 
 @bp.route("/<client_id>/requests/new", methods=["GET", "POST"])
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def new_request(client_id: str):
     """Log a request on the client's behalf (from one of its contacts, or none)."""
     client = services.clients.get_client(client_id)
@@ -221,7 +222,7 @@ def new_request(client_id: str):
 
 
 @bp.post("/<client_id>/vault")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def add_vault_entry(client_id: str):
     """Store a credential of the client."""
     form = request.form
@@ -237,7 +238,7 @@ def add_vault_entry(client_id: str):
 
 
 @bp.post("/<client_id>/vault/<entry_id>/reveal")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def reveal(client_id: str, entry_id: str):
     """Show one password once; the service records who saw it."""
     secret = services.clients.reveal_vault_password(client_id, entry_id)
@@ -246,7 +247,7 @@ def reveal(client_id: str, entry_id: str):
 
 
 @bp.get("/vault/reveals")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def reveals():
     """Who revealed which password, and when."""
     client_id = request.args.get("client_id") or None
@@ -264,11 +265,11 @@ def reveals():
 
 
 @bp.route("/custom-fields", methods=["GET", "POST"])
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def custom_fields():
     """The agency's custom client fields; defining them needs manage_client_organizations."""
     if request.method == "POST":
-        if not can("manage_client_organizations"):
+        if not can(permissions.MANAGE_CLIENT_ORGANIZATIONS):
             raise PermissionDenied("Your role lacks the permission manage_client_organizations.")
         choices = [c.strip() for c in request.form.get("choices", "").split(",") if c.strip()]
         field = services.clients.define_custom_field(
@@ -286,7 +287,7 @@ def custom_fields():
 
 
 @bp.post("/custom-fields/<field_id>/delete")
-@permission_required("manage_client_organizations")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def delete_custom_field(field_id: str):
     """Remove a custom field and its values."""
     services.clients.delete_custom_field(field_id)

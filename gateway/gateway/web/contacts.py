@@ -11,6 +11,7 @@ from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
 from gateway.web.forms import done
+from kit import permissions
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -31,7 +32,7 @@ def _client_choices() -> list[dict]:
 
 
 @bp.get("/")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def index():
     """Contacts across all clients: search, filters, sort, pages."""
     args = request.args
@@ -74,7 +75,7 @@ def _contact_form_data() -> dict:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def new():
     """Add a contact: to a chosen client, or to a client created here by name."""
     clients = _client_choices()
@@ -117,14 +118,14 @@ def new():
 
 
 @bp.route("/<contact_id>", methods=["GET", "POST"])
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def show(contact_id: str):
     """A contact's card and its edit form (every field, and its client)."""
     contact = services.clients.get_contact(contact_id)
     clients = _client_choices()
     values = dict(contact)
     if request.method == "POST":
-        if not can("edit_clients"):
+        if not can(permissions.EDIT_CLIENTS):
             raise PermissionDenied("Your role lacks the permission edit_clients.")
         values = _contact_form_data()
         values["client_id"] = request.form.get("client_id") or contact["client_id"]
@@ -160,14 +161,14 @@ def _pending_invitation(contact_id: str) -> dict | None:
 
 
 @bp.get("/<contact_id>/avatar")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def avatar(contact_id: str):
     """The contact's picture, fetched from the clients service."""
     return picture_response(services.clients.get_avatar(contact_id))
 
 
 @bp.post("/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def invite(contact_id: str):
     """Send (or send again, with a new link) the portal invitation."""
     invitation = services.clients.invite_contact(
@@ -180,7 +181,7 @@ def invite(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation/cancel")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
     services.clients.cancel_contact_invitation(contact_id)
@@ -190,7 +191,7 @@ def cancel_invitation(contact_id: str):
 
 
 @bp.post("/<contact_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive(contact_id: str):
     """ "Delete": archive the contact (its history stays; its portal login is disabled)."""
     contact = services.clients.archive_contact(contact_id)
@@ -199,7 +200,7 @@ def archive(contact_id: str):
 
 
 @bp.post("/<contact_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore(contact_id: str):
     """Bring an archived contact back."""
     contact = services.clients.restore_contact(contact_id)

@@ -16,6 +16,7 @@ from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
 from gateway.web.forms import AgencyForm, ApiTokenForm, ChangePasswordForm, done, form_failed
 from gateway.web.shell import current_agency
+from kit import permissions
 from kit.errors import DomainError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -79,7 +80,7 @@ def revoke_token(token_id: str):
 
 
 @bp.route("/agency", methods=["GET", "POST"])
-@permission_required("manage_settings")
+@permission_required(permissions.MANAGE_SETTINGS)
 def agency():
     """The agency's name and time zone."""
     current = current_agency() or services.identity.get_agency()
@@ -121,7 +122,7 @@ def _page(section: str) -> dict:
         ("account", "settings.index", "person-lock", "Password"),
         ("tokens", "settings.tokens", "key", "API tokens"),
     ]
-    if can("manage_settings"):
+    if can(permissions.MANAGE_SETTINGS):
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}

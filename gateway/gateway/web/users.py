@@ -8,16 +8,16 @@ from gateway import auth
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web.forms import RoleForm, UserForm, done, form_failed
+from kit import permissions
 from kit.errors import DomainError
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-MANAGE_USERS = "manage_users"
 STATUSES = ("active", "inactive", "all")
 
 
 @bp.get("/")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def index():
     """The team, active ones first by default, with role, status and last login."""
     status = request.args.get("status", "active")
@@ -34,7 +34,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def new():
     """Add a user with an initial password or an invitation e-mail."""
     roles = services.identity.list_roles()
@@ -67,7 +67,7 @@ def new():
 
 
 @bp.route("/<user_id>/edit", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def edit(user_id: str):
     """Change a user's profile, username (e-mail), role or password."""
     user = services.identity.get_user(user_id)
@@ -102,7 +102,7 @@ def edit(user_id: str):
 
 
 @bp.post("/<user_id>/deactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def deactivate(user_id: str):
     """The user can no longer log in; their data stays."""
     user = services.identity.deactivate_user(user_id)
@@ -113,7 +113,7 @@ def deactivate(user_id: str):
 
 
 @bp.post("/<user_id>/reactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def reactivate(user_id: str):
     """The user can log in again."""
     user = services.identity.reactivate_user(user_id)
@@ -121,7 +121,7 @@ def reactivate(user_id: str):
 
 
 @bp.get("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def roles():
     """Built-in and custom roles with their permissions."""
     return render_template(
@@ -133,12 +133,12 @@ def roles():
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def new_role():
     """A custom role with the permissions ticked."""
-    permissions = services.identity.list_permissions()
+    choices = services.identity.list_permissions()
     form = RoleForm()
-    form.set_permissions(permissions)
+    form.set_permissions(choices)
     if form.validate_on_submit():
         try:
             role = services.identity.create_role(form.name.data, form.permissions.data or [])
@@ -149,16 +149,16 @@ def new_role():
 
 
 @bp.route("/roles/<role_id>/edit", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def edit_role(role_id: str):
     """Rename a custom role or change its permissions."""
     role = _find_role(role_id)
     if role.get("is_builtin"):
         flash(f"{role['name']} is a built-in role; create a custom role instead.", "warning")
         return redirect(url_for(".roles"))
-    permissions = services.identity.list_permissions()
+    choices = services.identity.list_permissions()
     form = RoleForm(data={"name": role["name"], "permissions": role["permissions"]})
-    form.set_permissions(permissions)
+    form.set_permissions(choices)
     if form.validate_on_submit():
         try:
             services.identity.update_role(
@@ -171,7 +171,7 @@ def edit_role(role_id: str):
 
 
 @bp.post("/roles/<role_id>/delete")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def delete_role(role_id: str):
     """Delete a custom role nobody holds (identity refuses otherwise, with the reason)."""
     try:
