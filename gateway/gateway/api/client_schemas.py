@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-CLIENT_STATUS = validate.OneOf(["active", "inactive"])
-LIST_STATUS = validate.OneOf(["active", "inactive", "archived"])
-REQUEST_STATUS = validate.OneOf(["open", "in_progress", "done", "cancelled"])
-INVITATION_STATUS = validate.OneOf(["pending", "expired", "accepted", "cancelled", "all"])
+from kit import vocabulary
+
+CLIENT_STATUS = validate.OneOf(vocabulary.CLIENT_STATUSES)
+LIST_STATUS = validate.OneOf(vocabulary.LIST_STATUSES)
+REQUEST_STATUS = validate.OneOf(vocabulary.REQUEST_STATUSES)
+INVITATION_STATUS = validate.OneOf([*vocabulary.INVITATION_STATUSES, "all"])
 PER_PAGE = validate.Range(min=1, max=100)
 PAGE = validate.Range(min=1, max=100_000)  # the service's MAX_PAGE: far past any real list
 TEXT = validate.Length(max=5000)
@@ -39,14 +41,8 @@ class ClientListQuery(PageQuery):
     field = fields.Str(metadata={"description": "A custom field's id, to filter on with value"})
     value = fields.Str(metadata={"description": "The custom field's value to match"})
     sort = fields.Str(
-        load_default="-created_at",
-        validate=validate.OneOf(
-            [
-                f"{d}{k}"
-                for k in ("created_at", "name", "last_activity", "contact_count")
-                for d in ("", "-")
-            ]
-        ),
+        load_default=vocabulary.DEFAULT_SORT,
+        validate=validate.OneOf(vocabulary.sort_values(vocabulary.CLIENT_SORT_KEYS)),
         metadata={"description": "created_at, name, last_activity, contact_count; '-' = desc"},
     )
 
@@ -58,10 +54,8 @@ class ContactListQuery(PageQuery):
     account_manager_id = fields.Str()
     status = fields.Str(validate=LIST_STATUS, metadata={"description": "The client's status"})
     sort = fields.Str(
-        load_default="-created_at",
-        validate=validate.OneOf(
-            [f"{d}{k}" for k in ("created_at", "name", "last_activity") for d in ("", "-")]
-        ),
+        load_default=vocabulary.DEFAULT_SORT,
+        validate=validate.OneOf(vocabulary.sort_values(vocabulary.CONTACT_SORT_KEYS)),
     )
 
 
@@ -117,7 +111,7 @@ class ClientStatusRequest(Schema):
 
 
 class ImportRequest(Schema):
-    kind = fields.Str(load_default="clients", validate=validate.OneOf(["clients", "contacts"]))
+    kind = fields.Str(load_default="clients", validate=validate.OneOf(vocabulary.IMPORT_KINDS))
     csv = fields.Str(required=True, metadata={"description": "The CSV file's text"})
     mapping = fields.Dict(
         keys=fields.Str(),
@@ -204,7 +198,7 @@ class RequestCreateRequest(PortalRequestCreate):
 
 class CustomFieldRequest(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
-    type = fields.Str(required=True, validate=validate.OneOf(["text", "number", "date", "choice"]))
+    type = fields.Str(required=True, validate=validate.OneOf(vocabulary.FIELD_TYPES))
     choices = fields.List(fields.Str(validate=validate.Length(min=1, max=100)))
 
 

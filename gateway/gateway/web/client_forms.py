@@ -14,20 +14,6 @@ from gateway.uploads import TooLarge, picture_base64
 from kit.errors import DomainError, PermissionDenied, ValidationError
 
 PER_PAGE = 25
-CLIENT_SORTS = {
-    "-created_at": "Newest",
-    "created_at": "Oldest",
-    "name": "Name A-Z",
-    "-name": "Name Z-A",
-    "-last_activity": "Recent activity",
-    "-contact_count": "Most contacts",
-}
-CONTACT_SORTS = {
-    "-created_at": "Newest",
-    "name": "Name A-Z",
-    "-name": "Name Z-A",
-    "-last_activity": "Recent activity",
-}
 
 
 def team_users() -> list[dict]:

@@ -10,14 +10,12 @@ from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
 from gateway.web.forms import done
-from kit import permissions
+from kit import permissions, vocabulary
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 PROFILE_TABS = ("details", "contacts", "requests", "vault")
-REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
-FIELD_TYPES = ("text", "number", "date", "choice")
 
 
 @bp.get("/")
@@ -25,8 +23,10 @@ FIELD_TYPES = ("text", "number", "date", "choice")
 def index():
     """Active or inactive clients, searched, filtered, sorted and paged."""
     args = request.args
-    status = args.get("status") if args.get("status") in ("inactive", "archived") else "active"
-    sort = args.get("sort") if args.get("sort") in client_forms.CLIENT_SORTS else "-created_at"
+    status = args.get("status") if args.get("status") in vocabulary.LIST_STATUSES else "active"
+    sort = (
+        args.get("sort") if args.get("sort") in vocabulary.CLIENT_SORTS else vocabulary.DEFAULT_SORT
+    )
     fields = client_forms.custom_fields()
     field_filter = {}
     if args.get("field") and args.get("value", "").strip():
@@ -48,7 +48,7 @@ def index():
         page=page,
         status=status,
         sort=sort,
-        sorts=client_forms.CLIENT_SORTS,
+        sorts=vocabulary.CLIENT_SORTS,
         tags=services.clients.list_tags(),
         users=users,
         names={u["id"]: u["name"] for u in users},
@@ -127,7 +127,7 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int
         "tab": tab,
         "fields": client_forms.custom_fields(),
         "names": client_forms.user_names(client["account_manager_ids"]),
-        "request_statuses": REQUEST_STATUSES,
+        "request_statuses": vocabulary.REQUEST_STATUSES,
         "revealed": revealed,
         "page_url": client_forms.page_url,
     }
@@ -282,7 +282,7 @@ def custom_fields():
         "clients/custom_fields.html",
         title="Custom fields",
         fields=client_forms.custom_fields(),
-        types=FIELD_TYPES,
+        types=vocabulary.FIELD_TYPES,
     )
 
 

@@ -11,7 +11,7 @@ from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
 from gateway.web.forms import done
-from kit import permissions
+from kit import permissions, vocabulary
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -36,7 +36,11 @@ def _client_choices() -> list[dict]:
 def index():
     """Contacts across all clients: search, filters, sort, pages."""
     args = request.args
-    sort = args.get("sort") if args.get("sort") in client_forms.CONTACT_SORTS else "-created_at"
+    sort = (
+        args.get("sort")
+        if args.get("sort") in vocabulary.CONTACT_SORTS
+        else vocabulary.DEFAULT_SORT
+    )
     status = args.get("status") if args.get("status") in CLIENT_STATUSES else ""
     page = services.clients.list_contacts(
         q=args.get("q") or None,
@@ -53,7 +57,7 @@ def index():
         title="Contacts",
         page=page,
         sort=sort,
-        sorts=client_forms.CONTACT_SORTS,
+        sorts=vocabulary.CONTACT_SORTS,
         statuses=CLIENT_STATUSES,
         status=status,
         clients=_client_choices(),

@@ -27,11 +27,12 @@ from clients import pictures, portal_access
 from clients.common import clean_text, iso, one_of, page_of, parse_id
 from clients.companies import find_client
 from clients.contacts import find_contact
-from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
+from clients.models import Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
 from kit.outbox import record_event
+from kit.vocabulary import REQUEST_STATUSES
 
 
 def request_to_dict(request: ClientRequest, client_name: str, contact: Contact | None) -> dict:

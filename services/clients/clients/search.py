@@ -25,10 +25,10 @@ from clients.companies import client_to_dict, find_client, live_contacts
 from clients.contacts import contact_to_dict
 from clients.models import Client, Contact
 from kit.context import Context
+from kit.vocabulary import LIST_STATUSES
 
 SORTS = ("created_at", "name", "last_activity", "contact_count")
 CONTACT_SORTS = ("created_at", "name", "last_activity")
-STATUSES = ("active", "inactive", "archived")
 
 
 def _filtered(
@@ -41,7 +41,7 @@ def _filtered(
 ) -> Select:
     """The filters both lists share: status (`archived` = where `archived` holds), a search of
     the `searched` columns, and the client's account manager."""
-    one_of(status, (None, "", *STATUSES))
+    one_of(status, (None, "", *LIST_STATUSES))
     if status == "archived":
         query = query.where(archived)
     else:
