@@ -41,7 +41,17 @@ WEB_AREAS = [
     "web.billing",
     "web.reports",
 ]
-API_AREAS = ["auth", "users", "agency", "clients", "contacts", "requests", "openapi"]
+API_AREAS = [
+    "auth",
+    "users",
+    "agency",
+    "clients",
+    "imports",
+    "vault",
+    "contacts",
+    "requests",
+    "openapi",
+]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -7,16 +7,16 @@ from __future__ import annotations
 from flask import request
 
 from gateway.api.base import api, json_body, query_args
-from gateway.api.client_schemas import (
+from gateway.api.clients import picture_from_request
+from gateway.api.contact_schemas import (
     ClientContactCreateRequest,
     ContactCreateRequest,
     ContactListQuery,
     ContactUpdateRequest,
     InvitationListQuery,
     InvitationRequest,
-    PageQuery,
 )
-from gateway.api.clients import picture_from_request
+from gateway.api.paging import PageQuery
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response

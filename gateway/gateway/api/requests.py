@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import request
 
 from gateway.api.base import api, json_body, query_args
-from gateway.api.client_schemas import (
+from gateway.api.paging import PageQuery
+from gateway.api.request_schemas import (
     AcceptInvitationRequest,
-    PageQuery,
     PortalLoginRequest,
     PortalRequestCreate,
     RequestCreateRequest,

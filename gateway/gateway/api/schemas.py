@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from gateway.api.paging import Page, PageQuery
+from gateway.api.schema_fields import Id
+
 NAME = validate.Length(min=1, max=100)
 PASSWORD = validate.Length(min=1, max=128)
 STATUS = validate.OneOf(["active", "inactive"])
@@ -60,14 +63,14 @@ class TokenCreateRequest(Schema):
     name = fields.Str(required=True, validate=NAME, metadata={"example": "Zapier"})
 
 
-class UserListQuery(Schema):
+class UserListQuery(PageQuery):
     status = fields.Str(validate=STATUS, metadata={"description": "active or inactive"})
 
 
 class UserCreateRequest(Schema):
     name = fields.Str(required=True, validate=NAME)
     email = fields.Email(required=True, metadata={"description": "The user's username"})
-    role_id = fields.UUID(required=True)
+    role_id = Id(required=True)
     password = fields.Str(
         validate=PASSWORD,
         load_only=True,
@@ -82,7 +85,7 @@ class UserCreateRequest(Schema):
 class UserUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
     email = fields.Email()
-    role_id = fields.UUID()
+    role_id = Id()
     password = fields.Str(
         validate=PASSWORD, load_only=True, metadata={"description": "A new password"}
     )
@@ -165,8 +168,8 @@ class User(Schema):
     last_login_at = fields.DateTime(allow_none=True)
 
 
-class UserList(Schema):
-    users = fields.List(fields.Nested(User))
+class UserPage(Page):
+    items = fields.List(fields.Nested(User))
 
 
 class Role(Schema):
@@ -177,8 +180,8 @@ class Role(Schema):
     users = fields.Int(metadata={"description": "Active users holding the role"})
 
 
-class RoleList(Schema):
-    roles = fields.List(fields.Nested(Role))
+class RolePage(Page):
+    items = fields.List(fields.Nested(Role))
 
 
 class Permission(Schema):
@@ -186,8 +189,8 @@ class Permission(Schema):
     description = fields.Str()
 
 
-class PermissionList(Schema):
-    permissions = fields.List(fields.Nested(Permission))
+class PermissionPage(Page):
+    items = fields.List(fields.Nested(Permission))
 
 
 class ApiToken(Schema):
@@ -201,12 +204,12 @@ class NewApiToken(ApiToken):
     token = fields.Str(metadata={"description": "The secret; shown only in this answer."})
 
 
-class ApiTokenList(Schema):
-    tokens = fields.List(fields.Nested(ApiToken))
+class ApiTokenPage(Page):
+    items = fields.List(fields.Nested(ApiToken))
 
 
-class PlanList(Schema):
-    plans = fields.List(fields.Nested(Plan))
+class PlanPage(Page):
+    items = fields.List(fields.Nested(Plan))
 
 
 class Entitlements(Schema):

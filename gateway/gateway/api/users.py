@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.api.base import api, json_body, query_args
+from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import (
     RoleCreateRequest,
     RoleUpdateRequest,
@@ -15,11 +16,6 @@ from gateway.rpc import services
 from kit import permissions
 
 
-def _ids_as_text(body: dict) -> dict:
-    """UUID fields go over RPC as strings (JSON serializer)."""
-    return {key: str(value) if key.endswith("_id") else value for key, value in body.items()}
-
-
 @api.get("/users")
 @permission_required(permissions.MANAGE_USERS)
 def list_users():
@@ -30,10 +26,11 @@ def list_users():
       summary: List users, optionally only active or inactive ones
       parameters: [{in: query, schema: UserListQuery}]
       responses:
-        200: {description: Users by name, schema: UserList}
+        200: {description: "One page of users, by name", schema: UserPage}
     """
     args = query_args(UserListQuery())
-    return {"users": services.identity.list_users(status=args.get("status"))}
+    users = services.identity.list_users(status=args.pop("status", None))
+    return page_of(users, **args)
 
 
 @api.post("/users")
@@ -50,8 +47,7 @@ def create_user():
         409: The e-mail address is taken
         422: A field is missing or invalid, or the password is too weak
     """
-    body = _ids_as_text(json_body(UserCreateRequest()))
-    return services.identity.create_user(**body), 201
+    return services.identity.create_user(**json_body(UserCreateRequest())), 201
 
 
 @api.get("/users/<user_id>")
@@ -83,8 +79,7 @@ def update_user(user_id: str):
         409: The e-mail address is taken
         422: A field is invalid
     """
-    body = _ids_as_text(json_body(UserUpdateRequest()))
-    return services.identity.update_user(user_id, **body)
+    return services.identity.update_user(user_id, **json_body(UserUpdateRequest()))
 
 
 @api.post("/users/<user_id>/deactivate")
@@ -123,10 +118,11 @@ def list_roles():
     get:
       tags: [roles]
       summary: List roles (built-in first)
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: The roles, schema: RoleList}
+        200: {description: One page of roles, schema: RolePage}
     """
-    return {"roles": services.identity.list_roles()}
+    return page_of(services.identity.list_roles(), **query_args(PageQuery()))
 
 
 @api.post("/roles")
@@ -188,7 +184,8 @@ def list_permissions():
     get:
       tags: [roles]
       summary: List permissions
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: Permission names and what they allow, schema: PermissionList}
+        200: {description: Permission names and what they allow, schema: PermissionPage}
     """
-    return {"permissions": services.identity.list_permissions()}
+    return page_of(services.identity.list_permissions(), **query_args(PageQuery()))

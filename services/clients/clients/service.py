@@ -281,8 +281,8 @@ class ClientsService:
             )
 
     @rpc
-    def list_vault_reveals(self, ctx, client_id=None, limit=200):
-        return vault.list_reveals(self.db, Context.from_dict(ctx), client_id, limit)
+    def list_vault_reveals(self, ctx, client_id=None, page=1, per_page=25):
+        return vault.list_reveals(self.db, Context.from_dict(ctx), client_id, page, per_page)
 
     # Portal invitations --------------------------------------------------------------------------
 
