@@ -508,8 +508,9 @@ def test_every_clients_list_answers_one_page_in_the_shared_shape(new_agency):
     owner = new_agency()
     client = make_client(owner, tags=["retail", "vip"])
     for label in ("CMS", "FTP"):
-        entry = owner.post(f"/clients/{client['id']}/vault", json={"label": label, "password": "pw"}, expect=201)
-        owner.post(f"/clients/{client['id']}/vault/{entry.json()['id']}/reveal", expect=200)
+        body = {"label": label, "password": "pw"}
+        entry = owner.post(f"/clients/{client['id']}/vault", json=body, expect=201).json()
+        owner.post(f"/clients/{client['id']}/vault/{entry['id']}/reveal", expect=200)
     for name in ("Tier", "Region"):
         owner.post("/custom-fields", json={"name": name, "type": "text"}, expect=201)
 

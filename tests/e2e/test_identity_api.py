@@ -293,7 +293,8 @@ def test_a_malformed_id_is_not_found_in_a_path_and_a_field_error_in_a_body(new_a
     assert_error(owner.patch("/roles/not-an-id", json={"name": "Renamed"}), 404, "not_found")
     assert_error(owner.delete("/tokens/not-an-id"), 404, "not_found")
     moved = owner.patch(f"/users/{user['id']}", json={"role_id": "not-an-id"})
-    assert assert_error(moved, 422, "validation_error")["fields"] == {"role_id": ["Not a valid id."]}
+    error = assert_error(moved, 422, "validation_error")
+    assert error["fields"] == {"role_id": ["Not a valid id."]}
     unknown = owner.patch(f"/users/{user['id']}", json={"role_id": user["id"]})
     assert "role_id" in assert_error(unknown, 422)["fields"]
     assert owner.get(f"/users/{user['id']}", expect=200).json()["role"] == user["role"]
