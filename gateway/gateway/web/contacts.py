@@ -6,16 +6,32 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
+from gateway.api.contact_schemas import (
+    ContactCreateRequest,
+    ContactUpdateRequest,
+    InvitationRequest,
+)
 from gateway.auth import can, permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
-from gateway.web.forms import done
+from gateway.web.forms import (
+    Form,
+    done,
+    form_failed,
+    form_picture,
+    picture_change,
+    read_form,
+    show_form,
+)
 from kit import permissions, vocabulary
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
+NEW_CLIENT = "__new__"  # the client select's "Create a new client" choice
+# The service names a picture by the field it is sent in; the page by its file box.
+PICTURE_FIELDS = {"avatar_base64": "avatar"}
 CLIENT_STATUSES = {"": "Any client status", "active": "Active clients", "inactive": "Inactive"}
 
 
@@ -67,15 +83,14 @@ def index():
     )
 
 
-def _contact_form_data() -> dict:
-    form = request.form
-    return {
-        "name": form.get("name", ""),
-        "email": form.get("email", ""),
-        "position": form.get("position", ""),
-        "phone": form.get("phone", ""),
-        "tags": client_forms.tags_of(form),
-    }
+def _chosen_client() -> dict:
+    """The contact's client as the form gives it: one chosen, or a new one by its name (the
+    "__new__" choice, or a name typed with no client chosen)."""
+    client_id = request.form.get("client_id", "")
+    new_client = request.form.get("new_client", "").strip()
+    if client_id == NEW_CLIENT or (new_client and not client_id):
+        return {"client_id": None, "new_client": new_client}
+    return {"client_id": client_id or None, "new_client": None}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -83,42 +98,22 @@ def _contact_form_data() -> dict:
 def new():
     """Add a contact: to a chosen client, or to a client created here by name."""
     clients = _client_choices()
-    values: dict = {"client_id": request.args.get("client_id", "")}
-    if len(clients) == 1 and not values["client_id"]:
-        values["client_id"] = clients[0]["id"]
-    if request.method == "POST":
-        values = _contact_form_data()
-        form = request.form
-        values.update(
-            client_id=form.get("client_id", ""),
-            new_client=form.get("new_client", "").strip(),
-            invite=bool(form.get("invite")),
-            invitation_message=form.get("invitation_message", ""),
-        )
-        call = dict(values)
-        if call["client_id"] == "__new__" or (call["new_client"] and not call["client_id"]):
-            call["client_id"] = None
-        else:
-            call["new_client"] = None
-        try:
-            call["avatar_base64"] = client_forms.form_picture("avatar")
-            contact = services.clients.create_contact(**call)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "contacts/form.html", exc, values=values, clients=clients, contact=None
-            )
-        message = f"Contact {contact['name']} added."
-        if contact.get("invitation"):
-            message += f" A portal invitation was sent to {contact['email']}."
-        return done(message, url_for(".show", contact_id=contact["id"]))
-    return render_template(
-        "contacts/form.html",
-        title="Add contact",
-        values=values,
-        clients=clients,
-        contact=None,
-        errors={},
-    )
+    context = {"title": "Add contact", "clients": clients, "contact": None}
+    if request.method == "GET":
+        client_id = request.args.get("client_id", "")
+        if len(clients) == 1 and not client_id:
+            client_id = clients[0]["id"]
+        return show_form("contacts/form.html", Form({"client_id": client_id}), **context)
+    form = read_form(ContactCreateRequest(), comma_lists=("tags",), extra=_chosen_client())
+    try:
+        body = form.valid_data()
+        contact = services.clients.create_contact(**body, avatar_base64=form_picture("avatar"))
+    except DomainError as exc:
+        return form_failed("contacts/form.html", form, exc, PICTURE_FIELDS, **context)
+    message = f"Contact {contact['name']} added."
+    if contact.get("invitation"):
+        message += f" A portal invitation was sent to {contact['email']}."
+    return done(message, url_for(".show", contact_id=contact["id"]))
 
 
 @bp.route("/<contact_id>", methods=["GET", "POST"])
@@ -126,35 +121,28 @@ def new():
 def show(contact_id: str):
     """A contact's card and its edit form (every field, and its client)."""
     contact = services.clients.get_contact(contact_id)
-    clients = _client_choices()
-    values = dict(contact)
-    if request.method == "POST":
-        if not can(permissions.EDIT_CLIENTS):
-            raise PermissionDenied("Your role lacks the permission edit_clients.")
-        values = _contact_form_data()
-        values["client_id"] = request.form.get("client_id") or contact["client_id"]
-        try:
-            changes = client_forms.picture_change("avatar", "remove_avatar")
-            services.clients.update_contact(contact_id, **values, **changes)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "contacts/form.html",
-                exc,
-                values=values,
-                clients=clients,
-                contact=contact,
-                invitation=_pending_invitation(contact_id),
-            )
-        return done("Contact saved.", url_for(".show", contact_id=contact_id))
-    return render_template(
-        "contacts/form.html",
-        title=contact["name"],
-        values=values,
-        clients=clients,
-        contact=contact,
-        invitation=_pending_invitation(contact_id),
-        errors={},
+    context = {
+        "title": contact["name"],
+        "clients": _client_choices(),
+        "contact": contact,
+        "invitation": _pending_invitation(contact_id),
+    }
+    if request.method == "GET":
+        return show_form("contacts/form.html", Form(dict(contact)), **context)
+    if not can(permissions.EDIT_CLIENTS):
+        raise PermissionDenied("Your role lacks the permission edit_clients.")
+    form = read_form(
+        ContactUpdateRequest(),
+        comma_lists=("tags",),
+        required=("name", "email"),
+        extra={"client_id": request.form.get("client_id") or contact["client_id"]},
     )
+    try:
+        changes = picture_change("avatar", "remove_avatar")
+        services.clients.update_contact(contact_id, **form.valid_data(), **changes)
+    except DomainError as exc:
+        return form_failed("contacts/form.html", form, exc, PICTURE_FIELDS, **context)
+    return done("Contact saved.", url_for(".show", contact_id=contact_id))
 
 
 def _pending_invitation(contact_id: str) -> dict | None:
@@ -175,9 +163,8 @@ def avatar(contact_id: str):
 @permission_required(permissions.CREATE_CLIENTS)
 def invite(contact_id: str):
     """Send (or send again, with a new link) the portal invitation."""
-    invitation = services.clients.invite_contact(
-        contact_id, request.form.get("invitation_message") or None
-    )
+    message = read_form(InvitationRequest()).valid_data().get("message") or None
+    invitation = services.clients.invite_contact(contact_id, message)
     return done(
         f"Portal invitation sent to {invitation['email']}.",
         client_forms.safe_next(url_for(".show", contact_id=contact_id)),

@@ -41,16 +41,19 @@ class Form:
         return self.data
 
     def refuse(self, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-        """Put a refusal's field messages under their fields; the rest says what went wrong."""
+        """Put a refusal's field messages under their fields, and say on top what went wrong:
+        the refusal's own message when it is about something the page does not show."""
         aliases = aliases or {}
-        on_top = []
+        on_top, unshown = [], False
         for key, messages in (exc.fields or {}).items():
             name = aliases.get(key, key)
             if name in self.hidden:  # a hidden field (the e-mailed token) shows nothing
                 on_top.extend(_messages(messages))
-            else:
-                self.errors.setdefault(name, []).extend(_messages(messages))
-        self.message = " ".join(on_top) or (CHECK_FIELDS if self.errors else exc.message)
+                continue
+            self.errors.setdefault(name, []).extend(_messages(messages))
+            unshown = unshown or name not in self.values
+        shown = self.errors and not unshown
+        self.message = " ".join(on_top) or (CHECK_FIELDS if shown else exc.message)
 
 
 def _messages(given: Any) -> list[str]:
