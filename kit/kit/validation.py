@@ -27,6 +27,7 @@ from kit.errors import ValidationError
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path, as every mail server enforces it
 MAX_NAME = 100
 
+REQUIRED = "Fill in this field."
 ENTER_NAME = "Enter a name."
 ENTER_EMAIL = "Enter an e-mail address."
 INVALID_EMAIL = "Enter a valid e-mail address."
@@ -34,6 +35,8 @@ INVALID_ID = "Not a valid id."
 NOT_TEXT = "Enter text."
 NO_NUL = "Remove the NUL character."
 EMAIL_TAKEN = "This e-mail address is already used."
+CANNOT_CHANGE = "This cannot be changed."
+NOT_A_NUMBER = "Enter a whole number."
 FIX_FIELDS = "Please correct the marked fields."
 
 
@@ -84,11 +87,16 @@ def is_email(value: Any) -> bool:
 
 
 def clean_email(value: Any, field: str = "email") -> str:
-    """`normalise_email` for a service: a bad address is a ValidationError on `field`."""
+    """`normalise_email` for a service: a bad address is a ValidationError on `field` (its
+    message names the value, for reports such as an import's bad rows)."""
     try:
         return normalise_email(value)
     except InvalidValue as exc:
-        raise ValidationError(exc.message, {field: exc.message}) from None
+        summary = {
+            ENTER_EMAIL: "An e-mail address is required.",
+            INVALID_EMAIL: f"{value!r} is not a valid e-mail address.",
+        }.get(exc.message, f"The e-mail address is longer than {MAX_EMAIL} characters.")
+        raise ValidationError(summary, {field: exc.message}) from None
 
 
 def clean_name(value: Any, field: str = "name", max_length: int = MAX_NAME) -> str:

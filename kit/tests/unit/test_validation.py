@@ -92,3 +92,12 @@ def test_field_errors_gathers_every_failure_into_one_error():
 
 def test_no_failure_raises_nothing():
     FieldErrors().raise_if_any()
+
+
+def test_the_summary_names_the_bad_address_for_reports():
+    with pytest.raises(ValidationError) as raised:
+        clean_email("not-an-email")
+    assert raised.value.message == "'not-an-email' is not a valid e-mail address."
+    with pytest.raises(ValidationError) as raised:
+        clean_email("")
+    assert raised.value.message == "An e-mail address is required."

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from identity import principals
 from identity.models import ApiToken
-from identity.tokens import API_TOKEN_PREFIX, hash_token, new_token
-from identity.validation import clean_name, parse_id
+from identity.tokens import API_TOKEN_PREFIX, new_token
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, Unauthenticated
+from kit.ids import hash_token, parse_id
+from kit.validation import clean_name
 
 # As with sessions: recording every use would write on every API request.
 TOUCH_EVERY = timedelta(minutes=1)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from identity import principals
 from identity.models import LoginSession
 from identity.settings import Settings
-from identity.tokens import hash_token, new_token
+from identity.tokens import new_token
 from kit.db import utcnow
 from kit.errors import Unauthenticated
+from kit.ids import hash_token
 
 # Sliding the expiry on every request would write on every page view; once a minute will do.
 TOUCH_EVERY = timedelta(minutes=1)
