@@ -74,7 +74,9 @@ def revoke_api_token(session: Session, ctx: Context, token_id) -> None:
     row.revoked_at = utcnow()
 
 
-def authenticate_api_token(session: Session, token: str, now: datetime | None = None) -> dict:
+def authenticate_api_token(
+    session: Session, ctx: Context, token: str, now: datetime | None = None
+) -> dict:
     """The principal a token acts for, while the token is live and its user active."""
     now = now or utcnow()
     if not isinstance(token, str) or not token:

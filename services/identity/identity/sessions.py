@@ -13,6 +13,7 @@ from identity import principals
 from identity.models import LoginSession
 from identity.settings import Settings
 from identity.tokens import new_token
+from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Unauthenticated
 from kit.ids import hash_token
@@ -55,7 +56,12 @@ def start_session(
 
 
 def authenticate_session(
-    session: Session, token: str, now: datetime | None = None, *, settings: Settings
+    session: Session,
+    ctx: Context,
+    token: str,
+    now: datetime | None = None,
+    *,
+    settings: Settings,
 ) -> dict:
     """The principal of a live session; Unauthenticated for an unknown, expired or dead one."""
     now = now or utcnow()
@@ -74,7 +80,7 @@ def authenticate_session(
     return found
 
 
-def end_session(session: Session, token: str) -> None:
+def end_session(session: Session, ctx: Context, token: str) -> None:
     """Log out: the token stops working. Ending an unknown token is not an error."""
     if isinstance(token, str) and token:
         session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
