@@ -24,13 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import pictures, portal_access
-from clients.common import clean_text, iso, one_of, page_of, parse_id
+from clients.common import clean_text, iso, one_of, page_of
 from clients.companies import find_client
 from clients.contacts import find_contact
 from clients.models import Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
 from kit.vocabulary import REQUEST_STATUSES
 

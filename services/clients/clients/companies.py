@@ -34,12 +34,12 @@ from clients.common import (
     iso,
     lock_client_count,
     one_of,
-    parse_id,
 )
 from clients.models import Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
 from kit.vocabulary import CLIENT_STATUSES
 

@@ -23,22 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import companies, pictures, portal_access
-from clients.common import (
-    Identity,
-    apply_changes,
-    clean_tags,
-    clean_text,
-    flush_unique,
-    iso,
-    parse_id,
-)
+from clients.common import Identity, apply_changes, clean_tags, clean_text, flush_unique, iso
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
-
-EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
+from kit.validation import EMAIL_TAKEN, clean_email
 
 
 def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
@@ -61,13 +53,6 @@ def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False
     }
 
 
-def clean_email(value: Any) -> str:
-    email = clean_text(value, "email", 320, required=True)
-    if not EMAIL.match(email):
-        raise ValidationError(f"{email!r} is not a valid e-mail address.", {"email": "invalid"})
-    return email
-
-
 def clean_person_name(value: Any) -> str:
     return " ".join(clean_text(value, "name", 200, required=True).split())
 
@@ -75,7 +60,9 @@ def clean_person_name(value: Any) -> str:
 def clean_phone(value: Any) -> str:
     phone = clean_text(value, "phone", 50)
     if phone and not re.fullmatch(r"[0-9+().\-\s/x]{3,50}", phone, re.IGNORECASE):
-        raise ValidationError("The phone number has unexpected characters.", {"phone": "invalid"})
+        raise ValidationError(
+            "The phone number has unexpected characters.", {"phone": "Enter a valid phone number."}
+        )
     return phone
 
 
@@ -110,12 +97,12 @@ def resolve_client(
     ).all()
     if len(only) == 1:
         return only[0]
-    raise ValidationError("Choose the contact's client.", {"client_id": "is required"})
+    raise ValidationError("Choose the contact's client.", {"client_id": "Choose a client."})
 
 
 def _flush_unique_email(session: Session, email: str, new: Contact | None = None) -> None:
     conflict = Conflict(
-        f"A contact with the e-mail {email} already exists.", {"email": "already used"}
+        f"A contact with the e-mail {email} already exists.", {"email": EMAIL_TAKEN}
     )
     flush_unique(session, conflict, new)
 

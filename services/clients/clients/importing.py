@@ -46,15 +46,17 @@ from sqlalchemy.orm import Session
 from clients import csvfile
 from clients import fields as custom_fields
 from clients import import_uploads as uploads
-from clients.common import Identity, clean_tags, clean_text, iso, parse_id
+from clients.common import Identity, clean_tags, clean_text, iso
 from clients.companies import clean_name, clean_website
-from clients.contacts import clean_email, clean_person_name, clean_phone
+from clients.contacts import clean_person_name, clean_phone
 from clients.import_uploads import ChunkSource
 from clients.import_writers import ClientWriter, ContactWriter
 from clients.models import ImportJob
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, ValidationError
+from kit.ids import parse_id
+from kit.validation import clean_email
 
 SYNC_ROWS = 500
 BATCH = 1000

@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
@@ -34,13 +33,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, clean_text, iso, one_of, page_of, parse_id
+from clients.common import Identity, clean_text, iso, one_of, page_of
 from clients.contacts import find_contact
 from clients.models import Client, Contact, Invitation, InvitationSend
 from clients.portal_access import cancel_pending, email_taken
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
+from kit.ids import hash_token, parse_id
 from kit.outbox import record_event
 from kit.vocabulary import INVITATION_STATUSES
 
@@ -49,10 +49,6 @@ log = logging.getLogger(__name__)
 INVITATION_DAYS = 7
 PER_HOUR = 100  # invitation e-mails an agency may send in an hour (INVITATIONS_PER_HOUR)
 SEND_WINDOW = timedelta(hours=1)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def status_of(invitation: Invitation) -> str:

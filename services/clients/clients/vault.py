@@ -20,12 +20,13 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text, iso, page_of, parse_id
+from clients.common import clean_text, iso, page_of
 from clients.companies import clean_website, find_client
 from clients.models import VaultEntry, VaultReveal
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
+from kit.ids import parse_id
 
 EDITABLE = ("label", "url", "username", "password", "notes")
 

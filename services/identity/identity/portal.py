@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from identity import passwords, principals, sessions
 from identity.models import PortalLogin
 from identity.settings import Settings
-from identity.validation import FieldErrors, clean_email, clean_name, parse_field_id, parse_id
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied
+from kit.ids import parse_field_id, parse_id
+from kit.validation import FieldErrors, clean_email, clean_name
 
 DISABLED = "disabled"
 

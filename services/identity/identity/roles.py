@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from identity.models import Role, User
 from identity.permissions import BUILTIN_ROLES, OWNER, clean_permissions
-from identity.validation import FieldErrors, clean_name, parse_field_id, parse_id
 from kit.context import Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_field_id, parse_id
+from kit.validation import FieldErrors, clean_name
 
 MANAGE = "manage_users"
 BUILTIN_ORDER = list(BUILTIN_ROLES)

@@ -88,7 +88,7 @@ def test_a_quoted_field_may_span_lines_and_line_numbers_stay_physical(session, c
     job = run(session, ctx, "contacts", text)
     assert [e["line"] for e in job["errors"]] == [5, 6, 8, 9]
     reasons = {e["line"]: e["reason"] for e in job["errors"]}
-    assert "email is required" in reasons[5]
+    assert "e-mail address is required" in reasons[5]
     assert "not a valid e-mail" in reasons[6]
     assert "already on line 7" in reasons[8]
     assert "at least 2 characters" in reasons[9]
@@ -367,7 +367,7 @@ def test_a_repeat_in_a_large_file_is_reported_on_the_later_line_across_batches(
     assert (done["status"], done["created"], done["processed"]) == ("done", 698, 700)
     assert done["errors"] == [
         {"line": 42, "reason": "p39@x.com is already on line 41 of this file"},
-        {"line": 652, "reason": "P3@X.COM is already on line 5 of this file"},
+        {"line": 652, "reason": "P3@x.com is already on line 5 of this file"},
     ]
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
 
