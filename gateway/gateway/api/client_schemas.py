@@ -6,22 +6,20 @@ limits, image content) are the service's.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from gateway.api.paging import Page, PageQuery
-from gateway.api.schema_fields import Id
+from gateway.api.schema_fields import Id, Length, OneOf, Schema
 from kit import vocabulary
 
-CLIENT_STATUS = validate.OneOf(vocabulary.CLIENT_STATUSES)
-LIST_STATUS = validate.OneOf(vocabulary.LIST_STATUSES)
-TEXT = validate.Length(max=5000)
+CLIENT_STATUS = OneOf(vocabulary.CLIENT_STATUSES)
+LIST_STATUS = OneOf(vocabulary.LIST_STATUSES)
+TEXT = Length(max=5000)
 
 
 def tags():
     """A list of tags, each at most 60 characters."""
-    return fields.List(
-        fields.Str(validate=validate.Length(max=60)), metadata={"example": ["retail"]}
-    )
+    return fields.List(fields.Str(validate=Length(max=60)), metadata={"example": ["retail"]})
 
 
 # --- query strings -------------------------------------------------------------------------
@@ -36,7 +34,7 @@ class ClientListQuery(PageQuery):
     value = fields.Str(metadata={"description": "The custom field's value to match"})
     sort = fields.Str(
         load_default=vocabulary.DEFAULT_SORT,
-        validate=validate.OneOf(vocabulary.sort_values(vocabulary.CLIENT_SORT_KEYS)),
+        validate=OneOf(vocabulary.sort_values(vocabulary.CLIENT_SORT_KEYS)),
         metadata={"description": "created_at, name, last_activity, contact_count; '-' = desc"},
     )
 
@@ -45,10 +43,10 @@ class ClientListQuery(PageQuery):
 
 
 class ClientCreateRequest(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=2, max=200))
+    name = fields.Str(required=True, validate=Length(min=2, max=200))
     description = fields.Str(validate=TEXT)
-    website = fields.Str(validate=validate.Length(max=500))
-    address = fields.Str(validate=validate.Length(max=1000))
+    website = fields.Str(validate=Length(max=500))
+    address = fields.Str(validate=Length(max=1000))
     tags = tags()
     custom_fields = fields.Dict(
         keys=fields.Str(),
@@ -62,10 +60,10 @@ class ClientCreateRequest(Schema):
 
 
 class ClientUpdateRequest(Schema):
-    name = fields.Str(validate=validate.Length(min=2, max=200))
+    name = fields.Str(validate=Length(min=2, max=200))
     description = fields.Str(validate=TEXT)
-    website = fields.Str(validate=validate.Length(max=500))
-    address = fields.Str(validate=validate.Length(max=1000))
+    website = fields.Str(validate=Length(max=500))
+    address = fields.Str(validate=Length(max=1000))
     tags = tags()
     custom_fields = fields.Dict(keys=fields.Str())
     account_manager_ids = fields.List(Id())
@@ -79,7 +77,7 @@ class ClientStatusRequest(Schema):
 
 
 class ImportRequest(Schema):
-    kind = fields.Str(load_default="clients", validate=validate.OneOf(vocabulary.IMPORT_KINDS))
+    kind = fields.Str(load_default="clients", validate=OneOf(vocabulary.IMPORT_KINDS))
     csv = fields.Str(required=True, metadata={"description": "The CSV file's text"})
     mapping = fields.Dict(
         keys=fields.Str(),
@@ -93,9 +91,9 @@ class ImportRequest(Schema):
 
 
 class CustomFieldRequest(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
-    type = fields.Str(required=True, validate=validate.OneOf(vocabulary.FIELD_TYPES))
-    choices = fields.List(fields.Str(validate=validate.Length(min=1, max=100)))
+    name = fields.Str(required=True, validate=Length(min=1, max=100))
+    type = fields.Str(required=True, validate=OneOf(vocabulary.FIELD_TYPES))
+    choices = fields.List(fields.Str(validate=Length(min=1, max=100)))
 
 
 # --- responses -----------------------------------------------------------------------------

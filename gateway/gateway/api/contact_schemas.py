@@ -4,14 +4,14 @@ portal invitations.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from gateway.api.client_schemas import LIST_STATUS, tags
 from gateway.api.paging import Page, PageQuery
-from gateway.api.schema_fields import Id
+from gateway.api.schema_fields import Email, Id, Length, OneOf, Schema
 from kit import vocabulary
 
-INVITATION_STATUS = validate.OneOf([*vocabulary.INVITATION_STATUSES, "all"])
+INVITATION_STATUS = OneOf([*vocabulary.INVITATION_STATUSES, "all"])
 
 
 # --- query strings -------------------------------------------------------------------------
@@ -25,7 +25,7 @@ class ContactListQuery(PageQuery):
     status = fields.Str(validate=LIST_STATUS, metadata={"description": "The client's status"})
     sort = fields.Str(
         load_default=vocabulary.DEFAULT_SORT,
-        validate=validate.OneOf(vocabulary.sort_values(vocabulary.CONTACT_SORT_KEYS)),
+        validate=OneOf(vocabulary.sort_values(vocabulary.CONTACT_SORT_KEYS)),
     )
 
 
@@ -37,23 +37,23 @@ class InvitationListQuery(PageQuery):
 
 
 class ContactCreateRequest(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Str(required=True, validate=validate.Length(min=3, max=320))
+    name = fields.Str(required=True, validate=Length(min=1, max=200))
+    email = Email(required=True)
     client_id = Id(
         allow_none=True,
         metadata={"description": "Omit when the agency has exactly one client, or give new_client"},
     )
     new_client = fields.Str(
         allow_none=True,
-        validate=validate.Length(min=2, max=200),
+        validate=Length(min=2, max=200),
         metadata={"description": "Create this client on the fly (its name)"},
     )
-    position = fields.Str(validate=validate.Length(max=200))
-    phone = fields.Str(validate=validate.Length(max=50))
+    position = fields.Str(validate=Length(max=200))
+    phone = fields.Str(validate=Length(max=50))
     tags = tags()
     avatar_base64 = fields.Str(load_only=True)
     invite = fields.Bool(load_default=False, metadata={"description": "Send a portal invitation"})
-    invitation_message = fields.Str(validate=validate.Length(max=2000), allow_none=True)
+    invitation_message = fields.Str(validate=Length(max=2000), allow_none=True)
 
 
 class ClientContactCreateRequest(ContactCreateRequest):
@@ -64,11 +64,11 @@ class ClientContactCreateRequest(ContactCreateRequest):
 
 
 class ContactUpdateRequest(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=200))
-    email = fields.Str(validate=validate.Length(min=3, max=320))
+    name = fields.Str(validate=Length(min=1, max=200))
+    email = Email()
     client_id = Id(metadata={"description": "Move the contact to another client"})
-    position = fields.Str(validate=validate.Length(max=200))
-    phone = fields.Str(validate=validate.Length(max=50))
+    position = fields.Str(validate=Length(max=200))
+    phone = fields.Str(validate=Length(max=50))
     tags = tags()
     avatar_base64 = fields.Str(
         load_only=True, allow_none=True, metadata={"description": "null removes"}
@@ -77,7 +77,7 @@ class ContactUpdateRequest(Schema):
 
 class InvitationRequest(Schema):
     message = fields.Str(
-        validate=validate.Length(max=2000),
+        validate=Length(max=2000),
         allow_none=True,
         metadata={"description": "Welcome text"},
     )

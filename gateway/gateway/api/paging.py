@@ -8,10 +8,12 @@ tokens, custom fields, tags, a client's vault) are paged here by `page_of`.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
-PER_PAGE = validate.Range(min=1, max=100)
-PAGE = validate.Range(min=1, max=100_000)  # the services' MAX_PAGE: far past any real list
+from gateway.api.schema_fields import Range, Schema
+
+PER_PAGE = Range(min=1, max=100)
+PAGE = Range(min=1, max=100_000)  # the services' MAX_PAGE: far past any real list
 
 
 class PageQuery(Schema):

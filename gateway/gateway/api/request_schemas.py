@@ -4,14 +4,14 @@ client portal's own sign-in and profile.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from gateway.api.client_schemas import ClientProfile
 from gateway.api.paging import Page, PageQuery
-from gateway.api.schema_fields import Id
+from gateway.api.schema_fields import Id, Length, OneOf, Schema
 from kit import vocabulary
 
-REQUEST_STATUS = validate.OneOf(vocabulary.REQUEST_STATUSES)
+REQUEST_STATUS = OneOf(vocabulary.REQUEST_STATUSES)
 
 
 # --- query strings -------------------------------------------------------------------------
@@ -30,9 +30,9 @@ class RequestStatusRequest(Schema):
 
 
 class PortalRequestCreate(Schema):
-    title = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.Str(validate=validate.Length(max=10000))
-    service_name = fields.Str(validate=validate.Length(max=200), allow_none=True)
+    title = fields.Str(required=True, validate=Length(min=1, max=200))
+    description = fields.Str(validate=Length(max=10000))
+    service_name = fields.Str(validate=Length(max=200), allow_none=True)
 
 
 class RequestCreateRequest(PortalRequestCreate):
@@ -43,13 +43,13 @@ class RequestCreateRequest(PortalRequestCreate):
 
 
 class PortalLoginRequest(Schema):
-    email = fields.Str(required=True, validate=validate.Length(min=1, max=320))
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    email = fields.Str(required=True, validate=Length(min=1, max=320))
+    password = fields.Str(required=True, load_only=True, validate=Length(min=1, max=128))
 
 
 class AcceptInvitationRequest(Schema):
-    token = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    token = fields.Str(required=True, validate=Length(min=1, max=200))
+    password = fields.Str(required=True, load_only=True, validate=Length(min=1, max=128))
 
 
 # --- responses -----------------------------------------------------------------------------

@@ -7,14 +7,14 @@ silently ignored field. Deeper rules (password strength, e-mail uniqueness) are 
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from gateway.api.paging import Page, PageQuery
-from gateway.api.schema_fields import Id
+from gateway.api.schema_fields import Email, Id, Length, OneOf, Schema
 
-NAME = validate.Length(min=1, max=100)
-PASSWORD = validate.Length(min=1, max=128)
-STATUS = validate.OneOf(["active", "inactive"])
+NAME = Length(min=1, max=100)
+PASSWORD = Length(min=1, max=128)
+STATUS = OneOf(["active", "inactive"])
 
 
 class Error(Schema):
@@ -36,21 +36,21 @@ class Error(Schema):
 class SignupRequest(Schema):
     agency_name = fields.Str(required=True, validate=NAME)
     owner_name = fields.Str(required=True, validate=NAME, metadata={"description": "Your name"})
-    email = fields.Email(required=True)
+    email = Email(required=True)
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
 class LoginRequest(Schema):
-    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    email = fields.Str(required=True, validate=Length(min=1, max=254))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
 class ForgotPasswordRequest(Schema):
-    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    email = fields.Str(required=True, validate=Length(min=1, max=254))
 
 
 class ResetPasswordRequest(Schema):
-    token = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    token = fields.Str(required=True, validate=Length(min=1, max=200))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
@@ -69,7 +69,7 @@ class UserListQuery(PageQuery):
 
 class UserCreateRequest(Schema):
     name = fields.Str(required=True, validate=NAME)
-    email = fields.Email(required=True, metadata={"description": "The user's username"})
+    email = Email(required=True, metadata={"description": "The user's username"})
     role_id = Id(required=True)
     password = fields.Str(
         validate=PASSWORD,
@@ -84,7 +84,7 @@ class UserCreateRequest(Schema):
 
 class UserUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
-    email = fields.Email()
+    email = Email()
     role_id = Id()
     password = fields.Str(
         validate=PASSWORD, load_only=True, metadata={"description": "A new password"}
@@ -92,20 +92,18 @@ class UserUpdateRequest(Schema):
 
 
 class RoleCreateRequest(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=50))
+    name = fields.Str(required=True, validate=Length(min=1, max=50))
     permissions = fields.List(fields.Str(), required=True, metadata={"example": ["view_clients"]})
 
 
 class RoleUpdateRequest(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=50))
+    name = fields.Str(validate=Length(min=1, max=50))
     permissions = fields.List(fields.Str())
 
 
 class AgencyUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
-    timezone = fields.Str(
-        validate=validate.Length(min=1, max=64), metadata={"example": "Europe/Berlin"}
-    )
+    timezone = fields.Str(validate=Length(min=1, max=64), metadata={"example": "Europe/Berlin"})
 
 
 # --- responses -----------------------------------------------------------------------------

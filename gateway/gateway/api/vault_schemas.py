@@ -4,10 +4,11 @@ audit of reveals.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from gateway.api.client_schemas import TEXT
 from gateway.api.paging import Page, PageQuery
+from gateway.api.schema_fields import Length, Schema
 
 # --- query strings -------------------------------------------------------------------------
 
@@ -20,10 +21,10 @@ class RevealListQuery(PageQuery):
 
 
 class VaultEntryRequest(Schema):
-    label = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    url = fields.Str(validate=validate.Length(max=500))
-    username = fields.Str(validate=validate.Length(max=200))
-    password = fields.Str(load_only=True, validate=validate.Length(max=1000))
+    label = fields.Str(required=True, validate=Length(min=1, max=200))
+    url = fields.Str(validate=Length(max=500))
+    username = fields.Str(validate=Length(max=200))
+    password = fields.Str(load_only=True, validate=Length(max=1000))
     notes = fields.Str(validate=TEXT)
 
 
