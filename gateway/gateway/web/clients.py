@@ -13,7 +13,7 @@ from gateway.api.client_schemas import (
 )
 from gateway.api.request_schemas import RequestCreateRequest, RequestStatusRequest
 from gateway.api.vault_schemas import VaultEntryRequest
-from gateway.auth import can, permission_required
+from gateway.auth import permission_required, require
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
@@ -27,7 +27,7 @@ from gateway.web.forms import (
     show_form,
 )
 from kit import permissions, vocabulary
-from kit.errors import DomainError, PermissionDenied
+from kit.errors import DomainError
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -282,8 +282,7 @@ def custom_fields():
     }
     if request.method == "GET":
         return show_form("clients/custom_fields.html", Form(), **context)
-    if not can(permissions.MANAGE_CLIENT_ORGANIZATIONS):
-        raise PermissionDenied("Your role lacks the permission manage_client_organizations.")
+    require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     form = read_form(CustomFieldRequest(), comma_lists=("choices",))
     try:
         field = services.clients.define_custom_field(**form.valid_data())

@@ -11,7 +11,7 @@ from gateway.api.contact_schemas import (
     ContactUpdateRequest,
     InvitationRequest,
 )
-from gateway.auth import can, permission_required
+from gateway.auth import permission_required, require
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
@@ -25,7 +25,7 @@ from gateway.web.forms import (
     show_form,
 )
 from kit import permissions, vocabulary
-from kit.errors import DomainError, PermissionDenied
+from kit.errors import DomainError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -129,8 +129,7 @@ def show(contact_id: str):
     }
     if request.method == "GET":
         return show_form("contacts/form.html", Form(dict(contact)), **context)
-    if not can(permissions.EDIT_CLIENTS):
-        raise PermissionDenied("Your role lacks the permission edit_clients.")
+    require(permissions.EDIT_CLIENTS)
     form = read_form(
         ContactUpdateRequest(),
         comma_lists=("tags",),
