@@ -87,9 +87,9 @@ def read_form(
     filled on this page though the schema lets it out (an edit page's name). A blank box of a
     required field is missing (its "required" message); other blank boxes are sent blank, so
     an edit can clear them, but for those in `omit_blank` (a password left empty is no
-    password). `extra` is what the page adds that is not typed (an id in the path,
-    an uploaded picture). A `hidden` field's messages go on top of the form. Fields the schema
-    does not know (the CSRF token) are ignored.
+    password). `extra` is what the page loads besides (an id in the path, the custom fields'
+    boxes as one dict), over what was typed. A `hidden` field's messages go on top of the form.
+    Fields the schema does not know (the CSRF token) are ignored.
     """
     lists, comma_lists, omit_blank = set(lists), set(comma_lists), set(omit_blank)
     for name in required:
@@ -109,7 +109,8 @@ def read_form(
         for name, value in values.items()
         if name in known and not (value == "" and (known[name].required or name in omit_blank))
     }
-    form = Form(values={**values, **(extra or {})}, hidden=tuple(hidden))
+    # What was typed is what the page shows again; `extra` is what the schema loads.
+    form = Form(values={**(extra or {}), **values}, hidden=tuple(hidden))
     try:
         form.data = schema.load({**given, **(extra or {})})
     except SchemaError as exc:
