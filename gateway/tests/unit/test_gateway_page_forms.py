@@ -182,3 +182,31 @@ def test_the_client_form_sends_tags_managers_and_custom_fields_and_keeps_them_on
         "custom_fields": {"f1": "gold"},
         "logo_base64": None,
     }
+
+
+def test_a_contact_for_a_new_client_keeps_the_new_client_choice_on_refusal(client, team):
+    authenticate = team.answers[("identity", "authenticate_api_token")]
+    team.answers[("identity", "authenticate_api_token")] = lambda token: {
+        **authenticate(token),
+        "permissions": ["view_clients", "create_clients"],
+    }
+    team.answers[("clients", "list_clients")] = lambda **query: {
+        "items": [{"id": "00000000-0000-0000-0000-0000000000d4", "name": "Acme"}],
+        "total": 1,
+        "page": 1,
+        "per_page": 100,
+    }
+
+    def refuse(**contact):
+        raise ValidationError("Check the e-mail.", {"email": "Enter a valid e-mail address."})
+
+    team.answers[("clients", "create_contact")] = refuse
+    typed = {"client_id": "__new__", "new_client": "Inline Co", "name": "Ivy", "email": "i@x.co"}
+    response = post_form(client, "/contacts/new", typed, OWNER)
+    html = response.data.decode()
+    assert response.status_code == 422
+    assert '<option value="__new__" selected>' in html
+    assert value_of(html, "new_client") == "Inline Co"
+    assert messages_under(html, "email") == ["Enter a valid e-mail address."]
+    [call] = [c for c in team.calls if c[1] == "create_contact"]
+    assert (call[4]["client_id"], call[4]["new_client"]) == (None, "Inline Co")
