@@ -62,7 +62,7 @@ def _new_password(form: Form) -> dict:
     if body["password"] != request.form.get("password_confirm", ""):
         raise ValidationError(
             "The two passwords differ; type the same password twice.",
-            {"password_confirm": "Type the same password twice."},
+            {"password_confirm": "The two passwords differ; type the same password twice."},
         )
     return body
 
