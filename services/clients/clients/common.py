@@ -1,4 +1,5 @@
-"""Small helpers the domain modules share: ids, times, tags, paging, the identity port."""
+"""Small helpers the domain modules share: times, text and tags, paging, finding a contact, the
+identity port."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clients.models import Contact
 from kit.context import PORTAL, Context
-from kit.errors import Conflict, PermissionDenied, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
 from kit.validation import (
     CANNOT_CHANGE,
@@ -202,3 +204,15 @@ def portal_only(ctx: Context) -> uuid.UUID:
     if ctx.kind != PORTAL or not ctx.client_id:
         raise PermissionDenied("only a client portal login can do this")
     return parse_id(ctx.client_id, "client")
+
+
+def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
+    """The agency's contact by id (archived or not); NotFound for a malformed or another's id."""
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        )
+    )
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact

@@ -43,7 +43,7 @@ from kit.ids import parse_id
 from kit.outbox import record_event
 
 
-def client_to_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
+def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
     return {
         "id": str(client.id),
         "name": client.name,
@@ -89,7 +89,8 @@ def clean_website(value: Any, field: str = "website") -> str:
         or ("." not in host and host != "localhost")
     ):
         raise ValidationError(
-            f"The {field} must be an address like https://example.com.", {field: "invalid"}
+            f"The {field} must be an address like https://example.com.",
+            {field: "Enter an address like https://example.com."},
         )
     return website
 
@@ -199,7 +200,7 @@ def created_payload(client: Client, source: str) -> dict:
 
 def create_client(session: Session, ctx: Context, identity: Identity, **data: Any) -> dict:
     client = add_client(session, ctx, identity, data)
-    return client_to_dict(client, 0, bool(data.get("logo_base64")))
+    return client_dict(client, 0, bool(data.get("logo_base64")))
 
 
 def live_contacts(client_id):
@@ -214,7 +215,7 @@ def live_contacts(client_id):
 
 def describe(session: Session, client: Client) -> dict:
     count = session.scalar(live_contacts(client.id))
-    return client_to_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
+    return client_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
 
 
 def get_client(session: Session, ctx: Context, client_id: str) -> dict:

@@ -16,24 +16,30 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients import companies, pictures, portal_access
-from clients.common import Identity, apply_changes, clean_tags, clean_text, flush_unique, iso
+from clients import companies, invitations, pictures, portal_access
+from clients.common import (
+    Identity,
+    apply_changes,
+    clean_tags,
+    clean_text,
+    find_contact,
+    flush_unique,
+    iso,
+)
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
-from kit.ids import parse_id
 from kit.outbox import record_event
 from kit.validation import EMAIL_TAKEN, clean_email
 
 
-def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
+def contact_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
     return {
         "id": str(contact.id),
         "client_id": str(contact.client_id),
@@ -66,21 +72,10 @@ def clean_phone(value: Any) -> str:
     return phone
 
 
-def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
-    contact = session.scalar(
-        select(Contact).where(
-            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
-        )
-    )
-    if contact is None:
-        raise NotFound("No such contact.")
-    return contact
-
-
 def describe(session: Session, contact: Contact) -> dict:
     client_name = session.scalar(select(Client.name).where(Client.id == contact.client_id))
     has_avatar = pictures.has_picture(session, contact.agency_id, contact.id)
-    return contact_to_dict(contact, client_name, has_avatar)
+    return contact_dict(contact, client_name, has_avatar)
 
 
 def resolve_client(
@@ -122,10 +117,10 @@ def create_contact(
     invite: bool = False,
     invitation_message: str | None = None,
     *,
-    invitations_per_hour: int | None = None,
+    per_hour: int = invitations.PER_HOUR,
 ) -> dict:
-    """A new contact; `invite` sends its portal invitation too (counted against
-    `invitations_per_hour`, the service's INVITATIONS_PER_HOUR)."""
+    """A new contact; `invite` sends its portal invitation too (counted against `per_hour`, the
+    service's INVITATIONS_PER_HOUR setting)."""
     ctx.require("create_clients")
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
@@ -151,17 +146,15 @@ def create_contact(
     if avatar_base64:
         pictures.store_picture(session, ctx.agency, "contact", contact.id, avatar_base64)
     record_event(session, ctx, "contact_created", created_payload(contact, client.name, "app"))
-    result = contact_to_dict(contact, client.name, bool(avatar_base64))
+    result = contact_dict(contact, client.name, bool(avatar_base64))
     if invite:
-        from clients import invitations  # invitations build on contacts
-
         result["invitation"] = invitations.invite(
             session,
             ctx,
             identity,
             contact,
             invitation_message,
-            invitations_per_hour or invitations.PER_HOUR,
+            per_hour,
         )
         result["portal_status"] = contact.portal_status
     return result

@@ -33,8 +33,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, clean_text, iso, one_of, page_of
-from clients.contacts import find_contact
+from clients.common import Identity, clean_text, find_contact, iso, one_of, page_of
 from clients.models import Client, Contact, Invitation, InvitationSend
 from clients.portal_access import cancel_pending, email_taken
 from kit.context import Context
@@ -57,7 +56,7 @@ def status_of(invitation: Invitation) -> str:
     return invitation.status
 
 
-def invitation_to_dict(invitation: Invitation, contact: Contact, client_name: str) -> dict:
+def invitation_dict(invitation: Invitation, contact: Contact, client_name: str) -> dict:
     return {
         "id": str(invitation.id),
         "contact_id": str(contact.id),
@@ -180,7 +179,7 @@ def invite(
     _send(session, ctx, identity, invitation, contact, client, resent=False, per_hour=per_hour)
     session.add(invitation)
     session.flush()
-    return invitation_to_dict(invitation, contact, client.name)
+    return invitation_dict(invitation, contact, client.name)
 
 
 def _refuse_archived(contact: Contact, client: Client) -> None:
@@ -233,7 +232,7 @@ def resend_invitation(
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
     _send(session, ctx, identity, invitation, contact, client, resent=True, per_hour=per_hour)
-    return invitation_to_dict(invitation, contact, client.name)
+    return invitation_dict(invitation, contact, client.name)
 
 
 def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
@@ -243,7 +242,7 @@ def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
             contact.portal_status = "none"
     elif invitation.status == "accepted":
         raise Conflict("This invitation was accepted already.")
-    return invitation_to_dict(invitation, contact, _client_of(session, contact).name)
+    return invitation_dict(invitation, contact, _client_of(session, contact).name)
 
 
 def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
@@ -308,7 +307,7 @@ def list_invitations(
         query,
         page,
         per_page,
-        lambda rows: [invitation_to_dict(i, c, name) for i, c, name in rows],
+        lambda rows: [invitation_dict(i, c, name) for i, c, name in rows],
     )
 
 
@@ -327,7 +326,7 @@ def _valid(session: Session, token: Any, lock: bool = False) -> Invitation:
     return invitation
 
 
-def get_invitation(session: Session, token: str) -> dict:
+def get_invitation(session: Session, ctx: Context, token: str) -> dict:
     """What the set-password page shows; no login needed, the token is the key."""
     invitation = _valid(session, token)
     contact = session.get(Contact, invitation.contact_id)
@@ -352,7 +351,9 @@ def _still_addressed(invitation: Invitation, contact: Contact) -> bool:
     return bool(invitation.email) and invitation.email.lower() == contact.email.lower()
 
 
-def accept_invitation(session: Session, identity: Identity, token: str, password: str) -> dict:
+def accept_invitation(
+    session: Session, ctx: Context, identity: Identity, token: str, password: str
+) -> dict:
     """Create the contact's portal login; `{"contact_id","client_id","agency_id","email",
     "principal","session_token"}`, the login already signed in."""
     invitation = _valid(session, token, lock=True)
@@ -362,7 +363,7 @@ def accept_invitation(session: Session, identity: Identity, token: str, password
         raise NotFound("This invitation link is not valid any more.")
     if not _still_addressed(invitation, contact):
         raise NotFound("This invitation link is not valid any more.")
-    system = Context.system(str(invitation.agency_id))
+    system = Context.system(str(invitation.agency_id), ctx.request_id)
     # identity checks the password's strength; its ValidationError reaches the caller as is.
     try:
         login = identity.create_portal_login(

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from clients import fields as custom_fields
 from clients import pictures
 from clients.common import like_pattern, one_of, page_of, refuse_nul
-from clients.companies import client_to_dict, find_client, live_contacts
-from clients.contacts import contact_to_dict
+from clients.companies import client_dict, find_client, live_contacts
+from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
 
@@ -104,7 +104,7 @@ def list_clients(
 
     def items(rows) -> list[dict]:
         with_logo = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [client_to_dict(c, count, c.id in with_logo) for c, count in rows]
+        return [client_dict(c, count, c.id in with_logo) for c, count in rows]
 
     return page_of(session, query, page, per_page, items)
 
@@ -145,6 +145,6 @@ def list_contacts(
 
     def items(rows) -> list[dict]:
         with_avatar = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [contact_to_dict(c, name, c.id in with_avatar) for c, name in rows]
+        return [contact_dict(c, name, c.id in with_avatar) for c, name in rows]
 
     return page_of(session, query, page, per_page, items)

@@ -5,7 +5,10 @@ invitation is cancelled by contact and listed a page at a time."""
 import pytest
 
 from clients import client_requests, companies, contacts, invitations, search
+from kit.context import Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed in
 
 
 @pytest.fixture
@@ -25,7 +28,7 @@ def portal_ada(session, ctx, identity, ada, outbox):
     """Ada, with a portal login (she accepted her invitation)."""
     invitations.invite_contact(session, ctx, identity, ada["id"])
     token = outbox(session, "contact_invited")[-1]["invitation_token"]
-    invitations.accept_invitation(session, identity, token, "long-password")
+    invitations.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     identity.calls.clear()
     return ada
 

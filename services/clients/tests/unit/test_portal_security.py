@@ -13,6 +13,8 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PermissionDenied, RateLimited
 
+ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed in
+
 ACCESS_CHANGED = "Your portal access has changed; please sign in again."
 
 
@@ -99,7 +101,7 @@ def test_changing_a_contacts_email_cancels_its_pending_invitation(
     changed = contacts.update_contact(session, ctx, identity, ada["id"], email="victim@corp.com")
     assert changed["portal_status"] == "none"
     with pytest.raises(NotFound):
-        invitations.accept_invitation(session, identity, token, "long-password")
+        invitations.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert identity.portal_logins == []
     [listed] = invitations.list_invitations(session, ctx, status=None)["items"]
     assert (listed["id"], listed["status"]) == (invitation["id"], "cancelled")
@@ -119,16 +121,19 @@ def test_an_invitation_for_another_address_than_the_contacts_is_not_accepted(
     )
     session.expire_all()
     with pytest.raises(NotFound):
-        invitations.get_invitation(session, token)
+        invitations.get_invitation(session, ANONYMOUS, token)
     with pytest.raises(NotFound):
-        invitations.accept_invitation(session, identity, token, "long-password")
+        invitations.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert identity.portal_logins == []
 
 
 def test_an_invitation_remembers_the_address_it_was_sent_to(session, ctx, identity, ada, outbox):
     invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
     assert invitation["email"] == "ada@acme.com"
-    assert invitations.get_invitation(session, token_of(outbox, session))["email"] == "ada@acme.com"
+    assert (
+        invitations.get_invitation(session, ANONYMOUS, token_of(outbox, session))["email"]
+        == "ada@acme.com"
+    )
 
 
 def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
@@ -139,10 +144,14 @@ def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
     theirs = companies.create_client(session, other, identity, name="Theirs")
     them = contacts.create_contact(session, other, identity, "Ada", "ada@acme.com", theirs["id"])
     invitations.invite_contact(session, other, identity, them["id"])
-    invitations.accept_invitation(session, identity, token_of(outbox, session), "long-password")
+    invitations.accept_invitation(
+        session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
+    )
     invitations.invite_contact(session, ctx, identity, ada["id"])
     with pytest.raises(Conflict) as raised:
-        invitations.accept_invitation(session, identity, token_of(outbox, session), "long-password")
+        invitations.accept_invitation(
+            session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
+        )
     assert "elsewhere" not in raised.value.message and "already" not in raised.value.message
     assert "cannot be given portal access" in raised.value.message
     assert "email" in raised.value.fields
@@ -152,7 +161,9 @@ def test_a_new_email_taken_by_a_portal_login_is_refused_without_saying_where(
     session, ctx, identity, ada, outbox
 ):
     invitations.invite_contact(session, ctx, identity, ada["id"])
-    invitations.accept_invitation(session, identity, token_of(outbox, session), "long-password")
+    invitations.accept_invitation(
+        session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
+    )
     identity.refuse = Conflict("bob@x.com already has a portal login.", {"email": "taken"})
     with pytest.raises(Conflict) as raised:
         contacts.update_contact(session, ctx, identity, ada["id"], email="bob@x.com")
@@ -170,7 +181,7 @@ def test_accepting_an_invitation_returns_the_new_logins_session(
 ):
     invitations.invite_contact(session, ctx, identity, ada["id"])
     accepted = invitations.accept_invitation(
-        session, identity, token_of(outbox, session), "long-password"
+        session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
     assert accepted["session_token"] == f"session-{ada['id']}"
     assert accepted["principal"]["contact_id"] == ada["id"]
@@ -203,7 +214,7 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
             "cy@acme.com",
             acme["id"],
             invite=True,
-            invitations_per_hour=3,
+            per_hour=3,
         )
     assert len(outbox(session, "contact_invited")) == sent  # no e-mail past the limit
     # another agency has its own allowance
@@ -216,7 +227,7 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
         "dee@x.com",
         new_client="Xyz",
         invite=True,
-        invitations_per_hour=3,
+        per_hour=3,
     )
 
 
