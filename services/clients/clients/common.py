@@ -194,11 +194,6 @@ def lock_client_count(session: Session, agency: uuid.UUID) -> None:
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"clients:{agency}"))))
 
 
-def team_only(ctx: Context) -> None:
-    if ctx.kind == PORTAL:
-        raise PermissionDenied("the client portal cannot do this")
-
-
 def portal_only(ctx: Context) -> uuid.UUID:
     """The portal principal's own client id; nobody else may call portal methods."""
     if ctx.kind != PORTAL or not ctx.client_id:

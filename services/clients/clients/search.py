@@ -3,11 +3,12 @@
 `list_clients`: `q` matches name, website or description (case-insensitive substring); `status`
 is `active`, `inactive`, `archived`, or None for active + inactive (archived clients only show
 when asked for); `tag`, `account_manager_id`, `custom_fields` ({field_id: value}; text fields
-match a substring, the other types the exact value) filter; `sort` is one of SORTS (a leading
-`-` sorts descending). `list_contacts`: `q` matches name, e-mail, position or client name;
-`client_id`, `tag` (the contact's tags or its client's), `account_manager_id` and `status` (its
-client's) filter; archived contacts, and contacts of archived clients, only show with
-`status="archived"`. Both return `{"items", "total", "page", "per_page"}`; a client's
+match a substring, the other types the exact value) filter; `sort` is `created_at`, `name`,
+`last_activity` or `contact_count` (a leading `-` sorts descending). `list_contacts`: `q`
+matches name, e-mail, position or client name; `client_id`, `tag` (the contact's tags or its
+client's), `account_manager_id` and `status` (its client's) filter, and it sorts like the
+clients list but for `contact_count`; archived contacts, and contacts of archived clients, only
+show with `status="archived"`. Both return `{"items", "total", "page", "per_page"}`; a client's
 `contact_count` counts its contacts that are not archived.
 """
 
@@ -26,8 +27,6 @@ from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
 
-SORTS = ("created_at", "name", "last_activity", "contact_count")
-CONTACT_SORTS = ("created_at", "name", "last_activity")
 STATUSES = ("active", "inactive", "archived")
 
 
