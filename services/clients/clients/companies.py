@@ -288,14 +288,14 @@ def set_status(session: Session, ctx: Context, client_id: str, status: str) -> d
     return describe(session, client)
 
 
-def archive_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
+def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
     """ "Delete": hide the client from every list and keep its history; its contacts lose their
     portal access. Idempotent."""
     ctx.require("delete_clients")
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         client.archived_at = client.updated_at = utcnow()
-        portal_access.close_for_client(session, identity, ctx, client.id)
+        portal_access.close_for_client(session, ctx, client.id)
         record_event(
             session, ctx, "client_archived", {"client_id": str(client.id), "name": client.name}
         )

@@ -5,9 +5,9 @@
   dict of client fields) to create the client on the fly (create_clients and the plan limit
   apply), or neither when the agency has exactly one client: that one is used.
 - `invite=True` sends the portal invitation in the same call (see invitations.py).
-- A new name, e-mail or client reaches the contact's portal login in the same call
-  (portal_access.py); identity refusing it (the e-mail is another portal login's) changes
-  nothing here either. A new e-mail cancels the contact's pending invitations.
+- A new name, e-mail or client reaches the contact's portal login right after the commit
+  (portal_access.py, portal_sync.py); a new e-mail that is another portal login's is refused
+  first and changes nothing. A new e-mail cancels the contact's pending invitations.
 - "Delete" archives (delete_clients): the contact leaves every list, keeps its requests and
   history, and loses its portal access; `restore_contact` brings it back (its client must be
   live). Archived contacts are read-only.
@@ -176,9 +176,7 @@ def get_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     return describe(session, find_contact(session, ctx.agency, contact_id))
 
 
-def update_contact(
-    session: Session, ctx: Context, identity: Identity, contact_id: str, **changes: Any
-) -> dict:
+def update_contact(session: Session, ctx: Context, contact_id: str, **changes: Any) -> dict:
     """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes).
     The portal login follows a new name or e-mail."""
     ctx.require("edit_clients")
@@ -207,7 +205,7 @@ def update_contact(
         changed.append("avatar")
     if changed:
         contact.updated_at = contact.last_activity_at = utcnow()
-        portal_access.follow_contact(session, identity, ctx, contact, changed)
+        portal_access.follow_contact(session, contact, changed)
         payload = {
             "contact_id": str(contact.id),
             "client_id": str(contact.client_id),
@@ -230,13 +228,13 @@ def _archive_payload(contact: Contact) -> dict:
     }
 
 
-def archive_contact(session: Session, ctx: Context, identity: Identity, contact_id: str) -> dict:
+def archive_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     """ "Delete": the contact leaves every list and the portal, its history stays. Idempotent."""
     ctx.require("delete_clients")
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is None:
         contact.archived_at = contact.updated_at = utcnow()
-        portal_access.close_for_contact(session, identity, ctx, contact)
+        portal_access.close_for_contact(session, contact)
         record_event(session, ctx, "contact_archived", _archive_payload(contact))
     return describe(session, contact)
 

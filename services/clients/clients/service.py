@@ -2,11 +2,14 @@
 the credential vault, portal invitations and client requests.
 
 Entrypoints hand over to the domain modules in one line, `self.db.write(fn, ctx, ...)` (committed
-before the reply) or `self.db.read(fn, ctx, ...)` (see kit.db). Every method takes the caller's
-context first; see docs/contracts.md ("clients").
+before the reply) or `self.db.read(fn, ctx, ...)` (see kit.db); a change a portal login must
+follow is then pushed to identity with no transaction open (`self.db.flow`, portal_sync.py).
+Every method takes the caller's context first; see docs/contracts.md ("clients").
 """
 
 from __future__ import annotations
+
+from nameko.timer import timer
 
 from clients import (
     client_requests,
@@ -14,6 +17,7 @@ from clients import (
     contacts,
     fields,
     invitations,
+    portal_sync,
     search,
     vault,
 )
@@ -27,6 +31,8 @@ from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
+
+RECONCILE_SECONDS = 10
 
 
 class ClientsService:
@@ -43,6 +49,11 @@ class ClientsService:
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    @timer(interval=RECONCILE_SECONDS)
+    def reconcile_portal_logins(self):
+        """Bring identity in line with contacts a request could not (identity down, a crash)."""
+        portal_sync.reconcile(self.db, self.identity)
 
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
@@ -76,7 +87,9 @@ class ClientsService:
 
     @rpc
     def archive_client(self, ctx, client_id):
-        return self.db.write(companies.archive_client, ctx, self.identity, client_id)
+        client = self.db.write(companies.archive_client, ctx, client_id)
+        self.db.flow(portal_sync.push_due, ctx, self.identity)
+        return client
 
     @rpc
     def restore_client(self, ctx, client_id):
@@ -140,11 +153,19 @@ class ClientsService:
 
     @rpc
     def update_contact(self, ctx, contact_id, **changes):
-        return self.db.write(contacts.update_contact, ctx, self.identity, contact_id, **changes)
+        if "email" in changes:
+            self.db.flow(
+                portal_sync.check_new_email, ctx, self.identity, contact_id, changes["email"]
+            )
+        contact = self.db.write(contacts.update_contact, ctx, contact_id, **changes)
+        self.db.flow(portal_sync.push_due, ctx, self.identity)
+        return contact
 
     @rpc
     def archive_contact(self, ctx, contact_id):
-        return self.db.write(contacts.archive_contact, ctx, self.identity, contact_id)
+        contact = self.db.write(contacts.archive_contact, ctx, contact_id)
+        self.db.flow(portal_sync.push_due, ctx, self.identity)
+        return contact
 
     @rpc
     def restore_contact(self, ctx, contact_id):
@@ -285,7 +306,7 @@ class ClientsService:
 
     @rpc
     def accept_invitation(self, ctx, token, password):
-        return self.db.write(invitations.accept_invitation, ctx, self.identity, token, password)
+        return self.db.flow(portal_sync.accept_invitation, ctx, self.identity, token, password)
 
     # Requests and the client portal --------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def test_a_taken_email_with_a_move_is_a_conflict_on_email(session, ctx, identity
     bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
     with pytest.raises(Conflict) as raised:
         contacts.update_contact(
-            session, ctx, identity, bob["id"], email="ADA@acme.com", client_id=globex["id"]
+            session, ctx, bob["id"], email="ADA@acme.com", client_id=globex["id"]
         )
     assert "email" in raised.value.fields
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from clients import client_requests, companies, contacts, invitations
+from clients import client_requests, companies, contacts, invitations, portal_sync
 from clients.models import Invitation
 from kit.context import Context
 from kit.db import utcnow
@@ -73,7 +73,7 @@ def test_expired_links_are_refused_and_listed_as_expired(session, ctx, identity,
     invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
     session.execute(update(Invitation).values(expires_at=utcnow() - timedelta(minutes=1)))
     with pytest.raises(ValidationError) as raised:
-        invitations.accept_invitation(
+        portal_sync.accept_invitation(
             session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
         )
     assert raised.value.fields == {"token": "expired"}
@@ -88,8 +88,8 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
     invitations.invite_contact(session, ctx, identity, ada["id"])
     token = token_of(outbox, session)
     with pytest.raises(ValidationError):  # identity refuses the weak password; still pending
-        invitations.accept_invitation(session, ANONYMOUS, identity, token, "short")
-    accepted = invitations.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
+        portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "short")
+    accepted = portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert accepted == {
         "contact_id": ada["id"],
         "client_id": ada["client_id"],
@@ -101,7 +101,7 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
     assert accepted["principal"]["contact_id"] == ada["id"]
     assert identity.portal_logins == [(ctx.agency_id, ada["id"], ada["client_id"], ada["email"])]
     with pytest.raises(NotFound):
-        invitations.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
+        portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "active"
     with pytest.raises(Conflict):
         invitations.invite_contact(session, ctx, identity, ada["id"])
