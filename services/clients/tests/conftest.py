@@ -97,10 +97,6 @@ class FakeIdentity:
         assert ctx["kind"] == "system"  # identity lets only the platform disable one login
         self._change("disable_portal_login", contact_id)
 
-    def disable_portal_logins_for_client(self, ctx, client_id):
-        self._change("disable_portal_logins_for_client", client_id)
-        return {"disabled": 0}
-
 
 @pytest.fixture(scope="session")
 def db_url():

@@ -165,21 +165,3 @@ def check_portal_email(session: Session, ctx: Context, contact_id, email: str) -
     )
     if taken is not None:
         raise _email_conflict(email)
-
-
-def disable_portal_logins_for_client(session: Session, ctx: Context, client_id) -> dict:
-    """Every portal login of the client's contacts stops working and their sessions end (the
-    client was archived): `{"disabled": n}`; idempotent."""
-    _require_contact_editor(ctx, "delete_clients")
-    client = parse_id(client_id, "client")
-    logins = session.scalars(
-        select(PortalLogin).where(
-            PortalLogin.agency_id == ctx.agency,
-            PortalLogin.client_id == client,
-            PortalLogin.status == principals.ACTIVE,
-        )
-    ).all()
-    for login in logins:
-        login.status = DISABLED
-        sessions.end_all_sessions(session, login)
-    return {"disabled": len(logins)}

@@ -225,7 +225,3 @@ class IdentityService:
     @rpc
     def check_portal_email(self, ctx, contact_id, email):
         return self.db.read(portal.check_portal_email, ctx, contact_id, email)
-
-    @rpc
-    def disable_portal_logins_for_client(self, ctx, client_id):
-        return self.db.write(portal.disable_portal_logins_for_client, ctx, client_id)

@@ -40,7 +40,7 @@ INSERTED = literal_column("xmax = 0").label("inserted")
 def among(keys: list[str]):
     """The keys as a one-column table to join with: one array parameter, not one parameter per
     key, whose generic plan (psycopg prepares repeated statements) compared every row of the
-    agency with every parameter: imports grew quadratic (see import_uploads.py)."""
+    agency with every parameter: imports grew quadratic (see uploads.py)."""
     return func.unnest(literal(keys, ARRAY(Text))).table_valued("key").render_derived("wanted")
 
 
