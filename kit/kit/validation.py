@@ -28,8 +28,6 @@ MAX_EMAIL = 254  # RFC 5321's limit on a forward path, as every mail server enfo
 MAX_NAME = 100
 
 REQUIRED = "Fill in this field."
-ENTER_NAME = "Enter a name."
-ENTER_EMAIL = "Enter an e-mail address."
 INVALID_EMAIL = "Enter a valid e-mail address."
 INVALID_ID = "Not a valid id."
 NOT_TEXT = "Enter text."
@@ -53,6 +51,10 @@ def too_long(max_length: int) -> str:
 def choose_one(allowed: list[str] | tuple[str, ...]) -> str:
     """The message for a value outside a fixed list."""
     return f"Choose one of: {', '.join(allowed)}."
+
+
+ENTER_NAME = enter("a name")
+ENTER_EMAIL = enter("an e-mail address")
 
 
 class InvalidValue(ValueError):

@@ -1,4 +1,5 @@
-"""Small helpers the domain modules share: ids, times, tags, paging, the identity port."""
+"""Small helpers the domain modules share: times, text and tags, paging, finding a contact, the
+identity port."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clients.models import Contact
 from kit.context import PORTAL, Context
-from kit.errors import Conflict, PermissionDenied, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
 from kit.validation import (
     CANNOT_CHANGE,
@@ -55,7 +57,7 @@ class Identity(Protocol):
 
     def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
 
-    def disable_portal_logins_for_client(self, ctx: dict, client_id: str) -> dict: ...
+    def check_portal_email(self, ctx: dict, contact_id: str, email: str) -> None: ...
 
 
 def iso(value: datetime | None) -> str | None:
@@ -192,13 +194,20 @@ def lock_client_count(session: Session, agency: uuid.UUID) -> None:
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"clients:{agency}"))))
 
 
-def team_only(ctx: Context) -> None:
-    if ctx.kind == PORTAL:
-        raise PermissionDenied("the client portal cannot do this")
-
-
 def portal_only(ctx: Context) -> uuid.UUID:
     """The portal principal's own client id; nobody else may call portal methods."""
     if ctx.kind != PORTAL or not ctx.client_id:
         raise PermissionDenied("only a client portal login can do this")
     return parse_id(ctx.client_id, "client")
+
+
+def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
+    """The agency's contact by id (archived or not); NotFound for a malformed or another's id."""
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        )
+    )
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact

@@ -71,7 +71,7 @@ def decrypt(cipher: MultiFernet, token: str) -> str:
         ) from None
 
 
-def entry_to_dict(entry: VaultEntry) -> dict:
+def vault_entry_dict(entry: VaultEntry) -> dict:
     return {
         "id": str(entry.id),
         "client_id": str(entry.client_id),
@@ -124,7 +124,7 @@ def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
         .where(VaultEntry.agency_id == ctx.agency, VaultEntry.client_id == client.id)
         .order_by(VaultEntry.label, VaultEntry.id)
     )
-    return [entry_to_dict(e) for e in rows]
+    return [vault_entry_dict(e) for e in rows]
 
 
 def create_entry(
@@ -150,7 +150,7 @@ def create_entry(
     )
     session.add(entry)
     session.flush()
-    return entry_to_dict(entry)
+    return vault_entry_dict(entry)
 
 
 def update_entry(
@@ -169,7 +169,7 @@ def update_entry(
         else:
             setattr(entry, field, cleaned)
     entry.updated_at = utcnow()
-    return entry_to_dict(entry)
+    return vault_entry_dict(entry)
 
 
 def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:

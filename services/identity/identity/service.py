@@ -223,5 +223,5 @@ class IdentityService:
         return self.db.write(portal.update_portal_login, ctx, contact_id, email, name, client_id)
 
     @rpc
-    def disable_portal_logins_for_client(self, ctx, client_id):
-        return self.db.write(portal.disable_portal_logins_for_client, ctx, client_id)
+    def check_portal_email(self, ctx, contact_id, email):
+        return self.db.read(portal.check_portal_email, ctx, contact_id, email)

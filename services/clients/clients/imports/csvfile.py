@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kit.errors import ValidationError
-from kit.validation import is_email
+from kit.validation import choose_one, is_email
 
 NOT_CSV = "This file is not a CSV"
 KINDS = ("clients", "contacts")
@@ -249,6 +249,12 @@ def missing_fields(kind: str, mapping: dict) -> list[str]:
     return [f for f in REQUIRED[kind] if f not in mapped]
 
 
+def require_kind(kind: str) -> None:
+    """Refuse an import of anything but clients or contacts."""
+    if kind not in KINDS:
+        raise ValidationError("kind must be clients or contacts.", {"kind": choose_one(KINDS)})
+
+
 def require_fields(kind: str, mapping: dict) -> None:
     missing = missing_fields(kind, mapping)
     if missing:
@@ -286,8 +292,8 @@ def field_list(kind: str, custom_fields: dict) -> list[dict]:
 
 
 def resolve_mapping(kind: str, header: list[str], mapping: Any, custom_fields: dict) -> dict:
-    if kind not in KINDS:
-        raise ValidationError("kind must be clients or contacts.", {"kind": "invalid"})
+    """The caller's mapping checked against the header, or the suggested one."""
+    require_kind(kind)
     if mapping is None:
         return suggest_mapping(kind, header, custom_fields)
     return check_mapping(kind, header, mapping, custom_fields)
