@@ -11,7 +11,7 @@ from marshmallow import Schema
 from gateway.redirects import local_path
 from gateway.rpc import services
 from gateway.web.forms import Form, read_form
-from kit.errors import DomainError, PermissionDenied
+from kit.errors import DomainError, PermissionDenied, ValidationError
 
 PER_PAGE = 25
 
@@ -53,6 +53,22 @@ def read_client_form(schema: Schema, fields: list[dict], required: tuple[str, ..
         required=required,
         extra={"custom_fields": custom_values(fields)},
     )
+
+
+def filtered_list(lister, aliases: dict[str, str], **filters) -> tuple[dict, Form, int]:
+    """A list page's results for its filters (with the filter form as typed), or, when a filter
+    is refused (a number field searched with a word), no results and the message under that
+    filter's box, on the same page (422) rather than an error page."""
+    form = Form(values=request.args.to_dict())
+    try:
+        return lister(**filters), form, 200
+    except ValidationError as exc:
+        form.refuse(exc, aliases)
+        # the service's sentence ("Staff must be a number.") names the field; its terse
+        # field message ("not a number") is for programs
+        form.errors = {name: [exc.message] for name in form.errors}
+        empty = {"items": [], "total": 0, "page": 1, "per_page": PER_PAGE}
+        return empty, form, exc.http_status
 
 
 def page_url(endpoint: str, **changes) -> str:

@@ -49,7 +49,11 @@ def index():
     field_filter = {}
     if args.get("field") and args.get("value", "").strip():
         field_filter = {args["field"]: args["value"].strip()}
-    page = services.clients.list_clients(
+    # the service names a refused value by its field's id; the page has one value box
+    aliases = {f"custom_fields.{f['id']}": "value" for f in fields}
+    page, form, http_status = client_forms.filtered_list(
+        services.clients.list_clients,
+        aliases,
         q=args.get("q") or None,
         status=status,
         tag=args.get("tag") or None,
@@ -63,6 +67,7 @@ def index():
     return render_template(
         "clients/index.html",
         title="Clients",
+        form=form,
         page=page,
         status=status,
         sort=sort,
@@ -72,7 +77,7 @@ def index():
         names={u["id"]: u["name"] for u in users},
         fields=fields,
         page_url=client_forms.page_url,
-    )
+    ), http_status
 
 
 @bp.route("/new", methods=["GET", "POST"])
