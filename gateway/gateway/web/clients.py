@@ -146,6 +146,7 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None) -> dict:
         "request_statuses": vocabulary.REQUEST_STATUSES,
         "revealed": revealed,
         "page_url": client_forms.page_url,
+        "portal_ended": [] if client["archived"] else _portal_ended(client_id),
     }
     if tab == "contacts":
         context["contacts"] = services.clients.list_contacts(
@@ -179,7 +180,10 @@ def set_status(client_id: str):
 def archive(client_id: str):
     """ "Delete": archive the client (its history stays)."""
     client = services.clients.archive_client(client_id)
-    message = f"{client['name']} was archived. Its contacts and history are kept."
+    message = (
+        f"{client['name']} was archived. Its contacts and history are kept; its contacts can no "
+        "longer sign in to the portal."
+    )
     return done(message, url_for(".index"))
 
 
@@ -188,7 +192,33 @@ def archive(client_id: str):
 def restore(client_id: str):
     """Bring an archived client back."""
     client = services.clients.restore_client(client_id)
-    return done(f"{client['name']} was restored.", url_for(".show", client_id=client_id))
+    message = f"{client['name']} was restored."
+    ended = _portal_ended(client_id)
+    if ended:
+        message += (
+            f" {_people(len(ended))} lost portal access when it was archived and still have "
+            "none: re-invite them from the client's page."
+        )
+    return done(message, url_for(".show", client_id=client_id))
+
+
+@bp.post("/<client_id>/reinvite")
+@permission_required(permissions.CREATE_CLIENTS)
+def reinvite(client_id: str):
+    """Invite again the contacts whose portal access ended when the client was archived."""
+    sent = services.clients.reinvite_client_contacts(client_id)
+    message = f"Portal invitation sent to {_people(len(sent))}." if sent else "Nobody to invite."
+    return done(message, url_for(".show", client_id=client_id, tab="contacts"))
+
+
+def _portal_ended(client_id: str) -> list[dict]:
+    """The client's contacts whose portal access ended when the client was archived."""
+    page = services.clients.list_contacts(client_id=client_id, per_page=100)
+    return [c for c in page["items"] if c.get("portal_ended")]
+
+
+def _people(count: int) -> str:
+    return f"{count} contact{'s' if count != 1 else ''}"
 
 
 @bp.get("/<client_id>/logo")

@@ -51,6 +51,7 @@ def contact_dict(contact: Contact, client_name: str, has_avatar: bool = False) -
         "tags": list(contact.tags or []),
         "has_avatar": has_avatar,
         "portal_status": contact.portal_status,
+        "portal_ended": contact.portal_ended_at is not None,
         "archived": contact.archived_at is not None,
         "archived_at": iso(contact.archived_at),
         "created_at": iso(contact.created_at),

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from clients.companies import find_client
 from clients.common import Identity, clean_text, find_contact, iso, one_of, page_of
 from clients.models import Client, Contact, Invitation, InvitationSend, PortalSync
 from clients.portal_access import cancel_pending, mark_due
@@ -128,6 +129,7 @@ def _send(
     invitation.sent_at = now
     invitation.expires_at = now + timedelta(days=INVITATION_DAYS)
     contact.portal_status = "invited"
+    contact.portal_ended_at = None
     record_event(
         session,
         ctx,
@@ -201,6 +203,26 @@ def invite_contact(
     ctx.require("create_clients")
     contact = find_contact(session, ctx.agency, contact_id)
     return invite(session, ctx, identity, contact, message, per_hour)
+
+
+def reinvite_client_contacts(
+    session: Session, ctx: Context, identity: Identity, client_id: str, per_hour: int = PER_HOUR
+) -> list[dict]:
+    """Invite again every live contact of the client whose portal access ended when the client
+    was archived (after a restore); the invitations sent."""
+    ctx.require("create_clients")
+    client = find_client(session, ctx.agency, client_id)
+    contacts = session.scalars(
+        select(Contact)
+        .where(
+            Contact.agency_id == ctx.agency,
+            Contact.client_id == client.id,
+            Contact.archived_at.is_(None),
+            Contact.portal_ended_at.is_not(None),
+        )
+        .order_by(Contact.name)
+    ).all()
+    return [invite(session, ctx, identity, contact, None, per_hour) for contact in contacts]
 
 
 def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:

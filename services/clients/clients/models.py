@@ -89,6 +89,8 @@ class Contact(TenantMixin, Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     portal_status: Mapped[str] = mapped_column(String(20), default="none")  # none|invited|active
+    # access that archiving the client ended: restoring it offers to invite these again
+    portal_ended_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -136,7 +136,7 @@ def close_for_client(session: Session, ctx: Context, client_id: uuid.UUID) -> No
     session.execute(
         update(Contact)
         .where(*of_client, Contact.portal_status != "none")
-        .values(portal_status="none")
+        .values(portal_status="none", portal_ended_at=utcnow())
     )
 
 

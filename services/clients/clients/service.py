@@ -279,6 +279,16 @@ class ClientsService:
         )
 
     @rpc
+    def reinvite_client_contacts(self, ctx, client_id):
+        return self.db.write(
+            invitations.reinvite_client_contacts,
+            ctx,
+            self.identity,
+            client_id,
+            self.settings.invitations_per_hour,
+        )
+
+    @rpc
     def resend_invitation(self, ctx, invitation_id):
         return self.db.write(
             invitations.resend_invitation,

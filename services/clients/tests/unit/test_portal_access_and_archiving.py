@@ -131,6 +131,31 @@ def test_archiving_a_client_closes_its_contacts_portal_access(
     assert invitations.list_invitations(session, ctx)["total"] == 0
 
 
+def test_restoring_a_client_offers_to_reinvite_only_those_whose_access_ended(
+    session, ctx, identity, acme, portal_ada, outbox
+):
+    bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
+    invitations.invite_contact(session, ctx, identity, bob["id"])
+    contacts.create_contact(session, ctx, identity, "Cy", "cy@acme.com", acme["id"])
+    companies.archive_client(session, ctx, acme["id"])
+    companies.restore_client(session, ctx, identity, acme["id"])
+    ended = {c["name"]: c["portal_ended"] for c in search.list_contacts(session, ctx)["items"]}
+    assert ended == {"Ada": True, "Bob": True, "Cy": False}
+
+    sent = invitations.reinvite_client_contacts(session, ctx, identity, acme["id"])
+    assert sorted(i["email"] for i in sent) == ["ada@acme.com", "bob@acme.com"]
+    assert {e["email"] for e in outbox(session, "contact_invited")[-2:]} == {
+        "ada@acme.com",
+        "bob@acme.com",
+    }
+    after = {
+        c["name"]: (c["portal_status"], c["portal_ended"])
+        for c in search.list_contacts(session, ctx)["items"]
+    }
+    assert after == {"Ada": ("invited", False), "Bob": ("invited", False), "Cy": ("none", False)}
+    assert invitations.reinvite_client_contacts(session, ctx, identity, acme["id"]) == []
+
+
 def test_an_archived_contact_leaves_lists_and_the_portal_and_comes_back(
     session, ctx, identity, acme, portal_ada, outbox
 ):

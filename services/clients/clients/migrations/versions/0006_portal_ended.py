@@ -1,0 +1,28 @@
+"""Contacts remember that archiving their client ended their portal access
+
+`contacts.portal_ended_at`: set when the client is archived for each contact that had portal
+access (a login or a pending invitation), cleared when it is invited again; restoring the
+client offers to re-invite exactly those contacts.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-29 03:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("contacts", sa.Column("portal_ended_at", sa.DateTime(timezone=True)))
+
+
+def downgrade() -> None:
+    op.drop_column("contacts", "portal_ended_at")
