@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clients.companies import find_client
 from clients.common import Identity, clean_text, find_contact, iso, one_of, page_of
+from clients.companies import find_client
 from clients.models import Client, Contact, Invitation, InvitationSend, PortalSync
 from clients.portal_access import cancel_pending, mark_due
 from kit.context import Context
