@@ -88,6 +88,10 @@ class ImportRequest(Schema):
     preview = fields.Bool(
         load_default=False, metadata={"description": "Check only, import nothing"}
     )
+    skip_updates = fields.Bool(
+        load_default=False,
+        metadata={"description": "Create new records only; rows matching one change nothing"},
+    )
 
 
 class CustomFieldRequest(Schema):
@@ -149,6 +153,14 @@ class ImportPreview(Schema):
     rows = fields.List(fields.Dict(), metadata={"description": "The first rows: {line, values}"})
     errors = fields.List(fields.Nested(ImportRowError))
     error_count = fields.Int()
+    new = fields.Int(metadata={"description": "Rows the import will create"})
+    updated = fields.Int(metadata={"description": "Existing records the import will change"})
+    unchanged = fields.Int(metadata={"description": "Rows that match a record and change nothing"})
+    updated_fields = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        metadata={"description": "{field label: how many existing records it changes in}"},
+    )
 
 
 class ImportJob(Schema):
@@ -162,6 +174,7 @@ class ImportJob(Schema):
     created = fields.Int()
     updated = fields.Int()
     unchanged = fields.Int()
+    skip_updates = fields.Bool()
     error_count = fields.Int()
     errors = fields.List(fields.Nested(ImportRowError))
     failure = fields.Str(allow_none=True)

@@ -30,6 +30,7 @@ def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
         body = {
             "kind": form.get("kind", "clients"),
             "preview": form.get("preview", "").lower() in ("1", "true", "yes", "on"),
+            "skip_updates": form.get("skip_updates", "").lower() in ("1", "true", "yes", "on"),
         }
         if mapping is not None:
             body["mapping"] = mapping
@@ -67,6 +68,8 @@ def import_csv():
                   description: JSON object {column header -> field}
                 preview:
                   type: boolean
+                skip_updates:
+                  type: boolean
       responses:
         200: {description: The preview (preview=true), schema: ImportPreview}
         201: {description: "The import, finished (small files)", schema: ImportJob}
@@ -78,10 +81,12 @@ def import_csv():
     upload_id = upload_csv(body["kind"], pieces, filename)
     if body["preview"]:
         try:
-            return services.clients.preview_upload(upload_id, body.get("mapping"))
+            return services.clients.preview_upload(
+                upload_id, body.get("mapping"), body["skip_updates"]
+            )
         finally:
             services.clients.discard_upload(upload_id)
-    job = services.clients.start_upload(upload_id, body.get("mapping"))
+    job = services.clients.start_upload(upload_id, body.get("mapping"), body["skip_updates"])
     finished = job["status"] in ("done", "failed")
     return job, 201 if finished else 202
 

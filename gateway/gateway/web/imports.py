@@ -9,7 +9,7 @@ is neither kept in the gateway nor sent back and forth through the browser.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from gateway.auth import permission_required
 from gateway.rpc import services
@@ -38,6 +38,16 @@ def register(bp: Blueprint, kind: str) -> None:
         """Step 1: choose the CSV file."""
         return render_template("clients/import_upload.html", title=title, kind=kind)
 
+    @bp.get("/import/template.csv", endpoint="import_template")
+    @permission_required(permissions.CREATE_CLIENTS)
+    def template():
+        """A CSV file with the columns this import reads, to fill in."""
+        return Response(
+            services.clients.import_template(kind),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{kind}-template.csv"'},
+        )
+
     @bp.post("/import", endpoint="import_preview")
     @permission_required(permissions.CREATE_CLIENTS)
     def preview():
@@ -57,14 +67,15 @@ def register(bp: Blueprint, kind: str) -> None:
         except (ValidationError, TooLarge) as exc:
             return upload_page(exc, exc.http_status)
         mapping = _mapping_from_form() if request.form.get("mapped") else None
+        skip_updates = bool(request.form.get("skip_updates"))
         try:
-            result = services.clients.preview_upload(upload_id, mapping)
+            result = services.clients.preview_upload(upload_id, mapping, skip_updates)
         except ValidationError as exc:
             return upload_page(exc, 422)
         except Conflict:  # sent again after the import started (the back button)
             return redirect(url_for(f"{bp.name}.import_job", job_id=upload_id))
         if request.form.get("action") == "import" and not result["missing_fields"]:
-            job = services.clients.start_upload(upload_id, result["mapping"])
+            job = services.clients.start_upload(upload_id, result["mapping"], skip_updates)
             return redirect(url_for(f"{bp.name}.import_job", job_id=job["id"]))
         return render_template(
             "clients/import_preview.html",
@@ -72,6 +83,7 @@ def register(bp: Blueprint, kind: str) -> None:
             kind=kind,
             upload_id=upload_id,
             preview=result,
+            skip_updates=skip_updates,
         )
 
     @bp.get("/import/<job_id>", endpoint="import_job")

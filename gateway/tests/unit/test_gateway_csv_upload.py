@@ -26,11 +26,13 @@ def recording_uploads(rpc, status="queued"):
 
     rpc.answers[("clients", "create_import")] = lambda kind, filename=None: {"id": "job-1"}
     rpc.answers[("clients", "append_import_chunk")] = append
-    rpc.answers[("clients", "start_upload")] = lambda job_id, mapping=None: {
+    rpc.answers[("clients", "start_upload")] = lambda job_id, mapping=None, skip_updates=False: {
         "id": job_id,
         "status": status,
     }
-    rpc.answers[("clients", "preview_upload")] = lambda job_id, mapping=None: {"total_rows": 1}
+    rpc.answers[("clients", "preview_upload")] = lambda job_id, mapping=None, skip_updates=False: {
+        "total_rows": 1
+    }
     rpc.answers[("clients", "discard_upload")] = lambda job_id: None
     return pieces
 

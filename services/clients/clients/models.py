@@ -141,6 +141,7 @@ class ImportJob(TenantMixin, Base):
     client_limit: Mapped[int | None] = mapped_column(Integer)
     # {lower-case e-mail: user id} of the team, for an `account_managers` column
     team_emails: Mapped[dict] = mapped_column(JSONB, default=dict, server_default=text("'{}'"))
+    skip_updates: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)

@@ -182,16 +182,41 @@ class ClientsService:
     # CSV import ----------------------------------------------------------------------------------
 
     @rpc
-    def preview_import(self, ctx, kind, csv_text=None, mapping=None, csv_base64=None):
+    def preview_import(
+        self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
+    ):
+        limit = self._client_limit(ctx)
         return self.db.read(
-            preview.preview_import, ctx, self.identity, kind, csv_text, mapping, csv_base64
+            preview.preview_import,
+            ctx,
+            self.identity,
+            kind,
+            csv_text,
+            mapping,
+            csv_base64,
+            limit,
+            skip_updates,
         )
 
     @rpc
-    def start_import(self, ctx, kind, csv_text=None, mapping=None, csv_base64=None):
+    def import_template(self, ctx, kind):
+        return self.db.read(preview.import_template, ctx, kind)
+
+    @rpc
+    def start_import(
+        self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
+    ):
         limit = self._client_limit(ctx)
         job = self.db.write(
-            running.start_import, ctx, self.identity, limit, kind, csv_text, mapping, csv_base64
+            running.start_import,
+            ctx,
+            self.identity,
+            limit,
+            kind,
+            csv_text,
+            mapping,
+            csv_base64,
+            skip_updates,
         )
         return self._run_if_queued(job)
 
@@ -204,17 +229,22 @@ class ClientsService:
         return self.db.write(jobs.append_import_chunk, ctx, job_id, seq, data_base64)
 
     @rpc
-    def preview_upload(self, ctx, job_id, mapping=None):
-        return self.db.read(preview.preview_upload, ctx, self.identity, job_id, mapping)
+    def preview_upload(self, ctx, job_id, mapping=None, skip_updates=False):
+        limit = self._client_limit(ctx)
+        return self.db.read(
+            preview.preview_upload, ctx, self.identity, job_id, mapping, limit, skip_updates
+        )
 
     @rpc
     def discard_upload(self, ctx, job_id):
         return self.db.write(jobs.discard_upload, ctx, job_id)
 
     @rpc
-    def start_upload(self, ctx, job_id, mapping=None):
+    def start_upload(self, ctx, job_id, mapping=None, skip_updates=False):
         limit = self._client_limit(ctx)
-        job = self.db.write(running.start_upload, ctx, self.identity, limit, job_id, mapping)
+        job = self.db.write(
+            running.start_upload, ctx, self.identity, limit, job_id, mapping, skip_updates
+        )
         return self._run_if_queued(job)
 
     @rpc

@@ -7,9 +7,11 @@ keys in the database), `rows` (cleaning rows), `preview`, `jobs` (a job's life),
   are stored in order (`append_import_chunk`, see uploads.py), then `preview_upload` (as
   often as the mapping changes) and `start_upload`. Small files may also be sent whole to
   `preview_import` / `start_import` (the JSON text in one RPC message).
-- `preview_*` reads the whole file once without keeping anything: columns, the mapping used (the
-  caller's or the suggested one), missing required fields, the first rows as mapped, and the rows
-  that fail validation.
+- `preview_*` imports the whole file in a savepoint rolled back after (so it finds exactly what
+  the import will): columns, the mapping used (the caller's or the suggested one), missing
+  required fields, the first rows as mapped, the rows that fail, how many records are new and
+  how many would be updated, in which fields (changes.py). `skip_updates` (preview and start):
+  a row matching an existing record changes nothing.
 - `start_*` validates the file's shape and counts its rows, then imports files of up to SYNC_ROWS
   rows inside the call; larger ones become `queued` jobs that the service runs in the background
   (`run_job`), committing every BATCH rows with the job's progress (`processed`/`total`,

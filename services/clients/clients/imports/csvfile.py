@@ -291,6 +291,15 @@ def field_list(kind: str, custom_fields: dict) -> list[dict]:
     return fields
 
 
+def template(kind: str, custom_fields: dict) -> str:
+    """A CSV file with the header row an import maps by itself (custom fields by their names)."""
+    require_kind(kind)
+    out = io.StringIO()
+    labels = [f["label"].split(" (")[0] for f in field_list(kind, custom_fields)]
+    csv.writer(out, lineterminator="\r\n").writerow(labels)
+    return out.getvalue()
+
+
 def resolve_mapping(kind: str, header: list[str], mapping: Any, custom_fields: dict) -> dict:
     """The caller's mapping checked against the header, or the suggested one."""
     require_kind(kind)

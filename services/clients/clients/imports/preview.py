@@ -4,14 +4,18 @@ that fail, without keeping anything."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy.orm import Session
 
+from clients import fields as custom_fields
 from clients.common import Identity
 from clients.imports import csvfile, uploads
-from clients.imports.jobs import find_job
+from clients.imports.changes import batch_changes
+from clients.imports.jobs import find_job, new_job
 from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_emails
 from clients.imports.uploads import ChunkSource
+from clients.imports.writers import ClientWriter, ContactWriter
 from kit.context import Context
 from kit.errors import Conflict
 
@@ -26,15 +30,31 @@ def preview_import(
     csv_text: str | None = None,
     mapping: dict | None = None,
     csv_base64: str | None = None,
+    client_limit: int | None = None,
+    skip_updates: bool = False,
 ) -> dict:
     """Preview a file sent whole."""
     ctx.require("create_clients")
     source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
-    return _preview(session, ctx, identity, kind, source, mapping)
+    return _preview(session, ctx, identity, kind, source, mapping, client_limit, skip_updates)
+
+
+def import_template(session: Session, ctx: Context, kind: str) -> str:
+    """The CSV template of `kind`: the header row, the agency's custom fields included."""
+    ctx.require("create_clients")
+    csvfile.require_kind(kind)
+    definitions = custom_fields.field_map(session, ctx.agency) if kind == "clients" else {}
+    return csvfile.template(kind, definitions)
 
 
 def preview_upload(
-    session: Session, ctx: Context, identity: Identity, job_id: str, mapping: dict | None = None
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    job_id: str,
+    mapping: dict | None = None,
+    client_limit: int | None = None,
+    skip_updates: bool = False,
 ) -> dict:
     """Preview an uploaded file (again, with another mapping, as often as needed)."""
     ctx.require("create_clients")
@@ -42,7 +62,7 @@ def preview_upload(
     if job.status != "uploading":
         raise Conflict("This import has already started.")
     source = uploads.chunk_reader(session, job.id)
-    return _preview(session, ctx, identity, job.kind, source, mapping)
+    return _preview(session, ctx, identity, job.kind, source, mapping, client_limit, skip_updates)
 
 
 def _preview(
@@ -52,7 +72,13 @@ def _preview(
     kind: str,
     source: ChunkSource,
     mapping: dict | None,
+    client_limit: int | None,
+    skip_updates: bool,
 ) -> dict:
+    """The import itself, written in a savepoint rolled back after: the same checks (a contact
+    without a client, the plan's limit) find the same rows, and what the writers count is what
+    the import will do. `client_limit` is the plan's, `skip_updates` the choice, as for the
+    import."""
     header, used, definitions = read_shape(session, ctx, kind, source, mapping)
     missing = csvfile.missing_fields(kind, used)
     errors: list[dict] = []
@@ -65,23 +91,34 @@ def _preview(
             errors.append({"line": line, "reason": reason})
 
     first_rows = []
+    # a job that is never added to the session: the writers' counters
+    scratch = new_job(ctx, kind, "running")
+    scratch.client_limit, scratch.skip_updates = client_limit, bool(skip_updates)
+    changes: Counter = Counter()
+    total = 0
     if missing:
         total = csvfile.count_rows(csvfile.text_lines(source()))
     else:
-        total = 0
-        # The keys met go to the database like an import's, in a savepoint rolled back after.
         savepoint = session.begin_nested()
         try:
+            writer = (ContactWriter if kind == "contacts" else ClientWriter)(
+                session, ctx, scratch, note
+            )
             keys = (uuid.uuid4(), ctx.agency)
             lines = csvfile.text_lines(source())
             team = team_emails(identity, ctx, used)
             batched = checked_batches(session, kind, lines, used, definitions, team, keys, note)
             for batch in batched:
                 for line, row in batch[: PREVIEW_ROWS - len(first_rows)]:
-                    first_rows.append({"line": line, "values": row})
+                    first_rows.append({"line": line, "values": _shown(row)})
+                if batch and not skip_updates:
+                    changes.update(batch_changes(session, ctx.agency, kind, batch))
+                if batch:
+                    writer.write(batch)
             total = csvfile.count_rows(csvfile.text_lines(source()))
         finally:
             savepoint.rollback()
+    labels = {f["name"]: f["label"] for f in csvfile.field_list(kind, definitions)}
     return {
         "kind": kind,
         "columns": header,
@@ -91,6 +128,18 @@ def _preview(
         "missing_fields": missing,
         "total_rows": total,
         "rows": first_rows,
-        "errors": errors,
+        "errors": sorted(errors, key=lambda error: error["line"]),
         "error_count": error_count,
+        "new": scratch.created,
+        "updated": scratch.updated,
+        "unchanged": scratch.unchanged,
+        # how many records each field would change in, by the field's label
+        "updated_fields": {labels.get(f, f): n for f, n in changes.most_common()},
     }
+
+
+def _shown(row: dict) -> dict:
+    """A cleaned row as the mapping names its fields (custom fields as `custom:<id>`)."""
+    shown = {k: v for k, v in row.items() if k != "custom_fields"}
+    shown.update({f"custom:{k}": v for k, v in row.get("custom_fields", {}).items()})
+    return shown

@@ -32,12 +32,14 @@ def start_import(
     csv_text: str | None = None,
     mapping: dict | None = None,
     csv_base64: str | None = None,
+    skip_updates: bool = False,
 ) -> ImportJob:
     """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
-    left `queued` is for the background runner."""
+    left `queued` is for the background runner. `skip_updates`: new records only."""
     ctx.require("create_clients")
     data = csvfile.file_bytes(csv_text, csv_base64)
     job = new_job(ctx, kind, "uploading")
+    job.skip_updates = bool(skip_updates)
     _start(session, ctx, identity, job, client_limit, mapping, uploads.memory_source(data))
     session.add(job)
     if job.status == "queued":
@@ -54,12 +56,15 @@ def start_upload(
     client_limit: int | None,
     job_id: str,
     mapping: dict | None = None,
+    skip_updates: bool = False,
 ) -> ImportJob:
-    """Import an uploaded file: now if small, else queued. The caller commits."""
+    """Import an uploaded file: now if small, else queued. The caller commits. `skip_updates`:
+    new records only."""
     ctx.require("create_clients")
     job = find_job(session, ctx, job_id, lock=True)
     if job.status != "uploading":
         raise Conflict("This import has already started.")
+    job.skip_updates = bool(skip_updates)
     job.request_id = ctx.request_id or job.request_id
     source = uploads.chunk_reader(session, job.id)
     _start(session, ctx, identity, job, client_limit, mapping, source)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
+    false,
     func,
     literal,
     literal_column,
@@ -114,7 +115,7 @@ class ClientWriter:
             index_elements=[table.c.agency_id, table.c.name_key],
             index_where=table.c.archived_at.is_(None),
             set_={**keep, "updated_at": new.updated_at, "last_activity_at": new.updated_at},
-            where=changed,
+            where=false() if self.job.skip_updates else changed,
         ).returning(table.c.id, table.c.name, table.c.status, INSERTED)
         events: list[tuple[str, dict]] = []
         returned = self.session.execute(statement, values).all()
@@ -354,7 +355,7 @@ class ContactWriter:
         statement = statement.on_conflict_do_update(
             constraint="uq_contacts_agency_email",
             set_={**keep, "updated_at": new.updated_at, "last_activity_at": new.updated_at},
-            where=changed,
+            where=false() if self.job.skip_updates else changed,
         ).returning(table.c.id, table.c.client_id, table.c.name, table.c.email, INSERTED)
         sent = ("name", "email", "position", "phone", "tags")
         params = {

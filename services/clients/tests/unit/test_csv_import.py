@@ -453,3 +453,49 @@ def test_files_without_account_managers_do_not_ask_for_the_team(session, ctx):
     team = FakeTeam()
     run(session, ctx, "clients", "name\nAcme\n", identity=team)
     assert team.calls == 0
+
+
+def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, ctx, identity):
+    companies.create_client(session, ctx, identity, name="Acme")
+    search_before = search.list_contacts(session, ctx)["total"]
+    run(session, ctx, "contacts", "Name,Email,Client\r\nAda,ada@acme.com,Acme\r\n")
+    session.commit()
+    text = (
+        "Name,Email,Client,Phone\r\n"
+        "Ada Renamed,ada@acme.com,,+1 555 0100\r\n"  # known: its client stays
+        "Bob,bob@nowhere.com,,\r\n"  # no client, and the agency has more than one
+        "Cy,cy@acme.com,Acme,\r\n"
+    )
+    companies.create_client(session, ctx, identity, name="Globex")
+    session.commit()
+    preview = import_preview.preview_import(session, ctx, FakeTeam(), "contacts", text)
+    assert (preview["new"], preview["updated"], preview["error_count"]) == (1, 1, 1)
+    assert preview["errors"][0]["line"] == 3
+    assert preview["updated_fields"] == {"Name": 1, "Phone": 1}
+    assert search.list_contacts(session, ctx)["total"] == search_before + 1  # nothing kept
+
+    job = run(session, ctx, "contacts", text)
+    assert (job["created"], job["updated"], job["error_count"]) == (1, 1, 1)
+
+
+def test_skipping_updates_adds_new_records_and_leaves_known_ones(session, ctx, identity):
+    companies.create_client(session, ctx, identity, name="Acme", description="Ours")
+    session.commit()
+    text = "Company,Notes\r\nAcme,Theirs\r\nGlobex,New one\r\n"
+    preview = import_preview.preview_import(
+        session, ctx, FakeTeam(), "clients", text, skip_updates=True
+    )
+    assert (preview["new"], preview["updated"], preview["updated_fields"]) == (1, 0, {})
+    job = run(session, ctx, "clients", text, skip_updates=True)
+    assert (job["created"], job["updated"], job["unchanged"]) == (1, 0, 1)
+    descriptions = {c["name"]: c["description"] for c in search.list_clients(session, ctx)["items"]}
+    assert descriptions == {"Acme": "Ours", "Globex": "New one"}
+
+
+def test_the_template_has_the_columns_the_import_maps_by_itself(session, ctx):
+    tier = fields.define_field(session, ctx, "Tier", "text")
+    text = import_preview.import_template(session, ctx, "clients")
+    header = text.strip().split(",")
+    assert header[-1] == "Tier" and "Account managers" in header
+    mapping = csvfile.suggest_mapping("clients", header, fields.field_map(session, ctx.agency))
+    assert None not in mapping.values() and mapping["Tier"] == f"custom:{tier['id']}"
