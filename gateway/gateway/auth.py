@@ -12,6 +12,7 @@ from flask import g, redirect, request, session, url_for
 
 from gateway.rpc import services
 from kit.errors import DomainError, PermissionDenied, Unauthenticated
+from kit.permissions import refusal as permissions_refusal
 
 SESSION_KEY = "sid"
 
@@ -93,9 +94,7 @@ def require(*permissions: str) -> None:
     held = set((principal() or {}).get("permissions") or ())
     missing = [p for p in permissions if p not in held]
     if missing:
-        raise PermissionDenied(
-            f"Your role lacks the permission {', '.join(missing)}.", {"permission": missing}
-        )
+        raise PermissionDenied(permissions_refusal(missing), {"permission": missing})
 
 
 def permission_required(*permissions: str):

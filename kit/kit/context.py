@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kit.errors import PermissionDenied, Unauthenticated
+from kit.permissions import refusal
 
 TEAM = "user"
 PORTAL = "contact"
@@ -68,7 +69,4 @@ class Context:
             raise PermissionDenied("the client portal cannot do this")
         missing = [p for p in permissions if not self.can(p)]
         if missing:
-            raise PermissionDenied(
-                f"your role lacks the permission {', '.join(missing)}",
-                {"permission": missing},
-            )
+            raise PermissionDenied(refusal(missing), {"permission": missing})

@@ -198,6 +198,7 @@ class CustomFieldPage(Page):
 class Tag(Schema):
     name = fields.Str()
     client_count = fields.Int()
+    contact_count = fields.Int(metadata={"description": "Contacts tagged with it themselves"})
 
 
 class TagPage(Page):

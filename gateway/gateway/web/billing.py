@@ -12,7 +12,7 @@ AREA = {
     "title": "Billing",
     "icon": "receipt",
     "arrives_with": "the billing service",
-    "lead": "Billing arrives with the billing service.",
+    "lead": "Invoices, payments and balances will appear here.",
     "holds": [
         (
             "file-earmark-text",

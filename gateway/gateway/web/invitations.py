@@ -25,7 +25,7 @@ def index():
     )
     return render_template(
         "invitations/index.html",
-        title="Team invitations",
+        title="Client portal invitations",
         page=services.clients.list_invitations(
             status=status, page=client_forms.page_number(), per_page=client_forms.PER_PAGE
         ),

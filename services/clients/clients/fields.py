@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clients.common import clean_text
-from clients.models import Client, CustomFieldDefinition
+from clients.models import Client, Contact, CustomFieldDefinition
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
@@ -190,16 +190,19 @@ def clean_values(
 
 
 def list_tags(session: Session, ctx: Context) -> list[dict]:
-    """Every tag on the agency's non-archived clients with how many clients carry it."""
+    """Every tag on the agency's non-archived clients and contacts, with how many clients and
+    how many contacts carry it."""
     ctx.require("view_clients")
-    tag = func.unnest(Client.tags).label("tag")
-    inner = (
-        select(tag).where(Client.agency_id == ctx.agency, Client.archived_at.is_(None)).subquery()
-    )
-    rows = session.execute(
-        select(inner.c.tag, func.count()).group_by(inner.c.tag).order_by(inner.c.tag)
-    )
-    return [{"name": name, "client_count": count} for name, count in rows]
+    counts: dict[str, dict] = {}
+    for model, key in ((Client, "client_count"), (Contact, "contact_count")):
+        tag = func.unnest(model.tags).label("tag")
+        inner = (
+            select(tag).where(model.agency_id == ctx.agency, model.archived_at.is_(None)).subquery()
+        )
+        for name, count in session.execute(select(inner.c.tag, func.count()).group_by(inner.c.tag)):
+            counts.setdefault(name, {"name": name, "client_count": 0, "contact_count": 0})
+            counts[name][key] = count
+    return [counts[name] for name in sorted(counts)]
 
 
 def rename_tag(session: Session, ctx: Context, old: str, new: str) -> int:

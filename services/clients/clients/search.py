@@ -125,7 +125,14 @@ def list_contacts(
         .join(Client, Client.id == Contact.client_id)
         .where(Contact.agency_id == ctx.agency)
     )
-    searched = (Contact.name, Contact.email, Contact.position, Client.name)
+    searched = (
+        Contact.name,
+        Contact.email,
+        Contact.position,
+        Contact.phone,
+        func.array_to_string(Contact.tags, " "),
+        Client.name,
+    )
     archived = or_(Contact.archived_at.is_not(None), Client.archived_at.is_not(None))
     query = _filtered(query, status, q, searched, account_manager_id, archived)
     if client_id:

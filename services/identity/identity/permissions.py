@@ -36,6 +36,12 @@ def clean_permissions(permissions) -> list[str]:
             f"Unknown permission: {', '.join(unknown)}.",
             {"permissions": f"Unknown permission: {', '.join(unknown)}."},
         )
+    if not permissions:
+        # a role that allows nothing signs its users in to an empty app
+        raise ValidationError(
+            "A role needs at least one permission.",
+            {"permissions": "Tick at least one permission."},
+        )
     return sorted(set(permissions))
 
 

@@ -190,12 +190,14 @@ def test_tags_are_listed_renamed_and_deleted(session, ctx, identity):
     companies.create_client(session, ctx, identity, name="One", tags=["vip", "retail"])
     companies.create_client(session, ctx, identity, name="Two", tags=["vip"])
     assert fields.list_tags(session, ctx) == [
-        {"name": "retail", "client_count": 1},
-        {"name": "vip", "client_count": 2},
+        {"name": "retail", "client_count": 1, "contact_count": 0},
+        {"name": "vip", "client_count": 2, "contact_count": 0},
     ]
     assert fields.rename_tag(session, ctx, "vip", "key account") == 2
     assert fields.delete_tag(session, ctx, "retail") == 1
-    assert fields.list_tags(session, ctx) == [{"name": "key account", "client_count": 2}]
+    assert fields.list_tags(session, ctx) == [
+        {"name": "key account", "client_count": 2, "contact_count": 0}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from clients import client_requests, companies, contacts, search
+from clients import client_requests, companies, contacts, fields, search
 from clients.models import Client
 from kit.context import Context
 from kit.db import utcnow
@@ -92,6 +92,27 @@ def test_contacts_tab_lists_across_clients_and_searches_client_names(session, ct
     assert names(search.list_contacts(session, ctx, q="cfo", status="archived")) == ["Eve Hart"]
     assert names(search.list_contacts(session, ctx, q="engineer")) == ["Dee Dee"]
     assert names(search.list_contacts(session, ctx, q="cy@glo")) == ["Cy Young"]
+
+
+def test_contacts_are_found_by_phone_and_by_their_own_tags(session, ctx, identity, book):
+    acme = book["acme"]["id"]
+    contacts.create_contact(
+        session,
+        ctx,
+        identity,
+        "Fay Fox",
+        "fay@acme.com",
+        acme,
+        phone="+44 20 7946 0018",
+        tags=["press"],
+    )
+    assert names(search.list_contacts(session, ctx, q="7946")) == ["Fay Fox"]
+    assert names(search.list_contacts(session, ctx, q="press")) == ["Fay Fox"]
+    assert names(search.list_contacts(session, ctx, tag="press")) == ["Fay Fox"]
+    tags = {
+        t["name"]: (t["client_count"], t["contact_count"]) for t in fields.list_tags(session, ctx)
+    }
+    assert tags == {"vip": (2, 0), "press": (0, 1)}
 
 
 def test_contacts_filter_by_client_tag_manager_and_status(session, ctx, book):

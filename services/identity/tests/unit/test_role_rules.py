@@ -55,15 +55,24 @@ def test_unknown_permission_names_are_refused(call, owner):
 def test_role_names_are_unique_in_an_agency_regardless_of_case(call, owner):
     call(roles.create_role, owner, "Designers", ["view_clients"])
     with pytest.raises(Conflict):
-        call(roles.create_role, owner, "designers", [])
+        call(roles.create_role, owner, "designers", ["view_clients"])
     with pytest.raises(Conflict):
-        call(roles.create_role, owner, "admin", [])
+        call(roles.create_role, owner, "admin", ["view_clients"])
 
 
 def test_the_same_role_name_may_exist_in_two_agencies(call, owner, signup):
     other, _ = signup(email="other@beta.test", agency_name="Beta")
-    call(roles.create_role, owner, "Designers", [])
-    assert call(roles.create_role, other, "Designers", [])["name"] == "Designers"
+    call(roles.create_role, owner, "Designers", ["view_clients"])
+    assert call(roles.create_role, other, "Designers", ["view_clients"])["name"] == "Designers"
+
+
+def test_a_role_without_any_permission_is_refused(call, owner):
+    with pytest.raises(ValidationError) as raised:
+        call(roles.create_role, owner, "Nobody", [])
+    assert raised.value.fields == {"permissions": "Tick at least one permission."}
+    role = call(roles.create_role, owner, "Somebody", ["view_clients"])
+    with pytest.raises(ValidationError):
+        call(roles.update_role, owner, role["id"], permissions=[])
 
 
 def test_deleting_a_role_in_use_is_a_conflict(call, owner, add_user):
