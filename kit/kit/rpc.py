@@ -1,6 +1,7 @@
 """RPC with a timeout, everywhere: between services (`ServiceRpc`) and from the gateway
 (`RpcClient`). A remote domain error comes back as the same domain error class; a service that
-does not answer in time (or is not running) becomes `ServiceUnavailable`.
+does not answer in time (or is not running), and a broker that cannot be reached, become
+`ServiceUnavailable`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import threading
 from typing import Any
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -103,9 +106,10 @@ class RpcClient:
             # A reply that comes after the timeout would confuse the next call: start afresh.
             self._reset()
             raise unavailable(service) from None
-        except (OSError, ConnectionError) as exc:
+        except (OSError, BrokerError, AMQPError) as exc:
+            # RabbitMQ away (refused, reset, closed): the next call starts a fresh proxy.
             self._reset()
-            log.warning("rpc to %s.%s failed: %s", service, method, exc)
+            log.warning("rpc to %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
             raise unavailable(service) from None
 
     def close(self) -> None:
