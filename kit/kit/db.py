@@ -62,8 +62,7 @@ def database_unreachable(exc: BaseException) -> bool:
 def unreachable_error(service: str) -> ServiceUnavailable:
     """The error a caller gets while `service`'s database cannot be reached."""
     return ServiceUnavailable(
-        f"The {service} service cannot reach its database just now; "
-        "please try again in a moment.",
+        f"The {service} service cannot reach its database just now; please try again in a moment.",
         {"service": service},
     )
 

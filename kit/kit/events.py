@@ -108,10 +108,8 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
                 )
             )
     except Exception as exc:
-        if database_unreachable(exc):
-            # The database is away: no traceback, and no hope of recording it there either.
-            log.warning("%s failed on %s %s: %s", handler, event_type, event_id, short_reason(exc))
-        else:
+        if not database_unreachable(exc):
+            # The database being away is said once below, without a traceback.
             log.exception("%s failed on %s %s", handler, event_type, event_id)
         try:
             _record_failure(
@@ -127,7 +125,7 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
             )
         except Exception as record_exc:
             log.warning(
-                "%s could not record its failure on %s %s (%s); the event goes back to the "
+                "%s failed on %s %s and could not record it (%s); the event goes back to the "
                 "queue in %.0f s",
                 handler,
                 event_type,

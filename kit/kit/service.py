@@ -40,8 +40,9 @@ class Rpc(NamekoRpc):
             error = unreachable_error(service)
             exc_info = (type(error), error, None)
         elif exc_info is not None and isinstance(exc_info[1], DATABASE_ERRORS):
-            log.error("%s.%s failed", self.container.service_name, self.method_name,
-                      exc_info=exc_info)
+            log.error(
+                "%s.%s failed", self.container.service_name, self.method_name, exc_info=exc_info
+            )
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 

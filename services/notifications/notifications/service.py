@@ -5,6 +5,7 @@ from __future__ import annotations
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
+from kit.failed_events import FailedEventsRpc
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 from notifications import emails, records
@@ -14,7 +15,7 @@ from notifications.mail import Mailer
 SETTINGS_PERMISSION = "manage_settings"
 
 
-class NotificationsService:
+class NotificationsService(FailedEventsRpc):
     name = "notifications"
 
     db = Database()
@@ -54,12 +55,6 @@ class NotificationsService:
         context = Context.from_dict(ctx)
         context.require(SETTINGS_PERMISSION)
         return records.list_sent(self.db, context, limit)
-
-    @rpc
-    def list_failed(self, ctx: dict) -> list[dict]:
-        context = Context.from_dict(ctx)
-        context.require(SETTINGS_PERMISSION)
-        return records.list_failed(self.db, context)
 
     @rpc
     def health(self, ctx: dict | None = None) -> dict:
