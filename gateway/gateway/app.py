@@ -40,7 +40,7 @@ WEB_AREAS = [
     "web.billing",
     "web.reports",
 ]
-API_AREAS = ["auth", "users", "agency", "clients", "contacts", "requests", "openapi"]
+API_AREAS = ["auth", "users", "agency", "clients", "contacts", "requests", "events", "openapi"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
