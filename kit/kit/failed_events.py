@@ -119,7 +119,10 @@ def _without_secrets(error: str, payload: dict) -> str:
 
 class FailedEventsRpc:
     """The RPCs every event-handling service offers (mix into the service class; it needs
-    `db = Database()`): `list_failed_events` and `retry_failed_event`, manage_settings only."""
+    `db = Database()`): `list_failed_events` and `retry_failed_event`, manage_settings only.
+
+    Name it through the module (`class S(failed_events.FailedEventsRpc)`): `nameko run
+    <module>` takes every class with entrypoints at the top of the module for a service."""
 
     @rpc
     def list_failed_events(self, ctx: dict, status=None, page=1, per_page=25) -> dict:

@@ -62,7 +62,7 @@ class PollingPublisher(DependencyProvider):
                 busy = False
             else:
                 if self.outage:
-                    log.warning("%s works again after: %s", type(self).__name__, self.outage)
+                    log.warning("%s works again (the outage was: %s)", type(self).__name__, self.outage)
                     self.outage = None
             if not busy:
                 eventlet.sleep(self.interval)

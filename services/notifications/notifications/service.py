@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from kit import failed_events
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
-from kit.failed_events import FailedEventsRpc
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 from notifications import emails, records
@@ -15,7 +15,7 @@ from notifications.mail import Mailer
 SETTINGS_PERMISSION = "manage_settings"
 
 
-class NotificationsService(FailedEventsRpc):
+class NotificationsService(failed_events.FailedEventsRpc):
     name = "notifications"
 
     db = Database()
