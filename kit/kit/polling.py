@@ -62,7 +62,9 @@ class PollingPublisher(DependencyProvider):
                 busy = False
             else:
                 if self.outage:
-                    log.warning("%s works again (the outage was: %s)", type(self).__name__, self.outage)
+                    log.warning(
+                        "%s works again (the outage was: %s)", type(self).__name__, self.outage
+                    )
                     self.outage = None
             if not busy:
                 eventlet.sleep(self.interval)

@@ -80,7 +80,18 @@ class PrivatePostgres:
 
     def restart(self) -> None:
         """A fast restart (every connection ends), as an operator's `pg_ctlcluster restart`."""
-        self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "fast", "restart")
+        # With its log file again: else the server would inherit (and hold open) our pipe.
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "-m",
+            "fast",
+            "restart",
+        )
 
     def stop(self) -> None:
         try:
