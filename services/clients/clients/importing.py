@@ -12,8 +12,10 @@ background), progress.
   rows inside the call; larger ones become `queued` jobs that the service runs in the background
   (`run_job`), committing every BATCH rows with the job's progress (`processed`/`total`,
   `created`, `updated`, `unchanged`, `errors`). A job that fails is marked `failed` with the
-  reason; one interrupted by a restart is marked failed when the service starts (re-importing the
-  file is safe). The file's pieces and the job's keys are deleted when the job ends.
+  reason. The process running a job renews its lease (`heartbeat_at`); a running job whose lease
+  ran out lost its process (killed, stopped) and is marked failed by the next sweep of any
+  clients process (`fail_interrupted`), never left `running` (re-importing the file is safe).
+  The file's pieces and the job's keys are deleted when the job ends.
 - Memory does not grow with the file: it is read back one stored piece at a time, parsed as a
   stream of lines, validated and written BATCH rows at a time, and the keys seen so far (to find
   repeats within the file) are kept in the database, not in a set.
@@ -37,10 +39,12 @@ background), progress.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from clients import csvfile
@@ -55,6 +59,8 @@ from clients.models import ImportJob
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, ValidationError
+
+log = logging.getLogger(__name__)
 
 SYNC_ROWS = 500
 BATCH = 1000
@@ -493,7 +499,7 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
     if job is None or job.status != "queued":
         session.rollback()
         return
-    job.status = "running"
+    job.status, job.heartbeat_at = "running", utcnow()
     session.commit()
     try:
         ctx = job_context(job)
@@ -523,20 +529,39 @@ def fail(session: Session, job_id: uuid.UUID, reason: str) -> None:
     session.commit()
 
 
-def fail_interrupted(session: Session) -> list[uuid.UUID]:
-    """Jobs a stopped service left running fail (their file can be imported again safely);
-    queued ones are returned to be run; uploads abandoned long ago are deleted."""
+def renew_leases(session: Session, job_ids: Iterable[uuid.UUID]) -> None:
+    """The jobs this process is running are still alive."""
+    ids = list(job_ids)
+    if ids:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id.in_(ids), ImportJob.status == "running")
+            .values(heartbeat_at=utcnow())
+        )
+    session.commit()
+
+
+def fail_interrupted(session: Session, lease: timedelta) -> list[uuid.UUID]:
+    """Running jobs whose lease ran out (their process died) fail, with a message that says what
+    to do (their file can be imported again safely); queued ones are returned to be run; uploads
+    abandoned long ago are deleted."""
     running = session.scalars(
-        select(ImportJob).where(ImportJob.status == "running").with_for_update(skip_locked=True)
+        select(ImportJob)
+        .where(
+            ImportJob.status == "running",
+            or_(ImportJob.heartbeat_at.is_(None), ImportJob.heartbeat_at < utcnow() - lease),
+        )
+        .with_for_update(skip_locked=True)
     ).all()
     for job in running:
         job.status, job.finished_at = "failed", utcnow()
         uploads.discard(session, job.id)
         job.failure = (
-            "The import was interrupted by a restart after "
+            "The import was interrupted (the service stopped) after "
             f"{job.processed} of {job.total} rows; import the file again to finish "
             "(rows already imported are matched, not duplicated)."
         )
+        log.warning("import %s was interrupted after %s rows: failed", job.id, job.processed)
     uploads.delete_abandoned(session)
     queued = session.scalars(select(ImportJob.id).where(ImportJob.status == "queued")).all()
     session.commit()

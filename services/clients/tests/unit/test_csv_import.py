@@ -2,12 +2,14 @@
 
 import base64
 import itertools
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from clients import companies, csvfile, fields, importing, search
 from clients.models import Client, Contact, ImportChunk, ImportKey
+from kit.db import utcnow
 from kit.errors import Conflict, PermissionDenied, ValidationError
 
 CONTACTS = (
@@ -239,7 +241,7 @@ def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx,
     assert failed["status"] == "failed" and "database went away" in failed["failure"]
 
 
-def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(session, ctx):
+def test_running_jobs_whose_lease_ran_out_are_failed_and_queued_ones_resumed(session, ctx):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
     first = importing.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
@@ -247,10 +249,17 @@ def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(sessi
     second = importing.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
-    first.status = "running"
+    alive = importing.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
+    first.status = alive.status = "running"
+    first.heartbeat_at = utcnow() - timedelta(seconds=61)
+    alive.heartbeat_at = utcnow() - timedelta(seconds=5)
     session.commit()
-    assert importing.fail_interrupted(session) == [second.id]
+    assert importing.fail_interrupted(session, timedelta(seconds=60)) == [second.id]
     assert "import the file again" in importing.get_import(session, ctx, str(first.id))["failure"]
+    importing.renew_leases(session, [alive.id])
+    assert importing.get_import(session, ctx, str(alive.id))["status"] == "running"
 
 
 def test_importing_needs_create_clients_and_jobs_stay_in_their_agency(session, ctx, make_ctx):
