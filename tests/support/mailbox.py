@@ -57,6 +57,7 @@ class Mailbox:
         # The fault suite holds each send open at RCPT (`hold_sends`), to cut one off midway.
         self.rcpt_delay = 0.0
         self.send_in_progress = threading.Event()
+        self.refusing = False
 
     def start(self) -> None:
         self._controller.start()
@@ -70,8 +71,14 @@ class Mailbox:
         self.rcpt_delay = seconds
         self.send_in_progress.clear()
 
+    def refuse_sends(self, refusing: bool) -> None:
+        """Refuse every recipient (a 550) while `refusing`: each send fails."""
+        self.refusing = refusing
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         """aiosmtpd's hook: accept the recipient, after the hold if one is asked for."""
+        if self.refusing:
+            return "550 5.7.1 Refused for the test"
         if self.rcpt_delay:
             self.send_in_progress.set()
             await asyncio.sleep(self.rcpt_delay)
