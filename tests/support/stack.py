@@ -72,6 +72,7 @@ def running_system(
                 env,
                 gateway_port=gateway_port,
                 stripe_port=stripe_port,
+                stripe_state=LOG.parent / f"e2e-localstripe-{gateway_port}.pickle",
                 from_scratch=True,
                 output=output,
                 restart=restart,
