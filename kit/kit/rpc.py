@@ -31,9 +31,9 @@ def translate_remote_error(exc: RemoteError) -> Exception:
     return cls.from_wire(exc.value) if cls else exc
 
 
-def unavailable(service: str) -> ServiceUnavailable:
+def unavailable(service: str, reason: str = "did not answer in time") -> ServiceUnavailable:
     return ServiceUnavailable(
-        f"The {service} service did not answer in time; please try again in a moment.",
+        f"The {service} service {reason}; please try again in a moment.",
         {"service": service},
     )
 
@@ -109,8 +109,9 @@ class RpcClient:
         except (OSError, BrokerError, AMQPError) as exc:
             # RabbitMQ away (refused, reset, closed): the next call starts a fresh proxy.
             self._reset()
-            log.warning("rpc to %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
-            raise unavailable(service) from None
+            # The caller logs the ServiceUnavailable (one line); the cause is here for debugging.
+            log.debug("rpc to %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
+            raise unavailable(service, f"cannot be reached ({type(exc).__name__})") from None
 
     def close(self) -> None:
         self._reset()

@@ -15,9 +15,11 @@ from sqlalchemy import exc as sa_exc
 
 from kit.db import database_unreachable, short_reason, unreachable_error
 from kit.errors import DomainError, ServiceUnavailable
-from kit.logs import reset_request_id, set_request_id
+from kit.logs import quiet_broker_reconnects, reset_request_id, set_request_id
 
 log = logging.getLogger("kit.calls")
+# Every service imports this module for its entrypoints: one warning line per lost broker.
+quiet_broker_reconnects()
 
 # Expected, so nameko logs no traceback for them; `Rpc.handle_result` decides what they mean.
 DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DBAPIError)
