@@ -134,6 +134,14 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
                 REQUEUE_DELAY,
             )
             raise FailureNotRecorded(str(event_id)) from None
+        if database_unreachable(exc):
+            log.warning(
+                "%s failed on %s %s (%s); kept for retry",
+                handler,
+                event_type,
+                event_id,
+                short_reason(exc),
+            )
     finally:
         reset_request_id(token)
 
