@@ -48,6 +48,7 @@ def test_clients_killed_mid_import_ends_it_as_failed_and_a_new_import_finishes(f
     restarts = faulty.kill("clients")
     faulty.wait_restarted("clients", restarts)
     cut_off = _wait_for_import(agency.api, job_id, {"failed", "done"}, timeout=45)
+    traffic.run_for(3)  # writes go through again with the restarted service
     traffic.stop()
 
     assert cut_off["status"] == "failed", "the kill came after the import had finished"
