@@ -34,7 +34,7 @@ def _failed(agency, total: int, timeout: float = 20) -> dict:
         time.sleep(0.3)
 
 
-def test_an_invitation_smtp_refused_is_listed_with_its_reason_and_retried_now(faulty, agency):
+def test_an_invitation_smtp_refused_is_listed_with_its_reason_and_retried_by_hand(faulty, agency):
     email = "refused-once@example.test"
     _refuse_mail_from_now(faulty, agency)
     try:
@@ -49,10 +49,17 @@ def test_an_invitation_smtp_refused_is_listed_with_its_reason_and_retried_now(fa
             expect=201,
         )
         page = _failed(agency, 1)
+        [event] = page["items"]
+        # As if it had been tried eight times: dead, no longer retried on its own.
+        faulty.sql(
+            "notifications",
+            "UPDATE failed_events SET status = 'dead', attempts = 8 WHERE event_id = :id",
+            id=event["event_id"],
+        )
+        time.sleep(3)  # a retry already under way fails too, and finds it dead
     finally:
         faulty.mailbox.refuse_sends(False)
 
-    [event] = page["items"]
     assert set(page) == {"items", "total", "page", "per_page"}
     assert event["event_type"] == "contact_invited" and event["service"] == "notifications"
     assert event["source_service"] == "clients" and event["status"] == "retrying"
@@ -61,10 +68,14 @@ def test_an_invitation_smtp_refused_is_listed_with_its_reason_and_retried_now(fa
     assert event["next_attempt_at"]
     assert "invitation_token" not in str(event)
 
+    time.sleep(2)  # the retry loop leaves a dead event alone
+    [dead] = agency.api.get("/events/failed?status=dead", expect=200).json()["items"]
+    assert dead["next_attempt_at"] is None and not faulty.mailbox.find(email)
     response = _page(agency, "/settings/events")
     assert response.status_code == 200
     html = response.text
-    assert "contact invited" in html and "Rita Refused" in html and "Retry now" in html
+    assert "contact invited" in html and "Rita Refused" in html and "dead" in html
+    assert "Retry now" in html
 
     agency.api.post(
         f"/events/failed/{event['event_id']}/retry",

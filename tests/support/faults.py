@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import requests
+from sqlalchemy import create_engine, text
 
 from tests.support.api import ApiClient
 from tests.support.mailbox import Mailbox
@@ -199,6 +200,16 @@ class Faulty:
             yield
         finally:
             self.postgres.allow(self.databases[service])
+
+    def sql(self, service: str, statement: str, **params) -> None:
+        """Run one statement in a service's database: a state a case needs and cannot wait for
+        (an event tried eight times over twenty minutes, say)."""
+        engine = create_engine(self.postgres.url(self.databases[service]))
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(statement), params)
+        finally:
+            engine.dispose()
 
     def postgres_restarted(self) -> None:
         self.postgres.restart()
