@@ -18,7 +18,10 @@ A case reads like this (tests/faults/ has the real ones):
   ones) for the block;
 - `postgres_restarted()`, `rabbit_stopped(seconds)`: the whole server goes away and comes back;
 - `kill(program)`: SIGKILL a program of the stack; the supervisor (deploy/stack.py) starts it
-  again, `wait_restarted(program, n)` waits for it.
+  again, `wait_restarted(program, n)` waits for it;
+- `mailbox.refuse_sends(True)`, `mailbox.hold_sends(seconds)`: SMTP refusing, or slow enough to
+  cut a send off midway;
+- `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries).
 
 A later service plugs its own faults in the same way: a new `Faulty` method for the fault (say a
 Stripe reply lost: point STRIPE_API_BASE of the suite's system at a proxy that drops one answer),
