@@ -12,7 +12,7 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
-from clients import importing
+from clients.imports import jobs, running
 from clients.vault import cipher_from_config
 from kit.db import DATABASE_URL_KEY, make_engine, short_reason
 
@@ -72,8 +72,8 @@ class ImportRunner(DependencyProvider):
         while not self.stopped:
             try:
                 with self.sessionmaker() as session:
-                    importing.renew_leases(session, self.running_jobs)
-                    queued = importing.fail_interrupted(session, self.lease)
+                    jobs.renew_leases(session, self.running_jobs)
+                    queued = jobs.fail_interrupted(session, self.lease)
             except Exception as exc:  # the database is away: the next round tries again
                 log.warning("could not renew import leases: %s", short_reason(exc))
             else:
@@ -88,7 +88,7 @@ class ImportRunner(DependencyProvider):
             self.running_jobs.add(job_id)
             try:
                 with self.sessionmaker() as session:
-                    importing.run_job(session, job_id, pause=lambda: eventlet.sleep(0))
+                    running.run_job(session, job_id, pause=lambda: eventlet.sleep(0))
             except Exception:
                 # run_job has marked the job failed with the reason; keep the trace in the log.
                 log.exception("import %s failed", job_id)

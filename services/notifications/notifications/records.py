@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kit import permissions
 from kit.context import Context
 from kit.errors import ValidationError
 from notifications.models import SentEmail
@@ -14,6 +15,7 @@ MAX_LIMIT = 500
 
 def list_sent(session: Session, ctx: Context, limit: int = 50) -> list[dict]:
     """The caller's agency's sent e-mails, newest first."""
+    ctx.require(permissions.MANAGE_SETTINGS)
     try:
         limit = int(limit)
     except (TypeError, ValueError):

@@ -12,8 +12,6 @@ from notifications import emails, records
 from notifications.delivery import deliver
 from notifications.mail import Mailer
 
-SETTINGS_PERMISSION = "manage_settings"
-
 
 class NotificationsService(failed_events.FailedEventsRpc):
     name = "notifications"
@@ -52,9 +50,7 @@ class NotificationsService(failed_events.FailedEventsRpc):
 
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
-        context = Context.from_dict(ctx)
-        context.require(SETTINGS_PERMISSION)
-        return records.list_sent(self.db, context, limit)
+        return self.db.read(records.list_sent, ctx, limit)
 
     @rpc
     def health(self, ctx: dict | None = None) -> dict:
