@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 from clients import pictures, portal_access
 from clients.common import clean_text, find_contact, iso, one_of, page_of
 from clients.companies import find_client
-from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
+from clients.models import Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.vocabulary import REQUEST_STATUSES
 
 
 def request_dict(request: ClientRequest, client_name: str, contact: Contact | None) -> dict:

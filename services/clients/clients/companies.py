@@ -35,12 +35,13 @@ from clients.common import (
     lock_client_count,
     one_of,
 )
-from clients.models import CLIENT_STATUSES, Client, Contact
+from clients.models import Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.vocabulary import CLIENT_STATUSES
 
 
 def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:

@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clients.common import clean_text
-from clients.models import FIELD_TYPES, Client, CustomFieldDefinition
+from clients.models import Client, CustomFieldDefinition
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.ids import parse_id
 from kit.validation import choose_one
+from kit.vocabulary import FIELD_TYPES
 
 MANAGE = "manage_client_organizations"
 

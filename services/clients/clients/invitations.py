@@ -42,13 +42,13 @@ from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
 from kit.ids import hash_token, parse_id
 from kit.outbox import record_event
+from kit.vocabulary import INVITATION_STATUSES
 
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
 PER_HOUR = 100  # invitation e-mails an agency may send in an hour (INVITATIONS_PER_HOUR)
 SEND_WINDOW = timedelta(hours=1)
-STATUSES = ("pending", "expired", "accepted", "cancelled")
 
 
 def status_of(invitation: Invitation) -> str:
@@ -283,7 +283,7 @@ def list_invitations(
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
     ctx.require("view_clients")
-    one_of(status, (None, *STATUSES))
+    one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)
         .join(Contact, Contact.id == Invitation.contact_id)

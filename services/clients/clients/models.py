@@ -36,11 +36,6 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-CLIENT_STATUSES = ("active", "inactive")
-REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
-FIELD_TYPES = ("text", "number", "date", "choice")
-
-
 class Client(TenantMixin, Base):
     """A client company of the agency."""
 

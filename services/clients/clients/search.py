@@ -26,8 +26,7 @@ from clients.companies import client_dict, find_client, live_contacts
 from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
-
-STATUSES = ("active", "inactive", "archived")
+from kit.vocabulary import LIST_STATUSES
 
 
 def _filtered(
@@ -40,7 +39,7 @@ def _filtered(
 ) -> Select:
     """The filters both lists share: status (`archived` = where `archived` holds), a search of
     the `searched` columns, and the client's account manager."""
-    one_of(status, (None, "", *STATUSES))
+    one_of(status, (None, "", *LIST_STATUSES))
     if status == "archived":
         query = query.where(archived)
     else:

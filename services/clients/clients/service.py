@@ -262,8 +262,8 @@ class ClientsService:
         return self.db.write(vault.reveal_password, ctx, self.vault_cipher, client_id, entry_id)
 
     @rpc
-    def list_vault_reveals(self, ctx, client_id=None, limit=200):
-        return self.db.read(vault.list_reveals, ctx, client_id, limit)
+    def list_vault_reveals(self, ctx, client_id=None, page=1, per_page=25):
+        return self.db.read(vault.list_reveals, ctx, client_id, page, per_page)
 
     # Portal invitations --------------------------------------------------------------------------
 

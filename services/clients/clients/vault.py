@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text, iso
+from clients.common import clean_text, iso, page_of
 from clients.companies import clean_website, find_client
 from clients.models import VaultEntry, VaultReveal
 from kit.context import Context
@@ -200,15 +200,18 @@ def reveal_password(
 
 
 def list_reveals(
-    session: Session, ctx: Context, client_id: str | None = None, limit: int = 200
-) -> list[dict]:
+    session: Session, ctx: Context, client_id: str | None = None, page: Any = 1, per_page: Any = 25
+) -> dict:
+    """Who revealed which password, newest first, one page at a time (the audit only grows)."""
     ctx.require("view_vault")
     query = select(VaultReveal).where(VaultReveal.agency_id == ctx.agency)
     if client_id:
         query = query.where(VaultReveal.client_id == find_client(session, ctx.agency, client_id).id)
-    rows = session.scalars(
-        query.order_by(VaultReveal.revealed_at.desc()).limit(min(max(int(limit), 1), 1000))
-    )
+    query = query.order_by(VaultReveal.revealed_at.desc(), VaultReveal.id)
+    return page_of(session, query, page, per_page, _reveal_dicts)
+
+
+def _reveal_dicts(rows) -> list[dict]:
     return [
         {
             "id": str(r.id),
@@ -218,7 +221,7 @@ def list_reveals(
             "principal_id": r.principal_id,
             "revealed_at": iso(r.revealed_at),
         }
-        for r in rows
+        for (r,) in rows
     ]
 
 
