@@ -171,6 +171,8 @@ def test_contact_accepts_the_invitation_and_uses_the_portal(page, new_agency, ma
     # Team pages are not for a portal login.
     answer = page.goto(f"/clients/{theirs['id']}")
     assert answer.status == 403
+    page.click('[data-test="back-to-portal"]')
+    expect(page.locator('[data-test="portal-client-name"]')).to_have_text(mine["name"])
     requests = owner.get("/requests", params={"client_id": mine["id"]}, expect=200).json()
     assert [r["title"] for r in requests["items"]] == ["Refresh our logo"]
 
@@ -199,7 +201,7 @@ def test_contacts_vault_custom_fields_and_invitations_pages(page, new_agency, ma
     page.fill('[name="invitation_message"]', "Welcome to our portal")
     page.click('[data-test="save-contact"]')
     expect(page.locator('[data-test="contact-name"]')).to_have_text("Ivy Inline")
-    expect(page.locator('[data-test="portal-status"]')).to_have_text("invited")
+    expect(page.locator('[data-test="portal-status"]')).to_have_text("Invited")
     assert "Welcome to our portal" in mailbox.wait_for(email, "client portal").text
 
     page.goto("/invitations/")

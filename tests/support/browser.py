@@ -29,3 +29,28 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+PHONE = {"width": 375, "height": 740}  # the narrowest phone screen the pages are made for
+
+# Every element drawn beyond the viewport's right edge (also inside a container that scrolls
+# sideways, which a phone user never finds), as "tag.classes (right edge px)".
+WIDER_THAN_VIEWPORT = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.height > 0 && box.right > width + 1) {
+      const classes = typeof el.className === "string" ? el.className.trim() : "";
+      const dotted = classes ? "." + classes.split(/\\s+/).join(".") : "";
+      const name = el.tagName.toLowerCase() + dotted;
+      wide.push(`${name} (${Math.round(box.right)}px)`);
+    }
+  }
+  return wide;
+}"""
+
+
+def wider_than_viewport(page) -> list[str]:
+    """The elements of the page that reach past the right edge of the screen."""
+    return page.evaluate(WIDER_THAN_VIEWPORT)

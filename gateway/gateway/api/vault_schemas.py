@@ -59,6 +59,7 @@ class VaultReveal(Schema):
     client_id = fields.UUID()
     entry_id = fields.UUID()
     entry_label = fields.Str()
+    client_name = fields.Str()
     principal_id = fields.Str(metadata={"description": "The user who revealed it"})
     revealed_at = fields.DateTime()
 

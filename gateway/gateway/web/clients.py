@@ -129,13 +129,18 @@ def _form_page(client: dict | None, fields: list[dict]) -> dict:
 @bp.get("/<client_id>")
 @permission_required(permissions.VIEW_CLIENTS)
 def show(client_id: str):
-    """A client's profile, with its contacts, requests or vault as tabs."""
+    """A client's profile, with its contacts, requests or vault as tabs (`edit`: the vault
+    entry whose values fill the side form)."""
     tab = request.args.get("tab") if request.args.get("tab") in PROFILE_TABS else "details"
-    return show_form("clients/show.html", Form(), **_profile(client_id, tab))
+    context = _profile(client_id, tab, editing=request.args.get("edit"))
+    editing = context.get("editing")
+    return show_form("clients/show.html", Form(dict(editing or {})), **context)
 
 
-def _profile(client_id: str, tab: str, revealed: dict | None = None) -> dict:
-    """What the profile page shows on `tab`."""
+def _profile(
+    client_id: str, tab: str, revealed: dict | None = None, editing: str | None = None
+) -> dict:
+    """What the profile page shows on `tab` (`editing`: a vault entry's id)."""
     client = services.clients.get_client(client_id)
     context = {
         "title": client["name"],
@@ -162,6 +167,7 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None) -> dict:
         )
     elif tab == "vault":
         context["entries"] = services.clients.list_vault_entries(client_id)
+        context["editing"] = next((e for e in context["entries"] if e["id"] == editing), None)
     return context
 
 
@@ -274,6 +280,27 @@ def add_vault_entry(client_id: str):
     except DomainError as exc:
         return form_failed("clients/show.html", form, exc, **_profile(client_id, "vault"))
     return done("Credential stored.", url_for(".show", client_id=client_id, tab="vault"))
+
+
+@bp.post("/<client_id>/vault/<entry_id>")
+@permission_required(permissions.EDIT_CLIENTS)
+def edit_vault_entry(client_id: str, entry_id: str):
+    """Change a credential; a password box left empty keeps the stored password."""
+    form = read_form(VaultEntryRequest(), omit_blank=("password",))
+    try:
+        services.clients.update_vault_entry(client_id, entry_id, **form.valid_data())
+    except DomainError as exc:
+        context = _profile(client_id, "vault", editing=entry_id)
+        return form_failed("clients/show.html", form, exc, **context)
+    return done("Credential saved.", url_for(".show", client_id=client_id, tab="vault"))
+
+
+@bp.post("/<client_id>/vault/<entry_id>/delete")
+@permission_required(permissions.EDIT_CLIENTS)
+def delete_vault_entry(client_id: str, entry_id: str):
+    """Remove a credential for good."""
+    services.clients.delete_vault_entry(client_id, entry_id)
+    return done("Credential deleted.", url_for(".show", client_id=client_id, tab="vault"))
 
 
 @bp.post("/<client_id>/vault/<entry_id>/reveal")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from clients.common import clean_text, iso, page_of
 from clients.companies import clean_website, find_client
-from clients.models import VaultEntry, VaultReveal
+from clients.models import Client, VaultEntry, VaultReveal
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
@@ -204,7 +204,11 @@ def list_reveals(
 ) -> dict:
     """Who revealed which password, newest first, one page at a time (the audit only grows)."""
     ctx.require("view_vault")
-    query = select(VaultReveal).where(VaultReveal.agency_id == ctx.agency)
+    query = (
+        select(VaultReveal, Client.name)
+        .join(Client, Client.id == VaultReveal.client_id)
+        .where(VaultReveal.agency_id == ctx.agency)
+    )
     if client_id:
         query = query.where(VaultReveal.client_id == find_client(session, ctx.agency, client_id).id)
     query = query.order_by(VaultReveal.revealed_at.desc(), VaultReveal.id)
@@ -216,12 +220,13 @@ def _reveal_dicts(rows) -> list[dict]:
         {
             "id": str(r.id),
             "client_id": str(r.client_id),
+            "client_name": client_name,
             "entry_id": str(r.entry_id),
             "entry_label": r.entry_label,
             "principal_id": r.principal_id,
             "revealed_at": iso(r.revealed_at),
         }
-        for (r,) in rows
+        for r, client_name in rows
     ]
 
 
