@@ -295,7 +295,9 @@ def test_vault_reveal_is_audited_and_refused_without_view_vault(new_agency):
     member = team_member(owner, "Member")  # view_clients, no view_vault
     assert '"password"' not in member.get(f"/clients/{client['id']}/vault", expect=200).text
     refused = member.post(f"/clients/{client['id']}/vault/{entry['id']}/reveal")
-    assert "view_vault" in assert_error(refused, 403, "permission_denied")["message"]
+    error = assert_error(refused, 403, "permission_denied")
+    assert "reveal credentials kept in the client vault" in error["message"]
+    assert error["fields"] == {"permission": ["view_vault"]}
     assert_error(member.get("/vault/reveals"), 403)
     assert owner.get("/vault/reveals", expect=200).json()["total"] == 1
 

@@ -118,6 +118,9 @@ class Contact(Schema):
     tags = fields.List(fields.Str())
     has_avatar = fields.Bool()
     portal_status = fields.Str(metadata={"description": "none, invited or active"})
+    portal_ended = fields.Bool(
+        metadata={"description": "Archiving the client ended its portal access (re-invite it)"}
+    )
     archived = fields.Bool()
     archived_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
