@@ -11,6 +11,7 @@ from gateway.api.schemas import (
     UserUpdateRequest,
 )
 from gateway.auth import permission_required
+from gateway.grants import check_role_grant, require_grantable
 from gateway.rpc import services
 
 MANAGE_USERS = "manage_users"
@@ -49,9 +50,12 @@ def create_user():
       responses:
         201: {description: The new user, schema: User}
         409: The e-mail address is taken
+        403: The role holds a permission you lack
+        409: The e-mail address is taken
         422: A field is missing or invalid, or the password is too weak
     """
     body = _ids_as_text(json_body(UserCreateRequest()))
+    check_role_grant(body.get("role_id"))
     return services.identity.create_user(**body), 201
 
 
@@ -81,10 +85,12 @@ def update_user(user_id: str):
       requestBody: UserUpdateRequest
       responses:
         200: {description: The changed user, schema: User}
+        403: Your own role, or a role holding a permission you lack
         409: The e-mail address is taken
         422: A field is invalid
     """
     body = _ids_as_text(json_body(UserUpdateRequest()))
+    check_role_grant(body.get("role_id"), user_id)
     return services.identity.update_user(user_id, **body)
 
 
@@ -141,9 +147,11 @@ def create_role():
       requestBody: RoleCreateRequest
       responses:
         201: {description: The new role, schema: Role}
+        403: A permission you do not hold yourself
         409: Another role has this name
     """
     body = json_body(RoleCreateRequest())
+    require_grantable(body["permissions"])
     return services.identity.create_role(body["name"], body["permissions"]), 201
 
 
@@ -158,10 +166,12 @@ def update_role(role_id: str):
       requestBody: RoleUpdateRequest
       responses:
         200: {description: The changed role, schema: Role}
-        403: Built-in roles cannot be changed
+        403: Built-in roles cannot be changed, nor given a permission you lack
         409: Another role has this name
     """
     body = json_body(RoleUpdateRequest())
+    if body.get("permissions") is not None:
+        require_grantable(body["permissions"])
     return services.identity.update_role(role_id, **body)
 
 

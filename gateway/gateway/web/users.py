@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from gateway import auth
 from gateway.auth import permission_required
+from gateway.grants import check_role_grant, require_grantable
 from gateway.rpc import services
 from gateway.web.forms import RoleForm, UserForm, done, form_failed
 from kit.errors import DomainError
@@ -49,6 +50,7 @@ def new():
             ]
         else:
             try:
+                check_role_grant(form.role_id.data)
                 user = services.identity.create_user(
                     name=form.name.data,
                     email=form.email.data,
@@ -94,6 +96,7 @@ def edit(user_id: str):
             flash("Nothing changed.", "info")
             return redirect(url_for(".index"))
         try:
+            check_role_grant(changes.get("role_id"), user_id)
             services.identity.update_user(user_id, **changes)
         except DomainError as exc:
             return form_failed("users/form.html", form, exc, **_form_page(user, roles))
@@ -141,6 +144,7 @@ def new_role():
     form.set_permissions(permissions)
     if form.validate_on_submit():
         try:
+            require_grantable(form.permissions.data or [])
             role = services.identity.create_role(form.name.data, form.permissions.data or [])
         except DomainError as exc:
             return form_failed("users/role_form.html", form, exc, **_role_page(None))
@@ -161,6 +165,7 @@ def edit_role(role_id: str):
     form.set_permissions(permissions)
     if form.validate_on_submit():
         try:
+            require_grantable(form.permissions.data or [])
             services.identity.update_role(
                 role_id, name=form.name.data, permissions=form.permissions.data or []
             )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from identity.models import Role, User
 from identity.permissions import BUILTIN_ROLES, OWNER, clean_permissions
 from identity.validation import FieldErrors, clean_name, parse_field_id, parse_id
-from kit.context import Context
+from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 MANAGE = "manage_users"
@@ -67,6 +67,20 @@ def role_for_assignment(session: Session, ctx: Context, role_id) -> Role:
     return role
 
 
+def require_grantable(ctx: Context, permissions) -> None:
+    """Nobody hands out a permission they do not hold themselves, by a role given to a user or
+    by a custom role built or changed: manage_users must not be a key to every other permission.
+    """
+    if ctx.kind == SYSTEM:
+        return
+    missing = sorted(set(permissions) - set(ctx.permissions))
+    if missing:
+        raise PermissionDenied(
+            f"You cannot grant permissions you do not hold yourself: {', '.join(missing)}.",
+            {"permissions": missing},
+        )
+
+
 def owner_role(session: Session, agency_id: uuid.UUID) -> Role:
     return session.scalar(
         select(Role).where(Role.agency_id == agency_id, Role.is_builtin, Role.name == OWNER)
@@ -119,6 +133,7 @@ def create_role(session: Session, ctx: Context, name: str, permissions) -> dict:
     name = errors.check(clean_name, name, max_length=50)
     permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    require_grantable(ctx, permissions)
     if _name_taken(session, ctx, name):
         raise _name_conflict(name)
     role = Role(id=uuid.uuid4(), agency_id=ctx.agency, name=name, permissions=permissions)
@@ -140,12 +155,16 @@ def update_role(
     ctx.require(MANAGE)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
+    # Changing a role that holds more than the caller would also change what its holders can do.
+    require_grantable(ctx, role.permissions)
     errors = FieldErrors()
     if name is not None:
         name = errors.check(clean_name, name, max_length=50)
     if permissions is not None:
         permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    if permissions is not None:
+        require_grantable(ctx, permissions)
     if name is not None and name != role.name:
         if _name_taken(session, ctx, name, except_id=role.id):
             raise _name_conflict(name)
