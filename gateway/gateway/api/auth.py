@@ -109,11 +109,13 @@ def forgot_password():
 
 @api.post("/auth/password/reset")
 def reset_password():
-    """Set a new password with the token from the reset e-mail; every session ends.
+    """Set a new password with the token from the reset e-mail; every session ends and every API
+    token of the account is revoked.
     ---
     post:
       tags: [auth]
-      summary: Reset a password with an e-mailed token (single use, valid 1 hour)
+      summary: Reset a password with an e-mailed token (single use, valid 1 hour; ends every
+        session and revokes every API token)
       security: []
       requestBody: ResetPasswordRequest
       responses:
@@ -142,11 +144,12 @@ def me():
 @api.post("/me/password")
 @login_required
 def change_password():
-    """Change your own password; your other sessions end.
+    """Change your own password; your other sessions end, and your API tokens with
+    `revoke_tokens: true`.
     ---
     post:
       tags: [account]
-      summary: Change your password (other sessions end; API tokens stay valid)
+      summary: Change your password (other sessions end; API tokens too if revoke_tokens)
       requestBody: ChangePasswordRequest
       responses:
         204: Changed
@@ -155,7 +158,10 @@ def change_password():
     """
     body = json_body(ChangePasswordRequest())
     result = services.identity.change_password(
-        body["current_password"], body["new_password"], ip=request.remote_addr
+        body["current_password"],
+        body["new_password"],
+        ip=request.remote_addr,
+        revoke_tokens=body["revoke_tokens"],
     )
     if g.get("auth_method") == "session":
         # identity ended every session, this one too: carry on with the fresh one.

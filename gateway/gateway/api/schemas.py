@@ -54,6 +54,12 @@ class ResetPasswordRequest(Schema):
 class ChangePasswordRequest(Schema):
     current_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
     new_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
+    revoke_tokens = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "Also revoke every API token of yours (other sessions end anyway)"
+        },
+    )
 
 
 class TokenCreateRequest(Schema):

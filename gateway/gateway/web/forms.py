@@ -75,6 +75,7 @@ class ChangePasswordForm(FlaskForm):
         "Current password", validators=[DataRequired("Enter your current password.")]
     )
     new_password = _password("New password")
+    revoke_tokens = BooleanField("Also revoke my API tokens")
 
 
 class ApiTokenForm(FlaskForm):

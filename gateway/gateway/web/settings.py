@@ -29,15 +29,19 @@ def index():
     if form.validate_on_submit():
         try:
             result = services.identity.change_password(
-                form.current_password.data, form.new_password.data, ip=request.remote_addr
+                form.current_password.data,
+                form.new_password.data,
+                ip=request.remote_addr,
+                revoke_tokens=bool(form.revoke_tokens.data),
             )
         except DomainError as exc:
             return form_failed("settings/account.html", form, exc, **_page("account"))
         if g.get("auth_method") == "session":
             # identity ended every session, this one too; carry on with the fresh one.
             auth.start_session(result["session_token"])
+        tokens = " Your API tokens are revoked." if form.revoke_tokens.data else ""
         return done(
-            "Your password is changed. You were logged out on your other devices.",
+            f"Your password is changed. You were logged out on your other devices.{tokens}",
             url_for(".index"),
         )
     return render_template("settings/account.html", form=form, **_page("account"))

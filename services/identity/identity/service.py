@@ -103,7 +103,7 @@ class IdentityService:
         return self._write(credentials.reset_password, ctx, token, new_password)
 
     @rpc
-    def change_password(self, ctx, current_password, new_password, ip=None):
+    def change_password(self, ctx, current_password, new_password, ip=None, revoke_tokens=False):
         # Like login: a wrong current password is counted and committed, then refused.
         return self._write(
             credentials.change_password,
@@ -111,6 +111,7 @@ class IdentityService:
             current_password,
             new_password,
             ip,
+            revoke_tokens,
             settings=self.settings,
         ).result()
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from identity import credentials, one_time, passwords, principals, roles, sessions
+from identity import api_tokens, credentials, one_time, passwords, principals, roles, sessions
 from identity.models import User
 from identity.permissions import OWNER
 from identity.settings import Settings
@@ -245,7 +245,8 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
 
 
 def deactivate_user(session: Session, ctx: Context, user_id) -> dict:
-    """The user can no longer log in; their sessions end and their API tokens stop working."""
+    """The user can no longer log in; their sessions end and their API tokens are revoked (not
+    merely refused while inactive: a reactivation must not bring them back)."""
     ctx.require(MANAGE)
     user = get_user_row(session, ctx, user_id)
     if user.is_owner:
@@ -256,6 +257,7 @@ def deactivate_user(session: Session, ctx: Context, user_id) -> dict:
     if user.status != "inactive":
         user.status = "inactive"
         sessions.end_all_sessions(session, user)
+        api_tokens.revoke_all_api_tokens(session, user)
         record_event(session, ctx, "user_deactivated", _event_data(session, user))
     return user_dict(user)
 

@@ -93,6 +93,7 @@ def password_changed(payload: dict, public_url: str) -> list[Email]:
         "agency_name": payload.get("agency_name"),
         "changed_text": expires_text(payload.get("occurred_at")),
         "reason_text": PASSWORD_CHANGE_REASONS.get(payload.get("reason")),
+        "tokens_revoked": payload.get("tokens_revoked") or 0,
         "forgot_link": link(public_url, forgot_path),
         "public_url": public_url,
     }

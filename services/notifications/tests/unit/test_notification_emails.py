@@ -231,3 +231,12 @@ def test_an_event_without_an_address_is_kept_as_malformed():
         emails.agency_signed_up({"agency_name": "Acme"}, PUBLIC_URL)
     with pytest.raises(emails.MalformedEvent):
         emails.password_changed({"reason": "reset"}, PUBLIC_URL)
+
+
+def test_password_changed_notice_says_the_api_tokens_were_revoked():
+    [email] = emails.password_changed(changed_event(reason="reset", tokens_revoked=2), PUBLIC_URL)
+    _, text, html = _parts(email)
+    for part in (text, html):
+        assert "Every session of this account was ended and its 2 API tokens revoked" in part
+    [kept] = emails.password_changed(changed_event(tokens_revoked=0), PUBLIC_URL)
+    assert "API token" not in _parts(kept)[1]
