@@ -87,7 +87,7 @@ def _start_request() -> None:
     if request.endpoint in ("static", "health.healthz"):
         g.principal = None
         return
-    input_checks.reject_nul_characters()
+    input_checks.refuse_unsafe_text()
     auth.load_principal()
     if auth.is_api_request() and g.get("auth_method") == "session":
         input_checks.require_same_site_api_call()
