@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway import auth, errors, input_checks, rpc
 from gateway.config import from_env
+from gateway.security_headers import add_security_headers
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
 
@@ -95,9 +96,7 @@ def _start_request() -> None:
 
 def _finish_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    add_security_headers(response)
     if request.endpoint != "static":
         # One line per request; the log format adds the request id (kit.logs). The path only:
         # query strings carry reset and invitation tokens.

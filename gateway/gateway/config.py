@@ -28,4 +28,6 @@ def from_env() -> dict:
         "SESSION_COOKIE_NAME": "agency_session",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Browsers keep to HTTPS this long once they have seen the site (production only).
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "31536000" if production else "0")),
     }
