@@ -20,9 +20,9 @@ def test_no_page_breaks_the_content_security_policy(page, new_agency):
     violations = []
     page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     log_in(page, owner)
     for path in (

@@ -1,7 +1,7 @@
 """The identity part of /api/v1, used as an integrator's script would use it.
 
-Every test signs up its own agency. Failed logins are few on purpose: identity throttles them
-per IP (20 in 15 minutes), and every test comes from 127.0.0.1.
+Every test signs up its own agency. Failed logins are few on purpose: identity slows a fourth
+failure of one account from one address, and every test comes from 127.0.0.1.
 """
 
 from urllib.parse import parse_qs, urlparse

@@ -121,6 +121,8 @@ def reset_password(session: Session, ctx: Context, token: str, new_password: str
     every API token is revoked: whoever knew the old password may have made one."""
     login = one_time.consume(session, token, one_time.PASSWORD_RESET)
     set_password(session, ctx, login, new_password, reason="reset")
+    # The link proves the mailbox: whatever guessing went on, its owner gets back in.
+    throttle.clear_account(session, throttle.account_key(principals.kind_of(login), login.email))
 
 
 def change_password(
@@ -140,9 +142,9 @@ def change_password(
     limit), so a stolen session cannot be used to guess the password."""
     login = principals.caller(session, ctx, kinds=(TEAM, PORTAL))
     account = throttle.account_key(principals.kind_of(login), login.email)
-    throttle.check(session, None, account, settings=settings, refusal=throttle.TOO_MANY_PASSWORDS)
+    throttle.check(session, ip, account, settings=settings, refusal=throttle.TOO_MANY_PASSWORDS)
     if not passwords.verify_password(login.password_hash, current_password):
-        throttle.record_failure(session, None, account, settings=settings)
+        throttle.record_failure(session, ip, account, settings=settings)
         return Outcome(
             error=ValidationError(
                 "The current password is not right.",
@@ -157,7 +159,7 @@ def change_password(
     problem = passwords.password_problem(new_password, login.email)
     if problem:
         raise ValidationError(f"The password is too weak: {problem}", {"new_password": problem})
-    throttle.clear_account(session, account)
+    throttle.clear_login(session, ip, account)
     set_password(
         session, ctx, login, new_password, reason="changed", revoke_tokens=bool(revoke_tokens)
     )
