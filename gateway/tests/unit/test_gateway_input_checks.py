@@ -85,14 +85,6 @@ def test_a_cookie_session_api_post_that_is_not_json_is_refused(client, rpc):
     assert "clients.archive_client" not in rpc.methods()
 
 
-def test_a_foreign_request_id_header_is_replaced_unless_it_looks_like_one(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == (
-        "abc-123"
-    )
-    odd = client.get("/healthz", headers={"X-Request-ID": "x" * 500})
-    assert odd.headers["X-Request-ID"] != "x" * 500
-
-
 def _raw_upload(filename: bytes, fields: dict[str, bytes]) -> tuple[bytes, str]:
     """A multipart body with the file name sent raw (clients escape control characters)."""
     parts = [
