@@ -58,7 +58,7 @@ def test_login_starts_a_session_and_logout_ends_it(new_agency, api):
     assert answer.json()["user"]["email"] == owner.email
     assert api.get("/me", expect=200).json()["user"]["email"] == owner.email
 
-    api.post("/auth/logout", expect=204)
+    api.post("/auth/logout", json={}, expect=204)
     assert_error(api.get("/me"), 401, "unauthenticated")
 
 

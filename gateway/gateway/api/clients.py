@@ -30,6 +30,7 @@ from gateway.uploads import (
     text_pieces,
     upload_csv,
 )
+from kit import permissions
 from kit.errors import ValidationError
 
 
@@ -303,13 +304,13 @@ def get_import(job_id: str):
 
 
 @api.get("/clients/<client_id>/vault")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS, permissions.VIEW_VAULT)
 def list_vault(client_id: str):
-    """The client's stored credentials, without passwords.
+    """The client's stored credentials, without passwords (view_vault, as to reveal one).
     ---
     get:
       tags: [vault]
-      summary: List vault entries (no passwords)
+      summary: List vault entries (no passwords; needs view_vault)
       responses:
         200: {description: The entries, schema: VaultEntryList}
     """

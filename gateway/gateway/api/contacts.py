@@ -20,6 +20,7 @@ from gateway.api.clients import picture_from_request
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
+from kit import permissions
 
 
 @api.get("/contacts")
@@ -193,7 +194,7 @@ def get_avatar(contact_id: str):
 
 
 @api.post("/contacts/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def send_invitation(contact_id: str):
     """Send the portal invitation; sending again replaces the link (the old one stops working).
     ---
@@ -215,7 +216,7 @@ def send_invitation(contact_id: str):
 
 
 @api.delete("/contacts/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_contact_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working.
     ---
@@ -249,7 +250,7 @@ def list_invitations():
 
 
 @api.post("/invitations/<invitation_id>/resend")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def resend_invitation(invitation_id: str):
     """A new link for a pending invitation.
     ---
@@ -265,7 +266,7 @@ def resend_invitation(invitation_id: str):
 
 
 @api.delete("/invitations/<invitation_id>")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_invitation(invitation_id: str):
     """Cancel an invitation.
     ---

@@ -11,6 +11,7 @@ from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
 from gateway.web.forms import done
+from kit import permissions
 from kit.errors import DomainError, PermissionDenied
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -167,7 +168,7 @@ def avatar(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def invite(contact_id: str):
     """Send (or send again, with a new link) the portal invitation."""
     invitation = services.clients.invite_contact(
@@ -180,7 +181,7 @@ def invite(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation/cancel")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
     services.clients.cancel_contact_invitation(contact_id)

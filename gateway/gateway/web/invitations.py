@@ -9,6 +9,7 @@ from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import client_forms
 from gateway.web.forms import done
+from kit import permissions
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
@@ -33,7 +34,7 @@ def index():
 
 
 @bp.post("/<invitation_id>/resend")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def resend(invitation_id: str):
     """A fresh link by e-mail; the old one stops working."""
     invitation = services.clients.resend_invitation(invitation_id)
@@ -41,7 +42,7 @@ def resend(invitation_id: str):
 
 
 @bp.post("/<invitation_id>/cancel")
-@permission_required("create_clients")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel(invitation_id: str):
     """The link stops working."""
     invitation = services.clients.cancel_invitation(invitation_id)

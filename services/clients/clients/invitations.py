@@ -17,7 +17,8 @@
   in, then marks the invitation accepted and the contact's `portal_status` "active"; the new
   session goes back to the gateway, so no second (throttled) password login can fail after the
   invitation is used.
-- Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
+- Team methods need `manage_client_organizations` (send, resend, cancel: portal access, as
+  AgencyPro's guide puts it) or `view_clients` (list).
 - Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
   cancels their pending invitations when they are archived).
 """
@@ -38,6 +39,7 @@ from clients.common import Identity, clean_text, iso, one_of, page_of, parse_id
 from clients.contacts import find_contact
 from clients.models import Client, Contact, Invitation, InvitationSend
 from clients.portal_access import cancel_pending, email_taken
+from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
@@ -166,7 +168,7 @@ def invite(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
-    ctx.require("create_clients")
+    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     message = clean_text(message, "message", 2000)
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
@@ -202,7 +204,7 @@ def invite_contact(
     message: Any = None,
     per_hour: int = PER_HOUR,
 ) -> dict:
-    ctx.require("create_clients")
+    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     return invite(session, ctx, identity, contact, message, per_hour)
 
@@ -229,7 +231,7 @@ def resend_invitation(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
-    ctx.require("create_clients")
+    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     if invitation.status != "pending":
         raise Conflict(f"This invitation is {invitation.status}; only pending ones are resent.")
@@ -251,14 +253,14 @@ def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
 
 
 def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
-    ctx.require("create_clients")
+    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     return _cancel(session, invitation, session.get(Contact, invitation.contact_id))
 
 
 def cancel_contact_invitation(session: Session, ctx: Context, contact_id: str) -> dict:
     """Cancel the contact's pending (or expired) invitation; NotFound when it has none."""
-    ctx.require("create_clients")
+    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     invitation = session.scalar(
         select(Invitation)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from clients.common import clean_text, iso, parse_id
 from clients.companies import clean_website, find_client
 from clients.models import VaultEntry, VaultReveal
+from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
@@ -116,7 +117,9 @@ def _entry(session: Session, ctx: Context, client_id: Any, entry_id: Any) -> Vau
 
 
 def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
-    ctx.require("view_clients")
+    """A client's vault entries (never a password). Usernames, URLs and notes are half a
+    credential: listing them needs view_vault, as revealing a password does."""
+    ctx.require(permissions.VIEW_CLIENTS, permissions.VIEW_VAULT)
     client = find_client(session, ctx.agency, client_id)
     rows = session.scalars(
         select(VaultEntry)
