@@ -27,8 +27,8 @@ ODD_TEXT["deep"] = ("[" * DEPTH + "]" * DEPTH).encode()
 
 
 @pytest.fixture(scope="module")
-def owner(base_url):
-    return sign_up(base_url)
+def owner(base_url, mailbox):
+    return sign_up(base_url, mailbox)
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,14 @@ class SignupRequest(Schema):
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
+class SignupConfirmRequest(Schema):
+    token = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "The token of the link in the signup e-mail"},
+    )
+
+
 class LoginRequest(Schema):
     email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)

@@ -11,6 +11,7 @@ from gateway.web.forms import (
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
+    SignupConfirmForm,
     SignupForm,
     done,
     form_failed,
@@ -37,27 +38,45 @@ def _signed_in_team_user() -> bool:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Start a 14-day trial: a new agency and its owner, who is then signed in."""
+    """Start a 14-day trial: a link to create the agency is e-mailed (the same answer whether
+    or not the address has an account)."""
     if _signed_in_team_user():
         return redirect(url_for("dashboard.index"))
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            result = services.identity.signup(
+            services.identity.request_signup(
                 agency_name=form.agency_name.data,
                 owner_name=form.owner_name.data,
                 email=form.email.data,
                 password=form.password.data,
-                ip=request.remote_addr,
             )
         except DomainError as exc:
             return form_failed("auth/signup.html", form, exc, title="Start your free trial")
+        return render_template(
+            "auth/signup.html", form=form, sent=form.email.data, title="Check your e-mail"
+        )
+    return render_template("auth/signup.html", form=form, title="Start your free trial")
+
+
+@bp.route("/signup/confirm", methods=["GET", "POST"])
+def confirm_signup():
+    """The e-mailed link: a button creates the agency (a GET changes nothing, so a mail
+    scanner that follows links does not use it up) and signs its owner in."""
+    form = SignupConfirmForm()
+    if request.method == "GET":
+        form.token.data = request.args.get("token", "")
+    if form.validate_on_submit():
+        try:
+            result = services.identity.confirm_signup(form.token.data, ip=request.remote_addr)
+        except DomainError as exc:
+            return form_failed("auth/signup_confirm.html", form, exc, title="Create your agency")
         auth.start_session(result["session_token"])
         return done(
             f"Welcome to Agency Platform, {result['principal']['name']}!",
             url_for("dashboard.index"),
         )
-    return render_template("auth/signup.html", form=form, title="Start your free trial")
+    return render_template("auth/signup_confirm.html", form=form, title="Create your agency")
 
 
 @bp.route("/login", methods=["GET", "POST"])

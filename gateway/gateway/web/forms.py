@@ -53,6 +53,10 @@ class SignupForm(FlaskForm):
     password = _password()
 
 
+class SignupConfirmForm(FlaskForm):
+    token = HiddenField()
+
+
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
