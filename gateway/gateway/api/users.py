@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.api.base import api, json_body, query_args
+from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import (
     RoleCreateRequest,
     RoleUpdateRequest,
@@ -13,17 +14,11 @@ from gateway.api.schemas import (
 from gateway.auth import permission_required
 from gateway.grants import check_role_grant, require_grantable
 from gateway.rpc import services
-
-MANAGE_USERS = "manage_users"
-
-
-def _ids_as_text(body: dict) -> dict:
-    """UUID fields go over RPC as strings (JSON serializer)."""
-    return {key: str(value) if key.endswith("_id") else value for key, value in body.items()}
+from kit import permissions
 
 
 @api.get("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_users():
     """The agency's users.
     ---
@@ -32,14 +27,15 @@ def list_users():
       summary: List users, optionally only active or inactive ones
       parameters: [{in: query, schema: UserListQuery}]
       responses:
-        200: {description: Users by name, schema: UserList}
+        200: {description: "One page of users, by name", schema: UserPage}
     """
     args = query_args(UserListQuery())
-    return {"users": services.identity.list_users(status=args.get("status"))}
+    users = services.identity.list_users(status=args.pop("status", None))
+    return page_of(users, **args)
 
 
 @api.post("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_user():
     """Add a user with an initial password, or e-mail them an invitation.
     ---
@@ -49,18 +45,17 @@ def create_user():
       requestBody: UserCreateRequest
       responses:
         201: {description: The new user, schema: User}
-        409: The e-mail address is taken
         403: The role holds a permission you lack
         409: The e-mail address is taken
         422: A field is missing or invalid, or the password is too weak
     """
-    body = _ids_as_text(json_body(UserCreateRequest()))
+    body = json_body(UserCreateRequest())
     check_role_grant(body.get("role_id"))
     return services.identity.create_user(**body), 201
 
 
 @api.get("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def get_user(user_id: str):
     """One user.
     ---
@@ -75,7 +70,7 @@ def get_user(user_id: str):
 
 
 @api.patch("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_user(user_id: str):
     """Change a user's profile, e-mail (username), role or password.
     ---
@@ -89,13 +84,13 @@ def update_user(user_id: str):
         409: The e-mail address is taken
         422: A field is invalid
     """
-    body = _ids_as_text(json_body(UserUpdateRequest()))
+    body = json_body(UserUpdateRequest())
     check_role_grant(body.get("role_id"), user_id)
     return services.identity.update_user(user_id, **body)
 
 
 @api.post("/users/<user_id>/deactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def deactivate_user(user_id: str):
     """Deactivate a user who left: they cannot sign in, their sessions and tokens stop working.
     ---
@@ -109,7 +104,7 @@ def deactivate_user(user_id: str):
 
 
 @api.post("/users/<user_id>/reactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def reactivate_user(user_id: str):
     """Let an inactive user sign in again.
     ---
@@ -123,21 +118,22 @@ def reactivate_user(user_id: str):
 
 
 @api.get("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_roles():
     """Built-in and custom roles with their permissions.
     ---
     get:
       tags: [roles]
       summary: List roles (built-in first)
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: The roles, schema: RoleList}
+        200: {description: One page of roles, schema: RolePage}
     """
-    return {"roles": services.identity.list_roles()}
+    return page_of(services.identity.list_roles(), **query_args(PageQuery()))
 
 
 @api.post("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_role():
     """A custom role.
     ---
@@ -156,7 +152,7 @@ def create_role():
 
 
 @api.patch("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_role(role_id: str):
     """Rename a custom role or change its permissions (built-in roles are fixed).
     ---
@@ -176,7 +172,7 @@ def update_role(role_id: str):
 
 
 @api.delete("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def delete_role(role_id: str):
     """Delete a custom role nobody holds.
     ---
@@ -192,14 +188,15 @@ def delete_role(role_id: str):
 
 
 @api.get("/permissions")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_permissions():
     """Every permission a role can hold.
     ---
     get:
       tags: [roles]
       summary: List permissions
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: Permission names and what they allow, schema: PermissionList}
+        200: {description: Permission names and what they allow, schema: PermissionPage}
     """
-    return {"permissions": services.identity.list_permissions()}
+    return page_of(services.identity.list_permissions(), **query_args(PageQuery()))

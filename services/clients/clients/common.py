@@ -1,4 +1,5 @@
-"""Small helpers the domain modules share: ids, times, tags, paging, the identity port."""
+"""Small helpers the domain modules share: times, text and tags, paging, finding a contact, the
+identity port."""
 
 from __future__ import annotations
 
@@ -11,12 +12,24 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clients.models import Contact
 from kit.context import PORTAL, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_id
+from kit.validation import (
+    CANNOT_CHANGE,
+    NO_NUL,
+    NOT_A_NUMBER,
+    NOT_TEXT,
+    REQUIRED,
+    choose_one,
+    too_long,
+)
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside a bigint
 MAX_TAGS = 30
+TAGS_AS_WORDS = "Enter the tags as words separated by commas."
 
 
 class Identity(Protocol):
@@ -44,15 +57,7 @@ class Identity(Protocol):
 
     def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
 
-    def disable_portal_logins_for_client(self, ctx: dict, client_id: str) -> dict: ...
-
-
-def parse_id(value: Any, what: str) -> uuid.UUID:
-    """A UUID from the caller; anything malformed is simply not found."""
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        raise NotFound(f"No such {what}.") from None
+    def check_portal_email(self, ctx: dict, contact_id: str, email: str) -> None: ...
 
 
 def iso(value: datetime | None) -> str | None:
@@ -63,9 +68,7 @@ def refuse_nul(value: str, field: str) -> str:
     """`value`, unless it holds a NUL character, which PostgreSQL cannot store (a 500 otherwise).
     The gateway refuses NUL already; other callers (imports, other services) may not."""
     if "\x00" in value:
-        raise ValidationError(
-            f"{field} contains a NUL character.", {field: "must not contain NUL characters"}
-        )
+        raise ValidationError(f"{field} contains a NUL character.", {field: NO_NUL})
     return value
 
 
@@ -74,14 +77,14 @@ def clean_text(value: Any, field: str, max_length: int, required: bool = False) 
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text.", {field: "must be text"})
+        raise ValidationError(f"{field} must be text.", {field: NOT_TEXT})
     value = refuse_nul(value, field).strip()
     if required and not value:
-        raise ValidationError(f"{field} is required.", {field: "is required"})
+        raise ValidationError(f"{field} is required.", {field: REQUIRED})
     if len(value) > max_length:
         raise ValidationError(
             f"{field} is longer than {max_length} characters.",
-            {field: f"at most {max_length} characters"},
+            {field: too_long(max_length)},
         )
     return value
 
@@ -93,18 +96,18 @@ def clean_tags(value: Any, field: str = "tags") -> list[str]:
     if isinstance(value, str):
         value = value.replace(";", ",").split(",")
     if not isinstance(value, list | tuple):
-        raise ValidationError("Tags must be a list of words.", {field: "must be a list"})
+        raise ValidationError("Tags must be a list of words.", {field: TAGS_AS_WORDS})
     tags: list[str] = []
     for tag in value:
         if not isinstance(tag, str):
-            raise ValidationError("Tags must be a list of words.", {field: "must be text"})
+            raise ValidationError("Tags must be a list of words.", {field: TAGS_AS_WORDS})
         tag = " ".join(refuse_nul(tag, field).split())
         if len(tag) > 60:
-            raise ValidationError("A tag is at most 60 characters.", {field: "tag too long"})
+            raise ValidationError("A tag is at most 60 characters.", {field: too_long(60)})
         if tag and tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise ValidationError(f"At most {MAX_TAGS} tags.", {field: "too many tags"})
+        raise ValidationError(f"At most {MAX_TAGS} tags.", {field: f"Use at most {MAX_TAGS} tags."})
     return tags
 
 
@@ -116,7 +119,7 @@ def apply_changes(
     unknown = set(changes) - set(cleaners) - set(extra)
     if unknown:
         raise ValidationError(
-            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
+            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, CANNOT_CHANGE)
         )
     changed = []
     for key, cleaner in cleaners.items():
@@ -133,7 +136,8 @@ def one_of(value: Any, allowed: Iterable[str], field: str = "status") -> Any:
     allowed = tuple(allowed)
     if value not in allowed:
         raise ValidationError(
-            f"{field} must be one of {', '.join(a for a in allowed if a)}.", {field: "invalid"}
+            f"{field} must be one of {', '.join(a for a in allowed if a)}.",
+            {field: choose_one([a for a in allowed if a])},
         )
     return value
 
@@ -157,7 +161,7 @@ def paging(page: Any, per_page: Any) -> tuple[int, int]:
         page, per_page = int(page or 1), int(per_page or 25)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(
-            "page and per_page must be numbers.", {"page": "not a number"}
+            "page and per_page must be numbers.", {"page": NOT_A_NUMBER}
         ) from None
     return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
 
@@ -190,13 +194,20 @@ def lock_client_count(session: Session, agency: uuid.UUID) -> None:
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"clients:{agency}"))))
 
 
-def team_only(ctx: Context) -> None:
-    if ctx.kind == PORTAL:
-        raise PermissionDenied("the client portal cannot do this")
-
-
 def portal_only(ctx: Context) -> uuid.UUID:
     """The portal principal's own client id; nobody else may call portal methods."""
     if ctx.kind != PORTAL or not ctx.client_id:
         raise PermissionDenied("only a client portal login can do this")
     return parse_id(ctx.client_id, "client")
+
+
+def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
+    """The agency's contact by id (archived or not); NotFound for a malformed or another's id."""
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        )
+    )
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact
