@@ -66,11 +66,11 @@ class IdentityService:
     @rpc
     def request_signup(self, ctx, agency_name, owner_name, email, password):
         # The same (empty) answer whether or not the address has an account: see signups.py.
-        return self._write(signups.request_signup, ctx, agency_name, owner_name, email, password)
+        return self.db.write(signups.request_signup, ctx, agency_name, owner_name, email, password)
 
     @rpc
     def confirm_signup(self, ctx, token, ip=None):
-        return self._write(signups.confirm_signup, ctx, token, ip, settings=self.settings)
+        return self.db.write(signups.confirm_signup, ctx, token, ip, settings=self.settings)
 
     @rpc
     def login(self, ctx, email, password, ip=None, kind="user"):

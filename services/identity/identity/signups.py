@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from identity import agencies, passwords, users
 from identity.models import PendingSignup, User
 from identity.settings import Settings
-from identity.tokens import hash_token, new_token
+from identity.tokens import new_token
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound
+from kit.ids import hash_token
 from kit.outbox import record_event
 
 LINK_VALID = timedelta(hours=24)

@@ -13,6 +13,7 @@ from kit.context import Context
 from kit.errors import Unauthenticated
 
 NEW_PASSWORD = "a-brand-new-password-7"
+ANON = Context(agency_id=None)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def member_token(call, member):
 
 def _token_works(call, token) -> bool:
     try:
-        call(api_tokens.authenticate_api_token, token)
+        call(api_tokens.authenticate_api_token, ANON, token)
     except Unauthenticated:
         return False
     return True
@@ -37,7 +38,7 @@ def _token_works(call, token) -> bool:
 def test_a_password_reset_revokes_every_api_token(call, session, member, member_token):
     _, user = member
     reset = call(one_time.issue, session.get(User, user["id"]), one_time.PASSWORD_RESET)[0]
-    call(credentials.reset_password, Context(agency_id=None), reset, NEW_PASSWORD)
+    call(credentials.reset_password, ANON, reset, NEW_PASSWORD)
     assert not _token_works(call, member_token)
 
 
@@ -70,8 +71,8 @@ def test_changing_ones_password_ends_other_sessions_and_revokes_tokens_when_aske
         settings=settings,
     ).result()
     with pytest.raises(Unauthenticated):
-        call(sessions.authenticate_session, other, settings=settings)
-    assert call(sessions.authenticate_session, answer["session_token"], settings=settings)
+        call(sessions.authenticate_session, ANON, other, settings=settings)
+    assert call(sessions.authenticate_session, ANON, answer["session_token"], settings=settings)
     assert _token_works(call, member_token) is not revoke
 
 
