@@ -12,7 +12,7 @@ SERVICE_TESTS = $(wildcard kit/tests services/*/tests gateway/tests deploy/tests
 export PSYCOPG_WAIT_FUNC := wait_select
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv infra assets migrate lint unit integration e2e browser bench clean lock \
+.PHONY: run test test-faults venv infra assets migrate lint unit integration e2e browser bench clean lock \
 	compose-check chromium
 
 # pytest over the folders that exist; "no tests collected" (exit 5) passes while a folder is
@@ -85,10 +85,17 @@ e2e: venv infra assets
 browser: venv infra assets chromium
 	$(call pytest,$(wildcard tests/browser),browser)
 
-## The whole suite, from a fresh machine: services under eventlet, then the running system.
+## The whole suite, from a fresh machine: services under eventlet, then the running system,
+## then the running system under faults.
 test: venv infra assets chromium lint compose-check
 	$(call pytest,$(SERVICE_TESTS),service tests)
-	$(call pytest,$(wildcard tests),stack tests)
+	$(call pytest,$(wildcard tests) --ignore=tests/faults,stack tests)
+	$(call pytest,$(wildcard tests/faults),fault tests)
+
+## The system under faults (databases refusing, PostgreSQL restarted, RabbitMQ stopped, programs
+## killed) on a PostgreSQL cluster and RabbitMQ node of its own: the shared ones are not touched.
+test-faults: venv assets
+	$(call pytest,$(wildcard tests/faults),fault tests)
 
 bench: venv infra
 	$(PY) -m benchmarks.import_contacts

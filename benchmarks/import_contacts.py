@@ -35,12 +35,10 @@ PIECE_BYTES = 256 * 1024  # what the gateway sends per append_import_chunk
 
 
 def bench_url() -> str:
-    from sqlalchemy.engine import make_url
+    """The database `main` migrated (with the run's TEST_RUN_TAG, as fresh_database names it)."""
+    from kit.testing import database_url_for_tests
 
-    from kit.config import load_config
-
-    url = make_url(load_config("clients")["DATABASE_URL"])
-    return url.set(database=f"{url.database}_bench").render_as_string(hide_password=False)
+    return database_url_for_tests("clients", suffix="_bench")
 
 
 def write_csv(path: str, rows: int) -> int:

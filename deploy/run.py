@@ -2,7 +2,8 @@
 
 python -m deploy.run   (after `make venv infra assets migrate`; `make run` does all of it)
 
-Ports come from the environment with the defaults of docs/contracts.md.
+Ports come from the environment with the defaults of docs/contracts.md. A program that dies is
+started again with back-off (deploy/stack.py), as docker-compose's `restart: unless-stopped` does.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> int:
         gateway_port=gateway_port,
         stripe_port=stripe_port,
         mail_ports=(smtp_port, mail_web_port),
+        restart=True,
     )
 
     def stop_on_signal(signum, frame):
@@ -57,8 +59,8 @@ def main() -> int:
         stack.say(f"  mail catcher:      http://127.0.0.1:{mail_web_port}")
         stack.say(f"  localstripe:       {stripe_url}")
         stack.say("Ctrl-C stops everything.")
-        _watch(stack)
-        return 1
+        while True:  # the supervisor thread restarts whatever dies, until Ctrl-C
+            time.sleep(1)
     except StackError as exc:
         stack.say(f"The system did not come up. {exc}")
         return 1
@@ -71,20 +73,6 @@ def main() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
         stack.say("stopped")
-
-
-def _watch(stack: Stack) -> None:
-    """Say when a program dies; the others keep running until Ctrl-C."""
-    reported: set[str] = set()
-    while True:
-        time.sleep(1)
-        for name, code in stack.exited().items():
-            if name not in reported:
-                reported.add(name)
-                stack.say(f"{name} exited with code {code}; the rest keeps running (Ctrl-C stops)")
-        if len(reported) == len(stack.running):
-            stack.say("every program has exited")
-            return
 
 
 if __name__ == "__main__":

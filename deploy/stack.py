@@ -2,7 +2,10 @@
 tests (tests/support/stack.py), which point it at other ports, databases and a vhost.
 
 Each program is a subprocess in its own process group (so stopping it stops whatever it spawned),
-with stdout and stderr merged and every line prefixed by the program's name.
+with stdout and stderr merged and every line prefixed by the program's name. With
+`restart=True` (what `make run` and the fault suite use) a program that dies is started again,
+after a back-off that doubles while it keeps dying soon after its start (1 s, 2 s, ... 30 s), and
+the supervisor says so; a program that ran a minute before dying starts again after 1 s.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ SERVICES = ("identity", "notifications", "clients")
 
 # Lines kept per program to explain a failure.
 TAIL_LINES = 40
+# Restart back-off: first delay, cap, and how long a program must run to count as healthy again.
+RESTART_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+RESTART_STABLE_AFTER = 60.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class _Running:
         self.process = process
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.reader: threading.Thread | None = None
+        self.started_at = time.monotonic()
 
 
 class Stack:
@@ -93,8 +101,14 @@ class Stack:
         health_url: str | None = None,
         output: TextIO | None = None,
         cwd: Path = ROOT,
+        restart: bool = False,
     ):
         self.programs = list(programs)
+        self.restart = restart
+        self.restarts: collections.Counter[str] = collections.Counter()
+        self._quick_deaths: collections.Counter[str] = collections.Counter()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
         self.env = dict(env or {})
         self.health_url = health_url
         self.output = output or sys.stdout
@@ -115,6 +129,7 @@ class Stack:
         services: Iterable[str] = SERVICES,
         from_scratch: bool = False,
         output: TextIO | None = None,
+        restart: bool = False,
     ) -> Stack:
         """The whole system: the services and the gateway, with localstripe and the mail
         catcher when their ports are given (the tests bring their own SMTP server)."""
@@ -126,12 +141,12 @@ class Stack:
         programs += [service_program(name) for name in services]
         programs.append(gateway_program(gateway_port))
         health_url = f"http://127.0.0.1:{gateway_port}/healthz"
-        return cls(programs, env, health_url=health_url, output=output)
+        return cls(programs, env, health_url=health_url, output=output, restart=restart)
 
     # -- starting -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        env = {
+        self._env = {
             **os.environ,
             **self.env,
             "PYTHONUNBUFFERED": "1",
@@ -143,21 +158,53 @@ class Stack:
         }
         for program in self.programs:
             self.say(f"starting {program.name}: {' '.join(program.argv[1:])}")
-            process = subprocess.Popen(
-                program.argv,
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            running = _Running(program, process)
-            running.reader = threading.Thread(
-                target=self._relay, args=(running,), name=f"relay-{program.name}", daemon=True
-            )
-            running.reader.start()
-            self.running[program.name] = running
+            self._spawn(program)
+        if self.restart:
+            self._supervisor = threading.Thread(target=self._supervise, name="supervisor")
+            self._supervisor.start()
+
+    def _spawn(self, program: Program) -> None:
+        process = subprocess.Popen(
+            program.argv,
+            cwd=self.cwd,
+            env=self._env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running = _Running(program, process)
+        running.reader = threading.Thread(
+            target=self._relay, args=(running,), name=f"relay-{program.name}", daemon=True
+        )
+        running.reader.start()
+        self.running[program.name] = running
+
+    def _supervise(self) -> None:
+        """Start again each program that died, with back-off, until the stack stops."""
+        due: dict[str, float] = {}
+        while not self._stopping.wait(0.2):
+            now = time.monotonic()
+            for name, code in self.exited().items():
+                if name in due:
+                    continue
+                running = self.running[name]
+                if now - running.started_at > RESTART_STABLE_AFTER:
+                    self._quick_deaths[name] = 0
+                delay = min(RESTART_DELAY * 2 ** self._quick_deaths[name], RESTART_MAX_DELAY)
+                self._quick_deaths[name] += 1
+                due[name] = now + delay
+                self.say(f"{name} exited with code {code}; restarting it in {delay:.0f} s")
+            for name, when in list(due.items()):
+                if now >= when and not self._stopping.is_set():
+                    del due[name]
+                    self.say(f"restarting {name} (restart {self.restarts[name] + 1})")
+                    self._spawn(self.running[name].program)
+                    self.restarts[name] += 1
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Send `sig` to a program's process group (the fault tests' way to crash a service)."""
+        _signal_group(self.running[name].process, sig)
 
     def _relay(self, running: _Running) -> None:
         prefix = f"{running.program.name:<{self._width}} | "
@@ -241,6 +288,9 @@ class Stack:
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM every process group, then SIGKILL whatever is left after `grace` seconds."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
         alive = [r for r in self.running.values() if r.process.poll() is None]
         for running in reversed(alive):
             _signal_group(running.process, signal.SIGTERM)

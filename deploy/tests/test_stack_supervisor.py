@@ -80,3 +80,34 @@ def test_a_program_that_never_listens_is_named_when_time_runs_out():
         stack.wait_until_healthy(timeout=1)
 
     assert "mute (port 1)" in str(failure.value)
+
+
+def test_a_supervised_program_that_dies_is_started_again_and_the_supervisor_says_so():
+    code = "import os, time; print('up', os.getpid(), flush=True); time.sleep(60)"
+    output = io.StringIO()
+    stack = Stack([python("worker", code)], output=output, restart=True)
+    with stack:
+        first_pid = int(wait_for_line(stack, "worker", "up").split()[1])
+        stack.kill("worker")
+        deadline = time.monotonic() + 10
+        while stack.restarts["worker"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second_pid = int(wait_for_line(stack, "worker", "up").split()[1])
+
+    assert second_pid != first_pid
+    said = output.getvalue()
+    assert "worker exited with code -9; restarting it in 1 s" in said
+    assert "restarting worker (restart 1)" in said
+
+
+def test_a_program_that_keeps_dying_waits_longer_before_each_restart():
+    output = io.StringIO()
+    stack = Stack([python("crasher", "raise SystemExit(2)")], output=output, restart=True)
+    with stack:
+        deadline = time.monotonic() + 10
+        while "restarting it in 4 s" not in output.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    said = output.getvalue()
+    assert said.index("restarting it in 1 s") < said.index("restarting it in 2 s")
+    assert "crasher exited with code 2; restarting it in 4 s" in said

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import flash, jsonify, make_response, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError as SchemaError
 from nameko.exceptions import RemoteError
@@ -14,9 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.auth import is_api_request
 from gateway.redirects import local_referrer
-from kit.errors import DomainError, Unauthenticated
+from kit.errors import DomainError, ServiceUnavailable, Unauthenticated
 
 log = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait when a part of the system cannot be reached.
+RETRY_AFTER_SECONDS = 5
 
 # Domain errors carry their own status (kit.errors); these are the gateway's own.
 HTTP_CODES = {
@@ -50,7 +53,21 @@ def _web_error(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def handle_unavailable(exc: ServiceUnavailable):
+    """A part that cannot be reached: 503 with Retry-After, one warning line, never a 500."""
+    log.warning("%s %s: service unavailable: %s", request.method, request.path, exc.message)
+    if is_api_request():
+        response = error_body(503, exc.code, exc.message, exc.fields)
+    else:
+        page = render_template("unavailable.html", message=exc.message)
+        response = make_response(page, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_domain_error(exc: DomainError):
+    if isinstance(exc, ServiceUnavailable):
+        return handle_unavailable(exc)
     if is_api_request():
         return error_body(exc.http_status, exc.code, exc.message, exc.fields)
     if isinstance(exc, Unauthenticated):
@@ -87,6 +104,8 @@ def handle_csrf_error(exc: CSRFError):
 
 
 def handle_http_error(exc: HTTPException):
+    if exc.code == 503:
+        return handle_unavailable(ServiceUnavailable(exc.description or exc.name))
     code = HTTP_CODES.get(exc.code, "error")
     message = exc.description or exc.name
     if is_api_request():

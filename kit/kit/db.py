@@ -18,11 +18,13 @@ from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kit.context import Context
+from kit.errors import ServiceUnavailable
 
 DATABASE_URL_KEY = "DATABASE_URL"
 T = TypeVar("T")
@@ -46,6 +48,32 @@ class TenantMixin:
     """Every row of every service carries the agency it belongs to."""
 
     agency_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Is `exc` the database being away (refusing, restarting, connection cut), not a bug?
+
+    psycopg's OperationalError also covers deadlocks and serialization failures: transient too,
+    and worth the same answer (try again in a moment).
+    """
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
+
+
+def unreachable_error(service: str) -> ServiceUnavailable:
+    """The error a caller gets while `service`'s database cannot be reached."""
+    return ServiceUnavailable(
+        f"The {service} service cannot reach its database just now; please try again in a moment.",
+        {"service": service},
+    )
+
+
+def short_reason(exc: BaseException) -> str:
+    """One line saying why: the driver's first line, without SQL or parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first[:200]}"
 
 
 def make_engine(url: str, pool_size: int = 5) -> Engine:

@@ -3,7 +3,14 @@
 nameko acks an event after the handler returns even if it raised, so `reliable_handler` catches
 the failure and records it in `failed_events`; `EventRetry` puts due failures back on the
 handler's own queue with back-off, and after MAX_ATTEMPTS keeps them as `dead` for a person to
-look at. Each processed `event_id` is recorded in the handler's transaction.
+look at (or retry by hand: kit.failed_events). Each processed `event_id` is recorded in the
+handler's transaction.
+
+When the failure cannot be recorded either (the service's database is away), the message is
+not acked: `ReliableEventHandler` waits REQUEUE_DELAY seconds, so a missing database does not
+make it spin, and hands the message back to RabbitMQ, which delivers it again. Once the
+database is back the event is handled. A service killed mid-handler leaves its message unacked
+too: RabbitMQ delivers it to the next consumer.
 
 A handler decorated here runs inside an open transaction on `self.db`: it must not commit.
 """
@@ -15,12 +22,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-from nameko.events import event_handler
+import eventlet
+from nameko.events import EventHandler
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from kit.db import utcnow
+from kit.db import database_unreachable, short_reason, utcnow
 from kit.logs import reset_request_id, set_request_id
 from kit.polling import PollingPublisher
 from kit.tables import FailedEvent, ProcessedEvent, backoff_seconds
@@ -29,10 +37,28 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 POLL_SECONDS = 0.5
+REQUEUE_DELAY = 2.0
 
 
 class PermanentFailure(Exception):
     """Raised by a handler for an event that can never succeed: kept as dead at once."""
+
+
+class FailureNotRecorded(Exception):
+    """The handler failed and its failure could not be stored: the message goes back."""
+
+
+class ReliableEventHandler(EventHandler):
+    """nameko's event entrypoint, but a message whose failure was not recorded is requeued
+    (after REQUEUE_DELAY) instead of acked and lost."""
+
+    def handle_message_processed(self, message, result=None, exc_info=None) -> None:
+        if exc_info is not None and isinstance(exc_info[1], FailureNotRecorded):
+            # Only this worker waits: the others, and the consumer, go on.
+            eventlet.sleep(REQUEUE_DELAY)
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
 
 
 def handler_queue(source_service: str, event_type: str, service_name: str, method: str) -> str:
@@ -48,7 +74,9 @@ def reliable_handler(source_service: str, event_type: str, **kwargs):
         def wrapper(self, payload):
             handle_reliably(self, fn, source_service, event_type, payload)
 
-        return event_handler(source_service, event_type, **kwargs)(wrapper)
+        # Expected: nameko then logs no traceback; handle_reliably has logged one line.
+        kwargs.setdefault("expected_exceptions", (FailureNotRecorded,))
+        return ReliableEventHandler.decorator(source_service, event_type, **kwargs)(wrapper)
 
     return decorator
 
@@ -80,18 +108,40 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
                 )
             )
     except Exception as exc:
-        log.exception("%s failed on %s %s", handler, event_type, event_id)
-        _record_failure(
-            session,
-            service,
-            fn,
-            source_service,
-            event_type,
-            event_id,
-            payload,
-            f"{type(exc).__name__}: {exc}",
-            dead=isinstance(exc, PermanentFailure),
-        )
+        if not database_unreachable(exc):
+            # The database being away is said once below, without a traceback.
+            log.exception("%s failed on %s %s", handler, event_type, event_id)
+        try:
+            _record_failure(
+                session,
+                service,
+                fn,
+                source_service,
+                event_type,
+                event_id,
+                payload,
+                f"{type(exc).__name__}: {exc}",
+                dead=isinstance(exc, PermanentFailure),
+            )
+        except Exception as record_exc:
+            log.warning(
+                "%s failed on %s %s and could not record it (%s); the event goes back to the "
+                "queue in %.0f s",
+                handler,
+                event_type,
+                event_id,
+                short_reason(record_exc),
+                REQUEUE_DELAY,
+            )
+            raise FailureNotRecorded(str(event_id)) from None
+        if database_unreachable(exc):
+            log.warning(
+                "%s failed on %s %s (%s); kept for retry",
+                handler,
+                event_type,
+                event_id,
+                short_reason(exc),
+            )
     finally:
         reset_request_id(token)
 

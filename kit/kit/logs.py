@@ -31,6 +31,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class WithoutTraceback(logging.Filter):
+    """Keeps the record's line and drops its traceback (for warnings that say enough)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_broker_reconnects() -> None:
+    """kombu logs a whole traceback each time a consumer loses RabbitMQ; its warning line
+    ("Connection to broker lost, trying to re-establish connection...") says enough."""
+    logging.getLogger("kombu.mixins").addFilter(WithoutTraceback())
+
+
 def logging_config(level: str = "INFO") -> dict:
     """The dictConfig every process uses (nameko's LOGGING key takes the same)."""
     return {

@@ -1,6 +1,9 @@
 """A background loop inside a nameko service that publishes what it finds in the database.
 
 The outbox relay and the event retry are both one: poll a table, publish to RabbitMQ, sleep.
+A database or broker that goes away and comes back needs no restart: the loop keeps polling
+(the engine pings its connections, each publish takes a fresh broker connection), saying so in
+one warning line when the outage starts and one line when it ends, not a traceback a poll.
 """
 
 from __future__ import annotations
@@ -8,12 +11,13 @@ from __future__ import annotations
 import logging
 
 import eventlet
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session, sessionmaker
 
-from kit.db import DATABASE_URL_KEY, make_engine
+from kit.db import DATABASE_URL_KEY, database_unreachable, make_engine, short_reason
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,7 @@ class PollingPublisher(DependencyProvider):
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json")
         self.running = False
+        self.outage: str | None = None
 
     def start(self) -> None:
         self.running = True
@@ -52,8 +57,22 @@ class PollingPublisher(DependencyProvider):
             try:
                 with self.sessionmaker() as session:
                     busy = self.poll(session)
-            except Exception:
-                log.exception("%s pass failed", type(self).__name__)
+            except Exception as exc:
+                self._failed(exc)
                 busy = False
+            else:
+                if self.outage:
+                    log.warning(
+                        "%s works again (the outage was: %s)", type(self).__name__, self.outage
+                    )
+                    self.outage = None
             if not busy:
                 eventlet.sleep(self.interval)
+
+    def _failed(self, exc: Exception) -> None:
+        name = type(self).__name__
+        if not (database_unreachable(exc) or isinstance(exc, (BrokerError, OSError))):
+            log.exception("%s pass failed", name)
+        elif self.outage is None:
+            self.outage = short_reason(exc)
+            log.warning("%s cannot work (%s); retrying until it can", name, self.outage)

@@ -1,6 +1,7 @@
 """RPC with a timeout, everywhere: between services (`ServiceRpc`) and from the gateway
 (`RpcClient`). A remote domain error comes back as the same domain error class; a service that
-does not answer in time (or is not running) becomes `ServiceUnavailable`.
+does not answer in time (or is not running), and a broker that cannot be reached, become
+`ServiceUnavailable`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import threading
 from typing import Any
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -28,9 +31,9 @@ def translate_remote_error(exc: RemoteError) -> Exception:
     return cls.from_wire(exc.value) if cls else exc
 
 
-def unavailable(service: str) -> ServiceUnavailable:
+def unavailable(service: str, reason: str = "did not answer in time") -> ServiceUnavailable:
     return ServiceUnavailable(
-        f"The {service} service did not answer in time; please try again in a moment.",
+        f"The {service} service {reason}; please try again in a moment.",
         {"service": service},
     )
 
@@ -103,10 +106,12 @@ class RpcClient:
             # A reply that comes after the timeout would confuse the next call: start afresh.
             self._reset()
             raise unavailable(service) from None
-        except (OSError, ConnectionError) as exc:
+        except (OSError, BrokerError, AMQPError) as exc:
+            # RabbitMQ away (refused, reset, closed): the next call starts a fresh proxy.
             self._reset()
-            log.warning("rpc to %s.%s failed: %s", service, method, exc)
-            raise unavailable(service) from None
+            # The caller logs the ServiceUnavailable (one line); the cause is here for debugging.
+            log.debug("rpc to %s.%s failed: %s: %s", service, method, type(exc).__name__, exc)
+            raise unavailable(service, f"cannot be reached ({type(exc).__name__})") from None
 
     def close(self) -> None:
         self._reset()

@@ -1,25 +1,94 @@
 """What every service's entrypoints share: the request id on every log line, from the call
-context (or the event payload), and one line per call saying what ran, how it ended, how long."""
+context (or the event payload), one line per call saying what ran, how it ended, how long, and
+one answer for a database that cannot be reached (`ServiceUnavailable`, a 503 at the gateway)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import Rpc as NamekoRpc
+from sqlalchemy import exc as sa_exc
 
-from kit.errors import DomainError
-from kit.logs import reset_request_id, set_request_id
+from kit.db import database_unreachable, short_reason, unreachable_error
+from kit.errors import DomainError, ServiceUnavailable
+from kit.logs import quiet_broker_reconnects, reset_request_id, set_request_id
 
 log = logging.getLogger("kit.calls")
+# Every service imports this module for its entrypoints: one warning line per lost broker.
+quiet_broker_reconnects()
+
+# Expected, so nameko logs no traceback for them; `Rpc.handle_result` decides what they mean.
+DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DBAPIError)
+
+
+class Rpc(NamekoRpc):
+    """nameko's RPC entrypoint, answering `ServiceUnavailable` while the database is away, and
+    surviving a broker that goes away mid-call.
+
+    The one place for it: no entrypoint catches connection errors itself. Any other database
+    error stays what it is (a bug to see in the log, a 500 at the gateway).
+
+    nameko lets a reply that cannot be published (RabbitMQ gone) kill the whole service, and
+    RabbitMQ then delivers the unacked request again once it is back: a write could run twice.
+    Here the lost reply is one warning line, and a redelivered request is not run again but
+    answered `ServiceUnavailable` (its caller has had its answer or its 503 by then).
+    """
+
+    def handle_message(self, body, message) -> None:
+        if message.delivery_info.get("redelivered"):
+            log.warning(
+                "%s.%s: a request delivered before is not run again",
+                self.container.service_name,
+                self.method_name,
+            )
+            error = ServiceUnavailable(
+                "The request was interrupted; please try again.",
+                {"service": self.container.service_name},
+            )
+            self._reply(message, None, (type(error), error, None))
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and database_unreachable(exc_info[1]):
+            service = self.container.service_name
+            log.warning(
+                "%s.%s: database unreachable (%s); answered service_unavailable",
+                service,
+                self.method_name,
+                short_reason(exc_info[1]),
+            )
+            error = unreachable_error(service)
+            exc_info = (type(error), error, None)
+        elif exc_info is not None and isinstance(exc_info[1], DATABASE_ERRORS):
+            log.error(
+                "%s.%s failed", self.container.service_name, self.method_name, exc_info=exc_info
+            )
+        return self._reply(message, result, exc_info)
+
+    def _reply(self, message, result, exc_info):
+        try:
+            return self.rpc_consumer.handle_result(message, result, exc_info)
+        except (BrokerError, AMQPError, OSError) as exc:
+            log.warning(
+                "%s.%s: the reply was lost (%s: %s); the caller's wait ends in a 503",
+                self.container.service_name,
+                self.method_name,
+                type(exc).__name__,
+                exc,
+            )
+            return result, exc_info
 
 
 def rpc(fn=None, **kwargs):
     """nameko's `@rpc`, with the domain errors declared expected: a NotFound or a
     ValidationError is an answer, not a failure of the service (no ERROR line, no traceback)."""
-    kwargs.setdefault("expected_exceptions", (DomainError,))
-    decorator = nameko_rpc(**kwargs)
+    kwargs.setdefault("expected_exceptions", (DomainError, *DATABASE_ERRORS))
+    decorator = Rpc.decorator(**kwargs)
     return decorator(fn) if fn is not None else decorator
 
 

@@ -3,6 +3,7 @@ tests read the e-mails the notifications service sent, as a person would."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -53,12 +54,36 @@ class Mailbox:
         self.messages: list[Email] = []
         self._arrived = threading.Condition()
         self._controller = Controller(self, hostname=host, port=port, ready_timeout=10)
+        # The fault suite holds each send open at RCPT (`hold_sends`), to cut one off midway.
+        self.rcpt_delay = 0.0
+        self.send_in_progress = threading.Event()
+        self.refusing = False
 
     def start(self) -> None:
         self._controller.start()
 
     def stop(self) -> None:
         self._controller.stop()
+
+    def hold_sends(self, seconds: float) -> None:
+        """Keep each sender waiting `seconds` at RCPT TO, before the message is complete, and
+        set `send_in_progress` meanwhile (0 to stop). A sender that dies there sent nothing."""
+        self.rcpt_delay = seconds
+        self.send_in_progress.clear()
+
+    def refuse_sends(self, refusing: bool) -> None:
+        """Refuse every recipient (a 550) while `refusing`: each send fails."""
+        self.refusing = refusing
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        """aiosmtpd's hook: accept the recipient, after the hold if one is asked for."""
+        if self.refusing:
+            return "550 5.7.1 Refused for the test"
+        if self.rcpt_delay:
+            self.send_in_progress.set()
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         """aiosmtpd's hook: keep the message."""

@@ -1,5 +1,8 @@
 """The running system under test: databases, vhost, SMTP and localstripe of its own, then the
-services and the gateway started by deploy.stack, exactly as `make run` starts them."""
+services and the gateway started by deploy.stack, exactly as `make run` starts them.
+
+The stack tests run it on the machine's PostgreSQL and RabbitMQ (their own `_e2e` databases and
+vhost); the fault suite passes its private servers' URLs and asks for supervised restarts."""
 
 from __future__ import annotations
 
@@ -22,20 +25,34 @@ class RunningSystem:
     mailbox: Mailbox
     stripe_url: str
     log: Path
+    stack: Stack
+    database_urls: dict[str, str]
 
 
 @contextlib.contextmanager
-def running_system() -> Iterator[RunningSystem]:
-    """Everything up, for the whole test session; all of it gone afterwards."""
-    database_urls = {name: fresh_database(name) for name in SERVICES}
-    vhost = RabbitVhost()
-    vhost.create()
+def running_system(
+    database_urls: dict[str, str] | None = None,
+    amqp_uri: str | None = None,
+    *,
+    restart: bool = False,
+    log: Path = LOG,
+    env: dict[str, str] | None = None,
+) -> Iterator[RunningSystem]:
+    """Everything up, for the whole test session; all of it gone afterwards.
+
+    Without `database_urls` / `amqp_uri`, fresh `_e2e` databases and a vhost of its own on the
+    machine's servers; `restart` supervises the programs as `make run` does; `env` adds to or
+    overrides the programs' environment."""
+    database_urls = database_urls or {name: fresh_database(name) for name in SERVICES}
+    vhost = None if amqp_uri else RabbitVhost()
+    if vhost is not None:
+        vhost.create()
     mailbox = Mailbox(free_port())
     mailbox.start()
     gateway_port, stripe_port = free_port(), free_port()
     base_url = f"http://127.0.0.1:{gateway_port}"
     env = {
-        "AMQP_URI": vhost.amqp_uri,
+        "AMQP_URI": amqp_uri or vhost.amqp_uri,
         **{f"{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(mailbox.port),
@@ -46,24 +63,29 @@ def running_system() -> Iterator[RunningSystem]:
         "RPC_TIMEOUT": "10",
         # Every stack test logs in from 127.0.0.1: the per-IP throttle would end the suite.
         "LOGIN_IP_SLOW_AFTER": "10000",
+        **(env or {}),
     }
-    LOG.parent.mkdir(exist_ok=True)
+    log.parent.mkdir(exist_ok=True)
     try:
-        with LOG.open("w") as log:
+        with log.open("w") as output:
             stack = Stack.system(
                 env,
                 gateway_port=gateway_port,
                 stripe_port=stripe_port,
                 stripe_state=LOG.parent / f"e2e-localstripe-{gateway_port}.pickle",
                 from_scratch=True,
-                output=log,
+                output=output,
+                restart=restart,
             )
             with stack:
                 try:
                     stack.wait_until_healthy(STARTUP_TIMEOUT)
                 except StackError as exc:
-                    raise StackError(f"{exc}\n(everything the system printed: {LOG})") from None
-                yield RunningSystem(base_url, mailbox, env["STRIPE_API_BASE"], LOG)
+                    raise StackError(f"{exc}\n(everything the system printed: {log})") from None
+                yield RunningSystem(
+                    base_url, mailbox, env["STRIPE_API_BASE"], log, stack, database_urls
+                )
     finally:
         mailbox.stop()
-        vhost.delete()
+        if vhost is not None:
+            vhost.delete()

@@ -58,7 +58,11 @@ STANDARD_ERRORS = {
     "413": ("TooLarge", "The body is larger than the gateway accepts"),
     "415": ("UnsupportedMediaType", "The body's Content-Type is not one this takes (JSON mostly)"),
     "422": ("ValidationFailed", "A field is missing or invalid; `fields` says which and why"),
-    "503": ("ServiceUnavailable", "A service did not answer in time; try again"),
+    "503": (
+        "ServiceUnavailable",
+        "A part of the system cannot be reached just now (a service, its database, the message "
+        "broker); try again after the Retry-After seconds",
+    ),
 }
 BINARY = {"type": "string", "format": "binary"}
 # Bodies that are not JSON, by the name a docstring gives as its `requestBody`.

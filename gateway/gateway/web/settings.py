@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from gateway import auth
+from gateway import auth, failed_events
 from gateway.api.schemas import AgencyUpdateRequest, ChangePasswordRequest, TokenCreateRequest
 from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
@@ -21,6 +21,7 @@ from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from gateway.web.shell import current_agency
 from kit import permissions
 from kit.errors import DomainError
+from kit.events import MAX_ATTEMPTS
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -104,6 +105,37 @@ def plan():
     )
 
 
+@bp.get("/events")
+@permission_required(permissions.MANAGE_SETTINGS)
+def events():
+    """Events a service failed to handle: what, why, how often, when next; retry now."""
+    status = (
+        request.args.get("status") if request.args.get("status") in ("retrying", "dead") else None
+    )
+    page_number = request.args.get("page", 1, type=int) or 1
+    page = failed_events.failed_events_page(status, max(1, min(page_number, 100_000)), 25)
+    pages = max(1, -(-page["total"] // page["per_page"]))
+    return render_template(
+        "settings/events.html",
+        page=page,
+        pages=pages,
+        status=status,
+        max_attempts=MAX_ATTEMPTS,
+        **_page("events"),
+    )
+
+
+@bp.post("/events/<event_id>/<handler>/retry")
+@permission_required(permissions.MANAGE_SETTINGS)
+def retry_event(event_id: str, handler: str):
+    """Deliver a failed or dead event again now."""
+    failed_events.retry_failed_event(event_id, handler)
+    return done(
+        "The event is being delivered again; it leaves this list once it is handled.",
+        url_for(".events"),
+    )
+
+
 def _tokens() -> list[dict]:
     return services.identity.list_api_tokens()
 
@@ -118,6 +150,7 @@ def _page(section: str) -> dict:
         "tokens": "API tokens",
         "agency": "Agency profile",
         "plan": "Plan & trial",
+        "events": "Failed events",
     }
     sections = [
         ("account", "settings.index", "person-lock", "Password"),
@@ -125,5 +158,6 @@ def _page(section: str) -> dict:
     ]
     if can(permissions.MANAGE_SETTINGS):
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
+        sections.append(("events", "settings.events", "exclamation-triangle", "Failed events"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}

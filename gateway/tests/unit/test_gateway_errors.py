@@ -130,3 +130,30 @@ def test_access_log_leaves_out_query_strings_with_tokens(client, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "gateway.access"]
     assert messages == ["GET /reset-password 200 " + messages[0].split()[-1]]
     assert not any("very-secret-token" in m for m in messages)
+
+
+def test_an_unreachable_part_is_a_503_with_retry_after_and_one_warning_line(raising_app, caplog):
+    raising_app.errors["exc"] = ServiceUnavailable("clients is away", {"service": "clients"})
+    with caplog.at_level("WARNING", logger="gateway.errors"):
+        response = raising_app.test_client().get("/api/v1/_raise")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "service_unavailable"
+    [line] = [r for r in caplog.records if r.name == "gateway.errors"]
+    assert line.levelname == "WARNING" and line.exc_info is None
+
+
+def test_an_unreachable_part_on_a_page_says_to_try_again_in_a_moment(raising_app):
+    raising_app.errors["exc"] = ServiceUnavailable("clients is away")
+    response = raising_app.test_client().get("/_raise", headers=OWNER)
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert b"try again in a moment" in response.data
+
+
+def test_identity_unreachable_while_authenticating_is_a_503_not_a_401(client, rpc):
+    def away(token):
+        raise ServiceUnavailable("The identity service did not answer in time.")
+
+    rpc.answers[("identity", "authenticate_api_token")] = away
+    response = client.get("/api/v1/me", headers=OWNER)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "service_unavailable"

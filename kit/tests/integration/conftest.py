@@ -33,3 +33,28 @@ def kit_db(kit_db_url):
         conn.execute(text("TRUNCATE outbox, processed_events, failed_events, handled"))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def kit_db_switch(kit_db_url):
+    """`kit_db_switch(False)` makes the kit test database refuse connections (and ends the open
+    ones), `kit_db_switch(True)` lets them in again; always let in again afterwards."""
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1/postgres", isolation_level="AUTOCOMMIT"
+    )
+
+    def switch(allow: bool) -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f"ALTER DATABASE {KIT_TEST_DB_NAME} ALLOW_CONNECTIONS {allow}"))
+            if not allow:
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name"
+                    ),
+                    {"name": KIT_TEST_DB_NAME},
+                )
+
+    yield switch
+    switch(True)
+    admin.dispose()

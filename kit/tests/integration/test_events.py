@@ -12,14 +12,17 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from kit import failed_events
 from kit.context import Context
 from kit.db import Database
+from kit.errors import NotFound
 from kit.events import EventRetry, PermanentFailure, reliable_handler
 from kit.outbox import OutboxRelay, publish_pending, purge_published, record_event
 from kit.tables import FailedEvent, OutboxEvent
 
 AGENCY = "2b1f0c9e-8f8e-4c55-9a51-5c3d8f1d0a11"
 FAILURES = {"left": 0}
+POISON = {"on": True}
 
 
 class EmitterService:
@@ -33,14 +36,14 @@ class EmitterService:
             record_event(self.db, Context.from_dict(ctx), "thing_made", {"note": note})
 
 
-class ListenerService:
+class ListenerService(failed_events.FailedEventsRpc):
     name = "listener"
     db = Database()
     event_retry = EventRetry()
 
     @reliable_handler("emitter", "thing_made")
     def on_thing_made(self, payload):
-        if payload["note"] == "poison":
+        if payload["note"] == "poison" and POISON["on"]:
             raise PermanentFailure("this event can never be handled")
         if FAILURES["left"] > 0:
             FAILURES["left"] -= 1
@@ -57,6 +60,7 @@ def running(container_factory, rabbit_config, kit_db, kit_db_url):
     for cls in (ListenerService, EmitterService):
         container_factory(cls, config).start()
     FAILURES["left"] = 0
+    POISON["on"] = True
     return config
 
 
@@ -184,3 +188,30 @@ def test_an_event_without_an_event_id_is_kept_as_dead_not_dropped(running, kit_d
     [row] = dead()
     assert row.payload == {"note": "anonymous"} and "event_id" in row.error
     assert _handled(kit_db) == []
+
+
+def test_a_dead_event_is_listed_for_its_agency_and_retried_by_hand(running, kit_db):
+    event_id = str(uuid.uuid4())
+    payload = {"event_id": event_id, "note": "poison", "agency_id": AGENCY, "name": "Ann"}
+    event_dispatcher(running)("emitter", "thing_made", payload)
+    admin = Context(agency_id=AGENCY, permissions=["manage_settings"]).to_dict()
+    stranger = Context(agency_id=str(uuid.uuid4()), permissions=["manage_settings"]).to_dict()
+
+    with ServiceRpcProxy("listener", running, timeout=5) as listener:
+        _wait_for(lambda: listener.list_failed_events(admin)["total"] == 1)
+        page = listener.list_failed_events(admin, status="dead")
+        [dead] = page["items"]
+        assert (dead["status"], dead["summary"], dead["next_attempt_at"]) == ("dead", "Ann", None)
+        assert listener.list_failed_events(stranger)["total"] == 0
+        try:
+            listener.retry_failed_event(stranger, event_id, dead["handler"])
+        except Exception as exc:
+            assert exc.exc_type == NotFound.__name__
+        else:
+            raise AssertionError("another agency retried the event")
+
+        POISON["on"] = False
+        retried = listener.retry_failed_event(admin, event_id, dead["handler"])
+        assert retried["status"] == "retrying"
+        _wait_for(lambda: listener.list_failed_events(admin)["total"] == 0)
+    assert [note for _, note in _handled(kit_db)] == ["poison"]

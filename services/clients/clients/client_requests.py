@@ -156,7 +156,8 @@ def create_request(
         contact = find_contact(session, ctx.agency, contact_id)
         if contact.client_id != client.id or contact.archived_at is not None:
             raise ValidationError(
-                f"{contact.name} is not a contact of {client.name}.", {"contact_id": "invalid"}
+                f"{contact.name} is not a contact of {client.name}.",
+                {"contact_id": "Choose a contact of this client."},
             )
     return _add_request(session, ctx, client, contact, title, description, service_name)
 

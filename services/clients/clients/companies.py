@@ -68,7 +68,9 @@ def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) 
 def clean_name(value: Any) -> str:
     name = " ".join(clean_text(value, "name", 200, required=True).split())
     if len(name) < 2:
-        raise ValidationError("A client's name has at least 2 characters.", {"name": "too short"})
+        raise ValidationError(
+            "A client's name has at least 2 characters.", {"name": "Use at least 2 characters."}
+        )
     return name
 
 
@@ -140,7 +142,8 @@ def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list
         return []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValidationError(
-            "account_manager_ids must be a list of user ids.", {"account_manager_ids": "invalid"}
+            "account_manager_ids must be a list of user ids.",
+            {"account_manager_ids": "Choose members of your team."},
         )
     wanted = list(dict.fromkeys(value))
     known = {str(u["id"]) for u in identity.users_by_ids(ctx.to_dict(), wanted)}
@@ -154,7 +157,9 @@ def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list
 
 
 def _flush_unique_name(session: Session, name: str, new: Client | None = None) -> None:
-    conflict = Conflict(f"A client named {name!r} already exists.", {"name": "already exists"})
+    conflict = Conflict(
+        f"A client named {name!r} already exists.", {"name": "This name is already used."}
+    )
     flush_unique(session, conflict, new)
 
 

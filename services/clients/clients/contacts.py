@@ -247,7 +247,8 @@ def restore_contact(session: Session, ctx: Context, contact_id: str) -> dict:
         client = companies.find_client(session, ctx.agency, contact.client_id)
         if client.archived_at is not None:
             raise Conflict(
-                f"{client.name} is archived; restore the client first.", {"client_id": "archived"}
+                f"{client.name} is archived; restore the client first.",
+                {"client_id": "Restore this client first."},
             )
         contact.archived_at = None
         contact.updated_at = utcnow()

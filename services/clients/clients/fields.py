@@ -22,6 +22,7 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.ids import parse_id
+from kit.validation import choose_one
 from kit.vocabulary import FIELD_TYPES
 
 MANAGE = "manage_client_organizations"
@@ -41,10 +42,12 @@ def _clean_choices(field_type: str, choices: Any) -> list[str]:
     if field_type != "choice":
         return []
     if not isinstance(choices, list | tuple) or not choices:
-        raise ValidationError("A choice field needs its choices.", {"choices": "required"})
+        raise ValidationError(
+            "A choice field needs its choices.", {"choices": "Enter the choices."}
+        )
     cleaned = [clean_text(c, "choices", 100, required=True) for c in choices]
     if len({c.lower() for c in cleaned}) != len(cleaned):
-        raise ValidationError("Choices must differ.", {"choices": "duplicates"})
+        raise ValidationError("Choices must differ.", {"choices": "Make each choice different."})
     return cleaned
 
 
@@ -55,7 +58,7 @@ def define_field(
     name = clean_text(name, "name", 100, required=True)
     if field_type not in FIELD_TYPES:
         raise ValidationError(
-            f"type must be one of {', '.join(FIELD_TYPES)}.", {"type": "unknown type"}
+            f"type must be one of {', '.join(FIELD_TYPES)}.", {"type": choose_one(FIELD_TYPES)}
         )
     field = CustomFieldDefinition(
         agency_id=ctx.agency,
@@ -68,7 +71,9 @@ def define_field(
             session.add(field)
             session.flush()
     except IntegrityError:
-        raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
+        raise Conflict(
+            f"A custom field named {name!r} exists.", {"name": "This name is already used."}
+        ) from None
     return field_dict(field)
 
 
@@ -108,7 +113,9 @@ def update_field(
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
+        raise Conflict(
+            f"A custom field named {name!r} exists.", {"name": "This name is already used."}
+        ) from None
     return field_dict(field)
 
 
@@ -144,21 +151,23 @@ def coerce_value(field: CustomFieldDefinition, value: Any) -> Any:
         except (TypeError, ValueError):
             number = None
         if number is None or number != number or number in (float("inf"), float("-inf")):
-            raise ValidationError(f"{field.name} must be a number.", {label: "not a number"})
+            raise ValidationError(f"{field.name} must be a number.", {label: "Enter a number."})
         return int(number) if number.is_integer() else number
     if field.field_type == "date":
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
             raise ValidationError(
-                f"{field.name} must be a date like 2025-01-31.", {label: "not a date"}
+                f"{field.name} must be a date like 2025-01-31.",
+                {label: "Enter a date like 2025-01-31."},
             ) from None
     text = str(value).strip()
     for choice in field.choices:
         if choice.lower() == text.lower():
             return choice
     raise ValidationError(
-        f"{field.name} must be one of: {', '.join(field.choices)}.", {label: "not a choice"}
+        f"{field.name} must be one of: {', '.join(field.choices)}.",
+        {label: choose_one(field.choices)},
     )
 
 
@@ -169,7 +178,10 @@ def clean_values(
     if values is None:
         return dict(current or {})
     if not isinstance(values, dict):
-        raise ValidationError("custom_fields must map field ids to values.", {"custom_fields": ""})
+        raise ValidationError(
+            "custom_fields must map field ids to values.",
+            {"custom_fields": "Map field ids to values."},
+        )
     fields = field_map(session, agency)
     merged = dict(current or {})
     for field_id, value in values.items():

@@ -151,6 +151,8 @@ class ImportJob(TenantMixin, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Renewed by the process running the job; a running job whose lease ran out lost its process.
+    heartbeat_at: Mapped[datetime | None]
 
 
 class ImportChunk(Base):

@@ -124,17 +124,18 @@ def _push_all(session: Session, identity: Identity, agency: uuid.UUID | None) ->
 
 def _push(session: Session, identity: Identity, contact_id: uuid.UUID) -> bool:
     for _ in range(PUSH_ROUNDS):
-        row = session.get(PortalSync, contact_id)
+        # the session keeps objects across commits: read what is stored now
+        row = session.get(PortalSync, contact_id, populate_existing=True)
         if row is None:
             session.commit()
             return True
-        contact = session.get(Contact, contact_id)
+        contact = session.get(Contact, contact_id, populate_existing=True)
         version, agency = row.version, row.agency_id
         state = _login_state(contact)
         session.commit()
         try:
             _apply(identity, agency, contact_id, state)
-        except DomainError as exc:  # identity down or refusing: keep the row, retry later
+        except Exception as exc:  # identity down, refusing or failing: keep the row, retry later
             _failed(session, contact_id, version, exc)
             return False
         if _settled(session, contact_id, version):
@@ -173,12 +174,14 @@ def _settled(session: Session, contact_id: uuid.UUID, version: int) -> bool:
     return result.rowcount == 1
 
 
-def _failed(session: Session, contact_id: uuid.UUID, version: int, exc: DomainError) -> None:
-    row = session.get(PortalSync, contact_id)
+def _failed(session: Session, contact_id: uuid.UUID, version: int, exc: Exception) -> None:
+    session.rollback()  # nothing is pending; start the record of the failure afresh
+    row = session.get(PortalSync, contact_id, populate_existing=True)
     if row is not None and row.version == version:
         row.attempts += 1
         wait = min(timedelta(seconds=backoff_seconds(row.attempts)), MAX_BACKOFF)
         row.due_at = utcnow() + wait
-        row.last_error = f"{type(exc).__name__}: {exc.message}"[:2000]
+        message = exc.message if isinstance(exc, DomainError) else str(exc)
+        row.last_error = f"{type(exc).__name__}: {message}"[:2000]
     session.commit()
     log.warning("portal login of contact %s not brought in line yet: %s", contact_id, exc)

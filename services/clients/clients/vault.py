@@ -28,8 +28,10 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.ids import parse_id
+from kit.validation import NOT_TEXT, too_long
 
 EDITABLE = ("label", "url", "username", "password", "notes")
+MAX_PASSWORD = 1000
 
 
 # Published in this repository: it protects nothing and serves a developer's machine only.
@@ -97,9 +99,9 @@ def _clean(field: str, value: Any) -> str:
     if field == "notes":
         return clean_text(value, "notes", 5000)
     if value is not None and not isinstance(value, str):
-        raise ValidationError("password must be text.", {"password": "must be text"})
-    if value and len(value) > 1000:
-        raise ValidationError("The password is too long.", {"password": "too long"})
+        raise ValidationError("password must be text.", {"password": NOT_TEXT})
+    if value and len(value) > MAX_PASSWORD:
+        raise ValidationError("The password is too long.", {"password": too_long(MAX_PASSWORD)})
     return value or ""
 
 

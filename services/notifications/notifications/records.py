@@ -1,4 +1,4 @@
-"""What the service reports about its work: the e-mails it sent and the events it failed on."""
+"""What the service reports about its work: the e-mails it sent (failures: kit.failed_events)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from sqlalchemy.orm import Session
 from kit import permissions
 from kit.context import Context
 from kit.errors import ValidationError
-from kit.tables import FailedEvent
 from notifications.models import SentEmail
 
 MAX_LIMIT = 500
-REDACTED = "[redacted]"
 
 
 def list_sent(session: Session, ctx: Context, limit: int = 50) -> list[dict]:
@@ -43,36 +41,3 @@ def list_sent(session: Session, ctx: Context, limit: int = 50) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def list_failed(session: Session, ctx: Context, limit: int = 100) -> list[dict]:
-    """Events of the caller's agency whose e-mail could not be sent yet (or ever); no payload."""
-    ctx.require(permissions.MANAGE_SETTINGS)
-    rows = session.scalars(
-        select(FailedEvent)
-        .where(FailedEvent.payload["agency_id"].astext == str(ctx.agency))
-        .order_by(FailedEvent.updated_at.desc())
-        .limit(min(int(limit), MAX_LIMIT))
-    )
-    return [
-        {
-            "event_id": str(row.event_id),
-            "event_type": row.event_type,
-            "handler": row.handler,
-            "attempts": row.attempts,
-            "status": row.status,
-            "error": _without_secrets(row.error, row.payload),
-            "next_attempt_at": row.next_attempt_at.isoformat(),
-            "created_at": row.created_at.isoformat(),
-            "updated_at": row.updated_at.isoformat(),
-        }
-        for row in rows
-    ]
-
-
-def _without_secrets(error: str, payload: dict) -> str:
-    """The error text with any token from the payload blanked out, should one appear in it."""
-    for key, value in payload.items():
-        if key.endswith("token") and isinstance(value, str) and value:
-            error = error.replace(value, REDACTED)
-    return error

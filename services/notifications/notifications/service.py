@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kit import failed_events
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
@@ -12,7 +13,7 @@ from notifications.delivery import deliver
 from notifications.mail import Mailer
 
 
-class NotificationsService:
+class NotificationsService(failed_events.FailedEventsRpc):
     name = "notifications"
 
     db = Database()
@@ -59,10 +60,6 @@ class NotificationsService:
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
         return self.db.read(records.list_sent, ctx, limit)
-
-    @rpc
-    def list_failed(self, ctx: dict) -> list[dict]:
-        return self.db.read(records.list_failed, ctx)
 
     @rpc
     def health(self, ctx: dict | None = None) -> dict:

@@ -14,8 +14,10 @@ keys in the database), `rows` (cleaning rows), `preview`, `jobs` (a job's life),
   rows inside the call; larger ones become `queued` jobs that the service runs in the background
   (`run_job`), committing every BATCH rows with the job's progress (`processed`/`total`,
   `created`, `updated`, `unchanged`, `errors`). A job that fails is marked `failed` with the
-  reason; one interrupted by a restart is marked failed when the service starts (re-importing the
-  file is safe). The file's pieces and the job's keys are deleted when the job ends.
+  reason. The process running a job renews its lease (`heartbeat_at`); a running job whose lease
+  ran out lost its process (killed, stopped) and is marked failed by the next sweep of any
+  clients process (`jobs.fail_interrupted`), never left `running` (re-importing the file is
+  safe). The file's pieces and the job's keys are deleted when the job ends.
 - Memory does not grow with the file: it is read back one stored piece at a time, parsed as a
   stream of lines, validated and written BATCH rows at a time, and the keys seen so far (to find
   repeats within the file) are kept in the database, not in a set.

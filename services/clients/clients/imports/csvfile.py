@@ -182,7 +182,8 @@ def read_header(lines: Iterable[str]) -> tuple[int, list[str]]:
         named = [h for h in header if h]
         if len(set(map(str.lower, named))) != len(named):
             raise ValidationError(
-                "Two columns of this file have the same name; rename one.", {"file": "header"}
+                "Two columns of this file have the same name; rename one.",
+                {"file": "Give each column its own name."},
             )
         return line, header
     raise not_csv("the file is empty")
@@ -216,7 +217,10 @@ def suggest_mapping(kind: str, header: list[str], custom_fields: dict | None = N
 def check_mapping(kind: str, header: list[str], mapping: dict, custom_fields: dict) -> dict:
     """The mapping with every column and field checked; unknown ones are refused."""
     if not isinstance(mapping, dict):
-        raise ValidationError("The mapping must map column names to fields.", {"mapping": ""})
+        raise ValidationError(
+            "The mapping must map column names to fields.",
+            {"mapping": "Map column names to fields."},
+        )
     columns = set(header)
     used: dict[str, str] = {}
     for column, field in mapping.items():

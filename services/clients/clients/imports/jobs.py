@@ -1,11 +1,14 @@
 """An import job's life: created for an upload, its pieces appended, discarded, read back,
-listed, failed; jobs a stopped service left behind are recovered at start-up."""
+listed, failed; a running job whose process died (its lease ran out) is failed by any process."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterable
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from clients.common import iso
@@ -15,6 +18,8 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound
 from kit.ids import parse_id
+
+log = logging.getLogger(__name__)
 
 
 def import_dict(job: ImportJob) -> dict:
@@ -138,20 +143,39 @@ def fail(session: Session, job_id: uuid.UUID, reason: str) -> None:
     session.commit()
 
 
-def fail_interrupted(session: Session) -> list[uuid.UUID]:
-    """Jobs a stopped service left running fail (their file can be imported again safely);
-    queued ones are returned to be run; uploads abandoned long ago are deleted."""
+def renew_leases(session: Session, job_ids: Iterable[uuid.UUID]) -> None:
+    """The jobs this process is running are still alive."""
+    ids = list(job_ids)
+    if ids:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id.in_(ids), ImportJob.status == "running")
+            .values(heartbeat_at=utcnow())
+        )
+    session.commit()
+
+
+def fail_interrupted(session: Session, lease: timedelta) -> list[uuid.UUID]:
+    """Running jobs whose lease ran out (their process died) fail, with a message that says what
+    to do (their file can be imported again safely); queued ones are returned to be run; uploads
+    abandoned long ago are deleted."""
     running = session.scalars(
-        select(ImportJob).where(ImportJob.status == "running").with_for_update(skip_locked=True)
+        select(ImportJob)
+        .where(
+            ImportJob.status == "running",
+            or_(ImportJob.heartbeat_at.is_(None), ImportJob.heartbeat_at < utcnow() - lease),
+        )
+        .with_for_update(skip_locked=True)
     ).all()
     for job in running:
         job.status, job.finished_at = "failed", utcnow()
         uploads.discard(session, job.id)
         job.failure = (
-            "The import was interrupted by a restart after "
+            "The import was interrupted (the service stopped) after "
             f"{job.processed} of {job.total} rows; import the file again to finish "
             "(rows already imported are matched, not duplicated)."
         )
+        log.warning("import %s was interrupted after %s rows: failed", job.id, job.processed)
     uploads.delete_abandoned(session)
     queued = session.scalars(select(ImportJob.id).where(ImportJob.status == "queued")).all()
     session.commit()

@@ -131,7 +131,7 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
     if job is None or job.status != "queued":
         session.rollback()
         return
-    job.status = "running"
+    job.status, job.heartbeat_at = "running", utcnow()
     session.commit()
     try:
         ctx = job_context(job)

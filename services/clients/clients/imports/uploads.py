@@ -83,15 +83,19 @@ def append_chunk(session: Session, job: ImportJob, seq: int, data_base64: str) -
         data = base64.b64decode(data_base64, validate=True)
     except (binascii.Error, ValueError, TypeError):
         raise ValidationError(
-            "The piece could not be read (bad base64).", {"data": "bad"}
+            "The piece could not be read (bad base64).", {"data": "Send the piece base64-encoded."}
         ) from None
     if len(data) > CHUNK_MAX_BYTES:
         raise ValidationError(
-            f"A piece may hold at most {CHUNK_MAX_BYTES // 1024} KiB.", {"data": "too large"}
+            f"A piece may hold at most {CHUNK_MAX_BYTES // 1024} KiB.",
+            {"data": f"Send at most {CHUNK_MAX_BYTES // 1024} KiB a piece."},
         )
     if job.upload_bytes + len(data) > MAX_UPLOAD_BYTES:
         limit = MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise ValidationError(f"The file is larger than {limit} MB.", {"file": "too large"})
+        raise ValidationError(
+            f"The file is larger than {limit} MB.",
+            {"file": f"Choose a file of at most {limit} MB."},
+        )
     session.add(ImportChunk(job_id=job.id, seq=seq, agency_id=job.agency_id, data=data))
     job.upload_chunks += 1
     job.upload_bytes += len(data)

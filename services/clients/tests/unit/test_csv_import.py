@@ -2,6 +2,7 @@
 
 import base64
 import itertools
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from clients.imports import csvfile, jobs, running, writers
 from clients.imports import preview as import_preview
 from clients.imports import rows as import_rows
 from clients.models import Client, Contact, ImportChunk, ImportKey
+from kit.db import utcnow
 from kit.errors import Conflict, PermissionDenied, ValidationError
 
 CONTACTS = (
@@ -242,7 +244,7 @@ def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx,
     assert failed["status"] == "failed" and "database went away" in failed["failure"]
 
 
-def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(session, ctx):
+def test_running_jobs_whose_lease_ran_out_are_failed_and_queued_ones_resumed(session, ctx):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
     first = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
@@ -250,10 +252,17 @@ def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(sessi
     second = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
-    first.status = "running"
+    alive = running.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
+    first.status = alive.status = "running"
+    first.heartbeat_at = utcnow() - timedelta(seconds=61)
+    alive.heartbeat_at = utcnow() - timedelta(seconds=5)
     session.commit()
-    assert jobs.fail_interrupted(session) == [second.id]
+    assert jobs.fail_interrupted(session, timedelta(seconds=60)) == [second.id]
     assert "import the file again" in jobs.get_import(session, ctx, str(first.id))["failure"]
+    jobs.renew_leases(session, [alive.id])
+    assert jobs.get_import(session, ctx, str(alive.id))["status"] == "running"
 
 
 def test_importing_needs_create_clients_and_jobs_stay_in_their_agency(session, ctx, make_ctx):

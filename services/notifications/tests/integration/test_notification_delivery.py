@@ -115,8 +115,11 @@ def test_an_email_that_fails_while_smtp_is_down_is_sent_when_it_is_back(
     assert failed.status == "retrying" and failed.event_type == "user_created"
     assert "Connection" in failed.error or "refused" in failed.error.lower()
     with ServiceRpcProxy("notifications", notifications, timeout=5) as proxy:
-        [listed] = proxy.list_failed(settings_ctx())
-    assert listed["event_type"] == "user_created" and listed["attempts"] >= 1
+        page = proxy.list_failed_events(settings_ctx())
+    [listed] = page["items"]
+    assert page["total"] == 1 and listed["event_type"] == "user_created"
+    assert listed["attempts"] >= 1 and listed["summary"] == "Bo, bo@agency.test"
+    assert listed["next_attempt_at"] and listed["service"] == "notifications"
     assert "payload" not in listed and "invite-token" not in str(listed)
 
     smtp.start()
