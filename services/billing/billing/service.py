@@ -6,6 +6,7 @@ every method takes the caller's context first; see docs/contracts.md ("billing")
 
 from __future__ import annotations
 
+from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from kit.db import Database
 from kit.outbox import OutboxRelay
@@ -23,3 +24,109 @@ class BillingService:
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    # The catalog ---------------------------------------------------------------------------------
+
+    @rpc
+    def add_service(self, ctx, name, description=None):
+        return self.db.write(services.add_service, ctx, name, description)
+
+    @rpc
+    def update_service(self, ctx, service_id, **changes):
+        return self.db.write(services.update_service, ctx, service_id, **changes)
+
+    @rpc
+    def archive_service(self, ctx, service_id):
+        return self.db.write(services.archive_service, ctx, service_id)
+
+    @rpc
+    def get_service(self, ctx, service_id):
+        return self.db.read(services.get_service, ctx, service_id)
+
+    @rpc
+    def list_services(self, ctx, status="active", page=1, per_page=25):
+        return self.db.read(services.list_services, ctx, status, page, per_page)
+
+    # Assignments and time notes ------------------------------------------------------------------
+
+    @rpc
+    def assign_service(
+        self,
+        ctx,
+        service_id,
+        client_id,
+        payment_method,
+        billing_type,
+        start_date,
+        rate,
+        end_date=None,
+        currency="USD",
+        note=None,
+    ):
+        return self.db.write(
+            assignments.assign_service,
+            ctx,
+            service_id,
+            client_id,
+            payment_method,
+            billing_type,
+            start_date,
+            rate,
+            end_date=end_date,
+            currency=currency,
+            note=note,
+        )
+
+    @rpc
+    def end_assignment(self, ctx, assignment_id, end_date):
+        return self.db.write(assignments.end_assignment, ctx, assignment_id, end_date)
+
+    @rpc
+    def delete_assignment(self, ctx, assignment_id):
+        return self.db.write(assignments.delete_assignment, ctx, assignment_id)
+
+    @rpc
+    def get_assignment(self, ctx, assignment_id):
+        return self.db.read(assignments.get_assignment, ctx, assignment_id)
+
+    @rpc
+    def list_assignments(
+        self, ctx, client_id=None, service_id=None, status=None, page=1, per_page=25
+    ):
+        return self.db.read(
+            assignments.list_assignments, ctx, client_id, service_id, status, page, per_page
+        )
+
+    @rpc
+    def list_activities(self, ctx, assignment_id):
+        return self.db.read(assignments.list_activities, ctx, assignment_id)
+
+    @rpc
+    def log_time(self, ctx, assignment_id, work_date, minutes, note=None):
+        return self.db.write(time_notes.log_time, ctx, assignment_id, work_date, minutes, note)
+
+    @rpc
+    def update_time_note(self, ctx, note_id, **changes):
+        return self.db.write(time_notes.update_time_note, ctx, note_id, **changes)
+
+    @rpc
+    def delete_time_note(self, ctx, note_id):
+        return self.db.write(time_notes.delete_time_note, ctx, note_id)
+
+    @rpc
+    def list_time_notes(self, ctx, assignment_id):
+        return self.db.read(time_notes.list_time_notes, ctx, assignment_id)
+
+    # Services available per client ---------------------------------------------------------------
+
+    @rpc
+    def list_client_services(self, ctx, client_id):
+        return self.db.read(availability.list_client_services, ctx, client_id)
+
+    @rpc
+    def set_client_services(self, ctx, client_id, service_ids):
+        return self.db.write(availability.set_client_services, ctx, client_id, service_ids)
+
+    @rpc
+    def portal_list_services(self, ctx):
+        return self.db.read(availability.portal_list_services, ctx)

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from billing.facts.agencies import remember_agency
+from billing.facts.clients import remember_client
 from kit import permissions
 from kit.context import Context
 from kit.tables import OutboxEvent
@@ -77,3 +79,53 @@ def events(session, event_type=None) -> list[dict]:
 def outbox():
     """outbox(session, event_type=None) -> payloads recorded so far."""
     return events
+
+
+@pytest.fixture
+def write(session):
+    """write(fn, ctx, *args): a domain function in a committed transaction, as `db.write`."""
+
+    def run(fn, ctx, *args, **kwargs):
+        with session.begin():
+            return fn(session, ctx, *args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def read(session):
+    """read(fn, ctx, *args): a domain function outside any transaction of its own."""
+
+    def run(fn, ctx, *args, **kwargs):
+        try:
+            return fn(session, ctx, *args, **kwargs)
+        finally:
+            session.rollback()
+
+    return run
+
+
+@pytest.fixture
+def known_client(session):
+    """known_client(ctx, name="Globex", archived=False) -> client id billing knows of."""
+
+    def make(ctx, name="Globex", archived=False, status="active"):
+        client_id = uuid.uuid4()
+        with session.begin():
+            remember_client(
+                session, ctx.agency, client_id, name=name, status=status, archived=archived
+            )
+        return str(client_id)
+
+    return make
+
+
+@pytest.fixture
+def agency_timezone(session):
+    """agency_timezone(ctx, "Europe/Berlin"): the agency's time zone as identity said."""
+
+    def set_zone(ctx, timezone):
+        with session.begin():
+            remember_agency(session, ctx.agency, timezone=timezone)
+
+    return set_zone
