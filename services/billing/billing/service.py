@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
+from billing.facts import agencies, clients
 from kit.db import Database
+from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
 
@@ -19,11 +21,42 @@ class BillingService:
     db = Database()
     settings = BillingSettings()
     outbox = OutboxRelay()
+    event_retry = EventRetry()
     request_logging = RequestLogging()
 
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    # What billing keeps of other services' records -----------------------------------------------
+
+    @reliable_handler("clients", "client_created")
+    def on_client_created(self, payload):
+        clients.learn_from_event(self.db, payload)
+
+    @reliable_handler("clients", "client_updated")
+    def on_client_updated(self, payload):
+        clients.learn_from_event(self.db, payload)
+
+    @reliable_handler("clients", "client_status_changed")
+    def on_client_status_changed(self, payload):
+        clients.learn_from_event(self.db, payload)
+
+    @reliable_handler("clients", "client_archived")
+    def on_client_archived(self, payload):
+        clients.learn_from_event(self.db, payload)
+
+    @reliable_handler("clients", "client_restored")
+    def on_client_restored(self, payload):
+        clients.learn_from_event(self.db, payload)
+
+    @reliable_handler("identity", "agency_signed_up")
+    def on_agency_signed_up(self, payload):
+        agencies.learn_from_event(self.db, payload)
+
+    @reliable_handler("identity", "agency_updated")
+    def on_agency_updated(self, payload):
+        agencies.learn_from_event(self.db, payload)
 
     # The catalog ---------------------------------------------------------------------------------
 

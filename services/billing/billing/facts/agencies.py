@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from billing.invoicing.periods import today_in
-from billing.models import AgencyFact
+from billing.models import AgencyFact, ClientFact
 from kit.context import Context
 from kit.db import utcnow
 
@@ -44,3 +44,31 @@ def timezone_of(session: Session, agency_id: uuid.UUID) -> str:
 def agency_today(session: Session, ctx: Context) -> date:
     """Today's date in the caller's agency's time zone."""
     return today_in(timezone_of(session, ctx.agency))
+
+
+def learn_from_event(session: Session, payload: dict) -> None:
+    """Keep an agency's name and time zone from identity's `agency_signed_up` or
+    `agency_updated`."""
+    remember_agency(
+        session,
+        uuid.UUID(payload["agency_id"]),
+        name=payload.get("agency_name") or payload.get("name"),
+        timezone=payload.get("timezone"),
+    )
+
+
+def refresh_agency(session: Session, agency_id: uuid.UUID, get_agency) -> None:
+    """Re-read the agency from identity (`get_agency(ctx)`, its RPC)."""
+    agency = get_agency(Context.system(str(agency_id)).to_dict())
+    with session.begin():
+        remember_agency(session, agency_id, name=agency["name"], timezone=agency["timezone"])
+
+
+def known_agencies(session: Session) -> list[uuid.UUID]:
+    """Every agency billing has heard of."""
+    with session.begin():
+        return list(
+            session.scalars(
+                select(AgencyFact.agency_id).union(select(ClientFact.agency_id).distinct())
+            )
+        )

@@ -73,3 +73,49 @@ def client_names(session: Session, client_ids: set[uuid.UUID]) -> dict[uuid.UUID
         select(ClientFact.client_id, ClientFact.name).where(ClientFact.client_id.in_(client_ids))
     )
     return dict(rows.tuples().all())
+
+
+# What each clients event says about the client (docs/contracts.md, "clients").
+CLIENT_EVENTS = {
+    "client_created": lambda p: {"name": p.get("name"), "status": p.get("status")},
+    "client_updated": lambda p: {"name": p.get("name")},
+    "client_status_changed": lambda p: {"name": p.get("name"), "status": p.get("status")},
+    "client_archived": lambda p: {"name": p.get("name"), "archived": True},
+    "client_restored": lambda p: {"name": p.get("name"), "archived": False},
+}
+
+
+def learn_from_event(session: Session, payload: dict) -> None:
+    """Keep what a clients event says of its client (events may arrive in any order: each
+    only sets what it knows)."""
+    facts = CLIENT_EVENTS[payload["event_type"]](payload)
+    remember_client(
+        session, uuid.UUID(payload["agency_id"]), uuid.UUID(payload["client_id"]), **facts
+    )
+
+
+def refresh_agency_clients(session: Session, agency_id: uuid.UUID, list_clients) -> int:
+    """Re-read every client of the agency from the clients service (`list_clients(ctx,
+    status, page, per_page)`, its RPC); returns how many. Commits per page."""
+    ctx = Context.system(str(agency_id)).to_dict()
+    seen = 0
+    # The clients service lists archived clients only when asked for them.
+    for listed in (None, "archived"):
+        page = 1
+        while True:
+            answer = list_clients(ctx, status=listed, page=page, per_page=100)
+            with session.begin():
+                for client in answer["items"]:
+                    remember_client(
+                        session,
+                        agency_id,
+                        uuid.UUID(client["id"]),
+                        name=client["name"],
+                        status=client["status"],
+                        archived=client["archived"],
+                    )
+            seen += len(answer["items"])
+            if page * answer["per_page"] >= answer["total"]:
+                break
+            page += 1
+    return seen
