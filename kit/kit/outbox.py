@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 
 from nameko.events import get_event_exchange
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from kit.context import Context
@@ -32,29 +32,43 @@ RESERVED_KEYS = frozenset({"event_id", "event_type", "agency_id", "request_id", 
 BATCH = 100
 
 
-def record_event(session: Session, ctx: Context, event_type: str, data: dict) -> dict:
-    """Add an event to the outbox in the session's transaction; returns the payload."""
+def _outbox_row(ctx: Context, event_type: str, data: dict) -> dict:
     clash = RESERVED_KEYS & data.keys()
     if clash:
         raise ValueError(f"event data may not set {sorted(clash)}: the outbox sets them")
     event_id = uuid.uuid4()
+    now = utcnow()
     payload = {
         **data,
         "event_id": str(event_id),
         "event_type": event_type,
         "agency_id": str(ctx.agency_id) if ctx.agency_id else None,
         "request_id": ctx.request_id,
-        "occurred_at": utcnow().isoformat(),
+        "occurred_at": now.isoformat(),
     }
-    session.add(
-        OutboxEvent(
-            event_id=event_id,
-            agency_id=ctx.agency_id,
-            event_type=event_type,
-            payload=payload,
-        )
-    )
-    return payload
+    return {
+        "event_id": event_id,
+        "agency_id": ctx.agency_id,
+        "event_type": event_type,
+        "payload": payload,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
+def record_event(session: Session, ctx: Context, event_type: str, data: dict) -> dict:
+    """Add an event to the outbox in the session's transaction; returns the payload."""
+    row = _outbox_row(ctx, event_type, data)
+    session.add(OutboxEvent(**row))
+    return row["payload"]
+
+
+def record_events(session: Session, ctx: Context, event_type: str, data: list[dict]) -> None:
+    """Add many events of one type in one multi-row INSERT, in the session's transaction (a
+    billing run records thousands: one round trip per batch, not per event)."""
+    if data:
+        session.execute(insert(OutboxEvent), [_outbox_row(ctx, event_type, d) for d in data])
 
 
 def redact_secrets(payload: dict) -> dict:

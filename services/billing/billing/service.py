@@ -6,13 +6,22 @@ every method takes the caller's context first; see docs/contracts.md ("billing")
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from nameko.timer import timer
+
 from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
+from billing.invoicing import charges, invoices, runs
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
+
+# The run is daily, but each agency's day starts at its own midnight: looking every hour issues
+# an agency's invoices within an hour of its day starting, and a run issues only what is due.
+RUN_EVERY_SECONDS = 3600
 
 
 class BillingService:
@@ -163,3 +172,49 @@ class BillingService:
     @rpc
     def portal_list_services(self, ctx):
         return self.db.read(availability.portal_list_services, ctx)
+
+    # Billing runs and invoices -------------------------------------------------------------------
+
+    @timer(interval=RUN_EVERY_SECONDS)
+    def run_due_billing(self):
+        runs.run_due_billing(self.db, self.settings, datetime.now(UTC).date())
+
+    @rpc
+    def run_billing(self, ctx, as_of):
+        return self.db.write(runs.run_billing, ctx, as_of, self.settings)
+
+    @rpc
+    def charge_now(
+        self, ctx, client_id, service_id, amount, note=None, payment_method="check", currency="USD"
+    ):
+        return self.db.write(
+            charges.charge_now,
+            ctx,
+            client_id,
+            service_id,
+            amount,
+            self.settings,
+            note=note,
+            payment_method=payment_method,
+            currency=currency,
+        )
+
+    @rpc
+    def list_invoices(
+        self, ctx, status=None, client_id=None, date_from=None, date_to=None, page=1, per_page=25
+    ):
+        return self.db.read(
+            invoices.list_invoices, ctx, status, client_id, date_from, date_to, page, per_page
+        )
+
+    @rpc
+    def get_invoice(self, ctx, invoice_id):
+        return self.db.read(invoices.get_invoice, ctx, invoice_id)
+
+    @rpc
+    def mark_paid(self, ctx, invoice_id, method, reference=None):
+        return self.db.write(invoices.mark_paid, ctx, invoice_id, method, reference)
+
+    @rpc
+    def void_invoice(self, ctx, invoice_id):
+        return self.db.write(invoices.void_invoice, ctx, invoice_id)

@@ -9,18 +9,13 @@ from typing import Any
 @dataclass(frozen=True)
 class Settings:
     payment_terms_days: int  # an invoice is due this many days after its date
-    run_interval_seconds: int  # how often the billing timer looks for due invoices
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """The settings in a loaded config.yaml; a missing or bad value stops the service."""
         return cls(
             payment_terms_days=_whole(config, "PAYMENT_TERMS_DAYS", minimum=0),
-            run_interval_seconds=_whole(config, "BILLING_RUN_INTERVAL", minimum=1),
         )
-
-
-DEFAULT = Settings(payment_terms_days=14, run_interval_seconds=3600)
 
 
 def _whole(config: dict[str, Any], key: str, minimum: int) -> int:

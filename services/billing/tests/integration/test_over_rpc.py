@@ -45,3 +45,17 @@ def test_domain_errors_travel_over_rpc(billing, ctx, make_ctx):
     seo = billing.add_service(wire, "SEO")
     with pytest.raises(NotFound):
         billing.get_service(make_ctx().to_dict(), seo["id"])
+
+
+def test_a_run_over_rpc_publishes_invoice_issued(billing, events, ctx, known_client):
+    wire = ctx.to_dict()
+    seo = billing.add_service(wire, "SEO")
+    billing.assign_service(
+        wire, seo["id"], known_client(ctx), "check", "one_time", date.today().isoformat(), 990
+    )
+    assert billing.run_billing(wire, date.today().isoformat())["issued"] == 1
+    event = events.wait_for("invoice_issued")
+    assert event["total"] == {"amount": 990, "currency": "USD"}
+    (invoice,) = billing.list_invoices(wire, status="open")["items"]
+    assert billing.mark_paid(wire, invoice["id"], "check", "1001")["status"] == "paid"
+    assert events.wait_for("invoice_paid")["invoice_id"] == invoice["id"]
