@@ -92,6 +92,7 @@ test: venv infra assets chromium lint compose-check
 
 bench: venv infra
 	$(PY) -m benchmarks.import_contacts
+	$(PY) -m benchmarks.billing_run
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run

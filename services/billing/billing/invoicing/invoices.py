@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from billing.common import clean_date, day, money
@@ -20,6 +20,7 @@ from billing.facts.clients import find_client
 from billing.invoicing.numbering import set_counter
 from billing.models import INVOICE_STATUSES, Invoice, InvoiceLine
 from kit import permissions
+from kit.bulk import copy_rows
 from kit.context import Context
 from kit.db import new_id, utcnow
 from kit.errors import Conflict, NotFound
@@ -72,8 +73,8 @@ def issue(
     last_number: int,
 ) -> int:
     """Write the drafts as invoices numbered after `last_number` (the caller holds the counter
-    lock), with their lines and `invoice_issued` events, each kind in one multi-row INSERT;
-    returns the new last number."""
+    lock), with their lines and `invoice_issued` events, each kind in one COPY; returns the new
+    last number."""
     if not drafts:
         return last_number
     now = utcnow()
@@ -119,8 +120,8 @@ def issue(
             if line.time_note_id is not None:
                 notes.append((line.time_note_id, draft.id))
         events.append(issued_event(invoice, draft.lines))
-    session.execute(insert(Invoice), invoices)
-    session.execute(insert(InvoiceLine), lines)
+    copy_rows(session, Invoice.__table__, invoices)
+    copy_rows(session, InvoiceLine.__table__, lines)
     if notes:
         # One statement for every note billed: each points at its invoice from now on.
         session.execute(
@@ -139,7 +140,11 @@ def issue(
 
 def issued_event(invoice: dict, lines: list[Line]) -> dict:
     """What reporting needs of an issued invoice, without asking billing."""
-    currency = invoice["currency"]
+    currency = invoice["currency"]  # checked when the assignment was made
+
+    def money(amount: int) -> dict:
+        return {"amount": amount, "currency": currency}
+
     return {
         "invoice_id": str(invoice["id"]),
         "number": invoice["number"],
@@ -149,7 +154,7 @@ def issued_event(invoice: dict, lines: list[Line]) -> dict:
         "issued_on": day(invoice["issued_on"]),
         "due_on": day(invoice["due_on"]),
         "payment_method": invoice["payment_method"],
-        "total": money(invoice["total"], currency),
+        "total": money(invoice["total"]),
         "lines": [
             {
                 "service_id": str(line.service_id),
@@ -158,7 +163,7 @@ def issued_event(invoice: dict, lines: list[Line]) -> dict:
                 "period_start": day(line.period_start),
                 "period_end": day(line.period_end),
                 "minutes": line.minutes,
-                "amount": money(line.amount, currency),
+                "amount": money(line.amount),
             }
             for line in lines
         ],
