@@ -5,6 +5,7 @@ rotate by putting a new one first and re-encrypting."""
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from nameko.extensions import DependencyProvider
 
 from kit.errors import ValidationError
 
@@ -46,3 +47,13 @@ def decrypt(cipher: MultiFernet, token: str) -> str:
         raise ValidationError(
             "This secret cannot be decrypted with the configured keys (VAULT_KEYS)."
         ) from None
+
+
+class Cipher(DependencyProvider):
+    """The MultiFernet over VAULT_KEYS, built once at start-up (a bad key fails the start)."""
+
+    def setup(self) -> None:
+        self.cipher = cipher_from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx) -> MultiFernet:
+        return self.cipher

@@ -28,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import TYPE_ANNOTATION_MAP, TenantMixin, new_id, utcnow
@@ -184,6 +185,8 @@ class Invoice(TenantMixin, Base):
     paid_method: Mapped[str | None] = mapped_column(String(30))
     paid_reference: Mapped[str | None] = mapped_column(String(200))
     voided_at: Mapped[datetime | None]
+    # Card invoices: the day the next charge attempt is due (None: none is).
+    next_charge_on: Mapped[date | None] = mapped_column(index=True)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -203,3 +206,64 @@ class InvoiceLine(TenantMixin, Base):
     period_end: Mapped[date | None]
     minutes: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class StripeAccount(Base):
+    """The agency's own Stripe keys: the secret ones encrypted (kit.encryption), never shown."""
+
+    __tablename__ = "stripe_accounts"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    publishable_key: Mapped[str] = mapped_column(String(200))
+    secret_key_token: Mapped[str] = mapped_column(Text)
+    secret_key_last4: Mapped[str] = mapped_column(String(4))
+    webhook_secret_token: Mapped[str] = mapped_column(Text, default="")
+    retry_days: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=lambda: [3, 7])
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StripeCustomer(TenantMixin, Base):
+    """A client's customer in the agency's Stripe account, and its saved card."""
+
+    __tablename__ = "stripe_customers"
+
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("client_facts.client_id"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(100))
+    payment_method_id: Mapped[str | None] = mapped_column(String(100))
+    card_summary: Mapped[str] = mapped_column(String(100), default="")
+
+
+class PaymentAttempt(TenantMixin, Base):
+    """One try at charging an invoice's card, recorded (and committed) before Stripe is called.
+
+    `pending` until its result is recorded; a pending attempt found later is a reply that was
+    lost, reconciled from Stripe (by the key kept in the payment's metadata) before any new try.
+    """
+
+    __tablename__ = "payment_attempts"
+    __table_args__ = (UniqueConstraint("invoice_id", "attempt", name="uq_attempts_invoice"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    payment_intent_id: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class StripeEvent(Base):
+    """A webhook event already handled (by its Stripe id): a duplicate is ignored."""
+
+    __tablename__ = "stripe_events"
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    created: Mapped[int] = mapped_column(BigInteger)  # Stripe's own time of the event
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

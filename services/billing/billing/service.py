@@ -13,8 +13,14 @@ from nameko.timer import timer
 from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
+from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, runs
+from billing.invoicing.periods import today_in
+from billing.payments import accounts, cards, charging, webhooks
+from kit import permissions
+from kit.context import Context
 from kit.db import Database
+from kit.encryption import Cipher
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
@@ -29,6 +35,7 @@ class BillingService:
 
     db = Database()
     settings = BillingSettings()
+    cipher = Cipher()
     outbox = OutboxRelay()
     event_retry = EventRetry()
     request_logging = RequestLogging()
@@ -177,17 +184,28 @@ class BillingService:
 
     @timer(interval=RUN_EVERY_SECONDS)
     def run_due_billing(self):
-        runs.run_due_billing(self.db, self.settings, datetime.now(UTC).date())
+        utc_today = datetime.now(UTC).date()
+        runs.run_due_billing(self.db, self.settings, utc_today)
+        for agency in charging.agencies_with_charges_due(self.db, utc_today):
+            self._charge_cards(agency)
+
+    def _charge_cards(self, agency_id) -> dict:
+        """Card invoices due for a charge, after the transaction that issued them committed."""
+        with self.db.begin():
+            today = today_in(timezone_of(self.db, agency_id))
+        return charging.charge_due_cards(self.db, self.cipher, self.settings, agency_id, today)
 
     @rpc
     def run_billing(self, ctx, as_of):
-        return self.db.write(runs.run_billing, ctx, as_of, self.settings)
+        answer = self.db.write(runs.run_billing, ctx, as_of, self.settings)
+        answer["charged"] = self._charge_cards(Context.from_dict(ctx).agency)
+        return answer
 
     @rpc
     def charge_now(
         self, ctx, client_id, service_id, amount, note=None, payment_method="check", currency="USD"
     ):
-        return self.db.write(
+        invoice = self.db.write(
             charges.charge_now,
             ctx,
             client_id,
@@ -198,6 +216,10 @@ class BillingService:
             payment_method=payment_method,
             currency=currency,
         )
+        if invoice["payment_method"] != "card":
+            return invoice
+        self._charge_cards(Context.from_dict(ctx).agency)
+        return self.db.read(invoices.get_invoice, ctx, invoice["id"])
 
     @rpc
     def list_invoices(
@@ -218,3 +240,44 @@ class BillingService:
     @rpc
     def void_invoice(self, ctx, invoice_id):
         return self.db.write(invoices.void_invoice, ctx, invoice_id)
+
+    # Stripe, with the agency's own account ------------------------------------------------------
+
+    @rpc
+    def set_stripe_keys(
+        self, ctx, publishable_key, secret_key, webhook_secret=None, retry_days=None
+    ):
+        Context.from_dict(ctx).require(permissions.MANAGE_SETTINGS)
+        publishable, secret = accounts.clean_keys(publishable_key, secret_key)
+        accounts.check_keys(secret, self.settings)  # a call to Stripe: outside any transaction
+        return self.db.write(
+            accounts.save_keys, ctx, self.cipher, publishable, secret, webhook_secret, retry_days
+        )
+
+    @rpc
+    def get_stripe_account(self, ctx):
+        return self.db.read(accounts.get_stripe_account, ctx)
+
+    @rpc
+    def start_card_setup(self, ctx, client_id):
+        return cards.start_card_setup(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, client_id
+        )
+
+    @rpc
+    def save_card(self, ctx, client_id, setup_intent_id):
+        return cards.save_card(
+            self.db,
+            Context.from_dict(ctx),
+            self.cipher,
+            self.settings,
+            client_id,
+            setup_intent_id,
+        )
+
+    @rpc
+    def handle_stripe_webhook(self, ctx, agency_id, payload, signature):
+        with self.db.begin():
+            return webhooks.handle_stripe_webhook(
+                self.db, self.cipher, agency_id, payload, signature
+            )

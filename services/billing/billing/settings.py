@@ -9,12 +9,16 @@ from typing import Any
 @dataclass(frozen=True)
 class Settings:
     payment_terms_days: int  # an invoice is due this many days after its date
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_timeout: float = 10.0
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """The settings in a loaded config.yaml; a missing or bad value stops the service."""
         return cls(
             payment_terms_days=_whole(config, "PAYMENT_TERMS_DAYS", minimum=0),
+            stripe_api_base=str(config["STRIPE_API_BASE"]).rstrip("/"),
+            stripe_timeout=float(_whole(config, "STRIPE_TIMEOUT", minimum=1)),
         )
 
 

@@ -23,6 +23,7 @@ BILLING_PERMISSIONS = frozenset(
         permissions.VIEW_BILLING,
         permissions.MANAGE_BILLING,
         permissions.VIEW_CLIENTS,
+        permissions.MANAGE_SETTINGS,
     }
 )
 
@@ -72,7 +73,9 @@ def make_ctx():
 
 def events(session, event_type=None) -> list[dict]:
     rows = session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)).all()
-    return [r.payload for r in rows if event_type in (None, r.event_type)]
+    payloads = [r.payload for r in rows if event_type in (None, r.event_type)]
+    session.rollback()  # leave no transaction open for the code under test
+    return payloads
 
 
 @pytest.fixture

@@ -20,9 +20,10 @@ from clients import (
     search,
     vault,
 )
-from clients.dependencies import ImportRunner, VaultCipher
+from clients.dependencies import ImportRunner
 from kit.context import Context
 from kit.db import Database
+from kit.encryption import Cipher
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
@@ -35,7 +36,7 @@ class ClientsService:
     outbox = OutboxRelay()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
-    vault_cipher = VaultCipher()
+    vault_cipher = Cipher()
     imports = ImportRunner()
     config = Config()
 

@@ -97,6 +97,8 @@ def issue(
             "total": draft.total,
             "status": "open",
             "note": draft.note,
+            # Card invoices are charged as they are issued (payments.charging).
+            "next_charge_on": issued_on if draft.payment_method == "card" else None,
             "created_by": ctx.principal_id,
             "created_at": now,
         }
