@@ -55,7 +55,7 @@ gateway/gateway/static/vendor/.installed: package.json package-lock.json deploy/
 
 ## Debian's chromium for the browser tests (never `playwright install`).
 chromium:
-	@bash deploy/ensure-chromium.sh
+	@bash deploy/ensure-apt-package.sh /usr/bin/chromium chromium
 
 migrate: venv infra
 	$(PY) -m kit.migrate $(SERVICES)
@@ -68,10 +68,10 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+## docker-compose.yml checked offline by Debian's docker-compose (installed when missing).
 compose-check:
-	@if command -v docker-compose >/dev/null; then \
-		docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"; \
-	else echo "docker-compose not installed; skipping the compose file check"; fi
+	@bash deploy/ensure-apt-package.sh /usr/bin/docker-compose docker-compose
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 
 unit: venv
 	$(call pytest,$(wildcard kit/tests/unit services/*/tests/unit gateway/tests/unit deploy/tests),unit)

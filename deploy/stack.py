@@ -56,9 +56,10 @@ def gateway_program(port: int, host: str = "127.0.0.1") -> Program:
     return Program("gateway", (*argv, "--call", "gateway.app:create_app"), port)
 
 
-def localstripe_program(port: int, from_scratch: bool = False) -> Program:
-    """localstripe, the Stripe emulator the real `stripe` SDK is pointed at."""
-    argv = (PYTHON, "-m", "localstripe", "--port", str(port))
+def localstripe_program(port: int, state: Path, from_scratch: bool = False) -> Program:
+    """localstripe, the Stripe emulator the real `stripe` SDK is pointed at, keeping its store
+    in `state` (each running system has its own)."""
+    argv = (PYTHON, "-m", "deploy.localstripe", "--state", str(state), "--port", str(port))
     return Program("localstripe", (*argv, "--from-scratch") if from_scratch else argv, port)
 
 
@@ -108,6 +109,7 @@ class Stack:
         *,
         gateway_port: int,
         stripe_port: int | None = None,
+        stripe_state: Path = ROOT / ".run" / "localstripe.pickle",
         mail_ports: tuple[int, int] | None = None,
         services: Iterable[str] = SERVICES,
         from_scratch: bool = False,
@@ -117,7 +119,7 @@ class Stack:
         catcher when their ports are given (the tests bring their own SMTP server)."""
         programs = []
         if stripe_port:
-            programs.append(localstripe_program(stripe_port, from_scratch))
+            programs.append(localstripe_program(stripe_port, stripe_state, from_scratch))
         if mail_ports:
             programs.append(mailcatcher_program(*mail_ports))
         programs += [service_program(name) for name in services]

@@ -1,4 +1,4 @@
-"""Playwright on Debian's chromium (deploy/ensure-chromium.sh installs it; Playwright never
+"""Playwright on Debian's chromium (deploy/ensure-apt-package.sh installs it; Playwright never
 downloads a browser here)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
 @contextmanager
 def chromium() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
-        raise RuntimeError(f"{CHROMIUM} is missing: run deploy/ensure-chromium.sh (make chromium)")
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make chromium`")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -54,6 +54,7 @@ def running_system() -> Iterator[RunningSystem]:
                 env,
                 gateway_port=gateway_port,
                 stripe_port=stripe_port,
+                stripe_state=LOG.parent / f"e2e-localstripe-{gateway_port}.pickle",
                 from_scratch=True,
                 output=log,
             )
