@@ -31,13 +31,23 @@ CIPHER = make_cipher("7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU=")
 
 
 @pytest.fixture(scope="session")
-def localstripe():
-    """localstripe on a free port for this test session; its base address."""
+def localstripe(tmp_path_factory):
+    """localstripe on a free port for this test session, its store in a file of its own (not
+    the machine-wide /tmp one); its base address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+        [
+            sys.executable,
+            "-m",
+            "deploy.localstripe",
+            "--port",
+            str(port),
+            "--from-scratch",
+            "--state",
+            str(tmp_path_factory.mktemp("localstripe") / "store.pickle"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
