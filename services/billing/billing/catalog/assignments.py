@@ -28,13 +28,13 @@ from billing.facts.clients import billable_client, find_client
 from billing.invoicing import periods
 from billing.invoicing.periods import BILLING_TYPES, HOURLY, STATUSES, Terms, status_on
 from billing.models import (
-    PAYMENT_METHODS,
     Assignment,
     CatalogService,
     ClientFact,
     Invoice,
     TimeNote,
 )
+from billing.payments.accounts import clean_payment_method
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
@@ -121,7 +121,7 @@ def assign_service(
     checks = {
         "service_id": lambda: assignable_service(session, ctx, service_id),
         "client_id": lambda: billable_client(session, ctx, client_id),
-        "payment_method": lambda: one_of(payment_method, PAYMENT_METHODS, "payment_method"),
+        "payment_method": lambda: clean_payment_method(session, ctx, payment_method),
         "billing_type": lambda: one_of(billing_type, BILLING_TYPES, "billing_type"),
         "start_date": lambda: clean_date(start_date, "start_date"),
         "end_date": lambda: clean_date(end_date, "end_date", required=False),

@@ -12,11 +12,11 @@ from billing.facts.agencies import agency_today
 from billing.facts.clients import billable_client
 from billing.invoicing.invoices import Draft, Line, find_invoice, invoice_with_lines, issue
 from billing.invoicing.numbering import lock_counter
-from billing.models import PAYMENT_METHODS
+from billing.payments.accounts import clean_payment_method
 from billing.settings import Settings
 from kit import permissions
 from kit.context import Context
-from kit.inputs import clean_text, one_of
+from kit.inputs import clean_text
 
 
 def charge_now(
@@ -39,7 +39,7 @@ def charge_now(
     draft = Draft(
         client_id=client.client_id,
         client_name=client.name,
-        payment_method=one_of(payment_method, PAYMENT_METHODS, "payment_method"),
+        payment_method=clean_payment_method(session, ctx, payment_method),
         currency=clean_currency(currency),
         lines=[
             Line(service_id=service.id, service_name=service.name, amount=amount, description=note)

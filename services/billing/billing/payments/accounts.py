@@ -9,7 +9,7 @@ import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session
 
-from billing.models import StripeAccount
+from billing.models import PAYMENT_METHODS, StripeAccount
 from billing.payments.stripe_api import client_for
 from billing.settings import Settings
 from kit import permissions
@@ -17,7 +17,7 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt, encrypt
 from kit.errors import NotFound, ServiceUnavailable, ValidationError
-from kit.inputs import clean_text
+from kit.inputs import clean_text, one_of
 
 DEFAULT_RETRY_DAYS = [3, 7]
 
@@ -110,3 +110,14 @@ def secret_key(session: Session, agency_id, cipher: MultiFernet) -> str:
     if account is None:
         raise NotFound("The agency has no Stripe keys: card payments are off.")
     return decrypt(cipher, account.secret_key_token)
+
+
+def clean_payment_method(session: Session, ctx: Context, value: Any) -> str:
+    """`card` or `check`; card only once the agency has Stripe keys (checks always work)."""
+    method = one_of(value, PAYMENT_METHODS, "payment_method")
+    if method == "card" and session.get(StripeAccount, ctx.agency) is None:
+        raise ValidationError(
+            "Card payments need the agency's Stripe keys first.",
+            {"payment_method": "no Stripe keys: pay by check"},
+        )
+    return method

@@ -186,3 +186,11 @@ def test_assigning_needs_manage_services(assign, read, ctx, make_ctx, seo, known
         )
     assign()
     assert read(assignments.list_assignments, viewer)["total"] == 1
+
+
+def test_card_payment_needs_the_agencys_stripe_keys(assign, session):
+    with pytest.raises(ValidationError) as error:
+        assign(payment_method="card")
+    assert error.value.fields == {"payment_method": "no Stripe keys: pay by check"}
+    assert count(session) == 0
+    assert assign(payment_method="check")["payment_method"] == "check"
