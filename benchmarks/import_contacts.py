@@ -68,7 +68,7 @@ def child(rows: int) -> dict:
     """Import `rows` contacts once; runs in its own process so peak RSS is this run's."""
     from sqlalchemy.orm import Session
 
-    from clients import importing
+    from clients.imports import jobs, running
     from kit.context import Context
     from kit.db import make_engine
 
@@ -79,20 +79,20 @@ def child(rows: int) -> dict:
         ctx = Context(agency_id=str(uuid.uuid4()), principal_id="bench", permissions=permissions)
         with Session(engine, expire_on_commit=False) as session, open(path, "rb") as upload:
             started = time.perf_counter()
-            job_id = str(importing.create_import(session, ctx, "contacts", "bench.csv").id)
+            job_id = str(jobs.create_import(session, ctx, "contacts", "bench.csv").id)
             session.commit()
             seq = 0
             while piece := upload.read(PIECE_BYTES):
                 data = base64.b64encode(piece).decode("ascii")
-                importing.append_import_chunk(session, ctx, job_id, seq, data)
+                jobs.append_import_chunk(session, ctx, job_id, seq, data)
                 session.commit()
                 seq += 1
-            job = importing.start_upload(session, ctx, None, None, job_id)
+            job = running.start_upload(session, ctx, None, None, job_id)
             session.commit()
             if job.status == "queued":
-                importing.run_job(session, job.id, pause=lambda: None)
+                running.run_job(session, job.id, pause=lambda: None)
             elapsed = time.perf_counter() - started
-            return importing.get_import(session, ctx, job_id), elapsed
+            return jobs.get_import(session, ctx, job_id), elapsed
 
     with tempfile.TemporaryDirectory() as tmp:
         warm_up, path = os.path.join(tmp, "warm.csv"), os.path.join(tmp, "contacts.csv")

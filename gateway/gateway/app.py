@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway import auth, errors, input_checks, rpc
 from gateway.config import from_env
+from kit import permissions
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
 
@@ -40,7 +41,17 @@ WEB_AREAS = [
     "web.billing",
     "web.reports",
 ]
-API_AREAS = ["auth", "users", "agency", "clients", "contacts", "requests", "openapi"]
+API_AREAS = [
+    "auth",
+    "users",
+    "agency",
+    "clients",
+    "imports",
+    "vault",
+    "contacts",
+    "requests",
+    "openapi",
+]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -72,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         lambda: {
             "principal": auth.principal(),
             "can": auth.can,
+            "perm": permissions,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
         }
     )

@@ -88,6 +88,16 @@ def login_required(view):
     return wrapped
 
 
+def require(*permissions: str) -> None:
+    """PermissionDenied, naming what is missing, unless the signed-in user holds every one."""
+    held = set((principal() or {}).get("permissions") or ())
+    missing = [p for p in permissions if p not in held]
+    if missing:
+        raise PermissionDenied(
+            f"Your role lacks the permission {', '.join(missing)}.", {"permission": missing}
+        )
+
+
 def permission_required(*permissions: str):
     """A signed-in team user holding every permission named."""
 
@@ -95,13 +105,7 @@ def permission_required(*permissions: str):
         @functools.wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            held = set(principal().get("permissions") or ())
-            missing = [p for p in permissions if p not in held]
-            if missing:
-                raise PermissionDenied(
-                    f"Your role lacks the permission {', '.join(missing)}.",
-                    {"permission": missing},
-                )
+            require(*permissions)
             return view(*args, **kwargs)
 
         return wrapped

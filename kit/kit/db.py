@@ -3,8 +3,10 @@
 Entrypoints hand over to a domain function in one line: `return self.db.write(fn, ctx, *args)`
 runs `fn(session, Context, *args)` in a transaction committed before the RPC reply is sent
 (nameko replies before `worker_result` runs, so committing there would let a caller read stale
-data); `self.db.read(fn, ctx, *args)` does the same without a transaction of its own. Whatever a
-worker leaves open is rolled back and closed at teardown.
+data); `self.db.read(fn, ctx, *args)` does the same without a transaction of its own;
+`self.db.flow(fn, ctx, *args)` is for the few functions that call another system and so commit
+their own transactions around the call. Whatever a worker leaves open is rolled back and closed
+at teardown.
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ class WorkerSession(Session):
 
     def read(self, fn: Callable[..., T], ctx: dict, *args: Any, **kwargs: Any) -> T:
         """`fn(session, Context, ...)` for a read: nothing to commit."""
+        return fn(self, Context.from_dict(ctx), *args, **kwargs)
+
+    def flow(self, fn: Callable[..., T], ctx: dict, *args: Any, **kwargs: Any) -> T:
+        """`fn(session, Context, ...)` that commits its own short transactions, because it calls
+        another system between them (never inside an open transaction, docs/contracts.md)."""
         return fn(self, Context.from_dict(ctx), *args, **kwargs)
 
 

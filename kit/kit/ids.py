@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from kit.errors import NotFound, ValidationError
+from kit.validation import INVALID_ID
 
 
 def parse_id(value: Any, what: str = "record") -> uuid.UUID:
@@ -26,7 +27,7 @@ def parse_field_id(value: Any, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise ValidationError(f"{field} is not a valid id.", {field: "Not a valid id."}) from None
+        raise ValidationError(f"{field} is not a valid id.", {field: INVALID_ID}) from None
 
 
 def hash_token(token: str) -> str:

@@ -1,4 +1,5 @@
-"""The event outbox: `record_event` writes in the caller's transaction; `OutboxRelay` publishes.
+"""The event outbox: `record_event` (or `record_events` for many at once) writes in the caller's
+transaction; `OutboxRelay` publishes.
 
 The relay polls the outbox in a thread of its own, publishes each event to the service's nameko
 event exchange with publisher confirms, and marks it published. A failed publish is retried with
@@ -10,13 +11,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from nameko.events import get_event_exchange
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, cast, column, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
-from kit.bulk import copy_rows
 from kit.context import Context
 from kit.db import utcnow
 from kit.logs import reset_request_id, set_request_id
@@ -33,43 +35,59 @@ RESERVED_KEYS = frozenset({"event_id", "event_type", "agency_id", "request_id", 
 BATCH = 100
 
 
-def _outbox_row(ctx: Context, event_type: str, data: dict) -> dict:
+def event_payload(ctx: Context, event_type: str, data: dict) -> dict:
+    """The published payload of an event: `data` plus the fields the outbox sets."""
     clash = RESERVED_KEYS & data.keys()
     if clash:
         raise ValueError(f"event data may not set {sorted(clash)}: the outbox sets them")
-    event_id = uuid.uuid4()
-    now = utcnow()
-    payload = {
+    return {
         **data,
-        "event_id": str(event_id),
+        "event_id": str(uuid.uuid4()),
         "event_type": event_type,
         "agency_id": str(ctx.agency_id) if ctx.agency_id else None,
         "request_id": ctx.request_id,
-        "occurred_at": now.isoformat(),
-    }
-    return {
-        "event_id": event_id,
-        "agency_id": ctx.agency_id,
-        "event_type": event_type,
-        "payload": payload,
-        "created_at": now,
-        "attempts": 0,
-        "next_attempt_at": now,
+        "occurred_at": utcnow().isoformat(),
     }
 
 
 def record_event(session: Session, ctx: Context, event_type: str, data: dict) -> dict:
     """Add an event to the outbox in the session's transaction; returns the payload."""
-    row = _outbox_row(ctx, event_type, data)
-    session.add(OutboxEvent(**row))
-    return row["payload"]
+    payload = event_payload(ctx, event_type, data)
+    session.add(
+        OutboxEvent(
+            event_id=uuid.UUID(payload["event_id"]),
+            agency_id=ctx.agency_id,
+            event_type=event_type,
+            payload=payload,
+        )
+    )
+    return payload
 
 
-def record_events(session: Session, ctx: Context, event_type: str, data: list[dict]) -> None:
-    """Add many events of one type in one COPY, in the session's transaction (a billing run
-    records thousands: one round trip, not one per event)."""
-    if data:
-        copy_rows(session, OutboxEvent.__table__, [_outbox_row(ctx, event_type, d) for d in data])
+def record_events(session: Session, ctx: Context, events: Iterable[tuple[str, dict]]) -> list[dict]:
+    """Add many `(event_type, data)` events in one statement, in the session's transaction (a
+    bulk import's batch); returns their payloads. Rows go in as one JSON parameter expanded by
+    `jsonb_array_elements`: far cheaper to send than a parameter per row."""
+    payloads = [event_payload(ctx, event_type, data) for event_type, data in events]
+    if not payloads:
+        return []
+    rows = (
+        func.jsonb_array_elements(bindparam("payloads", type_=JSONB))
+        .table_valued(column("p", JSONB))
+        .render_derived(with_types=False)
+    )
+    payload = rows.c.p
+    statement = insert(OutboxEvent.__table__).from_select(
+        ["event_id", "agency_id", "event_type", "payload"],
+        select(
+            cast(payload["event_id"].astext, UUID(as_uuid=True)),
+            cast(payload["agency_id"].astext, UUID(as_uuid=True)),
+            payload["event_type"].astext,
+            payload,
+        ),
+    )
+    session.execute(statement, {"payloads": payloads})
+    return payloads
 
 
 def redact_secrets(payload: dict) -> dict:

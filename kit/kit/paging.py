@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kit.errors import ValidationError
+from kit.validation import NOT_A_NUMBER
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside a bigint
@@ -21,7 +22,7 @@ def paging(page: Any, per_page: Any) -> tuple[int, int]:
         page, per_page = int(page or 1), int(per_page or 25)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(
-            "page and per_page must be numbers.", {"page": "not a number"}
+            "page and per_page must be numbers.", {"page": NOT_A_NUMBER}
         ) from None
     return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
 

@@ -24,7 +24,7 @@ from kit.migrate import upgrade
 RUN_TAG = os.environ.get("TEST_RUN_TAG", "")
 
 
-def test_database_url(package: str, suffix: str = "_test") -> str:
+def database_url_for_tests(package: str, suffix: str = "_test") -> str:
     """The service's configured URL with `suffix` (and the run's tag) added to the database name."""
     url = make_url(load_config(package)[DATABASE_URL_KEY])
     name = f"{url.database}{suffix}{RUN_TAG}"
@@ -44,7 +44,7 @@ def fresh_database(package: str, suffix: str = "_test") -> str:
 
     Runs that may overlap on one machine (the stack tests, a second suite) pass their own suffix.
     """
-    url = test_database_url(package, suffix)
+    url = database_url_for_tests(package, suffix)
     drop_database(url)
     upgrade(package, url)
     return url

@@ -297,7 +297,7 @@ def test_vault_reveal_is_audited_and_refused_without_view_vault(new_agency):
     refused = member.post(f"/clients/{client['id']}/vault/{entry['id']}/reveal")
     assert "view_vault" in assert_error(refused, 403, "permission_denied")["message"]
     assert_error(member.get("/vault/reveals"), 403)
-    assert len(owner.get("/vault/reveals", expect=200).json()["items"]) == 1
+    assert owner.get("/vault/reveals", expect=200).json()["total"] == 1
 
 
 # --- portal invitations and the portal ------------------------------------------------------
@@ -502,3 +502,36 @@ def test_clients_are_filtered_on_a_custom_field(new_agency):
     make_client(owner, custom_fields={tier["id"]: "silver"})
     found = owner.get("/clients", params={"field": tier["id"], "value": "gold"}, expect=200).json()
     assert [c["id"] for c in found["items"]] == [gold["id"]]
+
+
+def test_every_clients_list_answers_one_page_in_the_shared_shape(new_agency):
+    owner = new_agency()
+    client = make_client(owner, tags=["retail", "vip"])
+    for label in ("CMS", "FTP"):
+        body = {"label": label, "password": "pw"}
+        entry = owner.post(f"/clients/{client['id']}/vault", json=body, expect=201).json()
+        owner.post(f"/clients/{client['id']}/vault/{entry['id']}/reveal", expect=200)
+    for name in ("Tier", "Region"):
+        owner.post("/custom-fields", json={"name": name, "type": "text"}, expect=201)
+
+    lists = ("/tags", "/custom-fields", f"/clients/{client['id']}/vault", "/vault/reveals")
+    for path in lists:
+        whole = owner.get(path, expect=200).json()
+        assert set(whole) == {"items", "total", "page", "per_page"}, path
+        assert whole["total"] == len(whole["items"]) == 2, path
+        second = owner.get(path, params={"page": 2, "per_page": 1}, expect=200).json()
+        assert second["items"] == whole["items"][1:], path
+        assert (second["total"], second["page"], second["per_page"]) == (2, 2, 1), path
+
+
+def test_a_malformed_id_in_a_body_is_an_error_on_that_field(new_agency):
+    owner = new_agency()
+    client = make_client(owner)
+
+    logged = owner.post("/requests", json={"client_id": "nope", "title": "A page"})
+    assert assert_error(logged, 422)["fields"] == {"client_id": ["Not a valid id."]}
+    body = {"name": "Casey", "email": unique_email("casey"), "client_id": "nope"}
+    assert "client_id" in assert_error(owner.post("/contacts", json=body), 422)["fields"]
+    assert_error(owner.get("/clients/nope"), 404, "not_found")
+    assert owner.get("/requests", expect=200).json()["total"] == 0
+    assert owner.get(f"/clients/{client['id']}/contacts", expect=200).json()["total"] == 0

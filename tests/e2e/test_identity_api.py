@@ -14,7 +14,7 @@ NEW_PASSWORD = "harbour-Velvet-93-slowly"
 
 
 def role_id(client: ApiClient, name: str) -> str:
-    roles = client.get("/roles", expect=200).json()["roles"]
+    roles = client.get("/roles", expect=200).json()["items"]
     return next(role["id"] for role in roles if role["name"] == name)
 
 
@@ -33,7 +33,7 @@ def log_in(client: ApiClient, email: str, password: str):
 
 
 def user_ids(client: ApiClient) -> set[str]:
-    return {user["id"] for user in client.get("/users", expect=200).json()["users"]}
+    return {user["id"] for user in client.get("/users", expect=200).json()["items"]}
 
 
 # --- signing up and in -------------------------------------------------------------------------
@@ -69,7 +69,7 @@ def test_an_api_token_made_in_a_session_works_alone_until_revoked(new_agency, ap
     token = api.post("/tokens", json={"name": "Zapier"}, expect=201).json()
     script = api.with_token(token["token"])
     assert script.get("/me", expect=200).json()["user"]["email"] == owner.email
-    listed = script.get("/tokens", expect=200).json()["tokens"]
+    listed = script.get("/tokens", expect=200).json()["items"]
     assert token["id"] in {t["id"] for t in listed}
     assert all("token" not in t for t in listed)
 
@@ -102,7 +102,7 @@ def test_a_deactivated_user_cannot_log_in_until_reactivated(new_agency, api):
     answer = owner.post(f"/users/{user['id']}/deactivate", expect=200).json()
     assert answer["status"] == "inactive"
     assert_error(log_in(api, user["email"], STRONG_PASSWORD), 401, "unauthenticated")
-    inactive = owner.get("/users", params={"status": "inactive"}, expect=200).json()["users"]
+    inactive = owner.get("/users", params={"status": "inactive"}, expect=200).json()["items"]
     assert [u["id"] for u in inactive] == [user["id"]]
 
     owner.post(f"/users/{user['id']}/reactivate", expect=200)
@@ -187,7 +187,7 @@ def test_another_agency_sees_none_of_an_agencys_users(new_agency):
         assert_error(agency_b.post(f"/users/{user_id}/reactivate"), 404, "not_found")
 
     assert not user_ids(agency_b) & set(ids_of_a)
-    users_of_a = {u["id"]: u for u in agency_a.get("/users", expect=200).json()["users"]}
+    users_of_a = {u["id"]: u for u in agency_a.get("/users", expect=200).json()["items"]}
     assert users_of_a[member["id"]]["name"] == member["name"]
     assert users_of_a[member["id"]]["status"] == "active"
 
@@ -265,3 +265,36 @@ def test_an_unknown_field_is_refused_not_ignored(new_agency):
     error = assert_error(owner.patch(f"/users/{user['id']}", json={"nmae": "Typo"}), 422)
     assert "nmae" in error["fields"]
     assert owner.get(f"/users/{user['id']}", expect=200).json()["name"] == user["name"]
+
+
+# --- one shape for lists, one rule for ids -------------------------------------------------------
+
+
+def test_every_team_list_answers_one_page_in_the_shared_shape(new_agency):
+    owner = new_agency()
+    add_user(owner)
+    owner.post("/tokens", json={"name": "Zapier"}, expect=201)
+
+    for path in ("/users", "/roles", "/tokens", "/permissions", "/plans"):
+        whole = owner.get(path, expect=200).json()
+        assert set(whole) == {"items", "total", "page", "per_page"}, path
+        assert (whole["page"], whole["per_page"], whole["total"]) == (1, 25, len(whole["items"]))
+        second = owner.get(path, params={"page": 2, "per_page": 1}, expect=200).json()
+        assert second["items"] == whole["items"][1:2], path
+        assert (second["page"], second["per_page"], second["total"]) == (2, 1, whole["total"])
+    assert "per_page" in assert_error(owner.get("/users", params={"per_page": 0}), 422)["fields"]
+
+
+def test_a_malformed_id_is_not_found_in_a_path_and_a_field_error_in_a_body(new_agency):
+    owner = new_agency()
+    user = add_user(owner)
+
+    assert_error(owner.get("/users/not-an-id"), 404, "not_found")
+    assert_error(owner.patch("/roles/not-an-id", json={"name": "Renamed"}), 404, "not_found")
+    assert_error(owner.delete("/tokens/not-an-id"), 404, "not_found")
+    moved = owner.patch(f"/users/{user['id']}", json={"role_id": "not-an-id"})
+    error = assert_error(moved, 422, "validation_error")
+    assert error["fields"] == {"role_id": ["Not a valid id."]}
+    unknown = owner.patch(f"/users/{user['id']}", json={"role_id": user["id"]})
+    assert "role_id" in assert_error(unknown, 422)["fields"]
+    assert owner.get(f"/users/{user['id']}", expect=200).json()["role"] == user["role"]

@@ -30,7 +30,7 @@ def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 
 
 def team_member(owner: ApiClient, role_name: str = "Member") -> ApiClient:
     """A new user of the owner's agency with a built-in role, signed in with an API token."""
-    roles = owner.get("/roles", expect=200).json()["roles"]
+    roles = owner.get("/roles", expect=200).json()["items"]
     role = next(r for r in roles if r["name"] == role_name)
     email = unique_email(role_name.lower())
     owner.post(

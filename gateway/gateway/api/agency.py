@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from gateway.api.base import api, json_body
+from gateway.api.base import api, json_body, query_args
+from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import AgencyUpdateRequest
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
+from kit import permissions
 
 
 @api.get("/agency")
@@ -23,7 +25,7 @@ def get_agency():
 
 
 @api.patch("/agency")
-@permission_required("manage_settings")
+@permission_required(permissions.MANAGE_SETTINGS)
 def update_agency():
     """Change the agency's name or time zone.
     ---
@@ -61,7 +63,8 @@ def list_plans():
     get:
       tags: [agency]
       summary: List plans
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: "The plans, cheapest first", schema: PlanList}
+        200: {description: "One page of plans, cheapest first", schema: PlanPage}
     """
-    return {"plans": services.identity.list_plans()}
+    return page_of(services.identity.list_plans(), **query_args(PageQuery()))

@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import g, request
 
 from gateway import auth
-from gateway.api.base import api, json_body
+from gateway.api.base import api, json_body, query_args
+from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
@@ -171,10 +172,11 @@ def list_tokens():
     get:
       tags: [account]
       summary: List your API tokens
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: "Your tokens, oldest first", schema: ApiTokenList}
+        200: {description: "One page of your tokens, oldest first", schema: ApiTokenPage}
     """
-    return {"tokens": services.identity.list_api_tokens()}
+    return page_of(services.identity.list_api_tokens(), **query_args(PageQuery()))
 
 
 @api.post("/tokens")

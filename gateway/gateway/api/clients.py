@@ -1,13 +1,11 @@
-"""/api/v1 clients: list, create, read, edit, status, archive, logo, CSV import, the credential
-vault and custom fields. Permissions are checked here and again in the clients service."""
+"""/api/v1 clients: list, create, read, edit, status, archive, logo, custom fields and tags
+(CSV import: api/imports.py; the credential vault: api/vault.py). Permissions are checked here
+and again in the clients service."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 from flask import request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway.api.base import api, json_body, query_args
 from gateway.api.client_schemas import (
@@ -16,20 +14,12 @@ from gateway.api.client_schemas import (
     ClientStatusRequest,
     ClientUpdateRequest,
     CustomFieldRequest,
-    ImportRequest,
-    RevealListQuery,
-    VaultEntryRequest,
 )
+from gateway.api.paging import PageQuery, page_of
 from gateway.auth import permission_required
 from gateway.rpc import services
-from gateway.uploads import (
-    csv_pieces,
-    picture_base64,
-    picture_response,
-    raw_body_base64,
-    text_pieces,
-    upload_csv,
-)
+from gateway.uploads import picture_base64, picture_response, raw_body_base64
+from kit import permissions
 from kit.errors import ValidationError
 
 
@@ -51,7 +41,7 @@ def picture_from_request(field: str) -> str:
 
 
 @api.get("/clients")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_clients():
     """Clients, searched, filtered, sorted and paged.
     ---
@@ -71,7 +61,7 @@ def list_clients():
 
 
 @api.post("/clients")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def create_client():
     """Add a client.
     ---
@@ -88,7 +78,7 @@ def create_client():
 
 
 @api.get("/clients/<client_id>")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_client(client_id: str):
     """One client (archived ones too, marked archived).
     ---
@@ -103,7 +93,7 @@ def get_client(client_id: str):
 
 
 @api.patch("/clients/<client_id>")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def update_client(client_id: str):
     """Change some of a client's fields.
     ---
@@ -119,7 +109,7 @@ def update_client(client_id: str):
 
 
 @api.post("/clients/<client_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_client_status(client_id: str):
     """Mark a client active or inactive.
     ---
@@ -136,7 +126,7 @@ def set_client_status(client_id: str):
 
 
 @api.post("/clients/<client_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive_client(client_id: str):
     """ "Delete" a client: archived, its history kept.
     ---
@@ -150,7 +140,7 @@ def archive_client(client_id: str):
 
 
 @api.post("/clients/<client_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore_client(client_id: str):
     """Bring an archived client back.
     ---
@@ -166,7 +156,7 @@ def restore_client(client_id: str):
 
 
 @api.put("/clients/<client_id>/logo")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def put_logo(client_id: str):
     """Set the client's logo (JPG or PNG, at most 2 MB).
     ---
@@ -183,7 +173,7 @@ def put_logo(client_id: str):
 
 
 @api.delete("/clients/<client_id>/logo")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def delete_logo(client_id: str):
     """Remove the client's logo.
     ---
@@ -198,7 +188,7 @@ def delete_logo(client_id: str):
 
 
 @api.get("/clients/<client_id>/logo")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_logo(client_id: str):
     """The client's logo image.
     ---
@@ -212,176 +202,26 @@ def get_logo(client_id: str):
     return picture_response(services.clients.get_logo(client_id))
 
 
-# --- CSV import ----------------------------------------------------------------------------
-
-
-def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
-    """The import request (JSON, or multipart: `file`, `kind`, `mapping` (JSON), `preview`), and
-    its CSV in pieces, and the file's name."""
-    if request.files or request.mimetype == "multipart/form-data":
-        form = request.form
-        mapping = form.get("mapping") or None
-        if mapping:
-            try:
-                mapping = json.loads(mapping)
-            except ValueError:
-                raise BadRequest("'mapping' must be a JSON object of column -> field.") from None
-        body = {
-            "kind": form.get("kind", "clients"),
-            "preview": form.get("preview", "").lower() in ("1", "true", "yes", "on"),
-        }
-        if mapping is not None:
-            body["mapping"] = mapping
-        body = ImportRequest(exclude=["csv"]).load(body)
-        upload = request.files.get("file")
-        return body, csv_pieces(upload), upload.filename
-    body = json_body(ImportRequest())
-    return body, text_pieces(body["csv"]), None
-
-
-@api.post("/clients/import")
-@permission_required("create_clients")
-def import_csv():
-    """Preview or start a CSV import of clients or contacts.
-    ---
-    post:
-      tags: [clients]
-      summary: Import clients or contacts from CSV (preview=true only checks)
-      requestBody:
-        content:
-          application/json:
-            schema: ImportRequest
-          multipart/form-data:
-            schema:
-              type: object
-              properties:
-                file:
-                  type: string
-                  format: binary
-                kind:
-                  type: string
-                  enum: [clients, contacts]
-                mapping:
-                  type: string
-                  description: JSON object {column header -> field}
-                preview:
-                  type: boolean
-      responses:
-        200: {description: The preview (preview=true), schema: ImportPreview}
-        201: {description: "The import, finished (small files)", schema: ImportJob}
-        202:
-          description: The import, running in the background; poll GET /clients/import/{job_id}
-          schema: ImportJob
-    """
-    body, pieces, filename = _import_body()
-    upload_id = upload_csv(body["kind"], pieces, filename)
-    if body["preview"]:
-        try:
-            return services.clients.preview_upload(upload_id, body.get("mapping"))
-        finally:
-            services.clients.discard_upload(upload_id)
-    job = services.clients.start_upload(upload_id, body.get("mapping"))
-    finished = job["status"] in ("done", "failed")
-    return job, 201 if finished else 202
-
-
-@api.get("/clients/import/<job_id>")
-@permission_required("create_clients")
-def get_import(job_id: str):
-    """An import's progress and result.
-    ---
-    get:
-      tags: [clients]
-      summary: Get an import job
-      responses:
-        200: {description: The job, schema: ImportJob}
-    """
-    return services.clients.get_import(job_id)
-
-
-# --- credential vault ----------------------------------------------------------------------
-
-
-@api.get("/clients/<client_id>/vault")
-@permission_required("view_clients")
-def list_vault(client_id: str):
-    """The client's stored credentials, without passwords.
-    ---
-    get:
-      tags: [vault]
-      summary: List vault entries (no passwords)
-      responses:
-        200: {description: The entries, schema: VaultEntryList}
-    """
-    return {"items": services.clients.list_vault_entries(client_id)}
-
-
-@api.post("/clients/<client_id>/vault")
-@permission_required("edit_clients")
-def create_vault_entry(client_id: str):
-    """Store a credential (the password is encrypted at rest).
-    ---
-    post:
-      tags: [vault]
-      summary: Add a vault entry
-      requestBody: VaultEntryRequest
-      responses:
-        201: {description: The entry (without its password), schema: VaultEntry}
-    """
-    return services.clients.create_vault_entry(client_id, **json_body(VaultEntryRequest())), 201
-
-
-@api.post("/clients/<client_id>/vault/<entry_id>/reveal")
-@permission_required("view_vault")
-def reveal_password(client_id: str, entry_id: str):
-    """One entry's password; the reveal is recorded (who, when).
-    ---
-    post:
-      tags: [vault]
-      summary: Reveal a password (needs view_vault; audited)
-      responses:
-        200: {description: The password, schema: RevealedPassword}
-    """
-    secret = services.clients.reveal_vault_password(client_id, entry_id)
-    return secret, 200, {"Cache-Control": "no-store"}
-
-
-@api.get("/vault/reveals")
-@permission_required("view_vault")
-def list_reveals():
-    """Who revealed which password, newest first.
-    ---
-    get:
-      tags: [vault]
-      summary: The reveal audit
-      parameters: [{in: query, schema: RevealListQuery}]
-      responses:
-        200: {description: Reveals, schema: VaultRevealList}
-        404: No such client (client_id)
-    """
-    args = query_args(RevealListQuery())
-    return {"items": services.clients.list_vault_reveals(**args)}
-
-
 # --- custom fields and tags ----------------------------------------------------------------
 
 
 @api.get("/custom-fields")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_custom_fields():
     """The agency's custom client fields.
     ---
     get:
       tags: [clients]
       summary: List custom fields
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: The fields, schema: CustomFieldList}
+        200: {description: One page of fields, schema: CustomFieldPage}
     """
-    return {"items": services.clients.list_custom_fields()}
+    return page_of(services.clients.list_custom_fields(), **query_args(PageQuery()))
 
 
 @api.post("/custom-fields")
-@permission_required("manage_client_organizations")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def define_custom_field():
     """Define a custom client field.
     ---
@@ -400,14 +240,15 @@ def define_custom_field():
 
 
 @api.get("/tags")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_tags():
     """Every client tag with its number of clients.
     ---
     get:
       tags: [clients]
       summary: List tags
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: The tags, schema: TagList}
+        200: {description: One page of tags, schema: TagPage}
     """
-    return {"items": services.clients.list_tags()}
+    return page_of(services.clients.list_tags(), **query_args(PageQuery()))

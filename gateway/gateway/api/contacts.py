@@ -7,23 +7,24 @@ from __future__ import annotations
 from flask import request
 
 from gateway.api.base import api, json_body, query_args
-from gateway.api.client_schemas import (
+from gateway.api.clients import picture_from_request
+from gateway.api.contact_schemas import (
     ClientContactCreateRequest,
     ContactCreateRequest,
     ContactListQuery,
     ContactUpdateRequest,
     InvitationListQuery,
     InvitationRequest,
-    PageQuery,
 )
-from gateway.api.clients import picture_from_request
+from gateway.api.paging import PageQuery
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
+from kit import permissions
 
 
 @api.get("/contacts")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_contacts():
     """Contacts of every client, searched, filtered, sorted and paged.
     ---
@@ -39,7 +40,7 @@ def list_contacts():
 
 
 @api.post("/contacts")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def create_contact():
     """Add a contact to a client (or to a new client), optionally inviting them to the portal.
     ---
@@ -58,7 +59,7 @@ def create_contact():
 
 
 @api.get("/clients/<client_id>/contacts")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_client_contacts(client_id: str):
     """One client's contacts.
     ---
@@ -79,7 +80,7 @@ def list_client_contacts(client_id: str):
 
 
 @api.post("/clients/<client_id>/contacts")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def create_client_contact(client_id: str):
     """Add a contact to this client.
     ---
@@ -98,7 +99,7 @@ def create_client_contact(client_id: str):
 
 
 @api.get("/contacts/<contact_id>")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_contact(contact_id: str):
     """One contact.
     ---
@@ -112,7 +113,7 @@ def get_contact(contact_id: str):
 
 
 @api.patch("/contacts/<contact_id>")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def update_contact(contact_id: str):
     """Change a contact's fields; client_id moves it to another client.
     ---
@@ -129,7 +130,7 @@ def update_contact(contact_id: str):
 
 
 @api.post("/contacts/<contact_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive_contact(contact_id: str):
     """ "Delete" a contact: archived (its history kept), its portal login disabled.
     ---
@@ -143,7 +144,7 @@ def archive_contact(contact_id: str):
 
 
 @api.post("/contacts/<contact_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore_contact(contact_id: str):
     """Bring an archived contact back (its client must not be archived).
     ---
@@ -158,7 +159,7 @@ def restore_contact(contact_id: str):
 
 
 @api.put("/contacts/<contact_id>/avatar")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def put_avatar(contact_id: str):
     """Set the contact's picture (JPG or PNG, at most 2 MB).
     ---
@@ -175,7 +176,7 @@ def put_avatar(contact_id: str):
 
 
 @api.get("/contacts/<contact_id>/avatar")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def get_avatar(contact_id: str):
     """The contact's picture.
     ---
@@ -193,7 +194,7 @@ def get_avatar(contact_id: str):
 
 
 @api.post("/contacts/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def send_invitation(contact_id: str):
     """Send the portal invitation; sending again replaces the link (the old one stops working).
     ---
@@ -215,7 +216,7 @@ def send_invitation(contact_id: str):
 
 
 @api.delete("/contacts/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def cancel_contact_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working.
     ---
@@ -231,7 +232,7 @@ def cancel_contact_invitation(contact_id: str):
 
 
 @api.get("/invitations")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_invitations():
     """Portal invitations (pending by default).
     ---
@@ -249,7 +250,7 @@ def list_invitations():
 
 
 @api.post("/invitations/<invitation_id>/resend")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def resend_invitation(invitation_id: str):
     """A new link for a pending invitation.
     ---
@@ -265,7 +266,7 @@ def resend_invitation(invitation_id: str):
 
 
 @api.delete("/invitations/<invitation_id>")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def cancel_invitation(invitation_id: str):
     """Cancel an invitation.
     ---

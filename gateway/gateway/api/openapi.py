@@ -84,6 +84,10 @@ that `POST /api/v1/auth/login` sets.
 
 Every failure answers one body: `{"error": {"code", "message", "fields"}}` where `fields` maps
 a field name to what is wrong with it. Unknown fields in a request body are refused.
+
+Every list answers one page, `{"items": [...], "total", "page", "per_page"}`, asked for with
+`page` and `per_page`. An id in the path that is malformed or not of your agency is a 404; a
+malformed id in a body is a 422 on its field.
 """
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import request
 
 from gateway.api.base import api, json_body, query_args
-from gateway.api.client_schemas import (
+from gateway.api.paging import PageQuery
+from gateway.api.request_schemas import (
     AcceptInvitationRequest,
-    PageQuery,
     PortalLoginRequest,
     PortalRequestCreate,
     RequestCreateRequest,
@@ -17,10 +17,11 @@ from gateway.api.client_schemas import (
 )
 from gateway.auth import permission_required, portal_login_required, start_session
 from gateway.rpc import services
+from kit import permissions
 
 
 @api.get("/requests")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def list_requests():
     """Requests from every client's portal, newest first.
     ---
@@ -36,7 +37,7 @@ def list_requests():
 
 
 @api.post("/requests")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def create_request():
     """Log a request on a client's behalf; the client's account managers are told.
     ---
@@ -52,7 +53,7 @@ def create_request():
 
 
 @api.patch("/requests/<request_id>")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_request_status(request_id: str):
     """Move a request to another status.
     ---

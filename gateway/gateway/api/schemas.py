@@ -7,11 +7,14 @@ silently ignored field. Deeper rules (password strength, e-mail uniqueness) are 
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
-NAME = validate.Length(min=1, max=100)
-PASSWORD = validate.Length(min=1, max=128)
-STATUS = validate.OneOf(["active", "inactive"])
+from gateway.api.paging import Page, PageQuery
+from gateway.api.schema_fields import Email, Id, Length, OneOf, Schema
+
+NAME = Length(min=1, max=100)
+PASSWORD = Length(min=1, max=128)
+STATUS = OneOf(["active", "inactive"])
 
 
 class Error(Schema):
@@ -33,21 +36,21 @@ class Error(Schema):
 class SignupRequest(Schema):
     agency_name = fields.Str(required=True, validate=NAME)
     owner_name = fields.Str(required=True, validate=NAME, metadata={"description": "Your name"})
-    email = fields.Email(required=True)
+    email = Email(required=True)
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
 class LoginRequest(Schema):
-    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    email = fields.Str(required=True, validate=Length(min=1, max=254))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
 class ForgotPasswordRequest(Schema):
-    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    email = fields.Str(required=True, validate=Length(min=1, max=254))
 
 
 class ResetPasswordRequest(Schema):
-    token = fields.Str(required=True, validate=validate.Length(min=1, max=200))
+    token = fields.Str(required=True, validate=Length(min=1, max=200))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
@@ -60,14 +63,14 @@ class TokenCreateRequest(Schema):
     name = fields.Str(required=True, validate=NAME, metadata={"example": "Zapier"})
 
 
-class UserListQuery(Schema):
+class UserListQuery(PageQuery):
     status = fields.Str(validate=STATUS, metadata={"description": "active or inactive"})
 
 
 class UserCreateRequest(Schema):
     name = fields.Str(required=True, validate=NAME)
-    email = fields.Email(required=True, metadata={"description": "The user's username"})
-    role_id = fields.UUID(required=True)
+    email = Email(required=True, metadata={"description": "The user's username"})
+    role_id = Id(required=True)
     password = fields.Str(
         validate=PASSWORD,
         load_only=True,
@@ -81,28 +84,26 @@ class UserCreateRequest(Schema):
 
 class UserUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
-    email = fields.Email()
-    role_id = fields.UUID()
+    email = Email()
+    role_id = Id()
     password = fields.Str(
         validate=PASSWORD, load_only=True, metadata={"description": "A new password"}
     )
 
 
 class RoleCreateRequest(Schema):
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=50))
+    name = fields.Str(required=True, validate=Length(min=1, max=50))
     permissions = fields.List(fields.Str(), required=True, metadata={"example": ["view_clients"]})
 
 
 class RoleUpdateRequest(Schema):
-    name = fields.Str(validate=validate.Length(min=1, max=50))
+    name = fields.Str(validate=Length(min=1, max=50))
     permissions = fields.List(fields.Str())
 
 
 class AgencyUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
-    timezone = fields.Str(
-        validate=validate.Length(min=1, max=64), metadata={"example": "Europe/Berlin"}
-    )
+    timezone = fields.Str(validate=Length(min=1, max=64), metadata={"example": "Europe/Berlin"})
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -165,8 +166,8 @@ class User(Schema):
     last_login_at = fields.DateTime(allow_none=True)
 
 
-class UserList(Schema):
-    users = fields.List(fields.Nested(User))
+class UserPage(Page):
+    items = fields.List(fields.Nested(User))
 
 
 class Role(Schema):
@@ -177,8 +178,8 @@ class Role(Schema):
     users = fields.Int(metadata={"description": "Active users holding the role"})
 
 
-class RoleList(Schema):
-    roles = fields.List(fields.Nested(Role))
+class RolePage(Page):
+    items = fields.List(fields.Nested(Role))
 
 
 class Permission(Schema):
@@ -186,8 +187,8 @@ class Permission(Schema):
     description = fields.Str()
 
 
-class PermissionList(Schema):
-    permissions = fields.List(fields.Nested(Permission))
+class PermissionPage(Page):
+    items = fields.List(fields.Nested(Permission))
 
 
 class ApiToken(Schema):
@@ -201,12 +202,12 @@ class NewApiToken(ApiToken):
     token = fields.Str(metadata={"description": "The secret; shown only in this answer."})
 
 
-class ApiTokenList(Schema):
-    tokens = fields.List(fields.Nested(ApiToken))
+class ApiTokenPage(Page):
+    items = fields.List(fields.Nested(ApiToken))
 
 
-class PlanList(Schema):
-    plans = fields.List(fields.Nested(Plan))
+class PlanPage(Page):
+    items = fields.List(fields.Nested(Plan))
 
 
 class Entitlements(Schema):

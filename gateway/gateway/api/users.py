@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.api.base import api, json_body, query_args
+from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import (
     RoleCreateRequest,
     RoleUpdateRequest,
@@ -12,17 +13,11 @@ from gateway.api.schemas import (
 )
 from gateway.auth import permission_required
 from gateway.rpc import services
-
-MANAGE_USERS = "manage_users"
-
-
-def _ids_as_text(body: dict) -> dict:
-    """UUID fields go over RPC as strings (JSON serializer)."""
-    return {key: str(value) if key.endswith("_id") else value for key, value in body.items()}
+from kit import permissions
 
 
 @api.get("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_users():
     """The agency's users.
     ---
@@ -31,14 +26,15 @@ def list_users():
       summary: List users, optionally only active or inactive ones
       parameters: [{in: query, schema: UserListQuery}]
       responses:
-        200: {description: Users by name, schema: UserList}
+        200: {description: "One page of users, by name", schema: UserPage}
     """
     args = query_args(UserListQuery())
-    return {"users": services.identity.list_users(status=args.get("status"))}
+    users = services.identity.list_users(status=args.pop("status", None))
+    return page_of(users, **args)
 
 
 @api.post("/users")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_user():
     """Add a user with an initial password, or e-mail them an invitation.
     ---
@@ -51,12 +47,11 @@ def create_user():
         409: The e-mail address is taken
         422: A field is missing or invalid, or the password is too weak
     """
-    body = _ids_as_text(json_body(UserCreateRequest()))
-    return services.identity.create_user(**body), 201
+    return services.identity.create_user(**json_body(UserCreateRequest())), 201
 
 
 @api.get("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def get_user(user_id: str):
     """One user.
     ---
@@ -71,7 +66,7 @@ def get_user(user_id: str):
 
 
 @api.patch("/users/<user_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_user(user_id: str):
     """Change a user's profile, e-mail (username), role or password.
     ---
@@ -84,12 +79,11 @@ def update_user(user_id: str):
         409: The e-mail address is taken
         422: A field is invalid
     """
-    body = _ids_as_text(json_body(UserUpdateRequest()))
-    return services.identity.update_user(user_id, **body)
+    return services.identity.update_user(user_id, **json_body(UserUpdateRequest()))
 
 
 @api.post("/users/<user_id>/deactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def deactivate_user(user_id: str):
     """Deactivate a user who left: they cannot sign in, their sessions and tokens stop working.
     ---
@@ -103,7 +97,7 @@ def deactivate_user(user_id: str):
 
 
 @api.post("/users/<user_id>/reactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def reactivate_user(user_id: str):
     """Let an inactive user sign in again.
     ---
@@ -117,21 +111,22 @@ def reactivate_user(user_id: str):
 
 
 @api.get("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_roles():
     """Built-in and custom roles with their permissions.
     ---
     get:
       tags: [roles]
       summary: List roles (built-in first)
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: The roles, schema: RoleList}
+        200: {description: One page of roles, schema: RolePage}
     """
-    return {"roles": services.identity.list_roles()}
+    return page_of(services.identity.list_roles(), **query_args(PageQuery()))
 
 
 @api.post("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def create_role():
     """A custom role.
     ---
@@ -148,7 +143,7 @@ def create_role():
 
 
 @api.patch("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def update_role(role_id: str):
     """Rename a custom role or change its permissions (built-in roles are fixed).
     ---
@@ -166,7 +161,7 @@ def update_role(role_id: str):
 
 
 @api.delete("/roles/<role_id>")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def delete_role(role_id: str):
     """Delete a custom role nobody holds.
     ---
@@ -182,14 +177,15 @@ def delete_role(role_id: str):
 
 
 @api.get("/permissions")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def list_permissions():
     """Every permission a role can hold.
     ---
     get:
       tags: [roles]
       summary: List permissions
+      parameters: [{in: query, schema: PageQuery}]
       responses:
-        200: {description: Permission names and what they allow, schema: PermissionList}
+        200: {description: Permission names and what they allow, schema: PermissionPage}
     """
-    return {"permissions": services.identity.list_permissions()}
+    return page_of(services.identity.list_permissions(), **query_args(PageQuery()))

@@ -5,16 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gateway import auth
+from gateway.api.schemas import (
+    ForgotPasswordRequest,
+    LoginRequest,
+    ResetPasswordRequest,
+    SignupRequest,
+)
 from gateway.redirects import local_path
 from gateway.rpc import services
-from gateway.web.forms import (
-    ForgotPasswordForm,
-    LoginForm,
-    NewPasswordForm,
-    SignupForm,
-    done,
-    form_failed,
-)
+from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from kit.errors import DomainError, RateLimited, Unauthenticated
 
 bp = Blueprint("auth", __name__)
@@ -40,47 +39,41 @@ def signup():
     """Start a 14-day trial: a new agency and its owner, who is then signed in."""
     if _signed_in_team_user():
         return redirect(url_for("dashboard.index"))
-    form = SignupForm()
-    if form.validate_on_submit():
-        try:
-            result = services.identity.signup(
-                agency_name=form.agency_name.data,
-                owner_name=form.owner_name.data,
-                email=form.email.data,
-                password=form.password.data,
-                ip=request.remote_addr,
-            )
-        except DomainError as exc:
-            return form_failed("auth/signup.html", form, exc, title="Start your free trial")
-        auth.start_session(result["session_token"])
-        return done(
-            f"Welcome to Agency Platform, {result['principal']['name']}!",
-            url_for("dashboard.index"),
-        )
-    return render_template("auth/signup.html", form=form, title="Start your free trial")
+    if request.method == "GET":
+        return show_form("auth/signup.html", Form(), title="Start your free trial")
+    form = read_form(SignupRequest())
+    try:
+        result = services.identity.signup(**form.valid_data(), ip=request.remote_addr)
+    except DomainError as exc:
+        return form_failed("auth/signup.html", form, exc, title="Start your free trial")
+    auth.start_session(result["session_token"])
+    return done(
+        f"Welcome to Agency Platform, {result['principal']['name']}!",
+        url_for("dashboard.index"),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """E-mail and password; a fresh session id at every login."""
-    form = LoginForm()
     if request.method == "GET":
         if _signed_in_team_user():
             return redirect(_safe_next(request.args.get("next")))
-        form.next.data = request.args.get("next", "")
-    if form.validate_on_submit():
-        try:
-            result = services.identity.login(
-                form.email.data, form.password.data, request.remote_addr
-            )
-        except (Unauthenticated, RateLimited) as exc:
-            # Wrong credentials or throttled: say so on the form, keep the e-mail typed.
-            form.form_errors.append(exc.message)
-            form.password.data = ""
-            return render_template("auth/login.html", form=form, title="Log in"), exc.http_status
-        auth.start_session(result["session_token"])
-        return redirect(_safe_next(form.next.data))
-    return render_template("auth/login.html", form=form, title="Log in")
+        return show_form(
+            "auth/login.html", Form({"next": request.args.get("next", "")}), title="Log in"
+        )
+    form = read_form(LoginRequest())
+    try:
+        body = form.valid_data()
+        result = services.identity.login(body["email"], body["password"], request.remote_addr)
+    except (Unauthenticated, RateLimited) as exc:
+        # Wrong credentials or throttled: say so on the form, keep the e-mail typed.
+        form.message = exc.message
+        return render_template("auth/login.html", form=form, title="Log in"), exc.http_status
+    except DomainError as exc:
+        return form_failed("auth/login.html", form, exc, title="Log in")
+    auth.start_session(result["session_token"])
+    return redirect(_safe_next(form.values.get("next")))
 
 
 @bp.post("/logout")
@@ -94,53 +87,57 @@ def logout():
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
     """Ask for a reset link; the same answer whether or not the e-mail has an account."""
-    form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        services.identity.request_password_reset(form.email.data)
-        return render_template(
-            "auth/forgot_password.html", form=form, sent=True, title="Reset your password"
-        )
-    return render_template("auth/forgot_password.html", form=form, title="Reset your password")
+    if request.method == "GET":
+        return show_form("auth/forgot_password.html", Form(), title="Reset your password")
+    form = read_form(ForgotPasswordRequest())
+    try:
+        services.identity.request_password_reset(form.valid_data()["email"])
+    except DomainError as exc:
+        return form_failed("auth/forgot_password.html", form, exc, title="Reset your password")
+    return show_form("auth/forgot_password.html", form, sent=True, title="Reset your password")
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
 def reset_password():
     """Choose a new password with the e-mailed token; then log in with it."""
-    form = NewPasswordForm()
     if request.method == "GET":
-        form.token.data = request.args.get("token", "")
-    if form.validate_on_submit():
-        try:
-            services.identity.reset_password(form.token.data, form.password.data)
-        except DomainError as exc:
-            return form_failed(
-                "auth/new_password.html", form, exc, **_reset_page(), aliases=_TOKEN_ALIASES
-            )
-        auth.end_session()
-        return done("Your password is changed. Log in with it.", url_for("auth.login"))
-    return render_template("auth/new_password.html", form=form, **_reset_page())
+        return show_form("auth/new_password.html", _token_form(), **_reset_page())
+    form = read_form(ResetPasswordRequest(), hidden=("token",))
+    try:
+        body = form.valid_data()
+        services.identity.reset_password(body["token"], body["password"])
+    except DomainError as exc:
+        return form_failed(
+            "auth/new_password.html", form, exc, **_reset_page(), aliases=_TOKEN_ALIASES
+        )
+    auth.end_session()
+    return done("Your password is changed. Log in with it.", url_for("auth.login"))
 
 
 @bp.route("/invitations/accept", methods=["GET", "POST"])
 def accept_invitation():
     """An invited user chooses a password and is signed in."""
-    form = NewPasswordForm()
     if request.method == "GET":
-        form.token.data = request.args.get("token", "")
-    if form.validate_on_submit():
-        try:
-            result = services.identity.accept_user_invitation(form.token.data, form.password.data)
-        except DomainError as exc:
-            return form_failed(
-                "auth/new_password.html", form, exc, **_invitation_page(), aliases=_TOKEN_ALIASES
-            )
-        auth.start_session(result["session_token"])
-        return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
-    return render_template("auth/new_password.html", form=form, **_invitation_page())
+        return show_form("auth/new_password.html", _token_form(), **_invitation_page())
+    form = read_form(ResetPasswordRequest(), hidden=("token",))
+    try:
+        body = form.valid_data()
+        result = services.identity.accept_user_invitation(body["token"], body["password"])
+    except DomainError as exc:
+        return form_failed(
+            "auth/new_password.html", form, exc, **_invitation_page(), aliases=_TOKEN_ALIASES
+        )
+    auth.start_session(result["session_token"])
+    return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
 
 
 # identity names the new password `new_password` or `password` depending on the call.
 _TOKEN_ALIASES = {"new_password": "password"}
+
+
+def _token_form() -> Form:
+    """The new-password form of an e-mailed link: its token kept in a hidden field."""
+    return Form({"token": request.args.get("token", "")})
 
 
 def _reset_page() -> dict:

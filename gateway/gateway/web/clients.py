@@ -5,27 +5,46 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from gateway.auth import can, permission_required
+from gateway.api.client_schemas import (
+    ClientCreateRequest,
+    ClientStatusRequest,
+    ClientUpdateRequest,
+    CustomFieldRequest,
+)
+from gateway.api.request_schemas import RequestCreateRequest, RequestStatusRequest
+from gateway.api.vault_schemas import VaultEntryRequest
+from gateway.auth import permission_required, require
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
-from gateway.web.forms import done
-from kit.errors import DomainError, PermissionDenied
+from gateway.web.forms import (
+    Form,
+    done,
+    form_failed,
+    form_picture,
+    picture_change,
+    read_form,
+    show_form,
+)
+from kit import permissions, vocabulary
+from kit.errors import DomainError
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 PROFILE_TABS = ("details", "contacts", "requests", "vault")
-REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
-FIELD_TYPES = ("text", "number", "date", "choice")
+# The service names a picture by the field it is sent in; the page by its file box.
+PICTURE_FIELDS = {"logo_base64": "logo"}
 
 
 @bp.get("/")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def index():
     """Active or inactive clients, searched, filtered, sorted and paged."""
     args = request.args
-    status = args.get("status") if args.get("status") in ("inactive", "archived") else "active"
-    sort = args.get("sort") if args.get("sort") in client_forms.CLIENT_SORTS else "-created_at"
+    status = args.get("status") if args.get("status") in vocabulary.LIST_STATUSES else "active"
+    sort = (
+        args.get("sort") if args.get("sort") in vocabulary.CLIENT_SORTS else vocabulary.DEFAULT_SORT
+    )
     fields = client_forms.custom_fields()
     field_filter = {}
     if args.get("field") and args.get("value", "").strip():
@@ -47,7 +66,7 @@ def index():
         page=page,
         status=status,
         sort=sort,
-        sorts=client_forms.CLIENT_SORTS,
+        sorts=vocabulary.CLIENT_SORTS,
         tags=services.clients.list_tags(),
         users=users,
         names={u["id"]: u["name"] for u in users},
@@ -57,76 +76,69 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def new():
     """The "Add client" form."""
     fields = client_forms.custom_fields()
-    values: dict = {}
-    if request.method == "POST":
-        values = client_forms.client_form_data(fields)
-        try:
-            logo = client_forms.form_picture("logo")
-            client = services.clients.create_client(**values, logo_base64=logo)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "clients/form.html", exc, values=values, fields=fields, client=None
-            )
-        return done(f"Client {client['name']} added.", url_for(".show", client_id=client["id"]))
-    return render_template(
-        "clients/form.html",
-        title="Add client",
-        client=None,
-        values=values,
-        fields=fields,
-        users=client_forms.team_users(),
-        errors={},
-    )
+    if request.method == "GET":
+        return show_form("clients/form.html", Form(), **_form_page(None, fields))
+    form = client_forms.read_client_form(ClientCreateRequest(), fields)
+    try:
+        body = form.valid_data()
+        client = services.clients.create_client(**body, logo_base64=form_picture("logo"))
+    except DomainError as exc:
+        return form_failed(
+            "clients/form.html", form, exc, PICTURE_FIELDS, **_form_page(None, fields)
+        )
+    return done(f"Client {client['name']} added.", url_for(".show", client_id=client["id"]))
 
 
 @bp.route("/<client_id>/edit", methods=["GET", "POST"])
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def edit(client_id: str):
     """Edit a client's details, logo, tags, custom fields and account managers."""
     client = services.clients.get_client(client_id)
     fields = client_forms.custom_fields()
-    values = dict(client)
-    if request.method == "POST":
-        values = client_forms.client_form_data(fields)
-        try:
-            changes = client_forms.picture_change("logo", "remove_logo")
-            services.clients.update_client(client_id, **values, **changes)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "clients/form.html", exc, values=values, fields=fields, client=client
-            )
-        return done("Client saved.", url_for(".show", client_id=client_id))
-    return render_template(
-        "clients/form.html",
-        title=f"Edit {client['name']}",
-        client=client,
-        values=values,
-        fields=fields,
-        users=client_forms.team_users(),
-        errors={},
-    )
+    if request.method == "GET":
+        return show_form("clients/form.html", Form(dict(client)), **_form_page(client, fields))
+    form = client_forms.read_client_form(ClientUpdateRequest(), fields, required=("name",))
+    try:
+        body = form.valid_data()
+        services.clients.update_client(client_id, **body, **picture_change("logo", "remove_logo"))
+    except DomainError as exc:
+        return form_failed(
+            "clients/form.html", form, exc, PICTURE_FIELDS, **_form_page(client, fields)
+        )
+    return done("Client saved.", url_for(".show", client_id=client_id))
+
+
+def _form_page(client: dict | None, fields: list[dict]) -> dict:
+    return {
+        "title": f"Edit {client['name']}" if client else "Add client",
+        "client": client,
+        "fields": fields,
+        "users": client_forms.team_users(),
+    }
 
 
 @bp.get("/<client_id>")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def show(client_id: str):
     """A client's profile, with its contacts, requests or vault as tabs."""
     tab = request.args.get("tab") if request.args.get("tab") in PROFILE_TABS else "details"
-    return _profile(client_id, tab)
+    return show_form("clients/show.html", Form(), **_profile(client_id, tab))
 
 
-def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int = 200):
+def _profile(client_id: str, tab: str, revealed: dict | None = None) -> dict:
+    """What the profile page shows on `tab`."""
     client = services.clients.get_client(client_id)
     context = {
+        "title": client["name"],
         "client": client,
         "tab": tab,
         "fields": client_forms.custom_fields(),
         "names": client_forms.user_names(client["account_manager_ids"]),
-        "request_statuses": REQUEST_STATUSES,
+        "request_statuses": vocabulary.REQUEST_STATUSES,
         "revealed": revealed,
         "page_url": client_forms.page_url,
     }
@@ -144,21 +156,21 @@ def _profile(client_id: str, tab: str, revealed: dict | None = None, status: int
         )
     elif tab == "vault":
         context["entries"] = services.clients.list_vault_entries(client_id)
-    response = render_template("clients/show.html", title=client["name"], **context)
-    return response, status
+    return context
 
 
 @bp.post("/<client_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_status(client_id: str):
     """Switch a client between active and inactive."""
-    client = services.clients.set_client_status(client_id, request.form.get("status", ""))
+    status = read_form(ClientStatusRequest()).valid_data()["status"]
+    client = services.clients.set_client_status(client_id, status)
     message = f"{client['name']} is now {client['status']}."
     return done(message, url_for(".show", client_id=client_id))
 
 
 @bp.post("/<client_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive(client_id: str):
     """ "Delete": archive the client (its history stays)."""
     client = services.clients.archive_client(client_id)
@@ -167,7 +179,7 @@ def archive(client_id: str):
 
 
 @bp.post("/<client_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore(client_id: str):
     """Bring an archived client back."""
     client = services.clients.restore_client(client_id)
@@ -175,7 +187,7 @@ def restore(client_id: str):
 
 
 @bp.get("/<client_id>/logo")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def logo(client_id: str):
     """The client's logo image, fetched from the clients service."""
     return picture_response(services.clients.get_logo(client_id))
@@ -185,72 +197,68 @@ def logo(client_id: str):
 
 
 @bp.post("/<client_id>/requests/<request_id>/status")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def set_request_status(client_id: str, request_id: str):
     """Move a client's request to another status."""
-    services.clients.set_request_status(request_id, request.form.get("status", ""))
+    status = read_form(RequestStatusRequest()).valid_data()["status"]
+    services.clients.set_request_status(request_id, status)
     return done("Request status changed.", url_for(".show", client_id=client_id, tab="requests"))
 
 
 @bp.route("/<client_id>/requests/new", methods=["GET", "POST"])
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def new_request(client_id: str):
     """Log a request on the client's behalf (from one of its contacts, or none)."""
     client = services.clients.get_client(client_id)
     contacts = services.clients.list_contacts(client_id=client_id, sort="name", per_page=100)
     context = {"client": client, "contacts": contacts["items"], "title": "New request"}
-    values = request.form
-    if request.method == "POST":
-        try:
-            services.clients.create_request(
-                client_id,
-                title=values.get("title", ""),
-                description=values.get("description", ""),
-                service_name=values.get("service_name") or None,
-                contact_id=values.get("contact_id") or None,
-            )
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "clients/request_form.html", exc, values=values, **context
-            )
-        return done("Request logged.", url_for(".show", client_id=client_id, tab="requests"))
-    return render_template("clients/request_form.html", values={}, errors={}, **context)
+    if request.method == "GET":
+        return show_form("clients/request_form.html", Form(), **context)
+    form = read_form(
+        RequestCreateRequest(),
+        omit_blank=("contact_id", "service_name"),
+        extra={"client_id": client_id},
+    )
+    try:
+        services.clients.create_request(**form.valid_data())
+    except DomainError as exc:
+        return form_failed("clients/request_form.html", form, exc, **context)
+    return done("Request logged.", url_for(".show", client_id=client_id, tab="requests"))
 
 
 # --- credential vault ----------------------------------------------------------------------
 
 
 @bp.post("/<client_id>/vault")
-@permission_required("edit_clients")
+@permission_required(permissions.EDIT_CLIENTS)
 def add_vault_entry(client_id: str):
     """Store a credential of the client."""
-    form = request.form
-    services.clients.create_vault_entry(
-        client_id,
-        label=form.get("label", ""),
-        url=form.get("url", ""),
-        username=form.get("username", ""),
-        password=form.get("password", ""),
-        notes=form.get("notes", ""),
-    )
+    form = read_form(VaultEntryRequest())
+    try:
+        services.clients.create_vault_entry(client_id, **form.valid_data())
+    except DomainError as exc:
+        return form_failed("clients/show.html", form, exc, **_profile(client_id, "vault"))
     return done("Credential stored.", url_for(".show", client_id=client_id, tab="vault"))
 
 
 @bp.post("/<client_id>/vault/<entry_id>/reveal")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def reveal(client_id: str, entry_id: str):
     """Show one password once; the service records who saw it."""
     secret = services.clients.reveal_vault_password(client_id, entry_id)
-    response, status = _profile(client_id, "vault", revealed=secret)
-    return response, status, {"Cache-Control": "no-store"}
+    page = show_form("clients/show.html", Form(), **_profile(client_id, "vault", revealed=secret))
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/vault/reveals")
-@permission_required("view_vault")
+@permission_required(permissions.VIEW_VAULT)
 def reveals():
     """Who revealed which password, and when."""
-    client_id = request.args.get("client_id") or None
-    audit = services.clients.list_vault_reveals(client_id=client_id, limit=500)
+    audit = services.clients.list_vault_reveals(
+        client_id=request.args.get("client_id") or None,
+        page=client_forms.page_number(),
+        per_page=client_forms.PER_PAGE,
+    )
     return render_template(
         "clients/reveals.html",
         title="Vault reveals",
@@ -264,29 +272,27 @@ def reveals():
 
 
 @bp.route("/custom-fields", methods=["GET", "POST"])
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def custom_fields():
     """The agency's custom client fields; defining them needs manage_client_organizations."""
-    if request.method == "POST":
-        if not can("manage_client_organizations"):
-            raise PermissionDenied("Your role lacks the permission manage_client_organizations.")
-        choices = [c.strip() for c in request.form.get("choices", "").split(",") if c.strip()]
-        field = services.clients.define_custom_field(
-            name=request.form.get("name", ""),
-            type=request.form.get("type", ""),
-            choices=choices or None,
-        )
-        return done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
-    return render_template(
-        "clients/custom_fields.html",
-        title="Custom fields",
-        fields=client_forms.custom_fields(),
-        types=FIELD_TYPES,
-    )
+    context = {
+        "title": "Custom fields",
+        "fields": client_forms.custom_fields(),
+        "types": vocabulary.FIELD_TYPES,
+    }
+    if request.method == "GET":
+        return show_form("clients/custom_fields.html", Form(), **context)
+    require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    form = read_form(CustomFieldRequest(), comma_lists=("choices",))
+    try:
+        field = services.clients.define_custom_field(**form.valid_data())
+    except DomainError as exc:
+        return form_failed("clients/custom_fields.html", form, exc, **context)
+    return done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
 
 
 @bp.post("/custom-fields/<field_id>/delete")
-@permission_required("manage_client_organizations")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def delete_custom_field(field_id: str):
     """Remove a custom field and its values."""
     services.clients.delete_custom_field(field_id)

@@ -6,15 +6,32 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from gateway.auth import can, permission_required
+from gateway.api.contact_schemas import (
+    ContactCreateRequest,
+    ContactUpdateRequest,
+    InvitationRequest,
+)
+from gateway.auth import permission_required, require
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms, imports
-from gateway.web.forms import done
-from kit.errors import DomainError, PermissionDenied
+from gateway.web.forms import (
+    Form,
+    done,
+    form_failed,
+    form_picture,
+    picture_change,
+    read_form,
+    show_form,
+)
+from kit import permissions, vocabulary
+from kit.errors import DomainError
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
+NEW_CLIENT = "__new__"  # the client select's "Create a new client" choice
+# The service names a picture by the field it is sent in; the page by its file box.
+PICTURE_FIELDS = {"avatar_base64": "avatar"}
 CLIENT_STATUSES = {"": "Any client status", "active": "Active clients", "inactive": "Inactive"}
 
 
@@ -31,11 +48,15 @@ def _client_choices() -> list[dict]:
 
 
 @bp.get("/")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def index():
     """Contacts across all clients: search, filters, sort, pages."""
     args = request.args
-    sort = args.get("sort") if args.get("sort") in client_forms.CONTACT_SORTS else "-created_at"
+    sort = (
+        args.get("sort")
+        if args.get("sort") in vocabulary.CONTACT_SORTS
+        else vocabulary.DEFAULT_SORT
+    )
     status = args.get("status") if args.get("status") in CLIENT_STATUSES else ""
     page = services.clients.list_contacts(
         q=args.get("q") or None,
@@ -52,7 +73,7 @@ def index():
         title="Contacts",
         page=page,
         sort=sort,
-        sorts=client_forms.CONTACT_SORTS,
+        sorts=vocabulary.CONTACT_SORTS,
         statuses=CLIENT_STATUSES,
         status=status,
         clients=_client_choices(),
@@ -62,94 +83,65 @@ def index():
     )
 
 
-def _contact_form_data() -> dict:
-    form = request.form
-    return {
-        "name": form.get("name", ""),
-        "email": form.get("email", ""),
-        "position": form.get("position", ""),
-        "phone": form.get("phone", ""),
-        "tags": client_forms.tags_of(form),
-    }
+def _chosen_client() -> dict:
+    """The contact's client as the form gives it: one chosen, or a new one by its name (the
+    "__new__" choice, or a name typed with no client chosen)."""
+    client_id = request.form.get("client_id", "")
+    new_client = request.form.get("new_client", "").strip()
+    if client_id == NEW_CLIENT or (new_client and not client_id):
+        return {"client_id": None, "new_client": new_client}
+    return {"client_id": client_id or None, "new_client": None}
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def new():
     """Add a contact: to a chosen client, or to a client created here by name."""
     clients = _client_choices()
-    values: dict = {"client_id": request.args.get("client_id", "")}
-    if len(clients) == 1 and not values["client_id"]:
-        values["client_id"] = clients[0]["id"]
-    if request.method == "POST":
-        values = _contact_form_data()
-        form = request.form
-        values.update(
-            client_id=form.get("client_id", ""),
-            new_client=form.get("new_client", "").strip(),
-            invite=bool(form.get("invite")),
-            invitation_message=form.get("invitation_message", ""),
-        )
-        call = dict(values)
-        if call["client_id"] == "__new__" or (call["new_client"] and not call["client_id"]):
-            call["client_id"] = None
-        else:
-            call["new_client"] = None
-        try:
-            call["avatar_base64"] = client_forms.form_picture("avatar")
-            contact = services.clients.create_contact(**call)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "contacts/form.html", exc, values=values, clients=clients, contact=None
-            )
-        message = f"Contact {contact['name']} added."
-        if contact.get("invitation"):
-            message += f" A portal invitation was sent to {contact['email']}."
-        return done(message, url_for(".show", contact_id=contact["id"]))
-    return render_template(
-        "contacts/form.html",
-        title="Add contact",
-        values=values,
-        clients=clients,
-        contact=None,
-        errors={},
-    )
+    context = {"title": "Add contact", "clients": clients, "contact": None}
+    if request.method == "GET":
+        client_id = request.args.get("client_id", "")
+        if len(clients) == 1 and not client_id:
+            client_id = clients[0]["id"]
+        return show_form("contacts/form.html", Form({"client_id": client_id}), **context)
+    form = read_form(ContactCreateRequest(), comma_lists=("tags",), extra=_chosen_client())
+    try:
+        body = form.valid_data()
+        contact = services.clients.create_contact(**body, avatar_base64=form_picture("avatar"))
+    except DomainError as exc:
+        return form_failed("contacts/form.html", form, exc, PICTURE_FIELDS, **context)
+    message = f"Contact {contact['name']} added."
+    if contact.get("invitation"):
+        message += f" A portal invitation was sent to {contact['email']}."
+    return done(message, url_for(".show", contact_id=contact["id"]))
 
 
 @bp.route("/<contact_id>", methods=["GET", "POST"])
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def show(contact_id: str):
     """A contact's card and its edit form (every field, and its client)."""
     contact = services.clients.get_contact(contact_id)
-    clients = _client_choices()
-    values = dict(contact)
-    if request.method == "POST":
-        if not can("edit_clients"):
-            raise PermissionDenied("Your role lacks the permission edit_clients.")
-        values = _contact_form_data()
-        values["client_id"] = request.form.get("client_id") or contact["client_id"]
-        try:
-            changes = client_forms.picture_change("avatar", "remove_avatar")
-            services.clients.update_contact(contact_id, **values, **changes)
-        except DomainError as exc:
-            return client_forms.form_failed(
-                "contacts/form.html",
-                exc,
-                values=values,
-                clients=clients,
-                contact=contact,
-                invitation=_pending_invitation(contact_id),
-            )
-        return done("Contact saved.", url_for(".show", contact_id=contact_id))
-    return render_template(
-        "contacts/form.html",
-        title=contact["name"],
-        values=values,
-        clients=clients,
-        contact=contact,
-        invitation=_pending_invitation(contact_id),
-        errors={},
+    context = {
+        "title": contact["name"],
+        "clients": _client_choices(),
+        "contact": contact,
+        "invitation": _pending_invitation(contact_id),
+    }
+    if request.method == "GET":
+        return show_form("contacts/form.html", Form(dict(contact)), **context)
+    require(permissions.EDIT_CLIENTS)
+    form = read_form(
+        ContactUpdateRequest(),
+        comma_lists=("tags",),
+        required=("name", "email"),
+        extra={"client_id": request.form.get("client_id") or contact["client_id"]},
     )
+    try:
+        changes = picture_change("avatar", "remove_avatar")
+        services.clients.update_contact(contact_id, **form.valid_data(), **changes)
+    except DomainError as exc:
+        return form_failed("contacts/form.html", form, exc, PICTURE_FIELDS, **context)
+    return done("Contact saved.", url_for(".show", contact_id=contact_id))
 
 
 def _pending_invitation(contact_id: str) -> dict | None:
@@ -160,19 +152,18 @@ def _pending_invitation(contact_id: str) -> dict | None:
 
 
 @bp.get("/<contact_id>/avatar")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def avatar(contact_id: str):
     """The contact's picture, fetched from the clients service."""
     return picture_response(services.clients.get_avatar(contact_id))
 
 
 @bp.post("/<contact_id>/invitation")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def invite(contact_id: str):
     """Send (or send again, with a new link) the portal invitation."""
-    invitation = services.clients.invite_contact(
-        contact_id, request.form.get("invitation_message") or None
-    )
+    message = read_form(InvitationRequest()).valid_data().get("message") or None
+    invitation = services.clients.invite_contact(contact_id, message)
     return done(
         f"Portal invitation sent to {invitation['email']}.",
         client_forms.safe_next(url_for(".show", contact_id=contact_id)),
@@ -180,7 +171,7 @@ def invite(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation/cancel")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
     services.clients.cancel_contact_invitation(contact_id)
@@ -190,7 +181,7 @@ def cancel_invitation(contact_id: str):
 
 
 @bp.post("/<contact_id>/archive")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def archive(contact_id: str):
     """ "Delete": archive the contact (its history stays; its portal login is disabled)."""
     contact = services.clients.archive_contact(contact_id)
@@ -199,7 +190,7 @@ def archive(contact_id: str):
 
 
 @bp.post("/<contact_id>/restore")
-@permission_required("delete_clients")
+@permission_required(permissions.DELETE_CLIENTS)
 def restore(contact_id: str):
     """Bring an archived contact back."""
     contact = services.clients.restore_contact(contact_id)

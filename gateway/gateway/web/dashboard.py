@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from gateway.auth import can, login_required
 from gateway.rpc import services
 from gateway.web.shell import current_agency
+from kit import permissions
 from kit.errors import DomainError
 
 bp = Blueprint("dashboard", __name__)
@@ -25,7 +26,7 @@ def index():
     except DomainError:
         entitlements = None
     clients = None
-    if can("view_clients"):
+    if can(permissions.VIEW_CLIENTS):
         clients = _client_count()
     return render_template(
         "dashboard.html",

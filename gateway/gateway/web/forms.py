@@ -1,151 +1,163 @@
-"""The forms of the sign-in, user, role and settings pages (flask-wtf: each carries its CSRF
-token), the one way a service's refusal is put back on a form, and the one way an action's
-view ends well (`done`)."""
+"""The one way a page form is read and refused, and the one way an action's view ends well.
+
+A page form is read with the API's marshmallow schema for the same fields (`read_form`): what was
+typed is kept on the `Form` to show again; `Form.valid_data()` is what the schema loaded, or a
+ValidationError naming the fields. Whoever refuses (the schema, or a service), `form_failed` shows
+the same page again with each message under its field. flask-wtf is only the CSRF check here.
+"""
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from flask import flash, redirect, render_template
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    EmailField,
-    HiddenField,
-    PasswordField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
-from wtforms.validators import DataRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from flask import flash, redirect, render_template, request
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaError
 
-from kit.errors import DomainError
+from gateway.uploads import TooLarge, picture_base64
+from kit.errors import DomainError, ValidationError
 
-# A first check only (WTForms' Email() needs the email_validator package); identity decides.
-EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$"
+# A form as a whole refused because of some of its fields (their messages are under them).
+CHECK_FIELDS = "Please correct the marked fields."
 
 
-def _email(label: str = "E-mail") -> EmailField:
-    return EmailField(
-        label,
-        validators=[
-            DataRequired("Enter an e-mail address."),
-            Regexp(EMAIL_SHAPE, message="Enter a valid e-mail address."),
-            Length(max=254),
-        ],
-    )
+@dataclass
+class Form:
+    """A page form: what was typed (or the record being edited), and what is wrong with it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    message: str | None = None
+    data: dict | None = None
+    refusal: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ()
+
+    def valid_data(self) -> dict:
+        """What the schema loaded; a ValidationError with the schema's field messages if not."""
+        if self.data is None:
+            raise ValidationError(CHECK_FIELDS, self.refusal)
+        return self.data
+
+    def refuse(self, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
+        """Put a refusal's field messages under their fields, and say on top what went wrong:
+        the refusal's own message when it is about something the page does not show."""
+        aliases = aliases or {}
+        on_top, unshown = [], False
+        for key, messages in (exc.fields or {}).items():
+            name = aliases.get(key, key)
+            if name in self.hidden:  # a hidden field (the e-mailed token) shows nothing
+                on_top.extend(_messages(messages))
+                continue
+            self.errors.setdefault(name, []).extend(_messages(messages))
+            unshown = unshown or name not in self.values
+        shown = self.errors and not unshown
+        self.message = " ".join(on_top) or (CHECK_FIELDS if shown else exc.message)
 
 
-def _name(label: str) -> StringField:
-    return StringField(label, validators=[DataRequired(f"Enter {label.lower()}."), Length(max=100)])
+def _messages(given: Any) -> list[str]:
+    """A field's messages as a flat list (marshmallow nests a list item's messages by index)."""
+    if isinstance(given, dict):
+        return [m for item in given.values() for m in _messages(item)]
+    if isinstance(given, list | tuple):
+        return [m for item in given for m in _messages(item)]
+    return [str(given)]
 
 
-def _password(label: str = "Password", required: bool = True) -> PasswordField:
-    validators = [DataRequired("Enter a password.")] if required else [Optional()]
-    return PasswordField(label, validators=[*validators, Length(max=128)])
+def comma_list(text: str | None) -> list[str]:
+    """A box of comma (or semicolon) separated words as a list: "retail, vip" -> [retail, vip]."""
+    return [word.strip() for word in (text or "").replace(";", ",").split(",") if word.strip()]
 
 
-class SignupForm(FlaskForm):
-    agency_name = _name("Agency name")
-    owner_name = _name("Your name")
-    email = _email("Work e-mail")
-    password = _password()
+def read_form(
+    schema: Schema,
+    *,
+    lists: Iterable[str] = (),
+    comma_lists: Iterable[str] = (),
+    required: Iterable[str] = (),
+    omit_blank: Iterable[str] = (),
+    hidden: Iterable[str] = (),
+    extra: dict | None = None,
+) -> Form:
+    """The posted form loaded by `schema` (the API's, for the same fields).
+
+    `lists` are fields posted many times (checkboxes: none ticked is an empty list);
+    `comma_lists` are one text box of comma-separated words; a field in `required` must be
+    filled on this page though the schema lets it out (an edit page's name). A blank box of a
+    required field is missing (its "required" message); other blank boxes are sent blank, so
+    an edit can clear them, but for those in `omit_blank` (a password left empty is no
+    password). `extra` is what the page loads besides (an id in the path, the custom fields'
+    boxes as one dict), over what was typed. A `hidden` field's messages go on top of the form.
+    Fields the schema does not know (the CSRF token) are ignored.
+    """
+    lists, comma_lists, omit_blank = set(lists), set(comma_lists), set(omit_blank)
+    for name in required:
+        schema.fields[name].required = True
+    posted = request.form
+    values: dict[str, Any] = {}
+    for name in {*posted.keys(), *lists}:
+        if name in lists:
+            values[name] = posted.getlist(name)
+        elif name in comma_lists:
+            values[name] = comma_list(posted.get(name))
+        else:
+            values[name] = posted.get(name, "")
+    known = {f.data_key or name: f for name, f in schema.fields.items() if not f.dump_only}
+    given = {
+        name: value
+        for name, value in values.items()
+        if name in known and not (value == "" and (known[name].required or name in omit_blank))
+    }
+    # What was typed is what the page shows again; `extra` is what the schema loads.
+    form = Form(values={**(extra or {}), **values}, hidden=tuple(hidden))
+    try:
+        form.data = schema.load({**given, **(extra or {})})
+    except SchemaError as exc:
+        form.refusal = exc.messages if isinstance(exc.messages, dict) else {"": exc.messages}
+    return form
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
-    next = HiddenField()
+def form_picture(name: str) -> str | None:
+    """The picture uploaded in the file box `name`, base64; too large is an error on the box."""
+    try:
+        return picture_base64(request.files.get(name), name)
+    except TooLarge as exc:
+        raise ValidationError(exc.message, exc.fields) from None
 
 
-class ForgotPasswordForm(FlaskForm):
-    email = _email()
+def picture_change(name: str, remove_box: str) -> dict:
+    """An edit form's picture as a change: `{name}_base64` set to the upload, None when the
+    remove box is ticked, or nothing when neither."""
+    picture = form_picture(name)
+    if picture:
+        return {f"{name}_base64": picture}
+    if request.form.get(remove_box):
+        return {f"{name}_base64": None}
+    return {}
 
 
-class NewPasswordForm(FlaskForm):
-    """Reset password and accept an invitation: the e-mailed token and a password."""
-
-    token = HiddenField(validators=[DataRequired("This link is incomplete; use the one e-mailed.")])
-    password = _password("New password")
+def show_form(template: str, form: Form, **context):
+    """A page with its form (HTTP 200)."""
+    return render_template(template, form=form, **context)
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
-    )
-    new_password = _password("New password")
-
-
-class ApiTokenForm(FlaskForm):
-    name = StringField(
-        "Token name",
-        validators=[DataRequired("Name the token after what will use it."), Length(max=100)],
-    )
-
-
-class UserForm(FlaskForm):
-    """Add a user (password or invitation) and edit one (password optional: a new one)."""
-
-    name = _name("Name")
-    email = _email("E-mail (username)")
-    role_id = SelectField("Role", validators=[DataRequired("Choose a role.")])
-    password = _password("Password", required=False)
-    send_invitation = BooleanField("Send an invitation e-mail so they choose their own password")
-
-    def set_roles(self, roles: list[dict]) -> None:
-        self.role_id.choices = [(r["id"], r["name"]) for r in roles]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class RoleForm(FlaskForm):
-    name = StringField("Role name", validators=[DataRequired("Name the role."), Length(max=50)])
-    permissions = MultiCheckboxField("Permissions")
-
-    def set_permissions(self, permissions: list[dict]) -> None:
-        self.permissions.choices = [(p["name"], p["description"]) for p in permissions]
-
-
-class AgencyForm(FlaskForm):
-    name = _name("Agency name")
-    timezone = SelectField("Time zone", validators=[DataRequired("Choose a time zone.")])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = sorted(available_timezones())
-
-
-def apply_errors(form: FlaskForm, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's field messages on the form's fields; the rest becomes the form's error."""
-    aliases = aliases or {}
-    placed = False
-    for key, message in (exc.fields or {}).items():
-        field = getattr(form, aliases.get(key, key), None)
-        # A hidden field (the e-mailed token) shows nothing: its message goes on top.
-        if field is not None and hasattr(field, "errors") and field.type != "HiddenField":
-            messages = message if isinstance(message, list) else [str(message)]
-            field.errors = [*list(field.errors or ()), *messages]
-            placed = True
-    form.form_errors.append(exc.message if not placed else "Please correct the marked fields.")
-
-
-def done(message: str, target: str):
-    """Flash `message` as a success and go to `target` (the end of every action's view)."""
-    flash(message, "success")
-    return redirect(target)
-
-
-def form_failed(template: str, form: FlaskForm, exc: DomainError, aliases=None, **context):
-    """The same page again with what was typed and why it was refused (HTTP 4xx).
+def form_failed(
+    template: str, form: Form, exc: DomainError, aliases: dict[str, str] | None = None, **context
+):
+    """The same page again with what was typed and why it was refused (HTTP 4xx), each field's
+    message under the field (`aliases` maps a service's field name to the page's).
 
     A refusal (403) is shown on the form too, since it says which change is not allowed. Not
     found, not signed in and unavailable are not about the form: they go to the error handlers.
     """
     if exc.http_status in (401, 404) or exc.http_status >= 500:
         raise exc
-    apply_errors(form, exc, aliases)
+    form.refuse(exc, aliases)
     return render_template(template, form=form, **context), exc.http_status
+
+
+def done(message: str, target: str):
+    """Flash `message` as a success and go to `target` (the end of every action's view)."""
+    flash(message, "success")
+    return redirect(target)

@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import TooLarge, csv_pieces, upload_csv
+from kit import permissions
 from kit.errors import Conflict, DomainError, ValidationError
 
 TITLES = {"clients": "Add bulk clients", "contacts": "Import contacts"}
@@ -32,13 +33,13 @@ def register(bp: Blueprint, kind: str) -> None:
     title = TITLES[kind]
 
     @bp.get("/import", endpoint="import_upload")
-    @permission_required("create_clients")
+    @permission_required(permissions.CREATE_CLIENTS)
     def upload():
         """Step 1: choose the CSV file."""
         return render_template("clients/import_upload.html", title=title, kind=kind)
 
     @bp.post("/import", endpoint="import_preview")
-    @permission_required("create_clients")
+    @permission_required(permissions.CREATE_CLIENTS)
     def preview():
         """Step 2: map the file's columns and look at the first rows and their errors."""
 
@@ -74,14 +75,14 @@ def register(bp: Blueprint, kind: str) -> None:
         )
 
     @bp.get("/import/<job_id>", endpoint="import_job")
-    @permission_required("create_clients")
+    @permission_required(permissions.CREATE_CLIENTS)
     def job(job_id: str):
         """Step 3: the progress bar, then the result summary."""
         job = services.clients.get_import(job_id)
         return render_template("clients/import_job.html", title=title, kind=kind, job=job)
 
     @bp.get("/import/<job_id>/status", endpoint="import_status")
-    @permission_required("create_clients")
+    @permission_required(permissions.CREATE_CLIENTS)
     def status(job_id: str):
         """The progress the page polls."""
         try:

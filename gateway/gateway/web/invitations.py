@@ -9,17 +9,20 @@ from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import client_forms
 from gateway.web.forms import done
+from kit import permissions, vocabulary
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
-STATUSES = ("pending", "expired", "accepted", "cancelled")
-
 
 @bp.get("/")
-@permission_required("view_clients")
+@permission_required(permissions.VIEW_CLIENTS)
 def index():
     """Pending invitations (or another status chosen in the tabs)."""
-    status = request.args.get("status") if request.args.get("status") in STATUSES else "pending"
+    status = (
+        request.args.get("status")
+        if request.args.get("status") in vocabulary.INVITATION_STATUSES
+        else "pending"
+    )
     return render_template(
         "invitations/index.html",
         title="Team invitations",
@@ -27,13 +30,13 @@ def index():
             status=status, page=client_forms.page_number(), per_page=client_forms.PER_PAGE
         ),
         status=status,
-        statuses=STATUSES,
+        statuses=vocabulary.INVITATION_STATUSES,
         page_url=client_forms.page_url,
     )
 
 
 @bp.post("/<invitation_id>/resend")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def resend(invitation_id: str):
     """A fresh link by e-mail; the old one stops working."""
     invitation = services.clients.resend_invitation(invitation_id)
@@ -41,7 +44,7 @@ def resend(invitation_id: str):
 
 
 @bp.post("/<invitation_id>/cancel")
-@permission_required("create_clients")
+@permission_required(permissions.CREATE_CLIENTS)
 def cancel(invitation_id: str):
     """The link stops working."""
     invitation = services.clients.cancel_invitation(invitation_id)

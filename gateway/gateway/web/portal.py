@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from gateway.api.request_schemas import (
+    AcceptInvitationRequest,
+    PortalLoginRequest,
+    PortalRequestCreate,
+)
+from gateway.api.schemas import ForgotPasswordRequest, ResetPasswordRequest
 from gateway.auth import portal_login_required, principal, sign_out, start_session
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms
-from gateway.web.forms import done
-from kit.errors import (
-    Conflict,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
-    ValidationError,
-)
+from gateway.web.forms import Form, done, form_failed, read_form, show_form
+from kit.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationError
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -28,20 +28,24 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """A contact signs in with the password chosen when accepting the invitation."""
-    email = request.form.get("email", "")
-    if request.method == "POST":
-        try:
-            result = services.identity.login(
-                email, request.form.get("password", ""), request.remote_addr, kind="contact"
-            )
-        except (Unauthenticated, ValidationError, RateLimited) as exc:
-            flash(exc.message, "danger")
-            return render_template("portal/login.html", title="Client portal", email=email), 401
-        start_session(result["session_token"])
-        return redirect(client_forms.safe_next(url_for(".index")))
-    if (principal() or {}).get("kind") == "contact":
-        return redirect(url_for(".index"))
-    return render_template("portal/login.html", title="Client portal", email=email)
+    if request.method == "GET":
+        if (principal() or {}).get("kind") == "contact":
+            return redirect(url_for(".index"))
+        return show_form("portal/login.html", Form(), title="Client portal")
+    form = read_form(PortalLoginRequest())
+    try:
+        body = form.valid_data()
+        result = services.identity.login(
+            body["email"], body["password"], request.remote_addr, kind="contact"
+        )
+    except (Unauthenticated, RateLimited) as exc:
+        # Wrong credentials or throttled: say so on the form, keep the e-mail typed.
+        form.message = exc.message
+        return show_form("portal/login.html", form, title="Client portal"), exc.http_status
+    except DomainError as exc:
+        return form_failed("portal/login.html", form, exc, title="Client portal")
+    start_session(result["session_token"])
+    return redirect(client_forms.safe_next(url_for(".index")))
 
 
 @bp.post("/logout")
@@ -52,12 +56,15 @@ def logout():
     return redirect(url_for(".login"))
 
 
-def _same_password_twice() -> bool:
-    """The two password boxes agree; if not, the page says so."""
-    if request.form.get("password", "") == request.form.get("password_confirm", ""):
-        return True
-    flash("The two passwords differ; type the same password twice.", "danger")
-    return False
+def _new_password(form: Form) -> dict:
+    """The token and the new password of a form that asks for it twice."""
+    body = form.valid_data()
+    if body["password"] != request.form.get("password_confirm", ""):
+        raise ValidationError(
+            "The two passwords differ; type the same password twice.",
+            {"password_confirm": "The two passwords differ; type the same password twice."},
+        )
+    return body
 
 
 def _invalid_invitation(problem: str | None):
@@ -81,52 +88,52 @@ def accept_invitation():
     invitation, problem = _invitation_or_none(token)
     if invitation is None:
         return _invalid_invitation(problem)
-    if request.method == "POST":
-        if _same_password_twice():
-            try:
-                accepted = services.clients.accept_invitation(
-                    token, request.form.get("password", "")
-                )
-            except NotFound as exc:  # used, cancelled or re-addressed meanwhile
-                return _invalid_invitation(exc.message)
-            except (ValidationError, Conflict) as exc:
-                flash(exc.message, "danger")
-            else:
-                # the new login comes signed in: no second, throttled, password login
-                start_session(accepted["session_token"])
-                return done(f"Welcome, {invitation['contact_name']}!", url_for(".index"))
-        return render_template(
-            "portal/accept.html", title="Invitation", invitation=invitation, token=token
-        ), 422
-    return render_template(
-        "portal/accept.html", title="Invitation", invitation=invitation, token=token
-    )
+    context = {"title": "Invitation", "invitation": invitation}
+    if request.method == "GET":
+        return show_form("portal/accept.html", Form({"token": token}), **context)
+    form = read_form(AcceptInvitationRequest(), hidden=("token",))
+    try:
+        body = _new_password(form)
+        accepted = services.clients.accept_invitation(body["token"], body["password"])
+    except NotFound as exc:  # used, cancelled or re-addressed meanwhile
+        return _invalid_invitation(exc.message)
+    except DomainError as exc:
+        return form_failed("portal/accept.html", form, exc, **context)
+    # the new login comes signed in: no second, throttled, password login
+    start_session(accepted["session_token"])
+    return done(f"Welcome, {invitation['contact_name']}!", url_for(".index"))
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
     """Send a reset link; the answer is the same whether or not the e-mail is known."""
-    if request.method == "POST":
-        services.identity.request_password_reset(request.form.get("email", ""), kind="contact")
-        flash("If that e-mail belongs to a portal login, a reset link is on its way.", "info")
-        return redirect(url_for(".login"))
-    return render_template("portal/forgot.html", title="Forgot password")
+    if request.method == "GET":
+        return show_form("portal/forgot.html", Form(), title="Forgot password")
+    form = read_form(ForgotPasswordRequest())
+    try:
+        services.identity.request_password_reset(form.valid_data()["email"], kind="contact")
+    except DomainError as exc:
+        return form_failed("portal/forgot.html", form, exc, title="Forgot password")
+    flash("If that e-mail belongs to a portal login, a reset link is on its way.", "info")
+    return redirect(url_for(".login"))
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
 def reset_password():
     """Choose a new password from the e-mailed link."""
-    token = request.values.get("token", "")
-    if request.method == "POST":
-        if _same_password_twice():
-            try:
-                services.identity.reset_password(token, request.form.get("password", ""))
-            except (ValidationError, NotFound, Unauthenticated) as exc:
-                flash(exc.message, "danger")
-            else:
-                return done("Your password is changed; sign in with it.", url_for(".login"))
-        return render_template("portal/reset.html", title="New password", token=token), 422
-    return render_template("portal/reset.html", title="New password", token=token)
+    if request.method == "GET":
+        form = Form({"token": request.args.get("token", "")})
+        return show_form("portal/reset.html", form, title="New password")
+    form = read_form(ResetPasswordRequest(), hidden=("token",))
+    try:
+        body = _new_password(form)
+        services.identity.reset_password(body["token"], body["password"])
+    except (NotFound, Unauthenticated) as exc:  # a link used up or unknown
+        form.message = exc.message
+        return show_form("portal/reset.html", form, title="New password"), 422
+    except DomainError as exc:
+        return form_failed("portal/reset.html", form, exc, title="New password")
+    return done("Your password is changed; sign in with it.", url_for(".login"))
 
 
 @bp.get("/")
@@ -152,18 +159,11 @@ def logo():
 @portal_login_required
 def new_request():
     """Ask the agency for something."""
-    values = request.form
-    if request.method == "POST":
-        try:
-            services.clients.portal_create_request(
-                title=values.get("title", ""),
-                description=values.get("description", ""),
-                service_name=values.get("service_name") or None,
-            )
-        except ValidationError as exc:
-            flash(exc.message, "danger")
-            return render_template(
-                "portal/request_form.html", title="New request", values=values, errors=exc.fields
-            ), 422
-        return done("Your request was sent to the agency.", url_for(".index"))
-    return render_template("portal/request_form.html", title="New request", values={}, errors={})
+    if request.method == "GET":
+        return show_form("portal/request_form.html", Form(), title="New request")
+    form = read_form(PortalRequestCreate(), omit_blank=("service_name",))
+    try:
+        services.clients.portal_create_request(**form.valid_data())
+    except DomainError as exc:
+        return form_failed("portal/request_form.html", form, exc, title="New request")
+    return done("Your request was sent to the agency.", url_for(".index"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 from flask import (
     Blueprint,
     g,
@@ -12,10 +14,12 @@ from flask import (
 )
 
 from gateway import auth
+from gateway.api.schemas import AgencyUpdateRequest, ChangePasswordRequest, TokenCreateRequest
 from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
-from gateway.web.forms import AgencyForm, ApiTokenForm, ChangePasswordForm, done, form_failed
+from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from gateway.web.shell import current_agency
+from kit import permissions
 from kit.errors import DomainError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -25,49 +29,41 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 @login_required
 def index():
     """Your account: change your password."""
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            result = services.identity.change_password(
-                form.current_password.data, form.new_password.data, ip=request.remote_addr
-            )
-        except DomainError as exc:
-            return form_failed("settings/account.html", form, exc, **_page("account"))
-        if g.get("auth_method") == "session":
-            # identity ended every session, this one too; carry on with the fresh one.
-            auth.start_session(result["session_token"])
-        return done(
-            "Your password is changed. You were logged out on your other devices.",
-            url_for(".index"),
-        )
-    return render_template("settings/account.html", form=form, **_page("account"))
+    if request.method == "GET":
+        return show_form("settings/account.html", Form(), **_page("account"))
+    form = read_form(ChangePasswordRequest())
+    try:
+        result = services.identity.change_password(**form.valid_data(), ip=request.remote_addr)
+    except DomainError as exc:
+        return form_failed("settings/account.html", form, exc, **_page("account"))
+    if g.get("auth_method") == "session":
+        # identity ended every session, this one too; carry on with the fresh one.
+        auth.start_session(result["session_token"])
+    return done(
+        "Your password is changed. You were logged out on your other devices.",
+        url_for(".index"),
+    )
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
     """Personal API tokens: create (shown once), list with last use, revoke."""
-    form = ApiTokenForm()
-    if form.validate_on_submit():
-        try:
-            token = services.identity.create_api_token(form.name.data)
-        except DomainError as exc:
-            return form_failed(
-                "settings/tokens.html", form, exc, tokens=_tokens(), **_page("tokens")
-            )
-        # Shown in this answer only (never via a cookie or a redirect): identity keeps a hash.
-        response = make_response(
-            render_template(
-                "settings/tokens.html",
-                form=ApiTokenForm(formdata=None),
-                tokens=_tokens(),
-                new_token=token,
-                **_page("tokens"),
-            )
+    if request.method == "GET":
+        return show_form("settings/tokens.html", Form(), tokens=_tokens(), **_page("tokens"))
+    form = read_form(TokenCreateRequest())
+    try:
+        token = services.identity.create_api_token(form.valid_data()["name"])
+    except DomainError as exc:
+        return form_failed("settings/tokens.html", form, exc, tokens=_tokens(), **_page("tokens"))
+    # Shown in this answer only (never via a cookie or a redirect): identity keeps a hash.
+    response = make_response(
+        show_form(
+            "settings/tokens.html", Form(), tokens=_tokens(), new_token=token, **_page("tokens")
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    return render_template("settings/tokens.html", form=form, tokens=_tokens(), **_page("tokens"))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/tokens/<token_id>/revoke")
@@ -79,18 +75,19 @@ def revoke_token(token_id: str):
 
 
 @bp.route("/agency", methods=["GET", "POST"])
-@permission_required("manage_settings")
+@permission_required(permissions.MANAGE_SETTINGS)
 def agency():
     """The agency's name and time zone."""
     current = current_agency() or services.identity.get_agency()
-    form = AgencyForm(data={"name": current["name"], "timezone": current["timezone"]})
-    if form.validate_on_submit():
-        try:
-            services.identity.update_agency(name=form.name.data, timezone=form.timezone.data)
-        except DomainError as exc:
-            return form_failed("settings/agency.html", form, exc, **_page("agency"))
-        return done("The agency profile is saved.", url_for(".agency"))
-    return render_template("settings/agency.html", form=form, **_page("agency"))
+    if request.method == "GET":
+        form = Form({"name": current["name"], "timezone": current["timezone"]})
+        return show_form("settings/agency.html", form, **_agency_page())
+    form = read_form(AgencyUpdateRequest(), required=("name", "timezone"))
+    try:
+        services.identity.update_agency(**form.valid_data())
+    except DomainError as exc:
+        return form_failed("settings/agency.html", form, exc, **_agency_page())
+    return done("The agency profile is saved.", url_for(".agency"))
 
 
 @bp.get("/plan")
@@ -110,6 +107,10 @@ def _tokens() -> list[dict]:
     return services.identity.list_api_tokens()
 
 
+def _agency_page() -> dict:
+    return {**_page("agency"), "timezones": [(z, z) for z in sorted(available_timezones())]}
+
+
 def _page(section: str) -> dict:
     titles = {
         "account": "Your account",
@@ -121,7 +122,7 @@ def _page(section: str) -> dict:
         ("account", "settings.index", "person-lock", "Password"),
         ("tokens", "settings.tokens", "key", "API tokens"),
     ]
-    if can("manage_settings"):
+    if can(permissions.MANAGE_SETTINGS):
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}

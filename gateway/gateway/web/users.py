@@ -5,19 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from gateway import auth
+from gateway.api.schemas import (
+    RoleCreateRequest,
+    RoleUpdateRequest,
+    UserCreateRequest,
+    UserUpdateRequest,
+)
 from gateway.auth import permission_required
 from gateway.rpc import services
-from gateway.web.forms import RoleForm, UserForm, done, form_failed
-from kit.errors import DomainError
+from gateway.web.forms import Form, done, form_failed, read_form, show_form
+from kit import permissions
+from kit.errors import DomainError, ValidationError
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-MANAGE_USERS = "manage_users"
 STATUSES = ("active", "inactive", "all")
 
 
 @bp.get("/")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def index():
     """The team, active ones first by default, with role, status and last login."""
     status = request.args.get("status", "active")
@@ -34,75 +40,60 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def new():
     """Add a user with an initial password or an invitation e-mail."""
     roles = services.identity.list_roles()
-    form = UserForm()
-    form.set_roles(roles)
     if request.method == "GET":
-        form.role_id.data = _default_role(roles)
-    if form.validate_on_submit():
-        if not form.password.data and not form.send_invitation.data:
-            form.password.errors = [
-                "Give an initial password, or tick the box to send an invitation e-mail."
-            ]
-        else:
-            try:
-                user = services.identity.create_user(
-                    name=form.name.data,
-                    email=form.email.data,
-                    role_id=form.role_id.data,
-                    password=None if form.send_invitation.data else form.password.data,
-                    send_invitation=bool(form.send_invitation.data),
-                )
-            except DomainError as exc:
-                return form_failed("users/form.html", form, exc, **_form_page(None, roles))
-            if form.send_invitation.data:
-                message = f"{user['name']} is added; an invitation is on its way to them."
-            else:
-                message = f"{user['name']} is added and can log in now."
-            return done(message, url_for(".index"))
-    return render_template("users/form.html", form=form, **_form_page(None, roles))
+        form = Form({"role_id": _default_role(roles)})
+        return show_form("users/form.html", form, **_form_page(None, roles))
+    form = read_form(UserCreateRequest(), omit_blank=("password",))
+    try:
+        body = form.valid_data()
+        if body["send_invitation"]:
+            body.pop("password", None)  # they choose their own
+        elif not body.get("password"):
+            raise ValidationError(
+                "Give an initial password, or send an invitation.",
+                {"password": "Give an initial password, or tick the box to send an invitation."},
+            )
+        user = services.identity.create_user(**body)
+    except DomainError as exc:
+        return form_failed("users/form.html", form, exc, **_form_page(None, roles))
+    if body["send_invitation"]:
+        message = f"{user['name']} is added; an invitation is on its way to them."
+    else:
+        message = f"{user['name']} is added and can log in now."
+    return done(message, url_for(".index"))
 
 
 @bp.route("/<user_id>/edit", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def edit(user_id: str):
     """Change a user's profile, username (e-mail), role or password."""
     user = services.identity.get_user(user_id)
     roles = services.identity.list_roles()
-    form = UserForm(data={"name": user["name"], "email": user["email"]})
-    form.set_roles(roles)
+    before = {"name": user["name"], "email": user["email"], "role_id": user["role"]["id"]}
     if request.method == "GET":
-        form.role_id.data = user["role"]["id"]
-    if form.validate_on_submit():
+        return show_form("users/form.html", Form(dict(before)), **_form_page(user, roles))
+    form = read_form(
+        UserUpdateRequest(), required=("name", "email", "role_id"), omit_blank=("password",)
+    )
+    try:
         # Only what changed: identity guards some fields (the owner's e-mail, one's own
         # password) even when the value sent is the same.
-        changes = {
-            key: value
-            for key, value, before in [
-                ("name", form.name.data, user["name"]),
-                ("email", form.email.data, user["email"]),
-                ("role_id", form.role_id.data, user["role"]["id"]),
-            ]
-            if value != before
-        }
-        if form.password.data:
-            changes["password"] = form.password.data
+        changes = {k: v for k, v in form.valid_data().items() if before.get(k) != v}
         if not changes:
             flash("Nothing changed.", "info")
             return redirect(url_for(".index"))
-        try:
-            services.identity.update_user(user_id, **changes)
-        except DomainError as exc:
-            return form_failed("users/form.html", form, exc, **_form_page(user, roles))
-        return done(f"{form.name.data}'s profile is saved.", url_for(".index"))
-    return render_template("users/form.html", form=form, **_form_page(user, roles))
+        services.identity.update_user(user_id, **changes)
+    except DomainError as exc:
+        return form_failed("users/form.html", form, exc, **_form_page(user, roles))
+    return done(f"{form.data['name']}'s profile is saved.", url_for(".index"))
 
 
 @bp.post("/<user_id>/deactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def deactivate(user_id: str):
     """The user can no longer log in; their data stays."""
     user = services.identity.deactivate_user(user_id)
@@ -113,7 +104,7 @@ def deactivate(user_id: str):
 
 
 @bp.post("/<user_id>/reactivate")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def reactivate(user_id: str):
     """The user can log in again."""
     user = services.identity.reactivate_user(user_id)
@@ -121,7 +112,7 @@ def reactivate(user_id: str):
 
 
 @bp.get("/roles")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def roles():
     """Built-in and custom roles with their permissions."""
     return render_template(
@@ -133,45 +124,41 @@ def roles():
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def new_role():
     """A custom role with the permissions ticked."""
-    permissions = services.identity.list_permissions()
-    form = RoleForm()
-    form.set_permissions(permissions)
-    if form.validate_on_submit():
-        try:
-            role = services.identity.create_role(form.name.data, form.permissions.data or [])
-        except DomainError as exc:
-            return form_failed("users/role_form.html", form, exc, **_role_page(None))
-        return done(f"The role {role['name']} is created.", url_for(".roles"))
-    return render_template("users/role_form.html", form=form, **_role_page(None))
+    if request.method == "GET":
+        return show_form("users/role_form.html", Form(), **_role_page(None))
+    form = read_form(RoleCreateRequest(), lists=("permissions",))
+    try:
+        body = form.valid_data()
+        role = services.identity.create_role(body["name"], body["permissions"])
+    except DomainError as exc:
+        return form_failed("users/role_form.html", form, exc, **_role_page(None))
+    return done(f"The role {role['name']} is created.", url_for(".roles"))
 
 
 @bp.route("/roles/<role_id>/edit", methods=["GET", "POST"])
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def edit_role(role_id: str):
     """Rename a custom role or change its permissions."""
     role = _find_role(role_id)
     if role.get("is_builtin"):
         flash(f"{role['name']} is a built-in role; create a custom role instead.", "warning")
         return redirect(url_for(".roles"))
-    permissions = services.identity.list_permissions()
-    form = RoleForm(data={"name": role["name"], "permissions": role["permissions"]})
-    form.set_permissions(permissions)
-    if form.validate_on_submit():
-        try:
-            services.identity.update_role(
-                role_id, name=form.name.data, permissions=form.permissions.data or []
-            )
-        except DomainError as exc:
-            return form_failed("users/role_form.html", form, exc, **_role_page(role))
-        return done(f"The role {form.name.data} is saved.", url_for(".roles"))
-    return render_template("users/role_form.html", form=form, **_role_page(role))
+    if request.method == "GET":
+        form = Form({"name": role["name"], "permissions": role["permissions"]})
+        return show_form("users/role_form.html", form, **_role_page(role))
+    form = read_form(RoleUpdateRequest(), lists=("permissions",), required=("name",))
+    try:
+        services.identity.update_role(role_id, **form.valid_data())
+    except DomainError as exc:
+        return form_failed("users/role_form.html", form, exc, **_role_page(role))
+    return done(f"The role {form.data['name']} is saved.", url_for(".roles"))
 
 
 @bp.post("/roles/<role_id>/delete")
-@permission_required(MANAGE_USERS)
+@permission_required(permissions.MANAGE_USERS)
 def delete_role(role_id: str):
     """Delete a custom role nobody holds (identity refuses otherwise, with the reason)."""
     try:
@@ -209,9 +196,14 @@ def _form_page(user: dict | None, roles: list[dict]) -> dict:
         "title": f"Edit {user['name']}" if user else "Add user",
         "user": user,
         "roles": roles,
+        "role_choices": [(role["id"], role["name"]) for role in roles],
         "is_self": bool(user) and user["id"] == auth.principal()["principal_id"],
     }
 
 
 def _role_page(role: dict | None) -> dict:
-    return {"title": f"Edit role {role['name']}" if role else "New role", "role": role}
+    return {
+        "title": f"Edit role {role['name']}" if role else "New role",
+        "role": role,
+        "choices": services.identity.list_permissions(),
+    }

@@ -107,7 +107,7 @@ def test_web_form_post_with_csrf_token_reaches_identity(client, rpc):
 
     rpc.answers[("identity", "login")] = refuse
     page = client.get("/login").data.decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(
         "/login", data={"csrf_token": token, "email": "a@b.co", "password": "long-password-1"}
     )
@@ -137,7 +137,7 @@ def test_next_after_login_stays_on_this_site(client, rpc):
         "session_token": "s3cret",
     }
     page = client.get("/login?next=//evil.example/x").data.decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     response = client.post(
         "/login",
         data={

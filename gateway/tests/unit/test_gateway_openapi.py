@@ -164,3 +164,21 @@ def _dump(spec) -> str:
     import json
 
     return json.dumps(spec)
+
+
+def test_every_list_answers_the_paged_shape_and_takes_page_and_per_page(spec):
+    components = spec["components"]["schemas"]
+    lists = []
+    for path, operations in spec["paths"].items():
+        operation = operations.get("get")
+        body = (operation or {}).get("responses", {}).get("200", {}).get("content", {})
+        ref = body.get("application/json", {}).get("schema", {}).get("$ref", "")
+        properties = components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+        wrapped = {k: v for k, v in properties.items() if k not in ("total", "page", "per_page")}
+        # A list: an answer made only of arrays (and paging), like {"users": [...]} once was.
+        if wrapped and all(v.get("type") == "array" for v in wrapped.values()):
+            lists.append(path)
+            assert set(properties) == {"items", "total", "page", "per_page"}, path
+            query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            assert {"page", "per_page"} <= query, path
+    assert "/api/v1/users" in lists and "/api/v1/roles" in lists and "/api/v1/tokens" in lists

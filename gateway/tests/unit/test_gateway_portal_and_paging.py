@@ -100,7 +100,7 @@ def test_an_email_refused_on_accepting_shows_the_message_on_the_page(client, acc
 
     accepting.answers[("clients", "accept_invitation")] = refuse
     response = accept_on_the_page(client)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "cannot be given portal access" in response.data.decode()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, PermanentFailure, reliable_handler
-from kit.outbox import OutboxRelay, publish_pending, purge_published, record_event, record_events
+from kit.outbox import OutboxRelay, publish_pending, purge_published, record_event
 from kit.tables import FailedEvent, OutboxEvent
 
 AGENCY = "2b1f0c9e-8f8e-4c55-9a51-5c3d8f1d0a11"
@@ -184,19 +184,3 @@ def test_an_event_without_an_event_id_is_kept_as_dead_not_dropped(running, kit_d
     [row] = dead()
     assert row.payload == {"note": "anonymous"} and "event_id" in row.error
     assert _handled(kit_db) == []
-
-
-def test_events_recorded_in_bulk_are_published_like_single_ones(kit_db):
-    with Session(kit_db) as session:
-        record_events(
-            session,
-            Context(agency_id=AGENCY),
-            "thing_made",
-            [{"note": f"n{i}", "detail": {"lines": [i]}} for i in range(3)],
-        )
-        session.commit()
-        sent = []
-        assert publish_pending(session, lambda t, p: sent.append(p)) == 3
-    assert sorted(p["note"] for p in sent) == ["n0", "n1", "n2"]
-    assert all(p["event_type"] == "thing_made" and p["agency_id"] == AGENCY for p in sent)
-    assert sent[0]["detail"]["lines"] == [int(sent[0]["note"][1:])]

@@ -24,17 +24,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import pictures, portal_access
-from clients.common import clean_text, iso, one_of, page_of, parse_id
+from clients.common import clean_text, find_contact, iso, one_of, page_of
 from clients.companies import find_client
-from clients.contacts import find_contact
-from clients.models import REQUEST_STATUSES, Client, ClientRequest, Contact
+from clients.models import Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.vocabulary import REQUEST_STATUSES
 
 
-def request_to_dict(request: ClientRequest, client_name: str, contact: Contact | None) -> dict:
+def request_dict(request: ClientRequest, client_name: str, contact: Contact | None) -> dict:
     return {
         "id": str(request.id),
         "client_id": str(request.client_id),
@@ -124,7 +125,7 @@ def _add_request(
             "account_manager_ids": list(client.account_manager_ids or []),
         },
     )
-    return request_to_dict(request, client.name, contact)
+    return request_dict(request, client.name, contact)
 
 
 def portal_create_request(
@@ -167,7 +168,7 @@ def _listing(session: Session, query, page: Any, per_page: Any) -> dict:
         query,
         page,
         per_page,
-        lambda rows: [request_to_dict(r, name, contact) for r, name, contact in rows],
+        lambda rows: [request_dict(r, name, contact) for r, name, contact in rows],
     )
 
 
@@ -232,4 +233,4 @@ def set_request_status(session: Session, ctx: Context, request_id: str, status: 
                 "status": status,
             },
         )
-    return request_to_dict(request, client_name, contact)
+    return request_dict(request, client_name, contact)

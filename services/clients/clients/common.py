@@ -1,4 +1,5 @@
-"""Small helpers the domain modules share: ids, times, tags, paging, the identity port."""
+"""Small helpers the domain modules share: times, text and tags, paging, finding a contact, the
+identity port."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clients.models import Contact
 from kit.context import PORTAL, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_id
 from kit.inputs import clean_text as clean_text
 from kit.inputs import iso as iso
 from kit.inputs import one_of as one_of
 from kit.inputs import refuse_nul
 from kit.paging import page_of as page_of
 from kit.paging import paging as paging
+from kit.validation import (
+    CANNOT_CHANGE,
+    too_long,
+)
 
 MAX_TAGS = 30
+TAGS_AS_WORDS = "Enter the tags as words separated by commas."
 
 
 class Identity(Protocol):
@@ -47,15 +55,7 @@ class Identity(Protocol):
 
     def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
 
-    def disable_portal_logins_for_client(self, ctx: dict, client_id: str) -> dict: ...
-
-
-def parse_id(value: Any, what: str) -> uuid.UUID:
-    """A UUID from the caller; anything malformed is simply not found."""
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        raise NotFound(f"No such {what}.") from None
+    def check_portal_email(self, ctx: dict, contact_id: str, email: str) -> None: ...
 
 
 def clean_tags(value: Any, field: str = "tags") -> list[str]:
@@ -65,18 +65,18 @@ def clean_tags(value: Any, field: str = "tags") -> list[str]:
     if isinstance(value, str):
         value = value.replace(";", ",").split(",")
     if not isinstance(value, list | tuple):
-        raise ValidationError("Tags must be a list of words.", {field: "must be a list"})
+        raise ValidationError("Tags must be a list of words.", {field: TAGS_AS_WORDS})
     tags: list[str] = []
     for tag in value:
         if not isinstance(tag, str):
-            raise ValidationError("Tags must be a list of words.", {field: "must be text"})
+            raise ValidationError("Tags must be a list of words.", {field: TAGS_AS_WORDS})
         tag = " ".join(refuse_nul(tag, field).split())
         if len(tag) > 60:
-            raise ValidationError("A tag is at most 60 characters.", {field: "tag too long"})
+            raise ValidationError("A tag is at most 60 characters.", {field: too_long(60)})
         if tag and tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
-        raise ValidationError(f"At most {MAX_TAGS} tags.", {field: "too many tags"})
+        raise ValidationError(f"At most {MAX_TAGS} tags.", {field: f"Use at most {MAX_TAGS} tags."})
     return tags
 
 
@@ -88,7 +88,7 @@ def apply_changes(
     unknown = set(changes) - set(cleaners) - set(extra)
     if unknown:
         raise ValidationError(
-            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, "unknown")
+            f"Cannot change {', '.join(sorted(unknown))}.", dict.fromkeys(unknown, CANNOT_CHANGE)
         )
     changed = []
     for key, cleaner in cleaners.items():
@@ -125,13 +125,20 @@ def lock_client_count(session: Session, agency: uuid.UUID) -> None:
     session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"clients:{agency}"))))
 
 
-def team_only(ctx: Context) -> None:
-    if ctx.kind == PORTAL:
-        raise PermissionDenied("the client portal cannot do this")
-
-
 def portal_only(ctx: Context) -> uuid.UUID:
     """The portal principal's own client id; nobody else may call portal methods."""
     if ctx.kind != PORTAL or not ctx.client_id:
         raise PermissionDenied("only a client portal login can do this")
     return parse_id(ctx.client_id, "client")
+
+
+def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
+    """The agency's contact by id (archived or not); NotFound for a malformed or another's id."""
+    contact = session.scalar(
+        select(Contact).where(
+            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        )
+    )
+    if contact is None:
+        raise NotFound("No such contact.")
+    return contact

@@ -34,16 +34,17 @@ from clients.common import (
     iso,
     lock_client_count,
     one_of,
-    parse_id,
 )
-from clients.models import CLIENT_STATUSES, Client, Contact
+from clients.models import Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.vocabulary import CLIENT_STATUSES
 
 
-def client_to_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
+def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
     return {
         "id": str(client.id),
         "name": client.name,
@@ -89,7 +90,8 @@ def clean_website(value: Any, field: str = "website") -> str:
         or ("." not in host and host != "localhost")
     ):
         raise ValidationError(
-            f"The {field} must be an address like https://example.com.", {field: "invalid"}
+            f"The {field} must be an address like https://example.com.",
+            {field: "Enter an address like https://example.com."},
         )
     return website
 
@@ -199,7 +201,7 @@ def created_payload(client: Client, source: str) -> dict:
 
 def create_client(session: Session, ctx: Context, identity: Identity, **data: Any) -> dict:
     client = add_client(session, ctx, identity, data)
-    return client_to_dict(client, 0, bool(data.get("logo_base64")))
+    return client_dict(client, 0, bool(data.get("logo_base64")))
 
 
 def live_contacts(client_id):
@@ -214,7 +216,7 @@ def live_contacts(client_id):
 
 def describe(session: Session, client: Client) -> dict:
     count = session.scalar(live_contacts(client.id))
-    return client_to_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
+    return client_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
 
 
 def get_client(session: Session, ctx: Context, client_id: str) -> dict:
@@ -287,14 +289,14 @@ def set_status(session: Session, ctx: Context, client_id: str, status: str) -> d
     return describe(session, client)
 
 
-def archive_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
+def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
     """ "Delete": hide the client from every list and keep its history; its contacts lose their
     portal access. Idempotent."""
     ctx.require("delete_clients")
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         client.archived_at = client.updated_at = utcnow()
-        portal_access.close_for_client(session, identity, ctx, client.id)
+        portal_access.close_for_client(session, ctx, client.id)
         record_event(
             session, ctx, "client_archived", {"client_id": str(client.id), "name": client.name}
         )

@@ -5,9 +5,9 @@
   dict of client fields) to create the client on the fly (create_clients and the plan limit
   apply), or neither when the agency has exactly one client: that one is used.
 - `invite=True` sends the portal invitation in the same call (see invitations.py).
-- A new name, e-mail or client reaches the contact's portal login in the same call
-  (portal_access.py); identity refusing it (the e-mail is another portal login's) changes
-  nothing here either. A new e-mail cancels the contact's pending invitations.
+- A new name, e-mail or client reaches the contact's portal login right after the commit
+  (portal_access.py, portal_sync.py); a new e-mail that is another portal login's is refused
+  first and changes nothing. A new e-mail cancels the contact's pending invitations.
 - "Delete" archives (delete_clients): the contact leaves every list, keeps its requests and
   history, and loses its portal access; `restore_contact` brings it back (its client must be
   live). Archived contacts are read-only.
@@ -16,32 +16,30 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients import companies, pictures, portal_access
+from clients import companies, invitations, pictures, portal_access
 from clients.common import (
     Identity,
     apply_changes,
     clean_tags,
     clean_text,
+    find_contact,
     flush_unique,
     iso,
-    parse_id,
 )
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.outbox import record_event
+from kit.validation import EMAIL_TAKEN, clean_email
 
-EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
 
-
-def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
+def contact_dict(contact: Contact, client_name: str, has_avatar: bool = False) -> dict:
     return {
         "id": str(contact.id),
         "client_id": str(contact.client_id),
@@ -61,13 +59,6 @@ def contact_to_dict(contact: Contact, client_name: str, has_avatar: bool = False
     }
 
 
-def clean_email(value: Any) -> str:
-    email = clean_text(value, "email", 320, required=True)
-    if not EMAIL.match(email):
-        raise ValidationError(f"{email!r} is not a valid e-mail address.", {"email": "invalid"})
-    return email
-
-
 def clean_person_name(value: Any) -> str:
     return " ".join(clean_text(value, "name", 200, required=True).split())
 
@@ -75,25 +66,16 @@ def clean_person_name(value: Any) -> str:
 def clean_phone(value: Any) -> str:
     phone = clean_text(value, "phone", 50)
     if phone and not re.fullmatch(r"[0-9+().\-\s/x]{3,50}", phone, re.IGNORECASE):
-        raise ValidationError("The phone number has unexpected characters.", {"phone": "invalid"})
-    return phone
-
-
-def find_contact(session: Session, agency: uuid.UUID, contact_id: Any) -> Contact:
-    contact = session.scalar(
-        select(Contact).where(
-            Contact.agency_id == agency, Contact.id == parse_id(contact_id, "contact")
+        raise ValidationError(
+            "The phone number has unexpected characters.", {"phone": "Enter a valid phone number."}
         )
-    )
-    if contact is None:
-        raise NotFound("No such contact.")
-    return contact
+    return phone
 
 
 def describe(session: Session, contact: Contact) -> dict:
     client_name = session.scalar(select(Client.name).where(Client.id == contact.client_id))
     has_avatar = pictures.has_picture(session, contact.agency_id, contact.id)
-    return contact_to_dict(contact, client_name, has_avatar)
+    return contact_dict(contact, client_name, has_avatar)
 
 
 def resolve_client(
@@ -110,12 +92,12 @@ def resolve_client(
     ).all()
     if len(only) == 1:
         return only[0]
-    raise ValidationError("Choose the contact's client.", {"client_id": "is required"})
+    raise ValidationError("Choose the contact's client.", {"client_id": "Choose a client."})
 
 
 def _flush_unique_email(session: Session, email: str, new: Contact | None = None) -> None:
     conflict = Conflict(
-        f"A contact with the e-mail {email} already exists.", {"email": "already used"}
+        f"A contact with the e-mail {email} already exists.", {"email": EMAIL_TAKEN}
     )
     flush_unique(session, conflict, new)
 
@@ -135,10 +117,10 @@ def create_contact(
     invite: bool = False,
     invitation_message: str | None = None,
     *,
-    invitations_per_hour: int | None = None,
+    per_hour: int = invitations.PER_HOUR,
 ) -> dict:
-    """A new contact; `invite` sends its portal invitation too (counted against
-    `invitations_per_hour`, the service's INVITATIONS_PER_HOUR)."""
+    """A new contact; `invite` sends its portal invitation too (counted against `per_hour`, the
+    service's INVITATIONS_PER_HOUR setting)."""
     ctx.require("create_clients")
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
@@ -164,17 +146,15 @@ def create_contact(
     if avatar_base64:
         pictures.store_picture(session, ctx.agency, "contact", contact.id, avatar_base64)
     record_event(session, ctx, "contact_created", created_payload(contact, client.name, "app"))
-    result = contact_to_dict(contact, client.name, bool(avatar_base64))
+    result = contact_dict(contact, client.name, bool(avatar_base64))
     if invite:
-        from clients import invitations  # invitations build on contacts
-
         result["invitation"] = invitations.invite(
             session,
             ctx,
             identity,
             contact,
             invitation_message,
-            invitations_per_hour or invitations.PER_HOUR,
+            per_hour,
         )
         result["portal_status"] = contact.portal_status
     return result
@@ -196,9 +176,7 @@ def get_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     return describe(session, find_contact(session, ctx.agency, contact_id))
 
 
-def update_contact(
-    session: Session, ctx: Context, identity: Identity, contact_id: str, **changes: Any
-) -> dict:
+def update_contact(session: Session, ctx: Context, contact_id: str, **changes: Any) -> dict:
     """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes).
     The portal login follows a new name or e-mail."""
     ctx.require("edit_clients")
@@ -227,7 +205,7 @@ def update_contact(
         changed.append("avatar")
     if changed:
         contact.updated_at = contact.last_activity_at = utcnow()
-        portal_access.follow_contact(session, identity, ctx, contact, changed)
+        portal_access.follow_contact(session, contact, changed)
         payload = {
             "contact_id": str(contact.id),
             "client_id": str(contact.client_id),
@@ -250,13 +228,13 @@ def _archive_payload(contact: Contact) -> dict:
     }
 
 
-def archive_contact(session: Session, ctx: Context, identity: Identity, contact_id: str) -> dict:
+def archive_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     """ "Delete": the contact leaves every list and the portal, its history stays. Idempotent."""
     ctx.require("delete_clients")
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is None:
         contact.archived_at = contact.updated_at = utcnow()
-        portal_access.close_for_contact(session, identity, ctx, contact)
+        portal_access.close_for_contact(session, contact)
         record_event(session, ctx, "contact_archived", _archive_payload(contact))
     return describe(session, contact)
 

@@ -10,7 +10,7 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
-from clients import importing
+from clients.imports import jobs, running
 from kit.db import DATABASE_URL_KEY, make_engine
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class ImportRunner(DependencyProvider):
     def _recover(self) -> None:
         try:
             with self.sessionmaker() as session:
-                queued = importing.fail_interrupted(session)
+                queued = jobs.fail_interrupted(session)
         except Exception:
             log.exception("could not look for interrupted imports")
             return
@@ -61,7 +61,7 @@ class ImportRunner(DependencyProvider):
         with self.slots:
             try:
                 with self.sessionmaker() as session:
-                    importing.run_job(session, job_id, pause=lambda: eventlet.sleep(0))
+                    running.run_job(session, job_id, pause=lambda: eventlet.sleep(0))
             except Exception:
                 # run_job has marked the job failed with the reason; keep the trace in the log.
                 log.exception("import %s failed", job_id)

@@ -16,16 +16,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text, parse_id
-from clients.models import FIELD_TYPES, Client, CustomFieldDefinition
+from clients.common import clean_text
+from clients.models import Client, CustomFieldDefinition
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.ids import parse_id
+from kit.vocabulary import FIELD_TYPES
 
 MANAGE = "manage_client_organizations"
 
 
-def definition_to_dict(field: CustomFieldDefinition) -> dict:
+def field_dict(field: CustomFieldDefinition) -> dict:
     return {
         "id": str(field.id),
         "name": field.name,
@@ -67,7 +69,7 @@ def define_field(
             session.flush()
     except IntegrityError:
         raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
-    return definition_to_dict(field)
+    return field_dict(field)
 
 
 def list_fields(session: Session, ctx: Context) -> list[dict]:
@@ -77,7 +79,7 @@ def list_fields(session: Session, ctx: Context) -> list[dict]:
         .where(CustomFieldDefinition.agency_id == ctx.agency)
         .order_by(CustomFieldDefinition.created_at)
     )
-    return [definition_to_dict(f) for f in rows]
+    return [field_dict(f) for f in rows]
 
 
 def get_field(session: Session, agency: uuid.UUID, field_id: Any) -> CustomFieldDefinition:
@@ -107,7 +109,7 @@ def update_field(
             session.flush()
     except IntegrityError:
         raise Conflict(f"A custom field named {name!r} exists.", {"name": "taken"}) from None
-    return definition_to_dict(field)
+    return field_dict(field)
 
 
 def delete_field(session: Session, ctx: Context, field_id: str) -> None:

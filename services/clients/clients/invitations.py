@@ -11,12 +11,13 @@
   agencies) away from its owner.
 - An agency sends at most `per_hour` invitation e-mails (first sends and resends) in any hour
   (the service's INVITATIONS_PER_HOUR): the e-mails carry the agency's free text to any address.
-- `get_invitation` and `accept_invitation` are called without a login (ctx without agency): the
-  token is the authority. Accepting asks identity to create the portal login
-  (`create_portal_login`, system context carrying the invitation's agency), which comes signed
-  in, then marks the invitation accepted and the contact's `portal_status` "active"; the new
-  session goes back to the gateway, so no second (throttled) password login can fail after the
-  invitation is used.
+- `get_invitation` and accepting (portal_sync.accept_invitation) are called without a login (ctx
+  without agency): the token is the authority. Accepting checks the link (`claim_invitation`),
+  asks identity to create the portal login (`create_portal_login`, system context carrying the
+  invitation's agency, outside any transaction), which comes signed in, then marks the
+  invitation accepted and the contact's `portal_status` "active" (`complete_invitation`); the
+  new session goes back to the gateway, so no second (throttled) password login can fail after
+  the invitation is used.
 - Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
 - Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
   cancels their pending invitations when they are archived).
@@ -24,7 +25,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import uuid
@@ -34,25 +34,21 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, clean_text, iso, one_of, page_of, parse_id
-from clients.contacts import find_contact
-from clients.models import Client, Contact, Invitation, InvitationSend
-from clients.portal_access import cancel_pending, email_taken
+from clients.common import Identity, clean_text, find_contact, iso, one_of, page_of
+from clients.models import Client, Contact, Invitation, InvitationSend, PortalSync
+from clients.portal_access import cancel_pending, mark_due
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
+from kit.ids import hash_token, parse_id
 from kit.outbox import record_event
+from kit.vocabulary import INVITATION_STATUSES
 
 log = logging.getLogger(__name__)
 
 INVITATION_DAYS = 7
 PER_HOUR = 100  # invitation e-mails an agency may send in an hour (INVITATIONS_PER_HOUR)
 SEND_WINDOW = timedelta(hours=1)
-STATUSES = ("pending", "expired", "accepted", "cancelled")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def status_of(invitation: Invitation) -> str:
@@ -61,7 +57,7 @@ def status_of(invitation: Invitation) -> str:
     return invitation.status
 
 
-def invitation_to_dict(invitation: Invitation, contact: Contact, client_name: str) -> dict:
+def invitation_dict(invitation: Invitation, contact: Contact, client_name: str) -> dict:
     return {
         "id": str(invitation.id),
         "contact_id": str(contact.id),
@@ -184,7 +180,7 @@ def invite(
     _send(session, ctx, identity, invitation, contact, client, resent=False, per_hour=per_hour)
     session.add(invitation)
     session.flush()
-    return invitation_to_dict(invitation, contact, client.name)
+    return invitation_dict(invitation, contact, client.name)
 
 
 def _refuse_archived(contact: Contact, client: Client) -> None:
@@ -237,7 +233,7 @@ def resend_invitation(
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
     _send(session, ctx, identity, invitation, contact, client, resent=True, per_hour=per_hour)
-    return invitation_to_dict(invitation, contact, client.name)
+    return invitation_dict(invitation, contact, client.name)
 
 
 def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
@@ -247,7 +243,7 @@ def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
             contact.portal_status = "none"
     elif invitation.status == "accepted":
         raise Conflict("This invitation was accepted already.")
-    return invitation_to_dict(invitation, contact, _client_of(session, contact).name)
+    return invitation_dict(invitation, contact, _client_of(session, contact).name)
 
 
 def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
@@ -287,7 +283,7 @@ def list_invitations(
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
     ctx.require("view_clients")
-    one_of(status, (None, *STATUSES))
+    one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)
         .join(Contact, Contact.id == Invitation.contact_id)
@@ -312,7 +308,7 @@ def list_invitations(
         query,
         page,
         per_page,
-        lambda rows: [invitation_to_dict(i, c, name) for i, c, name in rows],
+        lambda rows: [invitation_dict(i, c, name) for i, c, name in rows],
     )
 
 
@@ -331,7 +327,7 @@ def _valid(session: Session, token: Any, lock: bool = False) -> Invitation:
     return invitation
 
 
-def get_invitation(session: Session, token: str) -> dict:
+def get_invitation(session: Session, ctx: Context, token: str) -> dict:
     """What the set-password page shows; no login needed, the token is the key."""
     invitation = _valid(session, token)
     contact = session.get(Contact, invitation.contact_id)
@@ -356,9 +352,9 @@ def _still_addressed(invitation: Invitation, contact: Contact) -> bool:
     return bool(invitation.email) and invitation.email.lower() == contact.email.lower()
 
 
-def accept_invitation(session: Session, identity: Identity, token: str, password: str) -> dict:
-    """Create the contact's portal login; `{"contact_id","client_id","agency_id","email",
-    "principal","session_token"}`, the login already signed in."""
+def claim_invitation(session: Session, ctx: Context, token: str) -> dict:
+    """Check an invitation link before its login is created, and mark the contact due (see
+    portal_sync.accept_invitation): what identity needs, and the due change's `version`."""
     invitation = _valid(session, token, lock=True)
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
@@ -366,32 +362,42 @@ def accept_invitation(session: Session, identity: Identity, token: str, password
         raise NotFound("This invitation link is not valid any more.")
     if not _still_addressed(invitation, contact):
         raise NotFound("This invitation link is not valid any more.")
-    system = Context.system(str(invitation.agency_id))
-    # identity checks the password's strength; its ValidationError reaches the caller as is.
-    try:
-        login = identity.create_portal_login(
-            system.to_dict(), str(contact.id), str(client.id), contact.email, contact.name, password
-        )
-    except Conflict as exc:
-        if "email" in (exc.fields or {}):
-            raise email_taken(
-                "This e-mail address cannot be given portal access; "
-                "ask the agency to invite another address."
-            ) from None
-        raise
-    invitation.status, invitation.accepted_at = "accepted", utcnow()
-    contact.portal_status = "active"
-    record_event(
-        session,
-        system,
-        "contact_portal_activated",
-        {"contact_id": str(contact.id), "client_id": str(client.id), "email": contact.email},
-    )
+    mark_due(session, invitation.agency_id, [contact.id])
+    version = session.scalar(select(PortalSync.version).where(PortalSync.contact_id == contact.id))
     return {
+        "invitation_id": invitation.id,
+        "agency_id": str(invitation.agency_id),
         "contact_id": str(contact.id),
         "client_id": str(client.id),
+        "email": contact.email,
+        "name": contact.name,
+        "version": version,
+    }
+
+
+def complete_invitation(session: Session, ctx: Context, invitation_id: uuid.UUID) -> dict:
+    """The invitation accepted and the contact's portal access active, once identity created
+    its login; accepting the same invitation twice at once is no error."""
+    invitation = session.get(Invitation, invitation_id, with_for_update=True)
+    contact = session.get(Contact, invitation.contact_id)
+    if invitation.status == "pending" and _still_addressed(invitation, contact):
+        invitation.status, invitation.accepted_at = "accepted", utcnow()
+        contact.portal_status = "active"
+        record_event(
+            session,
+            ctx,
+            "contact_portal_activated",
+            {
+                "contact_id": str(contact.id),
+                "client_id": str(contact.client_id),
+                "email": contact.email,
+            },
+        )
+    elif invitation.status != "accepted":
+        raise NotFound("This invitation link is not valid any more.")
+    return {
+        "contact_id": str(contact.id),
+        "client_id": str(contact.client_id),
         "agency_id": str(invitation.agency_id),
         "email": contact.email,
-        "principal": login["principal"],
-        "session_token": login["session_token"],
     }

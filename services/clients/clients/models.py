@@ -36,11 +36,6 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-CLIENT_STATUSES = ("active", "inactive")
-REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
-FIELD_TYPES = ("text", "number", "date", "choice")
-
-
 class Client(TenantMixin, Base):
     """A client company of the agency."""
 
@@ -246,6 +241,21 @@ class InvitationSend(TenantMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     invitation_id: Mapped[uuid.UUID]
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PortalSync(TenantMixin, Base):
+    """A contact whose portal login identity must still be brought in line with it; `version`
+    grows with each change, so a push that raced a newer change knows to push again."""
+
+    __tablename__ = "portal_syncs"
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ClientRequest(TenantMixin, Base):

@@ -15,36 +15,40 @@
 - An e-mail address that is some other contact's portal login (here or at another agency) is
   refused with a message that says no more than that (`EMAIL_TAKEN`).
 
-Identity is called inside the caller's transaction, after our checks and before the commit: an
-error from identity (a Conflict over an e-mail another portal login has, a timeout) rolls the
-clients change back too, so the two never disagree about a committed change.
+Identity is never called from here, inside a transaction: a change the login must follow marks
+the contact due (`mark_due`, a `portal_syncs` row written with the change), and portal_sync.py
+brings identity in line after the commit (see docs/contracts.md, "Calls to other systems").
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, portal_only
-from clients.models import Contact, Invitation
+from clients.common import find_contact, portal_only
+from clients.models import Contact, Invitation, PortalSync
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, NotFound, PermissionDenied
+from kit.errors import Conflict, PermissionDenied
+from kit.validation import clean_email
 
 FOLLOWED = ("name", "email", "client_id")
 EMAIL_TAKEN = (
     "This e-mail address cannot be given portal access; ask the contact for another address."
 )
 ACCESS_CHANGED = "Your portal access has changed; please sign in again."
+GRACE = timedelta(minutes=1)  # longer than a request's calls to identity (RPC_TIMEOUT)
 
 
 def email_taken(message: str = EMAIL_TAKEN) -> Conflict:
     """Identity's Conflict over an e-mail another portal login has, told without saying where."""
-    return Conflict(message, {"email": "cannot be given portal access"})
+    return Conflict(message, {"email": "This e-mail address cannot be given portal access."})
 
 
 def portal_contact(session: Session, ctx: Context) -> Contact:
@@ -72,48 +76,76 @@ def cancel_pending(session: Session, contact_ids: Select | Iterable[uuid.UUID]) 
     )
 
 
-def follow_contact(
-    session: Session, identity: Identity, ctx: Context, contact: Contact, changed: list[str]
-) -> None:
-    """The contact's portal login takes its new name, e-mail and client; a new e-mail cancels
-    the invitations sent to the old one."""
+def mark_due(session: Session, agency: uuid.UUID, contact_ids: Iterable[uuid.UUID]) -> None:
+    """Identity owes these contacts' logins a change: record it in the caller's transaction.
+    A pending push gets a newer version, so it knows its state may be stale. The reconciler
+    leaves a row alone for GRACE: the request that wrote it pushes it itself."""
+    rows = [
+        {
+            "contact_id": contact_id,
+            "agency_id": agency,
+            "version": 1,
+            "due_at": utcnow() + GRACE,
+            "attempts": 0,
+        }
+        for contact_id in contact_ids
+    ]
+    if not rows:
+        return
+    statement = insert(PortalSync).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PortalSync.contact_id],
+            set_={
+                "version": PortalSync.version + 1,
+                "due_at": statement.excluded.due_at,
+                "attempts": 0,
+                "last_error": None,
+            },
+        )
+    )
+
+
+def follow_contact(session: Session, contact: Contact, changed: list[str]) -> None:
+    """The contact's portal login is to take its new name, e-mail and client; a new e-mail
+    cancels the invitations sent to the old one."""
     if "email" in changed:
         cancel_pending(session, [contact.id])
         if contact.portal_status == "invited":
             contact.portal_status = "none"
-    followed = {key: str(getattr(contact, key)) for key in FOLLOWED if key in changed}
-    if contact.portal_status != "active" or not followed:
-        return
-    try:
-        identity.update_portal_login(ctx.to_dict(), str(contact.id), **followed)
-    except NotFound:  # no login after all: nothing to keep in step
-        pass
-    except Conflict as exc:
-        if "email" in (exc.fields or {}):
-            raise email_taken() from None
-        raise
+    if contact.portal_status == "active" and any(key in changed for key in FOLLOWED):
+        mark_due(session, contact.agency_id, [contact.id])
 
 
-def close_for_contact(session: Session, identity: Identity, ctx: Context, contact: Contact) -> None:
+def close_for_contact(session: Session, contact: Contact) -> None:
     """The contact can no longer get into the portal (it was archived)."""
     cancel_pending(session, [contact.id])
     if contact.portal_status == "active":
-        # identity lets only the platform itself disable one login
-        system = Context.system(ctx.agency_id, ctx.request_id)
-        with contextlib.suppress(NotFound):
-            identity.disable_portal_login(system.to_dict(), str(contact.id))
+        mark_due(session, contact.agency_id, [contact.id])
     contact.portal_status = "none"
 
 
-def close_for_client(
-    session: Session, identity: Identity, ctx: Context, client_id: uuid.UUID
-) -> None:
+def close_for_client(session: Session, ctx: Context, client_id: uuid.UUID) -> None:
     """No contact of the client can get into the portal any more (the client was archived)."""
     of_client = (Contact.agency_id == ctx.agency, Contact.client_id == client_id)
     cancel_pending(session, select(Contact.id).where(*of_client))
+    active = session.scalars(
+        select(Contact.id).where(*of_client, Contact.portal_status == "active")
+    ).all()
+    mark_due(session, ctx.agency, active)
     session.execute(
         update(Contact)
         .where(*of_client, Contact.portal_status != "none")
         .values(portal_status="none")
     )
-    identity.disable_portal_logins_for_client(ctx.to_dict(), str(client_id))
+
+
+def login_email_change(session: Session, ctx: Context, contact_id: str, email: Any) -> str | None:
+    """The address a contact's portal login would change to, if the contact has a login and
+    the address is new to it; None otherwise (nothing for identity to check)."""
+    ctx.require("edit_clients")
+    contact = find_contact(session, ctx.agency, contact_id)
+    if contact.portal_status != "active" or contact.archived_at is not None:
+        return None
+    new = clean_email(email)
+    return new if new.lower() != contact.email.lower() else None

@@ -3,11 +3,12 @@
 `list_clients`: `q` matches name, website or description (case-insensitive substring); `status`
 is `active`, `inactive`, `archived`, or None for active + inactive (archived clients only show
 when asked for); `tag`, `account_manager_id`, `custom_fields` ({field_id: value}; text fields
-match a substring, the other types the exact value) filter; `sort` is one of SORTS (a leading
-`-` sorts descending). `list_contacts`: `q` matches name, e-mail, position or client name;
-`client_id`, `tag` (the contact's tags or its client's), `account_manager_id` and `status` (its
-client's) filter; archived contacts, and contacts of archived clients, only show with
-`status="archived"`. Both return `{"items", "total", "page", "per_page"}`; a client's
+match a substring, the other types the exact value) filter; `sort` is `created_at`, `name`,
+`last_activity` or `contact_count` (a leading `-` sorts descending). `list_contacts`: `q`
+matches name, e-mail, position or client name; `client_id`, `tag` (the contact's tags or its
+client's), `account_manager_id` and `status` (its client's) filter, and it sorts like the
+clients list but for `contact_count`; archived contacts, and contacts of archived clients, only
+show with `status="archived"`. Both return `{"items", "total", "page", "per_page"}`; a client's
 `contact_count` counts its contacts that are not archived.
 """
 
@@ -21,14 +22,11 @@ from sqlalchemy.orm import Session
 from clients import fields as custom_fields
 from clients import pictures
 from clients.common import like_pattern, one_of, page_of, refuse_nul
-from clients.companies import client_to_dict, find_client, live_contacts
-from clients.contacts import contact_to_dict
+from clients.companies import client_dict, find_client, live_contacts
+from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
-
-SORTS = ("created_at", "name", "last_activity", "contact_count")
-CONTACT_SORTS = ("created_at", "name", "last_activity")
-STATUSES = ("active", "inactive", "archived")
+from kit.vocabulary import LIST_STATUSES
 
 
 def _filtered(
@@ -41,7 +39,7 @@ def _filtered(
 ) -> Select:
     """The filters both lists share: status (`archived` = where `archived` holds), a search of
     the `searched` columns, and the client's account manager."""
-    one_of(status, (None, "", *STATUSES))
+    one_of(status, (None, "", *LIST_STATUSES))
     if status == "archived":
         query = query.where(archived)
     else:
@@ -104,7 +102,7 @@ def list_clients(
 
     def items(rows) -> list[dict]:
         with_logo = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [client_to_dict(c, count, c.id in with_logo) for c, count in rows]
+        return [client_dict(c, count, c.id in with_logo) for c, count in rows]
 
     return page_of(session, query, page, per_page, items)
 
@@ -145,6 +143,6 @@ def list_contacts(
 
     def items(rows) -> list[dict]:
         with_avatar = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [contact_to_dict(c, name, c.id in with_avatar) for c, name in rows]
+        return [contact_dict(c, name, c.id in with_avatar) for c, name in rows]
 
     return page_of(session, query, page, per_page, items)

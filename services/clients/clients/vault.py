@@ -20,7 +20,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text, iso, parse_id
+from clients.common import clean_text, iso, page_of
 from clients.companies import clean_website, find_client
 from clients.models import VaultEntry, VaultReveal
 from kit.context import Context
@@ -30,11 +30,12 @@ from kit.encryption import cipher_from_config as cipher_from_config
 from kit.encryption import decrypt, encrypt
 from kit.encryption import make_cipher as make_cipher
 from kit.errors import NotFound, ValidationError
+from kit.ids import parse_id
 
 EDITABLE = ("label", "url", "username", "password", "notes")
 
 
-def entry_to_dict(entry: VaultEntry) -> dict:
+def vault_entry_dict(entry: VaultEntry) -> dict:
     return {
         "id": str(entry.id),
         "client_id": str(entry.client_id),
@@ -87,7 +88,7 @@ def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
         .where(VaultEntry.agency_id == ctx.agency, VaultEntry.client_id == client.id)
         .order_by(VaultEntry.label, VaultEntry.id)
     )
-    return [entry_to_dict(e) for e in rows]
+    return [vault_entry_dict(e) for e in rows]
 
 
 def create_entry(
@@ -113,7 +114,7 @@ def create_entry(
     )
     session.add(entry)
     session.flush()
-    return entry_to_dict(entry)
+    return vault_entry_dict(entry)
 
 
 def update_entry(
@@ -132,7 +133,7 @@ def update_entry(
         else:
             setattr(entry, field, cleaned)
     entry.updated_at = utcnow()
-    return entry_to_dict(entry)
+    return vault_entry_dict(entry)
 
 
 def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:
@@ -161,15 +162,18 @@ def reveal_password(
 
 
 def list_reveals(
-    session: Session, ctx: Context, client_id: str | None = None, limit: int = 200
-) -> list[dict]:
+    session: Session, ctx: Context, client_id: str | None = None, page: Any = 1, per_page: Any = 25
+) -> dict:
+    """Who revealed which password, newest first, one page at a time (the audit only grows)."""
     ctx.require("view_vault")
     query = select(VaultReveal).where(VaultReveal.agency_id == ctx.agency)
     if client_id:
         query = query.where(VaultReveal.client_id == find_client(session, ctx.agency, client_id).id)
-    rows = session.scalars(
-        query.order_by(VaultReveal.revealed_at.desc()).limit(min(max(int(limit), 1), 1000))
-    )
+    query = query.order_by(VaultReveal.revealed_at.desc(), VaultReveal.id)
+    return page_of(session, query, page, per_page, _reveal_dicts)
+
+
+def _reveal_dicts(rows) -> list[dict]:
     return [
         {
             "id": str(r.id),
@@ -179,7 +183,7 @@ def list_reveals(
             "principal_id": r.principal_id,
             "revealed_at": iso(r.revealed_at),
         }
-        for r in rows
+        for (r,) in rows
     ]
 
 

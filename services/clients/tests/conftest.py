@@ -80,15 +80,22 @@ class FakeIdentity:
         self._change("update_portal_login", contact_id, email, name, client_id)
         if not any(login[1] == contact_id for login in self.portal_logins):
             raise NotFound("No such portal login.")
+        self.portal_logins = [
+            (*login[:3], email or login[3]) if login[1] == contact_id else login
+            for login in self.portal_logins
+        ]
         return {"principal_id": contact_id, "kind": "contact"}
+
+    def check_portal_email(self, ctx, contact_id, email):
+        if self.refuse is not None:
+            raise self.refuse
+        taken = [login for login in self.portal_logins if login[3].lower() == email.lower()]
+        if any(login[:2] != (ctx["agency_id"], contact_id) for login in taken):
+            raise Conflict(f"{email} already has a portal login.", {"email": "already has one"})
 
     def disable_portal_login(self, ctx, contact_id):
         assert ctx["kind"] == "system"  # identity lets only the platform disable one login
         self._change("disable_portal_login", contact_id)
-
-    def disable_portal_logins_for_client(self, ctx, client_id):
-        self._change("disable_portal_logins_for_client", client_id)
-        return {"disabled": 0}
 
 
 @pytest.fixture(scope="session")

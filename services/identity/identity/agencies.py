@@ -14,12 +14,12 @@ from identity import passwords, principals, roles, sessions, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
 from identity.settings import Settings
-from identity.validation import FieldErrors, clean_email, clean_name
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.money import Money
 from kit.outbox import record_event
+from kit.validation import FieldErrors, clean_email, clean_name
 
 TRIAL_DAYS = 14
 

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from identity import principals
 from identity.models import ApiToken
-from identity.tokens import API_TOKEN_PREFIX, hash_token, new_token
-from identity.validation import clean_name, parse_id
+from identity.tokens import API_TOKEN_PREFIX, new_token
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, Unauthenticated
+from kit.ids import hash_token, parse_id
+from kit.validation import clean_name
 
 # As with sessions: recording every use would write on every API request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -73,7 +74,9 @@ def revoke_api_token(session: Session, ctx: Context, token_id) -> None:
     row.revoked_at = utcnow()
 
 
-def authenticate_api_token(session: Session, token: str, now: datetime | None = None) -> dict:
+def authenticate_api_token(
+    session: Session, ctx: Context, token: str, now: datetime | None = None
+) -> dict:
     """The principal a token acts for, while the token is live and its user active."""
     now = now or utcnow()
     if not isinstance(token, str) or not token:

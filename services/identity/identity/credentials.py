@@ -12,11 +12,11 @@ from identity import one_time, passwords, principals, sessions, throttle
 from identity.models import PasswordResetRequest
 from identity.settings import Settings
 from identity.throttle import Outcome
-from identity.validation import MAX_EMAIL
 from kit.context import PORTAL, TEAM, Context
 from kit.db import utcnow
 from kit.errors import ValidationError
 from kit.outbox import record_event
+from kit.validation import MAX_EMAIL
 
 log = logging.getLogger(__name__)
 

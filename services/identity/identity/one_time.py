@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from identity import principals
 from identity.models import OneTimeToken
-from identity.tokens import hash_token, new_token
+from identity.tokens import new_token
 from kit.db import utcnow
 from kit.errors import ValidationError
+from kit.ids import hash_token
 
 PASSWORD_RESET = "password_reset"
 INVITATION = "invitation"

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from identity import passwords, principals, sessions
 from identity.models import PortalLogin
 from identity.settings import Settings
-from identity.validation import FieldErrors, clean_email, clean_name, parse_field_id, parse_id
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied
+from kit.ids import parse_field_id, parse_id
+from kit.validation import FieldErrors, clean_email, clean_name
 
 DISABLED = "disabled"
 
@@ -150,19 +151,17 @@ def update_portal_login(
     return principals.principal(login)
 
 
-def disable_portal_logins_for_client(session: Session, ctx: Context, client_id) -> dict:
-    """Every portal login of the client's contacts stops working and their sessions end (the
-    client was archived): `{"disabled": n}`; idempotent."""
-    _require_contact_editor(ctx, "delete_clients")
-    client = parse_id(client_id, "client")
-    logins = session.scalars(
-        select(PortalLogin).where(
-            PortalLogin.agency_id == ctx.agency,
-            PortalLogin.client_id == client,
-            PortalLogin.status == principals.ACTIVE,
+def check_portal_email(session: Session, ctx: Context, contact_id, email: str) -> None:
+    """Conflict if `email` is another portal login's than the contact's (at any agency): asked
+    before the clients service commits a contact's new e-mail, so the person typing it hears."""
+    _require_contact_editor(ctx, "edit_clients")
+    contact = parse_id(contact_id, "portal login")
+    email = clean_email(email)
+    taken = session.scalar(
+        select(PortalLogin.id).where(
+            func.lower(PortalLogin.email) == email.lower(),
+            (PortalLogin.agency_id != ctx.agency) | (PortalLogin.contact_id != contact),
         )
-    ).all()
-    for login in logins:
-        login.status = DISABLED
-        sessions.end_all_sessions(session, login)
-    return {"disabled": len(logins)}
+    )
+    if taken is not None:
+        raise _email_conflict(email)

@@ -9,10 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from identity.models import Role, User
-from identity.permissions import BUILTIN_ROLES, OWNER, clean_permissions
-from identity.validation import FieldErrors, clean_name, parse_field_id, parse_id
+from identity.permissions import BUILTIN_ROLES, clean_permissions
 from kit.context import Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_field_id, parse_id
+from kit.validation import FieldErrors, clean_name
 
 MANAGE = "manage_users"
 BUILTIN_ORDER = list(BUILTIN_ROLES)
@@ -65,12 +66,6 @@ def role_for_assignment(session: Session, ctx: Context, role_id) -> Role:
     if role is None:
         raise ValidationError("No such role.", {"role_id": "Choose one of your agency's roles."})
     return role
-
-
-def owner_role(session: Session, agency_id: uuid.UUID) -> Role:
-    return session.scalar(
-        select(Role).where(Role.agency_id == agency_id, Role.is_builtin, Role.name == OWNER)
-    )
 
 
 def list_roles(session: Session, ctx: Context) -> list[dict]:

@@ -1,7 +1,8 @@
 """The identity service: agencies, users, roles, logins, sessions, API tokens, plans.
 
-Entrypoints only open the transaction and hand over to the domain modules; the commit happens
-inside the entrypoint so it precedes the reply (see kit.db).
+Entrypoints hand over to the domain modules in one line, `self.db.write(fn, ctx, ...)` or
+`self.db.read(fn, ctx, ...)`: a write commits inside the entrypoint so it precedes the reply
+(see kit.db).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from identity import (
     sessions,
     users,
 )
-from identity.dependencies import IdentitySettings, PasswordResetSender
-from kit.context import Context
+from identity.dependencies import PasswordResetSender
+from identity.settings import Settings
+from kit.config import ServiceSettings
 from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
@@ -31,19 +33,10 @@ class IdentityService:
     name = "identity"
 
     db = Database()
-    settings = IdentitySettings()
+    settings = ServiceSettings(Settings)
     outbox = OutboxRelay()
     reset_sender = PasswordResetSender()
     request_logging = RequestLogging()
-
-    def _write(self, fn, ctx, *args, **kwargs):
-        """Run a domain function in a transaction committed before the reply."""
-        context = Context.from_dict(ctx)
-        with self.db.begin():
-            return fn(self.db, context, *args, **kwargs)
-
-    def _read(self, fn, ctx, *args, **kwargs):
-        return fn(self.db, Context.from_dict(ctx), *args, **kwargs)
 
     @rpc
     def health(self, ctx):
@@ -58,7 +51,7 @@ class IdentityService:
 
     @rpc
     def signup(self, ctx, agency_name, owner_name, email, password, ip=None):
-        return self._write(
+        return self.db.write(
             agencies.signup,
             ctx,
             agency_name,
@@ -72,40 +65,39 @@ class IdentityService:
     @rpc
     def login(self, ctx, email, password, ip=None, kind="user"):
         # A refused login is raised only after its failure has been counted and committed.
-        return self._write(
+        return self.db.write(
             logins.login, ctx, email, password, ip, kind, settings=self.settings
         ).result()
 
     @rpc
     def logout(self, ctx, session_token):
-        with self.db.begin():
-            sessions.end_session(self.db, session_token)
+        return self.db.write(sessions.end_session, ctx, session_token)
 
     @rpc
     def authenticate_session(self, ctx, session_token):
-        with self.db.begin():
-            return sessions.authenticate_session(self.db, session_token, settings=self.settings)
+        return self.db.write(
+            sessions.authenticate_session, ctx, session_token, settings=self.settings
+        )
 
     @rpc
     def authenticate_api_token(self, ctx, token):
-        with self.db.begin():
-            return api_tokens.authenticate_api_token(self.db, token)
+        return self.db.write(api_tokens.authenticate_api_token, ctx, token)
 
     # passwords
 
     @rpc
     def request_password_reset(self, ctx, email, kind="user"):
         # Only notes the request: the link is made (or not) by `reset_sender` after the reply.
-        return self._write(credentials.request_password_reset, ctx, email, kind)
+        return self.db.write(credentials.request_password_reset, ctx, email, kind)
 
     @rpc
     def reset_password(self, ctx, token, new_password):
-        return self._write(credentials.reset_password, ctx, token, new_password)
+        return self.db.write(credentials.reset_password, ctx, token, new_password)
 
     @rpc
     def change_password(self, ctx, current_password, new_password, ip=None):
         # Like login: a wrong current password is counted and committed, then refused.
-        return self._write(
+        return self.db.write(
             credentials.change_password,
             ctx,
             current_password,
@@ -118,51 +110,51 @@ class IdentityService:
 
     @rpc
     def create_api_token(self, ctx, name):
-        return self._write(api_tokens.create_api_token, ctx, name)
+        return self.db.write(api_tokens.create_api_token, ctx, name)
 
     @rpc
     def list_api_tokens(self, ctx):
-        return self._read(api_tokens.list_api_tokens, ctx)
+        return self.db.read(api_tokens.list_api_tokens, ctx)
 
     @rpc
     def revoke_api_token(self, ctx, token_id):
-        return self._write(api_tokens.revoke_api_token, ctx, token_id)
+        return self.db.write(api_tokens.revoke_api_token, ctx, token_id)
 
     # users
 
     @rpc
     def list_users(self, ctx, status=None):
-        return self._read(users.list_users, ctx, status)
+        return self.db.read(users.list_users, ctx, status)
 
     @rpc
     def get_user(self, ctx, user_id):
-        return self._read(users.get_user, ctx, user_id)
+        return self.db.read(users.get_user, ctx, user_id)
 
     @rpc
     def users_by_ids(self, ctx, user_ids):
-        return self._read(users.users_by_ids, ctx, user_ids)
+        return self.db.read(users.users_by_ids, ctx, user_ids)
 
     @rpc
     def create_user(self, ctx, name, email, role_id, password=None, send_invitation=False):
-        return self._write(
+        return self.db.write(
             users.create_user, ctx, name, email, role_id, password, bool(send_invitation)
         )
 
     @rpc
     def update_user(self, ctx, user_id, **fields):
-        return self._write(users.update_user, ctx, user_id, fields)
+        return self.db.write(users.update_user, ctx, user_id, fields)
 
     @rpc
     def deactivate_user(self, ctx, user_id):
-        return self._write(users.deactivate_user, ctx, user_id)
+        return self.db.write(users.deactivate_user, ctx, user_id)
 
     @rpc
     def reactivate_user(self, ctx, user_id):
-        return self._write(users.reactivate_user, ctx, user_id)
+        return self.db.write(users.reactivate_user, ctx, user_id)
 
     @rpc
     def accept_user_invitation(self, ctx, token, password):
-        return self._write(
+        return self.db.write(
             users.accept_user_invitation, ctx, token, password, settings=self.settings
         )
 
@@ -170,19 +162,19 @@ class IdentityService:
 
     @rpc
     def list_roles(self, ctx):
-        return self._read(roles.list_roles, ctx)
+        return self.db.read(roles.list_roles, ctx)
 
     @rpc
     def create_role(self, ctx, name, permissions):
-        return self._write(roles.create_role, ctx, name, permissions)
+        return self.db.write(roles.create_role, ctx, name, permissions)
 
     @rpc
     def update_role(self, ctx, role_id, name=None, permissions=None):
-        return self._write(roles.update_role, ctx, role_id, name, permissions)
+        return self.db.write(roles.update_role, ctx, role_id, name, permissions)
 
     @rpc
     def delete_role(self, ctx, role_id):
-        return self._write(roles.delete_role, ctx, role_id)
+        return self.db.write(roles.delete_role, ctx, role_id)
 
     @rpc
     def list_permissions(self, ctx):
@@ -192,26 +184,26 @@ class IdentityService:
 
     @rpc
     def get_agency(self, ctx):
-        return self._read(agencies.get_agency, ctx)
+        return self.db.read(agencies.get_agency, ctx)
 
     @rpc
     def update_agency(self, ctx, name=None, timezone=None):
-        return self._write(agencies.update_agency, ctx, name, timezone)
+        return self.db.write(agencies.update_agency, ctx, name, timezone)
 
     @rpc
     def list_plans(self, ctx):
-        return self._read(agencies.list_plans, ctx)
+        return self.db.read(agencies.list_plans, ctx)
 
     @rpc
     def get_entitlements(self, ctx):
-        return self._read(agencies.get_entitlements, ctx)
+        return self.db.read(agencies.get_entitlements, ctx)
 
     # client portal logins (created and disabled by the clients service with a system context;
     # kept in step with the contact by it or by a team member who may edit clients)
 
     @rpc
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
-        return self._write(
+        return self.db.write(
             portal.create_portal_login,
             ctx,
             contact_id,
@@ -224,12 +216,12 @@ class IdentityService:
 
     @rpc
     def disable_portal_login(self, ctx, contact_id):
-        return self._write(portal.disable_portal_login, ctx, contact_id)
+        return self.db.write(portal.disable_portal_login, ctx, contact_id)
 
     @rpc
     def update_portal_login(self, ctx, contact_id, email=None, name=None, client_id=None):
-        return self._write(portal.update_portal_login, ctx, contact_id, email, name, client_id)
+        return self.db.write(portal.update_portal_login, ctx, contact_id, email, name, client_id)
 
     @rpc
-    def disable_portal_logins_for_client(self, ctx, client_id):
-        return self._write(portal.disable_portal_logins_for_client, ctx, client_id)
+    def check_portal_email(self, ctx, contact_id, email):
+        return self.db.read(portal.check_portal_email, ctx, contact_id, email)

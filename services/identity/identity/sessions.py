@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from identity import principals
 from identity.models import LoginSession
 from identity.settings import Settings
-from identity.tokens import hash_token, new_token
+from identity.tokens import new_token
+from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Unauthenticated
+from kit.ids import hash_token
 
 # Sliding the expiry on every request would write on every page view; once a minute will do.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -54,7 +56,12 @@ def start_session(
 
 
 def authenticate_session(
-    session: Session, token: str, now: datetime | None = None, *, settings: Settings
+    session: Session,
+    ctx: Context,
+    token: str,
+    now: datetime | None = None,
+    *,
+    settings: Settings,
 ) -> dict:
     """The principal of a live session; Unauthenticated for an unknown, expired or dead one."""
     now = now or utcnow()
@@ -73,7 +80,7 @@ def authenticate_session(
     return found
 
 
-def end_session(session: Session, token: str) -> None:
+def end_session(session: Session, ctx: Context, token: str) -> None:
     """Log out: the token stops working. Ending an unknown token is not an error."""
     if isinstance(token, str) and token:
         session.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))

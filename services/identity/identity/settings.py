@@ -1,7 +1,8 @@
 """The identity service's own settings: session lifetimes and login throttle limits.
 
 They are read from `config.yaml` (the one place configuration comes from; `${VAR:default}` from
-the environment) once when the service starts, and handed to the domain functions that need them.
+the environment) once when the service starts (`kit.config.ServiceSettings`), and handed to the
+domain functions that need them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from kit.config import positive_int
 
 
 @dataclass(frozen=True)
@@ -23,20 +26,9 @@ class Settings:
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """The settings in a loaded config.yaml; a missing or bad value stops the service."""
         return cls(
-            session_idle=timedelta(days=_positive(config, "SESSION_IDLE_DAYS")),
-            session_max_age=timedelta(days=_positive(config, "SESSION_MAX_DAYS")),
-            login_max_account_failures=_positive(config, "LOGIN_MAX_ACCOUNT_FAILURES"),
-            login_max_ip_failures=_positive(config, "LOGIN_MAX_IP_FAILURES"),
-            login_window=timedelta(minutes=_positive(config, "LOGIN_WINDOW_MINUTES")),
+            session_idle=timedelta(days=positive_int(config, "SESSION_IDLE_DAYS")),
+            session_max_age=timedelta(days=positive_int(config, "SESSION_MAX_DAYS")),
+            login_max_account_failures=positive_int(config, "LOGIN_MAX_ACCOUNT_FAILURES"),
+            login_max_ip_failures=positive_int(config, "LOGIN_MAX_IP_FAILURES"),
+            login_window=timedelta(minutes=positive_int(config, "LOGIN_WINDOW_MINUTES")),
         )
-
-
-def _positive(config: dict[str, Any], key: str) -> int:
-    value = config.get(key)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise ValueError(f"identity's {key} must be a whole number of at least 1, not {value!r}")
-    return number

@@ -13,11 +13,12 @@ from identity import credentials, one_time, passwords, principals, roles, sessio
 from identity.models import User
 from identity.permissions import OWNER
 from identity.settings import Settings
-from identity.validation import FieldErrors, clean_email, clean_name, parse_id
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.validation import FieldErrors, clean_email, clean_name
 
 MANAGE = "manage_users"
 STATUSES = ("active", "inactive")

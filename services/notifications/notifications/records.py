@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kit import permissions
 from kit.context import Context
 from kit.errors import ValidationError
 from kit.tables import FailedEvent
@@ -16,6 +17,7 @@ REDACTED = "[redacted]"
 
 def list_sent(session: Session, ctx: Context, limit: int = 50) -> list[dict]:
     """The caller's agency's sent e-mails, newest first."""
+    ctx.require(permissions.MANAGE_SETTINGS)
     try:
         limit = int(limit)
     except (TypeError, ValueError):
@@ -45,6 +47,7 @@ def list_sent(session: Session, ctx: Context, limit: int = 50) -> list[dict]:
 
 def list_failed(session: Session, ctx: Context, limit: int = 100) -> list[dict]:
     """Events of the caller's agency whose e-mail could not be sent yet (or ever); no payload."""
+    ctx.require(permissions.MANAGE_SETTINGS)
     rows = session.scalars(
         select(FailedEvent)
         .where(FailedEvent.payload["agency_id"].astext == str(ctx.agency))

@@ -11,8 +11,6 @@ from notifications import emails, records
 from notifications.delivery import deliver
 from notifications.mail import Mailer
 
-SETTINGS_PERMISSION = "manage_settings"
-
 
 class NotificationsService:
     name = "notifications"
@@ -51,15 +49,11 @@ class NotificationsService:
 
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
-        context = Context.from_dict(ctx)
-        context.require(SETTINGS_PERMISSION)
-        return records.list_sent(self.db, context, limit)
+        return self.db.read(records.list_sent, ctx, limit)
 
     @rpc
     def list_failed(self, ctx: dict) -> list[dict]:
-        context = Context.from_dict(ctx)
-        context.require(SETTINGS_PERMISSION)
-        return records.list_failed(self.db, context)
+        return self.db.read(records.list_failed, ctx)
 
     @rpc
     def health(self, ctx: dict | None = None) -> dict:

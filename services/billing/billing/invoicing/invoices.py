@@ -134,7 +134,7 @@ def issue(
             ),
             {"notes": [n for n, _ in notes], "invoices": [i for _, i in notes]},
         )
-    record_events(session, ctx, "invoice_issued", events)
+    record_events(session, ctx, [("invoice_issued", event) for event in events])
     last = last_number + len(drafts)
     set_counter(session, ctx.agency, last)
     return last

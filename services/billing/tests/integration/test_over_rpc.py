@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import inspect
 
 from kit.errors import NotFound, ValidationError
+from kit.validation import REQUIRED
 
 
 def test_first_migration_creates_billing_and_kit_tables(engine):
@@ -41,7 +42,7 @@ def test_domain_errors_travel_over_rpc(billing, ctx, make_ctx):
     wire = ctx.to_dict()
     with pytest.raises(ValidationError) as error:
         billing.add_service(wire, "")
-    assert error.value.fields == {"name": "is required"}
+    assert error.value.fields == {"name": REQUIRED}
     seo = billing.add_service(wire, "SEO")
     with pytest.raises(NotFound):
         billing.get_service(make_ctx().to_dict(), seo["id"])

@@ -4,6 +4,7 @@ import base64
 import time
 
 import pytest
+from nameko.exceptions import RemoteError
 
 from kit.errors import (
     Conflict,
@@ -92,7 +93,7 @@ def test_permissions_are_enforced_in_the_service(clients, signup):
         clients.start_import(viewer, "contacts", "name,email\nA,a@x.com\n")
     assert "password" not in clients.list_vault_entries(viewer, acme["id"])[0]
     assert clients.reveal_vault_password(owner, acme["id"], entry["id"])["password"] == "pw"
-    [audit] = clients.list_vault_reveals(owner, acme["id"])
+    [audit] = clients.list_vault_reveals(owner, acme["id"])["items"]
     assert audit["principal_id"] == owner["principal_id"]
 
 
@@ -223,10 +224,12 @@ def test_invitation_emails_are_limited_by_the_configured_hourly_allowance(client
     owner, _ = signup()
     acme = clients.create_client(owner, name="Acme")
     ada = clients.create_contact(owner, "Ada", "ada@acme.com", client_id=acme["id"], invite=True)
-    # the limit is the service's own: a caller cannot raise it
-    bob = clients.create_contact(
-        owner, "Bob", "bob@acme.com", client_id=acme["id"], invitations_per_hour=1000
-    )
+    # the limit is the service's own: a caller cannot raise it (nor send it at all)
+    with pytest.raises(RemoteError):
+        clients.create_contact(
+            owner, "Bob", "bob@acme.com", client_id=acme["id"], per_hour=1000, invite=True
+        )
+    bob = clients.create_contact(owner, "Bob", "bob@acme.com", client_id=acme["id"])
     invitation = clients.invite_contact(owner, bob["id"])
     with pytest.raises(RateLimited) as raised:
         clients.resend_invitation(owner, invitation["id"])
@@ -238,6 +241,5 @@ def test_invitation_emails_are_limited_by_the_configured_hourly_allowance(client
             "cy@acme.com",
             client_id=acme["id"],
             invite=True,
-            invitations_per_hour=1000,
         )
     assert clients.get_contact(owner, ada["id"])["portal_status"] == "invited"

@@ -71,7 +71,7 @@ def test_plan_limit_refuses_the_client_past_it_with_a_clear_message(session, ctx
         companies.create_client(session, ctx, identity, name="Three")
     assert "Your plan allows 2 clients" in raised.value.message
     assert "upgrade" in raised.value.message
-    companies.archive_client(session, ctx, identity, second["id"])  # archived clients do not count
+    companies.archive_client(session, ctx, second["id"])  # archived clients do not count
     companies.create_client(session, ctx, identity, name="Three")
 
 
@@ -88,7 +88,7 @@ def test_another_agencys_client_is_not_found(session, make_ctx, identity):
     for call in (
         lambda: companies.get_client(session, other, mine["id"]),
         lambda: companies.update_client(session, other, identity, mine["id"], name="Mine"),
-        lambda: companies.archive_client(session, other, identity, mine["id"]),
+        lambda: companies.archive_client(session, other, mine["id"]),
         lambda: companies.get_client(session, other, "not-a-uuid"),
     ):
         with pytest.raises(NotFound):
@@ -101,7 +101,7 @@ def test_status_switch_keeps_data_and_archive_hides_from_lists(session, ctx, ide
     assert search.list_clients(session, ctx, status="active")["total"] == 0
     inactive = search.list_clients(session, ctx, status="inactive")["items"]
     assert inactive[0]["description"] == "Keep me"
-    archived = companies.archive_client(session, ctx, identity, client["id"])
+    archived = companies.archive_client(session, ctx, client["id"])
     assert archived["archived"]
     assert search.list_clients(session, ctx)["total"] == 0
     assert search.list_clients(session, ctx, status="archived")["total"] == 1

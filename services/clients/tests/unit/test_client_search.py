@@ -32,7 +32,7 @@ def book(session, ctx, identity):
         contacts.create_contact(
             session, ctx, identity, name, email, client["id"], position=position
         )
-    companies.archive_client(session, ctx, identity, umbrella["id"])
+    companies.archive_client(session, ctx, umbrella["id"])
     # Spread creation times so sorting by them is meaningful.
     for offset, client in enumerate((acme, globex, initech, umbrella)):
         session.execute(

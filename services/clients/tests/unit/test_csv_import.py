@@ -6,7 +6,10 @@ import itertools
 import pytest
 from sqlalchemy import func, select
 
-from clients import companies, csvfile, fields, importing, search
+from clients import companies, fields, search
+from clients.imports import csvfile, jobs, running, writers
+from clients.imports import preview as import_preview
+from clients.imports import rows as import_rows
 from clients.models import Client, Contact, ImportChunk, ImportKey
 from kit.errors import Conflict, PermissionDenied, ValidationError
 
@@ -21,9 +24,9 @@ CONTACTS = (
 
 def run(session, ctx, kind, text, mapping=None, limit=None, identity=None, **kw):
     identity = identity or FakeTeam()
-    job = importing.start_import(session, ctx, identity, limit, kind, text, mapping, **kw)
+    job = running.start_import(session, ctx, identity, limit, kind, text, mapping, **kw)
     session.commit()
-    return importing.job_to_dict(job)
+    return jobs.import_dict(job)
 
 
 class FakeTeam:
@@ -47,11 +50,11 @@ def stored(session, model):
 
 def upload(session, ctx, kind, data: bytes, cuts=(), filename="people.csv"):
     """Upload `data` in pieces cut at the offsets `cuts`, as the gateway does; the job's id."""
-    job = importing.create_import(session, ctx, kind, filename)
+    job = jobs.create_import(session, ctx, kind, filename)
     bounds = [0, *cuts, len(data)]
     for seq, (start, end) in enumerate(itertools.pairwise(bounds)):
         piece = base64.b64encode(data[start:end]).decode()
-        importing.append_import_chunk(session, ctx, str(job.id), seq, piece)
+        jobs.append_import_chunk(session, ctx, str(job.id), seq, piece)
     session.commit()
     return str(job.id)
 
@@ -88,7 +91,7 @@ def test_a_quoted_field_may_span_lines_and_line_numbers_stay_physical(session, c
     job = run(session, ctx, "contacts", text)
     assert [e["line"] for e in job["errors"]] == [5, 6, 8, 9]
     reasons = {e["line"]: e["reason"] for e in job["errors"]}
-    assert "email is required" in reasons[5]
+    assert "e-mail address is required" in reasons[5]
     assert "not a valid e-mail" in reasons[6]
     assert "already on line 7" in reasons[8]
     assert "at least 2 characters" in reasons[9]
@@ -125,7 +128,7 @@ def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, ident
         "Initech,,,Platinum,\n"
         "Hooli,hooli.com,,,sleeping\n"
     )
-    preview = importing.preview_import(session, ctx, FakeTeam(), "clients", text)
+    preview = import_preview.preview_import(session, ctx, FakeTeam(), "clients", text)
     assert preview["mapping"] == {
         "Company": "name",
         "Website": "website",
@@ -168,12 +171,12 @@ def test_imports_respect_the_plan_limit_row_by_row(session, ctx, identity):
 )
 def test_a_file_that_is_not_a_csv_gets_a_clear_error(session, ctx, payload):
     with pytest.raises(ValidationError) as raised:
-        importing.preview_import(session, ctx, FakeTeam(), "contacts", **payload)
+        import_preview.preview_import(session, ctx, FakeTeam(), "contacts", **payload)
     assert raised.value.message.startswith("This file is not a CSV")
 
 
 def test_preview_suggests_a_mapping_shows_rows_and_errors_without_writing(session, ctx):
-    preview = importing.preview_import(
+    preview = import_preview.preview_import(
         session, ctx, FakeTeam(), "contacts", CONTACTS + "X,bad,Acme\n"
     )
     assert preview["columns"] == ["Name", "Email", "Company", "Job Title", "Phone"]
@@ -195,27 +198,27 @@ def test_preview_suggests_a_mapping_shows_rows_and_errors_without_writing(sessio
 
 def test_an_explicit_mapping_is_used_and_checked(session, ctx):
     text = "Who,Reach,Org\nAda,ada@x.com,Acme\n"
-    preview = importing.preview_import(session, ctx, FakeTeam(), "contacts", text)
+    preview = import_preview.preview_import(session, ctx, FakeTeam(), "contacts", text)
     assert preview["missing_fields"] == ["name", "email"]
     with pytest.raises(ValidationError):
-        importing.start_import(session, ctx, FakeTeam(), None, "contacts", text)
+        running.start_import(session, ctx, FakeTeam(), None, "contacts", text)
     with pytest.raises(ValidationError):
-        importing.start_import(session, ctx, FakeTeam(), None, "contacts", text, {"Who": "salary"})
+        running.start_import(session, ctx, FakeTeam(), None, "contacts", text, {"Who": "salary"})
     mapping = {"Who": "name", "Reach": "email", "Org": "client"}
     assert run(session, ctx, "contacts", text, mapping)["created"] == 1
 
 
 def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, monkeypatch):
-    monkeypatch.setattr(importing, "BATCH", 50)
+    monkeypatch.setattr(import_rows, "BATCH", 50)
     rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(1200))
-    job = importing.start_import(
+    job = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
     session.commit()
     assert (job.status, job.total, stored(session, ImportChunk) > 0) == ("queued", 1200, True)
     seen = []
-    importing.run_job(session, job.id, pause=lambda: seen.append(job.processed))
-    done = importing.get_import(session, ctx, str(job.id))
+    running.run_job(session, job.id, pause=lambda: seen.append(job.processed))
+    done = jobs.get_import(session, ctx, str(job.id))
     assert (done["status"], done["created"], done["processed"]) == ("done", 1200, 1200)
     assert seen[0] == 50 and seen == sorted(seen) and len(seen) == 24
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
@@ -224,7 +227,7 @@ def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, m
 
 def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx, monkeypatch):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
-    job = importing.start_import(
+    job = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
     session.commit()
@@ -232,35 +235,35 @@ def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx,
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(importing, "import_file", broken)
+    monkeypatch.setattr(running, "import_file", broken)
     with pytest.raises(RuntimeError):
-        importing.run_job(session, job.id, pause=lambda: None)
-    failed = importing.get_import(session, ctx, str(job.id))
+        running.run_job(session, job.id, pause=lambda: None)
+    failed = jobs.get_import(session, ctx, str(job.id))
     assert failed["status"] == "failed" and "database went away" in failed["failure"]
 
 
 def test_jobs_left_running_by_a_restart_are_failed_and_queued_ones_resumed(session, ctx):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
-    first = importing.start_import(
+    first = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
-    second = importing.start_import(
+    second = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
     )
     first.status = "running"
     session.commit()
-    assert importing.fail_interrupted(session) == [second.id]
-    assert "import the file again" in importing.get_import(session, ctx, str(first.id))["failure"]
+    assert jobs.fail_interrupted(session) == [second.id]
+    assert "import the file again" in jobs.get_import(session, ctx, str(first.id))["failure"]
 
 
 def test_importing_needs_create_clients_and_jobs_stay_in_their_agency(session, ctx, make_ctx):
     job = run(session, ctx, "contacts", CONTACTS)
     with pytest.raises(PermissionDenied):
-        importing.preview_import(
+        import_preview.preview_import(
             session, make_ctx(permissions={"view_clients"}), FakeTeam(), "contacts", ""
         )
     with pytest.raises(Exception) as raised:
-        importing.get_import(session, make_ctx(), job["id"])
+        jobs.get_import(session, make_ctx(), job["id"])
     assert type(raised.value).__name__ == "NotFound"
 
 
@@ -318,11 +321,11 @@ def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx
     data = ("\ufeff" + CONTACTS.replace("Ada Lovelace", "Ada Lövelace")).encode()
     cuts = [2, data.index("ö".encode()) + 1, data.index(b'"Stone') + 4]
     job_id = upload(session, ctx, "contacts", data, cuts)
-    preview = importing.preview_upload(session, ctx, FakeTeam(), job_id)
+    preview = import_preview.preview_upload(session, ctx, FakeTeam(), job_id)
     assert (preview["total_rows"], preview["error_count"]) == (3, 0)
     assert preview["rows"][0]["values"]["name"] == "Ada Lövelace"
     assert stored(session, ImportKey) == 0  # the preview kept nothing
-    job = importing.job_to_dict(importing.start_upload(session, ctx, FakeTeam(), None, job_id))
+    job = jobs.import_dict(running.start_upload(session, ctx, FakeTeam(), None, job_id))
     session.commit()
     assert (job["status"], job["created"], job["filename"], job["size"]) == (
         "done",
@@ -333,16 +336,16 @@ def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
     assert len(outbox(session, "contact_created")) == 3
     with pytest.raises(Conflict):
-        importing.start_upload(session, ctx, FakeTeam(), None, job_id)
+        running.start_upload(session, ctx, FakeTeam(), None, job_id)
 
 
 def test_reimporting_an_upload_creates_no_duplicates(session, ctx):
     data = CONTACTS.encode()
-    importing.start_upload(
+    running.start_upload(
         session, ctx, FakeTeam(), None, upload(session, ctx, "contacts", data, [7])
     )
     session.commit()
-    again = importing.start_upload(
+    again = running.start_upload(
         session, ctx, FakeTeam(), None, upload(session, ctx, "contacts", data)
     )
     session.commit()
@@ -353,21 +356,21 @@ def test_reimporting_an_upload_creates_no_duplicates(session, ctx):
 def test_a_repeat_in_a_large_file_is_reported_on_the_later_line_across_batches(
     session, ctx, monkeypatch
 ):
-    monkeypatch.setattr(importing, "BATCH", 100)
+    monkeypatch.setattr(import_rows, "BATCH", 100)
     rows = [f"P{i},p{i}@x.com,Acme\n" for i in range(700)]
     rows[650] = "Again,P3@X.COM,Acme\n"  # line 652 repeats line 5 (an earlier batch)
     rows[40] = "Twice,p39@x.com,Acme\n"  # line 42 repeats line 41 (the same batch)
     data = ("name,email,client\n" + "".join(rows)).encode()
     job_id = upload(session, ctx, "contacts", data, range(1000, len(data), 1000))
-    job = importing.start_upload(session, ctx, FakeTeam(), None, job_id)
+    job = running.start_upload(session, ctx, FakeTeam(), None, job_id)
     session.commit()
     assert job.status == "queued"
-    importing.run_job(session, job.id, pause=lambda: None)
-    done = importing.get_import(session, ctx, job_id)
+    running.run_job(session, job.id, pause=lambda: None)
+    done = jobs.get_import(session, ctx, job_id)
     assert (done["status"], done["created"], done["processed"]) == ("done", 698, 700)
     assert done["errors"] == [
         {"line": 42, "reason": "p39@x.com is already on line 41 of this file"},
-        {"line": 652, "reason": "P3@X.COM is already on line 5 of this file"},
+        {"line": 652, "reason": "P3@x.com is already on line 5 of this file"},
     ]
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
 
@@ -375,37 +378,37 @@ def test_a_repeat_in_a_large_file_is_reported_on_the_later_line_across_batches(
 def test_pieces_come_in_order_retries_are_harmless_and_a_started_upload_takes_no_more(
     session, ctx, make_ctx
 ):
-    job = importing.create_import(session, ctx, "clients")
+    job = jobs.create_import(session, ctx, "clients")
     job_id, piece = str(job.id), base64.b64encode(b"name\nAcme\n").decode()
     with pytest.raises(ValidationError):
-        importing.append_import_chunk(session, ctx, job_id, 1, piece)
-    assert importing.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
-    assert importing.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
+        jobs.append_import_chunk(session, ctx, job_id, 1, piece)
+    assert jobs.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
+    assert jobs.append_import_chunk(session, ctx, job_id, 0, piece)["chunks"] == 1
     with pytest.raises(Exception) as raised:
-        importing.append_import_chunk(session, make_ctx(), job_id, 1, piece)
+        jobs.append_import_chunk(session, make_ctx(), job_id, 1, piece)
     assert type(raised.value).__name__ == "NotFound"
-    assert importing.start_upload(session, ctx, FakeTeam(), None, job_id).created == 1
+    assert running.start_upload(session, ctx, FakeTeam(), None, job_id).created == 1
     with pytest.raises(Conflict):
-        importing.append_import_chunk(session, ctx, job_id, 1, piece)
-    assert [j["status"] for j in importing.list_imports(session, ctx)] == ["done"]
+        jobs.append_import_chunk(session, ctx, job_id, 1, piece)
+    assert [j["status"] for j in jobs.list_imports(session, ctx)] == ["done"]
     previewed = upload(session, ctx, "clients", b"name\nGlobex\n")
-    importing.discard_upload(session, ctx, previewed)
+    jobs.discard_upload(session, ctx, previewed)
     assert stored(session, ImportChunk) == 0
     with pytest.raises(Exception) as raised:
-        importing.get_import(session, ctx, previewed)
+        jobs.get_import(session, ctx, previewed)
     assert type(raised.value).__name__ == "NotFound"
 
 
 def test_a_failed_upload_job_drops_its_pieces(session, ctx, monkeypatch):
     rows = "".join(f"P{i},p{i}@x.com,Acme\n" for i in range(600))
     job_id = upload(session, ctx, "contacts", ("name,email,client\n" + rows).encode(), [5000])
-    job = importing.start_upload(session, ctx, FakeTeam(), None, job_id)
+    job = running.start_upload(session, ctx, FakeTeam(), None, job_id)
     session.commit()
-    monkeypatch.setattr(importing, "BATCH", 100)
-    monkeypatch.setattr(importing.ContactWriter, "write", lambda *a: 1 / 0)
+    monkeypatch.setattr(import_rows, "BATCH", 100)
+    monkeypatch.setattr(writers.ContactWriter, "write", lambda *a: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        importing.run_job(session, job.id, pause=lambda: None)
-    assert importing.get_import(session, ctx, job_id)["status"] == "failed"
+        running.run_job(session, job.id, pause=lambda: None)
+    assert jobs.get_import(session, ctx, job_id)["status"] == "failed"
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
 
 
@@ -417,7 +420,7 @@ def test_account_managers_come_from_team_emails_asked_once_per_import(session, c
         "Globex,nobody@agency.test\n"
         "Initech,\n"
     )
-    preview = importing.preview_import(session, ctx, team, "clients", text)
+    preview = import_preview.preview_import(session, ctx, team, "clients", text)
     assert preview["mapping"]["Account manager"] == "account_managers"
     assert [e["line"] for e in preview["errors"]] == [3]
     job = run(session, ctx, "clients", text, identity=team)
@@ -435,13 +438,13 @@ def test_account_managers_come_from_team_emails_asked_once_per_import(session, c
     ]
 
     # A background import uses the team asked for when it started.
-    monkeypatch.setattr(importing, "SYNC_ROWS", 1)
-    background = importing.start_import(
+    monkeypatch.setattr(running, "SYNC_ROWS", 1)
+    background = running.start_import(
         session, ctx, team, None, "clients", "name,manager\nHooli,b@a.test\nPied Piper,\n"
     )
     session.commit()
     assert background.status == "queued" and team.calls == 4
-    importing.run_job(session, background.id, pause=lambda: None)
+    running.run_job(session, background.id, pause=lambda: None)
     hooli = search.list_clients(session, ctx, q="Hooli")["items"][0]
     assert hooli["account_manager_ids"] == ["u-2"]
 

@@ -3,9 +3,15 @@ closes its portal access, contacts are archived and restored, the team logs requ
 invitation is cancelled by contact and listed a page at a time."""
 
 import pytest
+from sqlalchemy import select
 
-from clients import client_requests, companies, contacts, invitations, search
-from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from clients import client_requests, companies, contacts, invitations, portal_sync, search
+from clients.models import PortalSync
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
+
+ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed in
 
 
 @pytest.fixture
@@ -25,33 +31,88 @@ def portal_ada(session, ctx, identity, ada, outbox):
     """Ada, with a portal login (she accepted her invitation)."""
     invitations.invite_contact(session, ctx, identity, ada["id"])
     token = outbox(session, "contact_invited")[-1]["invitation_token"]
-    invitations.accept_invitation(session, identity, token, "long-password")
+    portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     identity.calls.clear()
     return ada
 
 
+def push(session, ctx, identity) -> int:
+    """What an entrypoint does after its write commits: bring identity in line."""
+    session.commit()
+    return portal_sync.push_due(session, ctx, identity)
+
+
+def due(session) -> list[PortalSync]:
+    session.commit()
+    return session.scalars(select(PortalSync)).all()
+
+
 def test_a_new_name_or_email_reaches_the_portal_login(session, ctx, identity, portal_ada):
-    contacts.update_contact(session, ctx, identity, portal_ada["id"], name="Ada L.", phone="123")
-    contacts.update_contact(session, ctx, identity, portal_ada["id"], email="ada@new.com")
-    contacts.update_contact(session, ctx, identity, portal_ada["id"], position="CTO")
+    acme = portal_ada["client_id"]
+    contacts.update_contact(session, ctx, portal_ada["id"], name="Ada L.", phone="123")
+    assert push(session, ctx, identity) == 1
+    contacts.update_contact(session, ctx, portal_ada["id"], email="ada@new.com")
+    push(session, ctx, identity)
+    contacts.update_contact(session, ctx, portal_ada["id"], position="CTO")
+    assert push(session, ctx, identity) == 0
     assert identity.calls == [
-        ("update_portal_login", portal_ada["id"], None, "Ada L.", None),
-        ("update_portal_login", portal_ada["id"], "ada@new.com", None, None),
+        ("update_portal_login", portal_ada["id"], "ada@acme.com", "Ada L.", acme),
+        ("update_portal_login", portal_ada["id"], "ada@new.com", "Ada L.", acme),
     ]
+    assert due(session) == []
 
 
 def test_a_contact_without_a_portal_login_asks_identity_nothing(session, ctx, identity, ada):
-    contacts.update_contact(session, ctx, identity, ada["id"], name="Ada L.", email="a@b.com")
+    portal_sync.check_new_email(session, ctx, identity, ada["id"], "a@b.com")
+    contacts.update_contact(session, ctx, ada["id"], name="Ada L.", email="a@b.com")
+    assert push(session, ctx, identity) == 0
     assert identity.calls == []
 
 
-def test_identity_refusing_the_email_changes_nothing(session, ctx, identity, portal_ada):
+def test_identity_refusing_the_email_is_heard_before_anything_changes(
+    session, ctx, identity, portal_ada
+):
     session.commit()
     identity.refuse = Conflict("ada@taken.com already has a portal login.", {"email": "taken"})
-    with pytest.raises(Conflict):
-        contacts.update_contact(session, ctx, identity, portal_ada["id"], email="ada@taken.com")
-    session.rollback()  # what the entrypoint's transaction does with the error
+    with pytest.raises(Conflict) as raised:
+        portal_sync.check_new_email(session, ctx, identity, portal_ada["id"], "ada@taken.com")
+    assert "email" in raised.value.fields
     assert contacts.get_contact(session, ctx, portal_ada["id"])["email"] == "ada@acme.com"
+    assert due(session) == []
+
+
+def test_a_push_identity_cannot_take_stays_due_until_the_reconciler_brings_it_in_line(
+    session, ctx, identity, portal_ada
+):
+    identity.refuse = ServiceUnavailable("identity did not answer", {"service": "identity"})
+    contacts.update_contact(session, ctx, portal_ada["id"], name="Ada L.")
+    assert push(session, ctx, identity) == 0
+    [row] = due(session)
+    assert (row.attempts, row.last_error) == (1, "ServiceUnavailable: identity did not answer")
+    assert portal_sync.reconcile(session, identity) == 0, "it waits for its back-off"
+    identity.refuse = None
+    row.due_at = utcnow()
+    assert portal_sync.reconcile(session, identity) == 1
+    assert identity.calls == [
+        ("update_portal_login", portal_ada["id"], "ada@acme.com", "Ada L.", portal_ada["client_id"])
+    ]
+    assert due(session) == []
+
+
+def test_a_push_that_raced_a_newer_change_sends_the_newer_state(session, ctx, identity, portal_ada):
+    slow = identity.update_portal_login
+
+    def meanwhile(*args, **kwargs):
+        if len(identity.calls) == 0:  # another request renames Ada while we call identity
+            contacts.update_contact(session, ctx, portal_ada["id"], name="Ada Newer")
+            session.commit()
+        return slow(*args, **kwargs)
+
+    identity.update_portal_login = meanwhile
+    contacts.update_contact(session, ctx, portal_ada["id"], name="Ada L.")
+    assert push(session, ctx, identity) == 1
+    assert [call[3] for call in identity.calls] == ["Ada L.", "Ada Newer"]
+    assert due(session) == []
 
 
 def test_archiving_a_client_closes_its_contacts_portal_access(
@@ -59,8 +120,9 @@ def test_archiving_a_client_closes_its_contacts_portal_access(
 ):
     bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
     invitations.invite_contact(session, ctx, identity, bob["id"])
-    companies.archive_client(session, ctx, identity, acme["id"])
-    assert identity.calls == [("disable_portal_logins_for_client", acme["id"])]
+    companies.archive_client(session, ctx, acme["id"])
+    push(session, ctx, identity)
+    assert identity.calls == [("disable_portal_login", portal_ada["id"])]
     statuses = {
         c["name"]: c["portal_status"]
         for c in search.list_contacts(session, ctx, status="archived")["items"]
@@ -72,17 +134,18 @@ def test_archiving_a_client_closes_its_contacts_portal_access(
 def test_an_archived_contact_leaves_lists_and_the_portal_and_comes_back(
     session, ctx, identity, acme, portal_ada, outbox
 ):
-    archived = contacts.archive_contact(session, ctx, identity, portal_ada["id"])
+    archived = contacts.archive_contact(session, ctx, portal_ada["id"])
     assert archived["archived"] and archived["portal_status"] == "none"
+    push(session, ctx, identity)
     assert identity.calls == [("disable_portal_login", portal_ada["id"])]
-    assert contacts.archive_contact(session, ctx, identity, portal_ada["id"])["archived"]
+    assert contacts.archive_contact(session, ctx, portal_ada["id"])["archived"]
     assert len(outbox(session, "contact_archived")) == 1  # idempotent
     assert search.list_contacts(session, ctx)["total"] == 0
     assert search.list_contacts(session, ctx, status="archived")["total"] == 1
     assert companies.get_client(session, ctx, acme["id"])["contact_count"] == 0
     assert contacts.get_contact(session, ctx, portal_ada["id"])["name"] == "Ada"  # history kept
     with pytest.raises(Conflict):
-        contacts.update_contact(session, ctx, identity, portal_ada["id"], name="Eve")
+        contacts.update_contact(session, ctx, portal_ada["id"], name="Eve")
     with pytest.raises(Conflict):
         invitations.invite_contact(session, ctx, identity, portal_ada["id"])
 
@@ -98,11 +161,11 @@ def test_archiving_contacts_needs_delete_clients_and_a_live_client_to_restore(
 ):
     editor = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "edit_clients"})
     with pytest.raises(PermissionDenied):
-        contacts.archive_contact(session, editor, identity, ada["id"])
+        contacts.archive_contact(session, editor, ada["id"])
     with pytest.raises(NotFound):
-        contacts.archive_contact(session, make_ctx(), identity, ada["id"])
-    contacts.archive_contact(session, ctx, identity, ada["id"])
-    companies.archive_client(session, ctx, identity, acme["id"])
+        contacts.archive_contact(session, make_ctx(), ada["id"])
+    contacts.archive_contact(session, ctx, ada["id"])
+    companies.archive_client(session, ctx, acme["id"])
     with pytest.raises(Conflict):
         contacts.restore_contact(session, ctx, ada["id"])
 
@@ -111,11 +174,12 @@ def test_a_moved_portal_contacts_login_follows_it_to_the_new_client(
     session, ctx, identity, portal_ada
 ):
     globex = companies.create_client(session, ctx, identity, name="Globex")
-    moved = contacts.update_contact(
-        session, ctx, identity, portal_ada["id"], client_id=globex["id"]
-    )
+    moved = contacts.update_contact(session, ctx, portal_ada["id"], client_id=globex["id"])
     assert moved["portal_status"] == "active"
-    assert identity.calls == [("update_portal_login", portal_ada["id"], None, None, globex["id"])]
+    push(session, ctx, identity)
+    assert identity.calls == [
+        ("update_portal_login", portal_ada["id"], "ada@acme.com", "Ada", globex["id"])
+    ]
 
 
 def test_a_contacts_invitation_is_cancelled_by_the_contact(session, ctx, identity, ada):
@@ -161,3 +225,26 @@ def test_the_team_logs_a_request_for_a_client(session, ctx, make_ctx, identity, 
         client_requests.create_request(session, viewer, acme["id"], "X")
     with pytest.raises(NotFound):
         client_requests.create_request(session, make_ctx(), acme["id"], "X")
+
+
+def test_a_login_made_by_an_acceptance_that_never_committed_is_disabled_and_the_link_still_works(
+    session, ctx, identity, ada, outbox
+):
+    invitations.invite_contact(session, ctx, identity, ada["id"])
+    token = outbox(session, "contact_invited")[-1]["invitation_token"]
+    # the acceptance's first step commits and identity makes the login; then the process dies
+    claim = invitations.claim_invitation(session, ANONYMOUS, token)
+    session.commit()
+    system = Context.system(claim["agency_id"]).to_dict()
+    identity.create_portal_login(
+        system, ada["id"], ada["client_id"], ada["email"], "Ada", "pw-long!"
+    )
+    [row] = due(session)
+    row.due_at = utcnow()  # its grace has passed
+    assert portal_sync.reconcile(session, identity) == 1
+    assert identity.calls == [("disable_portal_login", ada["id"])]
+    assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "invited"
+    accepted = portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
+    assert accepted["contact_id"] == ada["id"]
+    assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "active"
+    assert due(session) == []

@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from clients import client_requests, companies, contacts, invitations
+from clients import client_requests, companies, contacts, invitations, portal_sync
 from clients.models import Invitation
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed in
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ def test_inviting_records_the_email_event_and_a_pending_invitation(
     assert invitation["status"] == "pending" and "token" not in str(invitation)
     [listed] = invitations.list_invitations(session, ctx)["items"]
     assert listed["contact_name"] == "Ada"
-    found = invitations.get_invitation(session, event["invitation_token"])
+    found = invitations.get_invitation(session, ANONYMOUS, event["invitation_token"])
     assert (found["contact_name"], found["client_name"]) == ("Ada", "Acme")
 
 
@@ -53,11 +55,11 @@ def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, identity, ad
     second = token_of(outbox, session)
     assert outbox(session, "contact_invited")[-1]["resent"] is True
     with pytest.raises(NotFound):
-        invitations.get_invitation(session, first)
-    invitations.get_invitation(session, second)
+        invitations.get_invitation(session, ANONYMOUS, first)
+    invitations.get_invitation(session, ANONYMOUS, second)
     invitations.cancel_invitation(session, ctx, invitation["id"])
     with pytest.raises(NotFound):
-        invitations.get_invitation(session, second)
+        invitations.get_invitation(session, ANONYMOUS, second)
     assert invitations.list_invitations(session, ctx)["items"] == []
     assert (
         invitations.list_invitations(session, ctx, "cancelled")["items"][0]["id"]
@@ -71,21 +73,23 @@ def test_expired_links_are_refused_and_listed_as_expired(session, ctx, identity,
     invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
     session.execute(update(Invitation).values(expires_at=utcnow() - timedelta(minutes=1)))
     with pytest.raises(ValidationError) as raised:
-        invitations.accept_invitation(session, identity, token_of(outbox, session), "long-password")
+        portal_sync.accept_invitation(
+            session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
+        )
     assert raised.value.fields == {"token": "expired"}
     assert (
         invitations.list_invitations(session, ctx, "expired")["items"][0]["id"] == invitation["id"]
     )
     invitations.resend_invitation(session, ctx, identity, invitation["id"])  # fresh 7 days
-    invitations.get_invitation(session, token_of(outbox, session))
+    invitations.get_invitation(session, ANONYMOUS, token_of(outbox, session))
 
 
 def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, outbox):
     invitations.invite_contact(session, ctx, identity, ada["id"])
     token = token_of(outbox, session)
     with pytest.raises(ValidationError):  # identity refuses the weak password; still pending
-        invitations.accept_invitation(session, identity, token, "short")
-    accepted = invitations.accept_invitation(session, identity, token, "long-password")
+        portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "short")
+    accepted = portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert accepted == {
         "contact_id": ada["id"],
         "client_id": ada["client_id"],
@@ -97,7 +101,7 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
     assert accepted["principal"]["contact_id"] == ada["id"]
     assert identity.portal_logins == [(ctx.agency_id, ada["id"], ada["client_id"], ada["email"])]
     with pytest.raises(NotFound):
-        invitations.accept_invitation(session, identity, token, "long-password")
+        portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "active"
     with pytest.raises(Conflict):
         invitations.invite_contact(session, ctx, identity, ada["id"])

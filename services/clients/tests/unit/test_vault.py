@@ -47,10 +47,22 @@ def test_reveal_needs_view_vault_and_every_reveal_is_recorded(
         vault.reveal_password(session, without, cipher, acme["id"], entry["id"])
     revealed = vault.reveal_password(session, ctx, cipher, acme["id"], entry["id"])
     assert revealed["password"] == "pw"
-    [audit] = vault.list_reveals(session, ctx, acme["id"])
+    [audit] = vault.list_reveals(session, ctx, acme["id"])["items"]
     assert (audit["principal_id"], audit["entry_label"]) == ("u-1", "FTP")
     with pytest.raises(PermissionDenied):
         vault.list_reveals(session, without)
+
+
+def test_the_reveal_audit_is_paged_newest_first(session, ctx, acme, cipher_keys):
+    cipher = vault.make_cipher(cipher_keys[0])
+    for label in ("FTP", "CMS"):
+        entry = vault.create_entry(session, ctx, cipher, acme["id"], label=label, password="pw")
+        vault.reveal_password(session, ctx, cipher, acme["id"], entry["id"])
+        session.flush()
+    first = vault.list_reveals(session, ctx, page=1, per_page=1)
+    second = vault.list_reveals(session, ctx, page=2, per_page=1)
+    assert (first["total"], first["page"], first["per_page"]) == (2, 1, 1)
+    assert [first["items"][0]["entry_label"], second["items"][0]["entry_label"]] == ["CMS", "FTP"]
 
 
 def test_vault_entries_of_another_agency_are_not_found(session, make_ctx, ctx, acme, cipher_keys):

@@ -199,38 +199,17 @@ def test_another_agencys_contact_is_not_found_and_taken_emails_conflict(
         identity.update_portal_login(system, principal["contact_id"], email="not an address")
 
 
-def test_archiving_a_client_disables_its_portal_logins_and_ends_their_sessions(
-    identity, portal_login, owner_ctx, add_user, anonymous
+def test_a_portal_email_is_checked_for_another_login_without_changing_anything(
+    identity, portal_login, owner_ctx
 ):
     system, carla = portal_login
-    client_id = carla["client_id"]
-    dan = identity.create_portal_login(
-        system, str(uuid.uuid4()), client_id, "dan@client.test", "Dan", PASSWORD
-    )["principal"]
-    eve = identity.create_portal_login(
-        system, str(uuid.uuid4()), str(uuid.uuid4()), "eve@other.test", "Eve", PASSWORD
-    )["principal"]
-    tokens = [
-        identity.login(anonymous, p["email"], PASSWORD, "192.0.2.5", kind="contact")
-        for p in (carla, dan, eve)
-    ]
-    member, _ = add_user("mia@acme.test")
-    with pytest.raises(PermissionDenied):
-        identity.disable_portal_logins_for_client(member, client_id)
-
-    assert identity.disable_portal_logins_for_client(system, client_id) == {"disabled": 2}
-    assert identity.disable_portal_logins_for_client(owner_ctx, client_id) == {"disabled": 0}
-
-    for ended in tokens[:2]:
-        with pytest.raises(Unauthenticated):
-            identity.authenticate_session(anonymous, ended["session_token"])
-    with pytest.raises(Unauthenticated):
-        identity.login(anonymous, "dan@client.test", PASSWORD, "192.0.2.5", kind="contact")
-    # Another client's contact is untouched.
-    assert (
-        identity.authenticate_session(anonymous, tokens[2]["session_token"])["email"]
-        == (eve["email"])
-    )
+    assert identity.check_portal_email(system, carla["contact_id"], "CARLA@client.test") is None
+    with pytest.raises(Conflict) as taken:
+        identity.check_portal_email(owner_ctx, str(uuid.uuid4()), "carla@client.test")
+    assert "email" in taken.value.fields
+    assert identity.check_portal_email(system, str(uuid.uuid4()), "free@client.test") is None
+    with pytest.raises(ValidationError):
+        identity.check_portal_email(system, carla["contact_id"], "not an address")
 
 
 def test_portal_contacts_cannot_read_the_agency(identity, portal_login, anonymous):

@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery staple 42"
 @pytest.fixture(scope="session")
 def identity_db_url():
     """identity's schema in a database of these tests' own (identity's tests use `_test`)."""
-    url = make_url(kit_testing.test_database_url("identity"))
+    url = make_url(kit_testing.database_url_for_tests("identity"))
     url = url.set(database=f"{url.database}_for_notifications")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

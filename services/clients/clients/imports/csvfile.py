@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kit.errors import ValidationError
+from kit.validation import choose_one, is_email
 
 NOT_CSV = "This file is not a CSV"
 KINDS = ("clients", "contacts")
@@ -98,7 +99,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 CONTROL_SCAN_CHARS = 65536  # control characters this early mean a binary file, not a stray byte
 MAX_LINE_CHARS = 1024 * 1024
 _NOT_UTF8 = "it is not UTF-8 text (save it as CSV UTF-8 and try again)"
-EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def not_csv(reason: str) -> ValidationError:
@@ -174,7 +174,7 @@ def read_header(lines: Iterable[str]) -> tuple[int, list[str]]:
     """(line, column names) of the file's first record; data in place of names is refused."""
     for line, cells in records(lines):
         header = [cell.strip() for cell in cells]
-        if any(EMAILISH.match(cell) for cell in header):
+        if any(is_email(cell) for cell in header):
             raise not_csv(
                 f"its first line ({line}) holds data, not column names; "
                 "add a header line such as name,email,client"
@@ -249,6 +249,12 @@ def missing_fields(kind: str, mapping: dict) -> list[str]:
     return [f for f in REQUIRED[kind] if f not in mapped]
 
 
+def require_kind(kind: str) -> None:
+    """Refuse an import of anything but clients or contacts."""
+    if kind not in KINDS:
+        raise ValidationError("kind must be clients or contacts.", {"kind": choose_one(KINDS)})
+
+
 def require_fields(kind: str, mapping: dict) -> None:
     missing = missing_fields(kind, mapping)
     if missing:
@@ -286,8 +292,8 @@ def field_list(kind: str, custom_fields: dict) -> list[dict]:
 
 
 def resolve_mapping(kind: str, header: list[str], mapping: Any, custom_fields: dict) -> dict:
-    if kind not in KINDS:
-        raise ValidationError("kind must be clients or contacts.", {"kind": "invalid"})
+    """The caller's mapping checked against the header, or the suggested one."""
+    require_kind(kind)
     if mapping is None:
         return suggest_mapping(kind, header, custom_fields)
     return check_mapping(kind, header, mapping, custom_fields)

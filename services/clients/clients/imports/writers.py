@@ -2,7 +2,8 @@
 
 Each batch is one `INSERT ... ON CONFLICT DO UPDATE ... WHERE <something changed> RETURNING`
 (so unchanged rows are not touched and `xmax = 0` tells inserted from updated), plus one
-multi-row insert of the batch's outbox events. See importing.py for the rules.
+multi-row insert of the batch's outbox events (`kit.outbox.record_events`). See the package's
+docstring for the rules.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     case,
-    cast,
     column,
     func,
     literal,
@@ -31,43 +31,7 @@ from clients.companies import limit_message, live_client_count
 from clients.models import Client, Contact, ImportJob
 from kit.context import Context
 from kit.db import utcnow
-from kit.outbox import record_event
-from kit.tables import OutboxEvent
-
-
-class _EventBuffer:
-    """Stands in for a session in `record_event`, so a batch's events become one insert."""
-
-    def __init__(self):
-        self.events: list[OutboxEvent] = []
-
-    def add(self, event: OutboxEvent) -> None:
-        self.events.append(event)
-
-    def flush_into(self, session: Session, agency: uuid.UUID) -> None:
-        """One INSERT ... SELECT FROM jsonb_array_elements(<all payloads>): a single JSON
-        parameter is far cheaper to send than per-row parameters or escaped arrays."""
-        if not self.events:
-            return
-        rows = (
-            func.jsonb_array_elements(bindparam("payloads", type_=JSONB))
-            .table_valued(column("p", JSONB))
-            .render_derived(with_types=False)
-        )
-        payload = rows.c.p
-        table = OutboxEvent.__table__
-        statement = insert(table).from_select(
-            ["event_id", "agency_id", "event_type", "payload"],
-            select(
-                cast(payload["event_id"].astext, UUID(as_uuid=True)),
-                literal(agency, UUID(as_uuid=True)),
-                payload["event_type"].astext,
-                payload,
-            ),
-        )
-        session.execute(statement, {"payloads": [e.payload for e in self.events]})
-        self.events = []
-
+from kit.outbox import record_events
 
 CLIENT_CACHE_SIZE = 10_000
 INSERTED = literal_column("xmax = 0").label("inserted")
@@ -76,7 +40,7 @@ INSERTED = literal_column("xmax = 0").label("inserted")
 def among(keys: list[str]):
     """The keys as a one-column table to join with: one array parameter, not one parameter per
     key, whose generic plan (psycopg prepares repeated statements) compared every row of the
-    agency with every parameter: imports grew quadratic (see import_uploads.py)."""
+    agency with every parameter: imports grew quadratic (see uploads.py)."""
     return func.unnest(literal(keys, ARRAY(Text))).table_valued("key").render_derived("wanted")
 
 
@@ -152,19 +116,19 @@ class ClientWriter:
             set_={**keep, "updated_at": new.updated_at, "last_activity_at": new.updated_at},
             where=changed,
         ).returning(table.c.id, table.c.name, table.c.status, INSERTED)
-        events = _EventBuffer()
+        events: list[tuple[str, dict]] = []
         returned = self.session.execute(statement, values).all()
         for client_id, name, status, inserted in returned:
             event = "client_created" if inserted else "client_updated"
             payload = {"client_id": str(client_id), "name": name, "source": "import"}
             payload.update({"status": status} if inserted else {"changed": ["import"]})
-            record_event(events, self.ctx, event, payload)
+            events.append((event, payload))
             if inserted:
                 self.job.created += 1
             else:
                 self.job.updated += 1
         self.job.unchanged += len(values) - len(returned)
-        events.flush_into(self.session, self.ctx.agency)
+        record_events(self.session, self.ctx, events)
 
 
 class ContactWriter:
@@ -309,17 +273,22 @@ class ContactWriter:
             }
             for name in names
         ]
-        events = _EventBuffer()
+        events: list[tuple[str, dict]] = []
         for client_id, key, name in self.session.execute(statement, rows).all():
             self.clients[key] = (client_id, name)
             self.names[client_id] = name
-            record_event(
-                events,
-                self.ctx,
-                "client_created",
-                {"client_id": str(client_id), "name": name, "status": "active", "source": "import"},
+            events.append(
+                (
+                    "client_created",
+                    {
+                        "client_id": str(client_id),
+                        "name": name,
+                        "status": "active",
+                        "source": "import",
+                    },
+                )
             )
-        events.flush_into(self.session, self.ctx.agency)
+        record_events(self.session, self.ctx, events)
 
     def _upsert(self, values: list[dict]) -> None:
         """One INSERT ... SELECT FROM jsonb_to_recordset(<the batch as JSON>) ON CONFLICT: the
@@ -394,7 +363,7 @@ class ContactWriter:
                 for v in values
             ]
         }
-        events = _EventBuffer()
+        events: list[tuple[str, dict]] = []
         returned = self.session.execute(statement, params).all()
         for contact_id, client_id, name, email, inserted in returned:
             payload = {
@@ -406,15 +375,13 @@ class ContactWriter:
             }
             if inserted:
                 payload["client_name"] = self._name_of(client_id)
-                record_event(events, self.ctx, "contact_created", payload)
+                events.append(("contact_created", payload))
                 self.job.created += 1
             else:
-                record_event(
-                    events, self.ctx, "contact_updated", {**payload, "changed": ["import"]}
-                )
+                events.append(("contact_updated", {**payload, "changed": ["import"]}))
                 self.job.updated += 1
         self.job.unchanged += len(values) - len(returned)
-        events.flush_into(self.session, self.ctx.agency)
+        record_events(self.session, self.ctx, events)
 
     def _name_of(self, client_id: uuid.UUID) -> str | None:
         if client_id not in self.names:

@@ -1,0 +1,40 @@
+"""The words of the clients domain that the clients service checks and the gateway offers: one
+list each, so a page, the API and the service cannot disagree about what a status or sort is.
+"""
+
+from __future__ import annotations
+
+CLIENT_STATUSES = ("active", "inactive")
+# What a list of clients (or of contacts, by their client) can be filtered on: archived clients
+# are kept apart from the active and inactive ones.
+LIST_STATUSES = (*CLIENT_STATUSES, "archived")
+REQUEST_STATUSES = ("open", "in_progress", "done", "cancelled")
+INVITATION_STATUSES = ("pending", "expired", "accepted", "cancelled")
+FIELD_TYPES = ("text", "number", "date", "choice")
+IMPORT_KINDS = ("clients", "contacts")
+
+# Sort keys: a list is ordered by one of them, a leading "-" ordering it descending.
+CLIENT_SORT_KEYS = ("created_at", "name", "last_activity", "contact_count")
+CONTACT_SORT_KEYS = ("created_at", "name", "last_activity")
+DEFAULT_SORT = "-created_at"
+
+# The orders the Clients and Contacts pages offer, with their menu labels.
+CLIENT_SORTS = {
+    "-created_at": "Newest",
+    "created_at": "Oldest",
+    "name": "Name A-Z",
+    "-name": "Name Z-A",
+    "-last_activity": "Recent activity",
+    "-contact_count": "Most contacts",
+}
+CONTACT_SORTS = {
+    "-created_at": "Newest",
+    "name": "Name A-Z",
+    "-name": "Name Z-A",
+    "-last_activity": "Recent activity",
+}
+
+
+def sort_values(keys: tuple[str, ...]) -> list[str]:
+    """Every value a `sort` argument may take for these keys: each key, ascending and descending."""
+    return [f"{direction}{key}" for key in keys for direction in ("", "-")]

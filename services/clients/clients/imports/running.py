@@ -1,0 +1,154 @@
+"""Importing a file: started in the call (up to SYNC_ROWS rows) or queued and run in the
+background (`run_job`), committing every batch with the job's progress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from clients import fields as custom_fields
+from clients.common import Identity
+from clients.imports import csvfile, uploads
+from clients.imports.jobs import fail, find_job, job_context, new_job
+from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_emails
+from clients.imports.uploads import ChunkSource
+from clients.imports.writers import ClientWriter, ContactWriter
+from clients.models import ImportJob
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, DomainError
+
+SYNC_ROWS = 500
+
+
+def start_import(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    client_limit: int | None,
+    kind: str,
+    csv_text: str | None = None,
+    mapping: dict | None = None,
+    csv_base64: str | None = None,
+) -> ImportJob:
+    """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
+    left `queued` is for the background runner."""
+    ctx.require("create_clients")
+    data = csvfile.file_bytes(csv_text, csv_base64)
+    job = new_job(ctx, kind, "uploading")
+    _start(session, ctx, identity, job, client_limit, mapping, uploads.memory_source(data))
+    session.add(job)
+    if job.status == "queued":
+        session.flush()
+        uploads.store(session, job, data)
+    session.flush()
+    return job
+
+
+def start_upload(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    client_limit: int | None,
+    job_id: str,
+    mapping: dict | None = None,
+) -> ImportJob:
+    """Import an uploaded file: now if small, else queued. The caller commits."""
+    ctx.require("create_clients")
+    job = find_job(session, ctx, job_id, lock=True)
+    if job.status != "uploading":
+        raise Conflict("This import has already started.")
+    job.request_id = ctx.request_id or job.request_id
+    source = uploads.chunk_reader(session, job.id)
+    _start(session, ctx, identity, job, client_limit, mapping, source)
+    session.flush()
+    return job
+
+
+def _start(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    job: ImportJob,
+    client_limit: int | None,
+    mapping: dict | None,
+    source: ChunkSource,
+) -> None:
+    _, used, definitions = read_shape(session, ctx, job.kind, source, mapping)
+    csvfile.require_fields(job.kind, used)
+    # Reads the whole file: refuses one whose quoting or encoding breaks further down.
+    total = csvfile.count_rows(csvfile.text_lines(source()))
+    job.mapping, job.client_limit, job.total, job.status = used, client_limit, total, "queued"
+    job.team_emails = team_emails(identity, ctx, used)
+    if total <= SYNC_ROWS:
+        job.status = "running"
+        session.add(job)
+        session.flush()
+        import_file(session, ctx, job, source, definitions)
+        finish(session, job)
+
+
+def finish(session: Session, job: ImportJob) -> None:
+    job.status, job.finished_at = "done", utcnow()
+    uploads.discard(session, job.id)
+
+
+def import_file(
+    session: Session,
+    ctx: Context,
+    job: ImportJob,
+    source: ChunkSource,
+    definitions: dict,
+    after_batch: Callable[[], None] | None = None,
+) -> None:
+    """Import every row of the file into the job's agency, updating the job's counters."""
+
+    def note(line: int, reason: str) -> None:
+        job.error_count += 1
+        job.processed += 1
+        if len(job.errors) < MAX_ERRORS:
+            job.errors = [*job.errors, {"line": line, "reason": reason}]
+
+    writer_class = ContactWriter if job.kind == "contacts" else ClientWriter
+    writer = writer_class(session, ctx, job, note)
+    lines = csvfile.text_lines(source())
+    keys = (job.id, job.agency_id)
+    team = dict(job.team_emails or {})
+    batched = checked_batches(session, job.kind, lines, job.mapping, definitions, team, keys, note)
+    for batch in batched:
+        if batch:
+            writer.write(batch)
+            job.processed += len(batch) - writer.refused
+        if after_batch:
+            after_batch()
+
+
+def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> None:
+    """Run a queued job in the background, committing progress every batch; never loses it."""
+    job = session.get(ImportJob, job_id, with_for_update=True)
+    if job is None or job.status != "queued":
+        session.rollback()
+        return
+    job.status = "running"
+    session.commit()
+    try:
+        ctx = job_context(job)
+        definitions = custom_fields.field_map(session, job.agency_id)
+
+        def commit_progress() -> None:
+            session.commit()
+            pause()
+
+        import_file(
+            session, ctx, job, uploads.chunk_reader(session, job.id), definitions, commit_progress
+        )
+        finish(session, job)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        fail(session, job_id, reason[:2000])
+        if not isinstance(exc, DomainError):
+            raise
