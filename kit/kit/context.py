@@ -72,3 +72,13 @@ class Context:
                 f"your role lacks the permission {', '.join(missing)}",
                 {"permission": missing},
             )
+
+    def require_any(self, *permissions: str) -> None:
+        """Raise PermissionDenied unless the caller holds at least one of the permissions named."""
+        if self.kind == PORTAL:
+            raise PermissionDenied("the client portal cannot do this")
+        if not any(self.can(p) for p in permissions):
+            raise PermissionDenied(
+                f"your role needs one of the permissions {', '.join(permissions)}",
+                {"permission": list(permissions)},
+            )

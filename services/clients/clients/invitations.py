@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from clients.common import Identity, clean_text, find_contact, iso, one_of, page_of
+from clients.common import Identity, find_contact
 from clients.models import Client, Contact, Invitation, InvitationSend, PortalSync
 from clients.portal_access import cancel_pending, mark_due
 from kit import permissions
@@ -43,7 +43,9 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
 from kit.ids import hash_token, parse_id
+from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
+from kit.paging import page_of
 from kit.vocabulary import INVITATION_STATUSES
 
 log = logging.getLogger(__name__)

@@ -202,6 +202,8 @@ def update_agency(
         agency.name = name
     if timezone is not None:
         agency.timezone = timezone
+    # Billing keeps the time zone (what "today" is for its runs) from this event.
+    record_event(session, ctx, "agency_updated", {"name": agency.name, "timezone": agency.timezone})
     return agency_dict(agency)
 
 
