@@ -32,7 +32,7 @@ PYTHON = sys.executable
 
 # The nameko services, in start order. A new service joins the running system with one entry here
 # (and its database in deploy/postgres-init.sql, the Makefile's `migrate` and docker-compose.yml).
-SERVICES = ("identity", "notifications", "clients")
+SERVICES = ("identity", "notifications", "clients", "billing")
 
 # Lines kept per program to explain a failure.
 TAIL_LINES = 40
@@ -59,7 +59,8 @@ def service_program(name: str) -> Program:
 
 def gateway_program(port: int, host: str = "127.0.0.1") -> Program:
     """The Flask gateway under waitress."""
-    argv = (PYTHON, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8")
+    # An empty --ident sends no `Server: waitress` header (nothing to fingerprint).
+    argv = (PYTHON, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8", "--ident=")
     return Program("gateway", (*argv, "--call", "gateway.app:create_app"), port)
 
 

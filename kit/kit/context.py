@@ -70,3 +70,12 @@ class Context:
         missing = [p for p in permissions if not self.can(p)]
         if missing:
             raise PermissionDenied(refusal(missing), {"permission": missing})
+
+    def require_any(self, *permissions: str) -> None:
+        """Raise PermissionDenied unless the caller holds at least one of the permissions named."""
+        if self.kind == PORTAL:
+            raise PermissionDenied("the client portal cannot do this")
+        if not any(self.can(p) for p in permissions):
+            raise PermissionDenied(
+                refusal(list(permissions), any_of=True), {"permission": list(permissions)}
+            )

@@ -38,8 +38,9 @@ DESCRIPTIONS: dict[str, str] = {
 ALL = frozenset(DESCRIPTIONS)
 
 
-def refusal(missing: list[str]) -> str:
-    """What a person reads when their role lacks `missing` (the codes stay in the error's
-    fields, for programs): what the permission allows, in words."""
-    allowed = "; ".join(DESCRIPTIONS.get(p, p).lower() for p in missing)
+def refusal(missing: list[str], any_of: bool = False) -> str:
+    """What a person reads when their role lacks `missing` (all of them, or `any_of` one; the
+    codes stay in the error's fields, for programs): what the permissions allow, in words."""
+    joiner = " or " if any_of else "; "
+    allowed = joiner.join(DESCRIPTIONS.get(p, p).lower() for p in missing)
     return f"Your role does not allow this ({allowed}). Ask an owner of your agency to change it."

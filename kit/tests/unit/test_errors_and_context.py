@@ -50,3 +50,12 @@ def test_portal_principals_hold_no_team_permission():
 def test_retry_backoff_grows_and_is_capped():
     assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
     assert backoff_seconds(50) == 600
+
+
+def test_require_any_needs_one_of_the_permissions_and_refuses_the_portal():
+    reader = Context(agency_id="a", permissions=frozenset({"view_clients"}))
+    reader.require_any("view_billing", "view_clients")
+    with pytest.raises(PermissionDenied):
+        reader.require_any("view_billing", "manage_billing")
+    with pytest.raises(PermissionDenied):
+        Context(agency_id="a", kind=PORTAL, permissions=frozenset({"x"})).require_any("x")

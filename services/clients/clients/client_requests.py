@@ -24,14 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import pictures, portal_access
-from clients.common import clean_text, find_contact, iso, one_of, page_of
+from clients.common import find_contact
 from clients.companies import find_client
 from clients.models import Client, ClientRequest, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
+from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
+from kit.paging import page_of
 from kit.vocabulary import REQUEST_STATUSES
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,18 +15,12 @@ from clients.models import Contact
 from kit.context import PORTAL, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
+from kit.inputs import refuse_nul
 from kit.validation import (
     CANNOT_CHANGE,
-    NO_NUL,
-    NOT_A_NUMBER,
-    NOT_TEXT,
-    REQUIRED,
-    choose_one,
     too_long,
 )
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside a bigint
 MAX_TAGS = 30
 TAGS_AS_WORDS = "Enter the tags as words separated by commas."
 
@@ -58,35 +51,6 @@ class Identity(Protocol):
     def disable_portal_login(self, ctx: dict, contact_id: str) -> None: ...
 
     def check_portal_email(self, ctx: dict, contact_id: str, email: str) -> None: ...
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def refuse_nul(value: str, field: str) -> str:
-    """`value`, unless it holds a NUL character, which PostgreSQL cannot store (a 500 otherwise).
-    The gateway refuses NUL already; other callers (imports, other services) may not."""
-    if "\x00" in value:
-        raise ValidationError(f"{field} contains a NUL character.", {field: NO_NUL})
-    return value
-
-
-def clean_text(value: Any, field: str, max_length: int, required: bool = False) -> str:
-    """A stripped string no longer than `max_length`; '' for None."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text.", {field: NOT_TEXT})
-    value = refuse_nul(value, field).strip()
-    if required and not value:
-        raise ValidationError(f"{field} is required.", {field: REQUIRED})
-    if len(value) > max_length:
-        raise ValidationError(
-            f"{field} is longer than {max_length} characters.",
-            {field: too_long(max_length)},
-        )
-    return value
 
 
 def clean_tags(value: Any, field: str = "tags") -> list[str]:
@@ -131,17 +95,6 @@ def apply_changes(
     return changed
 
 
-def one_of(value: Any, allowed: Iterable[str], field: str = "status") -> Any:
-    """`value` if it is one of `allowed`, else a ValidationError on `field`."""
-    allowed = tuple(allowed)
-    if value not in allowed:
-        raise ValidationError(
-            f"{field} must be one of {', '.join(a for a in allowed if a)}.",
-            {field: choose_one([a for a in allowed if a])},
-        )
-    return value
-
-
 def flush_unique(session: Session, conflict: Conflict, new: Any = None) -> None:
     """Flush in a savepoint (adding `new` inside it, so a conflict leaves nothing pending); a
     unique index refusing the row raises `conflict`."""
@@ -152,33 +105,6 @@ def flush_unique(session: Session, conflict: Conflict, new: Any = None) -> None:
             session.flush()
     except IntegrityError:
         raise conflict from None
-
-
-def paging(page: Any, per_page: Any) -> tuple[int, int]:
-    """(page, per_page) clamped to 1..MAX_PAGE and 1..MAX_PER_PAGE: a huge page number is an
-    empty page, never a database error."""
-    try:
-        page, per_page = int(page or 1), int(per_page or 25)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(
-            "page and per_page must be numbers.", {"page": NOT_A_NUMBER}
-        ) from None
-    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), MAX_PER_PAGE)
-
-
-def page_of(
-    session: Session,
-    query: Select,
-    page: Any,
-    per_page: Any,
-    to_dict: Callable[[Iterable], list[dict]],
-) -> dict:
-    """One page of an ordered query: `{"items", "total", "page", "per_page"}`; `to_dict` turns
-    the page's rows into its items (all at once, so it can look things up for the whole page)."""
-    page, per_page = paging(page, per_page)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
-    return {"items": to_dict(rows), "total": total, "page": page, "per_page": per_page}
 
 
 def like_pattern(q: str) -> str:

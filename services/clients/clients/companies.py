@@ -25,21 +25,13 @@ from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
 from clients import pictures, portal_access
-from clients.common import (
-    Identity,
-    apply_changes,
-    clean_tags,
-    clean_text,
-    flush_unique,
-    iso,
-    lock_client_count,
-    one_of,
-)
+from clients.common import Identity, apply_changes, clean_tags, flush_unique, lock_client_count
 from clients.models import Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.ids import parse_id
+from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.vocabulary import CLIENT_STATUSES
 

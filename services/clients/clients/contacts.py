@@ -22,19 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import companies, invitations, pictures, portal_access
-from clients.common import (
-    Identity,
-    apply_changes,
-    clean_tags,
-    clean_text,
-    find_contact,
-    flush_unique,
-    iso,
-)
+from clients.common import Identity, apply_changes, clean_tags, find_contact, flush_unique
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.inputs import clean_text, iso
 from kit.outbox import record_event
 from kit.validation import EMAIL_TAKEN, clean_email
 

@@ -1,4 +1,4 @@
-"""The clients service's own nameko dependencies: the vault cipher and the background importer."""
+"""The clients service's own nameko dependency: the background importer."""
 
 from __future__ import annotations
 
@@ -7,29 +7,17 @@ import uuid
 from datetime import timedelta
 
 import eventlet
-from cryptography.fernet import MultiFernet
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
 from clients.imports import jobs, running
-from clients.vault import cipher_from_config
 from kit.db import DATABASE_URL_KEY, make_engine, short_reason
 
 log = logging.getLogger(__name__)
 
 PARALLEL_IMPORTS = 2
 LEASE_KEY = "IMPORT_LEASE_SECONDS"
-
-
-class VaultCipher(DependencyProvider):
-    """The MultiFernet over VAULT_KEYS, built once at start-up (a bad key fails the start)."""
-
-    def setup(self) -> None:
-        self.cipher = cipher_from_config(self.container.config)
-
-    def get_dependency(self, worker_ctx) -> MultiFernet:
-        return self.cipher
 
 
 class ImportRunner(DependencyProvider):

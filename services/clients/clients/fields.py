@@ -16,12 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text
 from clients.models import Client, Contact, CustomFieldDefinition
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.ids import parse_id
+from kit.inputs import clean_text
 from kit.validation import choose_one
 from kit.vocabulary import FIELD_TYPES
 

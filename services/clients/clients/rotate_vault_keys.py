@@ -12,9 +12,10 @@ import sys
 
 from sqlalchemy.orm import Session
 
-from clients.vault import cipher_from_config, rotate
+from clients.vault import rotate
 from kit.config import load_config
 from kit.db import DATABASE_URL_KEY, make_engine
+from kit.encryption import cipher_from_config
 
 
 def main(database_url: str | None = None) -> int:

@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
 from clients import pictures
-from clients.common import like_pattern, one_of, page_of, refuse_nul
+from clients.common import like_pattern, refuse_nul
 from clients.companies import client_dict, find_client, live_contacts
 from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
+from kit.inputs import one_of
+from kit.paging import page_of
 from kit.vocabulary import LIST_STATUSES
 
 

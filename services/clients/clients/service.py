@@ -21,13 +21,14 @@ from clients import (
     search,
     vault,
 )
-from clients.dependencies import ImportRunner, VaultCipher
+from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
 from clients.models import ImportJob
 from clients.settings import Settings
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
+from kit.encryption import Cipher
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
@@ -43,7 +44,7 @@ class ClientsService:
     outbox = OutboxRelay()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
-    vault_cipher = VaultCipher()
+    vault_cipher = Cipher()
     imports = ImportRunner()
 
     @rpc

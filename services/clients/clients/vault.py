@@ -16,61 +16,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import MultiFernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients.common import clean_text, iso, page_of
 from clients.companies import clean_website, find_client
 from clients.models import Client, VaultEntry, VaultReveal
+from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
+from kit.encryption import decrypt, encrypt
 from kit.errors import NotFound, ValidationError
 from kit.ids import parse_id
+from kit.inputs import clean_text, iso
+from kit.paging import page_of
 from kit.validation import NOT_TEXT, too_long
 
 EDITABLE = ("label", "url", "username", "password", "notes")
 MAX_PASSWORD = 1000
-
-
-# Published in this repository: it protects nothing and serves a developer's machine only.
-DEVELOPMENT_KEY = "7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU="
-
-
-def cipher_from_config(config: dict) -> MultiFernet:
-    """The vault cipher of the configuration; outside development VAULT_KEYS must be set."""
-    keys = config.get("VAULT_KEYS") or ""
-    if not str(keys).strip():
-        if config.get("APP_ENV", "development") != "development":
-            raise RuntimeError("Set VAULT_KEYS (comma-separated Fernet keys) outside development.")
-        keys = DEVELOPMENT_KEY
-    return make_cipher(keys)
-
-
-def make_cipher(keys: str | list[str]) -> MultiFernet:
-    """A MultiFernet over the configured keys (a comma-separated string or a list)."""
-    if isinstance(keys, str):
-        keys = [k.strip() for k in keys.split(",")]
-    keys = [k for k in keys if k]
-    if not keys:
-        raise RuntimeError("VAULT_KEYS is empty: configure at least one Fernet key")
-    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
-
-
-def encrypt(cipher: MultiFernet, password: str) -> str:
-    return cipher.encrypt(password.encode()).decode("ascii") if password else ""
-
-
-def decrypt(cipher: MultiFernet, token: str) -> str:
-    if not token:
-        return ""
-    try:
-        return cipher.decrypt(token.encode("ascii")).decode()
-    except InvalidToken:
-        # The key that encrypted it is no longer configured: say so, never show the token.
-        raise ValidationError(
-            "This password cannot be decrypted with the configured vault keys."
-        ) from None
 
 
 def vault_entry_dict(entry: VaultEntry) -> dict:
@@ -119,7 +82,9 @@ def _entry(session: Session, ctx: Context, client_id: Any, entry_id: Any) -> Vau
 
 
 def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
-    ctx.require("view_clients")
+    """A client's vault entries (never a password). Usernames, URLs and notes are half a
+    credential: listing them needs view_vault, as revealing a password does."""
+    ctx.require(permissions.VIEW_CLIENTS, permissions.VIEW_VAULT)
     client = find_client(session, ctx.agency, client_id)
     rows = session.scalars(
         select(VaultEntry)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from identity.models import Role, User
 from identity.permissions import BUILTIN_ROLES, clean_permissions
-from kit.context import Context
+from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_field_id, parse_id
 from kit.validation import FieldErrors, clean_name
@@ -68,6 +68,20 @@ def role_for_assignment(session: Session, ctx: Context, role_id) -> Role:
     return role
 
 
+def require_grantable(ctx: Context, permissions) -> None:
+    """Nobody hands out a permission they do not hold themselves, by a role given to a user or
+    by a custom role built or changed: manage_users must not be a key to every other permission.
+    """
+    if ctx.kind == SYSTEM:
+        return
+    missing = sorted(set(permissions) - set(ctx.permissions))
+    if missing:
+        raise PermissionDenied(
+            f"You cannot grant permissions you do not hold yourself: {', '.join(missing)}.",
+            {"permissions": missing},
+        )
+
+
 def list_roles(session: Session, ctx: Context) -> list[dict]:
     """Built-in roles first in their order, then custom roles by name, with user counts."""
     ctx.require(MANAGE)
@@ -114,6 +128,7 @@ def create_role(session: Session, ctx: Context, name: str, permissions) -> dict:
     name = errors.check(clean_name, name, max_length=50)
     permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    require_grantable(ctx, permissions)
     if _name_taken(session, ctx, name):
         raise _name_conflict(name)
     role = Role(id=uuid.uuid4(), agency_id=ctx.agency, name=name, permissions=permissions)
@@ -135,12 +150,16 @@ def update_role(
     ctx.require(MANAGE)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
+    # Changing a role that holds more than the caller would also change what its holders can do.
+    require_grantable(ctx, role.permissions)
     errors = FieldErrors()
     if name is not None:
         name = errors.check(clean_name, name, max_length=50)
     if permissions is not None:
         permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    if permissions is not None:
+        require_grantable(ctx, permissions)
     if name is not None and name != role.name:
         if _name_taken(session, ctx, name, except_id=role.id):
             raise _name_conflict(name)

@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from clients.common import iso
 from clients.imports import csvfile, uploads
 from clients.models import ImportJob
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound
 from kit.ids import parse_id
+from kit.inputs import iso
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterator
 from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
-from clients.common import Identity, clean_tags, clean_text
+from clients.common import Identity, clean_tags
 from clients.companies import clean_name, clean_website
 from clients.contacts import clean_person_name, clean_phone
 from clients.imports import csvfile, uploads
 from clients.imports.uploads import ChunkSource
 from kit.context import Context
 from kit.errors import DomainError
+from kit.inputs import clean_text
 from kit.validation import clean_email
 
 BATCH = 1000

@@ -6,7 +6,6 @@ import pytest
 
 from clients import (
     client_requests,
-    common,
     companies,
     contacts,
     fields,
@@ -15,7 +14,9 @@ from clients import (
     vault,
 )
 from clients.imports import jobs, running
+from kit import encryption
 from kit.errors import Conflict, NotFound, ValidationError
+from kit.paging import paging
 
 
 @pytest.fixture
@@ -37,13 +38,13 @@ def acme(session, ctx, identity):
     ],
 )
 def test_page_and_per_page_are_clamped(page, per_page, expected):
-    assert common.paging(page, per_page) == expected
+    assert paging(page, per_page) == expected
 
 
 @pytest.mark.parametrize("page", ["x", float("inf"), "1e400"])
 def test_a_page_that_is_not_a_number_is_a_validation_error(page):
     with pytest.raises(ValidationError):
-        common.paging(page, 25)
+        paging(page, 25)
 
 
 def test_a_huge_page_number_is_an_empty_page_not_a_database_error(session, ctx, acme, identity):
@@ -71,7 +72,7 @@ def test_a_malformed_website_is_a_validation_error_on_the_field(session, ctx, id
 
 
 def test_a_malformed_vault_url_is_a_validation_error_on_url(session, ctx, acme, cipher_keys):
-    cipher = vault.make_cipher(",".join(cipher_keys))
+    cipher = encryption.make_cipher(",".join(cipher_keys))
     with pytest.raises(ValidationError) as raised:
         vault.create_entry(session, ctx, cipher, acme["id"], label="Admin", url="http://[")
     assert raised.value.fields == {"url": "Enter an address like https://example.com."}

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from clients import companies, vault
 from clients.models import VaultEntry
 from clients.rotate_vault_keys import main as rotate_command
+from kit import encryption
 from kit.errors import NotFound, PermissionDenied
 
 
@@ -17,7 +18,7 @@ def acme(session, ctx, identity):
 
 
 def test_passwords_are_encrypted_at_rest_and_never_listed(session, ctx, acme, cipher_keys):
-    cipher = vault.make_cipher(cipher_keys[0])
+    cipher = encryption.make_cipher(cipher_keys[0])
     entry = vault.create_entry(
         session,
         ctx,
@@ -40,7 +41,7 @@ def test_passwords_are_encrypted_at_rest_and_never_listed(session, ctx, acme, ci
 def test_reveal_needs_view_vault_and_every_reveal_is_recorded(
     session, make_ctx, ctx, acme, cipher_keys
 ):
-    cipher = vault.make_cipher(cipher_keys[0])
+    cipher = encryption.make_cipher(cipher_keys[0])
     entry = vault.create_entry(session, ctx, cipher, acme["id"], label="FTP", password="pw")
     without = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "edit_clients"})
     with pytest.raises(PermissionDenied):
@@ -53,8 +54,16 @@ def test_reveal_needs_view_vault_and_every_reveal_is_recorded(
         vault.list_reveals(session, without)
 
 
-def test_the_reveal_audit_is_paged_newest_first(session, ctx, acme, cipher_keys):
+def test_listing_the_vault_needs_view_vault(session, make_ctx, ctx, acme, cipher_keys):
     cipher = vault.make_cipher(cipher_keys[0])
+    vault.create_entry(session, ctx, cipher, acme["id"], label="FTP", username="ftp-admin")
+    member = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "view_reports"})
+    with pytest.raises(PermissionDenied):
+        vault.list_entries(session, member, acme["id"])
+
+
+def test_the_reveal_audit_is_paged_newest_first(session, ctx, acme, cipher_keys):
+    cipher = encryption.make_cipher(cipher_keys[0])
     for label in ("FTP", "CMS"):
         entry = vault.create_entry(session, ctx, cipher, acme["id"], label=label, password="pw")
         vault.reveal_password(session, ctx, cipher, acme["id"], entry["id"])
@@ -66,7 +75,7 @@ def test_the_reveal_audit_is_paged_newest_first(session, ctx, acme, cipher_keys)
 
 
 def test_vault_entries_of_another_agency_are_not_found(session, make_ctx, ctx, acme, cipher_keys):
-    cipher = vault.make_cipher(cipher_keys[0])
+    cipher = encryption.make_cipher(cipher_keys[0])
     entry = vault.create_entry(session, ctx, cipher, acme["id"], label="FTP", password="pw")
     other = make_ctx()
     with pytest.raises(NotFound):
@@ -81,7 +90,7 @@ def test_rotation_reencrypts_with_the_first_key_so_old_keys_can_go(
     session, ctx, acme, cipher_keys, db_url, monkeypatch, caplog
 ):
     new_key, old_key = cipher_keys
-    old = vault.make_cipher(old_key)
+    old = encryption.make_cipher(old_key)
     entry = vault.create_entry(session, ctx, old, acme["id"], label="FTP", password="pw")
     vault.update_entry(session, ctx, old, acme["id"], entry["id"], notes="rotated soon")
     session.commit()
@@ -90,7 +99,7 @@ def test_rotation_reencrypts_with_the_first_key_so_old_keys_can_go(
         assert rotate_command(db_url) == 1
     assert "pw" not in caplog.text
     session.expire_all()
-    only_new = vault.make_cipher(new_key)
+    only_new = encryption.make_cipher(new_key)
     assert (
         vault.reveal_password(session, ctx, only_new, acme["id"], entry["id"])["password"] == "pw"
     )
@@ -98,6 +107,6 @@ def test_rotation_reencrypts_with_the_first_key_so_old_keys_can_go(
 
 def test_outside_development_the_vault_needs_keys_of_its_own():
     with pytest.raises(RuntimeError, match="VAULT_KEYS"):
-        vault.cipher_from_config({"APP_ENV": "production", "VAULT_KEYS": None})
-    published = vault.cipher_from_config({"APP_ENV": "development", "VAULT_KEYS": None})
+        encryption.cipher_from_config({"APP_ENV": "production", "VAULT_KEYS": None})
+    published = encryption.cipher_from_config({"APP_ENV": "development", "VAULT_KEYS": None})
     assert vault.decrypt(published, vault.encrypt(published, "pw")) == "pw"

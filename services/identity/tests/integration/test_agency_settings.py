@@ -15,10 +15,12 @@ def test_update_agency_needs_manage_settings(identity, owner_ctx, add_user):
     assert identity.get_agency(manager_ctx)["name"] == "Acme"
 
 
-def test_the_owner_renames_the_agency_and_sets_its_time_zone(identity, owner_ctx):
+def test_the_owner_renames_the_agency_and_sets_its_time_zone(identity, owner_ctx, events):
     agency = identity.update_agency(owner_ctx, name="Acme Studio", timezone="Europe/Berlin")
     assert (agency["name"], agency["timezone"]) == ("Acme Studio", "Europe/Berlin")
     assert identity.get_agency(owner_ctx)["timezone"] == "Europe/Berlin"
+    event = events.wait_for("agency_updated")
+    assert (event["name"], event["timezone"]) == ("Acme Studio", "Europe/Berlin")
 
 
 def test_an_unknown_time_zone_is_a_validation_error(identity, owner_ctx):

@@ -1,0 +1,74 @@
+"""Agencies as billing knows them from identity: the time zone that says what "today" is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from billing.invoicing.periods import today_in
+from billing.models import AgencyFact, ClientFact
+from kit.context import Context
+from kit.db import utcnow
+
+DEFAULT_TIMEZONE = "UTC"  # identity's default for a new agency
+
+
+def remember_agency(
+    session: Session, agency_id: uuid.UUID, *, name: str | None = None, timezone: str | None = None
+) -> None:
+    """Insert or update what billing knows of an agency; None leaves a known value as it is."""
+    known = {k: v for k, v in {"name": name, "timezone": timezone}.items() if v is not None}
+    session.execute(
+        insert(AgencyFact)
+        .values(
+            agency_id=agency_id,
+            name=name or "",
+            timezone=timezone or DEFAULT_TIMEZONE,
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_update(
+            index_elements=[AgencyFact.agency_id], set_={**known, "updated_at": utcnow()}
+        )
+    )
+
+
+def timezone_of(session: Session, agency_id: uuid.UUID) -> str:
+    found = session.scalar(select(AgencyFact.timezone).where(AgencyFact.agency_id == agency_id))
+    return found or DEFAULT_TIMEZONE
+
+
+def agency_today(session: Session, ctx: Context) -> date:
+    """Today's date in the caller's agency's time zone."""
+    return today_in(timezone_of(session, ctx.agency))
+
+
+def learn_from_event(session: Session, payload: dict) -> None:
+    """Keep an agency's name and time zone from identity's `agency_signed_up` or
+    `agency_updated`."""
+    remember_agency(
+        session,
+        uuid.UUID(payload["agency_id"]),
+        name=payload.get("agency_name") or payload.get("name"),
+        timezone=payload.get("timezone"),
+    )
+
+
+def refresh_agency(session: Session, agency_id: uuid.UUID, get_agency) -> None:
+    """Re-read the agency from identity (`get_agency(ctx)`, its RPC)."""
+    agency = get_agency(Context.system(str(agency_id)).to_dict())
+    with session.begin():
+        remember_agency(session, agency_id, name=agency["name"], timezone=agency["timezone"])
+
+
+def known_agencies(session: Session) -> list[uuid.UUID]:
+    """Every agency billing has heard of."""
+    with session.begin():
+        return list(
+            session.scalars(
+                select(AgencyFact.agency_id).union(select(ClientFact.agency_id).distinct())
+            )
+        )

@@ -1,0 +1,121 @@
+"""Clients as billing knows them: kept from the clients service's events (`remember_client`)
+and refreshed over RPC by `python -m billing.refresh_clients`, so that assigning, charging and
+running billing never ask the clients service anything."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from billing.models import ClientFact
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import NotFound, ValidationError
+from kit.ids import parse_field_id, parse_id
+
+
+def remember_client(
+    session: Session,
+    agency_id: uuid.UUID,
+    client_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    status: str | None = None,
+    archived: bool | None = None,
+) -> None:
+    """Insert or update what billing knows of a client; None leaves a known value as it is."""
+    values = {"name": name, "status": status, "archived": archived}
+    known = {key: value for key, value in values.items() if value is not None}
+    session.execute(
+        insert(ClientFact)
+        .values(
+            client_id=client_id,
+            agency_id=agency_id,
+            name=name or "",
+            status=status or "active",
+            archived=bool(archived),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_update(
+            index_elements=[ClientFact.client_id],
+            set_={**known, "updated_at": utcnow()},
+            # A client id is a UUID of one agency: never let another agency's event move it.
+            where=ClientFact.agency_id == agency_id,
+        )
+    )
+
+
+def find_client(session: Session, ctx: Context, client_id: object) -> ClientFact:
+    """The agency's client named in a path or filter; another agency's or unknown: NotFound."""
+    fact = session.get(ClientFact, parse_id(client_id, "client"))
+    if fact is None or fact.agency_id != ctx.agency:
+        raise NotFound("No such client.")
+    return fact
+
+
+def billable_client(session: Session, ctx: Context, client_id: object) -> ClientFact:
+    """The agency's live client named in a body field; unknown or archived: a field error."""
+    fact = session.get(ClientFact, parse_field_id(client_id, "client_id"))
+    if fact is None or fact.agency_id != ctx.agency:
+        raise ValidationError("No such client.", {"client_id": "No such client."})
+    if fact.archived:
+        raise ValidationError(
+            f"{fact.name} is archived: restore it first.", {"client_id": "The client is archived."}
+        )
+    return fact
+
+
+def client_names(session: Session, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = session.execute(
+        select(ClientFact.client_id, ClientFact.name).where(ClientFact.client_id.in_(client_ids))
+    )
+    return dict(rows.tuples().all())
+
+
+# What each clients event says about the client (docs/contracts.md, "clients").
+CLIENT_EVENTS = {
+    "client_created": lambda p: {"name": p.get("name"), "status": p.get("status")},
+    "client_updated": lambda p: {"name": p.get("name")},
+    "client_status_changed": lambda p: {"name": p.get("name"), "status": p.get("status")},
+    "client_archived": lambda p: {"name": p.get("name"), "archived": True},
+    "client_restored": lambda p: {"name": p.get("name"), "archived": False},
+}
+
+
+def learn_from_event(session: Session, payload: dict) -> None:
+    """Keep what a clients event says of its client (events may arrive in any order: each
+    only sets what it knows)."""
+    facts = CLIENT_EVENTS[payload["event_type"]](payload)
+    remember_client(
+        session, uuid.UUID(payload["agency_id"]), uuid.UUID(payload["client_id"]), **facts
+    )
+
+
+def refresh_agency_clients(session: Session, agency_id: uuid.UUID, list_clients) -> int:
+    """Re-read every client of the agency from the clients service (`list_clients(ctx,
+    status, page, per_page)`, its RPC); returns how many. Commits per page."""
+    ctx = Context.system(str(agency_id)).to_dict()
+    seen = 0
+    # The clients service lists archived clients only when asked for them.
+    for listed in (None, "archived"):
+        page = 1
+        while True:
+            answer = list_clients(ctx, status=listed, page=page, per_page=100)
+            with session.begin():
+                for client in answer["items"]:
+                    remember_client(
+                        session,
+                        agency_id,
+                        uuid.UUID(client["id"]),
+                        name=client["name"],
+                        status=client["status"],
+                        archived=client["archived"],
+                    )
+            seen += len(answer["items"])
+            if page * answer["per_page"] >= answer["total"]:
+                break
+            page += 1
+    return seen

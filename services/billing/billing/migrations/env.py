@@ -1,0 +1,6 @@
+"""Alembic environment of the billing service: its tables plus the kit's (outbox, inbox)."""
+
+from billing.models import Base
+from kit.alembic_env import run_migrations
+
+run_migrations(Base.metadata)

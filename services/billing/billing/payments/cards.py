@@ -1,0 +1,96 @@
+"""Saving a client's card through Stripe: a customer in the agency's account, a SetupIntent the
+browser confirms with Stripe.js (we never see the card number), then the card kept for
+off-session charges. Stripe is called between transactions, never inside one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.fernet import MultiFernet
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from billing.facts.clients import billable_client
+from billing.models import StripeAccount, StripeCustomer
+from billing.payments.accounts import secret_key
+from billing.payments.stripe_api import client_for
+from billing.settings import Settings
+from kit import permissions
+from kit.context import PORTAL, Context
+from kit.errors import NotFound, PermissionDenied, ValidationError
+
+
+def _may_manage_card(ctx: Context, client_id: Any) -> None:
+    if ctx.kind == PORTAL:
+        if str(ctx.client_id) != str(client_id):
+            raise PermissionDenied("a portal login manages its own client's card only")
+    else:
+        ctx.require(permissions.MANAGE_BILLING)
+
+
+def start_card_setup(
+    session: Session, ctx: Context, cipher: MultiFernet, settings: Settings, client_id: Any
+) -> dict:
+    """A SetupIntent for the client's customer (made on first use): what Stripe.js needs."""
+    _may_manage_card(ctx, client_id)
+    with session.begin():
+        client = billable_client(session, ctx, client_id)
+        secret = secret_key(session, ctx.agency, cipher)
+        publishable = session.get(StripeAccount, ctx.agency).publishable_key
+        known = session.get(StripeCustomer, client.client_id)
+        customer_id = known.customer_id if known else None
+        name = client.name
+    stripe = client_for(secret, settings)
+    if customer_id is None:
+        customer_id = stripe.v1.customers.create(
+            params={"name": name, "metadata": {"client_id": str(client.client_id)}},
+            options={"idempotency_key": f"customer:{client.client_id}"},
+        ).id
+        with session.begin():
+            session.execute(
+                insert(StripeCustomer)
+                .values(agency_id=ctx.agency, client_id=client.client_id, customer_id=customer_id)
+                .on_conflict_do_nothing()
+            )
+            customer_id = session.get(StripeCustomer, client.client_id).customer_id
+    intent = stripe.v1.setup_intents.create(
+        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
+    )
+    return {
+        "setup_intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "publishable_key": publishable,
+        "customer_id": customer_id,
+    }
+
+
+def save_card(
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    client_id: Any,
+    setup_intent_id: Any,
+) -> dict:
+    """Keep the card of a SetupIntent the browser confirmed, for off-session charges."""
+    _may_manage_card(ctx, client_id)
+    with session.begin():
+        client = billable_client(session, ctx, client_id)
+        secret = secret_key(session, ctx.agency, cipher)
+        known = session.get(StripeCustomer, client.client_id)
+        if known is None:
+            raise NotFound("Start a card setup first.")
+        customer_id = known.customer_id
+    stripe = client_for(secret, settings)
+    intent = stripe.v1.setup_intents.retrieve(str(setup_intent_id))
+    if intent.status != "succeeded" or intent.customer != customer_id:
+        raise ValidationError(
+            "The card was not saved: the setup is not complete.",
+            {"setup_intent_id": "not a completed setup of this client"},
+        )
+    method = stripe.v1.payment_methods.retrieve(intent.payment_method)
+    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else ""
+    with session.begin():
+        row = session.get(StripeCustomer, client.client_id, with_for_update=True)
+        row.payment_method_id, row.card_summary = method.id, summary
+    return {"client_id": str(client.client_id), "card": summary}

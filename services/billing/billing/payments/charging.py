@@ -1,0 +1,251 @@
+"""Charging card invoices off-session with the agency's own Stripe account.
+
+Each try is a `PaymentAttempt` recorded and committed before Stripe is called, with the key
+`charge:{invoice_id}:{attempt}` sent as the idempotency key and kept in the payment's metadata;
+the result is recorded in a second transaction. A decline makes the invoice `failed` with
+Stripe's reason and schedules the next try (the agency's retry days after the first decline,
+default 3 and 7) unless it is paid or voided meanwhile. A try whose result never got recorded
+(timeout, crash) stays `pending`: the next charge of that invoice first looks for that key's
+payment at Stripe and records what happened there, and makes a new payment only if none exists
+(so a lost reply never charges twice, even where the idempotency key is not honoured).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import stripe
+from cryptography.fernet import MultiFernet
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billing.invoicing.invoices import event_summary
+from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
+from billing.payments.stripe_api import client_for
+from billing.settings import Settings
+from kit.context import Context
+from kit.db import utcnow
+from kit.encryption import decrypt
+from kit.outbox import record_event
+
+log = logging.getLogger(__name__)
+
+PAID, DECLINED, UNKNOWN, SKIPPED = "paid", "declined", "unknown", "skipped"
+
+
+@dataclass
+class _Try:
+    attempt_id: uuid.UUID
+    key: str
+    reconcile: bool
+    secret: str
+    customer_id: str
+    payment_method_id: str
+    amount: int
+    currency: str
+
+
+def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
+    return f"charge:{invoice_id}:{attempt}"
+
+
+def _prepare(session: Session, ctx: Context, cipher: MultiFernet, invoice_id) -> _Try | str:
+    """First transaction: the attempt to make (a pending one is reused), or why there is none."""
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None or invoice.payment_method != "card":
+        return SKIPPED
+    if invoice.status not in ("open", "failed"):
+        invoice.next_charge_on = None
+        return SKIPPED
+    account = session.get(StripeAccount, invoice.agency_id)
+    customer = session.get(StripeCustomer, invoice.client_id)
+    if account is None or customer is None or not customer.payment_method_id:
+        _declined(session, ctx, invoice, None, "No card is saved for this client.", account)
+        return DECLINED
+    pending = session.scalar(
+        select(PaymentAttempt).where(
+            PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "pending"
+        )
+    )
+    if pending is None:
+        number = 1 + session.scalar(
+            select(func.count()).where(PaymentAttempt.invoice_id == invoice.id)
+        )
+        pending = PaymentAttempt(
+            agency_id=invoice.agency_id,
+            invoice_id=invoice.id,
+            attempt=number,
+            idempotency_key=charge_key(invoice.id, number),
+            amount=invoice.total,
+        )
+        session.add(pending)
+        session.flush()
+        reconcile = False
+    else:
+        reconcile = True
+    return _Try(
+        attempt_id=pending.id,
+        key=pending.idempotency_key,
+        reconcile=reconcile,
+        secret=decrypt(cipher, account.secret_key_token),
+        customer_id=customer.customer_id,
+        payment_method_id=customer.payment_method_id,
+        amount=pending.amount,
+        currency=invoice.currency,
+    )
+
+
+def _plain(obj) -> dict:
+    """A Stripe object (or None) as a plain dict: the SDK's objects are not dicts."""
+    return obj.to_dict() if obj else {}
+
+
+def _find_payment(client: stripe.StripeClient, customer_id: str, key: str):
+    """The payment made under `key`, if Stripe has one. Rare (a lost reply), so the whole list
+    is read page by page (localstripe filters lists by nothing, Stripe by customer)."""
+    payments = client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+    return next(
+        (
+            p
+            for p in payments
+            if p.customer == customer_id and _plain(p.metadata).get("charge_key") == key
+        ),
+        None,
+    )
+
+
+def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
+    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost."""
+    client = client_for(attempt.secret, settings)
+    try:
+        if attempt.reconcile:
+            found = _find_payment(client, attempt.customer_id, attempt.key)
+            if found is not None:
+                if found.status == "succeeded":
+                    return PAID, found.id, None
+                reason = _plain(found.last_payment_error).get("message") or found.status
+                return DECLINED, found.id, reason
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": attempt.amount,
+                "currency": attempt.currency.lower(),
+                "customer": attempt.customer_id,
+                "payment_method": attempt.payment_method_id,
+                "off_session": True,
+                "confirm": True,
+                "metadata": {"invoice_id": str(invoice_id), "charge_key": attempt.key},
+            },
+            options={"idempotency_key": attempt.key},
+        )
+    except stripe.CardError as exc:
+        intent = _plain(exc.error.payment_intent if exc.error else None)
+        return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
+    except stripe.StripeError as exc:
+        log.warning("charging invoice %s: no answer from Stripe (%s)", invoice_id, exc)
+        return UNKNOWN, None, None
+    if intent.status == "succeeded":
+        return PAID, intent.id, None
+    return DECLINED, intent.id, f"The payment needs the client ({intent.status})."
+
+
+def _next_try(session: Session, invoice: Invoice, account: StripeAccount | None) -> date | None:
+    """The day of the next try after a decline, from the first decline, or None when done."""
+    declines = session.scalars(
+        select(PaymentAttempt.created_at)
+        .where(PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "failed")
+        .order_by(PaymentAttempt.created_at)
+    ).all()
+    days = list(account.retry_days) if account else []
+    first = declines[0].date() if declines else utcnow().date()
+    # Declines counted include the one being recorded now.
+    index = len(declines)
+    return first + timedelta(days=days[index - 1]) if 0 < index <= len(days) else None
+
+
+def _declined(session, ctx, invoice: Invoice, attempt, reason: str, account) -> None:
+    if attempt is not None:
+        attempt.status, attempt.failure_reason = "failed", reason
+        session.flush()
+    invoice.status, invoice.failure_reason = "failed", reason
+    invoice.next_charge_on = _next_try(session, invoice, account) if attempt else None
+    record_event(session, ctx, "invoice_failed", {**event_summary(invoice), "reason": reason})
+
+
+def record_result(
+    session: Session, ctx: Context, invoice_id, attempt_id, outcome: str, intent_id, reason
+) -> None:
+    """Second transaction (or a webhook's): what Stripe said, on the attempt and the invoice."""
+    row = session.get(PaymentAttempt, attempt_id, with_for_update=True)
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    row.payment_intent_id, row.finished_at = intent_id, utcnow()
+    if outcome == PAID:
+        row.status = "succeeded"
+        if invoice.status in ("open", "failed"):
+            invoice.status, invoice.paid_at = "paid", utcnow()
+            invoice.paid_method, invoice.paid_reference = "card", intent_id
+            record_event(
+                session,
+                ctx,
+                "invoice_paid",
+                {**event_summary(invoice), "paid_method": "card", "paid_reference": intent_id},
+            )
+        invoice.next_charge_on = None
+    else:
+        account = session.get(StripeAccount, invoice.agency_id)
+        if invoice.status in ("open", "failed"):
+            _declined(session, ctx, invoice, row, reason, account)
+        else:
+            row.status, row.failure_reason = "failed", reason
+
+
+def charge_invoice(
+    session: Session, cipher: MultiFernet, settings: Settings, agency_id, invoice_id
+) -> str:
+    """Charge one card invoice now: paid, declined, unknown (answer lost) or skipped."""
+    ctx = Context.system(str(agency_id))
+    with session.begin():
+        attempt = _prepare(session, ctx, cipher, invoice_id)
+    if isinstance(attempt, str):
+        return attempt
+    outcome, intent_id, reason = _call_stripe(attempt, invoice_id, settings)
+    if outcome == UNKNOWN:
+        return UNKNOWN
+    with session.begin():
+        record_result(session, ctx, invoice_id, attempt.attempt_id, outcome, intent_id, reason)
+    return outcome
+
+
+def charge_due_cards(
+    session: Session, cipher: MultiFernet, settings: Settings, agency_id, today: date
+) -> dict[str, int]:
+    """Charge every card invoice of the agency whose try is due by `today`; outcomes counted."""
+    with session.begin():
+        due = session.scalars(
+            select(Invoice.id)
+            .where(
+                Invoice.agency_id == uuid.UUID(str(agency_id)),
+                Invoice.next_charge_on <= today,
+                Invoice.status.in_(("open", "failed")),
+            )
+            .order_by(Invoice.number)
+        ).all()
+    outcomes: dict[str, int] = {}
+    for invoice_id in due:
+        outcome = charge_invoice(session, cipher, settings, agency_id, invoice_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def agencies_with_charges_due(session: Session, utc_today: date) -> list[uuid.UUID]:
+    """Agencies with a card invoice whose try is due (tomorrow in UTC covers every zone)."""
+    with session.begin():
+        return list(
+            session.scalars(
+                select(Invoice.agency_id)
+                .where(Invoice.next_charge_on <= utc_today + timedelta(days=1))
+                .distinct()
+            )
+        )

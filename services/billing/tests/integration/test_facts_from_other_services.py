@@ -1,0 +1,74 @@
+"""Billing keeps clients and the agency's time zone from identity's and clients' events, and
+`python -m billing.refresh_clients` re-reads them over RPC."""
+
+import time
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from billing.models import AgencyFact, ClientFact
+from billing.refresh_clients import refresh
+from kit.rpc import RpcClient
+
+
+def sign_up(identity) -> dict:
+    email = f"owner-{time.monotonic_ns()}@agency.test"
+    principal = identity.signup(
+        {"agency_id": None}, "Acme", "Olive Owner", email, "correct-horse-battery"
+    )["principal"]
+    return {
+        "agency_id": principal["agency_id"],
+        "principal_id": principal["principal_id"],
+        "kind": principal["kind"],
+        "permissions": principal["permissions"],
+        "request_id": "test",
+    }
+
+
+def fact(engine, model, key):
+    with Session(engine) as session:
+        return session.get(model, uuid.UUID(key))
+
+
+def archived(engine, client_id) -> bool:
+    known = fact(engine, ClientFact, client_id)
+    return known is not None and known.archived
+
+
+def test_clients_and_the_time_zone_arrive_by_events(neighbours, engine, eventually):
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    assert eventually(lambda: fact(engine, AgencyFact, owner["agency_id"]))
+    identity.update_agency(owner, timezone="Asia/Tokyo")
+    assert eventually(lambda: fact(engine, AgencyFact, owner["agency_id"]).timezone == "Asia/Tokyo")
+    made = clients.create_client(owner, "Globex")
+    known = eventually(lambda: fact(engine, ClientFact, made["id"]))
+    assert (known.name, known.status, known.archived) == ("Globex", "active", False)
+    clients.update_client(owner, made["id"], name="Globex Corp")
+    clients.archive_client(owner, made["id"])
+    assert eventually(lambda: archived(engine, made["id"]))
+    assert fact(engine, ClientFact, made["id"]).name == "Globex Corp"
+
+
+def test_refresh_re_reads_every_client_over_rpc(neighbours, engine, billing_config, eventually):
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    clients.create_client(owner, "Initech")
+    gone = clients.create_client(owner, "Hooli")
+    clients.archive_client(owner, gone["id"])
+    assert eventually(lambda: archived(engine, gone["id"]))
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ClientFact))
+        session.execute(delete(AgencyFact))
+    rpc = RpcClient(billing_config, timeout=10)
+    try:
+        with Session(engine) as session:
+            counts = refresh(session, [uuid.UUID(owner["agency_id"])], rpc)
+    finally:
+        rpc.close()
+    assert counts == {owner["agency_id"]: 2}
+    with Session(engine) as session:
+        rows = session.execute(select(ClientFact.name, ClientFact.archived)).all()
+    assert sorted(rows) == [("Hooli", True), ("Initech", False)]
+    assert fact(engine, AgencyFact, owner["agency_id"]).timezone == "UTC"
