@@ -286,7 +286,7 @@ def list_invitations(
 ) -> dict:
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
-    ctx.require("view_clients")
+    ctx.require(permissions.VIEW_CLIENTS)
     one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)
