@@ -214,7 +214,7 @@ def reinvite_client_contacts(
 ) -> list[dict]:
     """Invite again every live contact of the client whose portal access ended when the client
     was archived (after a restore); the invitations sent."""
-    ctx.require("create_clients")
+    ctx.require(permissions.CREATE_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     contacts = session.scalars(
         select(Contact)
@@ -308,7 +308,7 @@ def list_invitations(
 ) -> dict:
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
-    ctx.require("view_clients")
+    ctx.require(permissions.VIEW_CLIENTS)
     one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)

@@ -97,7 +97,7 @@ def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
 def create_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, **data: Any
 ) -> dict:
-    ctx.require("edit_clients")
+    ctx.require(permissions.EDIT_CLIENTS)
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -124,7 +124,7 @@ def update_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str, **changes
 ) -> dict:
     """Change any of label, url, username, password, notes."""
-    ctx.require("edit_clients")
+    ctx.require(permissions.EDIT_CLIENTS)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -140,7 +140,7 @@ def update_entry(
 
 
 def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:
-    ctx.require("edit_clients")
+    ctx.require(permissions.EDIT_CLIENTS)
     session.delete(_entry(session, ctx, client_id, entry_id))
 
 
@@ -148,7 +148,7 @@ def reveal_password(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str
 ) -> dict:
     """The password in clear, for a holder of view_vault; the reveal is recorded first."""
-    ctx.require("view_vault")
+    ctx.require(permissions.VIEW_VAULT)
     entry = _entry(session, ctx, client_id, entry_id)
     password = decrypt(cipher, entry.password_token)
     reveal = VaultReveal(
@@ -168,7 +168,7 @@ def list_reveals(
     session: Session, ctx: Context, client_id: str | None = None, page: Any = 1, per_page: Any = 25
 ) -> dict:
     """Who revealed which password, newest first, one page at a time (the audit only grows)."""
-    ctx.require("view_vault")
+    ctx.require(permissions.VIEW_VAULT)
     query = (
         select(VaultReveal, Client.name)
         .join(Client, Client.id == VaultReveal.client_id)

@@ -14,6 +14,7 @@ from identity import passwords, principals, roles, sessions, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
 from identity.settings import Settings
+from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
@@ -190,7 +191,7 @@ def clean_timezone(value) -> str:
 def update_agency(
     session: Session, ctx: Context, name: str | None = None, timezone: str | None = None
 ) -> dict:
-    ctx.require("manage_settings")
+    ctx.require(permissions.MANAGE_SETTINGS)
     agency = get_agency_row(session, ctx)
     errors = FieldErrors()
     if name is not None:
