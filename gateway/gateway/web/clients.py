@@ -209,7 +209,7 @@ def restore(client_id: str):
 
 
 @bp.post("/<client_id>/reinvite")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def reinvite(client_id: str):
     """Invite again the contacts whose portal access ended when the client was archived."""
     sent = services.clients.reinvite_client_contacts(client_id)

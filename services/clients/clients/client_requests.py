@@ -27,7 +27,6 @@ from clients import pictures, portal_access
 from clients.common import find_contact
 from clients.companies import find_client
 from clients.models import Client, ClientRequest, Contact
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, PermissionDenied, ValidationError
@@ -35,6 +34,7 @@ from kit.ids import parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.paging import page_of
+from kit.permissions import EDIT_CLIENTS, VIEW_CLIENTS
 from kit.vocabulary import REQUEST_STATUSES
 
 
@@ -152,7 +152,7 @@ def create_request(
     contact_id: str | None = None,
 ) -> dict:
     """The team logs a request on a live client's behalf (from one of its live contacts)."""
-    ctx.require(permissions.EDIT_CLIENTS)
+    ctx.require(EDIT_CLIENTS)
     client = find_client(session, ctx.agency, client_id, live_only=True)
     contact = None
     if contact_id:
@@ -203,7 +203,7 @@ def list_requests(
     page: Any = 1,
     per_page: Any = 25,
 ) -> dict:
-    ctx.require(permissions.VIEW_CLIENTS)
+    ctx.require(VIEW_CLIENTS)
     query = _base_query(ctx.agency, status)
     if client_id:
         # another agency's client is not found, as everywhere, rather than an empty list
@@ -213,7 +213,7 @@ def list_requests(
 
 
 def set_request_status(session: Session, ctx: Context, request_id: str, status: str) -> dict:
-    ctx.require(permissions.EDIT_CLIENTS)
+    ctx.require(EDIT_CLIENTS)
     one_of(status, REQUEST_STATUSES)
     row = session.execute(
         _base_query(ctx.agency, None).where(ClientRequest.id == parse_id(request_id, "request"))

@@ -39,7 +39,6 @@ from clients.common import Identity, find_contact
 from clients.companies import find_client
 from clients.models import Client, Contact, Invitation, InvitationSend, PortalSync
 from clients.portal_access import cancel_pending, mark_due
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError, NotFound, RateLimited, ValidationError
@@ -47,6 +46,7 @@ from kit.ids import hash_token, parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.paging import page_of
+from kit.permissions import MANAGE_CLIENT_ORGANIZATIONS, VIEW_CLIENTS
 from kit.vocabulary import INVITATION_STATUSES
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def invite(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
-    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     message = clean_text(message, "message", 2000)
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
@@ -204,7 +204,7 @@ def invite_contact(
     message: Any = None,
     per_hour: int = PER_HOUR,
 ) -> dict:
-    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     return invite(session, ctx, identity, contact, message, per_hour)
 
@@ -214,7 +214,7 @@ def reinvite_client_contacts(
 ) -> list[dict]:
     """Invite again every live contact of the client whose portal access ended when the client
     was archived (after a restore); the invitations sent."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     client = find_client(session, ctx.agency, client_id)
     contacts = session.scalars(
         select(Contact)
@@ -251,7 +251,7 @@ def resend_invitation(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
-    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     if invitation.status != "pending":
         raise Conflict(f"This invitation is {invitation.status}; only pending ones are resent.")
@@ -273,14 +273,14 @@ def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
 
 
 def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
-    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     return _cancel(session, invitation, session.get(Contact, invitation.contact_id))
 
 
 def cancel_contact_invitation(session: Session, ctx: Context, contact_id: str) -> dict:
     """Cancel the contact's pending (or expired) invitation; NotFound when it has none."""
-    ctx.require(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     invitation = session.scalar(
         select(Invitation)
@@ -308,7 +308,7 @@ def list_invitations(
 ) -> dict:
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
-    ctx.require(permissions.VIEW_CLIENTS)
+    ctx.require(VIEW_CLIENTS)
     one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)

@@ -25,12 +25,12 @@ from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
 from clients.models import ImportJob
 from clients.settings import Settings
-from kit import permissions
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
 from kit.outbox import OutboxRelay
+from kit.permissions import CREATE_CLIENTS
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -60,7 +60,7 @@ class ClientsService:
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
         context = Context.from_dict(ctx)
-        context.require(permissions.CREATE_CLIENTS)
+        context.require(CREATE_CLIENTS)
         return companies.client_limit(self.identity, context)
 
     def _run_if_queued(self, job: ImportJob) -> dict:

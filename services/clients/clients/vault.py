@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from clients.companies import clean_website, find_client
 from clients.models import Client, VaultEntry, VaultReveal
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt, encrypt
@@ -30,6 +29,7 @@ from kit.errors import NotFound, ValidationError
 from kit.ids import parse_id
 from kit.inputs import clean_text, iso
 from kit.paging import page_of
+from kit.permissions import EDIT_CLIENTS, VIEW_CLIENTS, VIEW_VAULT
 from kit.validation import NOT_TEXT, too_long
 
 EDITABLE = ("label", "url", "username", "password", "notes")
@@ -84,7 +84,7 @@ def _entry(session: Session, ctx: Context, client_id: Any, entry_id: Any) -> Vau
 def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
     """A client's vault entries (never a password). Usernames, URLs and notes are half a
     credential: listing them needs view_vault, as revealing a password does."""
-    ctx.require(permissions.VIEW_CLIENTS, permissions.VIEW_VAULT)
+    ctx.require(VIEW_CLIENTS, VIEW_VAULT)
     client = find_client(session, ctx.agency, client_id)
     rows = session.scalars(
         select(VaultEntry)
@@ -97,7 +97,7 @@ def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
 def create_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, **data: Any
 ) -> dict:
-    ctx.require(permissions.EDIT_CLIENTS)
+    ctx.require(EDIT_CLIENTS)
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -124,7 +124,7 @@ def update_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str, **changes
 ) -> dict:
     """Change any of label, url, username, password, notes."""
-    ctx.require(permissions.EDIT_CLIENTS)
+    ctx.require(EDIT_CLIENTS)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -140,7 +140,7 @@ def update_entry(
 
 
 def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:
-    ctx.require(permissions.EDIT_CLIENTS)
+    ctx.require(EDIT_CLIENTS)
     session.delete(_entry(session, ctx, client_id, entry_id))
 
 
@@ -148,7 +148,7 @@ def reveal_password(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str
 ) -> dict:
     """The password in clear, for a holder of view_vault; the reveal is recorded first."""
-    ctx.require(permissions.VIEW_VAULT)
+    ctx.require(VIEW_VAULT)
     entry = _entry(session, ctx, client_id, entry_id)
     password = decrypt(cipher, entry.password_token)
     reveal = VaultReveal(
@@ -168,7 +168,7 @@ def list_reveals(
     session: Session, ctx: Context, client_id: str | None = None, page: Any = 1, per_page: Any = 25
 ) -> dict:
     """Who revealed which password, newest first, one page at a time (the audit only grows)."""
-    ctx.require(permissions.VIEW_VAULT)
+    ctx.require(VIEW_VAULT)
     query = (
         select(VaultReveal, Client.name)
         .join(Client, Client.id == VaultReveal.client_id)

@@ -14,12 +14,12 @@ from identity import passwords, principals, roles, sessions, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
 from identity.settings import Settings
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.money import Money
 from kit.outbox import record_event
+from kit.permissions import MANAGE_SETTINGS
 from kit.validation import FieldErrors, clean_email, clean_name
 
 TRIAL_DAYS = 14
@@ -191,7 +191,7 @@ def clean_timezone(value) -> str:
 def update_agency(
     session: Session, ctx: Context, name: str | None = None, timezone: str | None = None
 ) -> dict:
-    ctx.require(permissions.MANAGE_SETTINGS)
+    ctx.require(MANAGE_SETTINGS)
     agency = get_agency_row(session, ctx)
     errors = FieldErrors()
     if name is not None:

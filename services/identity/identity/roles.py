@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from identity.models import Role, User
 from identity.permissions import BUILTIN_ROLES, clean_permissions
-from kit import permissions
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_field_id, parse_id
+from kit.permissions import MANAGE_USERS
 from kit.validation import FieldErrors, clean_name
 
 BUILTIN_ORDER = list(BUILTIN_ROLES)
@@ -84,7 +84,7 @@ def require_grantable(ctx: Context, permissions) -> None:
 
 def list_roles(session: Session, ctx: Context) -> list[dict]:
     """Built-in roles first in their order, then custom roles by name, with user counts."""
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     counts = dict(
         session.execute(
             select(User.role_id, func.count())
@@ -123,7 +123,7 @@ def _name_conflict(name: str) -> Conflict:
 
 
 def create_role(session: Session, ctx: Context, name: str, permissions) -> dict:
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     errors = FieldErrors()
     name = errors.check(clean_name, name, max_length=50)
     permissions = errors.check(clean_permissions, permissions)
@@ -147,7 +147,7 @@ def _refuse_builtin(role: Role) -> None:
 def update_role(
     session: Session, ctx: Context, role_id, name: str | None = None, permissions=None
 ) -> dict:
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
     # Changing a role that holds more than the caller would also change what its holders can do.
@@ -171,7 +171,7 @@ def update_role(
 
 
 def delete_role(session: Session, ctx: Context, role_id) -> None:
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
     users = session.scalar(

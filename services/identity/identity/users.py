@@ -13,12 +13,12 @@ from identity import api_tokens, credentials, one_time, passwords, principals, r
 from identity.models import User
 from identity.permissions import OWNER
 from identity.settings import Settings
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.permissions import MANAGE_USERS
 from kit.validation import FieldErrors, clean_email, clean_name
 
 STATUSES = ("active", "inactive")
@@ -129,7 +129,7 @@ def create_user(
     send_invitation: bool = False,
 ) -> dict:
     """Add a team member with an initial password, or invite them to set one (by e-mail)."""
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     errors = FieldErrors()
     name = errors.check(clean_name, name)
     email = errors.check(clean_email, email)
@@ -193,7 +193,7 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
     ctx.require()
     user = get_user_row(session, ctx, user_id)
     if not (_is_self(ctx, user) and set(fields) <= {"name"}):
-        ctx.require(permissions.MANAGE_USERS)
+        ctx.require(MANAGE_USERS)
     if user.is_owner and not _is_self(ctx, user) and {"email", "password"} & set(fields):
         raise PermissionDenied("Only the owner can change the owner's e-mail or password.")
     if not _is_self(ctx, user) and set(fields) - {"name"}:
@@ -248,7 +248,7 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
 def deactivate_user(session: Session, ctx: Context, user_id) -> dict:
     """The user can no longer log in; their sessions end and their API tokens are revoked (not
     merely refused while inactive: a reactivation must not bring them back)."""
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     user = get_user_row(session, ctx, user_id)
     if user.is_owner:
         raise PermissionDenied("The agency owner cannot be deactivated.")
@@ -264,7 +264,7 @@ def deactivate_user(session: Session, ctx: Context, user_id) -> dict:
 
 
 def reactivate_user(session: Session, ctx: Context, user_id) -> dict:
-    ctx.require(permissions.MANAGE_USERS)
+    ctx.require(MANAGE_USERS)
     user = get_user_row(session, ctx, user_id)
     if user.status != "active":
         user.status = "active"

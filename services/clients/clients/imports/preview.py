@@ -16,9 +16,9 @@ from clients.imports.jobs import find_job, new_job
 from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_emails
 from clients.imports.uploads import ChunkSource
 from clients.imports.writers import ClientWriter, ContactWriter
-from kit import permissions
 from kit.context import Context
 from kit.errors import Conflict
+from kit.permissions import CREATE_CLIENTS
 
 PREVIEW_ROWS = 10
 
@@ -35,14 +35,14 @@ def preview_import(
     skip_updates: bool = False,
 ) -> dict:
     """Preview a file sent whole."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(CREATE_CLIENTS)
     source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
     return _preview(session, ctx, identity, kind, source, mapping, client_limit, skip_updates)
 
 
 def import_template(session: Session, ctx: Context, kind: str) -> str:
     """The CSV template of `kind`: the header row, the agency's custom fields included."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(CREATE_CLIENTS)
     csvfile.require_kind(kind)
     definitions = custom_fields.field_map(session, ctx.agency) if kind == "clients" else {}
     return csvfile.template(kind, definitions)
@@ -58,7 +58,7 @@ def preview_upload(
     skip_updates: bool = False,
 ) -> dict:
     """Preview an uploaded file (again, with another mapping, as often as needed)."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id)
     if job.status != "uploading":
         raise Conflict("This import has already started.")

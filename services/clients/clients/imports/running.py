@@ -16,10 +16,10 @@ from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_e
 from clients.imports.uploads import ChunkSource
 from clients.imports.writers import ClientWriter, ContactWriter
 from clients.models import ImportJob
-from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError
+from kit.permissions import CREATE_CLIENTS
 
 SYNC_ROWS = 500
 
@@ -37,7 +37,7 @@ def start_import(
 ) -> ImportJob:
     """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
     left `queued` is for the background runner. `skip_updates`: new records only."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(CREATE_CLIENTS)
     data = csvfile.file_bytes(csv_text, csv_base64)
     job = new_job(ctx, kind, "uploading")
     job.skip_updates = bool(skip_updates)
@@ -61,7 +61,7 @@ def start_upload(
 ) -> ImportJob:
     """Import an uploaded file: now if small, else queued. The caller commits. `skip_updates`:
     new records only."""
-    ctx.require(permissions.CREATE_CLIENTS)
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id, lock=True)
     if job.status != "uploading":
         raise Conflict("This import has already started.")
