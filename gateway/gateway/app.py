@@ -50,6 +50,7 @@ API_AREAS = [
     "vault",
     "contacts",
     "requests",
+    "billing",
     "events",
     "openapi",
 ]
