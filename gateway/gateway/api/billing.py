@@ -387,6 +387,7 @@ def save_card(client_id: str):
       requestBody: SaveCardRequest
       responses:
         200: {description: The client's card, schema: SavedCard}
+        409: The agency has no Stripe keys (card payments are off)
     """
     body = json_body(SaveCardRequest())
     return services.billing.save_card(client_id, body["setup_intent_id"])
