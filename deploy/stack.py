@@ -59,7 +59,8 @@ def service_program(name: str) -> Program:
 
 def gateway_program(port: int, host: str = "127.0.0.1") -> Program:
     """The Flask gateway under waitress."""
-    argv = (PYTHON, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8")
+    # An empty --ident sends no `Server: waitress` header (nothing to fingerprint).
+    argv = (PYTHON, "-m", "waitress", f"--host={host}", f"--port={port}", "--threads=8", "--ident=")
     return Program("gateway", (*argv, "--call", "gateway.app:create_app"), port)
 
 

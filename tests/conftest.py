@@ -34,10 +34,11 @@ def api(base_url) -> ApiClient:
 
 
 @pytest.fixture
-def new_agency(base_url):
-    """`new_agency()` signs up a fresh agency and answers its owner's token client."""
+def new_agency(base_url, mailbox):
+    """`new_agency()` signs up a fresh agency (through its e-mailed link) and answers its
+    owner's token client."""
 
     def make(**kwargs) -> ApiClient:
-        return sign_up(base_url, **kwargs)
+        return sign_up(base_url, mailbox, **kwargs)
 
     return make

@@ -16,6 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway import auth, errors, input_checks, rpc
 from gateway.config import from_env
+from gateway.proxies import TrustedProxies, from_trusted_proxy
+from gateway.security_headers import add_security_headers
 from kit import permissions
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
@@ -64,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     configure_logging()
 
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ()))
     rpc.init_app(app)
     errors.init_app(app)
     # Before CSRFProtect's own check, so that a refused form is logged with its request id.
@@ -95,13 +98,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _start_request() -> None:
     g.started = time.monotonic()
     given = request.headers.get("X-Request-ID", "")
-    # A caller's own request id is kept when it looks like one; it ends up in logs and audits.
-    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    # A trusted proxy's request id is kept when it looks like one (it ends up in logs and
+    # audits); anyone else's would let a caller choose what the logs say.
+    trusted = from_trusted_proxy() and REQUEST_ID.fullmatch(given)
+    g.request_id = given if trusted else uuid.uuid4().hex
     set_request_id(g.request_id)
     if request.endpoint in ("static", "health.healthz"):
         g.principal = None
         return
-    input_checks.reject_nul_characters()
+    input_checks.refuse_unsafe_text()
     auth.load_principal()
     if auth.is_api_request() and g.get("auth_method") == "session":
         input_checks.require_same_site_api_call()
@@ -109,9 +114,7 @@ def _start_request() -> None:
 
 def _finish_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    add_security_headers(response)
     if request.endpoint != "static":
         # One line per request; the log format adds the request id (kit.logs). The path only:
         # query strings carry reset and invitation tokens.

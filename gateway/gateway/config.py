@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 
+from gateway.proxies import parse_trusted_proxies
+
 
 def from_env() -> dict:
     production = os.environ.get("APP_ENV", "development") != "development"
@@ -31,4 +33,8 @@ def from_env() -> dict:
         "SESSION_COOKIE_NAME": "agency_session",
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Reverse proxies whose X-Forwarded-For / X-Request-ID are believed (gateway.proxies).
+        "TRUSTED_PROXIES": parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", "")),
+        # Browsers keep to HTTPS this long once they have seen the site (production only).
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "31536000" if production else "0")),
     }

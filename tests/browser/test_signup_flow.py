@@ -1,20 +1,28 @@
-"""A new agency's first minutes, in a browser: sign up, log in, add a user, log out."""
+"""A new agency's first minutes, in a browser: sign up, open the e-mailed link, log in, add a
+user, log out; signing up again with the same address says the same and creates nothing."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.support.api import STRONG_PASSWORD, unique_email
+from tests.support.api import STRONG_PASSWORD, signup_token, unique_email
 
 
-def test_sign_up_log_in_add_a_user_and_log_out(page):
-    owner_email = unique_email("browser-owner")
+def fill_signup(page, email: str) -> None:
     page.goto("/signup")
     page.fill('[name="agency_name"]', "Browser Agency")
     page.fill('[name="owner_name"]', "Bea Browser")
-    page.fill('[name="email"]', owner_email)
+    page.fill('[name="email"]', email)
     page.fill('[name="password"]', STRONG_PASSWORD)
     page.click('[data-test="signup-submit"]')
+
+
+def test_sign_up_log_in_add_a_user_and_log_out(page, mailbox):
+    owner_email = unique_email("browser-owner")
+    fill_signup(page, owner_email)
+    expect(page.locator('[data-test="signup-sent"]')).to_contain_text(owner_email)
+    page.goto(f"/signup/confirm?token={signup_token(mailbox, owner_email)}")
+    page.click('[data-test="signup-confirm-submit"]')
     expect(page.locator('[data-test="logout"]')).to_be_visible()
     expect(page.get_by_text("Bea Browser").first).to_be_visible()
 
@@ -48,3 +56,14 @@ def test_sign_up_log_in_add_a_user_and_log_out(page):
     expect(page).to_have_url(re.compile(r"/login"))
     # Every page, stylesheet, script and font loaded (the assets come from the gateway itself).
     assert page.failed_responses == []
+
+
+def test_signing_up_with_a_used_address_says_the_same_and_e_mails_its_owner(
+    page, new_agency, mailbox
+):
+    owner = new_agency()
+    fill_signup(page, owner.email)
+    expect(page.locator('[data-test="signup-sent"]')).to_contain_text(owner.email)
+    mailbox.wait_for(owner.email, "tried to sign up with your address", timeout=20)
+    # The only link it ever got is the one its own signup sent.
+    assert len(mailbox.find(owner.email, "finish signing up")) == 1

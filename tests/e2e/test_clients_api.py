@@ -293,7 +293,8 @@ def test_vault_reveal_is_audited_and_refused_without_view_vault(new_agency):
     ]
 
     member = team_member(owner, "Member")  # view_clients, no view_vault
-    assert '"password"' not in member.get(f"/clients/{client['id']}/vault", expect=200).text
+    # The issue-8 finding: a Member listed usernames, URLs and notes; listing needs view_vault.
+    assert_error(member.get(f"/clients/{client['id']}/vault"), 403, "permission_denied")
     refused = member.post(f"/clients/{client['id']}/vault/{entry['id']}/reveal")
     assert "view_vault" in assert_error(refused, 403, "permission_denied")["message"]
     assert_error(member.get("/vault/reveals"), 403)

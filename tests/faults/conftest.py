@@ -51,6 +51,6 @@ def faulty(private_servers):
 @pytest.fixture
 def agency(faulty) -> Agency:
     """A fresh agency with one client, its owner signed in with an API token."""
-    api = sign_up(faulty.base_url)
+    api = sign_up(faulty.base_url, faulty.mailbox)
     client = api.post("/clients", json={"name": "Faulty Client"}, expect=201).json()
     return Agency(api, client["id"])

@@ -89,8 +89,8 @@ def test_an_invitation_smtp_refused_is_listed_with_its_reason_and_retried_by_han
 
 
 def test_another_agencys_failed_event_cannot_be_seen_or_retried(faulty, agency):
-    other = sign_up(faulty.base_url)
-    faulty.mailbox.wait_for(other.email, timeout=30)
+    other = sign_up(faulty.base_url, faulty.mailbox)
+    faulty.mailbox.wait_for(other.email, "Welcome", timeout=30)
     _refuse_mail_from_now(faulty, agency)
     try:
         agency.api.post(

@@ -3,8 +3,10 @@ session cookie a login sets."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import requests
 
@@ -72,8 +74,18 @@ class ApiClient:
         return ApiClient(self.base_url, token)
 
 
-def sign_up(base_url: str, agency_name: str | None = None, password: str = STRONG_PASSWORD):
-    """A fresh agency through POST /auth/signup; its owner's token-authenticated client."""
+def signup_token(mailbox, email: str) -> str:
+    """The token of the newest signup link e-mailed to `email`."""
+    message = mailbox.wait_for(email, "finish signing up", timeout=20)
+    url = next(u for u in re.findall(r"https?://[^\s<>\"')]+", message.text) if "/signup/" in u)
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+def sign_up(
+    base_url: str, mailbox, agency_name: str | None = None, password: str = STRONG_PASSWORD
+):
+    """A fresh agency through POST /auth/signup and the e-mailed link (POST
+    /auth/signup/confirm); its owner's token-authenticated client."""
     email = unique_email("owner")
     body = {
         "agency_name": agency_name or f"Agency {uuid.uuid4().hex[:6]}",
@@ -81,7 +93,10 @@ def sign_up(base_url: str, agency_name: str | None = None, password: str = STRON
         "email": email,
         "password": password,
     }
-    answer = ApiClient(base_url).post("/auth/signup", json=body, expect=201).json()
+    anonymous = ApiClient(base_url)
+    anonymous.post("/auth/signup", json=body, expect=202)
+    token = signup_token(mailbox, email)
+    answer = anonymous.post("/auth/signup/confirm", json={"token": token}, expect=201).json()
     client = ApiClient(base_url, answer["token"]["token"])
     client.email, client.password = email, password
     client.agency, client.user = answer["agency"], answer["user"]

@@ -62,7 +62,7 @@ def running_system(
         "SECRET_KEY": "e2e-secret-key",
         "RPC_TIMEOUT": "10",
         # Every stack test logs in from 127.0.0.1: the per-IP throttle would end the suite.
-        "LOGIN_MAX_IP_FAILURES": "10000",
+        "LOGIN_IP_SLOW_AFTER": "10000",
         **(env or {}),
     }
     log.parent.mkdir(exist_ok=True)

@@ -1,8 +1,9 @@
 """Signing up and in, passwords, the caller's own account and API tokens.
 
-Sign-up and login start a web session (the cookie) as the web pages do; integrators then use a
-personal API token: sign-up answers one (named "signup") so a script can go on at once, and
-`POST /tokens` makes more.
+Signing up e-mails a link (the answer is the same whether or not the address has an account);
+confirming it creates the agency. Confirming and login start a web session (the cookie) as the
+web pages do; integrators then use a personal API token: the confirmation answers one (named
+"signup") so a script can go on at once, and `POST /tokens` makes more.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.api.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
     ResetPasswordRequest,
+    SignupConfirmRequest,
     SignupRequest,
     TokenCreateRequest,
 )
@@ -25,6 +27,9 @@ from gateway.rpc import services
 
 # Answers that carry a token's secret must not be kept by any cache.
 NO_STORE = {"Cache-Control": "no-store"}
+SIGNUP_MESSAGE = (
+    "Check your e-mail: we have sent a link to finish signing up. It works once, for a day."
+)
 FORGOT_MESSAGE = (
     "If an account uses this e-mail address, a link to reset its password is on its way."
 )
@@ -32,22 +37,43 @@ FORGOT_MESSAGE = (
 
 @api.post("/auth/signup")
 def signup():
-    """Create an agency and its owner; you are signed in.
+    """Ask for an agency: a link to create it is e-mailed to the owner's address.
     ---
     post:
       tags: [auth]
-      summary: Create an agency and its owner account (14-day trial)
+      summary: Sign up (14-day trial); the e-mailed link creates the agency
       security: []
       requestBody: SignupRequest
+      responses:
+        202:
+          description: "Check your e-mail (the same answer whether or not the address has an
+            account; if it has, its owner gets a notice instead of a link)"
+          schema: Message
+        422: A field is missing or invalid, or the password is too weak
+    """
+    body = json_body(SignupRequest())
+    services.identity.request_signup(**body)
+    return {"message": SIGNUP_MESSAGE}, 202
+
+
+@api.post("/auth/signup/confirm")
+def confirm_signup():
+    """Create the agency with the token from the signup e-mail; you are signed in.
+    ---
+    post:
+      tags: [auth]
+      summary: Confirm a signup (creates the agency and its owner, signed in)
+      security: []
+      requestBody: SignupConfirmRequest
       responses:
         201:
           description: The new agency, its owner (signed in) and an API token named "signup"
           schema: Signup
-        409: The e-mail address is taken
-        422: A field is missing or invalid, or the password is too weak
+        404: The link is unknown, used or expired
+        409: The address has an account by now
     """
-    body = json_body(SignupRequest())
-    result = services.identity.signup(ip=request.remote_addr, **body)
+    body = json_body(SignupConfirmRequest())
+    result = services.identity.confirm_signup(body["token"], ip=request.remote_addr)
     auth.start_session(result["session_token"])
     g.principal = result["principal"]
     token = services.identity.create_api_token("signup")
@@ -110,11 +136,13 @@ def forgot_password():
 
 @api.post("/auth/password/reset")
 def reset_password():
-    """Set a new password with the token from the reset e-mail; every session ends.
+    """Set a new password with the token from the reset e-mail; every session ends and every API
+    token of the account is revoked.
     ---
     post:
       tags: [auth]
-      summary: Reset a password with an e-mailed token (single use, valid 1 hour)
+      summary: Reset a password with an e-mailed token (single use, valid 1 hour; ends every
+        session and revokes every API token)
       security: []
       requestBody: ResetPasswordRequest
       responses:
@@ -143,11 +171,12 @@ def me():
 @api.post("/me/password")
 @login_required
 def change_password():
-    """Change your own password; your other sessions end.
+    """Change your own password; your other sessions end, and your API tokens with
+    `revoke_tokens: true`.
     ---
     post:
       tags: [account]
-      summary: Change your password (other sessions end; API tokens stay valid)
+      summary: Change your password (other sessions end; API tokens too if revoke_tokens)
       requestBody: ChangePasswordRequest
       responses:
         204: Changed
@@ -156,7 +185,10 @@ def change_password():
     """
     body = json_body(ChangePasswordRequest())
     result = services.identity.change_password(
-        body["current_password"], body["new_password"], ip=request.remote_addr
+        body["current_password"],
+        body["new_password"],
+        ip=request.remote_addr,
+        revoke_tokens=body["revoke_tokens"],
     )
     if g.get("auth_method") == "session":
         # identity ended every session, this one too: carry on with the fresh one.

@@ -194,7 +194,7 @@ def get_avatar(contact_id: str):
 
 
 @api.post("/contacts/<contact_id>/invitation")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def send_invitation(contact_id: str):
     """Send the portal invitation; sending again replaces the link (the old one stops working).
     ---
@@ -216,7 +216,7 @@ def send_invitation(contact_id: str):
 
 
 @api.delete("/contacts/<contact_id>/invitation")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_contact_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working.
     ---
@@ -250,7 +250,7 @@ def list_invitations():
 
 
 @api.post("/invitations/<invitation_id>/resend")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def resend_invitation(invitation_id: str):
     """A new link for a pending invitation.
     ---
@@ -266,7 +266,7 @@ def resend_invitation(invitation_id: str):
 
 
 @api.delete("/invitations/<invitation_id>")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_invitation(invitation_id: str):
     """Cancel an invitation.
     ---

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from gateway import input_checks
 from gateway.api.base import api, json_body
 from gateway.api.client_schemas import ImportRequest
 from gateway.auth import permission_required
@@ -24,7 +24,7 @@ def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
         mapping = form.get("mapping") or None
         if mapping:
             try:
-                mapping = json.loads(mapping)
+                mapping = input_checks.load_json_text(mapping, "'mapping'")
             except ValueError:
                 raise BadRequest("'mapping' must be a JSON object of column -> field.") from None
         body = {

@@ -40,6 +40,14 @@ class SignupRequest(Schema):
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
+class SignupConfirmRequest(Schema):
+    token = fields.Str(
+        required=True,
+        validate=Length(min=1, max=200),
+        metadata={"description": "The token of the link in the signup e-mail"},
+    )
+
+
 class LoginRequest(Schema):
     email = fields.Str(required=True, validate=Length(min=1, max=254))
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
@@ -57,6 +65,12 @@ class ResetPasswordRequest(Schema):
 class ChangePasswordRequest(Schema):
     current_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
     new_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
+    revoke_tokens = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "Also revoke every API token of yours (other sessions end anyway)"
+        },
+    )
 
 
 class TokenCreateRequest(Schema):

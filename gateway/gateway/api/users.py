@@ -12,6 +12,7 @@ from gateway.api.schemas import (
     UserUpdateRequest,
 )
 from gateway.auth import permission_required
+from gateway.grants import check_role_grant, require_grantable
 from gateway.rpc import services
 from kit import permissions
 
@@ -44,10 +45,13 @@ def create_user():
       requestBody: UserCreateRequest
       responses:
         201: {description: The new user, schema: User}
+        403: The role holds a permission you lack
         409: The e-mail address is taken
         422: A field is missing or invalid, or the password is too weak
     """
-    return services.identity.create_user(**json_body(UserCreateRequest())), 201
+    body = json_body(UserCreateRequest())
+    check_role_grant(body.get("role_id"))
+    return services.identity.create_user(**body), 201
 
 
 @api.get("/users/<user_id>")
@@ -76,10 +80,13 @@ def update_user(user_id: str):
       requestBody: UserUpdateRequest
       responses:
         200: {description: The changed user, schema: User}
+        403: Your own role, or a role holding a permission you lack
         409: The e-mail address is taken
         422: A field is invalid
     """
-    return services.identity.update_user(user_id, **json_body(UserUpdateRequest()))
+    body = json_body(UserUpdateRequest())
+    check_role_grant(body.get("role_id"), user_id)
+    return services.identity.update_user(user_id, **body)
 
 
 @api.post("/users/<user_id>/deactivate")
@@ -136,9 +143,11 @@ def create_role():
       requestBody: RoleCreateRequest
       responses:
         201: {description: The new role, schema: Role}
+        403: A permission you do not hold yourself
         409: Another role has this name
     """
     body = json_body(RoleCreateRequest())
+    require_grantable(body["permissions"])
     return services.identity.create_role(body["name"], body["permissions"]), 201
 
 
@@ -153,10 +162,12 @@ def update_role(role_id: str):
       requestBody: RoleUpdateRequest
       responses:
         200: {description: The changed role, schema: Role}
-        403: Built-in roles cannot be changed
+        403: Built-in roles cannot be changed, nor given a permission you lack
         409: Another role has this name
     """
     body = json_body(RoleUpdateRequest())
+    if body.get("permissions") is not None:
+        require_grantable(body["permissions"])
     return services.identity.update_role(role_id, **body)
 
 

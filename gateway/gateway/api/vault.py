@@ -12,13 +12,13 @@ from kit import permissions
 
 
 @api.get("/clients/<client_id>/vault")
-@permission_required(permissions.VIEW_CLIENTS)
+@permission_required(permissions.VIEW_CLIENTS, permissions.VIEW_VAULT)
 def list_vault(client_id: str):
-    """The client's stored credentials, without passwords.
+    """The client's stored credentials, without passwords (view_vault, as to reveal one).
     ---
     get:
       tags: [vault]
-      summary: List vault entries (no passwords)
+      summary: List vault entries (no passwords; needs view_vault)
       parameters: [{in: query, schema: PageQuery}]
       responses:
         200: {description: One page of entries, schema: VaultEntryPage}

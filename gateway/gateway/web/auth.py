@@ -9,6 +9,7 @@ from gateway.api.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
     ResetPasswordRequest,
+    SignupConfirmRequest,
     SignupRequest,
 )
 from gateway.redirects import local_path
@@ -36,16 +37,34 @@ def _signed_in_team_user() -> bool:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Start a 14-day trial: a new agency and its owner, who is then signed in."""
+    """Start a 14-day trial: a link to create the agency is e-mailed (the same answer whether
+    or not the address has an account)."""
     if _signed_in_team_user():
         return redirect(url_for("dashboard.index"))
     if request.method == "GET":
         return show_form("auth/signup.html", Form(), title="Start your free trial")
     form = read_form(SignupRequest())
     try:
-        result = services.identity.signup(**form.valid_data(), ip=request.remote_addr)
+        body = form.valid_data()
+        services.identity.request_signup(**body)
     except DomainError as exc:
         return form_failed("auth/signup.html", form, exc, title="Start your free trial")
+    return show_form("auth/signup.html", form, sent=body["email"], title="Check your e-mail")
+
+
+@bp.route("/signup/confirm", methods=["GET", "POST"])
+def confirm_signup():
+    """The e-mailed link: a button creates the agency (a GET changes nothing, so a mail
+    scanner that follows links does not use it up) and signs its owner in."""
+    if request.method == "GET":
+        return show_form("auth/signup_confirm.html", _token_form(), title="Create your agency")
+    form = read_form(SignupConfirmRequest(), hidden=("token",))
+    try:
+        result = services.identity.confirm_signup(
+            form.valid_data()["token"], ip=request.remote_addr
+        )
+    except DomainError as exc:
+        return form_failed("auth/signup_confirm.html", form, exc, title="Create your agency")
     auth.start_session(result["session_token"])
     return done(
         f"Welcome to Agency Platform, {result['principal']['name']}!",

@@ -159,7 +159,7 @@ def avatar(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def invite(contact_id: str):
     """Send (or send again, with a new link) the portal invitation."""
     message = read_form(InvitationRequest()).valid_data().get("message") or None
@@ -171,7 +171,7 @@ def invite(contact_id: str):
 
 
 @bp.post("/<contact_id>/invitation/cancel")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel_invitation(contact_id: str):
     """Cancel the contact's pending invitation: its link stops working."""
     services.clients.cancel_contact_invitation(contact_id)

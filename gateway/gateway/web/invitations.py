@@ -36,7 +36,7 @@ def index():
 
 
 @bp.post("/<invitation_id>/resend")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def resend(invitation_id: str):
     """A fresh link by e-mail; the old one stops working."""
     invitation = services.clients.resend_invitation(invitation_id)
@@ -44,7 +44,7 @@ def resend(invitation_id: str):
 
 
 @bp.post("/<invitation_id>/cancel")
-@permission_required(permissions.CREATE_CLIENTS)
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
 def cancel(invitation_id: str):
     """The link stops working."""
     invitation = services.clients.cancel_invitation(invitation_id)

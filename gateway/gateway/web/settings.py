@@ -40,8 +40,9 @@ def index():
     if g.get("auth_method") == "session":
         # identity ended every session, this one too; carry on with the fresh one.
         auth.start_session(result["session_token"])
+    tokens = " Your API tokens are revoked." if form.valid_data()["revoke_tokens"] else ""
     return done(
-        "Your password is changed. You were logged out on your other devices.",
+        f"Your password is changed. You were logged out on your other devices.{tokens}",
         url_for(".index"),
     )
 

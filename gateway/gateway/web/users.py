@@ -12,6 +12,7 @@ from gateway.api.schemas import (
     UserUpdateRequest,
 )
 from gateway.auth import permission_required
+from gateway.grants import check_role_grant, require_grantable
 from gateway.rpc import services
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from kit import permissions
@@ -57,6 +58,7 @@ def new():
                 "Give an initial password, or send an invitation.",
                 {"password": "Give an initial password, or tick the box to send an invitation."},
             )
+        check_role_grant(body.get("role_id"))
         user = services.identity.create_user(**body)
     except DomainError as exc:
         return form_failed("users/form.html", form, exc, **_form_page(None, roles))
@@ -86,6 +88,7 @@ def edit(user_id: str):
         if not changes:
             flash("Nothing changed.", "info")
             return redirect(url_for(".index"))
+        check_role_grant(changes.get("role_id"), user_id)
         services.identity.update_user(user_id, **changes)
     except DomainError as exc:
         return form_failed("users/form.html", form, exc, **_form_page(user, roles))
@@ -132,6 +135,7 @@ def new_role():
     form = read_form(RoleCreateRequest(), lists=("permissions",))
     try:
         body = form.valid_data()
+        require_grantable(body["permissions"])
         role = services.identity.create_role(body["name"], body["permissions"])
     except DomainError as exc:
         return form_failed("users/role_form.html", form, exc, **_role_page(None))
@@ -151,7 +155,10 @@ def edit_role(role_id: str):
         return show_form("users/role_form.html", form, **_role_page(role))
     form = read_form(RoleUpdateRequest(), lists=("permissions",), required=("name",))
     try:
-        services.identity.update_role(role_id, **form.valid_data())
+        body = form.valid_data()
+        if body.get("permissions") is not None:
+            require_grantable(body["permissions"])
+        services.identity.update_role(role_id, **body)
     except DomainError as exc:
         return form_failed("users/role_form.html", form, exc, **_role_page(role))
     return done(f"The role {form.data['name']} is saved.", url_for(".roles"))

@@ -3,6 +3,7 @@
 import pytest
 from flask import Blueprint
 
+from gateway.proxies import parse_trusted_proxies
 from kit.errors import (
     Conflict,
     LimitExceeded,
@@ -98,7 +99,8 @@ def test_unauthenticated_page_goes_to_login(raising_app):
     assert response.headers["Location"].endswith("/login")
 
 
-def test_request_id_is_echoed_and_passed_to_services(client, rpc):
+def test_a_proxys_request_id_is_echoed_and_passed_to_services(app, client, rpc):
+    app.wsgi_app.trusted = parse_trusted_proxies("127.0.0.1")
     response = client.get("/api/v1/me", headers={**OWNER, "X-Request-ID": "req-123"})
     assert response.headers["X-Request-ID"] == "req-123"
     assert all(ctx["request_id"] == "req-123" for _, _, ctx, _, _ in rpc.calls)
@@ -110,7 +112,8 @@ def test_request_without_id_gets_a_fresh_one(client):
     assert first and second and first != second
 
 
-def test_access_log_line_carries_the_request_id(client, caplog):
+def test_access_log_line_carries_the_request_id(app, client, caplog):
+    app.wsgi_app.trusted = parse_trusted_proxies("127.0.0.1")
     from kit.logs import RequestIdFilter
 
     caplog.handler.addFilter(RequestIdFilter())

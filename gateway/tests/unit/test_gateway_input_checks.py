@@ -85,9 +85,43 @@ def test_a_cookie_session_api_post_that_is_not_json_is_refused(client, rpc):
     assert "clients.archive_client" not in rpc.methods()
 
 
-def test_a_foreign_request_id_header_is_replaced_unless_it_looks_like_one(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == (
-        "abc-123"
+def _raw_upload(filename: bytes, fields: dict[str, bytes]) -> tuple[bytes, str]:
+    """A multipart body with the file name sent raw (clients escape control characters)."""
+    parts = [
+        b'--b\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n' + value
+        for name, value in fields.items()
+    ]
+    parts.append(
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="'
+        + filename
+        + b'"\r\n\r\nname\nAcme\n'
     )
-    odd = client.get("/healthz", headers={"X-Request-ID": "x" * 500})
-    assert odd.headers["X-Request-ID"] != "x" * 500
+    return b"\r\n".join(parts) + b"\r\n--b--\r\n", "multipart/form-data; boundary=b"
+
+
+def test_a_nul_in_an_uploaded_files_name_is_a_400_on_the_import_page(app, rpc):
+    app.config["WTF_CSRF_ENABLED"] = False
+    body, content_type = _raw_upload(b"a\x00b.csv", {"kind": b"clients"})
+    response = app.test_client().post(
+        "/clients/import",
+        data=body,
+        content_type=content_type,
+        headers={"Authorization": "Bearer owner-token"},
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    assert rpc.methods() == []
+
+
+@pytest.mark.parametrize(
+    "body", ['{"email": "\\ud800@example.com"}', '{"email": ["\\uDFFF"]}', '{"\\ud800": 1}']
+)
+def test_a_lone_surrogate_in_a_json_body_is_a_400_and_reaches_no_service(client, rpc, body):
+    response = client.post(
+        "/api/v1/auth/password/forgot",
+        data=body,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.json["error"]["message"]
+    assert rpc.methods() == []

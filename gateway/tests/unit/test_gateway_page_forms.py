@@ -9,9 +9,20 @@ import pytest
 from kit.errors import Conflict, ValidationError
 
 OWNER = {"Authorization": "Bearer owner-token"}
+# As identity lists them (the pages check a role's permissions before granting it).
 ROLES = [
-    {"id": "00000000-0000-0000-0000-0000000000f1", "name": "Owner", "is_builtin": True},
-    {"id": "00000000-0000-0000-0000-0000000000f4", "name": "Member", "is_builtin": True},
+    {
+        "id": "00000000-0000-0000-0000-0000000000f1",
+        "name": "Owner",
+        "is_builtin": True,
+        "permissions": ["manage_settings", "manage_users", "view_clients", "view_reports"],
+    },
+    {
+        "id": "00000000-0000-0000-0000-0000000000f4",
+        "name": "Member",
+        "is_builtin": True,
+        "permissions": ["view_clients", "view_reports"],
+    },
 ]
 PERMISSIONS = [
     {"name": "view_clients", "description": "See clients and their contacts"},
@@ -110,19 +121,20 @@ def test_the_ticked_permissions_of_a_role_are_sent_and_kept_on_a_refusal(client,
         raise ValidationError("Name the role.", {"name": "Name the role."})
 
     team.answers[("identity", "create_role")] = refuse
+    # Permissions the (test) owner holds: nobody grants one they lack.
     response = post_form(
         client,
         "/users/roles/new",
-        {"name": "AM", "permissions": ["view_clients", "edit_clients"]},
+        {"name": "AM", "permissions": ["view_clients", "manage_users"]},
         OWNER,
     )
     html = response.data.decode()
     assert response.status_code == 422
     ticked = re.findall(r'name="permissions" type="checkbox" value="(\w+)" checked', html)
-    assert ticked == ["view_clients", "edit_clients"]
+    assert ticked == ["view_clients", "manage_users"]
     assert messages_under(html, "name") == ["Name the role."]
     [call] = [c for c in team.calls if c[1] == "create_role"]
-    assert call[3] == ("AM", ["view_clients", "edit_clients"])
+    assert call[3] == ("AM", ["view_clients", "manage_users"])
 
 
 def test_a_reset_token_refused_shows_its_message_on_top(client, rpc):

@@ -34,6 +34,7 @@ from kit.ids import parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.paging import page_of
+from kit.permissions import EDIT_CLIENTS, VIEW_CLIENTS
 from kit.vocabulary import REQUEST_STATUSES
 
 
@@ -151,7 +152,7 @@ def create_request(
     contact_id: str | None = None,
 ) -> dict:
     """The team logs a request on a live client's behalf (from one of its live contacts)."""
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     client = find_client(session, ctx.agency, client_id, live_only=True)
     contact = None
     if contact_id:
@@ -202,7 +203,7 @@ def list_requests(
     page: Any = 1,
     per_page: Any = 25,
 ) -> dict:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     query = _base_query(ctx.agency, status)
     if client_id:
         # another agency's client is not found, as everywhere, rather than an empty list
@@ -212,7 +213,7 @@ def list_requests(
 
 
 def set_request_status(session: Session, ctx: Context, request_id: str, status: str) -> dict:
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     one_of(status, REQUEST_STATUSES)
     row = session.execute(
         _base_query(ctx.agency, None).where(ClientRequest.id == parse_id(request_id, "request"))

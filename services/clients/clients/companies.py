@@ -33,6 +33,7 @@ from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.ids import parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
+from kit.permissions import CREATE_CLIENTS, DELETE_CLIENTS, EDIT_CLIENTS, VIEW_CLIENTS
 from kit.vocabulary import CLIENT_STATUSES
 
 
@@ -157,7 +158,7 @@ def _flush_unique_name(session: Session, name: str, new: Client | None = None) -
 
 def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -> Client:
     """Insert a client after every check (used by create_client and quick creation)."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     name = clean_name(data.get("name"))
     status = one_of(data.get("status") or "active", CLIENT_STATUSES)
     now = utcnow()
@@ -217,7 +218,7 @@ def describe(session: Session, client: Client) -> dict:
 
 
 def get_client(session: Session, ctx: Context, client_id: str) -> dict:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     return describe(session, find_client(session, ctx.agency, client_id))
 
 
@@ -226,7 +227,7 @@ def update_client(
 ) -> dict:
     """Change any of name, description, website, address, tags, custom_fields,
     account_manager_ids, logo_base64 (None removes the logo). Archived clients are read-only."""
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is not None:
         raise Conflict("This client is archived; restore it before editing.")
@@ -269,7 +270,7 @@ def update_client(
 
 
 def set_status(session: Session, ctx: Context, client_id: str, status: str) -> dict:
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     one_of(status, CLIENT_STATUSES)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is not None:
@@ -289,7 +290,7 @@ def set_status(session: Session, ctx: Context, client_id: str, status: str) -> d
 def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
     """ "Delete": hide the client from every list and keep its history; its contacts lose their
     portal access. Idempotent."""
-    ctx.require("delete_clients")
+    ctx.require(DELETE_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         client.archived_at = client.updated_at = utcnow()
@@ -302,7 +303,7 @@ def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
 
 def restore_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
     """Bring an archived client back (plan limit and name uniqueness apply again)."""
-    ctx.require("delete_clients")
+    ctx.require(DELETE_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         return describe(session, client)
@@ -323,6 +324,6 @@ def get_logo(session: Session, ctx: Context, client_id: str) -> dict:
         if str(ctx.client_id) != str(client_id):
             raise NotFound("No such client.")
     else:
-        ctx.require("view_clients")
+        ctx.require(VIEW_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     return pictures.read_picture(session, ctx.agency, client.id, "client")

@@ -29,6 +29,7 @@ from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.inputs import clean_text, iso
 from kit.outbox import record_event
+from kit.permissions import CREATE_CLIENTS, DELETE_CLIENTS, EDIT_CLIENTS, VIEW_CLIENTS
 from kit.validation import EMAIL_TAKEN, clean_email
 
 
@@ -114,7 +115,7 @@ def create_contact(
 ) -> dict:
     """A new contact; `invite` sends its portal invitation too (counted against `per_hour`, the
     service's INVITATIONS_PER_HOUR setting)."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
     tags = clean_tags(tags)
@@ -165,14 +166,14 @@ def created_payload(contact: Contact, client_name: str, source: str) -> dict:
 
 
 def get_contact(session: Session, ctx: Context, contact_id: str) -> dict:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     return describe(session, find_contact(session, ctx.agency, contact_id))
 
 
 def update_contact(session: Session, ctx: Context, contact_id: str, **changes: Any) -> dict:
     """Change name, email, position, phone, tags, client_id (move), avatar_base64 (None removes).
     The portal login follows a new name or e-mail."""
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is not None:
         raise Conflict("This contact is archived; restore it before editing.")
@@ -223,7 +224,7 @@ def _archive_payload(contact: Contact) -> dict:
 
 def archive_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     """ "Delete": the contact leaves every list and the portal, its history stays. Idempotent."""
-    ctx.require("delete_clients")
+    ctx.require(DELETE_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is None:
         contact.archived_at = contact.updated_at = utcnow()
@@ -234,7 +235,7 @@ def archive_contact(session: Session, ctx: Context, contact_id: str) -> dict:
 
 def restore_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     """Bring an archived contact back (to a live client); invite it again for portal access."""
-    ctx.require("delete_clients")
+    ctx.require(DELETE_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is not None:
         client = companies.find_client(session, ctx.agency, contact.client_id)
@@ -254,7 +255,7 @@ def get_avatar(session: Session, ctx: Context, contact_id: str) -> dict:
     if ctx.kind == PORTAL:
         portal_access.portal_contact(session, ctx)
     else:
-        ctx.require("view_clients")
+        ctx.require(VIEW_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if ctx.kind == PORTAL and str(contact.client_id) != str(ctx.client_id):
         raise NotFound("No such contact.")

@@ -22,10 +22,9 @@ from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.ids import parse_id
 from kit.inputs import clean_text
+from kit.permissions import MANAGE_CLIENT_ORGANIZATIONS, VIEW_CLIENTS
 from kit.validation import choose_one
 from kit.vocabulary import FIELD_TYPES
-
-MANAGE = "manage_client_organizations"
 
 
 def field_dict(field: CustomFieldDefinition) -> dict:
@@ -54,7 +53,7 @@ def _clean_choices(field_type: str, choices: Any) -> list[str]:
 def define_field(
     session: Session, ctx: Context, name: str, field_type: str, choices: list | None = None
 ) -> dict:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     name = clean_text(name, "name", 100, required=True)
     if field_type not in FIELD_TYPES:
         raise ValidationError(
@@ -78,7 +77,7 @@ def define_field(
 
 
 def list_fields(session: Session, ctx: Context) -> list[dict]:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     rows = session.scalars(
         select(CustomFieldDefinition)
         .where(CustomFieldDefinition.agency_id == ctx.agency)
@@ -103,7 +102,7 @@ def update_field(
     session: Session, ctx: Context, field_id: str, name: str | None = None, choices=None
 ) -> dict:
     """Rename a field or change a choice field's choices (the type never changes)."""
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     field = get_field(session, ctx.agency, field_id)
     if name is not None:
         field.name = clean_text(name, "name", 100, required=True)
@@ -120,7 +119,7 @@ def update_field(
 
 
 def delete_field(session: Session, ctx: Context, field_id: str) -> None:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     field = get_field(session, ctx.agency, field_id)
     key = str(field.id)
     session.execute(
@@ -203,7 +202,7 @@ def clean_values(
 
 def list_tags(session: Session, ctx: Context) -> list[dict]:
     """Every tag on the agency's non-archived clients with how many clients carry it."""
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     tag = func.unnest(Client.tags).label("tag")
     inner = (
         select(tag).where(Client.agency_id == ctx.agency, Client.archived_at.is_(None)).subquery()
@@ -216,7 +215,7 @@ def list_tags(session: Session, ctx: Context) -> list[dict]:
 
 def rename_tag(session: Session, ctx: Context, old: str, new: str) -> int:
     """Rename a tag on every client (archived ones too); returns how many clients changed."""
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     old = clean_text(old, "old", 60, required=True)
     new = " ".join(clean_text(new, "new", 60, required=True).split())
     rows = session.scalars(
@@ -230,7 +229,7 @@ def rename_tag(session: Session, ctx: Context, old: str, new: str) -> int:
 
 
 def delete_tag(session: Session, ctx: Context, name: str) -> int:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     result = session.execute(
         update(Client)
         .where(Client.agency_id == ctx.agency, Client.tags.contains([name]))

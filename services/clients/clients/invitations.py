@@ -18,7 +18,8 @@
   invitation accepted and the contact's `portal_status` "active" (`complete_invitation`); the
   new session goes back to the gateway, so no second (throttled) password login can fail after
   the invitation is used.
-- Team methods need `create_clients` (send, resend, cancel) or `view_clients` (list).
+- Team methods need `manage_client_organizations` (send, resend, cancel: portal access, as
+  AgencyPro's guide puts it) or `view_clients` (list).
 - Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
   cancels their pending invitations when they are archived).
 """
@@ -44,6 +45,7 @@ from kit.ids import hash_token, parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.paging import page_of
+from kit.permissions import MANAGE_CLIENT_ORGANIZATIONS, VIEW_CLIENTS
 from kit.vocabulary import INVITATION_STATUSES
 
 log = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ def invite(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
-    ctx.require("create_clients")
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     message = clean_text(message, "message", 2000)
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
@@ -200,7 +202,7 @@ def invite_contact(
     message: Any = None,
     per_hour: int = PER_HOUR,
 ) -> dict:
-    ctx.require("create_clients")
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     return invite(session, ctx, identity, contact, message, per_hour)
 
@@ -227,7 +229,7 @@ def resend_invitation(
     per_hour: int = PER_HOUR,
 ) -> dict:
     """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
-    ctx.require("create_clients")
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     if invitation.status != "pending":
         raise Conflict(f"This invitation is {invitation.status}; only pending ones are resent.")
@@ -249,14 +251,14 @@ def _cancel(session: Session, invitation: Invitation, contact: Contact) -> dict:
 
 
 def cancel_invitation(session: Session, ctx: Context, invitation_id: str) -> dict:
-    ctx.require("create_clients")
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     invitation = _find(session, ctx, invitation_id)
     return _cancel(session, invitation, session.get(Contact, invitation.contact_id))
 
 
 def cancel_contact_invitation(session: Session, ctx: Context, contact_id: str) -> dict:
     """Cancel the contact's pending (or expired) invitation; NotFound when it has none."""
-    ctx.require("create_clients")
+    ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
     invitation = session.scalar(
         select(Invitation)
@@ -284,7 +286,7 @@ def list_invitations(
 ) -> dict:
     """The Team Invitations page: `pending` (still valid), `expired`, `accepted`, `cancelled`,
     or None for all; of one contact if `contact_id`; newest first, a page at a time."""
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     one_of(status, (None, *INVITATION_STATUSES))
     query = (
         select(Invitation, Contact, Client.name)

@@ -36,6 +36,7 @@ from clients.models import Contact, Invitation, PortalSync
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, PermissionDenied
+from kit.permissions import EDIT_CLIENTS
 from kit.validation import clean_email
 
 FOLLOWED = ("name", "email", "client_id")
@@ -143,7 +144,7 @@ def close_for_client(session: Session, ctx: Context, client_id: uuid.UUID) -> No
 def login_email_change(session: Session, ctx: Context, contact_id: str, email: Any) -> str | None:
     """The address a contact's portal login would change to, if the contact has a login and
     the address is new to it; None otherwise (nothing for identity to check)."""
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.portal_status != "active" or contact.archived_at is not None:
         return None

@@ -28,6 +28,7 @@ from clients.models import Client, Contact
 from kit.context import Context
 from kit.inputs import one_of
 from kit.paging import page_of
+from kit.permissions import VIEW_CLIENTS
 from kit.vocabulary import LIST_STATUSES
 
 
@@ -75,7 +76,7 @@ def list_clients(
     page: Any = 1,
     per_page: Any = 25,
 ) -> dict:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     contact_count = live_contacts(Client.id).correlate(Client).scalar_subquery()
     query = select(Client, contact_count.label("contact_count")).where(
         Client.agency_id == ctx.agency
@@ -121,7 +122,7 @@ def list_contacts(
     page: Any = 1,
     per_page: Any = 25,
 ) -> dict:
-    ctx.require("view_clients")
+    ctx.require(VIEW_CLIENTS)
     query = (
         select(Contact, Client.name)
         .join(Client, Client.id == Contact.client_id)

@@ -30,6 +30,7 @@ from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
 from kit.outbox import OutboxRelay
+from kit.permissions import CREATE_CLIENTS
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -59,7 +60,7 @@ class ClientsService:
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
         context = Context.from_dict(ctx)
-        context.require("create_clients")
+        context.require(CREATE_CLIENTS)
         return companies.client_limit(self.identity, context)
 
     def _run_if_queued(self, job: ImportJob) -> dict:

@@ -29,6 +29,7 @@ from kit.errors import NotFound, ValidationError
 from kit.ids import parse_id
 from kit.inputs import clean_text, iso
 from kit.paging import page_of
+from kit.permissions import EDIT_CLIENTS, VIEW_CLIENTS, VIEW_VAULT
 from kit.validation import NOT_TEXT, too_long
 
 EDITABLE = ("label", "url", "username", "password", "notes")
@@ -81,7 +82,9 @@ def _entry(session: Session, ctx: Context, client_id: Any, entry_id: Any) -> Vau
 
 
 def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
-    ctx.require("view_clients")
+    """A client's vault entries (never a password). Usernames, URLs and notes are half a
+    credential: listing them needs view_vault, as revealing a password does."""
+    ctx.require(VIEW_CLIENTS, VIEW_VAULT)
     client = find_client(session, ctx.agency, client_id)
     rows = session.scalars(
         select(VaultEntry)
@@ -94,7 +97,7 @@ def list_entries(session: Session, ctx: Context, client_id: str) -> list[dict]:
 def create_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, **data: Any
 ) -> dict:
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     unknown = set(data) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -121,7 +124,7 @@ def update_entry(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str, **changes
 ) -> dict:
     """Change any of label, url, username, password, notes."""
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -137,7 +140,7 @@ def update_entry(
 
 
 def delete_entry(session: Session, ctx: Context, client_id: str, entry_id: str) -> None:
-    ctx.require("edit_clients")
+    ctx.require(EDIT_CLIENTS)
     session.delete(_entry(session, ctx, client_id, entry_id))
 
 
@@ -145,7 +148,7 @@ def reveal_password(
     session: Session, ctx: Context, cipher: MultiFernet, client_id: str, entry_id: str
 ) -> dict:
     """The password in clear, for a holder of view_vault; the reveal is recorded first."""
-    ctx.require("view_vault")
+    ctx.require(VIEW_VAULT)
     entry = _entry(session, ctx, client_id, entry_id)
     password = decrypt(cipher, entry.password_token)
     reveal = VaultReveal(
@@ -165,7 +168,7 @@ def list_reveals(
     session: Session, ctx: Context, client_id: str | None = None, page: Any = 1, per_page: Any = 25
 ) -> dict:
     """Who revealed which password, newest first, one page at a time (the audit only grows)."""
-    ctx.require("view_vault")
+    ctx.require(VIEW_VAULT)
     query = select(VaultReveal).where(VaultReveal.agency_id == ctx.agency)
     if client_id:
         query = query.where(VaultReveal.client_id == find_client(session, ctx.agency, client_id).id)

@@ -19,6 +19,7 @@ from kit.db import utcnow
 from kit.errors import NotFound, ValidationError
 from kit.money import Money
 from kit.outbox import record_event
+from kit.permissions import MANAGE_SETTINGS
 from kit.validation import FieldErrors, clean_email, clean_name
 
 TRIAL_DAYS = 14
@@ -62,6 +63,19 @@ def default_plan(session: Session) -> Plan:
     return plan
 
 
+def check_signup_fields(
+    agency_name: str, owner_name: str, email: str, password: str
+) -> tuple[str, str, str]:
+    """The cleaned agency name, owner name and e-mail of a signup; field errors otherwise."""
+    errors = FieldErrors()
+    agency_name = errors.check(clean_name, agency_name, field="agency_name")
+    owner_name = errors.check(clean_name, owner_name, field="owner_name")
+    email = errors.check(clean_email, email)
+    errors.check(passwords.check_password_policy, password, email)
+    errors.raise_if_any()
+    return agency_name, owner_name, email
+
+
 def signup(
     session: Session,
     ctx: Context,
@@ -74,18 +88,32 @@ def signup(
     *,
     settings: Settings,
 ) -> dict:
-    """A new agency with its built-in roles, its owner and a trial of the default plan; the owner
-    is logged in: `{"agency", "principal", "session_token"}`."""
-    now = now or utcnow()
-    errors = FieldErrors()
-    agency_name = errors.check(clean_name, agency_name, field="agency_name")
-    owner_name = errors.check(clean_name, owner_name, field="owner_name")
-    email = errors.check(clean_email, email)
-    errors.check(passwords.check_password_policy, password, email)
-    errors.raise_if_any()
+    """A new agency at once, for an address known to be the caller's (operators' scripts and
+    tests; people sign up through signups.request_signup): see `create_agency`."""
+    agency_name, owner_name, email = check_signup_fields(agency_name, owner_name, email, password)
     if users.email_taken(session, email):
         raise users.email_conflict(email)
+    password_hash = passwords.hash_password(password)
+    return create_agency(
+        session, ctx, agency_name, owner_name, email, password_hash, ip, now, settings=settings
+    )
 
+
+def create_agency(
+    session: Session,
+    ctx: Context,
+    agency_name: str,
+    owner_name: str,
+    email: str,
+    password_hash: str,
+    ip: str | None = None,
+    now: datetime | None = None,
+    *,
+    settings: Settings,
+) -> dict:
+    """A new agency with its built-in roles, its owner and a trial of the default plan; the owner
+    is logged in: `{"agency", "principal", "session_token"}`. The fields are already checked."""
+    now = now or utcnow()
     plan = default_plan(session)
     agency = Agency(
         id=uuid.uuid4(),
@@ -106,7 +134,7 @@ def signup(
         role=builtin[OWNER],
         name=owner_name,
         email=email,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         status="active",
         is_owner=True,
         created_at=now,
@@ -163,7 +191,7 @@ def clean_timezone(value) -> str:
 def update_agency(
     session: Session, ctx: Context, name: str | None = None, timezone: str | None = None
 ) -> dict:
-    ctx.require("manage_settings")
+    ctx.require(MANAGE_SETTINGS)
     agency = get_agency_row(session, ctx)
     errors = FieldErrors()
     if name is not None:

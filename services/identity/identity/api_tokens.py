@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from identity import principals
 from identity.models import ApiToken
 from identity.tokens import API_TOKEN_PREFIX, new_token
-from kit.context import Context
+from kit.context import TEAM, Context
 from kit.db import utcnow
 from kit.errors import NotFound, Unauthenticated
 from kit.ids import hash_token, parse_id
@@ -72,6 +72,19 @@ def revoke_api_token(session: Session, ctx: Context, token_id) -> None:
     if row is None:
         raise NotFound("No such API token.")
     row.revoked_at = utcnow()
+
+
+def revoke_all_api_tokens(session: Session, login: principals.Login) -> int:
+    """Revoke every live API token of `login` (account recovery, deactivation); returns how
+    many. Portal logins have none."""
+    if principals.kind_of(login) != TEAM:
+        return 0
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == login.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
 
 
 def authenticate_api_token(

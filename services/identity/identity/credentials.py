@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from identity import one_time, passwords, principals, sessions, throttle
+from identity import api_tokens, one_time, passwords, principals, sessions, throttle
 from identity.models import PasswordResetRequest
 from identity.settings import Settings
 from identity.throttle import Outcome
@@ -27,17 +27,25 @@ RESET_BATCH = 20
 
 
 def set_password(
-    session: Session, ctx: Context, login: principals.Login, new_password: str, reason: str
+    session: Session,
+    ctx: Context,
+    login: principals.Login,
+    new_password: str,
+    reason: str,
+    *,
+    revoke_tokens: bool = True,
 ) -> None:
-    """Give `login` a new password (policy checked), end all its sessions, tell its owner."""
+    """Give `login` a new password (policy checked), end all its sessions and (unless its owner
+    chose to keep them) revoke its API tokens, tell its owner."""
     passwords.check_password_policy(new_password, login.email)
     login.password_hash = passwords.hash_password(new_password)
     sessions.end_all_sessions(session, login)
+    revoked = api_tokens.revoke_all_api_tokens(session, login) if revoke_tokens else 0
     record_event(
         session,
         principals.in_agency(ctx, login.agency_id),
         "password_changed",
-        {**principals.recipient(session, login), "reason": reason},
+        {**principals.recipient(session, login), "reason": reason, "tokens_revoked": revoked},
     )
 
 
@@ -109,9 +117,12 @@ def _send_reset(session: Session, request: PasswordResetRequest, now: datetime) 
 
 
 def reset_password(session: Session, ctx: Context, token: str, new_password: str) -> None:
-    """Set a new password with a reset token (single use); every session of the account ends."""
+    """Set a new password with a reset token (single use); every session of the account ends and
+    every API token is revoked: whoever knew the old password may have made one."""
     login = one_time.consume(session, token, one_time.PASSWORD_RESET)
     set_password(session, ctx, login, new_password, reason="reset")
+    # The link proves the mailbox: whatever guessing went on, its owner gets back in.
+    throttle.clear_account(session, throttle.account_key(principals.kind_of(login), login.email))
 
 
 def change_password(
@@ -120,18 +131,20 @@ def change_password(
     current_password: str,
     new_password: str,
     ip: str | None = None,
+    revoke_tokens: bool = False,
     *,
     settings: Settings,
 ) -> Outcome:
-    """The caller changes their own password; other sessions end, a fresh one is returned.
+    """The caller changes their own password; other sessions end, a fresh one is returned; the
+    caller's API tokens are revoked too when `revoke_tokens` (the caller chooses).
 
     Wrong current passwords count against the account like failed logins (and share their
     limit), so a stolen session cannot be used to guess the password."""
     login = principals.caller(session, ctx, kinds=(TEAM, PORTAL))
     account = throttle.account_key(principals.kind_of(login), login.email)
-    throttle.check(session, None, account, settings=settings, refusal=throttle.TOO_MANY_PASSWORDS)
+    throttle.check(session, ip, account, settings=settings, refusal=throttle.TOO_MANY_PASSWORDS)
     if not passwords.verify_password(login.password_hash, current_password):
-        throttle.record_failure(session, None, account, settings=settings)
+        throttle.record_failure(session, ip, account, settings=settings)
         return Outcome(
             error=ValidationError(
                 "The current password is not right.",
@@ -146,6 +159,8 @@ def change_password(
     problem = passwords.password_problem(new_password, login.email)
     if problem:
         raise ValidationError(f"The password is too weak: {problem}", {"new_password": problem})
-    throttle.clear_account(session, account)
-    set_password(session, ctx, login, new_password, reason="changed")
+    throttle.clear_login(session, ip, account)
+    set_password(
+        session, ctx, login, new_password, reason="changed", revoke_tokens=bool(revoke_tokens)
+    )
     return Outcome({"session_token": sessions.start_session(session, login, ip, settings=settings)})

@@ -1,4 +1,5 @@
-"""Deleting what can no longer be used: expired sessions and one-time tokens, old failures."""
+"""Deleting what can no longer be used: expired sessions, one-time tokens and signup links,
+old failures."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from identity.models import LoginFailure, LoginSession, OneTimeToken
+from identity.models import LoginFailure, LoginSession, OneTimeToken, PendingSignup
 from identity.settings import Settings
+from identity.signups import LINK_VALID
 from kit.db import utcnow
 
 # Used and expired one-time tokens are kept a while so "this link was already used" stays
@@ -33,8 +35,12 @@ def purge_expired(
     failures = session.execute(
         delete(LoginFailure).where(LoginFailure.failed_at <= now - settings.login_window)
     )
+    signups = session.execute(
+        delete(PendingSignup).where(PendingSignup.created_at <= now - LINK_VALID)
+    )
     return {
         "sessions": sessions.rowcount,
+        "pending_signups": signups.rowcount,
         "one_time_tokens": tokens.rowcount,
         "login_failures": failures.rowcount,
     }

@@ -1,4 +1,4 @@
-"""Logging in with e-mail and password, throttled per IP and per account."""
+"""Logging in with e-mail and password, throttled per account and address (throttle.py)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def login(
         return Outcome(error=Unauthenticated(INACTIVE))
     if passwords.needs_rehash(found.password_hash):
         found.password_hash = passwords.hash_password(password)
-    throttle.clear_account(session, account)
+    throttle.clear_login(session, ip, account)
     found.last_login_at = now
     token = sessions.start_session(session, found, ip, now, settings=settings)
     return Outcome({"principal": principals.principal(found), "session_token": token})

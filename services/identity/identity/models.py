@@ -165,7 +165,24 @@ class PasswordResetRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PendingSignup(Base):
+    """A signup waiting for its owner to open the e-mailed link: only then is the agency made,
+    so that signing up with an address tells nobody but its owner whether it has an account."""
+
+    __tablename__ = "pending_signups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_name: Mapped[str] = mapped_column(String(100))
+    owner_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 # Names and e-mail addresses are unique regardless of case.
 Index("uq_roles_agency_name", Role.agency_id, func.lower(Role.name), unique=True)
 Index("uq_users_email", func.lower(User.email), unique=True)
 Index("uq_portal_logins_email", func.lower(PortalLogin.email), unique=True)
+Index("ix_pending_signups_email", func.lower(PendingSignup.email))

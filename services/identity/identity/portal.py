@@ -15,6 +15,7 @@ from identity.settings import Settings
 from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied
 from kit.ids import parse_field_id, parse_id
+from kit.permissions import EDIT_CLIENTS
 from kit.validation import FieldErrors, clean_email, clean_name
 
 DISABLED = "disabled"
@@ -120,7 +121,7 @@ def update_portal_login(
     """The contact's new e-mail (their username), name or client on their portal login; returns
     its principal. Sessions go on for a new address or name (the person is the same); a move to
     another client ends them, so no open session keeps the old client."""
-    _require_contact_editor(ctx, "edit_clients")
+    _require_contact_editor(ctx, EDIT_CLIENTS)
     login = _login_of_contact(session, ctx, contact_id)
     errors = FieldErrors()
     if email is not None:
@@ -154,7 +155,7 @@ def update_portal_login(
 def check_portal_email(session: Session, ctx: Context, contact_id, email: str) -> None:
     """Conflict if `email` is another portal login's than the contact's (at any agency): asked
     before the clients service commits a contact's new e-mail, so the person typing it hears."""
-    _require_contact_editor(ctx, "edit_clients")
+    _require_contact_editor(ctx, EDIT_CLIENTS)
     contact = parse_id(contact_id, "portal login")
     email = clean_email(email)
     taken = session.scalar(

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from identity.models import Role, User
 from identity.permissions import BUILTIN_ROLES, clean_permissions
-from kit.context import Context
+from kit.context import SYSTEM, Context
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_field_id, parse_id
+from kit.permissions import MANAGE_USERS
 from kit.validation import FieldErrors, clean_name
 
-MANAGE = "manage_users"
 BUILTIN_ORDER = list(BUILTIN_ROLES)
 
 
@@ -68,9 +68,23 @@ def role_for_assignment(session: Session, ctx: Context, role_id) -> Role:
     return role
 
 
+def require_grantable(ctx: Context, permissions) -> None:
+    """Nobody hands out a permission they do not hold themselves, by a role given to a user or
+    by a custom role built or changed: manage_users must not be a key to every other permission.
+    """
+    if ctx.kind == SYSTEM:
+        return
+    missing = sorted(set(permissions) - set(ctx.permissions))
+    if missing:
+        raise PermissionDenied(
+            f"You cannot grant permissions you do not hold yourself: {', '.join(missing)}.",
+            {"permissions": missing},
+        )
+
+
 def list_roles(session: Session, ctx: Context) -> list[dict]:
     """Built-in roles first in their order, then custom roles by name, with user counts."""
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     counts = dict(
         session.execute(
             select(User.role_id, func.count())
@@ -109,11 +123,12 @@ def _name_conflict(name: str) -> Conflict:
 
 
 def create_role(session: Session, ctx: Context, name: str, permissions) -> dict:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     errors = FieldErrors()
     name = errors.check(clean_name, name, max_length=50)
     permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    require_grantable(ctx, permissions)
     if _name_taken(session, ctx, name):
         raise _name_conflict(name)
     role = Role(id=uuid.uuid4(), agency_id=ctx.agency, name=name, permissions=permissions)
@@ -132,15 +147,19 @@ def _refuse_builtin(role: Role) -> None:
 def update_role(
     session: Session, ctx: Context, role_id, name: str | None = None, permissions=None
 ) -> dict:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
+    # Changing a role that holds more than the caller would also change what its holders can do.
+    require_grantable(ctx, role.permissions)
     errors = FieldErrors()
     if name is not None:
         name = errors.check(clean_name, name, max_length=50)
     if permissions is not None:
         permissions = errors.check(clean_permissions, permissions)
     errors.raise_if_any()
+    if permissions is not None:
+        require_grantable(ctx, permissions)
     if name is not None and name != role.name:
         if _name_taken(session, ctx, name, except_id=role.id):
             raise _name_conflict(name)
@@ -152,7 +171,7 @@ def update_role(
 
 
 def delete_role(session: Session, ctx: Context, role_id) -> None:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     role = get_role(session, ctx, role_id)
     _refuse_builtin(role)
     users = session.scalar(

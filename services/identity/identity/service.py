@@ -19,6 +19,7 @@ from identity import (
     portal,
     roles,
     sessions,
+    signups,
     users,
 )
 from identity.dependencies import PasswordResetSender
@@ -63,6 +64,15 @@ class IdentityService:
         )
 
     @rpc
+    def request_signup(self, ctx, agency_name, owner_name, email, password):
+        # The same (empty) answer whether or not the address has an account: see signups.py.
+        return self.db.write(signups.request_signup, ctx, agency_name, owner_name, email, password)
+
+    @rpc
+    def confirm_signup(self, ctx, token, ip=None):
+        return self.db.write(signups.confirm_signup, ctx, token, ip, settings=self.settings)
+
+    @rpc
     def login(self, ctx, email, password, ip=None, kind="user"):
         # A refused login is raised only after its failure has been counted and committed.
         return self.db.write(
@@ -95,7 +105,7 @@ class IdentityService:
         return self.db.write(credentials.reset_password, ctx, token, new_password)
 
     @rpc
-    def change_password(self, ctx, current_password, new_password, ip=None):
+    def change_password(self, ctx, current_password, new_password, ip=None, revoke_tokens=False):
         # Like login: a wrong current password is counted and committed, then refused.
         return self.db.write(
             credentials.change_password,
@@ -103,6 +113,7 @@ class IdentityService:
             current_password,
             new_password,
             ip,
+            revoke_tokens,
             settings=self.settings,
         ).result()
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from identity import credentials, one_time, passwords, principals, roles, sessions
+from identity import api_tokens, credentials, one_time, passwords, principals, roles, sessions
 from identity.models import User
 from identity.permissions import OWNER
 from identity.settings import Settings
@@ -18,9 +18,9 @@ from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from kit.ids import parse_id
 from kit.outbox import record_event
+from kit.permissions import MANAGE_USERS
 from kit.validation import FieldErrors, clean_email, clean_name
 
-MANAGE = "manage_users"
 STATUSES = ("active", "inactive")
 UPDATABLE = ("name", "email", "role_id", "password")
 
@@ -129,13 +129,15 @@ def create_user(
     send_invitation: bool = False,
 ) -> dict:
     """Add a team member with an initial password, or invite them to set one (by e-mail)."""
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     errors = FieldErrors()
     name = errors.check(clean_name, name)
     email = errors.check(clean_email, email)
     role = errors.check(roles.role_for_assignment, session, ctx, role_id)
     if role is not None and role.is_builtin and role.name == OWNER:
         errors.fields["role_id"] = "The Owner role belongs to the agency's owner alone."
+    if role is not None:
+        roles.require_grantable(ctx, role.permissions)
     if send_invitation and password:
         errors.fields["password"] = "Give an initial password or send an invitation, not both."
     elif not send_invitation:
@@ -171,9 +173,17 @@ def _is_self(ctx: Context, user: User) -> bool:
     return ctx.principal_id is not None and str(ctx.principal_id) == str(user.id)
 
 
+def _require_outranks(ctx: Context, user: User) -> None:
+    """Taking over a user (their login, their role, their access) needs every permission they
+    hold: otherwise a manage_users role could set an Admin's password and sign in as them."""
+    roles.require_grantable(ctx, user.role.permissions)
+
+
 def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any]) -> dict:
     """Change name, e-mail (the username), role or password. Anyone may rename themselves;
-    everything else needs manage_users, and the owner keeps the Owner role and their login."""
+    everything else needs manage_users and every permission the user holds; nobody changes their
+    own role or grants one with a permission they lack; the owner keeps the Owner role and their
+    login."""
     unknown = sorted(set(fields) - set(UPDATABLE))
     if unknown:
         raise ValidationError(
@@ -183,9 +193,11 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
     ctx.require()
     user = get_user_row(session, ctx, user_id)
     if not (_is_self(ctx, user) and set(fields) <= {"name"}):
-        ctx.require(MANAGE)
+        ctx.require(MANAGE_USERS)
     if user.is_owner and not _is_self(ctx, user) and {"email", "password"} & set(fields):
         raise PermissionDenied("Only the owner can change the owner's e-mail or password.")
+    if not _is_self(ctx, user) and set(fields) - {"name"}:
+        _require_outranks(ctx, user)
     if _is_self(ctx, user) and "password" in fields:
         raise ValidationError(
             "Change your own password with your current password.",
@@ -202,6 +214,9 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
             is_owner_role = role.is_builtin and role.name == OWNER
             if user.is_owner:
                 raise PermissionDenied("The agency owner's role stays Owner.")
+            if _is_self(ctx, user):
+                raise PermissionDenied("You cannot change your own role.")
+            roles.require_grantable(ctx, role.permissions)
             if is_owner_role:
                 errors.fields["role_id"] = "The Owner role belongs to the agency's owner alone."
     if "password" in fields:
@@ -231,22 +246,25 @@ def update_user(session: Session, ctx: Context, user_id, fields: dict[str, Any])
 
 
 def deactivate_user(session: Session, ctx: Context, user_id) -> dict:
-    """The user can no longer log in; their sessions end and their API tokens stop working."""
-    ctx.require(MANAGE)
+    """The user can no longer log in; their sessions end and their API tokens are revoked (not
+    merely refused while inactive: a reactivation must not bring them back)."""
+    ctx.require(MANAGE_USERS)
     user = get_user_row(session, ctx, user_id)
     if user.is_owner:
         raise PermissionDenied("The agency owner cannot be deactivated.")
     if _is_self(ctx, user):
         raise PermissionDenied("You cannot deactivate yourself.")
+    _require_outranks(ctx, user)
     if user.status != "inactive":
         user.status = "inactive"
         sessions.end_all_sessions(session, user)
+        api_tokens.revoke_all_api_tokens(session, user)
         record_event(session, ctx, "user_deactivated", _event_data(session, user))
     return user_dict(user)
 
 
 def reactivate_user(session: Session, ctx: Context, user_id) -> dict:
-    ctx.require(MANAGE)
+    ctx.require(MANAGE_USERS)
     user = get_user_row(session, ctx, user_id)
     if user.status != "active":
         user.status = "active"

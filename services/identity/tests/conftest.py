@@ -25,16 +25,20 @@ def cheap_password_hashing():
 SETTING_KEYS = (
     "SESSION_IDLE_DAYS",
     "SESSION_MAX_DAYS",
-    "LOGIN_MAX_ACCOUNT_FAILURES",
-    "LOGIN_MAX_IP_FAILURES",
     "LOGIN_WINDOW_MINUTES",
+    "LOGIN_FREE_FAILURES",
+    "LOGIN_DELAY_SECONDS",
+    "LOGIN_MAX_DELAY_SECONDS",
+    "LOGIN_IP_SLOW_AFTER",
+    "LOGIN_IP_DELAY_SECONDS",
+    "LOGIN_MAX_ACCOUNT_FAILURES",
 )
 
 
 @pytest.fixture
 def default_settings_env(monkeypatch):
     """No identity setting from the environment: config.yaml's defaults apply (a shell that
-    raised LOGIN_MAX_IP_FAILURES for the stack tests must not change these tests)."""
+    raised LOGIN_IP_SLOW_AFTER for the stack tests must not change these tests)."""
     for key in SETTING_KEYS:
         monkeypatch.delenv(key, raising=False)
 

@@ -93,10 +93,40 @@ def password_changed(payload: dict, public_url: str) -> list[Email]:
         "agency_name": payload.get("agency_name"),
         "changed_text": expires_text(payload.get("occurred_at")),
         "reason_text": PASSWORD_CHANGE_REASONS.get(payload.get("reason")),
+        "tokens_revoked": payload.get("tokens_revoked") or 0,
         "forgot_link": link(public_url, forgot_path),
         "public_url": public_url,
     }
     return [Email("password_changed", email, context, payload.get("name"))]
+
+
+def signup_requested(payload: dict, public_url: str) -> list[Email]:
+    """identity `signup_requested`: the link that creates the agency once opened."""
+    email = _required(payload, "email")
+    token = _required(payload, "confirm_token")
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "link": link(public_url, "/signup/confirm", token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "public_url": public_url,
+    }
+    return [Email("signup_confirm", email, context, payload.get("name"))]
+
+
+def signup_existing_account(payload: dict, public_url: str) -> list[Email]:
+    """identity `signup_existing_account`: someone signed up with an address that has an
+    account; its owner hears of it (and only they: the signup answer says nothing)."""
+    email = _required(payload, "email")
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "login_url": link(public_url, "/login"),
+        "forgot_link": link(public_url, "/forgot-password"),
+        "public_url": public_url,
+    }
+    return [Email("signup_existing_account", email, context, payload.get("name"))]
 
 
 def agency_signed_up(payload: dict, public_url: str) -> list[Email]:

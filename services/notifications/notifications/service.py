@@ -38,6 +38,15 @@ class NotificationsService(failed_events.FailedEventsRpc):
     def on_agency_signed_up(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.agency_signed_up(payload, self.public_url))
 
+    @reliable_handler("identity", "signup_requested")
+    def on_signup_requested(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.signup_requested(payload, self.public_url))
+
+    @reliable_handler("identity", "signup_existing_account")
+    def on_signup_existing_account(self, payload: dict) -> None:
+        notices = emails.signup_existing_account(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
     @reliable_handler("clients", "contact_invited")
     def on_contact_invited(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.contact_invited(payload, self.public_url))

@@ -18,6 +18,7 @@ from kit.db import utcnow
 from kit.errors import Conflict, NotFound
 from kit.ids import parse_id
 from kit.inputs import iso
+from kit.permissions import CREATE_CLIENTS
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def create_import(
     session: Session, ctx: Context, kind: str, filename: str | None = None
 ) -> ImportJob:
     """A job to upload a file into (status `uploading`); the caller commits."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     uploads.delete_abandoned(session, ctx.agency)
     job = new_job(ctx, kind, "uploading", filename)
     session.add(job)
@@ -84,7 +85,7 @@ def append_import_chunk(
     session: Session, ctx: Context, job_id: str, seq: int, data_base64: str
 ) -> dict:
     """Store piece `seq` (from 0, in order) of the job's file; the caller commits."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id, lock=True)
     uploads.append_chunk(session, job, seq, data_base64)
     session.flush()
@@ -93,7 +94,7 @@ def append_import_chunk(
 
 def discard_upload(session: Session, ctx: Context, job_id: str) -> None:
     """Delete an upload that will not be imported (a preview only); the caller commits."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id, lock=True)
     if job.status != "uploading":
         raise Conflict("This import has already started.")
@@ -112,12 +113,12 @@ def find_job(session: Session, ctx: Context, job_id: str, lock: bool = False) ->
 
 
 def get_import(session: Session, ctx: Context, job_id: str) -> dict:
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     return import_dict(find_job(session, ctx, job_id))
 
 
 def list_imports(session: Session, ctx: Context, limit: int = 20) -> list[dict]:
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     rows = session.scalars(
         select(ImportJob)
         .where(ImportJob.agency_id == ctx.agency, ImportJob.status != "uploading")

@@ -14,6 +14,7 @@ from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_e
 from clients.imports.uploads import ChunkSource
 from kit.context import Context
 from kit.errors import Conflict
+from kit.permissions import CREATE_CLIENTS
 
 PREVIEW_ROWS = 10
 
@@ -28,7 +29,7 @@ def preview_import(
     csv_base64: str | None = None,
 ) -> dict:
     """Preview a file sent whole."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
     return _preview(session, ctx, identity, kind, source, mapping)
 
@@ -37,7 +38,7 @@ def preview_upload(
     session: Session, ctx: Context, identity: Identity, job_id: str, mapping: dict | None = None
 ) -> dict:
     """Preview an uploaded file (again, with another mapping, as often as needed)."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id)
     if job.status != "uploading":
         raise Conflict("This import has already started.")

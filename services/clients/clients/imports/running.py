@@ -19,6 +19,7 @@ from clients.models import ImportJob
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, DomainError
+from kit.permissions import CREATE_CLIENTS
 
 SYNC_ROWS = 500
 
@@ -35,7 +36,7 @@ def start_import(
 ) -> ImportJob:
     """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
     left `queued` is for the background runner."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     data = csvfile.file_bytes(csv_text, csv_base64)
     job = new_job(ctx, kind, "uploading")
     _start(session, ctx, identity, job, client_limit, mapping, uploads.memory_source(data))
@@ -56,7 +57,7 @@ def start_upload(
     mapping: dict | None = None,
 ) -> ImportJob:
     """Import an uploaded file: now if small, else queued. The caller commits."""
-    ctx.require("create_clients")
+    ctx.require(CREATE_CLIENTS)
     job = find_job(session, ctx, job_id, lock=True)
     if job.status != "uploading":
         raise Conflict("This import has already started.")

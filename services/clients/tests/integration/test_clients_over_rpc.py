@@ -91,7 +91,10 @@ def test_permissions_are_enforced_in_the_service(clients, signup):
         clients.create_client(viewer, name="Globex")
     with pytest.raises(PermissionDenied):
         clients.start_import(viewer, "contacts", "name,email\nA,a@x.com\n")
-    assert "password" not in clients.list_vault_entries(viewer, acme["id"])[0]
+    # Listing the vault needs view_vault too (usernames and notes are half a credential).
+    with pytest.raises(PermissionDenied):
+        clients.list_vault_entries(viewer, acme["id"])
+    assert "password" not in clients.list_vault_entries(owner, acme["id"])[0]
     assert clients.reveal_vault_password(owner, acme["id"], entry["id"])["password"] == "pw"
     [audit] = clients.list_vault_reveals(owner, acme["id"])["items"]
     assert audit["principal_id"] == owner["principal_id"]

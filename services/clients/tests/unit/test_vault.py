@@ -54,6 +54,14 @@ def test_reveal_needs_view_vault_and_every_reveal_is_recorded(
         vault.list_reveals(session, without)
 
 
+def test_listing_the_vault_needs_view_vault(session, make_ctx, ctx, acme, cipher_keys):
+    cipher = encryption.make_cipher(cipher_keys[0])
+    vault.create_entry(session, ctx, cipher, acme["id"], label="FTP", username="ftp-admin")
+    member = make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "view_reports"})
+    with pytest.raises(PermissionDenied):
+        vault.list_entries(session, member, acme["id"])
+
+
 def test_the_reveal_audit_is_paged_newest_first(session, ctx, acme, cipher_keys):
     cipher = encryption.make_cipher(cipher_keys[0])
     for label in ("FTP", "CMS"):

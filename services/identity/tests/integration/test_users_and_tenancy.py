@@ -81,7 +81,9 @@ def test_a_deactivated_user_cannot_log_in_and_their_session_and_token_stop(
 
     identity.reactivate_user(owner_ctx, member_ctx["principal_id"])
     assert identity.login(anonymous, "mia@acme.test", PASSWORD, "192.0.2.2")["session_token"]
-    assert identity.authenticate_api_token(anonymous, token)["email"] == "mia@acme.test"
+    # The deactivation revoked the token: a reactivation does not bring it back.
+    with pytest.raises(Unauthenticated):
+        identity.authenticate_api_token(anonymous, token)
 
 
 def test_duplicate_email_is_a_conflict_and_changes_nothing(identity, owner_ctx, signup):

@@ -30,8 +30,9 @@ def test_the_database_url_comes_from_the_environment(monkeypatch):
 
 def test_session_and_throttle_settings_have_local_defaults(settings):
     assert (settings.session_idle.days, settings.session_max_age.days) == (14, 30)
-    assert settings.login_max_account_failures == 5
-    assert settings.login_max_ip_failures == 20
+    assert settings.login_free_failures == 3
+    assert settings.login_ip_slow_after == 100
+    assert settings.login_max_account_failures == 500
     assert settings.login_window.total_seconds() == 15 * 60
 
 
@@ -40,19 +41,21 @@ def test_session_and_throttle_settings_come_from_the_environment(monkeypatch):
         "SESSION_IDLE_DAYS": "7",
         "SESSION_MAX_DAYS": "21",
         "LOGIN_MAX_ACCOUNT_FAILURES": "3",
-        "LOGIN_MAX_IP_FAILURES": "500",
+        "LOGIN_IP_SLOW_AFTER": "500",
+        "LOGIN_MAX_DELAY_SECONDS": "60",
         "LOGIN_WINDOW_MINUTES": "5",
     }.items():
         monkeypatch.setenv(key, value)
     settings = Settings.from_config(load_config("identity"))
     assert (settings.session_idle.days, settings.session_max_age.days) == (7, 21)
     assert settings.login_max_account_failures == 3
-    assert settings.login_max_ip_failures == 500
+    assert settings.login_ip_slow_after == 500
+    assert settings.login_max_delay.total_seconds() == 60
     assert settings.login_window.total_seconds() == 5 * 60
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "many", ""])
 def test_a_bad_setting_stops_the_service_with_its_name(monkeypatch, value):
-    monkeypatch.setenv("LOGIN_MAX_IP_FAILURES", value)
-    with pytest.raises(ValueError, match="LOGIN_MAX_IP_FAILURES"):
+    monkeypatch.setenv("LOGIN_IP_SLOW_AFTER", value)
+    with pytest.raises(ValueError, match="LOGIN_IP_SLOW_AFTER"):
         Settings.from_config(load_config("identity"))

@@ -231,3 +231,28 @@ def test_an_event_without_an_address_is_kept_as_malformed():
         emails.agency_signed_up({"agency_name": "Acme"}, PUBLIC_URL)
     with pytest.raises(emails.MalformedEvent):
         emails.password_changed({"reason": "reset"}, PUBLIC_URL)
+
+
+def test_password_changed_notice_says_the_api_tokens_were_revoked():
+    [email] = emails.password_changed(changed_event(reason="reset", tokens_revoked=2), PUBLIC_URL)
+    _, text, html = _parts(email)
+    for part in (text, html):
+        assert "Every session of this account was ended and its 2 API tokens revoked" in part
+    [kept] = emails.password_changed(changed_event(tokens_revoked=0), PUBLIC_URL)
+    assert "API token" not in _parts(kept)[1]
+
+
+def test_a_signup_link_and_an_existing_account_notice_render():
+    [confirm] = emails.signup_requested(
+        user_event(
+            confirm_token="tok-1", agency_name="Newco", expires_at="2026-11-23T14:05:00+00:00"
+        ),
+        PUBLIC_URL,
+    )
+    _, text, html = _parts(confirm)
+    assert "https://app.example.test/signup/confirm?token=tok-1" in text
+    assert 'href="https://app.example.test/signup/confirm?token=tok-1"' in html
+    [notice] = emails.signup_existing_account(user_event(), PUBLIC_URL)
+    message, text, _ = _parts(notice)
+    assert message["Subject"] == "Someone tried to sign up with your address"
+    assert "https://app.example.test/forgot-password" in text and "token" not in text
