@@ -52,6 +52,7 @@ API_AREAS = [
     "vault",
     "contacts",
     "requests",
+    "billing",
     "events",
     "openapi",
 ]

@@ -87,3 +87,14 @@ class Id(fields.Str):
         except ValueError:
             raise self.make_error("invalid_id") from None
         return text
+
+
+class IsoDate(fields.Date):
+    """A `YYYY-MM-DD` date, checked here and loaded as that text, for RPC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {"invalid": "Enter a date as YYYY-MM-DD."})
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).isoformat()

@@ -16,7 +16,7 @@ from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt, encrypt
-from kit.errors import NotFound, ServiceUnavailable, ValidationError
+from kit.errors import Conflict, ServiceUnavailable, ValidationError
 from kit.inputs import clean_text, one_of
 
 DEFAULT_RETRY_DAYS = [3, 7]
@@ -105,10 +105,10 @@ def get_stripe_account(session: Session, ctx: Context) -> dict:
 
 
 def secret_key(session: Session, agency_id, cipher: MultiFernet) -> str:
-    """The agency's secret key in clear, for a call about to be made; NotFound without keys."""
+    """The agency's secret key in clear, for a call about to be made; Conflict without keys."""
     account = session.get(StripeAccount, agency_id)
     if account is None:
-        raise NotFound("The agency has no Stripe keys: card payments are off.")
+        raise Conflict("The agency has no Stripe keys: card payments are off.")
     return decrypt(cipher, account.secret_key_token)
 
 

@@ -10,7 +10,7 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from billing.facts.clients import billable_client
+from billing.facts.clients import find_client
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
 from billing.payments.stripe_api import client_for
@@ -34,7 +34,7 @@ def start_card_setup(
     """A SetupIntent for the client's customer (made on first use): what Stripe.js needs."""
     _may_manage_card(ctx, client_id)
     with session.begin():
-        client = billable_client(session, ctx, client_id)
+        client = find_client(session, ctx, client_id)
         secret = secret_key(session, ctx.agency, cipher)
         publishable = session.get(StripeAccount, ctx.agency).publishable_key
         known = session.get(StripeCustomer, client.client_id)
@@ -75,7 +75,7 @@ def save_card(
     """Keep the card of a SetupIntent the browser confirmed, for off-session charges."""
     _may_manage_card(ctx, client_id)
     with session.begin():
-        client = billable_client(session, ctx, client_id)
+        client = find_client(session, ctx, client_id)
         secret = secret_key(session, ctx.agency, cipher)
         known = session.get(StripeCustomer, client.client_id)
         if known is None:
