@@ -9,6 +9,7 @@ from marshmallow import fields
 
 from gateway.api.paging import Page, PageQuery
 from gateway.api.schema_fields import Id, IsoDate, Length, OneOf, Range, Schema
+from gateway.api.schemas import Money
 
 NAME = Length(min=1, max=100)
 NOTE = Length(max=2000)
@@ -20,11 +21,6 @@ BILLING_TYPES = OneOf(["one_time", "recurring_in_advance", "recurring_in_arrears
 ASSIGNMENT_STATUSES = OneOf(["not_started", "active", "ending_today", "ended"])
 INVOICE_STATUSES = OneOf(["open", "paid", "failed", "void"])
 PAID_METHODS = OneOf(["check", "cash", "bank_transfer", "card", "other"])
-
-
-class Money(Schema):
-    amount = fields.Int(metadata={"description": "Minor units: 1250 is 12.50"})
-    currency = fields.Str(metadata={"example": "USD"})
 
 
 class Named(Schema):
