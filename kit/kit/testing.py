@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import uuid
 
 from kombu import Connection, Queue
 from nameko.events import get_event_exchange
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from kit.config import load_config
+from kit.context import Context
 from kit.db import DATABASE_URL_KEY
 from kit.migrate import upgrade
 
@@ -108,3 +110,13 @@ def capture_events(config: dict, service: str):
             yield EventQueue(simple)
         finally:
             simple.close()
+
+
+def team_context(agency_id=None, permissions=frozenset(), principal_id="u-1") -> Context:
+    """A team member's call context for domain tests: a fresh agency unless one is named."""
+    return Context(
+        agency_id=str(agency_id or uuid.uuid4()),
+        principal_id=principal_id,
+        kind="user",
+        permissions=frozenset(permissions),
+    )

@@ -15,7 +15,7 @@ from billing.facts.clients import remember_client
 from kit import permissions
 from kit.context import Context
 from kit.tables import OutboxEvent
-from kit.testing import drop_database, fresh_database, truncate_all
+from kit.testing import drop_database, fresh_database, team_context, truncate_all
 
 BILLING_PERMISSIONS = frozenset(
     {
@@ -52,12 +52,7 @@ def session(db_url, engine):
 
 
 def team(agency_id=None, permissions=BILLING_PERMISSIONS, principal_id="u-1") -> Context:
-    return Context(
-        agency_id=str(agency_id or uuid.uuid4()),
-        principal_id=principal_id,
-        kind="user",
-        permissions=frozenset(permissions),
-    )
+    return team_context(agency_id, permissions, principal_id)
 
 
 @pytest.fixture

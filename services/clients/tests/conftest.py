@@ -7,7 +7,6 @@ domain `FakeIdentity` (a plain object answering like identity's RPC methods). Da
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from cryptography.fernet import Fernet
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from kit.context import Context
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.tables import OutboxEvent
-from kit.testing import drop_database, fresh_database, truncate_all
+from kit.testing import drop_database, fresh_database, team_context, truncate_all
 
 ALL_PERMISSIONS = frozenset(
     {
@@ -133,12 +132,7 @@ def make_identity():
 
 
 def team(agency_id=None, permissions=ALL_PERMISSIONS, principal_id="u-1") -> Context:
-    return Context(
-        agency_id=str(agency_id or uuid.uuid4()),
-        principal_id=principal_id,
-        kind="user",
-        permissions=frozenset(permissions),
-    )
+    return team_context(agency_id, permissions, principal_id)
 
 
 @pytest.fixture
