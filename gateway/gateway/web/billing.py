@@ -85,7 +85,9 @@ def mark_paid(invoice_id: str):
     """Record a payment received outside Stripe, with its method and reference."""
     form = read_form(MarkPaidRequest(), omit_blank=("reference",))
     try:
-        paid = services.billing.mark_paid(invoice_id, **form.valid_data())
+        body = form.valid_data()
+        # Positional: `method` is also the name of the RPC client's own argument.
+        paid = services.billing.mark_paid(invoice_id, body["method"], body.get("reference"))
     except DomainError as exc:
         page = _invoice_page(invoice_id, form)
         return form_failed("billing/invoice.html", form, exc, **page)
