@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.test_clients_pages import log_in
 from tests.e2e.test_billing_api import TODAY, assign, billable_client, make_service
+from tests.support.browser import PHONE, wider_than_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +87,37 @@ def test_client_profile_lists_its_services_and_chooses_those_it_may_request(page
     page.reload()
     expect(page.locator('[data-test="client-invoices"]')).to_contain_text("50.00 USD")
     expect(page.locator('[data-test="total-open"]')).to_have_text("50.00 USD")
+
+
+def test_the_billing_pages_fit_a_375_px_screen(browser, base_url, new_agency):
+    owner = new_agency()
+    client = billable_client(owner)
+    service = make_service(owner)
+    assignment = assign(owner, client, service, rate=123456, note="A note " * 20)
+    owner.post("/billing/runs", json={"as_of": TODAY.isoformat()}, expect=200)
+    invoice = owner.get("/invoices", expect=200).json()["items"][0]
+    context = browser.new_context(base_url=base_url, viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.fill('[name="email"]', owner.email)
+        page.fill('[name="password"]', owner.password)
+        page.click('[data-test="login-submit"]')
+        expect(page.locator('[data-test="dashboard-title"]')).to_be_visible()
+        for path in (
+            "/services/",
+            f"/services/assignments/{assignment['id']}",
+            "/services/catalog",
+            "/services/assign",
+            "/services/charge",
+            "/billing/",
+            f"/billing/invoices/{invoice['id']}",
+            f"/clients/{client['id']}?tab=services",
+            f"/clients/{client['id']}?tab=invoices",
+            "/settings/payments",
+        ):
+            page.goto(path)
+            expect(page.locator("main")).to_be_visible()
+            assert wider_than_viewport(page) == [], path
+    finally:
+        context.close()
