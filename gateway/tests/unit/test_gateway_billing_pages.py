@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kit.errors import ValidationError
+from kit.errors import ServiceUnavailable, ValidationError
 from kit.permissions import (
     MANAGE_BILLING,
     MANAGE_SERVICES,
@@ -169,3 +169,33 @@ def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_ro
     assert '<div class="invalid-feedback">Stripe refused this secret key.</div>' in page
     assert "sk_test_bad" not in page  # a secret is never shown back
     assert "card payment is not offered" in page
+
+
+def test_stripe_unreachable_is_the_try_again_page(client, rpc, as_role, no_csrf):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+
+    def unreachable(**body):
+        raise ServiceUnavailable("Stripe could not be reached: APIConnectionError.")
+
+    rpc.answers[("billing", "set_stripe_keys")] = unreachable
+    answer = client.post(
+        "/settings/payments",
+        data={"publishable_key": "pk_test_1", "secret_key": "sk_test_1"},
+        headers=headers,
+    )
+    assert answer.status_code == 503
+    assert "Please try again in a moment." in answer.data.decode()
+    assert "sk_test_1" not in answer.data.decode()
+
+
+def test_a_refused_date_filter_is_said_under_its_box(client, rpc, as_role):
+    def refuse(**filters):
+        if filters.get("date_from"):
+            raise ValidationError("date_from is not a date.", {"date_from": "Use a date."})
+        return EMPTY
+
+    rpc.answers[("billing", "list_invoices")] = refuse
+    answer = client.get("/billing/?date_from=yesterday", headers=as_role(VIEW_BILLING))
+    assert answer.status_code == 422
+    assert "date_from is not a date." in answer.data.decode()
