@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.api import billing_schemas
+from gateway.web import billing_forms
 from kit.errors import ServiceUnavailable, ValidationError
 from kit.permissions import (
     MANAGE_BILLING,
@@ -199,3 +201,15 @@ def test_a_refused_date_filter_is_said_under_its_box(client, rpc, as_role):
     answer = client.get("/billing/?date_from=yesterday", headers=as_role(VIEW_BILLING))
     assert answer.status_code == 422
     assert "date_from is not a date." in answer.data.decode()
+
+
+def test_the_pages_have_words_for_every_code_the_api_offers():
+    pairs = [
+        (billing_forms.BILLING_TYPES, billing_schemas.BILLING_TYPES),
+        (billing_forms.ASSIGNMENT_STATUSES, billing_schemas.ASSIGNMENT_STATUSES),
+        (billing_forms.INVOICE_TABS, billing_schemas.INVOICE_STATUSES),
+        (billing_forms.PAID_METHODS, billing_schemas.PAID_METHODS),
+        (billing_forms.PAYMENT_METHODS, billing_schemas.PAYMENT_METHODS),
+    ]
+    for words, offered in pairs:
+        assert set(words) == set(offered.choices)
