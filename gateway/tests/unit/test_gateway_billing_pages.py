@@ -213,3 +213,18 @@ def test_the_pages_have_words_for_every_code_the_api_offers():
     ]
     for words, offered in pairs:
         assert set(words) == set(offered.choices)
+
+
+def test_the_client_select_offers_every_client_past_the_first_hundred(client, rpc, as_role):
+    everyone = [{"id": f"c-{n}", "name": f"Client {n:03d}"} for n in range(150)]
+
+    def list_clients(page=1, per_page=25, **filters):
+        start = (page - 1) * per_page
+        return {**EMPTY, "items": everyone[start : start + per_page], "total": len(everyone)}
+
+    rpc.answers[("clients", "list_clients")] = list_clients
+    rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
+    assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
+    assert rpc.methods().count("clients.list_clients") == 2
