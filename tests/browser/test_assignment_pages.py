@@ -61,6 +61,30 @@ def test_time_notes_on_an_hourly_assignment_then_end_it_today(page, new_agency):
     expect(dot).to_have_count(1)
     assert "linear-gradient" in dot.evaluate("d => getComputedStyle(d).backgroundImage")
 
+    # Last month's time, once invoiced, can no longer change.
+    last_month = TODAY.replace(day=1) - timedelta(days=1)
+    earlier = assign(
+        owner,
+        client,
+        service,
+        billing_type="hourly",
+        rate=6000,
+        start_date=last_month.replace(day=1).isoformat(),
+    )
+    owner.post(
+        f"/assignments/{earlier['id']}/time-entries",
+        json={"work_date": last_month.isoformat(), "minutes": 45, "note": "Audit"},
+        expect=201,
+    )
+    owner.post("/billing/runs", json={"as_of": TODAY.isoformat()}, expect=200)
+    page.goto(f"/services/assignments/{earlier['id']}")
+    invoiced = page.locator('[data-test="time-note"]')
+    expect(invoiced).to_have_count(1)
+    expect(invoiced.locator('[data-test="invoiced"]')).to_be_visible()
+    expect(invoiced.locator('[data-test="edit-time"]')).to_have_count(0)
+    billed = page.locator('[data-test="activity"][data-kind="invoiced"]')
+    expect(billed).to_contain_text("45.00 USD")
+
 
 def test_client_profile_lists_its_services_and_chooses_those_it_may_request(page, new_agency):
     owner = new_agency()
