@@ -74,11 +74,11 @@ def test_billing_pages_refuse_a_role_without_their_permission(
 def test_navigation_shows_services_and_billing_only_to_roles_that_may_open_them(
     client, rpc, as_role
 ):
-    page = client.get("/reports/", headers=as_role("view_reports")).data.decode()
+    page = client.get("/settings/", headers=as_role("view_reports")).data.decode()
     assert 'href="/services/"' not in page and 'href="/billing/"' not in page
-    page = client.get("/reports/", headers=as_role(VIEW_CLIENTS)).data.decode()
+    page = client.get("/settings/", headers=as_role(VIEW_CLIENTS)).data.decode()
     assert 'href="/services/"' in page and 'href="/billing/"' not in page
-    page = client.get("/reports/", headers=as_role(VIEW_BILLING)).data.decode()
+    page = client.get("/settings/", headers=as_role(VIEW_BILLING)).data.decode()
     assert 'href="/services/"' in page and 'href="/billing/"' in page
 
 
