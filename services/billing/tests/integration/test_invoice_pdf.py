@@ -96,3 +96,12 @@ def test_invoice_pdf_needs_view_billing_or_the_clients_own_portal_login(
         read(pdf.invoice_pdf, other_portal, invoice["id"])
     with pytest.raises(NotFound):
         read(pdf.invoice_pdf, make_ctx(), invoice["id"])  # another agency
+
+
+def test_names_beyond_latin_1_are_drawn_with_a_unicode_font(write, read, ctx, agency, known_client):
+    name = "Łódź Studio \u2013 Ωmega"  # an en dash and a Greek letter: beyond Latin-1
+    client = known_client(ctx, name=name)
+    seo = write(services.add_service, ctx, "Référencement")["id"]
+    invoice = write(charges.charge_now, ctx, client, seo, 2500, SETTINGS)
+    text = text_of(read(pdf.invoice_pdf, ctx, invoice["id"]))
+    assert name in text and "Référencement" in text
