@@ -51,7 +51,9 @@ def access(agency: Agency, now: datetime | None = None) -> dict:
 
 def follow_billing_event(session: Session, payload: dict) -> None:
     """A billing subscription event: the agency's plan and status as billing says (in order)."""
-    agency = session.get(Agency, uuid.UUID(str(payload["agency_id"])), with_for_update=True)
+    agency = session.get(
+        Agency, uuid.UUID(str(payload["agency_id"])), with_for_update={"of": Agency}
+    )
     version = int(payload.get("version") or 0)
     if agency is None or version <= agency.subscription_version:
         return
@@ -79,7 +81,7 @@ def send_trial_reminders(session: Session, now: datetime | None = None) -> int:
             Agency.trial_ends_at > now,
             Agency.trial_ends_at <= now + timedelta(days=TRIAL_ENDING_DAYS),
         )
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Agency)
     ).all()
     for agency in due:
         agency.trial_ending_sent_at = now
@@ -154,7 +156,7 @@ def delete_agency(session: Session, ctx: Context, password) -> dict:
         raise ValidationError(
             "The password is not right.", {"password": "Enter your password to confirm."}
         )
-    agency = session.get(Agency, ctx.agency, with_for_update=True)
+    agency = session.get(Agency, ctx.agency, with_for_update={"of": Agency})
     name = agency.name
     erased = erase_agency(session, Base.metadata, agency.id)
     session.execute(delete(Agency).where(Agency.id == agency.id))

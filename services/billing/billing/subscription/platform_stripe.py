@@ -68,14 +68,16 @@ def charge_card(
                 "payment_method": payment_method_id,
                 "off_session": True,
                 "confirm": True,
-                "description": description,
-                "metadata": {"charge_key": key},
+                "metadata": {"charge_key": key, "description": description},
             },
             options={"idempotency_key": key},
         )
     except stripe.CardError as exc:
         intent = _plain(exc.error.payment_intent if exc.error else None)
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
+    except stripe.InvalidRequestError as exc:  # refused as asked: no payment was made
+        log.warning("platform charge %s refused by Stripe (%s)", key, exc)
+        return DECLINED, None, exc.user_message or "The payment was refused."
     except stripe.StripeError as exc:
         log.warning("platform charge %s: no answer from Stripe (%s)", key, exc)
         return UNKNOWN, None, None
