@@ -36,6 +36,16 @@
     button.disabled = false;
   }
 
+  function waitUntilWritable(triesLeft) {
+    return fetch(box.dataset.agencyUrl, { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (agency) {
+        if (!agency.read_only || triesLeft <= 0) return;
+        return new Promise(function (resolve) { setTimeout(resolve, 250); })
+          .then(function () { return waitUntilWritable(triesLeft - 1); });
+      });
+  }
+
   button.addEventListener("click", function () {
     error.hidden = true;
     button.disabled = true;
@@ -53,6 +63,12 @@
         }
         var plan = document.getElementById("subscribe-plan").value;
         return post(box.dataset.subscribeUrl, { plan: plan, setup_intent_id: setupIntentId });
+      })
+      .then(function () {
+        if (box.dataset.mode === "card") return;
+        // Identity follows billing's event a moment later: wait for the agency to open up.
+        button.textContent = "Subscribed; opening your agency…";
+        return waitUntilWritable(40);
       })
       .then(function () { window.location.assign(box.dataset.doneUrl); })
       .catch(function (problem) { fail(problem.message); });
