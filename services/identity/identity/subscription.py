@@ -43,8 +43,10 @@ def effective_status(agency: Agency, now: datetime | None = None) -> str:
     return status
 
 
-def access(agency: Agency, now: datetime | None = None) -> dict:
+def access(agency: Agency | None, now: datetime | None = None) -> dict:
     """What the principal carries for the gateway: `{"subscription_status", "read_only"}`."""
+    if agency is None:  # a portal login made for an agency identity has not got (tests)
+        return {"subscription_status": None, "read_only": False}
     status = effective_status(agency, now)
     return {"subscription_status": status, "read_only": status in READ_ONLY_STATUSES}
 
