@@ -321,16 +321,6 @@ def subscribe(
         row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
         row.payment_method_id, row.card_summary = method_id, summary
         today = agency_today(session, ctx)
-        # An unpaid renewal is not owed any more: the new period starts today.
-        session.execute(
-            update(PlatformInvoice)
-            .where(
-                PlatformInvoice.agency_id == ctx.agency,
-                PlatformInvoice.kind == "renewal",
-                PlatformInvoice.status.in_(("open", "failed")),
-            )
-            .values(status="void")
-        )
         invoice = _new_invoice(
             session,
             row,
@@ -360,6 +350,16 @@ def subscribe(
         row.current_period_start, row.current_period_end = invoice.period_start, invoice.period_end
         row.cancel_at_period_end, row.canceled_at = False, None
         row.failed_renewals, row.next_retry_on = 0, None
+        # An unpaid renewal is not owed any more: the new period started today.
+        session.execute(
+            update(PlatformInvoice)
+            .where(
+                PlatformInvoice.agency_id == ctx.agency,
+                PlatformInvoice.kind == "renewal",
+                PlatformInvoice.status.in_(("open", "failed")),
+            )
+            .values(status="void")
+        )
         record_event(
             session,
             ctx,
