@@ -17,7 +17,7 @@ from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, runs
 from billing.invoicing.periods import today_in
 from billing.payments import accounts, cards, charging, webhooks
-from billing.subscription import erasure, lifecycle
+from billing.subscription import erasure, lifecycle, renewals
 from billing.subscription import invoices as platform_invoices
 from kit import failed_events, permissions
 from kit.context import Context
@@ -92,7 +92,7 @@ class BillingService(failed_events.FailedEventsRpc):
 
     @timer(interval=RUN_EVERY_SECONDS)
     def renew_due_subscriptions(self):
-        lifecycle.renew_due(self.db, self.identity, self.settings, datetime.now(UTC).date())
+        renewals.renew_due(self.db, self.identity, self.settings, datetime.now(UTC).date())
 
     @rpc
     def get_subscription(self, ctx):
@@ -122,7 +122,7 @@ class BillingService(failed_events.FailedEventsRpc):
 
     @rpc
     def renew_subscription(self, ctx, as_of):
-        return self.db.flow(lifecycle.renew_subscription, ctx, self.identity, self.settings, as_of)
+        return self.db.flow(renewals.renew_subscription, ctx, self.identity, self.settings, as_of)
 
     @rpc
     def list_platform_invoices(self, ctx, page=1, per_page=25):

@@ -1,4 +1,4 @@
-"""The agency's subscription: card setup, subscribe, upgrade, cancel, monthly renewals.
+"""The agency's subscription: card setup, subscribe, upgrade, cancel (renewals: renewals.py).
 
 Rules (docs/contracts.md, "billing", "The platform subscription"):
 - A period is 30 days from the day the subscription started (or last renewed). Subscribing
@@ -30,9 +30,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from billing.facts.agencies import agency_today, timezone_of
+from billing.facts.agencies import agency_today
 from billing.invoicing.amounts import divide_half_up
-from billing.invoicing.periods import today_in
 from billing.settings import Settings
 from billing.subscription import platform_stripe
 from billing.subscription.models import PlatformCharge, PlatformInvoice, PlatformSubscription
@@ -40,7 +39,7 @@ from billing.subscription.platform_stripe import DECLINED, PAID, UNKNOWN
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, NotFound, PaymentFailed, ServiceUnavailable, ValidationError
+from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
 from kit.money import Money
 from kit.outbox import record_event
 
@@ -58,29 +57,29 @@ def subscription_dict(row: PlatformSubscription | None, settings: Settings) -> d
         "status": row.status,
         "plan": {"code": row.plan_code, "name": row.plan_name} if row.plan_code else None,
         "price_per_user": Money(row.price_per_user or 0, row.currency or "USD").to_dict(),
-        "current_period_start": _iso(row.current_period_start),
-        "current_period_end": _iso(row.current_period_end),
+        "current_period_start": iso_date(row.current_period_start),
+        "current_period_end": iso_date(row.current_period_end),
         "cancel_at_period_end": bool(row.cancel_at_period_end),
         "card": row.card_summary,
         "failed_renewals": row.failed_renewals or 0,
-        "next_retry_on": _iso(row.next_retry_on),
+        "next_retry_on": iso_date(row.next_retry_on),
         "publishable_key": settings.platform_publishable_key,
     }
 
 
-def _iso(value) -> str | None:
+def iso_date(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _event_data(row: PlatformSubscription, **extra) -> dict:
+def event_data(row: PlatformSubscription, **extra) -> dict:
     row.version = (row.version or 0) + 1
     return {
         "status": row.status,
         "plan": row.plan_code,
         "plan_name": row.plan_name,
         "price_per_user": Money(row.price_per_user, row.currency).to_dict(),
-        "current_period_start": _iso(row.current_period_start),
-        "current_period_end": _iso(row.current_period_end),
+        "current_period_start": iso_date(row.current_period_start),
+        "current_period_end": iso_date(row.current_period_end),
         "cancel_at_period_end": row.cancel_at_period_end,
         "version": row.version,
         **extra,
@@ -193,7 +192,7 @@ def update_card(session: Session, ctx: Context, settings: Settings, setup_intent
 # --- invoices and charges -----------------------------------------------------------------------
 
 
-def _new_invoice(
+def new_invoice(
     session: Session,
     row: PlatformSubscription,
     kind: str,
@@ -321,7 +320,7 @@ def subscribe(
         row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
         row.payment_method_id, row.card_summary = method_id, summary
         today = agency_today(session, ctx)
-        invoice = _new_invoice(
+        invoice = new_invoice(
             session,
             row,
             "subscription",
@@ -364,12 +363,12 @@ def subscribe(
             session,
             ctx,
             "subscription_started",
-            _event_data(row, users=users, amount=_money(invoice), invoice_id=str(invoice_id)),
+            event_data(row, users=users, amount=invoice_money(invoice), invoice_id=str(invoice_id)),
         )
         return subscription_dict(row, settings)
 
 
-def _money(invoice: PlatformInvoice) -> dict:
+def invoice_money(invoice: PlatformInvoice) -> dict:
     return Money(invoice.amount, invoice.currency).to_dict()
 
 
@@ -400,7 +399,7 @@ def upgrade(session: Session, ctx: Context, identity, settings: Settings, plan_c
         amount = upgrade_amount(row.price_per_user, price, users, days_left)
         invoice_id = None
         if amount > 0:
-            invoice_id = _new_invoice(
+            invoice_id = new_invoice(
                 session,
                 row,
                 "upgrade",
@@ -428,7 +427,7 @@ def upgrade(session: Session, ctx: Context, identity, settings: Settings, plan_c
             session,
             ctx,
             "subscription_upgraded",
-            _event_data(
+            event_data(
                 row,
                 users=users,
                 amount=Money(amount, row.currency).to_dict(),
@@ -446,165 +445,5 @@ def cancel(session: Session, ctx: Context, settings: Settings) -> dict:
         raise Conflict("There is no subscription to cancel.")
     if not row.cancel_at_period_end:
         row.cancel_at_period_end, row.canceled_at = True, utcnow()
-        record_event(session, ctx, "subscription_canceled", _event_data(row))
+        record_event(session, ctx, "subscription_canceled", event_data(row))
     return subscription_dict(row, settings)
-
-
-# --- renewals -----------------------------------------------------------------------------------
-
-
-def _due(as_of: date):
-    return (PlatformSubscription.status.in_(LIVE)) & (
-        (PlatformSubscription.next_retry_on.is_(None))
-        & (PlatformSubscription.current_period_end <= as_of)
-        | (PlatformSubscription.next_retry_on <= as_of)
-    )
-
-
-def agencies_due(session: Session, utc_today: date) -> list[uuid.UUID]:
-    """Agencies whose renewal (or retry) may be due (tomorrow in UTC covers every zone)."""
-    with session.begin():
-        return list(
-            session.scalars(
-                select(PlatformSubscription.agency_id).where(_due(utc_today + timedelta(days=1)))
-            )
-        )
-
-
-def agency_today_of(session: Session, agency_id) -> date:
-    with session.begin():
-        return today_in(timezone_of(session, uuid.UUID(str(agency_id))))
-
-
-def renew_agency(session: Session, identity, settings: Settings, agency_id, as_of: date) -> str:
-    """Renew (or retry, or end) one agency's subscription if due by `as_of`: what happened."""
-    agency_id = uuid.UUID(str(agency_id))
-    ctx = Context.system(str(agency_id))
-    with session.begin():
-        row = session.scalar(
-            select(PlatformSubscription).where(
-                PlatformSubscription.agency_id == agency_id, _due(as_of)
-            )
-        )
-        if row is None:
-            return "not_due"
-        if row.cancel_at_period_end:
-            row = session.get(PlatformSubscription, agency_id, with_for_update=True)
-            row.status, row.next_retry_on = "canceled", None
-            record_event(session, ctx, "subscription_ended", _event_data(row))
-            return "ended"
-    users = active_users(identity, agency_id)  # outside any transaction
-    with session.begin():
-        row = session.get(PlatformSubscription, agency_id, with_for_update=True)
-        start = row.current_period_end
-        invoice = session.scalar(
-            select(PlatformInvoice).where(
-                PlatformInvoice.agency_id == agency_id,
-                PlatformInvoice.kind == "renewal",
-                PlatformInvoice.period_start == start,
-                PlatformInvoice.status != "void",
-            )
-        )
-        if invoice is None:
-            invoice = _new_invoice(
-                session,
-                row,
-                "renewal",
-                {"code": row.plan_code, "name": row.plan_name, "currency": row.currency},
-                users,
-                row.price_per_user,
-                CYCLE_DAYS,
-                row.price_per_user * users,
-                start,
-                start + timedelta(days=CYCLE_DAYS),
-                as_of,
-            )
-        invoice_id = invoice.id
-    outcome, reason = charge_invoice(session, settings, agency_id, invoice_id)
-    if outcome == UNKNOWN:
-        return "unknown"
-    with session.begin():
-        row = session.get(PlatformSubscription, agency_id, with_for_update=True)
-        invoice = session.get(PlatformInvoice, invoice_id)
-        if outcome == PAID:
-            row.status, row.failed_renewals, row.next_retry_on = "active", 0, None
-            row.current_period_start, row.current_period_end = (
-                invoice.period_start,
-                invoice.period_end,
-            )
-            record_event(
-                session,
-                ctx,
-                "subscription_renewed",
-                _event_data(
-                    row, users=invoice.users, amount=_money(invoice), invoice_id=str(invoice.id)
-                ),
-            )
-            return "renewed"
-        row.failed_renewals += 1
-        retry_days = settings.subscription_retry_days
-        if row.failed_renewals <= len(retry_days):
-            row.status = "past_due"
-            row.next_retry_on = row.current_period_end + timedelta(
-                days=retry_days[row.failed_renewals - 1]
-            )
-        else:
-            row.status, row.next_retry_on = "unpaid", None
-            invoice.status = "failed"
-        record_event(
-            session,
-            ctx,
-            "subscription_payment_failed",
-            _event_data(
-                row,
-                reason=reason,
-                attempt=row.failed_renewals,
-                next_retry_on=_iso(row.next_retry_on),
-                amount=_money(invoice),
-                invoice_id=str(invoice.id),
-            ),
-        )
-        return "failed" if row.status == "past_due" else "unpaid"
-
-
-def renew_subscription(session: Session, ctx: Context, identity, settings: Settings, as_of) -> dict:
-    """Operations and tests: the agency's renewal as of a day (not later than its today)."""
-    ctx.require(permissions.MANAGE_SETTINGS)
-    day = _parse_day(as_of)
-    with session.begin():
-        if day > agency_today(session, ctx):
-            raise ValidationError(
-                "A renewal cannot run ahead of today.", {"as_of": "Choose today or an earlier day."}
-            )
-    outcome = renew_agency(session, identity, settings, ctx.agency, day)
-    with session.begin():
-        answer = subscription_dict(session.get(PlatformSubscription, ctx.agency), settings)
-    return {"as_of": day.isoformat(), "outcome": outcome, "subscription": answer}
-
-
-def _parse_day(value) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError("Not a date.", {"as_of": "Use a date like 2026-01-31."}) from None
-
-
-def renew_due(session: Session, identity, settings: Settings, utc_today: date) -> dict:
-    """The timer: every agency due, as of its own today."""
-    outcomes: dict[str, int] = {}
-    for agency_id in agencies_due(session, utc_today):
-        try:
-            outcome = renew_agency(
-                session, identity, settings, agency_id, agency_today_of(session, agency_id)
-            )
-        except ServiceUnavailable:  # identity away: the next round tries again
-            outcome = "unavailable"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return outcomes
-
-
-def find_row(session: Session, ctx: Context) -> PlatformSubscription:
-    row = session.get(PlatformSubscription, ctx.agency)
-    if row is None:
-        raise NotFound("The agency has no subscription.")
-    return row
