@@ -22,7 +22,9 @@ def from_env() -> dict:
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
-        "EVENT_SERVICES": os.environ.get("EVENT_SERVICES", "notifications,billing").split(","),
+        "EVENT_SERVICES": os.environ.get(
+            "EVENT_SERVICES", "notifications,billing,identity,clients"
+        ).split(","),
         # A fresh key per process only suits a developer's machine: sessions end at restart.
         "SECRET_KEY": secret_key or secrets.token_hex(32),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
@@ -37,4 +39,9 @@ def from_env() -> dict:
         "TRUSTED_PROXIES": parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", "")),
         # Browsers keep to HTTPS this long once they have seen the site (production only).
         "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "31536000" if production else "0")),
+        # Stripe.js for the subscription's card (the platform's account): localstripe serves
+        # its own at STRIPE_API_BASE/js.stripe.com/v3/ in development and tests.
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL")
+        or os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
+        + "/js.stripe.com/v3/",
     }

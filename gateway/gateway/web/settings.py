@@ -129,14 +129,10 @@ def _payments_page(account: dict) -> dict:
 @bp.get("/plan")
 @login_required
 def plan():
-    """The plan, its limits and price, and the trial."""
-    return render_template(
-        "settings/plan.html",
-        agency=current_agency() or services.identity.get_agency(),
-        entitlements=services.identity.get_entitlements(),
-        plans=services.identity.list_plans(),
-        **_page("plan"),
-    )
+    """The plan, its limits and price, the trial, the subscription and its invoices."""
+    from gateway.web.subscription import plan_page
+
+    return plan_page()
 
 
 @bp.get("/events")

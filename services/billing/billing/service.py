@@ -17,17 +17,22 @@ from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
 from billing.payments import accounts, cards, charging, webhooks
+from billing.subscription import erasure, lifecycle, renewals
+from billing.subscription import invoices as platform_invoices
 from kit import failed_events, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
+from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
 # The run is daily, but each agency's day starts at its own midnight: looking every hour issues
 # an agency's invoices within an hour of its day starting, and a run issues only what is due.
 RUN_EVERY_SECONDS = 3600
+# Stripe customers of deleted agencies are removed this often (until Stripe agrees).
+CUSTOMER_DELETIONS_EVERY_SECONDS = 5
 
 
 class BillingService(failed_events.FailedEventsRpc):
@@ -39,6 +44,7 @@ class BillingService(failed_events.FailedEventsRpc):
     outbox = OutboxRelay()
     event_retry = EventRetry()
     request_logging = RequestLogging()
+    identity = ServiceRpc("identity")
 
     @rpc
     def health(self, ctx):
@@ -73,6 +79,62 @@ class BillingService(failed_events.FailedEventsRpc):
     @reliable_handler("identity", "agency_updated")
     def on_agency_updated(self, payload):
         agencies.learn_from_event(self.db, payload)
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload):
+        erasure.erase_deleted_agency(self.db, payload["agency_id"])
+
+    @timer(interval=CUSTOMER_DELETIONS_EVERY_SECONDS)
+    def delete_platform_customers(self):
+        erasure.delete_customers(self.db, self.settings)
+
+    # The agency's own subscription to the platform (the platform's Stripe account) --------------
+
+    @timer(interval=RUN_EVERY_SECONDS)
+    def renew_due_subscriptions(self):
+        renewals.renew_due(self.db, self.identity, self.settings, datetime.now(UTC).date())
+
+    @rpc
+    def get_subscription(self, ctx):
+        return self.db.read(lifecycle.get_subscription, ctx, self.settings)
+
+    @rpc
+    def start_subscription_setup(self, ctx):
+        return self.db.flow(lifecycle.start_card_setup, ctx, self.settings)
+
+    @rpc
+    def subscribe(self, ctx, plan, setup_intent_id):
+        return self.db.flow(
+            lifecycle.subscribe, ctx, self.identity, self.settings, plan, setup_intent_id
+        )
+
+    @rpc
+    def update_subscription_card(self, ctx, setup_intent_id):
+        return self.db.flow(lifecycle.update_card, ctx, self.settings, setup_intent_id)
+
+    @rpc
+    def upgrade_subscription(self, ctx, plan):
+        return self.db.flow(lifecycle.upgrade, ctx, self.identity, self.settings, plan)
+
+    @rpc
+    def cancel_subscription(self, ctx):
+        return self.db.write(lifecycle.cancel, ctx, self.settings)
+
+    @rpc
+    def renew_subscription(self, ctx, as_of):
+        return self.db.flow(renewals.renew_subscription, ctx, self.identity, self.settings, as_of)
+
+    @rpc
+    def list_platform_invoices(self, ctx, page=1, per_page=25):
+        return self.db.read(platform_invoices.list_platform_invoices, ctx, page, per_page)
+
+    @rpc
+    def get_platform_invoice(self, ctx, invoice_id):
+        return self.db.read(platform_invoices.get_platform_invoice, ctx, invoice_id)
+
+    @rpc
+    def platform_invoice_pdf(self, ctx, invoice_id):
+        return self.db.read(platform_invoices.platform_invoice_pdf, ctx, invoice_id)
 
     # The catalog ---------------------------------------------------------------------------------
 

@@ -23,12 +23,15 @@ from clients import (
 )
 from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
-from clients.models import ImportJob
+from clients.models import Base, ImportJob
 from clients.settings import Settings
+from kit import failed_events
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
+from kit.erasure import erase_agency
+from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.permissions import CREATE_CLIENTS
 from kit.rpc import ServiceRpc
@@ -37,12 +40,13 @@ from kit.service import RequestLogging, rpc
 RECONCILE_SECONDS = 10
 
 
-class ClientsService:
+class ClientsService(failed_events.FailedEventsRpc):
     name = "clients"
 
     db = Database()
     settings = ServiceSettings(Settings)
     outbox = OutboxRelay()
+    event_retry = EventRetry()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
     vault_cipher = Cipher()
@@ -51,6 +55,10 @@ class ClientsService:
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload):
+        erase_agency(self.db, Base.metadata, payload["agency_id"])
 
     @timer(interval=RECONCILE_SECONDS)
     def reconcile_portal_logins(self):

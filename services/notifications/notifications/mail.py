@@ -40,6 +40,7 @@ class SmtpMailer:
     mail_from: str
     public_url: str
     timeout: float = 10.0
+    staff_email: str = "onboarding@agency.local"  # the platform's staff (onboarding requests)
     username: str | None = None
     password: str | None = None
     starttls: bool = False
@@ -63,6 +64,7 @@ def mailer_from_config(config: dict) -> SmtpMailer:
         username=config.get("SMTP_USERNAME") or None,
         password=config.get("SMTP_PASSWORD") or None,
         starttls=bool(config.get("SMTP_STARTTLS")),
+        staff_email=str(config.get("PLATFORM_STAFF_EMAIL") or "onboarding@agency.local"),
     )
 
 

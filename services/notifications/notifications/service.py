@@ -5,12 +5,14 @@ from __future__ import annotations
 from kit import failed_events
 from kit.context import Context
 from kit.db import Database
+from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
-from notifications import emails, records
+from notifications import emails, records, subscription_emails
 from notifications.delivery import deliver
 from notifications.mail import Mailer
+from notifications.models import Base
 
 
 class NotificationsService(failed_events.FailedEventsRpc):
@@ -57,6 +59,47 @@ class NotificationsService(failed_events.FailedEventsRpc):
         notices = emails.request_created(payload, managers, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
+    # the agency's own subscription to the platform
+
+    @reliable_handler("identity", "trial_ending")
+    def on_trial_ending(self, payload: dict) -> None:
+        notices = subscription_emails.trial_ending(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "onboarding_requested")
+    def on_onboarding_requested(self, payload: dict) -> None:
+        staff = self.mailer.staff_email
+        notices = subscription_emails.onboarding_requested(payload, staff, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "subscription_started")
+    def on_subscription_started(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_renewed")
+    def on_subscription_renewed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_upgraded")
+    def on_subscription_upgraded(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_payment_failed")
+    def on_subscription_payment_failed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_canceled")
+    def on_subscription_canceled(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_ended")
+    def on_subscription_ended(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload: dict) -> None:
+        erase_agency(self.db, Base.metadata, payload["agency_id"])
+
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
         return self.db.read(records.list_sent, ctx, limit)
@@ -68,6 +111,12 @@ class NotificationsService(failed_events.FailedEventsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _tell_owner(self, payload: dict) -> None:
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        owner = next((u for u in self.identity.list_users(ctx.to_dict()) if u["is_owner"]), None)
+        notices = subscription_emails.subscription_notice(payload, owner, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""
