@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit import vocabulary
 from kit.db import TYPE_ANNOTATION_MAP, TenantMixin, new_id, utcnow
 
 
@@ -38,8 +39,7 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-PAYMENT_METHODS = ("card", "check")
-INVOICE_STATUSES = ("open", "paid", "failed", "void")
+PAYMENT_METHODS, INVOICE_STATUSES = vocabulary.PAYMENT_METHODS, vocabulary.INVOICE_STATUSES
 
 
 class CatalogService(TenantMixin, Base):

@@ -19,7 +19,7 @@ from billing.common import clean_date, day, money
 from billing.facts.clients import find_client
 from billing.invoicing.numbering import set_counter
 from billing.models import INVOICE_STATUSES, Invoice, InvoiceLine
-from kit import permissions
+from kit import permissions, vocabulary
 from kit.bulk import copy_rows
 from kit.context import Context
 from kit.db import new_id, utcnow
@@ -29,7 +29,7 @@ from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event, record_events
 from kit.paging import page_of
 
-PAID_METHODS = ("check", "cash", "bank_transfer", "card", "other")
+PAID_METHODS = vocabulary.PAID_METHODS
 
 
 @dataclass
