@@ -84,6 +84,10 @@ class ClientsService:
         return self.db.write(companies.update_client, ctx, self.identity, client_id, **changes)
 
     @rpc
+    def set_billing_contact(self, ctx, client_id, contact_id):
+        return self.db.write(companies.set_billing_contact, ctx, client_id, contact_id)
+
+    @rpc
     def set_client_status(self, ctx, client_id, status):
         return self.db.write(companies.set_status, ctx, client_id, status)
 
