@@ -356,3 +356,17 @@ def get_logo(session: Session, ctx: Context, client_id: str) -> dict:
         ctx.require(VIEW_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     return pictures.read_picture(session, ctx.agency, client.id, "client")
+
+
+def set_inactive_for_overdue(session: Session, payload: dict) -> None:
+    """billing's `client_payment_overdue`: the client becomes inactive (an archived, unknown or
+    already inactive one is left as it is). Runs in the handler's transaction: no RPC."""
+    ctx = Context.system(payload["agency_id"], payload.get("request_id"))
+    client = session.scalar(
+        select(Client).where(
+            Client.agency_id == ctx.agency, Client.id == uuid.UUID(str(payload["client_id"]))
+        )
+    )
+    if client is None or client.archived_at is not None or client.status == "inactive":
+        return
+    set_status(session, ctx, str(client.id), "inactive")

@@ -25,10 +25,12 @@ from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
 from clients.models import ImportJob
 from clients.settings import Settings
+from kit import failed_events
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
+from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.permissions import CREATE_CLIENTS
 from kit.rpc import ServiceRpc
@@ -37,7 +39,7 @@ from kit.service import RequestLogging, rpc
 RECONCILE_SECONDS = 10
 
 
-class ClientsService:
+class ClientsService(failed_events.FailedEventsRpc):
     name = "clients"
 
     db = Database()
@@ -47,10 +49,16 @@ class ClientsService:
     identity = ServiceRpc("identity")
     vault_cipher = Cipher()
     imports = ImportRunner()
+    event_retry = EventRetry()
 
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    @reliable_handler("billing", "client_payment_overdue")
+    def on_client_payment_overdue(self, payload):
+        """The agency's rule: a client with an invoice failed too long becomes inactive."""
+        companies.set_inactive_for_overdue(self.db, payload)
 
     @timer(interval=RECONCILE_SECONDS)
     def reconcile_portal_logins(self):

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from billing.common import clean_date, day, money
-from billing.facts.clients import find_client
+from billing.facts.clients import billing_recipients, find_client
 from billing.invoicing.numbering import set_counter
 from billing.models import INVOICE_STATUSES, Invoice, InvoiceLine
 from kit import permissions, vocabulary
@@ -122,6 +122,9 @@ def issue(
             if line.time_note_id is not None:
                 notes.append((line.time_note_id, draft.id))
         events.append(issued_event(invoice, draft.lines))
+    recipients = billing_recipients(session, {draft.client_id for draft in drafts})
+    for event, draft in zip(events, drafts, strict=True):
+        event |= recipients.get(draft.client_id, NO_RECIPIENT)
     copy_rows(session, Invoice.__table__, invoices)
     copy_rows(session, InvoiceLine.__table__, lines)
     if notes:
@@ -262,15 +265,27 @@ def list_invoices(
     return page_of(session, query, page, per_page, lambda rows: [invoice_dict(r[0]) for r in rows])
 
 
-def event_summary(invoice: Invoice) -> dict:
-    return {
+NO_RECIPIENT = {"billing_contact": None, "billing_email": None}
+
+
+def event_summary(invoice: Invoice, session: Session | None = None) -> dict:
+    """What the invoice events carry; with `session`, the client's billing contact too (whom
+    notifications e-mails)."""
+    summary = {
         "invoice_id": str(invoice.id),
         "number": invoice.number,
         "client_id": str(invoice.client_id),
         "client_name": invoice.client_name,
         "payment_method": invoice.payment_method,
         "total": money(invoice.total, invoice.currency),
+        "issued_on": day(invoice.issued_on),
+        "due_on": day(invoice.due_on),
     }
+    if session is not None:
+        summary |= billing_recipients(session, {invoice.client_id}).get(
+            invoice.client_id, NO_RECIPIENT
+        )
+    return summary
 
 
 def mark_paid(
@@ -289,7 +304,7 @@ def mark_paid(
         session,
         ctx,
         "invoice_paid",
-        {**event_summary(invoice), "paid_method": method, "paid_reference": reference},
+        {**event_summary(invoice, session), "paid_method": method, "paid_reference": reference},
     )
     return invoice_with_lines(session, invoice)
 
