@@ -73,3 +73,16 @@ def test_billing_contact_must_be_a_live_contact_of_the_client(session, ctx, iden
             companies.set_billing_contact(session, ctx, acme["id"], wrong)
         assert "billing_contact_id" in raised.value.fields
     assert len(outbox(session)) == before
+
+
+def test_an_overdue_client_is_set_inactive_once(session, ctx, identity, outbox):
+    acme = companies.create_client(session, ctx, identity, name="Acme")
+    payload = {"agency_id": ctx.agency_id, "client_id": acme["id"], "request_id": "r"}
+    companies.set_inactive_for_overdue(session, payload)
+    assert companies.get_client(session, ctx, acme["id"])["status"] == "inactive"
+    [changed] = outbox(session, "client_status_changed")
+    assert changed["status"] == "inactive"
+    companies.set_inactive_for_overdue(session, payload)  # already inactive: nothing new
+    assert len(outbox(session, "client_status_changed")) == 1
+    other_agency = {**payload, "agency_id": "00000000-0000-0000-0000-000000000001"}
+    companies.set_inactive_for_overdue(session, other_agency)  # not its client: nothing
