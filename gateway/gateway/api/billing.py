@@ -5,7 +5,9 @@ manage_services, view_billing, view_clients, which the service decides."""
 
 from __future__ import annotations
 
-from flask import request
+import base64
+
+from flask import Response, request
 
 from gateway.api.base import api, json_body, query_args
 from gateway.api.billing_schemas import (
@@ -295,6 +297,32 @@ def get_invoice(invoice_id: str):
         200: {description: The invoice, schema: Invoice}
     """
     return services.billing.get_invoice(invoice_id)
+
+
+def invoice_pdf_response(invoice_id: str) -> Response:
+    """The invoice's PDF as a download (the API's and the Billing page's)."""
+    answer = services.billing.invoice_pdf(invoice_id)
+    return Response(
+        base64.b64decode(answer["content_base64"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{answer["filename"]}"'},
+    )
+
+
+@api.get("/invoices/<invoice_id>/pdf")
+@permission_required(permissions.VIEW_BILLING)
+def get_invoice_pdf(invoice_id: str):
+    """The invoice as a PDF (a download named invoice-<number>.pdf).
+    ---
+    get:
+      tags: [billing]
+      summary: Download an invoice's PDF
+      responses:
+        200:
+          description: The PDF
+          content: {application/pdf: {schema: {type: string, format: binary}}}
+    """
+    return invoice_pdf_response(invoice_id)
 
 
 @api.post("/invoices/<invoice_id>/mark-paid")

@@ -14,7 +14,7 @@ from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
-from billing.invoicing import charges, invoices, runs
+from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
 from billing.payments import (
     accounts,
@@ -244,6 +244,10 @@ class BillingService(failed_events.FailedEventsRpc):
     @rpc
     def get_invoice(self, ctx, invoice_id):
         return self.db.read(invoices.get_invoice, ctx, invoice_id)
+
+    @rpc
+    def invoice_pdf(self, ctx, invoice_id):
+        return self.db.read(pdf.invoice_pdf, ctx, invoice_id)
 
     @rpc
     def mark_paid(self, ctx, invoice_id, method, reference=None):
