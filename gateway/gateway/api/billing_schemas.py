@@ -248,3 +248,47 @@ class SavedCard(Schema):
 class WebhookResult(Schema):
     handled = fields.Bool()
     reason = fields.Str(allow_none=True)
+
+
+# --- refunds and the billing settings -----------------------------------------------------------
+
+
+class RefundRequest(Schema):
+    amount = fields.Int(
+        allow_none=True,
+        validate=Range(min=1, max=1_000_000_000),
+        metadata={"description": "Minor units; none: what is left to refund"},
+    )
+    reason = fields.Str(allow_none=True, validate=Length(max=500))
+
+
+class Refund(Schema):
+    id = fields.Str()
+    invoice_id = fields.Str()
+    number = fields.Int()
+    amount = fields.Nested(Money)
+    reason = fields.Str(allow_none=True)
+    method = fields.Str(metadata={"enum": ["stripe", "manual"]})
+    status = fields.Str(metadata={"enum": ["pending", "succeeded", "failed"]})
+    stripe_refund_id = fields.Str(allow_none=True)
+    failure_reason = fields.Str(allow_none=True)
+    created_at = fields.Str()
+    finished_at = fields.Str(allow_none=True)
+    refunded_total = fields.Nested(Money)
+    refundable = fields.Nested(Money)
+
+
+class RefundPage(Page):
+    items = fields.List(fields.Nested(Refund))
+
+
+class BillingSettings(Schema):
+    inactive_after_failed_days = fields.Int(
+        required=True,
+        allow_none=True,
+        validate=Range(min=1, max=365),
+        metadata={
+            "description": "Set a client inactive once an invoice has been failed this many "
+            "days; null: never (the default)"
+        },
+    )
