@@ -72,3 +72,33 @@ def test_refresh_re_reads_every_client_over_rpc(neighbours, engine, billing_conf
         rows = session.execute(select(ClientFact.name, ClientFact.archived)).all()
     assert sorted(rows) == [("Hooli", True), ("Initech", False)]
     assert fact(engine, AgencyFact, owner["agency_id"]).timezone == "UTC"
+
+
+def test_the_billing_contact_arrives_by_events_and_by_refresh(
+    neighbours, engine, billing_config, eventually
+):
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    made = clients.create_client(owner, "Umbrella")
+    clients.create_contact(owner, "Ada", "ada@umbrella.test", client_id=made["id"])
+    bob = clients.create_contact(owner, "Bob", "bob@umbrella.test", client_id=made["id"])
+    assert eventually(
+        lambda: (
+            (fact(engine, ClientFact, made["id"]) or ClientFact()).billing_email
+            == "ada@umbrella.test"
+        )
+    )
+    clients.set_billing_contact(owner, made["id"], bob["id"])
+    assert eventually(
+        lambda: fact(engine, ClientFact, made["id"]).billing_email == "bob@umbrella.test"
+    )
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ClientFact))
+    rpc = RpcClient(billing_config, timeout=10)
+    try:
+        with Session(engine) as session:
+            refresh(session, [uuid.UUID(owner["agency_id"])], rpc)
+    finally:
+        rpc.close()
+    known = fact(engine, ClientFact, made["id"])
+    assert (known.billing_contact_name, known.billing_email) == ("Bob", "bob@umbrella.test")
