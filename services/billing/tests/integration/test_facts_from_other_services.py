@@ -102,3 +102,42 @@ def test_the_billing_contact_arrives_by_events_and_by_refresh(
         rpc.close()
     known = fact(engine, ClientFact, made["id"])
     assert (known.billing_contact_name, known.billing_email) == ("Bob", "bob@umbrella.test")
+
+
+def test_a_client_failed_past_the_agencys_days_is_set_inactive_by_the_clients_service(
+    neighbours, engine, eventually
+):
+    from datetime import timedelta
+
+    from billing.models import BillingSettings, Invoice
+    from billing.payments.overdue import report_overdue
+    from kit.db import utcnow
+
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    made = clients.create_client(owner, "Soylent")
+    assert eventually(lambda: fact(engine, ClientFact, made["id"]))
+    agency = uuid.UUID(owner["agency_id"])
+    with Session(engine) as session, session.begin():
+        session.add(BillingSettings(agency_id=agency, inactive_after_failed_days=3))
+        today = utcnow().date()
+        session.add(
+            Invoice(
+                agency_id=agency,
+                number=1,
+                client_id=uuid.UUID(made["id"]),
+                client_name="Soylent",
+                issued_on=today,
+                due_on=today,
+                payment_method="card",
+                currency="USD",
+                total=900,
+                status="failed",
+                failed_at=utcnow() - timedelta(days=4),
+            )
+        )
+    with Session(engine) as session, session.begin():
+        assert report_overdue(session) == 1
+    # billing's outbox publishes client_payment_overdue; the clients service handles it
+    assert eventually(lambda: clients.get_client(owner, made["id"])["status"] == "inactive")
+    assert eventually(lambda: fact(engine, ClientFact, made["id"]).status == "inactive")
