@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from billing.common import clean_date, day, money
 from billing.facts.clients import billing_recipients, find_client
 from billing.invoicing.numbering import set_counter
-from billing.models import INVOICE_STATUSES, Invoice, InvoiceLine
+from billing.models import INVOICE_STATUSES, AgencyFact, Invoice, InvoiceLine
 from kit import permissions, vocabulary
 from kit.bulk import copy_rows
 from kit.context import Context
@@ -123,8 +123,10 @@ def issue(
                 notes.append((line.time_note_id, draft.id))
         events.append(issued_event(invoice, draft.lines))
     recipients = billing_recipients(session, {draft.client_id for draft in drafts})
+    agency_name = _agency_name(session, ctx.agency)
     for event, draft in zip(events, drafts, strict=True):
         event |= recipients.get(draft.client_id, NO_RECIPIENT)
+        event["agency_name"] = agency_name
     copy_rows(session, Invoice.__table__, invoices)
     copy_rows(session, InvoiceLine.__table__, lines)
     if notes:
@@ -285,7 +287,14 @@ def event_summary(invoice: Invoice, session: Session | None = None) -> dict:
         summary |= billing_recipients(session, {invoice.client_id}).get(
             invoice.client_id, NO_RECIPIENT
         )
+        summary["agency_name"] = _agency_name(session, invoice.agency_id)
     return summary
+
+
+def _agency_name(session: Session, agency_id: uuid.UUID) -> str:
+    """The agency's name as identity said it (for the e-mails notifications makes)."""
+    fact = session.get(AgencyFact, agency_id)
+    return fact.name if fact else ""
 
 
 def mark_paid(
