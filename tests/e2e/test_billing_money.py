@@ -271,3 +271,16 @@ def test_the_portal_sees_only_its_own_clients_invoices(new_agency, mailbox):
         web.get(f"{portal.base_url}/portal/invoices/{theirs['id']}/pdf", timeout=30).status_code
         == 404
     )
+
+
+def test_a_check_clients_invoice_is_e_mailed_with_its_pdf(new_agency, mailbox):
+    owner = new_agency()
+    client, (payer,) = client_with_contacts(owner, "Chuck")
+    time.sleep(2)  # billing learns the billing contact from the clients service's event
+    charge = {"client_id": client["id"], "service_id": make_service(owner)["id"], "amount": 6400}
+    invoice = owner.post("/charges", json=charge, expect=201).json()
+    mail = mailbox.wait_for(payer["email"], f"Invoice {invoice['number']}", timeout=20)
+    assert "64.00" in mail.text
+    [pdf] = list(mail.message.iter_attachments())
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content().startswith(b"%PDF")
