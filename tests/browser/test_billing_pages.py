@@ -54,6 +54,21 @@ def test_assign_charge_mark_paid_and_void_through_the_pages(page, new_agency):
     page.fill('[name="description"]', "Updates and backups")
     page.click('[data-test="add-service"]')
     expect(page.locator('[data-test="catalog-table"]')).to_contain_text(service_name)
+    # A second one renamed, then archived: it leaves the list for the Archived view.
+    page.fill('[name="name"]', "Old offer")
+    page.click('[data-test="add-service"]')
+    old = page.locator('[data-test="catalog-row"]', has_text="Old offer")
+    old.locator('[data-test="edit-service"]').click()
+    page.fill('[name="name"]', "Older offer")
+    page.click('[data-test="save-service"]')
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('[data-test="catalog-row"]', has_text="Older offer").locator(
+        '[data-test="archive-service"]'
+    ).click()
+    expect(page.locator(".alert-success")).to_contain_text("Older offer is archived")
+    expect(page.locator('[data-test="catalog-table"]')).not_to_contain_text("Older offer")
+    page.click('[data-test="catalog-archived"]')
+    expect(page.locator('[data-test="catalog-table"]')).to_contain_text("Older offer")
 
     # A monthly assignment from today is active (green); one starting next week is not started.
     for start, rate in [(TODAY, "300.00"), (TODAY + timedelta(days=7), "abc")]:
@@ -61,7 +76,10 @@ def test_assign_charge_mark_paid_and_void_through_the_pages(page, new_agency):
         page.click('[data-test="assign-service"]')
         page.select_option('[name="service_id"]', label=service_name)
         page.select_option('[name="client_id"]', client["id"])
+        page.select_option('[name="billing_type"]', "hourly")
+        expect(page.locator("#rate-label")).to_have_text("Hourly rate")
         page.select_option('[name="billing_type"]', "recurring_in_advance")
+        expect(page.locator("#rate-label")).to_have_text("Rate per 30 days")
         page.fill('[name="start_date"]', start.isoformat())
         page.fill('[name="rate"]', rate)
         page.click('[data-test="assign-submit"]')

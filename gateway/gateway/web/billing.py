@@ -12,7 +12,7 @@ from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import billing_forms
 from gateway.web.client_forms import PER_PAGE, filtered_list, page_number, page_url
-from gateway.web.forms import Form, done, form_failed, read_form
+from gateway.web.forms import Form, done, read_form
 from kit import permissions
 from kit.errors import DomainError
 
@@ -90,7 +90,7 @@ def mark_paid(invoice_id: str):
         paid = services.billing.mark_paid(invoice_id, body["method"], body.get("reference"))
     except DomainError as exc:
         page = _invoice_page(invoice_id, form)
-        return form_failed("billing/invoice.html", form, exc, **page)
+        return billing_forms.failed("billing/invoice.html", form, exc, **page)
     return done(f"Invoice {paid['number']} is marked paid.", _back(invoice_id))
 
 

@@ -3,14 +3,14 @@ dollars (sent as integer minor units), the choices of the selects, and the words
 
 from __future__ import annotations
 
-from flask import request
+from flask import render_template, request
 from marshmallow import Schema
 
 from gateway.auth import can
 from gateway.rpc import services
-from gateway.web.forms import Form, read_form
+from gateway.web.forms import CHECK_FIELDS, Form, read_form
 from kit import permissions
-from kit.errors import PermissionDenied
+from kit.errors import DomainError, PermissionDenied
 from kit.money import Money
 
 AMOUNT_MESSAGE = "Enter an amount like 12.50."
@@ -75,14 +75,25 @@ def dollars(value: dict | None) -> str:
     return f"{whole}.{cents:02d}"
 
 
+# A select of clients holds at most this many pages of 100 (the clients service's largest page).
+MAX_CLIENT_PAGES = 10
+
+
 def client_choices() -> list[dict]:
-    """The agency's clients (not archived) by name; none when the role may not list clients."""
+    """The agency's clients (not archived) by name, up to 1,000; none when the role may not
+    list clients."""
     if not can(permissions.VIEW_CLIENTS):
         return []
+    chosen: list[dict] = []
     try:
-        return services.clients.list_clients(sort="name", per_page=100)["items"]
+        for number in range(1, MAX_CLIENT_PAGES + 1):
+            page = services.clients.list_clients(sort="name", page=number, per_page=100)
+            chosen += page["items"]
+            if len(chosen) >= page["total"] or not page["items"]:
+                break
     except PermissionDenied:
         return []
+    return chosen
 
 
 def service_choices(status: str = "active") -> list[dict]:
@@ -97,3 +108,22 @@ def stripe_connected() -> bool:
         return bool(services.billing.get_stripe_account()["connected"])
     except PermissionDenied:
         return False
+
+
+def refuse(form: Form, exc: DomainError) -> None:
+    """`Form.refuse`, where a billing service refusal's sentence ("An assignment cannot end in
+    the past.") goes under the fields it names: its field messages are terse, for programs.
+    Not found, not signed in and unavailable are not about the form: raised again."""
+    if exc.http_status in (401, 404) or exc.http_status >= 500:
+        raise exc
+    form.refuse(exc)
+    if exc.message != CHECK_FIELDS:  # the page's own schema writes sentences already
+        for name in exc.fields or {}:
+            if name in form.errors:
+                form.errors[name] = [exc.message]
+
+
+def failed(template: str, form: Form, exc: DomainError, **context):
+    """The same page again, the refusal under its fields (as `forms.form_failed`)."""
+    refuse(form, exc)
+    return render_template(template, form=form, **context), exc.http_status

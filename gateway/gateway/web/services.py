@@ -20,7 +20,7 @@ from gateway.auth import can, login_required, permission_required, require
 from gateway.rpc import services
 from gateway.web import billing_forms
 from gateway.web.client_forms import PER_PAGE, filtered_list, page_number, page_url
-from gateway.web.forms import Form, done, form_failed, read_form, show_form
+from gateway.web.forms import Form, done, read_form, show_form
 from kit import permissions
 from kit.errors import DomainError, PermissionDenied
 
@@ -90,7 +90,7 @@ def assign():
     try:
         made = services.billing.assign_service(**form.valid_data())
     except DomainError as exc:
-        return form_failed("services/assign.html", form, exc, **_assign_page())
+        return billing_forms.failed("services/assign.html", form, exc, **_assign_page())
     message = f"{made['service']['name']} is assigned to {made['client']['name']}."
     return done(message, url_for(".assignment", assignment_id=made["id"]))
 
@@ -138,9 +138,10 @@ def end(assignment_id: str):
     try:
         ended = services.billing.end_assignment(assignment_id, **form.valid_data())
     except DomainError as exc:
-        page = _assignment_page(assignment_id)
-        page["end_form"] = form
-        return form_failed("services/assignment.html", Form(), exc, **page)
+        billing_forms.refuse(form, exc)
+        page = {**_assignment_page(assignment_id), "end_form": form}
+        # The page's `form` is its time form: it stays blank.
+        return render_template("services/assignment.html", form=Form(), **page), exc.http_status
     message = f"The assignment ends on {ended['end_date']}: nothing is billed after that day."
     return done(message, url_for(".assignment", assignment_id=assignment_id))
 
@@ -164,7 +165,9 @@ def log_time(assignment_id: str):
     try:
         services.billing.log_time(assignment_id, **form.valid_data())
     except DomainError as exc:
-        return form_failed("services/assignment.html", form, exc, **_assignment_page(assignment_id))
+        return billing_forms.failed(
+            "services/assignment.html", form, exc, **_assignment_page(assignment_id)
+        )
     return done("Time logged.", url_for(".assignment", assignment_id=assignment_id) + "#time")
 
 
@@ -185,7 +188,7 @@ def edit_time(assignment_id: str, note_id: str):
         services.billing.update_time_note(note_id, **form.valid_data())
     except DomainError as exc:
         page = _assignment_page(assignment_id, editing=note_id)
-        return form_failed("services/assignment.html", form, exc, **page)
+        return billing_forms.failed("services/assignment.html", form, exc, **page)
     return done("Time note saved.", url_for(".assignment", assignment_id=assignment_id) + "#time")
 
 
@@ -246,7 +249,7 @@ def catalog():
     try:
         made = services.billing.add_service(**form.valid_data())
     except DomainError as exc:
-        return form_failed("services/catalog.html", form, exc, **_catalog_page(status))
+        return billing_forms.failed("services/catalog.html", form, exc, **_catalog_page(status))
     return done(f"Service {made['name']} added.", url_for(".catalog"))
 
 
@@ -267,7 +270,7 @@ def edit_service(service_id: str):
     try:
         services.billing.update_service(service_id, **form.valid_data())
     except DomainError as exc:
-        return form_failed("services/service_form.html", form, exc, **page)
+        return billing_forms.failed("services/service_form.html", form, exc, **page)
     return done("Service saved.", url_for(".catalog"))
 
 
@@ -293,7 +296,7 @@ def charge():
     try:
         invoice = services.billing.charge_now(**form.valid_data())
     except DomainError as exc:
-        return form_failed("services/charge.html", form, exc, **_charge_page())
+        return billing_forms.failed("services/charge.html", form, exc, **_charge_page())
     words = {"paid": "and paid", "failed": "but the card was declined"}
     outcome = words.get(invoice["status"], "")
     message = f"Invoice {invoice['number']} issued to {invoice['client']['name']} {outcome}."

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kit.errors import ValidationError
+from gateway.api import billing_schemas
+from gateway.web import billing_forms
+from kit.errors import ServiceUnavailable, ValidationError
 from kit.permissions import (
     MANAGE_BILLING,
     MANAGE_SERVICES,
@@ -72,11 +74,11 @@ def test_billing_pages_refuse_a_role_without_their_permission(
 def test_navigation_shows_services_and_billing_only_to_roles_that_may_open_them(
     client, rpc, as_role
 ):
-    page = client.get("/reports/", headers=as_role("view_reports")).data.decode()
+    page = client.get("/settings/", headers=as_role("view_reports")).data.decode()
     assert 'href="/services/"' not in page and 'href="/billing/"' not in page
-    page = client.get("/reports/", headers=as_role(VIEW_CLIENTS)).data.decode()
+    page = client.get("/settings/", headers=as_role(VIEW_CLIENTS)).data.decode()
     assert 'href="/services/"' in page and 'href="/billing/"' not in page
-    page = client.get("/reports/", headers=as_role(VIEW_BILLING)).data.decode()
+    page = client.get("/settings/", headers=as_role(VIEW_BILLING)).data.decode()
     assert 'href="/services/"' in page and 'href="/billing/"' in page
 
 
@@ -169,3 +171,60 @@ def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_ro
     assert '<div class="invalid-feedback">Stripe refused this secret key.</div>' in page
     assert "sk_test_bad" not in page  # a secret is never shown back
     assert "card payment is not offered" in page
+
+
+def test_stripe_unreachable_is_the_try_again_page(client, rpc, as_role, no_csrf):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+
+    def unreachable(**body):
+        raise ServiceUnavailable("Stripe could not be reached: APIConnectionError.")
+
+    rpc.answers[("billing", "set_stripe_keys")] = unreachable
+    answer = client.post(
+        "/settings/payments",
+        data={"publishable_key": "pk_test_1", "secret_key": "sk_test_1"},
+        headers=headers,
+    )
+    assert answer.status_code == 503
+    assert "Please try again in a moment." in answer.data.decode()
+    assert "sk_test_1" not in answer.data.decode()
+
+
+def test_a_refused_date_filter_is_said_under_its_box(client, rpc, as_role):
+    def refuse(**filters):
+        if filters.get("date_from"):
+            raise ValidationError("date_from is not a date.", {"date_from": "Use a date."})
+        return EMPTY
+
+    rpc.answers[("billing", "list_invoices")] = refuse
+    answer = client.get("/billing/?date_from=yesterday", headers=as_role(VIEW_BILLING))
+    assert answer.status_code == 422
+    assert "date_from is not a date." in answer.data.decode()
+
+
+def test_the_pages_have_words_for_every_code_the_api_offers():
+    pairs = [
+        (billing_forms.BILLING_TYPES, billing_schemas.BILLING_TYPES),
+        (billing_forms.ASSIGNMENT_STATUSES, billing_schemas.ASSIGNMENT_STATUSES),
+        (billing_forms.INVOICE_TABS, billing_schemas.INVOICE_STATUSES),
+        (billing_forms.PAID_METHODS, billing_schemas.PAID_METHODS),
+        (billing_forms.PAYMENT_METHODS, billing_schemas.PAYMENT_METHODS),
+    ]
+    for words, offered in pairs:
+        assert set(words) == set(offered.choices)
+
+
+def test_the_client_select_offers_every_client_past_the_first_hundred(client, rpc, as_role):
+    everyone = [{"id": f"c-{n}", "name": f"Client {n:03d}"} for n in range(150)]
+
+    def list_clients(page=1, per_page=25, **filters):
+        start = (page - 1) * per_page
+        return {**EMPTY, "items": everyone[start : start + per_page], "total": len(everyone)}
+
+    rpc.answers[("clients", "list_clients")] = list_clients
+    rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
+    assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
+    assert rpc.methods().count("clients.list_clients") == 2
