@@ -252,3 +252,32 @@ def test_a_client_failed_too_long_is_reported_once_when_the_agency_asks(
     for wrong in (0, 366, "5", True):
         with pytest.raises(ValidationError):
             write(overdue.set_billing_settings, stripe_agency, wrong)
+
+
+def test_a_refund_whose_answer_was_lost_is_settled_before_any_new_one(
+    card_client, card_invoice, session, settings, stripe_agency, read, outbox
+):
+    from billing.settings import Settings
+    from kit.errors import ServiceUnavailable
+
+    client_id, _ = card_client()
+    invoice_id = card_invoice(client_id, rate=3000)
+    charging.charge_due_cards(session, CIPHER, settings, stripe_agency.agency, TODAY)
+    unreachable = Settings(14, stripe_api_base="http://127.0.0.1:9", stripe_timeout=1.0)
+    with pytest.raises(ServiceUnavailable):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, unreachable, invoice_id, 1000)
+    with session.begin():
+        pending = session.scalar(select(Refund))
+        assert (pending.status, pending.idempotency_key) == ("pending", f"refund:{invoice_id}:1")
+    assert outbox(session, "payment_refunded") == []
+    # the next refund settles the pending one first (with its own key), and says so
+    with pytest.raises(Conflict):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, settings, invoice_id, 500)
+    [settled] = read(refunds.list_refunds, stripe_agency, invoice_id)
+    assert (settled["status"], settled["amount"]["amount"]) == ("succeeded", 1000)
+    paid = read(invoices.get_invoice, stripe_agency, invoice_id)
+    made = client_for(SECRET, settings).v1.refunds.list(
+        params={"payment_intent": paid["paid_reference"]}
+    )
+    assert [r.amount for r in made.auto_paging_iter()] == [1000]
+    assert len(outbox(session, "payment_refunded")) == 1
