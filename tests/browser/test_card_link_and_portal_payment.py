@@ -1,7 +1,7 @@
 """Paying by card in a browser, with localstripe's own Stripe.js on the real stack: a client
 whose card was declined follows the e-mailed link, enters a good card, and the failed invoice
 is paid at once (the link then says it was used); a portal contact pays an open invoice by card
-from the portal's Invoices page."""
+from the portal's Invoices page; the billing contact is chosen on the client's profile."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_clients_pages import log_in
 from tests.e2e.test_billing_api import (
     DECLINING_CARD,
     GOOD_CARD,
@@ -100,3 +101,18 @@ def test_the_portal_pays_an_open_invoice_by_card(page, new_agency, mailbox):
     assert (paid["status"], paid["paid_method"]) == ("paid", "card")
     page.click('[data-test="portal-invoices-link"]')
     expect(page.locator('[data-test="saved-card"]')).to_contain_text(GOOD_CARD[-4:])
+
+
+def test_the_billing_contact_is_chosen_on_the_client_profile(page, new_agency):
+    owner = new_agency()
+    client, (first, second) = client_with_contacts(owner, "Fay", "Gus")
+    log_in(page, owner)
+    page.goto(f"/clients/{client['id']}")
+    box = page.locator('[data-test="billing-contact"]')
+    expect(box).to_contain_text(first["email"])
+    expect(box).to_contain_text("The first contact, until you choose one.")
+    page.select_option('[data-test="billing-contact-select"]', second["id"])
+    page.click('[data-test="billing-contact-save"]')
+    expect(page.locator('[data-test="billing-contact-name"]')).to_contain_text(second["email"])
+    shown = owner.get(f"/clients/{client['id']}", expect=200).json()["billing_contact"]
+    assert (shown["id"], shown["chosen"]) == (second["id"], True)
