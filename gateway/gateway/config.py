@@ -37,11 +37,15 @@ def from_env() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Reverse proxies whose X-Forwarded-For / X-Request-ID are believed (gateway.proxies).
         "TRUSTED_PROXIES": parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", "")),
+        # Stripe.js for the pages that take a card: localstripe serves its own copy in
+        # development and tests; production loads Stripe's.
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL")
+        or (
+            "https://js.stripe.com/v3/"
+            if production
+            else os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
+            + "/js.stripe.com/v3/"
+        ),
         # Browsers keep to HTTPS this long once they have seen the site (production only).
         "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "31536000" if production else "0")),
-        # Stripe.js for the subscription's card (the platform's account): localstripe serves
-        # its own at STRIPE_API_BASE/js.stripe.com/v3/ in development and tests.
-        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL")
-        or os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
-        + "/js.stripe.com/v3/",
     }

@@ -16,7 +16,16 @@ from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
-from billing.payments import accounts, cards, charging, webhooks
+from billing.payments import (
+    accounts,
+    card_update,
+    cards,
+    charging,
+    overdue,
+    portal_payments,
+    refunds,
+    webhooks,
+)
 from billing.subscription import erasure, lifecycle, renewals
 from billing.subscription import invoices as platform_invoices
 from kit import failed_events, permissions
@@ -27,6 +36,9 @@ from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
+
+# How often failed invoices are checked against the agencies' "inactive after N days" rule.
+OVERDUE_EVERY_SECONDS = 3600
 
 # The run is daily, but each agency's day starts at its own midnight: looking every hour issues
 # an agency's invoices within an hour of its day starting, and a run issues only what is due.
@@ -347,3 +359,60 @@ class BillingService(failed_events.FailedEventsRpc):
             return webhooks.handle_stripe_webhook(
                 self.db, self.cipher, agency_id, payload, signature
             )
+
+    # Card-update links (no login: the token is the key) --------------------------------------
+
+    @rpc
+    def open_card_link(self, ctx, token):
+        return card_update.open_card_link(self.db, self.cipher, self.settings, token)
+
+    @rpc
+    def finish_card_link(self, ctx, token, setup_intent_id):
+        return card_update.finish_card_link(
+            self.db, self.cipher, self.settings, token, setup_intent_id
+        )
+
+    # The client portal ----------------------------------------------------------------------
+
+    @rpc
+    def portal_list_invoices(self, ctx, status=None, page=1, per_page=25):
+        return self.db.read(portal_payments.portal_list_invoices, ctx, status, page, per_page)
+
+    @rpc
+    def portal_get_invoice(self, ctx, invoice_id):
+        return self.db.read(portal_payments.portal_get_invoice, ctx, invoice_id)
+
+    @rpc
+    def portal_card(self, ctx):
+        return self.db.read(portal_payments.portal_card, ctx)
+
+    @rpc
+    def portal_pay_invoice(self, ctx, invoice_id, setup_intent_id=None):
+        return portal_payments.portal_pay_invoice(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, setup_intent_id
+        )
+
+    # Refunds and the overdue rule -------------------------------------------------------------
+
+    @rpc
+    def refund_invoice(self, ctx, invoice_id, amount=None, reason=None):
+        return refunds.refund_invoice(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, amount, reason
+        )
+
+    @rpc
+    def list_refunds(self, ctx, invoice_id):
+        return self.db.read(refunds.list_refunds, ctx, invoice_id)
+
+    @rpc
+    def get_billing_settings(self, ctx):
+        return self.db.read(overdue.get_billing_settings, ctx)
+
+    @rpc
+    def set_billing_settings(self, ctx, inactive_after_failed_days=None):
+        return self.db.write(overdue.set_billing_settings, ctx, inactive_after_failed_days)
+
+    @timer(interval=OVERDUE_EVERY_SECONDS)
+    def report_overdue_clients(self):
+        with self.db.begin():
+            overdue.report_overdue(self.db)

@@ -51,6 +51,7 @@ class ClientsService(failed_events.FailedEventsRpc):
     identity = ServiceRpc("identity")
     vault_cipher = Cipher()
     imports = ImportRunner()
+    event_retry = EventRetry()
 
     @rpc
     def health(self, ctx):
@@ -59,6 +60,11 @@ class ClientsService(failed_events.FailedEventsRpc):
     @reliable_handler("identity", "agency_deleted")
     def on_agency_deleted(self, payload):
         erase_agency(self.db, Base.metadata, payload["agency_id"])
+
+    @reliable_handler("billing", "client_payment_overdue")
+    def on_client_payment_overdue(self, payload):
+        """The agency's rule: a client with an invoice failed too long becomes inactive."""
+        companies.set_inactive_for_overdue(self.db, payload)
 
     @timer(interval=RECONCILE_SECONDS)
     def reconcile_portal_logins(self):
@@ -90,6 +96,10 @@ class ClientsService(failed_events.FailedEventsRpc):
     @rpc
     def update_client(self, ctx, client_id, **changes):
         return self.db.write(companies.update_client, ctx, self.identity, client_id, **changes)
+
+    @rpc
+    def set_billing_contact(self, ctx, client_id, contact_id):
+        return self.db.write(companies.set_billing_contact, ctx, client_id, contact_id)
 
     @rpc
     def set_client_status(self, ctx, client_id, status):

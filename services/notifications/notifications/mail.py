@@ -28,6 +28,9 @@ def compose(email: Email, mail_from: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for filename, content_type, content in email.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

@@ -21,6 +21,7 @@ class NotificationsService(failed_events.FailedEventsRpc):
     db = Database()
     mailer = Mailer()
     identity = ServiceRpc("identity")
+    billing = ServiceRpc("billing")
     event_retry = EventRetry()
     request_logging = RequestLogging()
 
@@ -57,6 +58,24 @@ class NotificationsService(failed_events.FailedEventsRpc):
     def on_request_created(self, payload: dict) -> None:
         managers = self._users(payload, payload.get("account_manager_ids") or [])
         notices = emails.request_created(payload, managers, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "invoice_paid")
+    def on_invoice_paid(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.invoice_paid(payload, self.public_url))
+
+    @reliable_handler("billing", "invoice_failed")
+    def on_invoice_failed(self, payload: dict) -> None:
+        notices = emails.invoice_failed(payload, self._billing_team(payload), self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "invoice_issued")
+    def on_invoice_issued(self, payload: dict) -> None:
+        pdf = None
+        if payload.get("payment_method") == "check" and payload.get("billing_email"):
+            ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+            pdf = self.billing.invoice_pdf(ctx.to_dict(), payload["invoice_id"])
+        notices = emails.invoice_issued(payload, pdf, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
     # the agency's own subscription to the platform
@@ -117,6 +136,13 @@ class NotificationsService(failed_events.FailedEventsRpc):
         owner = next((u for u in self.identity.list_users(ctx.to_dict()) if u["is_owner"]), None)
         notices = subscription_emails.subscription_notice(payload, owner, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
+
+    def _billing_team(self, payload: dict) -> list[dict]:
+        """The agency's owner and active users who may manage billing (identity, as the
+        event's agency)."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
+        users = self.identity.list_users(ctx, status="active")
+        return emails.billing_recipients(users, self.identity.list_roles(ctx))
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""
