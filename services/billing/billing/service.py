@@ -16,6 +16,8 @@ from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, runs
 from billing.invoicing.periods import today_in
+from billing.ledger import accounts as ledger_accounts
+from billing.ledger import funding, topups, transfers, usage
 from billing.payments import accounts, cards, charging, webhooks
 from kit import failed_events, permissions
 from kit.context import Context
@@ -281,3 +283,107 @@ class BillingService(failed_events.FailedEventsRpc):
             return webhooks.handle_stripe_webhook(
                 self.db, self.cipher, agency_id, payload, signature
             )
+
+    # Balances: the ledger, usage, top-ups, funding (docs/contracts.md, "billing: balances") --
+
+    @rpc
+    def record_usage(self, ctx, client_id, amount, description, idempotency_key):
+        return self.db.flow(
+            usage.record_usage, ctx, client_id, amount, description, idempotency_key
+        )
+
+    @rpc
+    def list_usage(self, ctx, client_id, page=1, per_page=25):
+        return self.db.read(usage.list_usage, ctx, client_id, page, per_page)
+
+    @rpc
+    def list_accounts(self, ctx):
+        return self.db.read(ledger_accounts.list_accounts, ctx)
+
+    @rpc
+    def get_balances(self, ctx):
+        return self.db.write(ledger_accounts.get_balances, ctx)
+
+    @rpc
+    def set_balance_settings(self, ctx, low_threshold, auto_recharge_amount=None):
+        return self.db.write(
+            ledger_accounts.set_balance_settings, ctx, low_threshold, auto_recharge_amount
+        )
+
+    @rpc
+    def list_transfers(self, ctx, account, page=1, per_page=25):
+        return self.db.write(transfers.list_transfers, ctx, account, page, per_page)
+
+    @rpc
+    def transfers_csv(self, ctx, account):
+        return self.db.write(transfers.transfers_csv, ctx, account)
+
+    @rpc
+    def record_manual_credit(self, ctx, amount, reference, idempotency_key, client_id=None):
+        return self.db.write(
+            topups.record_manual_credit, ctx, amount, reference, idempotency_key, client_id
+        )
+
+    @rpc
+    def top_up_by_card(self, ctx, amount, idempotency_key, client_id=None):
+        return self.db.flow(
+            topups.top_up_by_card,
+            ctx,
+            self.cipher,
+            self.settings,
+            amount,
+            idempotency_key,
+            client_id,
+        )
+
+    @rpc
+    def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
+        return self.db.write(
+            topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
+        )
+
+    @rpc
+    def get_funding(self, ctx, client_id):
+        return self.db.read(ledger_accounts.get_funding, ctx, client_id)
+
+    @rpc
+    def request_customer_funding(self, ctx, client_id, email, starting_balance, message=""):
+        return self.db.write(
+            funding.request_customer_funding,
+            ctx,
+            self.settings,
+            client_id,
+            email,
+            starting_balance,
+            message,
+        )
+
+    @rpc
+    def resend_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(
+            funding.resend_funding_request, ctx, self.settings, client_id, request_id
+        )
+
+    @rpc
+    def cancel_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(funding.cancel_funding_request, ctx, client_id, request_id)
+
+    @rpc
+    def fund_by_agency(self, ctx, client_id):
+        return self.db.flow(funding.fund_by_agency, ctx, self.cipher, self.settings, client_id)
+
+    # The customer's payment page (no login: the link's token is the authority)
+
+    @rpc
+    def get_customer_funding_request(self, ctx, token):
+        return funding.get_customer_request(self.db, token)
+
+    @rpc
+    def start_customer_funding_payment(self, ctx, token, amount):
+        return funding.start_customer_payment(self.db, self.cipher, self.settings, token, amount)
+
+    @rpc
+    def complete_customer_funding_payment(self, ctx, token, payment_intent_id):
+        return funding.complete_customer_payment(
+            self.db, self.cipher, self.settings, token, payment_intent_id
+        )

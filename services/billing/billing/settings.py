@@ -11,6 +11,7 @@ class Settings:
     payment_terms_days: int  # an invoice is due this many days after its date
     stripe_api_base: str = "https://api.stripe.com"
     stripe_timeout: float = 10.0
+    funding_link_hours: int = 72  # a customer's funding link works this long
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -19,6 +20,11 @@ class Settings:
             payment_terms_days=_whole(config, "PAYMENT_TERMS_DAYS", minimum=0),
             stripe_api_base=str(config["STRIPE_API_BASE"]).rstrip("/"),
             stripe_timeout=float(_whole(config, "STRIPE_TIMEOUT", minimum=1)),
+            funding_link_hours=_whole(
+                {"FUNDING_LINK_HOURS": config.get("FUNDING_LINK_HOURS", 72)},
+                "FUNDING_LINK_HOURS",
+                minimum=1,
+            ),
         )
 
 
