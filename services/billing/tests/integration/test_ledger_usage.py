@@ -235,3 +235,35 @@ def test_the_database_refuses_a_balance_below_zero_whatever_the_code(session, ct
             ),
             {"agency": ctx.agency, "src": agency.id, "dst": usage_account.id},
         )
+
+
+def test_many_writers_on_one_client_lose_no_update_and_never_overdraw(
+    engine, ctx, known_client, credit, session
+):
+    """32 threads, each its own connection, draw 20 usages of 7 from a balance of 3,000: every
+    draw the balance covers is recorded, the rest refused, and the sums hold."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+
+    client = known_client(ctx)
+    credit(ctx, 3000)
+
+    def writer(number):
+        done = 0
+        with Session(engine) as own:
+            for i in range(20):
+                try:
+                    usage.record_usage(own, ctx, client, 7, "", f"w{number}-{i}")
+                    done += 1
+                except LimitExceeded:
+                    pass
+        return done
+
+    with ThreadPoolExecutor(32) as pool:
+        recorded = sum(pool.map(writer, range(32)))
+    assert recorded == 3000 // 7
+    sums = ledger_sums(session, ctx.agency)
+    assert sums == {"mismatched": [], "negative": [], "total": 0}
+    with session.begin():
+        assert accounts.get_balances(session, ctx)["agency"]["balance"]["amount"] == 3000 % 7
