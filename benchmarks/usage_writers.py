@@ -209,9 +209,9 @@ def main(writers: int, each: int, processes: int) -> dict:
         f"RPC alone (billing.health, same writers): {total / health_seconds:,.0f}/s; "
         f"record_usage reaches {rate * health_seconds / total:.0%} of it"
     )
-    lost = total - count
+    lost = f"{total - count} lost" if total - count else "none lost"
     print(
-        f"no lost update: {count:,} recorded of {total:,} ({'none lost' if not lost else lost}); "
+        f"no lost update: {count:,} recorded of {total:,} ({lost}); "
         f"stored balance {stored:,} = ledger sum {summed:,}: {'yes' if stored == summed else 'NO'}"
         f"; balance = credit - usages: {'yes' if stored == 10**10 - AMOUNT * total else 'NO'}"
     )
