@@ -53,6 +53,7 @@ API_AREAS = [
     "contacts",
     "requests",
     "billing",
+    "balances",
     "events",
     "openapi",
 ]
