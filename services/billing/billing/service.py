@@ -379,11 +379,11 @@ class BillingService(failed_events.FailedEventsRpc):
         return funding.get_customer_request(self.db, token)
 
     @rpc
-    def start_customer_funding_payment(self, ctx, token, amount):
-        return funding.start_customer_payment(self.db, self.cipher, self.settings, token, amount)
+    def start_customer_funding_card(self, ctx, token):
+        return funding.start_customer_card(self.db, self.cipher, self.settings, token)
 
     @rpc
-    def complete_customer_funding_payment(self, ctx, token, payment_intent_id):
-        return funding.complete_customer_payment(
-            self.db, self.cipher, self.settings, token, payment_intent_id
+    def pay_customer_funding(self, ctx, token, setup_intent_id, amount):
+        return funding.pay_customer_funding(
+            self.db, self.cipher, self.settings, token, setup_intent_id, amount
         )

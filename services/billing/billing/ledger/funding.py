@@ -4,10 +4,10 @@ To the customer: the agency sends a request (customer e-mail, starting balance >
 `funding_request_sent` carries a link token (random, only its SHA-256 kept, expiring after
 FUNDING_LINK_HOURS, replaced by a resend, dead once used or cancelled) that notifications mails.
 On the page the link opens (outside the team UI; the token is the authority) the customer enters
-a card with Stripe.js and pays at least the starting balance: `start_customer_payment` makes the
-PaymentIntent (saving the card for later top-ups), `complete_customer_payment` checks it at
-Stripe and, in one transaction, spends the link, keeps the card, credits the payment to the
-client's balance and switches the client. Until then the client stays agency-funded.
+a card with Stripe.js (`start_customer_card`: a SetupIntent) and pays at least the starting
+balance (`pay_customer_funding`: the card charged off-session as a card top-up, the attempt
+recorded first); once paid, one transaction spends the link, keeps the card, credits the
+payment to the client's balance and switches the client. Until then the client stays agency-funded.
 
 To the agency: the saved card is forgotten (and detached at Stripe after the commit), the whole
 client balance moves to the agency balance as one transfer, and usage draws from the agency.
@@ -29,9 +29,9 @@ from billing.common import money
 from billing.facts.agencies import agency_today
 from billing.facts.clients import find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import MIN_TOPUP, decimal_text, topup_amount
-from billing.ledger.tables import AGENCY, CARD_TOPUPS, FundingRequest
-from billing.ledger.topups import after_topup
+from billing.ledger.amounts import MIN_TOPUP, topup_amount
+from billing.ledger.tables import AGENCY, CARD_TOPUPS, FundingRequest, TopupAttempt
+from billing.ledger.topups import CardTry, after_topup, charge_card
 from billing.ledger.transfers import post_transfer
 from billing.models import ClientFact, StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
@@ -39,7 +39,7 @@ from billing.payments.stripe_api import client_for
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, NotFound, PaymentFailed, ValidationError
+from kit.errors import Conflict, NotFound, PaymentFailed, ServiceUnavailable, ValidationError
 from kit.ids import hash_token, parse_id
 from kit.outbox import record_event
 from kit.validation import clean_email
@@ -69,7 +69,7 @@ def _send(session: Session, ctx: Context, request: FundingRequest, client: Clien
         ctx,
         "funding_request_sent",
         {
-            "request_id": str(request.id),
+            "funding_request_id": str(request.id),
             "client_id": str(client.client_id),
             "client_name": client.name,
             "email": request.email,
@@ -196,23 +196,20 @@ def get_customer_request(session: Session, token) -> dict:
     }
 
 
-def start_customer_payment(
-    session: Session, cipher: MultiFernet, settings: Settings, token, amount
-) -> dict:
-    """A PaymentIntent of at least the starting balance on the client's Stripe customer, the
-    card kept for later top-ups: what Stripe.js needs to confirm it."""
+def start_customer_card(session: Session, cipher: MultiFernet, settings: Settings, token) -> dict:
+    """A SetupIntent on the client's Stripe customer (made on first use) for the card the
+    customer enters with Stripe.js: what the page needs."""
     with session.begin():
         row = _by_token(session, token)
-        paying = topup_amount(amount, "amount", max(row.starting_balance, MIN_TOPUP))
-        ctx = Context.system(str(row.agency_id))
         secret = secret_key(session, row.agency_id, cipher)
+        publishable = session.get(StripeAccount, row.agency_id).publishable_key
         known = session.get(StripeCustomer, row.client_id)
         customer_id = known.customer_id if known else None
         client = session.get(ClientFact, row.client_id)
-        request_id, email = row.id, row.email
-    client_api = client_for(secret, settings)
+        agency_id, request_id, email = row.agency_id, row.id, row.email
+    api = client_for(secret, settings)
     if customer_id is None:
-        customer_id = client_api.v1.customers.create(
+        customer_id = api.v1.customers.create(
             params={
                 "name": client.name,
                 "email": email,
@@ -223,82 +220,125 @@ def start_customer_payment(
         with session.begin():
             session.execute(
                 insert(StripeCustomer)
-                .values(agency_id=ctx.agency, client_id=client.client_id, customer_id=customer_id)
+                .values(agency_id=agency_id, client_id=client.client_id, customer_id=customer_id)
                 .on_conflict_do_nothing()
             )
             customer_id = session.get(StripeCustomer, client.client_id).customer_id
-    intent = client_api.v1.payment_intents.create(
+    intent = api.v1.setup_intents.create(
         params={
-            "amount": paying,
-            "currency": accounts.CURRENCY.lower(),
             "customer": customer_id,
             "payment_method_types": ["card"],
-            "setup_future_usage": "off_session",
+            "usage": "off_session",
             "metadata": {"funding_request_id": str(request_id)},
         }
     )
-    return {"payment_intent_id": intent.id, "client_secret": intent.client_secret}
+    return {
+        "setup_intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "publishable_key": publishable,
+    }
 
 
-def complete_customer_payment(
-    session: Session, cipher: MultiFernet, settings: Settings, token, payment_intent_id
+def pay_customer_funding(
+    session: Session, cipher: MultiFernet, settings: Settings, token, setup_intent_id, amount
 ) -> dict:
-    """The customer paid: check the payment at Stripe, then spend the link, keep the card,
-    credit the balance and switch the client, in one transaction."""
+    """The customer entered a card (a SetupIntent Stripe.js confirmed) and pays `amount` (at
+    least the starting balance): the card is charged off-session, the attempt recorded first
+    (as a card top-up); once paid, one transaction spends the link, keeps the card, credits the
+    payment to the client's balance and switches the client. A decline leaves the link usable."""
     with session.begin():
         row = _by_token(session, token)
+        paying = topup_amount(amount, "amount", max(row.starting_balance, MIN_TOPUP))
         secret = secret_key(session, row.agency_id, cipher)
-        request_id, starting = row.id, row.starting_balance
         customer = session.get(StripeCustomer, row.client_id)
         customer_id = customer.customer_id if customer else None
-    client_api = client_for(secret, settings)
+        request_id = row.id
+    api = client_for(secret, settings)
     try:
-        intent = client_api.v1.payment_intents.retrieve(str(payment_intent_id))
-    except stripe.InvalidRequestError:
+        setup = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
+    except stripe.StripeError:
+        setup = None
+    metadata = setup.metadata.to_dict() if setup is not None and setup.metadata else {}
+    if (
+        setup is None
+        or setup.status != "succeeded"
+        or setup.customer != customer_id
+        or metadata.get("funding_request_id") != str(request_id)
+    ):
         raise ValidationError(
-            "No such payment.", {"payment_intent_id": "not a payment of this link"}
-        ) from None
-    metadata = intent.metadata.to_dict() if intent.metadata else {}
-    if metadata.get("funding_request_id") != str(request_id) or intent.customer != customer_id:
-        raise ValidationError(
-            "That payment is not for this link.", {"payment_intent_id": "not of this link"}
-        )
-    if intent.status != "succeeded":
-        raise PaymentFailed(
-            f"The payment did not go through ({intent.status}).", {"card": intent.status}
-        )
-    if intent.amount < max(starting, MIN_TOPUP):
-        raise ValidationError(
-            f"The payment must be at least {decimal_text(starting)}.",
-            {"amount": f"at least {starting}"},
+            "The card was not saved: enter it again.", {"card": "not a completed card setup"}
         )
     with session.begin():
-        row = _by_token(session, token, lock=True)  # single use: a second completion is refused
+        row = _by_token(session, token, lock=True)
         ctx = Context.system(str(row.agency_id))
-        funding = accounts.funding_of(session, row.agency_id, row.client_id, lock=True)
         account = accounts.client_account(session, row.agency_id, row.client_id)
-        posted = post_transfer(
-            session,
-            ctx,
-            accounts.system_account(session, row.agency_id, CARD_TOPUPS),
-            account,
-            int(intent.amount),
-            "topup",
-            f"funding:{row.id}",
-            agency_today(session, ctx),
-            client_id=row.client_id,
-            description="Starting balance paid by the customer",
-            reference=intent.id,
+        key = f"funding:{row.id}:{setup.id}:{paying}"
+        attempt = session.scalar(
+            select(TopupAttempt).where(TopupAttempt.idempotency_key == key).with_for_update()
         )
-        customer = session.get(StripeCustomer, row.client_id, with_for_update=True)
-        customer.payment_method_id = intent.payment_method
-        row.status, row.finished_at = "completed", utcnow()
-        funding.funded_by, funding.customer_email = CUSTOMER, row.email
-        funding.usage_paused, funding.updated_at = False, utcnow()
-        _changed(session, ctx, row.client_id, CUSTOMER)
-        topped = after_topup(session, ctx, account, posted, "card")
+        if attempt is None:
+            attempt = TopupAttempt(
+                agency_id=row.agency_id, account_id=account.id, amount=paying, idempotency_key=key
+            )
+            session.add(attempt)
+            session.flush()
+        attempt.status = "pending"
+        card_try = CardTry(
+            attempt.id, key, secret, customer_id, setup.payment_method, paying, account.id
+        )
+    outcome, intent_id, reason = charge_card(card_try, settings)
+    if outcome == "unknown":
+        raise ServiceUnavailable(
+            "The payment service did not answer; please try again in a moment.",
+            {"service": "stripe"},
+        )
+    with session.begin():
+        row = session.get(FundingRequest, request_id, with_for_update=True)
+        ctx = Context.system(str(row.agency_id))
+        attempt = session.get(TopupAttempt, card_try.attempt_id, with_for_update=True)
+        attempt.payment_intent_id = intent_id
+        if outcome != "succeeded":
+            attempt.status, attempt.failure_reason = "failed", reason
+        else:
+            attempt.status = "succeeded"
+            _switch_to_customer(session, ctx, row, attempt, setup.payment_method, intent_id)
+    if outcome != "succeeded":
+        raise PaymentFailed(f"The card was declined: {reason}", {"card": reason})
+    with session.begin():
         client = session.get(ClientFact, row.client_id)
-    return {"client_name": client.name, "funded_by": CUSTOMER, "balance": topped["balance_after"]}
+        account = accounts.client_account(session, row.agency_id, row.client_id)
+        return {
+            "client_name": client.name,
+            "funded_by": CUSTOMER,
+            "balance": money(account.balance, accounts.CURRENCY),
+        }
+
+
+def _switch_to_customer(session, ctx, row: FundingRequest, attempt, payment_method, intent_id):
+    """The payment is in: the link spent, the card kept, the balance credited, the switch."""
+    funding = accounts.funding_of(session, row.agency_id, row.client_id, lock=True)
+    account = accounts.client_account(session, row.agency_id, row.client_id)
+    posted = post_transfer(
+        session,
+        ctx,
+        accounts.system_account(session, row.agency_id, CARD_TOPUPS),
+        account,
+        attempt.amount,
+        "topup",
+        attempt.idempotency_key,
+        agency_today(session, ctx),
+        client_id=row.client_id,
+        description="Starting balance paid by the customer",
+        reference=intent_id or "",
+    )
+    attempt.transfer_id = posted.transfer.id
+    customer = session.get(StripeCustomer, row.client_id, with_for_update=True)
+    customer.payment_method_id = payment_method
+    row.status, row.finished_at = "completed", utcnow()
+    funding.funded_by, funding.customer_email = CUSTOMER, row.email
+    funding.usage_paused, funding.updated_at = False, utcnow()
+    _changed(session, ctx, row.client_id, CUSTOMER)
+    after_topup(session, ctx, account, posted, "card")
 
 
 # To the agency ----------------------------------------------------------------------------------

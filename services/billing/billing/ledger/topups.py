@@ -130,7 +130,7 @@ def record_manual_credit(
 
 
 @dataclass
-class _CardTry:
+class CardTry:
     attempt_id: uuid.UUID
     key: str
     secret: str
@@ -155,7 +155,7 @@ def _card_of(session: Session, ctx: Context, account: LedgerAccount) -> tuple[st
     return customer, method
 
 
-def _prepare_card(session, ctx, cipher, amount, key, client_id) -> _CardTry | dict:
+def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dict:
     account = target_account(session, ctx, client_id)
     stripe_key = f"topup:{ctx.agency}:{key}"
     attempt = session.scalar(
@@ -188,10 +188,10 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> _CardTry | di
         session.flush()
     else:
         attempt.status, attempt.failure_reason = "pending", None
-    return _CardTry(attempt.id, stripe_key, secret, customer, method, amount, account.id)
+    return CardTry(attempt.id, stripe_key, secret, customer, method, amount, account.id)
 
 
-def _charge(attempt: _CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
+def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
     """('succeeded'|'failed'|'unknown', payment intent id, reason)."""
     client = client_for(attempt.secret, settings)
     try:
@@ -217,7 +217,7 @@ def _charge(attempt: _CardTry, settings: Settings) -> tuple[str, str | None, str
     return "failed", intent.id, f"The payment needs the card holder ({intent.status})."
 
 
-def _finish_card(session, ctx, attempt: _CardTry, outcome, intent_id, reason) -> dict | str:
+def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
     row = session.get(TopupAttempt, attempt.attempt_id, with_for_update=True)
     row.payment_intent_id = intent_id
     if outcome != "succeeded":
@@ -260,7 +260,7 @@ def top_up_by_card(
         attempt = _prepare_card(session, ctx, cipher, amount, key, client_id)
     if isinstance(attempt, dict):
         return attempt
-    outcome, intent_id, reason = _charge(attempt, settings)
+    outcome, intent_id, reason = charge_card(attempt, settings)
     if outcome == "unknown":
         raise ServiceUnavailable(
             "Stripe did not answer; the top-up is pending. Try again with the same key.",
