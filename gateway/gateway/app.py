@@ -41,6 +41,8 @@ WEB_AREAS = [
     "web.settings",
     "web.services",
     "web.billing",
+    "web.balances",
+    "web.fund",
     "web.reports",
 ]
 API_AREAS = [

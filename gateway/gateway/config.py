@@ -26,6 +26,18 @@ def from_env() -> dict:
         # A fresh key per process only suits a developer's machine: sessions end at restart.
         "SECRET_KEY": secret_key or secrets.token_hex(32),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
+        # Stripe.js for the customer's payment page: Stripe's own in production; in development
+        # and tests the one localstripe serves beside its API (STRIPE_API_BASE).
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL")
+        or (
+            os.environ["STRIPE_API_BASE"].rstrip("/") + "/js.stripe.com/v3/"
+            if os.environ.get("STRIPE_API_BASE")
+            else (
+                "https://js.stripe.com/v3/"
+                if production
+                else "http://127.0.0.1:8420/js.stripe.com/v3/"
+            )
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1" if production else "0")

@@ -151,6 +151,7 @@ def _page(section: str) -> dict:
         "agency": "Agency profile",
         "plan": "Plan & trial",
         "events": "Failed events",
+        "accounts": "Accounts & balances",
     }
     sections = [
         ("account", "settings.index", "person-lock", "Password"),
@@ -159,5 +160,7 @@ def _page(section: str) -> dict:
     if can(permissions.MANAGE_SETTINGS):
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
         sections.append(("events", "settings.events", "exclamation-triangle", "Failed events"))
+    if can(permissions.VIEW_BILLING) or can(permissions.MANAGE_BILLING):
+        sections.append(("accounts", "balances.index", "wallet2", "Accounts"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}
