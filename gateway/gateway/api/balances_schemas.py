@@ -1,6 +1,7 @@
 """The balances part of the API's schemas: accounts and funding, usage, top-ups, transfers.
-Money is integer minor units (1250 is 12.50); the billing service checks the rules that need its
-records (the balance covers a draw, an idempotency key is the same request)."""
+Money is integer minor units (1250 is 12.50), strictly: 12.5 or "100" is refused, never
+rounded. The billing service checks the rules that need its records (the balance covers a draw,
+an idempotency key is the same request)."""
 
 from __future__ import annotations
 
@@ -47,13 +48,13 @@ class AccountList(Schema):
 class FundingRequestCreate(Schema):
     email = Email(required=True)
     starting_balance = fields.Int(
-        required=True, validate=TOPUP, metadata={"description": "At least 2500 ($25)"}
+        required=True, strict=True, validate=TOPUP, metadata={"description": "At least 2500 ($25)"}
     )
     message = fields.Str(load_default="", validate=Length(max=2000))
 
 
 class UsageRequest(Schema):
-    amount = fields.Int(required=True, validate=POSITIVE)
+    amount = fields.Int(required=True, strict=True, validate=POSITIVE)
     description = fields.Str(load_default="", validate=Length(max=500))
     idempotency_key = fields.Str(
         required=True,
@@ -106,11 +107,12 @@ class Balances(Schema):
 class BalanceSettingsRequest(Schema):
     low_threshold = fields.Int(
         required=True,
+        strict=True,
         validate=Range(min=0, max=1_000_000_000),
         metadata={"description": "0: no low-balance e-mail"},
     )
     auto_recharge_amount = fields.Int(
-        allow_none=True, load_default=None, validate=Range(min=0, max=1_000_000_000)
+        allow_none=True, load_default=None, strict=True, validate=Range(min=0, max=1_000_000_000)
     )
 
 
@@ -120,13 +122,13 @@ class BalanceSettings(Schema):
 
 
 class CardTopUpRequest(Schema):
-    amount = fields.Int(required=True, validate=TOPUP)
+    amount = fields.Int(required=True, strict=True, validate=TOPUP)
     idempotency_key = fields.Str(required=True, validate=KEY)
     client_id = Id(allow_none=True, load_default=None)
 
 
 class ManualCreditRequest(Schema):
-    amount = fields.Int(required=True, validate=POSITIVE)
+    amount = fields.Int(required=True, strict=True, validate=POSITIVE)
     reference = fields.Str(required=True, validate=Length(min=1, max=200))
     idempotency_key = fields.Str(required=True, validate=KEY)
     client_id = Id(allow_none=True, load_default=None)
@@ -144,7 +146,11 @@ class TopUp(Schema):
 class RefundRequest(Schema):
     idempotency_key = fields.Str(required=True, validate=KEY)
     amount = fields.Int(
-        allow_none=True, load_default=None, validate=POSITIVE, metadata={"description": "null: all"}
+        allow_none=True,
+        load_default=None,
+        strict=True,
+        validate=POSITIVE,
+        metadata={"description": "null: all"},
     )
     reference = fields.Str(load_default="", validate=Length(max=200))
 
