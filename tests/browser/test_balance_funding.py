@@ -55,6 +55,13 @@ def test_a_client_moves_to_customer_billing_by_the_emailed_link_and_back_to_the_
 
     page.goto("/settings/accounts")
     expect(page.locator('[data-test="agency-balance"]')).to_have_text("100.00 USD")
+    page.click('[data-test="add-agency-card"]')  # the agency's own card, for top-ups
+    enter_card(page, "4242424242424242")
+    page.click('[data-test="save-card"]')
+    expect(page.get_by_text("Card saved: visa ending 4242")).to_be_visible()
+    page.fill("#topup-amount", "30.00")
+    page.click('[data-test="topup-form"] button[type=submit]')
+    expect(page.get_by_text("Topped up: the agency balance is 130.00 USD")).to_be_visible()
     row = page.locator('[data-test="account-row"]', has_text=name)
     expect(row.locator('[data-test="funded-by"]')).to_have_text("Balance from: agency")
     row.locator('[data-test="edit-billing"]').click()
@@ -104,7 +111,7 @@ def test_a_client_moves_to_customer_billing_by_the_emailed_link_and_back_to_the_
     page.click('[data-test="add-to-agency"]')
     assert "any available balance will be added" in questions[-1]
     expect(page.get_by_text("The client is on agency billing")).to_be_visible()
-    expect(page.locator('[data-test="agency-balance"]')).to_have_text("135.00 USD")
+    expect(page.locator('[data-test="agency-balance"]')).to_have_text("165.00 USD")
     row = page.locator('[data-test="account-row"]', has_text=name)
     expect(row.locator('[data-test="funded-by"]')).to_have_text("Balance from: agency")
 

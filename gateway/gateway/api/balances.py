@@ -17,6 +17,7 @@ from gateway.api.balances_schemas import (
     UsageRequest,
 )
 from gateway.api.base import api, json_body, query_args
+from gateway.api.billing_schemas import SaveCardRequest
 from gateway.api.paging import PageQuery
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
@@ -199,6 +200,38 @@ def top_up_by_card():
         409: No card saved, or the key was used for a different top-up
     """
     return services.billing.top_up_by_card(**json_body(CardTopUpRequest())), 201
+
+
+@api.post("/balances/card")
+@permission_required(permissions.MANAGE_BILLING)
+def start_agency_card_setup():
+    """Start saving the agency's own card (for top-ups): a SetupIntent for Stripe.js.
+    ---
+    post:
+      tags: [balances]
+      summary: Start saving the agency's card (SetupIntent client secret)
+      responses:
+        200: {description: The SetupIntent, schema: CardSetup}
+        409: The agency has no Stripe keys
+    """
+    return services.billing.start_agency_card_setup()
+
+
+@api.put("/balances/card")
+@permission_required(permissions.MANAGE_BILLING)
+def save_agency_card():
+    """Keep the card of a SetupIntent Stripe.js confirmed as the agency's top-up card.
+    ---
+    put:
+      tags: [balances]
+      summary: Save the agency's confirmed card
+      requestBody: SaveCardRequest
+      responses:
+        200: {description: The card, schema: AgencyCard}
+        409: No card setup was started, or no Stripe keys
+    """
+    body = json_body(SaveCardRequest())
+    return services.billing.save_agency_card(body["setup_intent_id"])
 
 
 @api.post("/balances/credits")

@@ -96,12 +96,17 @@ class BalanceAccount(Schema):
     balance = fields.Nested(Money)
 
 
+class AgencyCard(Schema):
+    card = fields.Str(metadata={"example": "visa ending 4242"})
+
+
 class Balances(Schema):
     agency = fields.Nested(BalanceAccount)
     clients = fields.List(fields.Nested(BalanceAccount))
     system = fields.List(fields.Nested(BalanceAccount))
     low_threshold = fields.Nested(Money)
     auto_recharge_amount = fields.Nested(Money, allow_none=True)
+    card = fields.Str(allow_none=True, metadata={"description": "The agency's top-up card"})
 
 
 class BalanceSettingsRequest(Schema):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from gateway.api.balances_schemas import (
     BalanceSettingsRequest,
@@ -18,6 +18,7 @@ from gateway.api.balances_schemas import (
 )
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
+from gateway.security_headers import CONTENT_SECURITY_POLICY
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from gateway.web.settings import _page as settings_page
 from kit import permissions
@@ -135,6 +136,62 @@ def _money(value: dict) -> str:
     from gateway.web.shell import format_money
 
     return format_money(value)
+
+
+# --- Stripe.js on a page ---------------------------------------------------------------------
+
+
+def stripe_js() -> str:
+    return current_app.config.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/"
+
+
+def with_stripe(response_body, status: int = 200):
+    """The page may load Stripe.js and let it talk to Stripe (the CSP allows that origin)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(stripe_js())
+    origin = f"{parts.scheme}://{parts.netloc}"
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", f"script-src 'self' {origin}"
+    ).replace("connect-src 'self'", f"connect-src 'self' {origin}")
+    if "frame-src" not in policy:
+        policy += f"; frame-src {origin}"
+    return response_body, status, {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
+
+
+# --- the agency's own card ------------------------------------------------------------------------
+
+
+@bp.route("/card", methods=["GET", "POST"])
+@permission_required(permissions.MANAGE_BILLING)
+def agency_card():
+    """Save the agency's own card (Stripe.js) for top-ups of the agency balance."""
+    problem = None
+    if request.method == "POST":
+        try:
+            saved = services.billing.save_agency_card(request.form.get("setup_intent_id", ""))
+        except DomainError as exc:
+            if exc.http_status in (401, 404) or exc.http_status >= 500:
+                raise
+            problem = exc.message
+        else:
+            return done(f"Card saved: {saved['card']}.", url_for(".index"))
+    try:
+        setup = services.billing.start_agency_card_setup()
+    except DomainError as exc:
+        if exc.http_status != 409:
+            raise
+        setup, problem = None, exc.message
+    return with_stripe(
+        render_template(
+            "balances/card.html",
+            **settings_page("accounts"),
+            setup=setup,
+            problem=problem,
+            stripe_js=stripe_js(),
+        ),
+        422 if problem and setup else 200,
+    )
 
 
 # --- the pencil: who funds a client ------------------------------------------------------------

@@ -5,36 +5,17 @@ No login: the link's token is the authority, and billing checks it on every step
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from gateway.rpc import services
-from gateway.security_headers import CONTENT_SECURITY_POLICY
-from gateway.web.balances import minor_units
+from gateway.web.balances import minor_units, stripe_js, with_stripe
 from kit.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
 
 
-def _stripe_js() -> str:
-    return current_app.config.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/"
-
-
-def _with_stripe(response_body, status: int = 200):
-    """The page may load Stripe.js and let it talk to Stripe (the CSP allows that origin)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(_stripe_js())
-    origin = f"{parts.scheme}://{parts.netloc}"
-    policy = CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'", f"script-src 'self' {origin}"
-    ).replace("connect-src 'self'", f"connect-src 'self' {origin}")
-    if "frame-src" not in policy:
-        policy += f"; frame-src {origin}"
-    return response_body, status, {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
-
-
 def _problem(message: str, status: int):
-    return _with_stripe(
+    return with_stripe(
         render_template(
             "balances/fund.html", title="Payment link", request_info=None, problem=message
         ),
@@ -65,7 +46,7 @@ def pay():
             errors = {"amount" if "amount" in exc.fields else "card": exc.message}
             status = exc.http_status
         else:
-            return _with_stripe(
+            return with_stripe(
                 render_template("balances/fund_done.html", title="Thank you", paid=paid)
             )
     else:
@@ -73,7 +54,7 @@ def pay():
     setup = services.billing.start_customer_funding_card(token)
     whole, cents = divmod(info["starting_balance"]["amount"], 100)
     default = f"{whole}.{cents:02d}"
-    return _with_stripe(
+    return with_stripe(
         render_template(
             "balances/fund.html",
             title="Fund your usage",
@@ -82,7 +63,7 @@ def pay():
             token=token,
             amount=amount_text or default,
             errors=errors,
-            stripe_js=_stripe_js(),
+            stripe_js=stripe_js(),
             problem=None,
         ),
         status,

@@ -337,6 +337,18 @@ class BillingService(failed_events.FailedEventsRpc):
         )
 
     @rpc
+    def start_agency_card_setup(self, ctx):
+        return topups.start_agency_card_setup(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings
+        )
+
+    @rpc
+    def save_agency_card(self, ctx, setup_intent_id):
+        return topups.save_agency_card(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, setup_intent_id
+        )
+
+    @rpc
     def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
         return self.db.write(
             topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference

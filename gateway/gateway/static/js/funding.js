@@ -1,19 +1,21 @@
-// The customer's payment page (templates/balances/fund.html): the card entered in Stripe.js's
-// card element is confirmed on the page's SetupIntent, then the form posts the SetupIntent's id
-// and the amount; the server charges the card. No card number ever reaches this site.
+// Card entry with Stripe.js (templates/balances/fund.html, balances/card.html): the card typed
+// in Stripe's card element is confirmed on the page's SetupIntent, then the form posts the
+// SetupIntent's id (and, on the customer's page, the amount); the server charges or keeps the
+// card. No card number ever reaches this site.
 (function () {
   "use strict";
-  var form = document.getElementById("fund-form");
+  var form = document.querySelector("form[data-client-secret]");
   if (!form || typeof Stripe === "undefined") {
     return;
   }
   var stripe = Stripe(form.dataset.publishableKey);
   var card = stripe.elements().create("card");
   card.mount("#card-element");
-  var errors = document.getElementById("card-errors");
-  var button = document.getElementById("fund-pay");
+  var errors = form.querySelector("[data-card-errors]");
+  var button = form.querySelector("button[type=submit]");
+  var setupId = form.querySelector("input[name=setup_intent_id]");
   form.addEventListener("submit", function (event) {
-    if (document.getElementById("setup_intent_id").value) {
+    if (setupId.value) {
       return; // confirmed: let the form post
     }
     event.preventDefault();
@@ -27,7 +29,7 @@
           button.disabled = false;
           return;
         }
-        document.getElementById("setup_intent_id").value = result.setupIntent.id;
+        setupId.value = result.setupIntent.id;
         form.submit();
       });
   });

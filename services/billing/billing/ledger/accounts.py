@@ -112,7 +112,9 @@ def funding_of(
 
 def balance_settings(session: Session, agency_id: uuid.UUID) -> BalanceSettings:
     found = session.get(BalanceSettings, agency_id)
-    return found or BalanceSettings(agency_id=agency_id, low_threshold=0, auto_recharge_amount=None)
+    return found or BalanceSettings(
+        agency_id=agency_id, low_threshold=0, auto_recharge_amount=None, card_summary=""
+    )
 
 
 def system_balance(session: Session, account: LedgerAccount) -> int:
@@ -175,6 +177,7 @@ def get_balances(session: Session, ctx: Context) -> dict:
             if settings.auto_recharge_amount
             else None
         ),
+        "card": settings.card_summary if settings.payment_method_id else None,
     }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from billing.common import money
@@ -29,13 +30,14 @@ from billing.ledger.tables import (
     AGENCY,
     CARD_TOPUPS,
     REFUNDS,
+    BalanceSettings,
     ClientFunding,
     LedgerAccount,
     TopupAttempt,
 )
 from billing.ledger.transfers import Insufficient, Posted, post_transfer
 from billing.ledger.usage import clean_key
-from billing.models import StripeCustomer
+from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
 from billing.payments.stripe_api import client_for
 from billing.settings import Settings
@@ -318,3 +320,79 @@ def refund_customer_balance(
     if posted.created:
         record_event(session, ctx, "balance_refunded", answer)
     return answer
+
+
+# The agency's own card (for top-ups of the agency balance) ------------------------------------
+
+
+def start_agency_card_setup(
+    session: Session, ctx: Context, cipher: MultiFernet, settings: Settings
+) -> dict:
+    """A SetupIntent on the agency's own customer in its Stripe account (made on first use):
+    what Stripe.js needs to save the agency's card."""
+    accounts.may_change(ctx)
+    with session.begin():
+        secret = secret_key(session, ctx.agency, cipher)
+        publishable = session.get(StripeAccount, ctx.agency).publishable_key
+        row = accounts.balance_settings(session, ctx.agency)
+        customer_id = row.stripe_customer_id
+    api = client_for(secret, settings)
+    if customer_id is None:
+        customer_id = api.v1.customers.create(
+            params={"name": "Agency balance", "metadata": {"agency_id": str(ctx.agency)}},
+            options={"idempotency_key": f"agency-customer:{ctx.agency}"},
+        ).id
+        with session.begin():
+            session.execute(
+                insert(BalanceSettings)
+                .values(
+                    agency_id=ctx.agency,
+                    low_threshold=0,
+                    stripe_customer_id=customer_id,
+                    card_summary="",
+                    updated_at=utcnow(),
+                )
+                .on_conflict_do_update(
+                    index_elements=["agency_id"],
+                    set_={"stripe_customer_id": customer_id},
+                    where=BalanceSettings.stripe_customer_id.is_(None),
+                )
+            )
+            customer_id = session.get(BalanceSettings, ctx.agency).stripe_customer_id
+    intent = api.v1.setup_intents.create(
+        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
+    )
+    return {
+        "setup_intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "publishable_key": publishable,
+        "customer_id": customer_id,
+    }
+
+
+def save_agency_card(
+    session: Session, ctx: Context, cipher: MultiFernet, settings: Settings, setup_intent_id
+) -> dict:
+    """Keep the card of a SetupIntent Stripe.js confirmed as the agency's top-up card."""
+    accounts.may_change(ctx)
+    with session.begin():
+        secret = secret_key(session, ctx.agency, cipher)
+        customer_id = accounts.balance_settings(session, ctx.agency).stripe_customer_id
+    if customer_id is None:
+        raise Conflict("Start a card setup first.", {"setup_intent_id": "no setup started"})
+    api = client_for(secret, settings)
+    try:
+        intent = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
+    except stripe.StripeError:
+        intent = None
+    if intent is None or intent.status != "succeeded" or intent.customer != customer_id:
+        raise ValidationError(
+            "The card was not saved: the setup is not complete.",
+            {"setup_intent_id": "not a completed setup of the agency's card"},
+        )
+    method = api.v1.payment_methods.retrieve(intent.payment_method)
+    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else ""
+    with session.begin():
+        row = session.get(BalanceSettings, ctx.agency, with_for_update=True)
+        row.payment_method_id, row.card_summary = method.id, summary
+    return {"card": summary}

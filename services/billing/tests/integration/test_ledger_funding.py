@@ -18,7 +18,7 @@ from billing.payments.stripe_api import client_for
 from billing.settings import Settings
 from kit.db import utcnow
 from kit.encryption import make_cipher
-from kit.errors import Conflict, NotFound, PaymentFailed, ValidationError
+from kit.errors import Conflict, LimitExceeded, NotFound, PaymentFailed, ValidationError
 
 SECRET = "sk_test_agency_secret_1234"
 GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
@@ -195,3 +195,38 @@ def test_bad_funding_requests_are_refused_and_change_nothing(
         )
     with session.begin():
         assert session.scalars(select(FundingRequest)).all() == []
+
+
+def test_the_agency_tops_up_its_balance_from_its_saved_card_and_a_decline_changes_nothing(
+    session, agency, known_client, settings, outbox
+):
+    with pytest.raises(Conflict):  # no card yet
+        topups.top_up_by_card(session, agency, CIPHER, settings, 2500, "a-0")
+    setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
+    confirm_card(settings, setup, GOOD_CARD)
+    assert topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"]) == {
+        "card": "visa ending 4242"
+    }
+    client = known_client(agency)
+    with pytest.raises(LimitExceeded):  # nothing to draw yet: refused and paused
+        usage.record_usage(session, agency, client, 100, "", "u-0")
+    topped = topups.top_up_by_card(session, agency, CIPHER, settings, 3000, "a-1")
+    assert (topped["account"], topped["method"], topped["balance_after"]["amount"]) == (
+        "agency",
+        "card",
+        3000,
+    )
+    assert usage.record_usage(session, agency, client, 100, "", "u-1")["balance_after"] == {
+        "amount": 2900,
+        "currency": "USD",
+    }
+    declining = topups.start_agency_card_setup(session, agency, CIPHER, settings)
+    confirm_card(settings, declining, DECLINING_CARD)
+    topups.save_agency_card(session, agency, CIPHER, settings, declining["setup_intent_id"])
+    with pytest.raises(PaymentFailed):
+        topups.top_up_by_card(session, agency, CIPHER, settings, 3000, "a-2")
+    with session.begin():
+        assert accounts.get_balances(session, agency)["agency"]["balance"]["amount"] == 2900
+        failed = session.scalar(select(TopupAttempt).where(TopupAttempt.status == "failed"))
+        assert failed.failure_reason
+    assert len(outbox(session, "balance_topped_up")) == 1
