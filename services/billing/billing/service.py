@@ -288,8 +288,26 @@ class BillingService(failed_events.FailedEventsRpc):
 
     @rpc
     def record_usage(self, ctx, client_id, amount, description, idempotency_key):
+        def recharge(account_client_id, recharge_amount, key):
+            system = Context.system(Context.from_dict(ctx).agency_id).to_dict()
+            return self.db.flow(
+                topups.top_up_by_card,
+                system,
+                self.cipher,
+                self.settings,
+                recharge_amount,
+                key,
+                account_client_id,
+            )
+
         return self.db.flow(
-            usage.record_usage, ctx, client_id, amount, description, idempotency_key
+            usage.record_usage,
+            ctx,
+            client_id,
+            amount,
+            description,
+            idempotency_key,
+            recharge=recharge,
         )
 
     @rpc

@@ -14,7 +14,9 @@ resumes it (`topups.resume_after_topup`).
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
@@ -32,6 +34,7 @@ from kit.outbox import event_payload, record_event
 from kit.paging import page_of
 
 MAX_DESCRIPTION = 500
+log = logging.getLogger(__name__)
 
 
 def clean_key(value, field: str = "idempotency_key") -> str:
@@ -101,9 +104,10 @@ def _draw(session: Session, ctx: Context, client: uuid.UUID, amount, description
         session.commit()  # hands the connection back (its isolation level restored)
 
 
-def _note_low(session: Session, ctx: Context, row) -> None:
+def _note_low(session: Session, ctx: Context, row) -> tuple[str, int] | None:
     """`balance_low` once as the draw took the balance under the threshold (a flag set with a
-    conditional UPDATE: two draws crossing at once send one)."""
+    conditional UPDATE: two draws crossing at once send one); (account, auto-recharge amount)
+    when the agency set one, for the caller to charge after this commit."""
     with session.begin():
         flagged = session.execute(
             update(LedgerAccount)
@@ -123,13 +127,36 @@ def _note_low(session: Session, ctx: Context, row) -> None:
                     "threshold": money(row.low_threshold, accounts.CURRENCY),
                 },
             )
+            recharge = accounts.balance_settings(session, ctx.agency).auto_recharge_amount
+            if recharge:
+                name = str(flagged.client_id) if flagged.client_id else flagged.kind
+                return name, recharge
+    return None
+
+
+def _auto_recharge(recharge, due: tuple[str, int], row) -> None:
+    """Top up the balance that went low from its saved card, once per crossing (the key is the
+    usage's); a failure is logged: the `balance_low` e-mail already went out."""
+    account, amount = due
+    try:
+        recharge(None if account == AGENCY else account, amount, f"auto:{row.transfer_id}")
+    except Exception:  # the usage is recorded either way; the owners were told it is low
+        log.warning("auto-recharge after usage %s failed", row.transfer_id, exc_info=True)
 
 
 def record_usage(
-    session: Session, ctx: Context, client_id, amount, description, idempotency_key
+    session: Session,
+    ctx: Context,
+    client_id,
+    amount,
+    description,
+    idempotency_key,
+    recharge: Callable[[str | None, int, str], object] | None = None,
 ) -> dict:
     """Record usage once per key; a draw the balance cannot cover: `LimitExceeded` (the pause
-    committed first). Team callers need `manage_billing` (an integration's API token has it)."""
+    committed first). Team callers need `manage_billing` (an integration's API token has it).
+    `recharge(client_id or None, amount, key)` tops up from the saved card when the draw took
+    the balance under the threshold and the agency set an auto-recharge amount."""
     accounts.may_change(ctx)
     amount = positive_amount(amount)
     description = clean_description(description)
@@ -149,7 +176,9 @@ def record_usage(
     if row.status == "recorded" and newly_low(
         row.balance_after, row.low_threshold, row.low_notified
     ):
-        _note_low(session, ctx, row)
+        due = _note_low(session, ctx, row)
+        if due is not None and recharge is not None:
+            _auto_recharge(recharge, due, row)
     return {
         "usage_id": str(row.transfer_id),
         "client_id": str(client),

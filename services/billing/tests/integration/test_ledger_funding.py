@@ -16,6 +16,7 @@ from billing.models import StripeCustomer
 from billing.payments import accounts as stripe_accounts
 from billing.payments.stripe_api import client_for
 from billing.settings import Settings
+from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import make_cipher
 from kit.errors import Conflict, LimitExceeded, NotFound, PaymentFailed, ValidationError
@@ -230,3 +231,31 @@ def test_the_agency_tops_up_its_balance_from_its_saved_card_and_a_decline_change
         failed = session.scalar(select(TopupAttempt).where(TopupAttempt.status == "failed"))
         assert failed.failure_reason
     assert len(outbox(session, "balance_topped_up")) == 1
+
+
+def test_a_draw_under_the_threshold_recharges_the_agency_balance_once_from_its_card(
+    session, agency, known_client, settings, outbox
+):
+    setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
+    confirm_card(settings, setup, GOOD_CARD)
+    topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"])
+    with session.begin():
+        accounts.set_balance_settings(session, agency, 3000, 5000)
+    topups.top_up_by_card(session, agency, CIPHER, settings, 4000, "first")
+    client = known_client(agency)
+
+    def recharge(client_id, amount, key):
+        system = Context.system(agency.agency_id)
+        return topups.top_up_by_card(session, system, CIPHER, settings, amount, key, client_id)
+
+    def draw(amount, key):
+        return usage.record_usage(session, agency, client, amount, "", key, recharge=recharge)
+
+    assert draw(500, "u-1")["balance_after"]["amount"] == 3500  # above the threshold
+    assert draw(1000, "u-2")["balance_after"]["amount"] == 2500  # crossed: low, recharged
+    draw(100, "u-3")  # still flagged low: no second recharge
+    with session.begin():
+        assert accounts.get_balances(session, agency)["agency"]["balance"]["amount"] == 7400
+    assert len(outbox(session, "balance_low")) == 1
+    recharges = [e for e in outbox(session, "balance_topped_up") if e["amount"]["amount"] == 5000]
+    assert len(recharges) == 1 and recharges[0]["method"] == "card"
