@@ -45,6 +45,8 @@ WEB_AREAS = [
     "web.subscription",
     "web.services",
     "web.billing",
+    "web.balances",
+    "web.fund",
     "web.reports",
 ]
 API_AREAS = [
@@ -58,6 +60,7 @@ API_AREAS = [
     "requests",
     "billing",
     "subscription",
+    "balances",
     "events",
     "openapi",
 ]

@@ -182,6 +182,7 @@ def _page(section: str) -> dict:
         "plan": "Plan & trial",
         "events": "Failed events",
         "payments": "Payments",
+        "accounts": "Accounts & balances",
     }
     sections = [
         ("account", "settings.index", "person-lock", "Password"),
@@ -191,5 +192,7 @@ def _page(section: str) -> dict:
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
         sections.append(("payments", "settings.payments", "credit-card", "Payments"))
         sections.append(("events", "settings.events", "exclamation-triangle", "Failed events"))
+    if can(permissions.VIEW_BILLING) or can(permissions.MANAGE_BILLING):
+        sections.append(("accounts", "balances.index", "wallet2", "Accounts"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}

@@ -16,6 +16,8 @@ from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
+from billing.ledger import accounts as ledger_accounts
+from billing.ledger import funding, topups, transfers, usage
 from billing.payments import (
     accounts,
     card_update,
@@ -416,3 +418,137 @@ class BillingService(failed_events.FailedEventsRpc):
     def report_overdue_clients(self):
         with self.db.begin():
             overdue.report_overdue(self.db)
+
+    # Balances: the ledger, usage, top-ups, funding (docs/contracts.md, "billing: balances") --
+
+    @rpc
+    def record_usage(self, ctx, client_id, amount, description, idempotency_key):
+        def recharge(account_client_id, recharge_amount, key):
+            system = Context.system(Context.from_dict(ctx).agency_id).to_dict()
+            return self.db.flow(
+                topups.top_up_by_card,
+                system,
+                self.cipher,
+                self.settings,
+                recharge_amount,
+                key,
+                account_client_id,
+            )
+
+        return self.db.flow(
+            usage.record_usage,
+            ctx,
+            client_id,
+            amount,
+            description,
+            idempotency_key,
+            recharge=recharge,
+        )
+
+    @rpc
+    def list_usage(self, ctx, client_id, page=1, per_page=25):
+        return self.db.read(usage.list_usage, ctx, client_id, page, per_page)
+
+    @rpc
+    def list_accounts(self, ctx):
+        return self.db.read(ledger_accounts.list_accounts, ctx)
+
+    @rpc
+    def get_balances(self, ctx):
+        return self.db.write(ledger_accounts.get_balances, ctx)
+
+    @rpc
+    def set_balance_settings(self, ctx, low_threshold, auto_recharge_amount=None):
+        return self.db.write(
+            ledger_accounts.set_balance_settings, ctx, low_threshold, auto_recharge_amount
+        )
+
+    @rpc
+    def list_transfers(self, ctx, account, page=1, per_page=25):
+        return self.db.write(transfers.list_transfers, ctx, account, page, per_page)
+
+    @rpc
+    def transfers_csv(self, ctx, account):
+        return self.db.write(transfers.transfers_csv, ctx, account)
+
+    @rpc
+    def record_manual_credit(self, ctx, amount, reference, idempotency_key, client_id=None):
+        return self.db.write(
+            topups.record_manual_credit, ctx, amount, reference, idempotency_key, client_id
+        )
+
+    @rpc
+    def top_up_by_card(self, ctx, amount, idempotency_key, client_id=None):
+        return self.db.flow(
+            topups.top_up_by_card,
+            ctx,
+            self.cipher,
+            self.settings,
+            amount,
+            idempotency_key,
+            client_id,
+        )
+
+    @rpc
+    def start_agency_card_setup(self, ctx):
+        return topups.start_agency_card_setup(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings
+        )
+
+    @rpc
+    def save_agency_card(self, ctx, setup_intent_id):
+        return topups.save_agency_card(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, setup_intent_id
+        )
+
+    @rpc
+    def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
+        return self.db.write(
+            topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
+        )
+
+    @rpc
+    def get_funding(self, ctx, client_id):
+        return self.db.read(ledger_accounts.get_funding, ctx, client_id)
+
+    @rpc
+    def request_customer_funding(self, ctx, client_id, email, starting_balance, message=""):
+        return self.db.write(
+            funding.request_customer_funding,
+            ctx,
+            self.settings,
+            client_id,
+            email,
+            starting_balance,
+            message,
+        )
+
+    @rpc
+    def resend_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(
+            funding.resend_funding_request, ctx, self.settings, client_id, request_id
+        )
+
+    @rpc
+    def cancel_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(funding.cancel_funding_request, ctx, client_id, request_id)
+
+    @rpc
+    def fund_by_agency(self, ctx, client_id):
+        return self.db.flow(funding.fund_by_agency, ctx, self.cipher, self.settings, client_id)
+
+    # The customer's payment page (no login: the link's token is the authority)
+
+    @rpc
+    def get_customer_funding_request(self, ctx, token):
+        return funding.get_customer_request(self.db, token)
+
+    @rpc
+    def start_customer_funding_card(self, ctx, token):
+        return funding.start_customer_card(self.db, self.cipher, self.settings, token)
+
+    @rpc
+    def pay_customer_funding(self, ctx, token, setup_intent_id, amount):
+        return funding.pay_customer_funding(
+            self.db, self.cipher, self.settings, token, setup_intent_id, amount
+        )

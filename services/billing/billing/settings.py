@@ -16,6 +16,7 @@ class Settings:
     platform_publishable_key: str = ""
     # Days after a renewal's first decline when the card is tried again; then read-only.
     subscription_retry_days: tuple[int, ...] = (1, 3, 5)
+    funding_link_hours: int = 72  # a customer's funding link works this long
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
@@ -27,6 +28,11 @@ class Settings:
             platform_secret_key=str(config.get("PLATFORM_STRIPE_SECRET_KEY") or ""),
             platform_publishable_key=str(config.get("PLATFORM_STRIPE_PUBLISHABLE_KEY") or ""),
             subscription_retry_days=_days(config, "SUBSCRIPTION_RETRY_DAYS"),
+            funding_link_hours=_whole(
+                {"FUNDING_LINK_HOURS": config.get("FUNDING_LINK_HOURS", 72)},
+                "FUNDING_LINK_HOURS",
+                minimum=1,
+            ),
         )
 
 

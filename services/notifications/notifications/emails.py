@@ -342,3 +342,62 @@ def _name_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("name")
     return value if isinstance(value, str) else None
+
+
+# Balances (billing) ------------------------------------------------------------------------------
+
+
+def _amount_text(value: Any) -> str:
+    """`{"amount": 2500, "currency": "USD"}` as `25.00 USD`."""
+    if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
+        return ""
+    amount = value["amount"]
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole:,}.{cents:02d} {value.get('currency') or ''}".strip()
+
+
+def funding_request_sent(payload: dict, public_url: str) -> list[Email]:
+    """billing `funding_request_sent`: the customer's secure link to fund its own usage."""
+    email = _required(payload, "email")
+    token = _required(payload, "token")
+    context = {
+        "client_name": payload.get("client_name"),
+        "agency_name": payload.get("agency_name"),
+        "starting_balance": _amount_text(payload.get("starting_balance")),
+        "message": (payload.get("message") or "").strip() or None,
+        "link": link(public_url, "/fund", token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "email": email,
+        "public_url": public_url,
+    }
+    return [Email("funding_request", email, context)]
+
+
+def balance_notice(payload: dict, owners: list[dict], public_url: str) -> list[Email]:
+    """billing `balance_low` / `balance_exhausted`: the agency's active owners hear of it."""
+    exhausted = payload.get("event_type") == "balance_exhausted"
+    context = {
+        "exhausted": exhausted,
+        "account": payload.get("account") or payload.get("funded_by"),
+        "client_name": payload.get("client_name"),
+        "balance": _amount_text(payload.get("balance")),
+        "threshold": _amount_text(payload.get("threshold")),
+        "refused": _amount_text(payload.get("refused")),
+        "link": link(public_url, "/settings/accounts"),
+        "public_url": public_url,
+    }
+    emails, seen = [], set()
+    for user in owners:
+        address = (user.get("email") or "").strip()
+        if not address or not user.get("is_owner") or not is_active(user):
+            continue
+        if address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        emails.append(
+            Email(
+                "balance_notice", address, {**context, "name": user.get("name")}, user.get("name")
+            )
+        )
+    return emails

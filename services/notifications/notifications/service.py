@@ -119,6 +119,26 @@ class NotificationsService(failed_events.FailedEventsRpc):
     def on_agency_deleted(self, payload: dict) -> None:
         erase_agency(self.db, Base.metadata, payload["agency_id"])
 
+    @reliable_handler("billing", "funding_request_sent")
+    def on_funding_request_sent(self, payload: dict) -> None:
+        deliver(
+            self.db, self.mailer, payload, emails.funding_request_sent(payload, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_low")
+    def on_balance_low(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_exhausted")
+    def on_balance_exhausted(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
         return self.db.read(records.list_sent, ctx, limit)
@@ -143,6 +163,11 @@ class NotificationsService(failed_events.FailedEventsRpc):
         ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
         users = self.identity.list_users(ctx, status="active")
         return emails.billing_recipients(users, self.identity.list_roles(ctx))
+
+    def _owners(self, payload: dict) -> list[dict]:
+        """The event's agency's active team; `emails` keeps its owners."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        return self.identity.list_users(ctx.to_dict(), status="active")
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""

@@ -1,7 +1,7 @@
 """the agency's platform subscription: subscriptions, invoices, charges, customers to delete
 
 Revision ID: 0020_subscription
-Revises: 0003_billingmoney
+Revises: 0010_balances_ledger
 Create Date: 2026-11-29 05:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_subscription"
-down_revision: str | None = "0003_billingmoney"
+down_revision: str | None = "0010_balances_ledger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
