@@ -1,0 +1,610 @@
+"""The reports: plain functions over the read models, each for a date range (the agency's days,
+inclusive), optionally one client, in one currency.
+
+Definitions (docs/contracts.md, "reporting"):
+- revenue = paid - refunded, on the days the money moved; `issued` on the invoice's date.
+- outstanding = invoices open now, issued up to the range's end; failed the same for `failed`.
+- MRR = the monthly rate of the recurring assignments active on the range's last day
+  (a 30-day rate times 365 / 360, rounded half up).
+- Aging = open and failed invoices issued up to `to`, by days past their due date on `to`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from kit import permissions
+from kit.context import Context
+from kit.errors import NotFound, ValidationError
+from kit.ids import parse_id
+from reporting.learning import timezone_of
+from reporting.models import (
+    MEASURES,
+    AssignmentFact,
+    BalanceFact,
+    ClientFact,
+    InvoiceFact,
+    RevenueClientDay,
+    RevenueDay,
+    RevenueServiceDay,
+    RevenueTotalDay,
+    ServiceName,
+    UsageFact,
+)
+
+RECURRING = ("recurring_in_advance", "recurring_in_arrears")
+AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "90_plus")
+MAX_RANGE_DAYS = 3660
+
+
+class Scope:
+    """What a report is asked for: the agency, its days, one client or all, the currency."""
+
+    def __init__(self, session: Session, ctx: Context, date_from, date_to, client_id, currency):
+        ctx.require(permissions.VIEW_REPORTS)
+        self.agency = ctx.agency
+        self.today = _today(session, self.agency)
+        self.date_to = _date(date_to, "to") or self.today
+        self.date_from = _date(date_from, "from") or self.date_to.replace(day=1)
+        if self.date_from > self.date_to:
+            raise ValidationError("from must not be after to.", {"from": "Must not be after to."})
+        if (self.date_to - self.date_from).days > MAX_RANGE_DAYS:
+            raise ValidationError(
+                "The range is too long (at most ten years).", {"from": "At most ten years."}
+            )
+        self.client_id = _client(session, self.agency, client_id)
+        self.currency = _currency(session, self.agency, currency)
+
+    def as_dict(self) -> dict:
+        return {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "client_id": str(self.client_id) if self.client_id else None,
+            "currency": self.currency,
+        }
+
+    def money(self, amount: int | None) -> dict:
+        return {"amount": int(amount or 0), "currency": self.currency}
+
+
+def _today(session: Session, agency: uuid.UUID) -> date:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).astimezone(timezone_of(session, agency)).date()
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a date (YYYY-MM-DD).", {field: "Enter a date as YYYY-MM-DD."}
+        ) from None
+
+
+def _client(session: Session, agency: uuid.UUID, client_id: Any) -> uuid.UUID | None:
+    """A client filter: one the agency has (reporting heard of it), else NotFound."""
+    if client_id in (None, ""):
+        return None
+    found = parse_id(client_id, "client")
+    known = session.scalar(
+        select(ClientFact.client_id).where(
+            ClientFact.client_id == found, ClientFact.agency_id == agency
+        )
+    ) or session.scalar(
+        select(InvoiceFact.client_id)
+        .where(InvoiceFact.agency_id == agency, InvoiceFact.client_id == found)
+        .limit(1)
+    )
+    if known is None:
+        raise NotFound("No such client.")
+    return found
+
+
+def _currency(session: Session, agency: uuid.UUID, currency: Any) -> str:
+    """The currency asked for, else the agency's most invoiced one, else USD."""
+    if currency:
+        text = str(currency).upper()
+        if len(text) != 3 or not text.isalpha():
+            raise ValidationError(
+                "currency must be a three-letter code.", {"currency": "Not a currency code."}
+            )
+        return text
+    found = session.scalar(
+        select(RevenueTotalDay.currency)
+        .where(RevenueTotalDay.agency_id == agency)
+        .group_by(RevenueTotalDay.currency)
+        .order_by(func.sum(RevenueTotalDay.issued).desc())
+        .limit(1)
+    )
+    return found or "USD"
+
+
+def _sums(model, scope: Scope, *conditions):
+    return [func.coalesce(func.sum(getattr(model, m)), 0).label(m) for m in MEASURES], [
+        model.agency_id == scope.agency,
+        model.currency == scope.currency,
+        *conditions,
+    ]
+
+
+def _day_model(scope: Scope):
+    """The smallest table that answers for the scope: all clients, or one."""
+    if scope.client_id:
+        return RevenueClientDay, [RevenueClientDay.client_id == scope.client_id]
+    return RevenueTotalDay, []
+
+
+def period_totals(session: Session, scope: Scope) -> dict[str, int]:
+    model, extra = _day_model(scope)
+    columns, where = _sums(model, scope, *extra)
+    row = session.execute(
+        select(*columns).where(*where, model.day.between(scope.date_from, scope.date_to))
+    ).one()
+    return dict(row._mapping)
+
+
+def unpaid_totals(session: Session, scope: Scope) -> dict[str, int]:
+    """Open and failed now, of invoices issued up to the range's end."""
+    model, extra = _day_model(scope)
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(model.open), 0).label("open"),
+            func.coalesce(func.sum(model.failed), 0).label("failed"),
+        ).where(
+            model.agency_id == scope.agency,
+            model.currency == scope.currency,
+            model.day <= scope.date_to,
+            *extra,
+        )
+    ).one()
+    return dict(row._mapping)
+
+
+def monthly_rate(rate: int) -> int:
+    """A 30-day rate as a monthly one: rate * 365 / 360, rounded half up."""
+    return (rate * 365 * 2 + 360) // (360 * 2)
+
+
+def mrr(session: Session, scope: Scope) -> int:
+    on = scope.date_to
+    query = select(AssignmentFact.rate).where(
+        AssignmentFact.agency_id == scope.agency,
+        AssignmentFact.currency == scope.currency,
+        AssignmentFact.billing_type.in_(RECURRING),
+        AssignmentFact.deleted.is_(False),
+        AssignmentFact.start_date <= on,
+        or_(AssignmentFact.end_date.is_(None), AssignmentFact.end_date >= on),
+    )
+    if scope.client_id:
+        query = query.where(AssignmentFact.client_id == scope.client_id)
+    return sum(monthly_rate(rate) for rate in session.scalars(query))
+
+
+def client_counts(session: Session, scope: Scope) -> dict[str, int]:
+    query = select(
+        func.count()
+        .filter(and_(ClientFact.status == "active", ~ClientFact.archived))
+        .label("active"),
+        func.count()
+        .filter(ClientFact.created_on.between(scope.date_from, scope.date_to))
+        .label("new"),
+    ).where(ClientFact.agency_id == scope.agency)
+    if scope.client_id:
+        query = query.where(ClientFact.client_id == scope.client_id)
+    return dict(session.execute(query).one()._mapping)
+
+
+def usage_total(session: Session, scope: Scope) -> int:
+    query = select(func.coalesce(func.sum(UsageFact.amount), 0)).where(
+        UsageFact.agency_id == scope.agency,
+        UsageFact.currency == scope.currency,
+        UsageFact.recorded_on.between(scope.date_from, scope.date_to),
+    )
+    if scope.client_id:
+        query = query.where(UsageFact.client_id == scope.client_id)
+    return int(session.scalar(query))
+
+
+def agency_balance(session: Session, scope: Scope) -> dict | None:
+    row = session.execute(
+        select(BalanceFact.amount, BalanceFact.currency).where(
+            BalanceFact.agency_id == scope.agency, BalanceFact.account == "agency"
+        )
+    ).first()
+    return {"amount": row.amount, "currency": row.currency} if row else None
+
+
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def _months(scope: Scope) -> list[str]:
+    months, day = [], scope.date_from.replace(day=1)
+    while day <= scope.date_to:
+        months.append(_month(day))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def revenue_by_month(session: Session, scope: Scope) -> list[dict]:
+    """Per month of the range: paid (net of refunds), still open and failed (by issue month)."""
+    model, extra = _day_model(scope)
+    month = func.to_char(model.day, "YYYY-MM")
+    columns, where = _sums(model, scope, *extra)
+    rows = session.execute(
+        select(month.label("month"), *columns)
+        .where(*where, model.day.between(scope.date_from, scope.date_to))
+        .group_by(month)
+    ).all()
+    found = {r.month: r._mapping for r in rows}
+    answer = []
+    for m in _months(scope):
+        row = found.get(m) or dict.fromkeys(MEASURES, 0)
+        answer.append(
+            {
+                "month": m,
+                **{k: scope.money(row[k]) for k in MEASURES},
+                "revenue": scope.money(row["paid"] - row["refunded"]),
+            }
+        )
+    return answer
+
+
+def revenue_by(session: Session, scope: Scope, group: str) -> list[dict]:
+    """Per client or per service in the range, every measure, with names."""
+    if group == "month":
+        return revenue_by_month(session, scope)
+    if group == "client":
+        model, key = (RevenueClientDay, RevenueClientDay.client_id)
+        extra = [model.client_id == scope.client_id] if scope.client_id else []
+    elif scope.client_id:
+        model, key = RevenueDay, RevenueDay.service_id
+        extra = [model.client_id == scope.client_id]
+    else:
+        model, key = RevenueServiceDay, RevenueServiceDay.service_id
+        extra = []
+    columns, where = _sums(model, scope, *extra)
+    rows = session.execute(
+        select(key.label("id"), *columns)
+        .where(*where, model.day.between(scope.date_from, scope.date_to))
+        .group_by(key)
+    ).all()
+    names = _names(session, scope.agency, group, [r.id for r in rows])
+    answer = []
+    for r in rows:
+        values = r._mapping
+        answer.append(
+            {
+                f"{group}_id": str(r.id),
+                f"{group}_name": names.get(r.id, ""),
+                **{k: scope.money(values[k]) for k in MEASURES},
+                "revenue": scope.money(values["paid"] - values["refunded"]),
+            }
+        )
+    return answer
+
+
+def _names(session: Session, agency: uuid.UUID, group: str, ids: list) -> dict:
+    if not ids:
+        return {}
+    if group == "client":
+        rows = session.execute(
+            select(ClientFact.client_id, ClientFact.name).where(
+                ClientFact.agency_id == agency, ClientFact.client_id.in_(ids)
+            )
+        ).all()
+        found = {r[0]: r[1] for r in rows}
+        missing = [i for i in ids if not found.get(i)]
+        if missing:  # a client reporting knows only from its invoices
+            rows = session.execute(
+                select(InvoiceFact.client_id, func.max(InvoiceFact.client_name))
+                .where(InvoiceFact.agency_id == agency, InvoiceFact.client_id.in_(missing))
+                .group_by(InvoiceFact.client_id)
+            ).all()
+            found.update({r[0]: r[1] for r in rows})
+        return found
+    rows = session.execute(
+        select(ServiceName.service_id, ServiceName.name).where(
+            ServiceName.agency_id == agency, ServiceName.service_id.in_(ids)
+        )
+    ).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def dashboard(
+    session: Session, ctx: Context, date_from=None, date_to=None, client_id=None, currency=None
+) -> dict:
+    """The KPIs and charts of the dashboard for a range and (optionally) one client."""
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    totals = period_totals(session, scope)
+    unpaid = unpaid_totals(session, scope)
+    counts = client_counts(session, scope)
+    by_service = sorted(
+        revenue_by(session, scope, "service"), key=lambda r: -r["revenue"]["amount"]
+    )
+    return {
+        **scope.as_dict(),
+        "kpis": {
+            "revenue": scope.money(totals["paid"] - totals["refunded"]),
+            "issued": scope.money(totals["issued"]),
+            "outstanding": scope.money(unpaid["open"]),
+            "failed": scope.money(unpaid["failed"]),
+            "mrr": scope.money(mrr(session, scope)),
+            "active_clients": counts["active"],
+            "new_clients": counts["new"],
+            "usage": scope.money(usage_total(session, scope)),
+            "agency_balance": agency_balance(session, scope),
+        },
+        "revenue_by_month": [
+            {"month": r["month"], "paid": r["revenue"], "open": r["open"], "failed": r["failed"]}
+            for r in revenue_by_month(session, scope)
+        ],
+        "client_growth": client_growth_rows(session, scope),
+        "revenue_by_service": [
+            {
+                "service_id": r["service_id"],
+                "service_name": r["service_name"],
+                "revenue": r["revenue"],
+            }
+            for r in by_service
+        ],
+    }
+
+
+def revenue_report(
+    session, ctx, date_from=None, date_to=None, client_id=None, currency=None, group="client"
+) -> dict:
+    if group not in ("client", "service", "month"):
+        raise ValidationError(
+            "group must be client, service or month.", {"group": "Choose client, service or month."}
+        )
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    rows = revenue_by(session, scope, group)
+    totals = {k: scope.money(sum(r[k]["amount"] for r in rows)) for k in (*MEASURES, "revenue")}
+    return {**scope.as_dict(), "group": group, "rows": rows, "totals": totals}
+
+
+def invoices_report(
+    session, ctx, date_from=None, date_to=None, client_id=None, currency=None
+) -> dict:
+    """Invoices issued in the range, per status now: how many and their total."""
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    query = (
+        select(
+            InvoiceFact.status,
+            func.count().label("count"),
+            func.coalesce(func.sum(InvoiceFact.total), 0).label("total"),
+        )
+        .where(
+            InvoiceFact.agency_id == scope.agency,
+            InvoiceFact.currency == scope.currency,
+            InvoiceFact.issued.is_(True),
+            InvoiceFact.issued_on.between(scope.date_from, scope.date_to),
+        )
+        .group_by(InvoiceFact.status)
+    )
+    if scope.client_id:
+        query = query.where(InvoiceFact.client_id == scope.client_id)
+    found = {r.status: r for r in session.execute(query).all()}
+    rows = [
+        {
+            "status": s,
+            "count": found[s].count if s in found else 0,
+            "total": scope.money(found[s].total if s in found else 0),
+        }
+        for s in ("open", "failed", "paid", "void")
+    ]
+    totals = {
+        "count": sum(r["count"] for r in rows),
+        "total": scope.money(sum(r["total"]["amount"] for r in rows)),
+    }
+    return {**scope.as_dict(), "rows": rows, "totals": totals}
+
+
+def aging_bucket(days_past_due: int) -> str:
+    if days_past_due <= 0:
+        return "current"
+    if days_past_due <= 30:
+        return "1_30"
+    if days_past_due <= 60:
+        return "31_60"
+    if days_past_due <= 90:
+        return "61_90"
+    return "90_plus"
+
+
+def aging_report(session, ctx, date_from=None, date_to=None, client_id=None, currency=None) -> dict:
+    """Open and failed invoices issued up to `to`, per client, by days past due on `to`."""
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    query = select(
+        InvoiceFact.client_id, InvoiceFact.client_name, InvoiceFact.due_on, InvoiceFact.total
+    ).where(
+        InvoiceFact.agency_id == scope.agency,
+        InvoiceFact.currency == scope.currency,
+        InvoiceFact.issued.is_(True),
+        InvoiceFact.status.in_(("open", "failed")),
+        InvoiceFact.issued_on <= scope.date_to,
+    )
+    if scope.client_id:
+        query = query.where(InvoiceFact.client_id == scope.client_id)
+    by_client: dict = {}
+    for r in session.execute(query):
+        row = by_client.setdefault(
+            r.client_id,
+            {
+                "client_id": str(r.client_id),
+                "client_name": r.client_name,
+                **dict.fromkeys(AGING_BUCKETS, 0),
+                "total": 0,
+                "count": 0,
+            },
+        )
+        row[aging_bucket((scope.date_to - r.due_on).days)] += r.total
+        row["total"] += r.total
+        row["count"] += 1
+    names = _names(session, scope.agency, "client", list(by_client))
+    rows = []
+    for client, row in by_client.items():
+        row["client_name"] = names.get(client) or row["client_name"]
+        rows.append({**row, **{k: scope.money(row[k]) for k in (*AGING_BUCKETS, "total")}})
+    totals = {k: scope.money(sum(r[k]["amount"] for r in rows)) for k in (*AGING_BUCKETS, "total")}
+    totals["count"] = sum(r["count"] for r in rows)
+    return {**scope.as_dict(), "buckets": list(AGING_BUCKETS), "rows": rows, "totals": totals}
+
+
+def usage_report(session, ctx, date_from=None, date_to=None, client_id=None, currency=None) -> dict:
+    """Usage in the range per client and funding source (agency or customer)."""
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    query = (
+        select(
+            UsageFact.client_id,
+            func.max(UsageFact.client_name).label("client_name"),
+            UsageFact.funded_by,
+            func.count().label("count"),
+            func.coalesce(func.sum(UsageFact.amount), 0).label("amount"),
+        )
+        .where(
+            UsageFact.agency_id == scope.agency,
+            UsageFact.currency == scope.currency,
+            UsageFact.recorded_on.between(scope.date_from, scope.date_to),
+        )
+        .group_by(UsageFact.client_id, UsageFact.funded_by)
+    )
+    if scope.client_id:
+        query = query.where(UsageFact.client_id == scope.client_id)
+    balances = {
+        r.client_id: r.amount
+        for r in session.execute(
+            select(BalanceFact.client_id, BalanceFact.amount).where(
+                BalanceFact.agency_id == scope.agency, BalanceFact.client_id.is_not(None)
+            )
+        )
+    }
+    rows = [
+        {
+            "client_id": str(r.client_id) if r.client_id else None,
+            "client_name": r.client_name,
+            "funded_by": r.funded_by,
+            "count": r.count,
+            "amount": scope.money(r.amount),
+            "client_balance": scope.money(balances[r.client_id])
+            if r.client_id in balances
+            else None,
+        }
+        for r in session.execute(query)
+    ]
+    totals = {
+        "count": sum(r["count"] for r in rows),
+        "amount": scope.money(sum(r["amount"]["amount"] for r in rows)),
+    }
+    for source in ("agency", "customer"):
+        totals[source] = scope.money(
+            sum(r["amount"]["amount"] for r in rows if r["funded_by"] == source)
+        )
+    return {
+        **scope.as_dict(),
+        "rows": rows,
+        "totals": totals,
+        "agency_balance": agency_balance(session, scope),
+    }
+
+
+def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
+    """Per month of the range: clients new, archived, and at the month's end active, inactive,
+    archived (the current status of those not archived)."""
+    query = select(
+        ClientFact.client_id,
+        ClientFact.status,
+        ClientFact.archived,
+        ClientFact.created_on,
+        ClientFact.archived_on,
+    ).where(ClientFact.agency_id == scope.agency)
+    if scope.client_id:
+        query = query.where(ClientFact.client_id == scope.client_id)
+    clients = session.execute(query).all()
+    rows = []
+    for m in _months(scope):
+        first = date.fromisoformat(f"{m}-01")
+        last = min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), scope.date_to)
+        start = max(first, scope.date_from)
+        row = {"month": m, "new": 0, "archived": 0, "active": 0, "inactive": 0, "archived_total": 0}
+        for c in clients:
+            if c.created_on and start <= c.created_on <= last:
+                row["new"] += 1
+            if c.archived_on and start <= c.archived_on <= last:
+                row["archived"] += 1
+            if c.created_on is None or c.created_on > last:
+                continue
+            if c.archived and c.archived_on and c.archived_on <= last:
+                row["archived_total"] += 1
+            elif c.status == "active":
+                row["active"] += 1
+            else:
+                row["inactive"] += 1
+        rows.append(row)
+    return rows
+
+
+def clients_report(
+    session, ctx, date_from=None, date_to=None, client_id=None, currency=None
+) -> dict:
+    scope = Scope(session, ctx, date_from, date_to, client_id, currency)
+    rows = client_growth_rows(session, scope)
+    last = rows[-1] if rows else {}
+    totals = {
+        "new": sum(r["new"] for r in rows),
+        "archived": sum(r["archived"] for r in rows),
+        "active": last.get("active", 0),
+        "inactive": last.get("inactive", 0),
+        "archived_total": last.get("archived_total", 0),
+    }
+    return {**scope.as_dict(), "rows": rows, "totals": totals}
+
+
+def client_profile(session, ctx, client_id) -> dict:
+    """A client's revenue (all time), open balance, latest invoices and usage this month."""
+    scope = Scope(session, ctx, None, None, None, None)
+    scope.client_id = _client(session, scope.agency, client_id)
+    columns, where = _sums(RevenueClientDay, scope, RevenueClientDay.client_id == scope.client_id)
+    totals = session.execute(select(*columns).where(*where)).one()._mapping
+    invoices = (
+        session.execute(
+            select(InvoiceFact)
+            .where(
+                InvoiceFact.agency_id == scope.agency,
+                InvoiceFact.client_id == scope.client_id,
+                InvoiceFact.issued.is_(True),
+            )
+            .order_by(InvoiceFact.issued_on.desc(), InvoiceFact.number.desc())
+            .limit(10)
+        )
+        .scalars()
+        .all()
+    )
+    usage = usage_total(session, scope)
+    return {
+        "client_id": str(scope.client_id),
+        "currency": scope.currency,
+        "revenue": scope.money(totals["paid"] - totals["refunded"]),
+        "open_balance": scope.money(totals["open"] + totals["failed"]),
+        "usage_this_month": scope.money(usage),
+        "invoices": [
+            {
+                "id": str(i.invoice_id),
+                "number": i.number,
+                "issued_on": i.issued_on.isoformat(),
+                "due_on": i.due_on.isoformat() if i.due_on else None,
+                "status": i.status,
+                "total": {"amount": i.total, "currency": i.currency},
+            }
+            for i in invoices
+        ],
+    }
