@@ -76,8 +76,9 @@ class RefundFact(TenantMixin, Base):
     """A refund of (part of) a paid invoice."""
 
     __tablename__ = "refund_facts"
+    __table_args__ = (PrimaryKeyConstraint("agency_id", "refund_id"),)
 
-    refund_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    refund_id: Mapped[str] = mapped_column(String(100))
     invoice_id: Mapped[uuid.UUID] = mapped_column(index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -215,9 +216,12 @@ class UsageFact(TenantMixin, Base):
     """A use of a prepaid balance, from balances' `usage_recorded`."""
 
     __tablename__ = "usage_facts"
-    __table_args__ = (Index("ix_usage_facts_agency_day", "agency_id", "recorded_on"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("agency_id", "usage_id"),
+        Index("ix_usage_facts_agency_day", "agency_id", "recorded_on"),
+    )
 
-    usage_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    usage_id: Mapped[str] = mapped_column(String(100))
     client_id: Mapped[uuid.UUID | None]
     client_name: Mapped[str] = mapped_column(String(200), default="")
     funded_by: Mapped[str] = mapped_column(String(20))

@@ -27,6 +27,7 @@ from reporting.models import (
     MEASURES,
     AssignmentFact,
     BalanceFact,
+    ClientChange,
     ClientFact,
     InvoiceFact,
     RevenueClientDay,
@@ -518,37 +519,42 @@ def usage_report(session, ctx, date_from=None, date_to=None, client_id=None, cur
 
 
 def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
-    """Per month of the range: clients new, archived, and at the month's end active, inactive,
-    archived (the current status of those not archived)."""
-    query = select(
-        ClientFact.client_id,
-        ClientFact.status,
-        ClientFact.archived,
-        ClientFact.created_on,
-        ClientFact.archived_on,
-    ).where(ClientFact.agency_id == scope.agency)
+    """Per month of the range: clients new and archived in it, and at its end (or the range's)
+    how many were active, inactive and archived, replayed from each client's history."""
+    query = select(ClientChange).where(ClientChange.agency_id == scope.agency)
     if scope.client_id:
-        query = query.where(ClientFact.client_id == scope.client_id)
-    clients = session.execute(query).all()
+        query = query.where(ClientChange.client_id == scope.client_id)
+    zone = timezone_of(session, scope.agency)
+    history: dict = {}
+    for change in session.scalars(query.order_by(ClientChange.occurred_at, ClientChange.event_id)):
+        history.setdefault(change.client_id, []).append(
+            (change.occurred_at.astimezone(zone).date(), change.kind, change.status)
+        )
     rows = []
     for m in _months(scope):
         first = date.fromisoformat(f"{m}-01")
         last = min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), scope.date_to)
         start = max(first, scope.date_from)
         row = {"month": m, "new": 0, "archived": 0, "active": 0, "inactive": 0, "archived_total": 0}
-        for c in clients:
-            if c.created_on and start <= c.created_on <= last:
+        for changes in history.values():
+            created = next((d for d, kind, _ in changes if kind == "created"), changes[0][0])
+            if start <= created <= last:
                 row["new"] += 1
-            if c.archived_on and start <= c.archived_on <= last:
-                row["archived"] += 1
-            if c.created_on is None or c.created_on > last:
+            row["archived"] += sum(
+                1 for d, k, _ in changes if k == "archived" and start <= d <= last
+            )
+            if created > last:
                 continue
-            if c.archived and c.archived_on and c.archived_on <= last:
-                row["archived_total"] += 1
-            elif c.status == "active":
-                row["active"] += 1
-            else:
-                row["inactive"] += 1
+            status, archived = "active", False
+            for d, kind, new_status in changes:
+                if d > last:
+                    break
+                if kind in ("created", "status") and new_status:
+                    status = new_status
+                elif kind in ("archived", "restored"):
+                    archived = kind == "archived"
+            key = "archived_total" if archived else ("active" if status == "active" else "inactive")
+            row[key] += 1
         rows.append(row)
     return rows
 

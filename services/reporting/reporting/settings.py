@@ -10,9 +10,9 @@ from kit.config import positive_int
 
 @dataclass(frozen=True)
 class Settings:
-    rebuild_page_size: int = 500  # rows per page the rebuild asks of billing and clients
+    rebuild_page_size: int = 100  # rows per page the rebuild asks of billing and clients
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """The settings in a loaded config.yaml; a bad value stops the service."""
-        return cls(rebuild_page_size=min(positive_int(config, "REBUILD_PAGE_SIZE"), 1000))
+        return cls(rebuild_page_size=min(positive_int(config, "REBUILD_PAGE_SIZE"), 100))

@@ -148,7 +148,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("refunded_on", sa.Date(), nullable=False),
         sa.Column("agency_id", sa.UUID(), nullable=False),
-        sa.PrimaryKeyConstraint("refund_id"),
+        sa.PrimaryKeyConstraint("agency_id", "refund_id"),
     )
     op.create_index(op.f("ix_refund_facts_agency_id"), "refund_facts", ["agency_id"], unique=False)
     op.create_index(
@@ -253,7 +253,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=500), nullable=False),
         sa.Column("recorded_on", sa.Date(), nullable=False),
         sa.Column("agency_id", sa.UUID(), nullable=False),
-        sa.PrimaryKeyConstraint("usage_id"),
+        sa.PrimaryKeyConstraint("agency_id", "usage_id"),
     )
     op.create_index(
         "ix_usage_facts_agency_day", "usage_facts", ["agency_id", "recorded_on"], unique=False
