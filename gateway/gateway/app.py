@@ -54,6 +54,7 @@ API_AREAS = [
     "requests",
     "billing",
     "events",
+    "reports",
     "openapi",
 ]
 

@@ -22,7 +22,9 @@ def from_env() -> dict:
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
-        "EVENT_SERVICES": os.environ.get("EVENT_SERVICES", "notifications,billing").split(","),
+        "EVENT_SERVICES": os.environ.get("EVENT_SERVICES", "notifications,billing,reporting").split(
+            ","
+        ),
         # A fresh key per process only suits a developer's machine: sessions end at restart.
         "SECRET_KEY": secret_key or secrets.token_hex(32),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),

@@ -2,8 +2,8 @@
 
 A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and, in some, a tab or carriage
 return) as a formula: a client named `=HYPERLINK(...)` would run on the agency's machine when an
-export is opened. Such a cell gets a leading `'`, which spreadsheets show as text. Numbers are
-written as numbers (a negative amount stays a number), so only text is changed.
+export is opened. Such a cell gets a leading `'`, which spreadsheets show as text. Numbers (int,
+float, Decimal) are written as numbers (a negative amount stays a number): only text changes.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -23,7 +24,7 @@ def safe_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
