@@ -12,6 +12,7 @@ Definitions (docs/contracts.md, "reporting"):
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from datetime import date, timedelta
 from typing import Any
 
@@ -520,43 +521,59 @@ def usage_report(session, ctx, date_from=None, date_to=None, client_id=None, cur
 
 def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
     """Per month of the range: clients new and archived in it, and at its end (or the range's)
-    how many were active, inactive and archived, replayed from each client's history."""
-    query = select(ClientChange).where(ClientChange.agency_id == scope.agency)
+    how many were active, inactive and archived, replayed from each client's history.
+
+    Each change of a client's state is counted once, in the first month that ends after it
+    (+1 to the new state, -1 to the old), and the months are summed up: one pass over the
+    history, however many months and clients."""
+    query = select(
+        ClientChange.client_id, ClientChange.occurred_at, ClientChange.kind, ClientChange.status
+    ).where(ClientChange.agency_id == scope.agency)
     if scope.client_id:
         query = query.where(ClientChange.client_id == scope.client_id)
     zone = timezone_of(session, scope.agency)
-    history: dict = {}
-    for change in session.scalars(query.order_by(ClientChange.occurred_at, ClientChange.event_id)):
-        history.setdefault(change.client_id, []).append(
-            (change.occurred_at.astimezone(zone).date(), change.kind, change.status)
-        )
-    rows = []
-    for m in _months(scope):
+    months = _months(scope)
+    ends = []
+    for m in months:
         first = date.fromisoformat(f"{m}-01")
-        last = min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), scope.date_to)
-        start = max(first, scope.date_from)
-        row = {"month": m, "new": 0, "archived": 0, "active": 0, "inactive": 0, "archived_total": 0}
-        for changes in history.values():
-            created = next((d for d, kind, _ in changes if kind == "created"), changes[0][0])
-            if start <= created <= last:
-                row["new"] += 1
-            row["archived"] += sum(
-                1 for d, k, _ in changes if k == "archived" and start <= d <= last
-            )
-            if created > last:
-                continue
-            status, archived = "active", False
-            for d, kind, new_status in changes:
-                if d > last:
-                    break
-                if kind in ("created", "status") and new_status:
-                    status = new_status
-                elif kind in ("archived", "restored"):
-                    archived = kind == "archived"
-            key = "archived_total" if archived else ("active" if status == "active" else "inactive")
-            row[key] += 1
-        rows.append(row)
-    return rows
+        ends.append(
+            min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), scope.date_to)
+        )
+    states = ("active", "inactive", "archived_total")
+    deltas = [dict.fromkeys((*states, "new", "archived"), 0) for _ in months]
+
+    def month_of(day: date) -> int | None:
+        i = bisect_left(ends, day)
+        return i if i < len(ends) else None
+
+    current: dict = {}  # client -> (status, archived, state key)
+    rows = session.execute(
+        query.order_by(ClientChange.client_id, ClientChange.occurred_at, ClientChange.event_id)
+    ).all()
+    for r in rows:
+        day = r.occurred_at.astimezone(zone).date()
+        status, archived, before = current.get(r.client_id, ("active", False, None))
+        if r.kind in ("created", "status") and r.status:
+            status = r.status
+        elif r.kind in ("archived", "restored"):
+            archived = r.kind == "archived"
+        after = "archived_total" if archived else ("active" if status == "active" else "inactive")
+        current[r.client_id] = (status, archived, after)
+        i = month_of(day)
+        if i is None:
+            continue
+        if before != after:
+            deltas[i][after] += 1
+            if before is not None:
+                deltas[i][before] -= 1
+        if scope.date_from <= day and r.kind in ("created", "archived"):
+            deltas[i]["new" if r.kind == "created" else "archived"] += 1
+    answer, running = [], dict.fromkeys(states, 0)
+    for m, delta in zip(months, deltas, strict=True):
+        for key in states:
+            running[key] += delta[key]
+        answer.append({"month": m, "new": delta["new"], "archived": delta["archived"], **running})
+    return answer
 
 
 def clients_report(
