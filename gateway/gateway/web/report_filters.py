@@ -12,6 +12,7 @@ from gateway.auth import can
 from gateway.rpc import services
 from gateway.web.shell import current_agency
 from kit import permissions
+from kit.errors import DomainError, NotFound
 
 PRESETS = {
     "this_month": "This month",
@@ -92,3 +93,16 @@ def client_choices() -> list[dict]:
     except Exception:  # another area's service: the filter copes without
         return []
     return [{"id": c["id"], "name": c["name"]} for c in page.get("items", [])]
+
+
+def client_figures(client_id: str) -> dict | None:
+    """A client's revenue, open balance, recent invoices and usage for its profile, when the
+    user may see reports; None when not, or while reporting cannot say."""
+    if not can(permissions.VIEW_REPORTS):
+        return None
+    try:
+        return services.reporting.client_profile(client_id)
+    except NotFound:  # reporting has not heard of the client yet: nothing billed
+        return {"empty": True}
+    except DomainError:  # another area's service: the profile copes without
+        return None
