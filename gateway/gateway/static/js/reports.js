@@ -95,6 +95,7 @@
   if (window.Sortable) {
     window.Sortable.create(grid, {
       handle: ".widget-handle",
+      forceFallback: true,  // mouse events rather than native drag and drop: the same in every browser
       animation: 150,
       onEnd: function () { save("PUT", { widgets: layout() }); }
     });
