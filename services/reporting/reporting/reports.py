@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from bisect import bisect_left
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -75,8 +75,6 @@ class Scope:
 
 
 def _today(session: Session, agency: uuid.UUID) -> date:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).astimezone(timezone_of(session, agency)).date()
 
 
