@@ -16,7 +16,7 @@ from bisect import bisect_left
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kit import permissions
@@ -142,40 +142,15 @@ def _day_model(scope: Scope):
     return RevenueTotalDay, []
 
 
-def period_totals(session: Session, scope: Scope) -> dict[str, int]:
-    model, extra = _day_model(scope)
-    columns, where = _sums(model, scope, *extra)
-    row = session.execute(
-        select(*columns).where(*where, model.day.between(scope.date_from, scope.date_to))
-    ).one()
-    return dict(row._mapping)
-
-
-def unpaid_totals(session: Session, scope: Scope) -> dict[str, int]:
-    """Open and failed now, of invoices issued up to the range's end."""
-    model, extra = _day_model(scope)
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(model.open), 0).label("open"),
-            func.coalesce(func.sum(model.failed), 0).label("failed"),
-        ).where(
-            model.agency_id == scope.agency,
-            model.currency == scope.currency,
-            model.day <= scope.date_to,
-            *extra,
-        )
-    ).one()
-    return dict(row._mapping)
-
-
 def monthly_rate(rate: int) -> int:
     """A 30-day rate as a monthly one: rate * 365 / 360, rounded half up."""
     return (rate * 365 * 2 + 360) // (360 * 2)
 
 
 def mrr(session: Session, scope: Scope) -> int:
+    """Each active recurring assignment's `monthly_rate`, summed in the database."""
     on = scope.date_to
-    query = select(AssignmentFact.rate).where(
+    query = select(func.coalesce(func.sum((AssignmentFact.rate * 730 + 360) // 720), 0)).where(
         AssignmentFact.agency_id == scope.agency,
         AssignmentFact.currency == scope.currency,
         AssignmentFact.billing_type.in_(RECURRING),
@@ -185,21 +160,7 @@ def mrr(session: Session, scope: Scope) -> int:
     )
     if scope.client_id:
         query = query.where(AssignmentFact.client_id == scope.client_id)
-    return sum(monthly_rate(rate) for rate in session.scalars(query))
-
-
-def client_counts(session: Session, scope: Scope) -> dict[str, int]:
-    query = select(
-        func.count()
-        .filter(and_(ClientFact.status == "active", ~ClientFact.archived))
-        .label("active"),
-        func.count()
-        .filter(ClientFact.created_on.between(scope.date_from, scope.date_to))
-        .label("new"),
-    ).where(ClientFact.agency_id == scope.agency)
-    if scope.client_id:
-        query = query.where(ClientFact.client_id == scope.client_id)
-    return dict(session.execute(query).one()._mapping)
+    return int(session.scalar(query))
 
 
 def usage_total(session: Session, scope: Scope) -> int:
@@ -319,35 +280,78 @@ def _names(session: Session, agency: uuid.UUID, group: str, ids: list) -> dict:
     return {r[0]: r[1] for r in rows}
 
 
+def month_sums(session: Session, scope: Scope) -> tuple[list[dict], dict, dict]:
+    """One query for three answers: per month of the range its sums (`revenue_by_month`), the
+    range's totals, and open / failed now of everything issued by `to`."""
+    model, extra = _day_model(scope)
+    month = func.to_char(model.day, "YYYY-MM")
+    in_range = model.day >= scope.date_from
+    rows = session.execute(
+        select(
+            month.label("month"),
+            *[
+                func.coalesce(func.sum(getattr(model, m)).filter(in_range), 0).label(m)
+                for m in MEASURES
+            ],
+            func.coalesce(func.sum(model.open), 0).label("all_open"),
+            func.coalesce(func.sum(model.failed), 0).label("all_failed"),
+        )
+        .where(
+            model.agency_id == scope.agency,
+            model.currency == scope.currency,
+            model.day <= scope.date_to,
+            *extra,
+        )
+        .group_by(month)
+    ).all()
+    found = {r.month: r._mapping for r in rows}
+    months = []
+    for m in _months(scope):
+        row = found.get(m) or dict.fromkeys(MEASURES, 0)
+        months.append({"month": m, **{k: int(row[k]) for k in MEASURES}})
+    totals = {k: sum(r[k] for r in months) for k in MEASURES}
+    unpaid = {
+        "open": sum(int(r.all_open) for r in rows),
+        "failed": sum(int(r.all_failed) for r in rows),
+    }
+    return months, totals, unpaid
+
+
 def dashboard(
     session: Session, ctx: Context, date_from=None, date_to=None, client_id=None, currency=None
 ) -> dict:
     """The KPIs and charts of the dashboard for a range and (optionally) one client."""
     scope = Scope(session, ctx, date_from, date_to, client_id, currency)
-    totals = period_totals(session, scope)
-    unpaid = unpaid_totals(session, scope)
-    counts = client_counts(session, scope)
+    months, totals, unpaid = month_sums(session, scope)
+    growth = client_growth_rows(session, scope)
     by_service = sorted(
         revenue_by(session, scope, "service"), key=lambda r: -r["revenue"]["amount"]
     )
+    money = scope.money
     return {
         **scope.as_dict(),
         "kpis": {
-            "revenue": scope.money(totals["paid"] - totals["refunded"]),
-            "issued": scope.money(totals["issued"]),
-            "outstanding": scope.money(unpaid["open"]),
-            "failed": scope.money(unpaid["failed"]),
-            "mrr": scope.money(mrr(session, scope)),
-            "active_clients": counts["active"],
-            "new_clients": counts["new"],
-            "usage": scope.money(usage_total(session, scope)),
+            "revenue": money(totals["paid"] - totals["refunded"]),
+            "issued": money(totals["issued"]),
+            "outstanding": money(unpaid["open"]),
+            "failed": money(unpaid["failed"]),
+            "mrr": money(mrr(session, scope)),
+            # On the range's last day, replayed from the clients' history.
+            "active_clients": growth[-1]["active"] if growth else 0,
+            "new_clients": sum(r["new"] for r in growth),
+            "usage": money(usage_total(session, scope)),
             "agency_balance": agency_balance(session, scope),
         },
         "revenue_by_month": [
-            {"month": r["month"], "paid": r["revenue"], "open": r["open"], "failed": r["failed"]}
-            for r in revenue_by_month(session, scope)
+            {
+                "month": r["month"],
+                "paid": money(r["paid"] - r["refunded"]),
+                "open": money(r["open"]),
+                "failed": money(r["failed"]),
+            }
+            for r in months
         ],
-        "client_growth": client_growth_rows(session, scope),
+        "client_growth": growth,
         "revenue_by_service": [
             {
                 "service_id": r["service_id"],
@@ -524,12 +528,13 @@ def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
     Each change of a client's state is counted once, in the first month that ends after it
     (+1 to the new state, -1 to the old), and the months are summed up: one pass over the
     history, however many months and clients."""
-    query = select(
-        ClientChange.client_id, ClientChange.occurred_at, ClientChange.kind, ClientChange.status
-    ).where(ClientChange.agency_id == scope.agency)
+    zone = timezone_of(session, scope.agency).key
+    local_day = cast(func.timezone(zone, ClientChange.occurred_at), Date).label("day")
+    query = select(ClientChange.client_id, local_day, ClientChange.kind, ClientChange.status).where(
+        ClientChange.agency_id == scope.agency
+    )
     if scope.client_id:
         query = query.where(ClientChange.client_id == scope.client_id)
-    zone = timezone_of(session, scope.agency)
     months = _months(scope)
     ends = []
     for m in months:
@@ -549,7 +554,7 @@ def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
         query.order_by(ClientChange.client_id, ClientChange.occurred_at, ClientChange.event_id)
     ).all()
     for r in rows:
-        day = r.occurred_at.astimezone(zone).date()
+        day = r.day
         status, archived, before = current.get(r.client_id, ("active", False, None))
         if r.kind in ("created", "status") and r.status:
             status = r.status
