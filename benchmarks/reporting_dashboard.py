@@ -2,6 +2,7 @@
 
     python -m benchmarks.reporting_dashboard              # 1,000,000 invoice lines
     python -m benchmarks.reporting_dashboard 100000       # any size
+    python -m benchmarks.reporting_dashboard --reuse      # measure again, the seed kept
 
 Targets: with 1,000,000 invoice lines for one agency (and 100 other agencies of normal size) in
 reporting's read model, the `dashboard` RPC answers in under 200 ms at p95 for every date range
@@ -177,7 +178,25 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
 
 
-def main(lines: int) -> dict:
+def reused(engine) -> tuple:
+    """The largest agency of a database seeded before, and its clients."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        big = conn.scalar(
+            text(
+                "SELECT agency_id FROM invoice_facts GROUP BY agency_id ORDER BY count(*) DESC "
+                "LIMIT 1"
+            )
+        )
+        clients = conn.scalars(
+            text("SELECT client_id FROM client_facts WHERE agency_id = :a ORDER BY client_id"),
+            {"a": big},
+        ).all()
+    return big, clients
+
+
+def main(lines: int, reuse: bool = False) -> dict:
     from nameko.containers import ServiceContainer
     from nameko.standalone.events import event_dispatcher
     from nameko.standalone.rpc import ClusterRpcProxy
@@ -188,22 +207,27 @@ def main(lines: int) -> dict:
     from kit.config import load_config
     from kit.context import Context
     from kit.db import make_engine
-    from kit.testing import fresh_database
+    from kit.testing import database_url_for_tests, fresh_database
     from reporting.models import InvoiceFact
     from reporting.service import ReportingService
     from tests.support.infra import RabbitVhost
 
     rng = random.Random(7)
-    url = fresh_database("reporting", suffix="_bench")
-    engine = make_engine(url, pool_size=2)
-    big = uuid.uuid4()
     started = time.perf_counter()
-    with Session(engine) as session:
-        clients = seed_agency(session, big, CLIENTS, SERVICES, MONTHS, lines, rng)
-        for _ in range(SMALL_AGENCIES):
-            seed_agency(session, uuid.uuid4(), 20, 5, 12, 500, rng)
-        session.execute(text("ANALYZE"))
-        session.commit()
+    if reuse:
+        url = database_url_for_tests("reporting", suffix="_bench")
+        engine = make_engine(url, pool_size=2)
+        big, clients = reused(engine)
+    else:
+        url = fresh_database("reporting", suffix="_bench")
+        engine = make_engine(url, pool_size=2)
+        big = uuid.uuid4()
+        with Session(engine) as session:
+            clients = seed_agency(session, big, CLIENTS, SERVICES, MONTHS, lines, rng)
+            for _ in range(SMALL_AGENCIES):
+                seed_agency(session, uuid.uuid4(), 20, 5, 12, 500, rng)
+            session.execute(text("ANALYZE"))
+            session.commit()
     seed_seconds = time.perf_counter() - started
     with engine.connect() as conn:
         counted = conn.scalar(
@@ -310,4 +334,5 @@ def main(lines: int) -> dict:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else TARGET_LINES)
+    args = [a for a in sys.argv[1:] if a != "--reuse"]
+    main(int(args[0]) if args else TARGET_LINES, reuse="--reuse" in sys.argv[1:])
