@@ -12,11 +12,10 @@ Definitions (docs/contracts.md, "reporting"):
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_left
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, cast, func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from kit import permissions
@@ -28,7 +27,6 @@ from reporting.models import (
     MEASURES,
     AssignmentFact,
     BalanceFact,
-    ClientChange,
     ClientFact,
     InvoiceFact,
     RevenueClientDay,
@@ -521,61 +519,71 @@ def usage_report(session, ctx, date_from=None, date_to=None, client_id=None, cur
     }
 
 
+# Each change of a client with the state it leaves the client in (its last status, archived or
+# not) and the state before it, counted per month (changes before the range count in its first).
+GROWTH_MOVES = """
+WITH ch AS (
+    SELECT client_id, CAST(timezone(:zone, occurred_at) AS date) AS day, kind,
+        array_agg(status) FILTER (WHERE kind IN ('created', 'status') AND status IS NOT NULL)
+            OVER w AS statuses,
+        array_agg(kind) FILTER (WHERE kind IN ('archived', 'restored')) OVER w AS archiving,
+        row_number() OVER w AS n
+    FROM client_changes
+    WHERE agency_id = :agency AND (CAST(:client AS uuid) IS NULL OR client_id = :client)
+    WINDOW w AS (PARTITION BY client_id ORDER BY occurred_at, event_id)
+), states AS (
+    SELECT client_id, day, kind, n,
+        CASE WHEN coalesce(archiving[cardinality(archiving)], '') = 'archived' THEN 'archived_total'
+             WHEN coalesce(statuses[cardinality(statuses)], 'active') = 'active' THEN 'active'
+             ELSE 'inactive' END AS after
+    FROM ch
+), moves AS (
+    SELECT day, kind, after, lag(after) OVER (PARTITION BY client_id ORDER BY n) AS before
+    FROM states
+)
+SELECT to_char(greatest(CAST(date_trunc('month', day) AS date), :first), 'YYYY-MM') AS month,
+    kind, before, after, day >= :date_from AS in_range, count(*) AS n
+FROM moves WHERE day <= :date_to
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
 def client_growth_rows(session: Session, scope: Scope) -> list[dict]:
     """Per month of the range: clients new and archived in it, and at its end (or the range's)
     how many were active, inactive and archived, replayed from each client's history.
 
-    Each change of a client's state is counted once, in the first month that ends after it
-    (+1 to the new state, -1 to the old), and the months are summed up: one pass over the
-    history, however many months and clients."""
-    zone = timezone_of(session, scope.agency).key
-    local_day = cast(func.timezone(zone, ClientChange.occurred_at), Date).label("day")
-    query = select(ClientChange.client_id, local_day, ClientChange.kind, ClientChange.status).where(
-        ClientChange.agency_id == scope.agency
-    )
-    if scope.client_id:
-        query = query.where(ClientChange.client_id == scope.client_id)
+    Each change of a client's state counts in the month it happened (+1 to the new state, -1 to
+    the old; before the range: in its first month) and the months are summed up. The replay is
+    one query (GROWTH_MOVES), whatever the number of clients."""
     months = _months(scope)
-    ends = []
-    for m in months:
-        first = date.fromisoformat(f"{m}-01")
-        ends.append(
-            min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), scope.date_to)
-        )
     states = ("active", "inactive", "archived_total")
-    deltas = [dict.fromkeys((*states, "new", "archived"), 0) for _ in months]
-
-    def month_of(day: date) -> int | None:
-        i = bisect_left(ends, day)
-        return i if i < len(ends) else None
-
-    current: dict = {}  # client -> (status, archived, state key)
+    deltas = {m: dict.fromkeys((*states, "new", "archived"), 0) for m in months}
     rows = session.execute(
-        query.order_by(ClientChange.client_id, ClientChange.occurred_at, ClientChange.event_id)
+        text(GROWTH_MOVES),
+        {
+            "zone": timezone_of(session, scope.agency).key,
+            "agency": scope.agency,
+            "client": scope.client_id,
+            "first": scope.date_from.replace(day=1),
+            "date_from": scope.date_from,
+            "date_to": scope.date_to,
+        },
     ).all()
     for r in rows:
-        day = r.day
-        status, archived, before = current.get(r.client_id, ("active", False, None))
-        if r.kind in ("created", "status") and r.status:
-            status = r.status
-        elif r.kind in ("archived", "restored"):
-            archived = r.kind == "archived"
-        after = "archived_total" if archived else ("active" if status == "active" else "inactive")
-        current[r.client_id] = (status, archived, after)
-        i = month_of(day)
-        if i is None:
-            continue
-        if before != after:
-            deltas[i][after] += 1
-            if before is not None:
-                deltas[i][before] -= 1
-        if scope.date_from <= day and r.kind in ("created", "archived"):
-            deltas[i]["new" if r.kind == "created" else "archived"] += 1
+        delta = deltas[r.month]
+        if r.before != r.after:
+            delta[r.after] += r.n
+            if r.before is not None:
+                delta[r.before] -= r.n
+        if r.in_range and r.kind in ("created", "archived"):
+            delta["new" if r.kind == "created" else "archived"] += r.n
     answer, running = [], dict.fromkeys(states, 0)
-    for m, delta in zip(months, deltas, strict=True):
+    for m in months:
         for key in states:
-            running[key] += delta[key]
-        answer.append({"month": m, "new": delta["new"], "archived": delta["archived"], **running})
+            running[key] += deltas[m][key]
+        answer.append(
+            {"month": m, "new": deltas[m]["new"], "archived": deltas[m]["archived"], **running}
+        )
     return answer
 
 
