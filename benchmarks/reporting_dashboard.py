@@ -98,6 +98,7 @@ def seed_agency(session, agency, n_clients, n_services, months, lines_total, rng
         RevenueClientDay,
         RevenueDay,
         RevenueServiceDay,
+        RevenueServiceMonth,
         RevenueTotalDay,
         ServiceName,
     )  # fmt: skip
@@ -158,6 +159,15 @@ def seed_agency(session, agency, n_clients, n_services, months, lines_total, rng
         session.commit()
     # Only the service and total roll-ups are left to write: write_sums writes all four, so
     # feed it the grain with client folded away into one key per (day, service).
+    months = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for (day, _, service, currency), values in rolled.items():
+        target = months[(day.replace(day=1), service, currency)]
+        for m in MEASURES:
+            target[m] += values[m]
+    copy_rows(session, RevenueServiceMonth.__table__, [
+        {"agency_id": agency, "month": k[0], "service_id": k[1], "currency": k[2], **v}
+        for k, v in months.items()
+    ])  # fmt: skip
     for model, keys in ((RevenueServiceDay, (0, 2, 3)), (RevenueTotalDay, (0, 3))):
         merged = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
         for key, values in rolled.items():

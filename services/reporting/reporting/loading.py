@@ -17,6 +17,7 @@ from reporting.models import (
     RevenueClientDay,
     RevenueDay,
     RevenueServiceDay,
+    RevenueServiceMonth,
     RevenueTotalDay,
 )
 from reporting.revenue import contributions
@@ -60,12 +61,19 @@ def write_sums(session: Session, agency_id: uuid.UUID, sums: dict) -> None:
         (RevenueDay, ("day", "client_id", "service_id", "currency")),
         (RevenueClientDay, ("day", "client_id", "currency")),
         (RevenueServiceDay, ("day", "service_id", "currency")),
+        (RevenueServiceMonth, ("month", "service_id", "currency")),
         (RevenueTotalDay, ("day", "currency")),
     )
     for model, keys in grains:
         rolled: dict = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
         for (day, client, service, currency), values in sums.items():
-            full = {"day": day, "client_id": client, "service_id": service, "currency": currency}
+            full = {
+                "day": day,
+                "month": day.replace(day=1),
+                "client_id": client,
+                "service_id": service,
+                "currency": currency,
+            }
             target = rolled[tuple(full[k] for k in keys)]
             for m in MEASURES:
                 target[m] += values[m]

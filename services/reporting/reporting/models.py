@@ -143,6 +143,24 @@ class RevenueServiceDay(TenantMixin, Base):
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class RevenueServiceMonth(TenantMixin, Base):
+    """`revenue_service_days` summed per calendar month (`month`: its first day): the dashboard's
+    revenue by service reads whole months here and only the range's partial months by day."""
+
+    __tablename__ = "revenue_service_months"
+    __table_args__ = (PrimaryKeyConstraint("agency_id", "month", "service_id", "currency"),)
+
+    month: Mapped[date] = mapped_column()
+    service_id: Mapped[uuid.UUID] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    issued: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    open: Mapped[int] = mapped_column(BigInteger, default=0)
+    failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    voided: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class RevenueTotalDay(TenantMixin, Base):
     """`revenue_days` summed over clients and services."""
 

@@ -38,6 +38,7 @@ from reporting.models import (
     RevenueClientDay,
     RevenueDay,
     RevenueServiceDay,
+    RevenueServiceMonth,
     RevenueTotalDay,
 )
 from reporting.settings import Settings
@@ -117,7 +118,8 @@ def rebuild_agency(session: Session, agency_id: uuid.UUID, call: Call, per_page:
     with session.begin():
         remember_agency(session, agency_id, found["agency"].get("timezone"))
         for model in (
-            InvoiceFact, RevenueDay, RevenueClientDay, RevenueServiceDay, RevenueTotalDay,
+            InvoiceFact, RevenueDay, RevenueClientDay, RevenueServiceDay, RevenueServiceMonth,
+            RevenueTotalDay,
             AssignmentFact, ClientChange, ClientFact,
         ):  # fmt: skip
             session.execute(delete(model).where(model.agency_id == agency_id))

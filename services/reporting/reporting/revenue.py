@@ -29,6 +29,7 @@ from reporting.models import (
     RevenueClientDay,
     RevenueDay,
     RevenueServiceDay,
+    RevenueServiceMonth,
     RevenueTotalDay,
 )
 
@@ -165,12 +166,19 @@ def add_to_sums(session: Session, agency_id: uuid.UUID, deltas: Contributions) -
         (RevenueDay, ("day", "client_id", "service_id", "currency")),
         (RevenueClientDay, ("day", "client_id", "currency")),
         (RevenueServiceDay, ("day", "service_id", "currency")),
+        (RevenueServiceMonth, ("month", "service_id", "currency")),
         (RevenueTotalDay, ("day", "currency")),
     )
     for model, keys in grains:
         rows: dict[tuple, dict] = {}
         for (day, client, service, currency), delta in deltas.items():
-            full = {"day": day, "client_id": client, "service_id": service, "currency": currency}
+            full = {
+                "day": day,
+                "month": day.replace(day=1),
+                "client_id": client,
+                "service_id": service,
+                "currency": currency,
+            }
             key = tuple(full[k] for k in keys)
             row = rows.setdefault(
                 key,

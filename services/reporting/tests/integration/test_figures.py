@@ -209,3 +209,18 @@ def test_a_layout_is_kept_per_user(session, agency):
     assert read(session, layouts.get_layout, theirs)["widgets"][0]["id"] == "revenue"
     with pytest.raises(ValidationError), session.begin():
         layouts.save_layout(session, mine, [{"id": "nope"}])
+
+
+def test_revenue_by_service_adds_whole_months_and_the_days_of_cut_ones(session, agency):
+    board = read(session, reports.dashboard, agency, "2026-01-20", "2026-03-10")
+    assert [(r["service_name"], r["revenue"]["amount"]) for r in board["revenue_by_service"]] == [
+        ("SEO", 8000),
+        ("Ads", 4000),
+        ("Hosting", 2000),
+    ]
+    cut = read(session, reports.dashboard, agency, "2026-01-20", "2026-02-10")
+    assert [(r["service_name"], r["revenue"]["amount"]) for r in cut["revenue_by_service"]] == [
+        ("SEO", 8000),
+        ("Ads", 4000),
+        ("Hosting", 0),
+    ]

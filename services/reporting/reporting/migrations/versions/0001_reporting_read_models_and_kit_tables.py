@@ -217,6 +217,26 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "revenue_service_months",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.UUID(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("issued", sa.BigInteger(), nullable=False),
+        sa.Column("paid", sa.BigInteger(), nullable=False),
+        sa.Column("open", sa.BigInteger(), nullable=False),
+        sa.Column("failed", sa.BigInteger(), nullable=False),
+        sa.Column("voided", sa.BigInteger(), nullable=False),
+        sa.Column("refunded", sa.BigInteger(), nullable=False),
+        sa.Column("agency_id", sa.UUID(), nullable=False),
+        sa.PrimaryKeyConstraint("agency_id", "month", "service_id", "currency"),
+    )
+    op.create_index(
+        op.f("ix_revenue_service_months_agency_id"),
+        "revenue_service_months",
+        ["agency_id"],
+        unique=False,
+    )
+    op.create_table(
         "revenue_total_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
@@ -271,6 +291,8 @@ def downgrade() -> None:
     op.drop_table("service_names")
     op.drop_index(op.f("ix_revenue_total_days_agency_id"), table_name="revenue_total_days")
     op.drop_table("revenue_total_days")
+    op.drop_index(op.f("ix_revenue_service_months_agency_id"), table_name="revenue_service_months")
+    op.drop_table("revenue_service_months")
     op.drop_index(op.f("ix_revenue_service_days_agency_id"), table_name="revenue_service_days")
     op.drop_table("revenue_service_days")
     op.drop_index("ix_revenue_days_client", table_name="revenue_days")
