@@ -5,9 +5,10 @@ Choices worth knowing:
   when it was paid, failed, voided, refunded). Whatever order its events come in, the invoice's
   contributions to the revenue tables are recomputed from that state and only the difference is
   applied (reporting/revenue.py), so a paid-before-issued pair ends where issued-then-paid does.
-- `revenue_days` is the grain (agency, day, client, service, currency); the three `revenue_*`
-  roll-ups carry the same sums without client and/or service, so the dashboard sums a few
-  thousand rows for any date range, whatever the number of invoice lines behind them.
+- `revenue_days` is the grain (agency, day, client, service, currency); the `revenue_*`
+  roll-ups carry the same sums without client and/or service (and per service by month), so the
+  dashboard sums a few thousand rows for any date range, whatever the number of invoice lines
+  behind them.
   Measures: `issued`, `paid`, `voided` and `refunded` on the day it happened (the agency's day);
   `open` and `failed` are the invoice's current status, on its issue day.
 - Client history (`client_changes`) is every event of a client with its time; the current row
