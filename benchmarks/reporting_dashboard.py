@@ -318,7 +318,7 @@ def main(lines: int, reuse: bool = False) -> dict:
         f"agency ({CLIENTS:,} clients, {MONTHS} months), {SMALL_AGENCIES} small agencies"
     )
     print(
-        f"seeded with COPY in {seed_seconds:.1f} s; load average "
+        f"{'seed reused' if reuse else 'seeded with COPY'} in {seed_seconds:.1f} s; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(f"{'dashboard RPC':<34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
