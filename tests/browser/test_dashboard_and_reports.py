@@ -85,7 +85,7 @@ def test_dashboard_filters_layout_kept_and_a_report_exported(page, new_agency):
     page.click('[data-test="customize"]')
     page.uncheck("#show-new_clients")
     expect(page.locator('[data-test="widget-new_clients"]')).to_be_hidden()
-    page.wait_for_function("document.getElementById('dashboard-widgets').dataset.saving === ''")
+    expect(page.locator("#dashboard-widgets")).to_have_attribute("data-saving", "")
 
     # A new login: the layout is the user's, kept by reporting.
     page.click('[data-test="logout"]')
