@@ -62,6 +62,7 @@ API_AREAS = [
     "subscription",
     "balances",
     "events",
+    "reports",
     "openapi",
 ]
 

@@ -23,7 +23,7 @@ def from_env() -> dict:
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
         "EVENT_SERVICES": os.environ.get(
-            "EVENT_SERVICES", "notifications,billing,identity,clients"
+            "EVENT_SERVICES", "notifications,billing,identity,clients,reporting"
         ).split(","),
         # A fresh key per process only suits a developer's machine: sessions end at restart.
         "SECRET_KEY": secret_key or secrets.token_hex(32),

@@ -26,6 +26,7 @@ from gateway.web.forms import (
     read_form,
     show_form,
 )
+from gateway.web.report_filters import client_figures
 from kit import permissions, vocabulary
 from kit.errors import DomainError
 
@@ -154,6 +155,8 @@ def _profile(
         "portal_ended": [] if client["archived"] else _portal_ended(client_id),
         "billing_tabs": client_billing.visible_tabs(),
     }
+    if tab == "details":
+        context["figures"] = client_figures(client_id)
     if tab == "contacts":
         context["contacts"] = services.clients.list_contacts(
             client_id=client_id,

@@ -83,9 +83,9 @@ def test_signed_in_member_sees_placeholder_pages_with_trial_banner(client, rpc):
 
 
 def test_the_navbar_hides_users_without_manage_users(client):
-    page = client.get("/reports/", headers=MEMBER).data.decode()
+    page = client.get("/billing/", headers=MEMBER).data.decode()
     assert 'href="/users/"' not in page
-    page = client.get("/reports/", headers=OWNER).data.decode()
+    page = client.get("/billing/", headers=OWNER).data.decode()
     assert 'href="/users/"' in page
 
 

@@ -306,6 +306,10 @@ class BillingService(failed_events.FailedEventsRpc):
         )
 
     @rpc
+    def export_invoices(self, ctx, page=1, per_page=100):
+        return self.db.read(invoices.export_invoices, ctx, page, per_page)
+
+    @rpc
     def get_invoice(self, ctx, invoice_id):
         return self.db.read(invoices.get_invoice, ctx, invoice_id)
 

@@ -267,6 +267,26 @@ def list_invoices(
     return page_of(session, query, page, per_page, lambda rows: [invoice_dict(r[0]) for r in rows])
 
 
+def export_invoices(session: Session, ctx: Context, page: Any = 1, per_page: Any = 100) -> dict:
+    """Every invoice of the agency with its lines, oldest number first, a page at a time: what
+    reporting re-reads to rebuild its figures (`python -m reporting.rebuild`)."""
+    ctx.require(permissions.VIEW_BILLING)
+    query = select(Invoice).where(Invoice.agency_id == ctx.agency).order_by(Invoice.number)
+
+    def with_lines(rows) -> list[dict]:
+        invoices = [r[0] for r in rows]
+        lines: dict[uuid.UUID, list[InvoiceLine]] = {i.id: [] for i in invoices}
+        for line in session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(list(lines)))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        ):
+            lines[line.invoice_id].append(line)
+        return [invoice_dict(i, lines[i.id]) for i in invoices]
+
+    return page_of(session, query, page, per_page, with_lines)
+
+
 NO_RECIPIENT = {"billing_contact": None, "billing_email": None}
 
 
