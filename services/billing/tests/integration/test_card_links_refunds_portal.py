@@ -20,8 +20,9 @@ from kit.errors import Conflict, NotFound, PaymentFailed, ValidationError
 
 CIPHER, SECRET, TODAY = card_payments.CIPHER, card_payments.SECRET, card_payments.TODAY
 GOOD_CARD, DECLINING_CARD = card_payments.GOOD_CARD, card_payments.DECLINING_CARD
-# The Stripe fixtures of test_card_payments (localstripe, keys, clients with saved cards).
-localstripe, settings = card_payments.localstripe, card_payments.settings
+# The Stripe fixtures of test_card_payments (keys, clients with saved cards); localstripe is
+# conftest's.
+settings = card_payments.settings
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
 card_invoice = card_payments.card_invoice
 
