@@ -232,9 +232,8 @@ def request_comment(payload: dict, users: list[dict], public_url: str) -> list[E
         if not address or not is_active(user) or address.lower() in seen:
             continue
         seen.add(address.lower())
-        emails.append(
-            Email("request_comment", address, {**context, "name": user.get("name")}, user.get("name"))
-        )
+        name = user.get("name")
+        emails.append(Email("request_comment", address, {**context, "name": name}, name))
     return emails
 
 
