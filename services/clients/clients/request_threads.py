@@ -28,6 +28,7 @@ from kit.db import utcnow
 from kit.errors import ValidationError
 from kit.inputs import clean_text, iso
 from kit.outbox import record_event
+from kit.paging import page_of
 from kit.permissions import EDIT_CLIENTS, VIEW_CLIENTS
 
 COMMENT = "comment"
@@ -51,12 +52,7 @@ def comment_dict(comment: RequestComment, files: list[dict]) -> dict:
     }
 
 
-def _thread(session: Session, request: ClientRequest, public_only: bool) -> dict:
-    """`{"attachments": the request's own files, "thread": [comment...] oldest first}`."""
-    files = [
-        attachments.attachment_dict(row)
-        for row in attachments.attachments_of(session, request.id, public_only)
-    ]
+def _comments(request: ClientRequest, public_only: bool):
     query = (
         select(RequestComment)
         .where(
@@ -65,15 +61,56 @@ def _thread(session: Session, request: ClientRequest, public_only: bool) -> dict
         )
         .order_by(RequestComment.created_at, RequestComment.id)
     )
-    if public_only:
-        query = query.where(RequestComment.kind != NOTE)
-    by_comment: dict[str, list[dict]] = {}
-    for item in files:
+    return query.where(RequestComment.kind != NOTE) if public_only else query
+
+
+def _files_by_comment(session: Session, request: ClientRequest, public_only: bool) -> dict:
+    by_comment: dict[str | None, list[dict]] = {}
+    for row in attachments.attachments_of(session, request.id, public_only):
+        item = attachments.attachment_dict(row)
         by_comment.setdefault(item["comment_id"], []).append(item)
+    return by_comment
+
+
+def _thread(session: Session, request: ClientRequest, public_only: bool) -> dict:
+    """`{"attachments": the request's own files, "thread": [comment...] oldest first}`."""
+    files = _files_by_comment(session, request, public_only)
+    comments = session.scalars(_comments(request, public_only))
     return {
-        "attachments": by_comment.get(None, []),
-        "thread": [comment_dict(c, by_comment.get(str(c.id), [])) for c in session.scalars(query)],
+        "attachments": files.get(None, []),
+        "thread": [comment_dict(c, files.get(str(c.id), [])) for c in comments],
     }
+
+
+def _comment_page(
+    session: Session, request: ClientRequest, public_only: bool, page: Any, per_page: Any
+) -> dict:
+    files = _files_by_comment(session, request, public_only)
+    return page_of(
+        session,
+        _comments(request, public_only),
+        page,
+        per_page,
+        lambda rows: [comment_dict(c, files.get(str(c.id), [])) for (c,) in rows],
+    )
+
+
+def list_comments(
+    session: Session, ctx: Context, request_id: str, page: Any = 1, per_page: Any = 100
+) -> dict:
+    """A page of the request's thread, oldest first, notes included (view_clients)."""
+    ctx.require(VIEW_CLIENTS)
+    request, _, _ = find_request(session, ctx, request_id)
+    return _comment_page(session, request, False, page, per_page)
+
+
+def portal_list_comments(
+    session: Session, ctx: Context, request_id: str, page: Any = 1, per_page: Any = 100
+) -> dict:
+    """A page of the thread of one of the contact's client's requests, without notes."""
+    portal_only(ctx)
+    request, _, _ = find_request(session, ctx, request_id)
+    return _comment_page(session, request, True, page, per_page)
 
 
 def get_request(session: Session, ctx: Context, request_id: str) -> dict:

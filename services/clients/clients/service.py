@@ -418,6 +418,14 @@ class ClientsService:
         )
 
     @rpc
+    def list_request_comments(self, ctx, request_id, page=1, per_page=100):
+        return self.db.read(request_threads.list_comments, ctx, request_id, page, per_page)
+
+    @rpc
+    def portal_list_request_comments(self, ctx, request_id, page=1, per_page=100):
+        return self.db.read(request_threads.portal_list_comments, ctx, request_id, page, per_page)
+
+    @rpc
     def get_request_attachment(self, ctx, request_id, attachment_id):
         return self.db.read(
             request_threads.attachment_link, ctx, self.files, request_id, attachment_id
