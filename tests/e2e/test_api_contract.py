@@ -107,6 +107,9 @@ def _use_known_ids(case, known_ids: dict[str, str]) -> None:
             case.path_parameters[name] = known_ids[name]
 
 
+# Over 110 operations, a few requests each: minutes on a busy machine, more than the suite's
+# default timeout per test.
+@pytest.mark.timeout(900)
 def test_every_operation_keeps_its_documented_contract(base_url, owner, known_ids, subtests):
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json", config=CONFIG)
     # They would end this test's own session or revoke its token.

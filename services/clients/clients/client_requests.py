@@ -332,7 +332,7 @@ def count_requests(session: Session, ctx: Context) -> dict:
 
 def find_request(session: Session, ctx: Context, request_id: Any) -> tuple:
     """(request, client name, contact) of the caller's agency (a portal caller: of its own
-    client), locked for the change the caller is making; NotFound otherwise."""
+    client); NotFound otherwise."""
     query = _base_query(ctx).where(ClientRequest.id == parse_id(request_id, "request"))
     if ctx.kind != TEAM:
         client, _ = _portal_client(session, ctx)
