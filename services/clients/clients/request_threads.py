@@ -1,6 +1,6 @@
 """A request's thread: comments from both sides, internal notes (the team's only: never shown
 to a portal contact, never in an event a contact's e-mail is made from), status changes
-(client_requests.py), and the files on them (attachments.py).
+(client_requests.py), and the files on them (attachments.py). Reading is request_inbox.py's.
 
 The team (view_clients) opens a request with its whole thread, which marks it read for them;
 comments and notes need edit_clients. A portal contact opens its own client's requests only and
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import attachments, portal_access
-from clients.client_requests import find_request, mark_read, request_dict, touch
 from clients.common import Identity, portal_only
 from clients.models import Client, ClientRequest, Contact, RequestComment
+from clients.request_inbox import find_request, mark_read, request_dict, touch
 from clients.storage import FileStore
 from kit.context import PORTAL, TEAM, Context
 from kit.db import utcnow

@@ -18,6 +18,7 @@ from clients import (
     fields,
     invitations,
     portal_sync,
+    request_inbox,
     request_threads,
     search,
     vault,
@@ -358,12 +359,12 @@ class ClientsService:
     @rpc
     def list_requests(self, ctx, client_id=None, status=None, page=1, per_page=25, **filters):
         return self.db.read(
-            client_requests.list_requests, ctx, client_id, status, page, per_page, **filters
+            request_inbox.list_requests, ctx, client_id, status, page, per_page, **filters
         )
 
     @rpc
     def count_requests(self, ctx):
-        return self.db.read(client_requests.count_requests, ctx)
+        return self.db.read(request_inbox.count_requests, ctx)
 
     @rpc
     def create_request(
@@ -441,7 +442,7 @@ class ClientsService:
 
     @rpc
     def portal_list_requests(self, ctx, status=None, page=1, per_page=25):
-        return self.db.read(client_requests.portal_list_requests, ctx, status, page, per_page)
+        return self.db.read(request_inbox.portal_list_requests, ctx, status, page, per_page)
 
     @rpc
     def portal_create_request(
