@@ -30,11 +30,11 @@ def test_contact_comments_with_a_file_team_replies_and_notes_contact_sees_only_t
     owner = new_agency()
     client = owner.post("/clients", json={"name": "Thread Co"}, expect=201).json()
     email = unique_email("tia")
-    owner.post(
+    tia = owner.post(
         "/contacts",
         json={"name": "Tia Thread", "email": email, "client_id": client["id"], "invite": True},
         expect=201,
-    )
+    ).json()
     portal = portal_session(owner, mailbox, email)
     request_id = portal.post(
         "/portal/requests", json={"title": "Banner for spring"}, expect=201
@@ -92,6 +92,10 @@ def test_contact_comments_with_a_file_team_replies_and_notes_contact_sees_only_t
         expect(thread).to_contain_text("draft on Friday")
         expect(thread).not_to_contain_text("Budget is tight")
         expect(contact.locator('[data-test="internal-badge"]')).to_have_count(0)
+
+        # the contact's page lists the contact's requests
+        team.goto(f"/contacts/{tia['id']}")
+        expect(team.locator('[data-test="contact-request"]')).to_have_text("Banner for spring")
     finally:
         contact.context.close()
         team.context.close()
