@@ -165,13 +165,11 @@ def new_request():
         return show_form("portal/request_form.html", Form(), title="New request")
     form = read_form(PortalRequestCreate(), omit_blank=("service_name",))
     try:
-        body = form.valid_data()
-        created = services.clients.portal_create_request(**body, attachments=_files())
+        body = {**form.valid_data(), "attachments": _files()}
+        services.clients.portal_create_request(**body)
     except DomainError as exc:
         return form_failed("portal/request_form.html", form, exc, title="New request")
-    return done(
-        "Your request was sent to the agency.", url_for(".request_page", request_id=created["id"])
-    )
+    return done("Your request was sent to the agency.", url_for(".index"))
 
 
 def _files() -> list[dict]:
