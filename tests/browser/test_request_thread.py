@@ -35,27 +35,34 @@ def test_contact_comments_with_a_file_team_replies_and_notes_contact_sees_only_t
         json={"name": "Tia Thread", "email": email, "client_id": client["id"], "invite": True},
         expect=201,
     ).json()
-    portal = portal_session(owner, mailbox, email)
-    request_id = portal.post(
-        "/portal/requests", json={"title": "Banner for spring"}, expect=201
-    ).json()["id"]
-    owner.get(f"/requests/{request_id}", expect=200)  # the team has seen the request itself
+    portal_session(owner, mailbox, email)
     mockup = tmp_path / "mockup.png"
     mockup.write_bytes(png_bytes(12, 12))
+    brief = tmp_path / "brief.txt"
+    brief.write_text("Spring colours, big type")
 
     contact = browser.new_context(base_url=base_url).new_page()
     team = browser.new_context(base_url=base_url).new_page()
     try:
         # the contact comments with a file in the portal
         portal_log_in(contact, email)
+        contact.click('[data-test="new-request"]')
+        contact.fill('[name="title"]', "Banner for spring")
+        contact.set_input_files("#attachments", str(brief))
+        contact.click('[data-test="request-form"] button')
+        expect(contact.get_by_text("Your request was sent to the agency.")).to_be_visible()
         contact.click('[data-test="portal-request-link"]')
+        request_id = contact.url.rstrip("/").rsplit("/", 1)[-1]
+        expect(contact.locator('[data-test="attachment"]')).to_contain_text("brief.txt")
         expect(contact.locator('[data-test="thread-empty"]')).to_be_visible()
         contact.fill("#body", "Here is a first sketch")
         contact.set_input_files("#attachments", str(mockup))
         contact.click('[data-test="send-comment"]')
         expect(contact.get_by_text("Sent to the agency.")).to_be_visible()
         expect(contact.locator('[data-test="thread-comment"]')).to_contain_text("first sketch")
-        expect(contact.locator('[data-test="attachment"]')).to_contain_text("mockup.png")
+        expect(
+            contact.locator('[data-test="thread-comment"] [data-test="attachment"]')
+        ).to_contain_text("mockup.png")
 
         # the team sees it unread, counted in the navigation
         log_in(team, owner)
@@ -70,7 +77,7 @@ def test_contact_comments_with_a_file_team_replies_and_notes_contact_sees_only_t
         expect(team.locator('[data-test="request-title"]')).to_have_text("Banner for spring")
         expect(team.locator('[data-test="thread-comment"]')).to_contain_text("first sketch")
         with team.expect_download() as download_info:
-            team.click('[data-test="attachment"]')
+            team.click('[data-test="thread-comment"] [data-test="attachment"]')
         assert download_info.value.suggested_filename == "mockup.png"
         assert download_info.value.path().read_bytes() == mockup.read_bytes()
 
