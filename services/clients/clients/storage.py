@@ -16,13 +16,17 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from nameko.extensions import DependencyProvider
 
-from kit.errors import NotFound, ServiceUnavailable
+from kit.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 # A download link the gateway follows at once: it need not live long.
 LINK_SECONDS = 60
 TIMEOUTS = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _unavailable() -> ServiceUnavailable:
@@ -33,10 +37,14 @@ def _unavailable() -> ServiceUnavailable:
 
 
 class FileStore:
-    """put / link / delete objects of one bucket."""
+    """Put objects in one bucket and hand out short links to them."""
 
     def __init__(self, config: dict):
         self.bucket = config.get("S3_BUCKET") or "agency-attachments"
+        # development and tests: a store that came up after the service gets its bucket on the
+        # first upload
+        flag = str(config.get("S3_CREATE_BUCKET", "")).lower()
+        self.create_bucket = flag in ("1", "true", "yes")
         self.client = boto3.client(
             "s3",
             endpoint_url=config.get("S3_ENDPOINT_URL") or None,
@@ -55,24 +63,24 @@ class FileStore:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+            try:
+                self._put(key, data, content_type)
+            except ClientError as exc:
+                if not self.create_bucket or _code(exc) != "NoSuchBucket":
+                    raise
+                self.ensure_bucket()
+                self._put(key, data, content_type)
         except (BotoCoreError, ClientError) as exc:
             log.warning("could not store %s: %s", key, exc)
             raise _unavailable() from None
 
-    def get(self, key: str) -> bytes:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise NotFound("No such file.") from None
-            raise _unavailable() from None
-        except BotoCoreError:
-            raise _unavailable() from None
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def link(self, key: str, filename: str, content_type: str) -> str:
         """A presigned GET valid LINK_SECONDS, answering as a download of `filename`."""
-        quoted = filename.replace("\\", "_").replace('"', "_")
+        # ASCII only in the store's header; the gateway answers with the real name (RFC 6266)
+        quoted = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
         return self.client.generate_presigned_url(
             "get_object",
             Params={
@@ -89,9 +97,8 @@ class Storage(DependencyProvider):
     """The service's FileStore, made when the container starts."""
 
     def setup(self) -> None:
-        config = self.container.config
-        self.store = FileStore(config)
-        if str(config.get("S3_CREATE_BUCKET", "")).lower() in ("1", "true", "yes"):
+        self.store = FileStore(self.container.config)
+        if self.store.create_bucket:
             try:
                 self.store.ensure_bucket()
             except (BotoCoreError, ClientError) as exc:

@@ -196,6 +196,13 @@ def test_attachments_are_stored_in_s3_and_given_only_to_who_may_see_them(
     with urllib.request.urlopen(link["url"], timeout=10) as answer:
         assert answer.read() == PNG
         assert answer.headers["Content-Disposition"] == 'attachment; filename="logo.png"'
+    accented = clients.add_request_comment(
+        owner, request["id"], "", False, files(('Grüße "final".txt', b"hello"))
+    )["attachments"][0]
+    assert accented["filename"] == 'Grüße "final".txt'
+    link = clients.get_request_attachment(owner, request["id"], accented["id"])
+    with urllib.request.urlopen(link["url"], timeout=10) as answer:
+        assert answer.read() == b"hello"
     team_view = clients.get_request(owner, request["id"])
     assert [a["filename"] for a in team_view["attachments"]] == ["brief.txt"]
     hidden = note["attachments"][0]["id"]
