@@ -100,6 +100,7 @@ test-faults: venv assets
 bench: venv infra
 	$(PY) -m benchmarks.import_contacts
 	$(PY) -m benchmarks.billing_run
+	$(PY) -m benchmarks.request_inbox
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run
