@@ -128,7 +128,7 @@ def test_files_of_another_agency_or_another_client_are_not_found(acme, new_agenc
     assert_error(cy.get(f"/portal/requests/{request_id}"), 404, "not_found")
 
 
-def test_attachments_refused_say_why_and_assigning_needs_edit_rights(acme):
+def test_attachments_refused_say_why_and_assigning_needs_edit_rights(acme, mailbox):
     owner, _, portal = acme
     request_id = portal.post("/portal/requests", json={"title": "X"}, expect=201).json()["id"]
     refused = portal.post(
@@ -147,5 +147,7 @@ def test_attachments_refused_say_why_and_assigning_needs_edit_rights(acme):
         f"/requests/{request_id}/assign", json={"assignee_id": member_id}, expect=200
     ).json()
     assert assigned["assignee_id"] == member_id
+    told = mailbox.wait_for(viewer.email, "Assigned to you: X")
+    assert f"/requests/{request_id}" in told.text
     mine = viewer.get("/requests", params={"assignee_id": member_id}, expect=200).json()
     assert [r["id"] for r in mine["items"]] == [request_id]

@@ -237,6 +237,25 @@ def request_comment(payload: dict, users: list[dict], public_url: str) -> list[E
     return emails
 
 
+def request_assigned(payload: dict, users: list[dict], public_url: str) -> list[Email]:
+    """clients `request_assigned`: the new assignee (active, and not the one who assigned it)
+    gets a link to the request."""
+    context = {
+        **_request_context(payload, public_url),
+        "link": link(public_url, _team_request_path(payload)),
+    }
+    return [
+        Email(
+            "request_assigned",
+            user["email"],
+            {**context, "name": user.get("name")},
+            user.get("name"),
+        )
+        for user in users
+        if user.get("email") and is_active(user) and user.get("id") != payload.get("assigned_by")
+    ]
+
+
 STATUS_WORDS = {
     "open": "open",
     "in_progress": "in progress",

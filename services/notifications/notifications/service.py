@@ -65,6 +65,14 @@ class NotificationsService(failed_events.FailedEventsRpc):
             notices = emails.request_reply(payload, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
+    @reliable_handler("clients", "request_assigned")
+    def on_request_assigned(self, payload: dict) -> None:
+        assignee = self._users(
+            payload, [payload.get("assignee_id")] if payload.get("assignee_id") else []
+        )
+        notices = emails.request_assigned(payload, assignee, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
     @reliable_handler("clients", "request_status_changed")
     def on_request_status_changed(self, payload: dict) -> None:
         notices = emails.request_status_changed(payload, self.public_url)

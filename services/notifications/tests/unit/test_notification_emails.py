@@ -304,3 +304,13 @@ def test_a_status_change_tells_the_requests_contact_in_words():
     message, text, _ = _parts(email)
     assert message["Subject"] == "Your request is in progress: New <logo>"
     assert "https://app.example.test/portal/requests/r-1" in text
+
+
+def test_an_assignment_tells_the_assignee_unless_they_assigned_it_themselves():
+    mo = {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"}
+    event = comment_event(assignee_id="1", assigned_by="2")
+    [email] = emails.request_assigned(event, [mo], PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Assigned to you: New <logo>"
+    assert "https://app.example.test/requests/r-1" in text
+    assert emails.request_assigned({**event, "assigned_by": "1"}, [mo], PUBLIC_URL) == []
