@@ -38,3 +38,13 @@ CONTACT_SORTS = {
 def sort_values(keys: tuple[str, ...]) -> list[str]:
     """Every value a `sort` argument may take for these keys: each key, ascending and descending."""
     return [f"{direction}{key}" for key in keys for direction in ("", "-")]
+
+
+# Billing's words (the billing service checks them, the API offers them).
+PAYMENT_METHODS = ("card", "check")
+BILLING_TYPES = ("one_time", "recurring_in_advance", "recurring_in_arrears", "hourly")
+ASSIGNMENT_STATUSES = ("not_started", "active", "ending_today", "ended")
+SERVICE_STATUSES = ("active", "archived")
+INVOICE_STATUSES = ("open", "paid", "failed", "void")
+# How a payment received outside Stripe came in (mark paid).
+PAID_METHODS = ("check", "cash", "bank_transfer", "card", "other")

@@ -75,9 +75,9 @@ def test_portal_contact_cannot_use_team_pages_or_api(client):
 
 
 def test_signed_in_member_sees_placeholder_pages_with_trial_banner(client, rpc):
-    response = client.get("/billing/", headers=MEMBER)
+    response = client.get("/reports/", headers=MEMBER)
     assert response.status_code == 200
-    assert b"Invoices, payments and balances will appear here." in response.data
+    assert b"Reports arrive with the reporting service." in response.data
     assert b'data-test="trial-banner"' in response.data
     assert rpc.methods().count("identity.get_agency") == 1
 

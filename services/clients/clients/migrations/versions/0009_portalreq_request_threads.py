@@ -7,8 +7,8 @@ attachments kept in S3, an assignee, and per-user read marks for the team's inbo
 `request_comments`: comments (both sides), notes (team only), status changes.
 `request_attachments`: the files' names, types, sizes and S3 keys (the bytes are in the bucket).
 
-Revision ID: 0008_portalreq
-Revises: 0007
+Revision ID: 0009_portalreq
+Revises: 0008_billingmoney
 Create Date: 2026-11-29 05:20:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_portalreq"
-down_revision: str | None = "0007"
+revision: str = "0009_portalreq"
+down_revision: str | None = "0008_billingmoney"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
