@@ -97,9 +97,12 @@ test: venv infra assets chromium lint compose-check
 test-faults: venv assets
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
-bench: venv infra
-	$(PY) -m benchmarks.import_contacts
-	$(PY) -m benchmarks.billing_run
+## Every benchmarks/*.py (each records its rows with benchmarks/report.py), then the one table of
+## them all, also written to benchmarks/results.md. A new benchmark joins by being a file there.
+BENCHMARKS = $(filter-out __init__ report,$(basename $(notdir $(wildcard benchmarks/*.py))))
+bench: venv infra assets
+	@for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; $(PY) -m benchmarks.$$b || exit 1; done
+	$(PY) -m benchmarks.report $(BENCHMARKS)
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run
