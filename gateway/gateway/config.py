@@ -20,6 +20,9 @@ def from_env() -> dict:
     return {
         "AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1"),
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
+        # How long who a session/token is stays known without asking identity (at most 1 s:
+        # a revoked token or deactivated user is refused within it; 0 asks every time).
+        "AUTH_CACHE_SECONDS": float(os.environ.get("AUTH_CACHE_SECONDS", "0.5")),
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
         "EVENT_SERVICES": os.environ.get("EVENT_SERVICES", "notifications,billing").split(","),

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, g
 
+from gateway.principal_cache import PrincipalCache
 from kit.rpc import RpcClient
 
 
@@ -18,6 +19,7 @@ def init_app(app) -> None:
         {"AMQP_URI": app.config["AMQP_URI"], "serializer": "json"},
         timeout=app.config["RPC_TIMEOUT"],
     )
+    app.extensions["principal_cache"] = PrincipalCache(app.config["AUTH_CACHE_SECONDS"])
 
 
 def context() -> dict:
@@ -41,7 +43,11 @@ class _Service:
     def __getattr__(self, method: str):
         def call(*args: Any, **kwargs: Any) -> Any:
             client: RpcClient = current_app.extensions["rpc"]
-            return client.call(self._name, method, context(), *args, **kwargs)
+            try:
+                return client.call(self._name, method, context(), *args, **kwargs)
+            finally:
+                # an identity change (even one that failed half-way) clears the principals
+                current_app.extensions["principal_cache"].forget_all_after(self._name, method)
 
         return call
 
