@@ -6,6 +6,7 @@ and every call has the timeout of `kit.rpc.RpcClient`: a service that does not a
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import current_app, g
@@ -43,9 +44,16 @@ class _Service:
     def __getattr__(self, method: str):
         def call(*args: Any, **kwargs: Any) -> Any:
             client: RpcClient = current_app.extensions["rpc"]
+            started, error = time.monotonic(), None
             try:
                 return client.call(self._name, method, context(), *args, **kwargs)
+            except Exception as exc:
+                error = type(exc).__name__
+                raise
             finally:
+                current_app.extensions["metrics"].rpc_done(
+                    self._name, method, time.monotonic() - started, error
+                )
                 # an identity change (even one that failed half-way) clears the principals
                 current_app.extensions["principal_cache"].forget_all_after(self._name, method)
 

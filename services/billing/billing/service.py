@@ -17,7 +17,7 @@ from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, runs
 from billing.invoicing.periods import today_in
 from billing.payments import accounts, cards, charging, webhooks
-from kit import failed_events, permissions
+from kit import failed_events, metrics, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
@@ -30,7 +30,7 @@ from kit.service import RequestLogging, rpc
 RUN_EVERY_SECONDS = 3600
 
 
-class BillingService(failed_events.FailedEventsRpc):
+class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "billing"
 
     db = Database()

@@ -25,6 +25,7 @@ from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
 from clients.models import ImportJob
 from clients.settings import Settings
+from kit import metrics
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
@@ -37,7 +38,7 @@ from kit.service import RequestLogging, rpc
 RECONCILE_SECONDS = 10
 
 
-class ClientsService:
+class ClientsService(metrics.MetricsRpc):
     name = "clients"
 
     db = Database()

@@ -24,13 +24,14 @@ from identity import (
 )
 from identity.dependencies import PasswordResetSender
 from identity.settings import Settings
+from kit import metrics
 from kit.config import ServiceSettings
 from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
 
 
-class IdentityService:
+class IdentityService(metrics.MetricsRpc):
     name = "identity"
 
     db = Database()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit import failed_events
+from kit import failed_events, metrics
 from kit.context import Context
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
@@ -13,7 +13,7 @@ from notifications.delivery import deliver
 from notifications.mail import Mailer
 
 
-class NotificationsService(failed_events.FailedEventsRpc):
+class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "notifications"
 
     db = Database()
