@@ -36,7 +36,7 @@ PYTHON = sys.executable
 
 # The nameko services, in start order. A new service joins the running system with one entry here
 # (and its database in deploy/postgres-init.sql, the Makefile's `migrate` and docker-compose.yml).
-SERVICES = ("identity", "notifications", "clients", "billing")
+SERVICES = ("identity", "notifications", "clients", "billing", "reporting")
 
 # Lines kept per program to explain a failure.
 TAIL_LINES = 40

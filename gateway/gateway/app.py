@@ -14,7 +14,7 @@ import uuid
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
-from gateway import auth, errors, input_checks, metrics, rpc
+from gateway import auth, errors, input_checks, metrics, read_only, rpc
 from gateway.config import from_env
 from gateway.proxies import TrustedProxies, from_trusted_proxy
 from gateway.security_headers import add_security_headers
@@ -35,13 +35,19 @@ WEB_AREAS = [
     "web.contacts",
     "web.invitations",
     "web.portal",
+    "web.portal_billing",
+    "web.payments",
+    "web.client_billing_contact",
     "web.shell",
     "web.auth",
     "web.dashboard",
     "web.users",
     "web.settings",
+    "web.subscription",
     "web.services",
     "web.billing",
+    "web.balances",
+    "web.fund",
     "web.reports",
 ]
 API_AREAS = [
@@ -54,7 +60,10 @@ API_AREAS = [
     "contacts",
     "requests",
     "billing",
+    "subscription",
+    "balances",
     "events",
+    "reports",
     "openapi",
 ]
 
@@ -112,6 +121,7 @@ def _start_request() -> None:
     auth.load_principal()
     if auth.is_api_request() and g.get("auth_method") == "session":
         input_checks.require_same_site_api_call()
+    read_only.refuse_changes_when_read_only()
 
 
 def _finish_request(response):

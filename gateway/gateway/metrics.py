@@ -27,7 +27,6 @@ from kit.errors import DomainError
 bp = Blueprint("metrics", __name__)
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-SERVICES = ("identity", "notifications", "clients", "billing")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -145,6 +144,7 @@ def registry() -> Registry:
 
 @bp.get("/metrics")
 def metrics():
+    from gateway.health import SERVICES
     from gateway.rpc import services
 
     token = current_app.config.get("METRICS_TOKEN")

@@ -5,6 +5,8 @@ import re
 
 import requests
 
+from gateway.health import SERVICES
+
 
 def test_metrics_show_requests_rpcs_and_every_services_outbox(new_agency, base_url):
     owner = new_agency()
@@ -21,7 +23,7 @@ def test_metrics_show_requests_rpcs_and_every_services_outbox(new_agency, base_u
     assert (
         'gateway_rpc_call_duration_seconds_count{service="clients",method="list_clients"}' in text
     )
-    for service in ("identity", "notifications", "clients", "billing"):
+    for service in SERVICES:
         assert f'service_up{{service="{service}"}} 1' in text, service
         assert re.search(rf'service_outbox_backlog\{{service="{service}"\}} \d+', text)
         assert f'service_failed_events{{service="{service}",status="dead"}}' in text

@@ -23,6 +23,7 @@ from gateway.api.schemas import (
     TokenCreateRequest,
 )
 from gateway.auth import login_required
+from gateway.read_only import allowed_when_read_only
 from gateway.rpc import services
 
 # Answers that carry a token's secret must not be kept by any cache.
@@ -82,6 +83,7 @@ def confirm_signup():
 
 
 @api.post("/auth/login")
+@allowed_when_read_only
 def login():
     """Sign in with e-mail and password; sets the session cookie.
     ---
@@ -102,6 +104,7 @@ def login():
 
 
 @api.post("/auth/logout")
+@allowed_when_read_only
 def logout():
     """End the web session (an API token stays valid until revoked).
     ---

@@ -16,6 +16,7 @@ from gateway.api.request_schemas import (
 )
 from gateway.api.schemas import ForgotPasswordRequest, ResetPasswordRequest
 from gateway.auth import portal_login_required, principal, sign_out, start_session
+from gateway.read_only import allowed_when_read_only
 from gateway.rpc import services
 from gateway.uploads import picture_response
 from gateway.web import client_forms
@@ -26,6 +27,7 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allowed_when_read_only
 def login():
     """A contact signs in with the password chosen when accepting the invitation."""
     if request.method == "GET":
@@ -49,6 +51,7 @@ def login():
 
 
 @bp.post("/logout")
+@allowed_when_read_only
 def logout():
     """End the portal session."""
     sign_out()

@@ -15,7 +15,7 @@ FIGURES = {
 
 @pytest.fixture
 def with_services(rpc):
-    for name in ("identity", "notifications", "clients"):
+    for name in ("identity", "notifications", "clients", "reporting"):
         rpc.answers[(name, "service_metrics")] = lambda: FIGURES
 
     def away():

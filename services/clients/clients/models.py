@@ -63,6 +63,12 @@ class Client(TenantMixin, Base):
     account_manager_ids: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     custom_fields: Mapped[dict] = mapped_column(JSONB, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # The contact invoices and receipts go to (billing_contacts.py); None: the first contact.
+    billing_contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey(
+            "contacts.id", use_alter=True, ondelete="SET NULL", name="fk_clients_billing_contact"
+        )
+    )
     archived_at: Mapped[datetime | None]
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

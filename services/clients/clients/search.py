@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, any_, func, null, or_, select
 from sqlalchemy.orm import Session
 
+from clients import billing_contacts, pictures
 from clients import fields as custom_fields
-from clients import pictures
 from clients.common import like_pattern, refuse_nul
 from clients.companies import client_dict, find_client
 from clients.contacts import contact_dict
@@ -125,6 +125,7 @@ def list_clients(
     def items(rows) -> list[dict]:
         ids = [c.id for c, _ in rows]
         with_logo = pictures.owners_with_pictures(session, ctx.agency, ids)
+        contacts = billing_contacts.billing_contacts(session, [c for c, _ in rows])
         counted = {}
         if ids and any(count is None for _, count in rows):
             counted = dict(
@@ -135,7 +136,12 @@ def list_clients(
                 ).all()
             )
         return [
-            client_dict(c, counted.get(c.id, 0) if count is None else count, c.id in with_logo)
+            client_dict(
+                c,
+                counted.get(c.id, 0) if count is None else count,
+                c.id in with_logo,
+                contacts[c.id],
+            )
             for c, count in rows
         ]
 
@@ -163,7 +169,7 @@ def list_contacts(
 
     def search(pattern: str) -> ColumnElement:
         # name, e-mail, position, phone and tags in one indexed text (pg_trgm: migration
-        # 0008_proof_list_indexes), or the client's name
+        # 0030_proof_list_indexes), or the client's name
         text = func.contact_search_text(
             Contact.name, Contact.email, Contact.position, Contact.phone, Contact.tags
         )

@@ -23,13 +23,15 @@ from clients import (
 )
 from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
-from clients.models import ImportJob
+from clients.models import Base, ImportJob
 from clients.settings import Settings
-from kit import metrics
+from kit import failed_events, metrics
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
+from kit.erasure import erase_agency
+from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.permissions import CREATE_CLIENTS
 from kit.rpc import ServiceRpc
@@ -38,20 +40,31 @@ from kit.service import RequestLogging, rpc
 RECONCILE_SECONDS = 10
 
 
-class ClientsService(metrics.MetricsRpc):
+class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "clients"
 
     db = Database()
     settings = ServiceSettings(Settings)
     outbox = OutboxRelay()
+    event_retry = EventRetry()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
     vault_cipher = Cipher()
     imports = ImportRunner()
+    event_retry = EventRetry()
 
     @rpc
     def health(self, ctx):
         return {"service": self.name, "ok": True}
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload):
+        erase_agency(self.db, Base.metadata, payload["agency_id"])
+
+    @reliable_handler("billing", "client_payment_overdue")
+    def on_client_payment_overdue(self, payload):
+        """The agency's rule: a client with an invoice failed too long becomes inactive."""
+        companies.set_inactive_for_overdue(self.db, payload)
 
     @timer(interval=RECONCILE_SECONDS)
     def reconcile_portal_logins(self):
@@ -83,6 +96,10 @@ class ClientsService(metrics.MetricsRpc):
     @rpc
     def update_client(self, ctx, client_id, **changes):
         return self.db.write(companies.update_client, ctx, self.identity, client_id, **changes)
+
+    @rpc
+    def set_billing_contact(self, ctx, client_id, contact_id):
+        return self.db.write(companies.set_billing_contact, ctx, client_id, contact_id)
 
     @rpc
     def set_client_status(self, ctx, client_id, status):

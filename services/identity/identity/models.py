@@ -43,6 +43,10 @@ class Agency(Base):
     subscription_status: Mapped[str] = mapped_column(String(20), default="trialing")
     trial_ends_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last billing subscription event followed (billing numbers them): an older one that
+    # arrives late changes nothing.
+    subscription_version: Mapped[int] = mapped_column(default=0)
+    trial_ending_sent_at: Mapped[datetime | None]  # the `trial_ending` reminder, sent once
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from kit import failed_events, metrics
 from kit.context import Context
 from kit.db import Database
+from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
-from notifications import emails, records
+from notifications import emails, records, subscription_emails
 from notifications.delivery import deliver
 from notifications.mail import Mailer
+from notifications.models import Base
 
 
 class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
@@ -19,6 +21,7 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     db = Database()
     mailer = Mailer()
     identity = ServiceRpc("identity")
+    billing = ServiceRpc("billing")
     event_retry = EventRetry()
     request_logging = RequestLogging()
 
@@ -57,6 +60,85 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         notices = emails.request_created(payload, managers, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
+    @reliable_handler("billing", "invoice_paid")
+    def on_invoice_paid(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.invoice_paid(payload, self.public_url))
+
+    @reliable_handler("billing", "invoice_failed")
+    def on_invoice_failed(self, payload: dict) -> None:
+        notices = emails.invoice_failed(payload, self._billing_team(payload), self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "invoice_issued")
+    def on_invoice_issued(self, payload: dict) -> None:
+        pdf = None
+        if payload.get("payment_method") == "check" and payload.get("billing_email"):
+            ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+            pdf = self.billing.invoice_pdf(ctx.to_dict(), payload["invoice_id"])
+        notices = emails.invoice_issued(payload, pdf, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    # the agency's own subscription to the platform
+
+    @reliable_handler("identity", "trial_ending")
+    def on_trial_ending(self, payload: dict) -> None:
+        notices = subscription_emails.trial_ending(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "onboarding_requested")
+    def on_onboarding_requested(self, payload: dict) -> None:
+        staff = self.mailer.staff_email
+        notices = subscription_emails.onboarding_requested(payload, staff, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "subscription_started")
+    def on_subscription_started(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_renewed")
+    def on_subscription_renewed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_upgraded")
+    def on_subscription_upgraded(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_payment_failed")
+    def on_subscription_payment_failed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_canceled")
+    def on_subscription_canceled(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_ended")
+    def on_subscription_ended(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload: dict) -> None:
+        erase_agency(self.db, Base.metadata, payload["agency_id"])
+
+    @reliable_handler("billing", "funding_request_sent")
+    def on_funding_request_sent(self, payload: dict) -> None:
+        deliver(
+            self.db, self.mailer, payload, emails.funding_request_sent(payload, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_low")
+    def on_balance_low(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_exhausted")
+    def on_balance_exhausted(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
         return self.db.read(records.list_sent, ctx, limit)
@@ -68,6 +150,24 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _tell_owner(self, payload: dict) -> None:
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        owner = next((u for u in self.identity.list_users(ctx.to_dict()) if u["is_owner"]), None)
+        notices = subscription_emails.subscription_notice(payload, owner, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    def _billing_team(self, payload: dict) -> list[dict]:
+        """The agency's owner and active users who may manage billing (identity, as the
+        event's agency)."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
+        users = self.identity.list_users(ctx, status="active")
+        return emails.billing_recipients(users, self.identity.list_roles(ctx))
+
+    def _owners(self, payload: dict) -> list[dict]:
+        """The event's agency's active team; `emails` keeps its owners."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        return self.identity.list_users(ctx.to_dict(), status="active")
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""

@@ -256,3 +256,53 @@ def test_a_signup_link_and_an_existing_account_notice_render():
     message, text, _ = _parts(notice)
     assert message["Subject"] == "Someone tried to sign up with your address"
     assert "https://app.example.test/forgot-password" in text and "token" not in text
+
+
+def test_a_funding_request_mails_the_customer_its_single_use_link():
+    [email] = emails.funding_request_sent(
+        {
+            "event_id": str(uuid.uuid4()),
+            "email": "pay@globex.test",
+            "client_name": "Globex",
+            "starting_balance": {"amount": 5000, "currency": "USD"},
+            "message": "Please <fund> it",
+            "token": "tok-9",
+            "expires_at": "2026-12-01T10:00:00+00:00",
+        },
+        PUBLIC_URL,
+    )
+    message, text, html = _parts(email)
+    assert email.to == "pay@globex.test"
+    assert "https://app.example.test/fund?token=tok-9" in text
+    assert "50.00 USD" in text and "Globex" in message["Subject"]
+    assert "&lt;fund&gt;" in html and "<fund>" not in html
+
+
+def test_balance_notices_go_to_the_agencys_active_owners_only():
+    team = [
+        {"email": "own@a.test", "name": "Own", "is_owner": True, "status": "active"},
+        {"email": "gone@a.test", "name": "Gone", "is_owner": True, "status": "inactive"},
+        {"email": "mem@a.test", "name": "Mem", "is_owner": False, "status": "active"},
+    ]
+    low = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "balance_low",
+        "account": "agency",
+        "balance": {"amount": 1999, "currency": "USD"},
+        "threshold": {"amount": 2500, "currency": "USD"},
+    }
+    [email] = emails.balance_notice(low, team, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert email.to == "own@a.test" and "balance is low" in message["Subject"]
+    assert "19.99 USD" in text and "25.00 USD" in text
+    exhausted = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "balance_exhausted",
+        "funded_by": "customer",
+        "client_name": "Globex",
+        "balance": {"amount": 0, "currency": "USD"},
+        "refused": {"amount": 300, "currency": "USD"},
+    }
+    [email] = emails.balance_notice(exhausted, team, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert "Usage paused" in message["Subject"] and "paused until the next top-up" in text

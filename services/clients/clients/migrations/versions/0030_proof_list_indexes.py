@@ -8,8 +8,8 @@ page, and its search (`q`) was a sequential ILIKE over six columns. Now:
   last_activity_at), and on (agency_id, created_at) / (agency_id, last_activity_at) for clients.
 pg_trgm is a trusted extension: the database owner may create it.
 
-Revision ID: 0008_proof_list_indexes
-Revises: 0007
+Revision ID: 0030_proof_list_indexes
+Revises: 0008_billingmoney
 Create Date: 2026-11-29 05:30:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_proof_list_indexes"
-down_revision: str | None = "0007"
+revision: str = "0030_proof_list_indexes"
+down_revision: str | None = "0008_billingmoney"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
