@@ -6,6 +6,8 @@ operations in it are checked against the OpenAPI document (each is published).""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from pathlib import Path
 
@@ -25,9 +27,11 @@ def required_permissions() -> dict[tuple[str, str], frozenset[str]]:
     """(method, OpenAPI path) -> the permissions its decorator names."""
     table = {}
     for source in sorted(API.glob("*.py")):
+        module = importlib.import_module(f"gateway.api.{source.stem}")
         for method, rule, names in ROUTE.findall(source.read_text()):
+            # the names as the module sees them (`permissions.X`, or a constant of its own)
             needed = frozenset(
-                getattr(permissions, n.strip().removeprefix("permissions."))
+                functools.reduce(getattr, n.strip().split("."), module)
                 for n in names.split(",")
                 if n.strip()
             )

@@ -85,12 +85,14 @@ def agency_a_ids(owner: ApiClient) -> dict[str, str]:
         "assignment_id": assignment["id"],
         "service_id": assignment["service"]["id"],
         "event_id": str(uuid.uuid4()),
+        "account": client["id"],  # a client's balance account
     }
 
 
 def _resolve(spec: dict, schema: dict) -> dict:
     while "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        # a reference the document lacks is test_gateway_openapi.py's to report, not this test's
+        schema = spec["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
     return schema
 
 
@@ -158,7 +160,7 @@ def test_another_agencys_ids_are_not_found_in_every_operation(new_agency, base_u
             url = url.replace(f"{{{name}}}", ids[name])
         content = (operation.get("requestBody") or {}).get("content", {})
         body = example_body(spec, operation)
-        allowed = (404, 422) if body else (404,)
+        allowed = (404, 422) if operation.get("requestBody") else (404,)
         if "image/png" in content:
             sent = {"data": PNG, "headers": {"Content-Type": "image/png"}}
             if credential == "session":  # not JSON: refused for want of the page's CSRF token
