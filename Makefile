@@ -97,12 +97,15 @@ test: venv infra assets chromium lint compose-check
 test-faults: venv assets
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
-bench: venv infra
-	$(PY) -m benchmarks.import_contacts
-	$(PY) -m benchmarks.billing_run
-	$(PY) -m benchmarks.usage_writers
-	$(PY) -m benchmarks.reporting_dashboard
-	$(PY) -m benchmarks.request_inbox
+## Every benchmarks/*.py (each records its rows with benchmarks/report.py), then the one table of
+## them all, also written to benchmarks/results.md. A new benchmark joins by being a file there.
+## One that fails does not stop the others (its previous rows, if any, stay in the table).
+BENCHMARKS = $(filter-out __init__ report,$(basename $(notdir $(wildcard benchmarks/*.py))))
+bench: venv infra assets
+	@failed=""; for b in $(BENCHMARKS); do echo "== benchmarks.$$b"; \
+		$(PY) -m benchmarks.$$b || failed="$$failed $$b"; done; \
+	$(PY) -m benchmarks.report $(BENCHMARKS); \
+	if [ -n "$$failed" ]; then echo "benchmarks that did not finish:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run

@@ -6,6 +6,10 @@ with stdout and stderr merged and every line prefixed by the program's name. Wit
 `restart=True` (what `make run` and the fault suite use) a program that dies is started again,
 after a back-off that doubles while it keeps dying soon after its start (1 s, 2 s, ... 30 s), and
 the supervisor says so; a program that ran a minute before dying starts again after 1 s.
+
+Should the process that started them die without stopping them (SIGKILL, a killed test run),
+a watchdog (deploy/watchdog.py, told each program's process group through a pipe) stops them:
+no program is left behind with parent pid 1.
 """
 
 from __future__ import annotations
@@ -165,6 +169,15 @@ class Stack:
             # psycopg's C wait function blocks every eventlet worker (docs/ARCHITECTURE.md).
             "PSYCOPG_WAIT_FUNC": "wait_select",
         }
+        # stops every program should this process die without stopping them (deploy/watchdog.py)
+        self._watchdog = subprocess.Popen(
+            (PYTHON, "-m", "deploy.watchdog"),
+            cwd=self.cwd,
+            env=self._env,
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+            text=True,
+        )
         for program in self.programs:
             self.say(f"starting {program.name}: {' '.join(program.argv[1:])}")
             self._spawn(program)
@@ -182,12 +195,20 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self._tell_watchdog(f"+{process.pid}")  # its process group (start_new_session)
         running = _Running(program, process)
         running.reader = threading.Thread(
             target=self._relay, args=(running,), name=f"relay-{program.name}", daemon=True
         )
         running.reader.start()
         self.running[program.name] = running
+
+    def _tell_watchdog(self, line: str) -> None:
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None and watchdog.stdin is not None:
+            with self._write_lock, contextlib.suppress(OSError, ValueError):
+                watchdog.stdin.write(line + "\n")
+                watchdog.stdin.flush()
 
     def _supervise(self) -> None:
         """Start again each program that died, with back-off, until the stack stops."""
@@ -208,6 +229,7 @@ class Stack:
                 if now >= when and not self._stopping.is_set():
                     del due[name]
                     self.say(f"restarting {name} (restart {self.restarts[name] + 1})")
+                    self._tell_watchdog(f"-{self.running[name].process.pid}")
                     self._spawn(self.running[name].program)
                     self.restarts[name] += 1
 
@@ -314,6 +336,16 @@ class Stack:
         for running in self.running.values():
             if running.reader:
                 running.reader.join(timeout=2)
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            self._tell_watchdog("done")
+            with contextlib.suppress(OSError, ValueError):
+                watchdog.stdin.close()
+            try:
+                watchdog.wait(5)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
     def __enter__(self) -> Stack:
         self.start()

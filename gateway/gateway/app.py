@@ -14,7 +14,7 @@ import uuid
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
-from gateway import auth, errors, input_checks, read_only, rpc
+from gateway import auth, errors, input_checks, metrics, read_only, rpc
 from gateway.config import from_env
 from gateway.proxies import TrustedProxies, from_trusted_proxy
 from gateway.security_headers import add_security_headers
@@ -30,6 +30,7 @@ access_log = logging.getLogger("gateway.access")
 # Each area is a module with a blueprint named `bp` (web) or routes on `api.base.api`.
 WEB_AREAS = [
     "health",
+    "metrics",
     "web.clients",
     "web.contacts",
     "web.requests",
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ()))
     rpc.init_app(app)
+    app.extensions["metrics"] = metrics.Registry()
     errors.init_app(app)
     # Before CSRFProtect's own check, so that a refused form is logged with its request id.
     app.before_request(_start_request)
@@ -113,7 +115,7 @@ def _start_request() -> None:
     trusted = from_trusted_proxy() and REQUEST_ID.fullmatch(given)
     g.request_id = given if trusted else uuid.uuid4().hex
     set_request_id(g.request_id)
-    if request.endpoint in ("static", "health.healthz"):
+    if request.endpoint in ("static", "health.healthz", "metrics.metrics"):
         g.principal = None
         return
     input_checks.refuse_unsafe_text()
@@ -126,6 +128,9 @@ def _start_request() -> None:
 def _finish_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     add_security_headers(response)
+    seconds = time.monotonic() - g.get("started", time.monotonic())
+    route = request.url_rule.rule if request.url_rule else "(no route)"
+    metrics.registry().request_done(request.method, route, response.status_code, seconds)
     if request.endpoint != "static":
         # One line per request; the log format adds the request id (kit.logs). The path only:
         # query strings carry reset and invitation tokens.
@@ -134,6 +139,6 @@ def _finish_request(response):
             request.method,
             request.path,
             response.status_code,
-            (time.monotonic() - g.get("started", time.monotonic())) * 1000,
+            seconds * 1000,
         )
     return response

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from gateway.rpc import services
 from kit.errors import DomainError, PermissionDenied, Unauthenticated
@@ -17,19 +17,31 @@ from kit.permissions import refusal as permissions_refusal
 SESSION_KEY = "sid"
 
 
+def _authenticate(kind: str, token: str) -> dict:
+    """identity's answer for a session or API token, or the one it gave a moment ago
+    (gateway.principal_cache: at most AUTH_CACHE_SECONDS old); Unauthenticated is never kept."""
+    cache = current_app.extensions["principal_cache"]
+    found = cache.get(kind, token)
+    if found is None:
+        asked_at = cache.clock()
+        found = getattr(services.identity, f"authenticate_{kind}")(token)
+        cache.put(kind, token, found, asked_at)
+    return found
+
+
 def load_principal() -> None:
     """Authenticate the request, if it carries credentials; sets g.principal (or None)."""
     g.principal = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         # A wrong token is an error, not an anonymous call: integrators must hear about it.
-        g.principal = services.identity.authenticate_api_token(header[7:].strip())
+        g.principal = _authenticate("api_token", header[7:].strip())
         g.auth_method = "token"
         return
     token = session.get(SESSION_KEY)
     if token:
         try:
-            g.principal = services.identity.authenticate_session(token)
+            g.principal = _authenticate("session", token)
             g.auth_method = "session"
         except Unauthenticated:
             session.pop(SESSION_KEY, None)
@@ -45,6 +57,8 @@ def start_session(session_token: str) -> None:
 def end_session() -> str | None:
     token = session.get(SESSION_KEY)
     session.clear()
+    if token:
+        current_app.extensions["principal_cache"].forget("session", token)
     return token
 
 

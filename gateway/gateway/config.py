@@ -11,15 +11,23 @@ import secrets
 
 from gateway.proxies import parse_trusted_proxies
 
+# docker-compose.yml's default key (shared by its gateway replicas in development only)
+DEVELOPMENT_KEY_PREFIX = "development-only"
+
 
 def from_env() -> dict:
     production = os.environ.get("APP_ENV", "development") != "development"
     secret_key = os.environ.get("SECRET_KEY")
-    if production and not secret_key:
+    if production and (not secret_key or secret_key.startswith(DEVELOPMENT_KEY_PREFIX)):
         raise RuntimeError("Set SECRET_KEY (a long random string) outside development.")
     return {
         "AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1"),
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
+        # How long who a session/token is stays known without asking identity (at most 1 s:
+        # a revoked token or deactivated user is refused within it; 0 asks every time).
+        "AUTH_CACHE_SECONDS": float(os.environ.get("AUTH_CACHE_SECONDS", "0.5")),
+        # GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` when set (gateway/metrics.py)
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
         "EVENT_SERVICES": os.environ.get(

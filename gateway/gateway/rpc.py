@@ -6,10 +6,12 @@ and every call has the timeout of `kit.rpc.RpcClient`: a service that does not a
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import current_app, g
 
+from gateway.principal_cache import PrincipalCache
 from kit.rpc import RpcClient
 
 
@@ -18,6 +20,7 @@ def init_app(app) -> None:
         {"AMQP_URI": app.config["AMQP_URI"], "serializer": "json"},
         timeout=app.config["RPC_TIMEOUT"],
     )
+    app.extensions["principal_cache"] = PrincipalCache(app.config["AUTH_CACHE_SECONDS"])
 
 
 def context() -> dict:
@@ -41,7 +44,18 @@ class _Service:
     def __getattr__(self, method: str):
         def call(*args: Any, **kwargs: Any) -> Any:
             client: RpcClient = current_app.extensions["rpc"]
-            return client.call(self._name, method, context(), *args, **kwargs)
+            started, error = time.monotonic(), None
+            try:
+                return client.call(self._name, method, context(), *args, **kwargs)
+            except Exception as exc:
+                error = type(exc).__name__
+                raise
+            finally:
+                current_app.extensions["metrics"].rpc_done(
+                    self._name, method, time.monotonic() - started, error
+                )
+                # an identity change (even one that failed half-way) clears the principals
+                current_app.extensions["principal_cache"].forget_all_after(self._name, method)
 
         return call
 

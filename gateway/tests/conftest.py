@@ -89,7 +89,11 @@ class FakeRpc:
 
 @pytest.fixture
 def app():
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True})
+    # AUTH_CACHE_SECONDS=0: these tests change what the fake identity answers for a token
+    # between requests; the cache itself is tested in test_gateway_principal_cache.py.
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": True, "AUTH_CACHE_SECONDS": 0}
+    )
     app.extensions["rpc"] = FakeRpc()
     return app
 

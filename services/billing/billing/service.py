@@ -30,7 +30,7 @@ from billing.payments import (
 )
 from billing.subscription import erasure, lifecycle, renewals
 from billing.subscription import invoices as platform_invoices
-from kit import failed_events, permissions
+from kit import failed_events, metrics, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
@@ -49,7 +49,7 @@ RUN_EVERY_SECONDS = 3600
 CUSTOMER_DELETIONS_EVERY_SECONDS = 5
 
 
-class BillingService(failed_events.FailedEventsRpc):
+class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "billing"
 
     db = Database()

@@ -28,7 +28,7 @@ from clients.imports import jobs, preview, running
 from clients.models import Base, ImportJob
 from clients.settings import Settings
 from clients.storage import Storage
-from kit import failed_events
+from kit import failed_events, metrics
 from kit.config import ServiceSettings
 from kit.context import Context
 from kit.db import Database
@@ -43,7 +43,7 @@ from kit.service import RequestLogging, rpc
 RECONCILE_SECONDS = 10
 
 
-class ClientsService(failed_events.FailedEventsRpc):
+class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "clients"
 
     db = Database()

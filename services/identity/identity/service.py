@@ -25,7 +25,7 @@ from identity import (
 )
 from identity.dependencies import PasswordResetSender
 from identity.settings import Settings
-from kit import failed_events
+from kit import failed_events, metrics
 from kit.config import ServiceSettings
 from kit.db import Database
 from kit.events import EventRetry, reliable_handler
@@ -36,7 +36,7 @@ from kit.service import RequestLogging, rpc
 TRIAL_REMINDER_EVERY_SECONDS = 600
 
 
-class IdentityService(failed_events.FailedEventsRpc):
+class IdentityService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "identity"
 
     db = Database()

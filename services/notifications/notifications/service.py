@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit import failed_events, permissions
+from kit import failed_events, metrics, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.erasure import erase_agency
@@ -15,7 +15,7 @@ from notifications.mail import Mailer
 from notifications.models import Base
 
 
-class NotificationsService(failed_events.FailedEventsRpc):
+class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "notifications"
 
     db = Database()

@@ -3,7 +3,7 @@ events, and the dashboard and reports over them (see docs/contracts.md, "reporti
 
 from __future__ import annotations
 
-from kit import failed_events
+from kit import failed_events, metrics
 from kit.db import Database
 from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
@@ -12,7 +12,7 @@ from reporting import layouts, learning, reports
 from reporting.models import Base
 
 
-class ReportingService(failed_events.FailedEventsRpc):
+class ReportingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "reporting"
 
     db = Database()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from clients import fields as custom_fields
@@ -96,9 +97,23 @@ def _start(
         finish(session, job)
 
 
+# An import this large changes the tables enough for the planner's old statistics to mislead
+# it (estimates of 25 rows for 50,000 made every list 5x slower): ANALYZE them when it ends,
+# rather than waiting for autovacuum.
+ANALYZE_AFTER_ROWS = 1_000
+
+
+def refresh_statistics(session: Session) -> None:
+    """Fresh planner statistics for the tables an import fills (a fraction of a second)."""
+    session.execute(text("ANALYZE clients"))
+    session.execute(text("ANALYZE contacts"))
+
+
 def finish(session: Session, job: ImportJob) -> None:
     job.status, job.finished_at = "done", utcnow()
     uploads.discard(session, job.id)
+    if job.processed >= ANALYZE_AFTER_ROWS:
+        refresh_statistics(session)
 
 
 def import_file(

@@ -131,3 +131,38 @@ def test_lists_never_show_another_agencys_rows(session, make_ctx, book):
     other = make_ctx()
     assert search.list_clients(session, other)["total"] == 0
     assert search.list_contacts(session, other)["total"] == 0
+
+
+def test_every_page_of_a_sorted_list_is_its_slice_of_the_whole_list(session, ctx, book):
+    """Deep pages are found on keys first (kit.paging), counts per page only for its clients:
+    the pages still follow one another exactly, with the right counts."""
+    for sort in ("-created_at", "name", "-last_activity"):
+        whole = names(search.list_contacts(session, ctx, sort=sort, per_page=100))
+        paged = [
+            name
+            for page in range(1, len(whole) + 2)  # and one empty page past the end
+            for name in names(search.list_contacts(session, ctx, sort=sort, page=page, per_page=1))
+        ]
+        assert paged == whole, sort
+    clients = [
+        search.list_clients(session, ctx, sort="name", page=p, per_page=1) for p in (1, 2, 3)
+    ]
+    assert [(c["items"][0]["name"], c["items"][0]["contact_count"]) for c in clients] == [
+        ("Acme", 2),
+        ("Globex", 1),
+        ("Initech", 1),
+    ]
+    assert all(c["total"] == 3 for c in clients)
+
+
+def test_a_contacts_search_matches_each_field_but_never_across_two(session, ctx, book):
+    assert names(search.list_contacts(session, ctx, q="lovelace")) == ["Ada Lovelace"]
+    assert names(search.list_contacts(session, ctx, q="@GLOBEX")) == ["Cy Young"]
+    assert names(search.list_contacts(session, ctx, q="cto")) == ["Ada Lovelace"]
+    assert names(search.list_contacts(session, ctx, q="acme", sort="name")) == [
+        "Ada Lovelace",
+        "Bob Stone",
+    ]  # their client's name
+    # the end of a name and the start of the e-mail beside it are not one text
+    assert names(search.list_contacts(session, ctx, q="lovelace ada@")) == []
+    assert names(search.list_contacts(session, ctx, q="Lovelaceada")) == []
