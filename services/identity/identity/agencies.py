@@ -139,6 +139,7 @@ def create_agency(
         is_owner=True,
         created_at=now,
         last_login_at=now,
+        email_confirmed_at=now,  # the signup link (or the operator) vouches for the address
     )
     session.add(owner)
     users.flush_unique_email(session, email)

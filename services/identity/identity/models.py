@@ -59,7 +59,10 @@ class Role(TenantMixin, Base):
 
 
 class User(TenantMixin, Base):
-    """A team member of an agency; the e-mail is the username, unique across all agencies."""
+    """A team member of an agency; the e-mail is the username. A new user (or a changed address)
+    is pending until its owner opens the e-mailed link (`email_confirmed_at`): only confirmed
+    addresses are unique across all agencies and can log in, so adding an address that another
+    agency's user has answers just as a free one does."""
 
     __tablename__ = "users"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -72,6 +75,7 @@ class User(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    email_confirmed_at: Mapped[datetime | None]
 
     role: Mapped[Role] = relationship(lazy="joined")
 
@@ -183,6 +187,12 @@ class PendingSignup(Base):
 
 # Names and e-mail addresses are unique regardless of case.
 Index("uq_roles_agency_name", Role.agency_id, func.lower(Role.name), unique=True)
-Index("uq_users_email", func.lower(User.email), unique=True)
+Index(
+    "uq_users_email",
+    func.lower(User.email),
+    unique=True,
+    postgresql_where=User.email_confirmed_at.is_not(None),
+)
+Index("uq_users_agency_email", User.agency_id, func.lower(User.email), unique=True)
 Index("uq_portal_logins_email", func.lower(PortalLogin.email), unique=True)
 Index("ix_pending_signups_email", func.lower(PendingSignup.email))

@@ -164,7 +164,7 @@ class IdentityService:
         return self.db.write(users.reactivate_user, ctx, user_id)
 
     @rpc
-    def accept_user_invitation(self, ctx, token, password):
+    def accept_user_invitation(self, ctx, token, password=None):
         return self.db.write(
             users.accept_user_invitation, ctx, token, password, settings=self.settings
         )

@@ -85,3 +85,32 @@ def as_principal():
 @pytest.fixture
 def anonymous() -> dict:
     return dict(ANONYMOUS)
+
+
+def newest_confirm_token(db_url: str, email: str) -> str | None:
+    """The token of the newest confirmation link identity recorded for `email` (what the
+    e-mail to that address carries): None when the address got a notice instead."""
+    from sqlalchemy import text
+
+    from kit.db import make_engine
+
+    engine = make_engine(db_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(
+                text(
+                    "SELECT payload->>'confirm_token' FROM outbox"
+                    " WHERE event_type IN ('user_created', 'user_email_change_requested')"
+                    " AND lower(payload->>'email') = lower(:email)"
+                    " ORDER BY created_at DESC LIMIT 1"
+                ),
+                {"email": email},
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def confirm_token(db_url):
+    """confirm_token(email): the token of the newest confirmation link sent to `email`."""
+    return lambda email: newest_confirm_token(db_url, email)
