@@ -30,6 +30,20 @@ class NotificationsService(failed_events.FailedEventsRpc):
     def on_user_created(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.user_created(payload, self.public_url))
 
+    @reliable_handler("identity", "user_email_change_requested")
+    def on_user_email_change_requested(self, payload: dict) -> None:
+        notices = emails.user_email_change_requested(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "user_address_in_use_elsewhere")
+    def on_user_address_in_use_elsewhere(self, payload: dict) -> None:
+        notices = emails.user_address_in_use_elsewhere(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "user_deactivated")
+    def on_user_deactivated(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.user_deactivated(payload, self.public_url))
+
     @reliable_handler("identity", "password_changed")
     def on_password_changed(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.password_changed(payload, self.public_url))
