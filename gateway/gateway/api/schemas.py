@@ -62,6 +62,22 @@ class ResetPasswordRequest(Schema):
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
+class InvitationAcceptRequest(Schema):
+    token = fields.Str(
+        required=True,
+        validate=Length(min=1, max=200),
+        metadata={"description": "The token of the link e-mailed to the new (or changed) address"},
+    )
+    password = fields.Str(
+        validate=PASSWORD,
+        load_only=True,
+        metadata={
+            "description": "Your password: required when you were invited without one, "
+            "optional (replaces it) when you were given one"
+        },
+    )
+
+
 class ChangePasswordRequest(Schema):
     current_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
     new_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
@@ -174,7 +190,7 @@ class User(Schema):
     status = fields.Str(metadata={"description": "active or inactive"})
     is_owner = fields.Bool()
     invitation_pending = fields.Bool(
-        metadata={"description": "Invited by e-mail and has not chosen a password yet"}
+        metadata={"description": "Has not yet confirmed the address by the link e-mailed to it"}
     )
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)

@@ -150,6 +150,21 @@ def accept_invitation():
     return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
 
 
+@bp.route("/invitations/confirm", methods=["GET", "POST"])
+def confirm_invitation():
+    """A user added with a password confirms their (new) address and is signed in."""
+    if request.method == "GET":
+        return show_form("auth/confirm_address.html", _token_form(), title="Confirm your address")
+    form = read_form(SignupConfirmRequest(), hidden=("token",))
+    try:
+        body = form.valid_data()
+        result = services.identity.accept_user_invitation(body["token"])
+    except DomainError as exc:
+        return form_failed("auth/confirm_address.html", form, exc, title="Confirm your address")
+    auth.start_session(result["session_token"])
+    return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
+
+
 # identity names the new password `new_password` or `password` depending on the call.
 _TOKEN_ALIASES = {"new_password": "password"}
 
