@@ -49,9 +49,17 @@ def test_sign_up_log_in_add_a_user_and_log_out(page, mailbox):
     expect(row).to_contain_text("Max Member")
     expect(row).to_contain_text("Member")
     expect(row.locator('[data-test="user-status"]')).to_have_text("Active")
+    expect(row.locator('[data-test="invitation-pending"]')).to_have_text("Awaiting confirmation")
 
     page.click('[data-test="logout"]')
     expect(page).to_have_url(re.compile(r"/login"))
+    # The new member confirms the address from the e-mail, and is signed in.
+    link = mailbox.wait_for(member_email, "Confirm your address", timeout=20).first_url()
+    page.goto(link)
+    page.click('[data-test="confirm-address-submit"]')
+    expect(page.locator('[data-test="logout"]')).to_be_visible()
+    expect(page.get_by_text("Max Member").first).to_be_visible()
+    page.click('[data-test="logout"]')
     page.goto("/users/")
     expect(page).to_have_url(re.compile(r"/login"))
     # Every page, stylesheet, script and font loaded (the assets come from the gateway itself).
