@@ -37,6 +37,7 @@ WEB_AREAS = [
     "web.shell",
     "web.auth",
     "web.dashboard",
+    "web.get_started",
     "web.users",
     "web.settings",
     "web.services",

@@ -66,10 +66,10 @@ def confirm_signup():
     except DomainError as exc:
         return form_failed("auth/signup_confirm.html", form, exc, title="Create your agency")
     auth.start_session(result["session_token"])
-    return done(
-        f"Welcome to Agency Platform, {result['principal']['name']}!",
-        url_for("dashboard.index"),
-    )
+    # The dashboard's heading says welcome: the flash says what happened, not a second welcome.
+    days = result["agency"].get("trial_days_left")
+    trial = f" Your {days}-day free trial starts today." if days else ""
+    return done(f"{result['agency']['name']} is ready.{trial}", url_for("dashboard.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
