@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -43,6 +43,11 @@ class Agency(Base):
     subscription_status: Mapped[str] = mapped_column(String(20), default="trialing")
     trial_ends_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The agency's brand, shown to its clients (portal, e-mails, invoices): `#rrggbb` and a logo.
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    logo_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_content_type: Mapped[str | None] = mapped_column(String(20))
+    logo_updated_at: Mapped[datetime | None]
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 

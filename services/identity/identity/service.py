@@ -12,6 +12,7 @@ from nameko.timer import timer
 from identity import (
     agencies,
     api_tokens,
+    branding,
     credentials,
     housekeeping,
     logins,
@@ -198,8 +199,22 @@ class IdentityService:
         return self.db.read(agencies.get_agency, ctx)
 
     @rpc
-    def update_agency(self, ctx, name=None, timezone=None):
-        return self.db.write(agencies.update_agency, ctx, name, timezone)
+    def update_agency(self, ctx, name=None, timezone=None, **fields):
+        # brand_color is passed only when it changes: None (or "") clears it.
+        brand = {"brand_color": fields["brand_color"]} if "brand_color" in fields else {}
+        return self.db.write(agencies.update_agency, ctx, name, timezone, **brand)
+
+    @rpc
+    def get_branding(self, ctx):
+        return self.db.read(branding.get_branding, ctx)
+
+    @rpc
+    def set_agency_logo(self, ctx, logo_base64):
+        return self.db.write(branding.set_logo, ctx, logo_base64)
+
+    @rpc
+    def get_agency_logo(self, ctx):
+        return self.db.read(branding.get_logo, ctx)
 
     @rpc
     def list_plans(self, ctx):
