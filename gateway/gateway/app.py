@@ -38,6 +38,7 @@ WEB_AREAS = [
     "web.auth",
     "web.dashboard",
     "web.get_started",
+    "web.branding",
     "web.users",
     "web.settings",
     "web.services",

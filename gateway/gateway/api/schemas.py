@@ -134,6 +134,14 @@ class RoleUpdateRequest(Schema):
 class AgencyUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
     timezone = fields.Str(validate=Length(min=1, max=64), metadata={"example": "Europe/Berlin"})
+    brand_color = fields.Str(
+        allow_none=True,
+        validate=Length(max=7),
+        metadata={
+            "example": "#0f766e",
+            "description": "The brand colour as #rrggbb; null or empty clears it",
+        },
+    )
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -171,6 +179,13 @@ class Plan(Schema):
     is_default = fields.Bool(metadata={"description": "The plan a new agency starts on"})
 
 
+class Branding(Schema):
+    agency_name = fields.Str()
+    color = fields.Str(allow_none=True, metadata={"example": "#0f766e"})
+    has_logo = fields.Bool(metadata={"description": "GET /agency/logo answers the image"})
+    logo_updated_at = fields.DateTime(allow_none=True)
+
+
 class Agency(Schema):
     id = fields.UUID()
     name = fields.Str()
@@ -180,6 +195,7 @@ class Agency(Schema):
     trial_days_left = fields.Int(allow_none=True)
     subscription_status = fields.Str(metadata={"example": "trialing"})
     created_at = fields.DateTime()
+    branding = fields.Nested(Branding)
 
 
 class User(Schema):

@@ -7,6 +7,7 @@ kept as a failed event rather than dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -194,8 +195,9 @@ def agency_signed_up(payload: dict, public_url: str) -> list[Email]:
     return [Email("agency_welcome", email, context, payload.get("name"))]
 
 
-def contact_invited(payload: dict, public_url: str) -> list[Email]:
-    """clients `contact_invited`: the portal invitation, with the agency's own words if any."""
+def contact_invited(payload: dict, public_url: str, brand: dict | None = None) -> list[Email]:
+    """clients `contact_invited`: the portal invitation, with the agency's own words if any,
+    in the agency's colours (`brand`: identity's `get_branding`) when it has set them."""
     contact = payload.get("contact") or {}
     email = _required({**contact, **payload}, "contact_email", "email")
     token = _required(payload, "invitation_token", "token")
@@ -209,8 +211,20 @@ def contact_invited(payload: dict, public_url: str) -> list[Email]:
         "link": link(public_url, "/portal/invitations/accept", token=token),
         "expires_text": expires_text(payload.get("expires_at")),
         "public_url": public_url,
+        "brand": brand_context(brand),
     }
     return [Email("contact_invitation", email, context, name)]
+
+
+def brand_context(brand: dict | None) -> dict | None:
+    """The e-mail header's brand: the agency's name and a checked `#rrggbb` colour."""
+    if not isinstance(brand, dict):
+        return None
+    color = brand.get("color")
+    if not (isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color)):
+        color = None
+    name = brand.get("agency_name") or None
+    return {"agency_name": name, "color": color} if (name or color) else None
 
 
 def request_created(payload: dict, managers: list[dict], public_url: str) -> list[Email]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from kit import failed_events
 from kit.context import Context
 from kit.db import Database
@@ -11,6 +13,8 @@ from kit.service import RequestLogging, rpc
 from notifications import emails, records
 from notifications.delivery import deliver
 from notifications.mail import Mailer
+
+log = logging.getLogger(__name__)
 
 
 class NotificationsService(failed_events.FailedEventsRpc):
@@ -63,7 +67,8 @@ class NotificationsService(failed_events.FailedEventsRpc):
 
     @reliable_handler("clients", "contact_invited")
     def on_contact_invited(self, payload: dict) -> None:
-        deliver(self.db, self.mailer, payload, emails.contact_invited(payload, self.public_url))
+        invitation = emails.contact_invited(payload, self.public_url, self._brand(payload))
+        deliver(self.db, self.mailer, payload, invitation)
 
     @reliable_handler("clients", "request_created")
     def on_request_created(self, payload: dict) -> None:
@@ -82,6 +87,16 @@ class NotificationsService(failed_events.FailedEventsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _brand(self, payload: dict) -> dict | None:
+        """The event's agency's brand for its clients' e-mails; without it (identity away) the
+        e-mail goes out in the platform's colours rather than waiting."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        try:
+            return self.identity.get_branding(ctx.to_dict())
+        except Exception:
+            log.warning("no brand for event %s", payload.get("event_id"), exc_info=True)
+            return None
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""

@@ -295,3 +295,22 @@ def test_a_signup_link_and_an_existing_account_notice_render():
     message, text, _ = _parts(notice)
     assert message["Subject"] == "Someone tried to sign up with your address"
     assert "https://app.example.test/forgot-password" in text and "token" not in text
+
+
+def test_a_portal_invitation_wears_the_agencys_brand_and_promises_only_requests():
+    event = {"email": "cy@client.test", "invitation_token": "t", "agency_name": "Acme"}
+    brand = {"agency_name": "Acme", "color": "#0F766E", "has_logo": False}
+    [email] = emails.contact_invited(event, PUBLIC_URL, brand)
+    _, text, html = _parts(email)
+    assert "background-color:#0F766E" in html and "border-top:4px solid #0F766E" in html
+    assert ">Acme</span>" in html
+    # The portal offers requests (not services or invoices): the e-mail promises only that.
+    assert "send Acme requests" in text and "invoices" not in text
+
+
+def test_an_unbranded_or_badly_coloured_agency_gets_the_platforms_colours():
+    event = {"email": "cy@client.test", "invitation_token": "t"}
+    for brand in (None, {"agency_name": None, "color": "red;x:y"}):
+        [email] = emails.contact_invited(event, PUBLIC_URL, brand)
+        _, _, html = _parts(email)
+        assert "background-color:#4f46e5" in html and "red;x:y" not in html
