@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from identity import logins, roles, users
+from identity import logins, roles, signups, users
 from kit.context import Context
 from kit.errors import Conflict, Unauthenticated, ValidationError
 from kit.tables import OutboxEvent
@@ -169,3 +169,14 @@ def _tokens(call, email):
         ]
 
     return call(read)
+
+
+def test_an_address_some_agency_only_added_can_still_sign_up_its_own_agency(
+    call, session, owner, settings
+):
+    add(call, owner, "pending@new.test")
+    call(signups.request_signup, ANON, "Newco", "Pia Pending", "pending@new.test", PASSWORD)
+    assert events(session, "signup_existing_account") == []
+    [(_, link)] = events(session, "signup_requested")
+    created = call(signups.confirm_signup, ANON, link["confirm_token"], settings=settings)
+    assert created["principal"]["email"] == "pending@new.test"
