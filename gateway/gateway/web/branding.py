@@ -12,7 +12,7 @@ from flask import Blueprint, g
 from gateway import auth
 from gateway.rpc import services
 from gateway.uploads import picture_response
-from kit.errors import DomainError, Unauthenticated
+from kit.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ def brand() -> dict | None:
         if auth.principal() is not None and not auth.is_api_request():
             try:
                 g.brand = services.identity.get_branding()
-            except DomainError as exc:
-                log.warning("no brand for the page: %s", exc.message)
+            except Exception as exc:  # the page shows the default look rather than failing
+                log.warning("no brand for the page: %s", getattr(exc, "message", exc))
     return g.brand
 
 
