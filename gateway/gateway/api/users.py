@@ -105,6 +105,22 @@ def deactivate_user(user_id: str):
     return services.identity.deactivate_user(user_id)
 
 
+@api.post("/users/<user_id>/invitation")
+@permission_required(permissions.MANAGE_USERS)
+def resend_user_confirmation(user_id: str):
+    """E-mail a pending user a new link to confirm their address (the earlier one stops working).
+    ---
+    post:
+      tags: [users]
+      summary: Send a pending user a new confirmation link
+      responses:
+        200: {description: The user, schema: User}
+        404: No such user in your agency
+        409: The user's address is confirmed already, or the user is deactivated
+    """
+    return services.identity.resend_user_confirmation(user_id)
+
+
 @api.post("/users/<user_id>/reactivate")
 @permission_required(permissions.MANAGE_USERS)
 def reactivate_user(user_id: str):

@@ -115,6 +115,14 @@ def deactivate(user_id: str):
     )
 
 
+@bp.post("/<user_id>/invitation")
+@permission_required(permissions.MANAGE_USERS)
+def resend_confirmation(user_id: str):
+    """A pending user gets a new link to confirm their address."""
+    user = services.identity.resend_user_confirmation(user_id)
+    return done(f"A new link is on its way to {user['email']}.", url_for(".index"))
+
+
 @bp.post("/<user_id>/reactivate")
 @permission_required(permissions.MANAGE_USERS)
 def reactivate(user_id: str):

@@ -165,6 +165,10 @@ class IdentityService:
         return self.db.write(users.reactivate_user, ctx, user_id)
 
     @rpc
+    def resend_user_confirmation(self, ctx, user_id):
+        return self.db.write(users.resend_confirmation, ctx, user_id)
+
+    @rpc
     def accept_user_invitation(self, ctx, token, password=None):
         return self.db.write(
             users.accept_user_invitation, ctx, token, password, settings=self.settings

@@ -356,6 +356,26 @@ def reactivate_user(session: Session, ctx: Context, user_id) -> dict:
     return user_dict(user)
 
 
+def resend_confirmation(session: Session, ctx: Context, user_id) -> dict:
+    """E-mail a pending user a new link (the earlier one stops working); the same answer, and
+    the same notice instead of a link, as when they were added (`user_created` again)."""
+    ctx.require(MANAGE_USERS)
+    user = get_user_row(session, ctx, user_id)
+    if user.email_confirmed_at is not None:
+        raise Conflict(
+            f"{user.name} has confirmed their address already.",
+            {"user_id": "This user's address is confirmed; they can log in."},
+        )
+    if user.status != "active":
+        raise Conflict(
+            f"{user.name} is deactivated; reactivate them first.",
+            {"user_id": "Reactivate this user first."},
+        )
+    _require_outranks(ctx, user)
+    _ask_for_confirmation(session, ctx, user, "user_created", _event_data(session, user))
+    return user_dict(user)
+
+
 def accept_user_invitation(
     session: Session, ctx: Context, token: str, password: str | None, *, settings: Settings
 ) -> dict:

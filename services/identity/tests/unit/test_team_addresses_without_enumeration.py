@@ -180,3 +180,22 @@ def test_an_address_some_agency_only_added_can_still_sign_up_its_own_agency(
     [(_, link)] = events(session, "signup_requested")
     created = call(signups.confirm_signup, ANON, link["confirm_token"], settings=settings)
     assert created["principal"]["email"] == "pending@new.test"
+
+
+def test_a_pending_user_gets_a_new_link_and_the_old_one_stops_working(
+    call, session, owner, beta, settings
+):
+    user = add(call, owner, "late@new.test")
+    [first] = _tokens(call, "late@new.test")
+    again = call(users.resend_confirmation, owner, user["id"])
+    assert again["invitation_pending"]
+    [_, second] = _tokens(call, "late@new.test")
+    with pytest.raises(ValidationError):
+        call(users.accept_user_invitation, ANON, first, None, settings=settings)
+    call(users.accept_user_invitation, ANON, second, None, settings=settings)
+    with pytest.raises(Conflict):
+        call(users.resend_confirmation, owner, user["id"])
+    # For an address another agency's user has, a resend is a second notice, the same answer.
+    taken = add(call, owner, "taken@beta.test")
+    assert shape(call(users.resend_confirmation, owner, taken["id"])) == shape(again)
+    assert len(events(session, "user_address_in_use_elsewhere")) == 2
