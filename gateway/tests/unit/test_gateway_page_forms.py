@@ -285,3 +285,29 @@ def test_a_refused_custom_field_edit_keeps_what_was_typed_under_its_field(client
     assert answer.status_code == 422
     assert messages_under(html, "choices") == ["Make each choice different."]
     assert value_of(html, "name") == "Level"
+
+
+PENDING = {
+    "id": "00000000-0000-0000-0000-0000000000b9",
+    "name": "Pat Pending",
+    "email": "pat@example.com",
+    "role": {"id": "00000000-0000-0000-0000-0000000000f4", "name": "Member"},
+    "status": "active",
+    "is_owner": False,
+    "invitation_pending": True,
+    "created_at": "2026-11-29T06:00:00+00:00",
+    "last_login_at": None,
+}
+
+
+def test_a_pending_user_is_shown_waiting_and_can_be_sent_a_new_link(client, team):
+    team.answers[("identity", "list_users")] = lambda status=None: [PENDING]
+    team.answers[("identity", "resend_user_confirmation")] = lambda user_id: PENDING
+    page = client.get("/users/", headers=OWNER).data.decode()
+    assert "Awaiting confirmation" in page and 'data-test="resend-confirmation"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        f"/users/{PENDING['id']}/invitation", data={"csrf_token": token}, headers=OWNER
+    )
+    assert answer.status_code == 302
+    assert ("identity", "resend_user_confirmation") in {(c[0], c[1]) for c in team.calls}
