@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # The nameko services: a new one joins here, in deploy/stack.py's SERVICES and docker-compose.yml.
-SERVICES := identity notifications clients billing
+SERVICES := identity notifications clients billing reporting
 # Each service, the kit and the gateway are a source root on the venv's path (a .pth file).
 SOURCE_ROOTS := . kit $(addprefix services/,$(SERVICES)) gateway
 # Test folders of the monkey-patched (eventlet) suite; the stack tests in tests/ run apart.
@@ -100,6 +100,9 @@ test-faults: venv assets
 bench: venv infra
 	$(PY) -m benchmarks.import_contacts
 	$(PY) -m benchmarks.billing_run
+	$(PY) -m benchmarks.usage_writers
+	$(PY) -m benchmarks.reporting_dashboard
+	$(PY) -m benchmarks.request_inbox
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run

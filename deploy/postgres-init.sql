@@ -4,3 +4,4 @@ CREATE DATABASE agency_identity;
 CREATE DATABASE agency_notifications;
 CREATE DATABASE agency_clients;
 CREATE DATABASE agency_billing;
+CREATE DATABASE agency_reporting;

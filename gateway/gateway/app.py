@@ -14,7 +14,7 @@ import uuid
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 
-from gateway import auth, errors, input_checks, rpc
+from gateway import auth, errors, input_checks, read_only, rpc
 from gateway.config import from_env
 from gateway.proxies import TrustedProxies, from_trusted_proxy
 from gateway.security_headers import add_security_headers
@@ -32,8 +32,12 @@ WEB_AREAS = [
     "health",
     "web.clients",
     "web.contacts",
+    "web.requests",
     "web.invitations",
     "web.portal",
+    "web.portal_billing",
+    "web.payments",
+    "web.client_billing_contact",
     "web.shell",
     "web.auth",
     "web.dashboard",
@@ -41,8 +45,11 @@ WEB_AREAS = [
     "web.branding",
     "web.users",
     "web.settings",
+    "web.subscription",
     "web.services",
     "web.billing",
+    "web.balances",
+    "web.fund",
     "web.reports",
 ]
 API_AREAS = [
@@ -55,7 +62,10 @@ API_AREAS = [
     "contacts",
     "requests",
     "billing",
+    "subscription",
+    "balances",
     "events",
+    "reports",
     "openapi",
 ]
 
@@ -112,6 +122,7 @@ def _start_request() -> None:
     auth.load_principal()
     if auth.is_api_request() and g.get("auth_method") == "session":
         input_checks.require_same_site_api_call()
+    read_only.refuse_changes_when_read_only()
 
 
 def _finish_request(response):

@@ -22,7 +22,9 @@ def from_env() -> dict:
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
         # The services with event handlers (kit.failed_events): Settings > Failed events asks
         # each by name.
-        "EVENT_SERVICES": os.environ.get("EVENT_SERVICES", "notifications,billing").split(","),
+        "EVENT_SERVICES": os.environ.get(
+            "EVENT_SERVICES", "notifications,billing,identity,clients,reporting"
+        ).split(","),
         # A fresh key per process only suits a developer's machine: sessions end at restart.
         "SECRET_KEY": secret_key or secrets.token_hex(32),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000"),
@@ -35,6 +37,15 @@ def from_env() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # Reverse proxies whose X-Forwarded-For / X-Request-ID are believed (gateway.proxies).
         "TRUSTED_PROXIES": parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", "")),
+        # Stripe.js for the pages that take a card: localstripe serves its own copy in
+        # development and tests; production loads Stripe's.
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL")
+        or (
+            "https://js.stripe.com/v3/"
+            if production
+            else os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420").rstrip("/")
+            + "/js.stripe.com/v3/"
+        ),
         # Browsers keep to HTTPS this long once they have seen the site (production only).
         "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "31536000" if production else "0")),
     }

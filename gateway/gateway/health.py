@@ -9,7 +9,7 @@ from kit.errors import DomainError
 
 bp = Blueprint("health", __name__)
 
-SERVICES = ["identity", "notifications", "clients", "billing"]
+SERVICES = ["identity", "notifications", "clients", "billing", "reporting"]
 
 
 @bp.get("/healthz")

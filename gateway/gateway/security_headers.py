@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, g, request
 
 from gateway.auth import is_api_request
@@ -29,6 +31,30 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+def stripe_policy(stripe_js_url: str) -> str:
+    """The policy of a page that takes a card with Stripe.js: its script, and the calls and
+    frames it makes, may come from Stripe's origin too (`STRIPE_JS_URL`: localstripe's own copy
+    in development and tests, js.stripe.com in production). Only those pages get it."""
+    parts = urlsplit(stripe_js_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    script, connect, frame = [origin], [origin], []
+    if parts.netloc == "js.stripe.com":
+        # Stripe.js calls api.stripe.com and draws the card fields in its own frames.
+        connect.append("https://api.stripe.com")
+        frame = ["https://js.stripe.com", "https://hooks.stripe.com"]
+    extra = {
+        "script-src": script,
+        "connect-src": connect,
+        "frame-src": frame,
+    }
+    rules = []
+    for rule in CONTENT_SECURITY_POLICY.split("; "):
+        name = rule.split(" ", 1)[0]
+        rules.append(" ".join([rule, *extra.pop(name, [])]))
+    rules += [" ".join([name, *values]) for name, values in extra.items() if values]
+    return "; ".join(rules)
 
 
 def add_security_headers(response):

@@ -74,6 +74,14 @@ class PaymentFailed(DomainError):
     http_status = 402
 
 
+class SubscriptionRequired(DomainError):
+    """The agency is read-only (its trial ended, its renewal failed, its subscription ran out)
+    until it subscribes: the gateway refuses every change with this."""
+
+    code = "subscription_required"
+    http_status = 402
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     http_status = 503
@@ -91,6 +99,7 @@ ERRORS_BY_NAME: dict[str, type[DomainError]] = {
         LimitExceeded,
         RateLimited,
         PaymentFailed,
+        SubscriptionRequired,
         ServiceUnavailable,
     )
 }

@@ -38,3 +38,31 @@ CONTACT_SORTS = {
 def sort_values(keys: tuple[str, ...]) -> list[str]:
     """Every value a `sort` argument may take for these keys: each key, ascending and descending."""
     return [f"{direction}{key}" for key in keys for direction in ("", "-")]
+
+
+# Billing's words (the billing service checks them, the API offers them).
+PAYMENT_METHODS = ("card", "check")
+BILLING_TYPES = ("one_time", "recurring_in_advance", "recurring_in_arrears", "hourly")
+ASSIGNMENT_STATUSES = ("not_started", "active", "ending_today", "ended")
+SERVICE_STATUSES = ("active", "archived")
+INVOICE_STATUSES = ("open", "paid", "failed", "void")
+# How a payment received outside Stripe came in (mark paid).
+PAID_METHODS = ("check", "cash", "bank_transfer", "card", "other")
+
+# Reporting: the dashboard's widgets, in their default order (a user may reorder and hide them).
+DASHBOARD_WIDGETS = (
+    "revenue",
+    "outstanding",
+    "failed",
+    "mrr",
+    "active_clients",
+    "new_clients",
+    "usage",
+    "agency_balance",
+    "revenue_by_month",
+    "client_growth",
+    "revenue_by_service",
+)
+# The reports, by the name in their address (`/api/v1/reports/<name>`).
+REPORTS = ("revenue", "invoices", "aging", "usage", "clients")
+REVENUE_GROUPS = ("client", "service", "month")

@@ -24,6 +24,7 @@ from gateway.api.schemas import (
     TokenCreateRequest,
 )
 from gateway.auth import login_required
+from gateway.read_only import allowed_when_read_only
 from gateway.rpc import services
 
 # Answers that carry a token's secret must not be kept by any cache.
@@ -104,6 +105,7 @@ def accept_invitation():
 
 
 @api.post("/auth/login")
+@allowed_when_read_only
 def login():
     """Sign in with e-mail and password; sets the session cookie.
     ---
@@ -124,6 +126,7 @@ def login():
 
 
 @api.post("/auth/logout")
+@allowed_when_read_only
 def logout():
     """End the web session (an API token stays valid until revoked).
     ---

@@ -5,7 +5,9 @@ manage_services, view_billing, view_clients, which the service decides."""
 
 from __future__ import annotations
 
-from flask import request
+import base64
+
+from flask import Response, request
 
 from gateway.api.base import api, json_body, query_args
 from gateway.api.billing_schemas import (
@@ -13,9 +15,11 @@ from gateway.api.billing_schemas import (
     AssignmentEndRequest,
     AssignmentListQuery,
     BillingRunRequest,
+    BillingSettings,
     ChargeRequest,
     InvoiceListQuery,
     MarkPaidRequest,
+    RefundRequest,
     SaveCardRequest,
     ServiceCreateRequest,
     ServiceListQuery,
@@ -297,6 +301,32 @@ def get_invoice(invoice_id: str):
     return services.billing.get_invoice(invoice_id)
 
 
+def invoice_pdf_response(invoice_id: str) -> Response:
+    """The invoice's PDF as a download (the API's and the Billing page's)."""
+    answer = services.billing.invoice_pdf(invoice_id)
+    return Response(
+        base64.b64decode(answer["content_base64"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{answer["filename"]}"'},
+    )
+
+
+@api.get("/invoices/<invoice_id>/pdf")
+@permission_required(permissions.VIEW_BILLING)
+def get_invoice_pdf(invoice_id: str):
+    """The invoice as a PDF (a download named invoice-<number>.pdf).
+    ---
+    get:
+      tags: [billing]
+      summary: Download an invoice's PDF
+      responses:
+        200:
+          description: The PDF
+          content: {application/pdf: {schema: {type: string, format: binary}}}
+    """
+    return invoice_pdf_response(invoice_id)
+
+
 @api.post("/invoices/<invoice_id>/mark-paid")
 @permission_required(permissions.MANAGE_BILLING)
 def mark_paid(invoice_id: str):
@@ -327,6 +357,70 @@ def void_invoice(invoice_id: str):
         409: The invoice is paid or void
     """
     return services.billing.void_invoice(invoice_id)
+
+
+@api.post("/invoices/<invoice_id>/refund")
+@permission_required(permissions.MANAGE_BILLING)
+def refund_invoice(invoice_id: str):
+    """Refund a paid invoice, in part or whole: through Stripe for a card payment, recorded as
+    refunded by hand otherwise.
+    ---
+    post:
+      tags: [billing]
+      summary: Refund an invoice
+      requestBody: RefundRequest
+      responses:
+        201: {description: The refund, schema: Refund}
+        402: Stripe refused the refund
+        409: The invoice is not paid
+    """
+    body = json_body(RefundRequest())
+    return services.billing.refund_invoice(invoice_id, body.get("amount"), body.get("reason")), 201
+
+
+@api.get("/invoices/<invoice_id>/refunds")
+@permission_required(permissions.VIEW_BILLING)
+def list_refunds(invoice_id: str):
+    """The invoice's refunds, oldest first.
+    ---
+    get:
+      tags: [billing]
+      summary: List an invoice's refunds
+      parameters: [{in: query, schema: PageQuery}]
+      responses:
+        200: {description: One page of refunds, schema: RefundPage}
+    """
+    return page_of(services.billing.list_refunds(invoice_id), **query_args(PageQuery()))
+
+
+@api.get("/agency/billing-settings")
+@login_required  # manage_settings or view_billing: the service decides
+def get_billing_settings():
+    """The agency's billing rules (the overdue rule).
+    ---
+    get:
+      tags: [billing]
+      summary: Get the agency's billing settings
+      responses:
+        200: {description: The settings, schema: BillingSettings}
+    """
+    return services.billing.get_billing_settings()
+
+
+@api.put("/agency/billing-settings")
+@permission_required(permissions.MANAGE_SETTINGS)
+def set_billing_settings():
+    """Set the agency's billing rules.
+    ---
+    put:
+      tags: [billing]
+      summary: Set the agency's billing settings
+      requestBody: BillingSettings
+      responses:
+        200: {description: The settings, schema: BillingSettings}
+    """
+    body = json_body(BillingSettings())
+    return services.billing.set_billing_settings(body["inactive_after_failed_days"])
 
 
 # --- Stripe ----------------------------------------------------------------------------------

@@ -10,17 +10,18 @@ from marshmallow import fields
 from gateway.api.paging import Page, PageQuery
 from gateway.api.schema_fields import Id, IsoDate, Length, OneOf, Range, Schema
 from gateway.api.schemas import Money
+from kit import vocabulary
 
 NAME = Length(min=1, max=100)
 NOTE = Length(max=2000)
 # Minor units: up to ten million in the currency's major unit, far past any fee.
 AMOUNT = Range(min=0, max=1_000_000_000)
 CURRENCY = Length(min=3, max=3)
-PAYMENT_METHODS = OneOf(["card", "check"])
-BILLING_TYPES = OneOf(["one_time", "recurring_in_advance", "recurring_in_arrears", "hourly"])
-ASSIGNMENT_STATUSES = OneOf(["not_started", "active", "ending_today", "ended"])
-INVOICE_STATUSES = OneOf(["open", "paid", "failed", "void"])
-PAID_METHODS = OneOf(["check", "cash", "bank_transfer", "card", "other"])
+PAYMENT_METHODS = OneOf(vocabulary.PAYMENT_METHODS)
+BILLING_TYPES = OneOf(vocabulary.BILLING_TYPES)
+ASSIGNMENT_STATUSES = OneOf(vocabulary.ASSIGNMENT_STATUSES)
+INVOICE_STATUSES = OneOf(vocabulary.INVOICE_STATUSES)
+PAID_METHODS = OneOf(vocabulary.PAID_METHODS)
 
 
 class Named(Schema):
@@ -42,14 +43,14 @@ class ServiceUpdateRequest(Schema):
 
 
 class ServiceListQuery(PageQuery):
-    status = fields.Str(validate=OneOf(["active", "archived"]), load_default="active")
+    status = fields.Str(validate=OneOf(vocabulary.SERVICE_STATUSES), load_default="active")
 
 
 class Service(Schema):
     id = fields.Str()
     name = fields.Str()
     description = fields.Str(allow_none=True)
-    status = fields.Str(metadata={"enum": ["active", "archived"]})
+    status = fields.Str(metadata={"enum": list(vocabulary.SERVICE_STATUSES)})
     created_at = fields.Str()
     archived_at = fields.Str(allow_none=True)
 
@@ -247,3 +248,47 @@ class SavedCard(Schema):
 class WebhookResult(Schema):
     handled = fields.Bool()
     reason = fields.Str(allow_none=True)
+
+
+# --- refunds and the billing settings -----------------------------------------------------------
+
+
+class RefundRequest(Schema):
+    amount = fields.Int(
+        allow_none=True,
+        validate=Range(min=1, max=1_000_000_000),
+        metadata={"description": "Minor units; none: what is left to refund"},
+    )
+    reason = fields.Str(allow_none=True, validate=Length(max=500))
+
+
+class Refund(Schema):
+    id = fields.Str()
+    invoice_id = fields.Str()
+    number = fields.Int()
+    amount = fields.Nested(Money)
+    reason = fields.Str(allow_none=True)
+    method = fields.Str(metadata={"enum": ["stripe", "manual"]})
+    status = fields.Str(metadata={"enum": ["pending", "succeeded", "failed"]})
+    stripe_refund_id = fields.Str(allow_none=True)
+    failure_reason = fields.Str(allow_none=True)
+    created_at = fields.Str()
+    finished_at = fields.Str(allow_none=True)
+    refunded_total = fields.Nested(Money)
+    refundable = fields.Nested(Money)
+
+
+class RefundPage(Page):
+    items = fields.List(fields.Nested(Refund))
+
+
+class BillingSettings(Schema):
+    inactive_after_failed_days = fields.Int(
+        required=True,
+        allow_none=True,
+        validate=Range(min=1, max=365),
+        metadata={
+            "description": "Set a client inactive once an invoice has been failed this many "
+            "days; null: never (the default)"
+        },
+    )

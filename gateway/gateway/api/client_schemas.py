@@ -132,7 +132,27 @@ class ClientProfile(Schema):
     has_logo = fields.Bool(metadata={"description": "GET /clients/{id}/logo serves it"})
 
 
+class BillingContact(Schema):
+    id = fields.Str()
+    name = fields.Str()
+    email = fields.Str()
+    chosen = fields.Bool(metadata={"description": "False: the client's first contact"})
+
+
+class BillingContactRequest(Schema):
+    contact_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "One of the client's contacts; null: its first contact"},
+    )
+
+
 class Client(ClientProfile):
+    billing_contact = fields.Nested(
+        BillingContact,
+        allow_none=True,
+        metadata={"description": "Whom invoices, receipts and card links reach (none: no contact)"},
+    )
     tags = fields.List(fields.Str())
     custom_fields = fields.Dict(metadata={"description": "{custom field id: value}"})
     account_manager_ids = fields.List(fields.Str())

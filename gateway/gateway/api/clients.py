@@ -9,6 +9,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway.api.base import api, json_body, query_args
 from gateway.api.client_schemas import (
+    BillingContactRequest,
     ClientCreateRequest,
     ClientListQuery,
     ClientStatusRequest,
@@ -124,6 +125,23 @@ def set_client_status(client_id: str):
     """
     body = json_body(ClientStatusRequest())
     return services.clients.set_client_status(client_id, body["status"])
+
+
+@api.put("/clients/<client_id>/billing-contact")
+@permission_required(permissions.EDIT_CLIENTS)
+def set_billing_contact(client_id: str):
+    """Choose whom the client's invoices, receipts and card-update links reach.
+    ---
+    put:
+      tags: [clients]
+      summary: Set a client's billing contact
+      requestBody: BillingContactRequest
+      responses:
+        200: {description: The client, schema: Client}
+        409: The client is archived
+    """
+    body = json_body(BillingContactRequest())
+    return services.clients.set_billing_contact(client_id, body["contact_id"])
 
 
 @api.post("/clients/<client_id>/archive")

@@ -169,6 +169,12 @@ class Principal(Schema):
     permissions = fields.List(fields.Str())
     client_id = fields.UUID(allow_none=True)
     contact_id = fields.UUID(allow_none=True)
+    subscription_status = fields.Str()
+    read_only = fields.Bool(
+        metadata={
+            "description": "Changes are refused (402 subscription_required) until it subscribes"
+        }
+    )
 
 
 class Plan(Schema):
@@ -193,7 +199,17 @@ class Agency(Schema):
     plan = fields.Nested(Plan)
     trial_ends_at = fields.DateTime(allow_none=True)
     trial_days_left = fields.Int(allow_none=True)
-    subscription_status = fields.Str(metadata={"example": "trialing"})
+    subscription_status = fields.Str(
+        metadata={
+            "example": "trialing",
+            "description": "trialing, trial_ended, active, past_due, unpaid or canceled",
+        }
+    )
+    read_only = fields.Bool(
+        metadata={
+            "description": "Changes are refused (402 subscription_required) until it subscribes"
+        }
+    )
     created_at = fields.DateTime()
     branding = fields.Nested(Branding)
 
@@ -262,6 +278,11 @@ class Entitlements(Schema):
     price_per_user = fields.Nested(Money)
     active_users = fields.Int()
     subscription_status = fields.Str()
+    read_only = fields.Bool(
+        metadata={
+            "description": "Changes are refused (402 subscription_required) until it subscribes"
+        }
+    )
     trial_ends_at = fields.DateTime(allow_none=True)
 
 

@@ -12,6 +12,7 @@ from gateway.api.schemas import (
     SignupConfirmRequest,
     SignupRequest,
 )
+from gateway.read_only import allowed_when_read_only
 from gateway.redirects import local_path
 from gateway.rpc import services
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
@@ -73,6 +74,7 @@ def confirm_signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allowed_when_read_only
 def login():
     """E-mail and password; a fresh session id at every login."""
     if request.method == "GET":
@@ -96,6 +98,7 @@ def login():
 
 
 @bp.post("/logout")
+@allowed_when_read_only
 def logout():
     """End the session here and in identity."""
     auth.sign_out()

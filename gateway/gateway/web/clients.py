@@ -17,7 +17,7 @@ from gateway.api.vault_schemas import VaultEntryRequest
 from gateway.auth import permission_required, require
 from gateway.rpc import services
 from gateway.uploads import picture_response
-from gateway.web import client_forms, imports
+from gateway.web import client_billing, client_forms, imports
 from gateway.web.forms import (
     Form,
     done,
@@ -27,12 +27,13 @@ from gateway.web.forms import (
     read_form,
     show_form,
 )
+from gateway.web.report_filters import client_figures
 from kit import permissions, vocabulary
 from kit.errors import DomainError, NotFound
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
-PROFILE_TABS = ("details", "contacts", "requests", "vault")
+PROFILE_TABS = ("details", "contacts", "requests", "vault", *client_billing.TABS)
 # The service names a picture by the field it is sent in; the page by its file box.
 PICTURE_FIELDS = {"logo_base64": "logo"}
 
@@ -153,7 +154,10 @@ def _profile(
         "revealed": revealed,
         "page_url": client_forms.page_url,
         "portal_ended": [] if client["archived"] else _portal_ended(client_id),
+        "billing_tabs": client_billing.visible_tabs(),
     }
+    if tab == "details":
+        context["figures"] = client_figures(client_id)
     if tab == "contacts":
         context["contacts"] = services.clients.list_contacts(
             client_id=client_id,
@@ -169,6 +173,8 @@ def _profile(
     elif tab == "vault":
         context["entries"] = services.clients.list_vault_entries(client_id)
         context["editing"] = next((e for e in context["entries"] if e["id"] == editing), None)
+    elif tab in client_billing.TABS:
+        context.update(client_billing.tab_context(client_id, tab))
     return context
 
 

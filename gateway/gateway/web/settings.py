@@ -14,13 +14,14 @@ from flask import (
 )
 
 from gateway import auth, failed_events
+from gateway.api.billing_schemas import StripeKeysRequest
 from gateway.api.schemas import AgencyUpdateRequest, ChangePasswordRequest, TokenCreateRequest
 from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
 from gateway.web.forms import Form, done, form_failed, picture_change, read_form, show_form
 from gateway.web.shell import current_agency
 from kit import permissions
-from kit.errors import DomainError
+from kit.errors import DomainError, ValidationError
 from kit.events import MAX_ATTEMPTS
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -104,17 +105,46 @@ def agency():
     return done("The agency profile is saved.", url_for(".agency"))
 
 
+@bp.route("/payments", methods=["GET", "POST"])
+@permission_required(permissions.MANAGE_SETTINGS)
+def payments():
+    """The agency's own Stripe keys: checked with Stripe, the secret never shown again."""
+    account = services.billing.get_stripe_account()
+    if request.method == "GET":
+        days = ", ".join(str(d) for d in account.get("retry_days") or [3, 7])
+        form = Form({"publishable_key": account.get("publishable_key") or "", "retry_days": days})
+        return show_form("settings/payments.html", form, **_payments_page(account))
+    form = read_form(
+        StripeKeysRequest(), comma_lists=("retry_days",), omit_blank=("webhook_secret",)
+    )
+    try:
+        body = form.valid_data()
+        if not body.get("retry_days"):
+            body.pop("retry_days", None)  # the service's default
+        try:
+            services.billing.set_stripe_keys(**body)
+        except ValidationError as exc:
+            # The service's sentence ("Stripe refused this secret key.") is what a person
+            # reads under the box; its terse field messages are for programs.
+            fields = dict.fromkeys(exc.fields or {}, exc.message)
+            raise ValidationError(exc.message, fields) from None
+    except DomainError as exc:
+        form.values["retry_days"] = request.form.get("retry_days", "")
+        return form_failed("settings/payments.html", form, exc, **_payments_page(account))
+    return done("Stripe is connected: card payments are offered.", url_for(".payments"))
+
+
+def _payments_page(account: dict) -> dict:
+    return {**_page("payments"), "account": account}
+
+
 @bp.get("/plan")
 @login_required
 def plan():
-    """The plan, its limits and price, and the trial."""
-    return render_template(
-        "settings/plan.html",
-        agency=current_agency() or services.identity.get_agency(),
-        entitlements=services.identity.get_entitlements(),
-        plans=services.identity.list_plans(),
-        **_page("plan"),
-    )
+    """The plan, its limits and price, the trial, the subscription and its invoices."""
+    from gateway.web.subscription import plan_page
+
+    return plan_page()
 
 
 @bp.get("/events")
@@ -164,6 +194,8 @@ def _page(section: str) -> dict:
         "agency": "Agency profile",
         "plan": "Plan & trial",
         "events": "Failed events",
+        "payments": "Payments",
+        "accounts": "Accounts & balances",
     }
     sections = [
         ("account", "settings.index", "person-lock", "Password"),
@@ -171,6 +203,9 @@ def _page(section: str) -> dict:
     ]
     if can(permissions.MANAGE_SETTINGS):
         sections.append(("agency", "settings.agency", "building-gear", "Agency profile"))
+        sections.append(("payments", "settings.payments", "credit-card", "Payments"))
         sections.append(("events", "settings.events", "exclamation-triangle", "Failed events"))
+    if can(permissions.VIEW_BILLING) or can(permissions.MANAGE_BILLING):
+        sections.append(("accounts", "balances.index", "wallet2", "Accounts"))
     sections.append(("plan", "settings.plan", "stars", "Plan & trial"))
     return {"title": titles[section], "section": section, "sections": sections}

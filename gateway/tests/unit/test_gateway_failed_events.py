@@ -79,11 +79,11 @@ def test_retrying_an_event_asks_the_service_its_handler_belongs_to(app, rpc):
 def test_a_handler_of_a_service_that_handles_no_events_is_not_found(app, rpc):
     response = app.test_client().post(
         "/api/v1/events/failed/00000000-0000-0000-0000-000000000001/retry",
-        json={"handler": "identity.on_thing"},
+        json={"handler": "reports.on_thing"},
         headers=OWNER,
     )
     assert response.status_code == 404
-    assert "identity.retry_failed_event" not in rpc.methods()
+    assert "reports.retry_failed_event" not in rpc.methods()
 
 
 def test_failed_events_need_manage_settings(app, rpc):

@@ -34,7 +34,7 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 def test_signed_in_pages_and_api_answers_are_not_stored(client, rpc):
     rpc.answers[("identity", "list_api_tokens")] = lambda: []
-    assert client.get("/reports/", headers=OWNER).headers["Cache-Control"] == "no-store"
+    assert client.get("/billing/", headers=OWNER).headers["Cache-Control"] == "no-store"
     assert client.get("/api/v1/tokens", headers=OWNER).headers["Cache-Control"] == "no-store"
     assert client.get("/api/v1/openapi.json").headers["Cache-Control"] == "no-store"
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit import vocabulary
 from kit.db import TYPE_ANNOTATION_MAP, TenantMixin, new_id, utcnow
 
 
@@ -38,8 +39,7 @@ class Base(DeclarativeBase):
     type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-PAYMENT_METHODS = ("card", "check")
-INVOICE_STATUSES = ("open", "paid", "failed", "void")
+PAYMENT_METHODS, INVOICE_STATUSES = vocabulary.PAYMENT_METHODS, vocabulary.INVOICE_STATUSES
 
 
 class CatalogService(TenantMixin, Base):
@@ -75,6 +75,9 @@ class ClientFact(TenantMixin, Base):
     archived: Mapped[bool] = mapped_column(default=False)
     # True once the agency chose the client's available services itself (else: those assigned).
     services_chosen: Mapped[bool] = mapped_column(default=False)
+    # Whom invoices, receipts and card links reach (the clients service's billing contact).
+    billing_contact_name: Mapped[str | None] = mapped_column(String(200))
+    billing_email: Mapped[str | None] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -185,6 +188,10 @@ class Invoice(TenantMixin, Base):
     paid_method: Mapped[str | None] = mapped_column(String(30))
     paid_reference: Mapped[str | None] = mapped_column(String(200))
     voided_at: Mapped[datetime | None]
+    # When a card was first declined for it (status failed); the overdue rule counts from it.
+    failed_at: Mapped[datetime | None]
+    # When `client_payment_overdue` was published for it (once per invoice).
+    overdue_reported_at: Mapped[datetime | None]
     # Card invoices: the day the next charge attempt is due (None: none is).
     next_charge_on: Mapped[date | None] = mapped_column(index=True)
     created_by: Mapped[str | None] = mapped_column(String(64))
@@ -267,3 +274,54 @@ class StripeEvent(Base):
     event_type: Mapped[str] = mapped_column(String(100))
     created: Mapped[int] = mapped_column(BigInteger)  # Stripe's own time of the event
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BillingSettings(Base):
+    """The agency's billing settings that are not Stripe keys."""
+
+    __tablename__ = "billing_settings"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # Set a client inactive once one of its invoices has been failed this many days (None: off).
+    inactive_after_failed_days: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardLink(TenantMixin, Base):
+    """A card-update link e-mailed to a client's billing contact: the token's SHA-256 only,
+    valid until `expires_at`, used once."""
+
+    __tablename__ = "card_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client_facts.client_id"), index=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoices.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Refund(TenantMixin, Base):
+    """Money given back on a paid invoice: through Stripe for a card payment (recorded and
+    committed before the call, key `refund:{invoice_id}:{n}`), by hand otherwise."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "number", name="uq_refunds_invoice_number"),
+        CheckConstraint("amount > 0", name="ck_refunds_amount"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(10))  # stripe | manual
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -14,20 +14,39 @@ from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
-from billing.invoicing import charges, invoices, runs
+from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
-from billing.payments import accounts, cards, charging, webhooks
+from billing.ledger import accounts as ledger_accounts
+from billing.ledger import funding, topups, transfers, usage
+from billing.payments import (
+    accounts,
+    card_update,
+    cards,
+    charging,
+    overdue,
+    portal_payments,
+    refunds,
+    webhooks,
+)
+from billing.subscription import erasure, lifecycle, renewals
+from billing.subscription import invoices as platform_invoices
 from kit import failed_events, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
+from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
+
+# How often failed invoices are checked against the agencies' "inactive after N days" rule.
+OVERDUE_EVERY_SECONDS = 3600
 
 # The run is daily, but each agency's day starts at its own midnight: looking every hour issues
 # an agency's invoices within an hour of its day starting, and a run issues only what is due.
 RUN_EVERY_SECONDS = 3600
+# Stripe customers of deleted agencies are removed this often (until Stripe agrees).
+CUSTOMER_DELETIONS_EVERY_SECONDS = 5
 
 
 class BillingService(failed_events.FailedEventsRpc):
@@ -39,6 +58,7 @@ class BillingService(failed_events.FailedEventsRpc):
     outbox = OutboxRelay()
     event_retry = EventRetry()
     request_logging = RequestLogging()
+    identity = ServiceRpc("identity")
 
     @rpc
     def health(self, ctx):
@@ -73,6 +93,62 @@ class BillingService(failed_events.FailedEventsRpc):
     @reliable_handler("identity", "agency_updated")
     def on_agency_updated(self, payload):
         agencies.learn_from_event(self.db, payload)
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload):
+        erasure.erase_deleted_agency(self.db, payload["agency_id"])
+
+    @timer(interval=CUSTOMER_DELETIONS_EVERY_SECONDS)
+    def delete_platform_customers(self):
+        erasure.delete_customers(self.db, self.settings)
+
+    # The agency's own subscription to the platform (the platform's Stripe account) --------------
+
+    @timer(interval=RUN_EVERY_SECONDS)
+    def renew_due_subscriptions(self):
+        renewals.renew_due(self.db, self.identity, self.settings, datetime.now(UTC).date())
+
+    @rpc
+    def get_subscription(self, ctx):
+        return self.db.read(lifecycle.get_subscription, ctx, self.settings)
+
+    @rpc
+    def start_subscription_setup(self, ctx):
+        return self.db.flow(lifecycle.start_card_setup, ctx, self.settings)
+
+    @rpc
+    def subscribe(self, ctx, plan, setup_intent_id):
+        return self.db.flow(
+            lifecycle.subscribe, ctx, self.identity, self.settings, plan, setup_intent_id
+        )
+
+    @rpc
+    def update_subscription_card(self, ctx, setup_intent_id):
+        return self.db.flow(lifecycle.update_card, ctx, self.settings, setup_intent_id)
+
+    @rpc
+    def upgrade_subscription(self, ctx, plan):
+        return self.db.flow(lifecycle.upgrade, ctx, self.identity, self.settings, plan)
+
+    @rpc
+    def cancel_subscription(self, ctx):
+        return self.db.write(lifecycle.cancel, ctx, self.settings)
+
+    @rpc
+    def renew_subscription(self, ctx, as_of):
+        return self.db.flow(renewals.renew_subscription, ctx, self.identity, self.settings, as_of)
+
+    @rpc
+    def list_platform_invoices(self, ctx, page=1, per_page=25):
+        return self.db.read(platform_invoices.list_platform_invoices, ctx, page, per_page)
+
+    @rpc
+    def get_platform_invoice(self, ctx, invoice_id):
+        return self.db.read(platform_invoices.get_platform_invoice, ctx, invoice_id)
+
+    @rpc
+    def platform_invoice_pdf(self, ctx, invoice_id):
+        return self.db.read(platform_invoices.platform_invoice_pdf, ctx, invoice_id)
 
     # The catalog ---------------------------------------------------------------------------------
 
@@ -230,8 +306,16 @@ class BillingService(failed_events.FailedEventsRpc):
         )
 
     @rpc
+    def export_invoices(self, ctx, page=1, per_page=100):
+        return self.db.read(invoices.export_invoices, ctx, page, per_page)
+
+    @rpc
     def get_invoice(self, ctx, invoice_id):
         return self.db.read(invoices.get_invoice, ctx, invoice_id)
+
+    @rpc
+    def invoice_pdf(self, ctx, invoice_id):
+        return self.db.read(pdf.invoice_pdf, ctx, invoice_id)
 
     @rpc
     def mark_paid(self, ctx, invoice_id, method, reference=None):
@@ -281,3 +365,194 @@ class BillingService(failed_events.FailedEventsRpc):
             return webhooks.handle_stripe_webhook(
                 self.db, self.cipher, agency_id, payload, signature
             )
+
+    # Card-update links (no login: the token is the key) --------------------------------------
+
+    @rpc
+    def open_card_link(self, ctx, token):
+        return card_update.open_card_link(self.db, self.cipher, self.settings, token)
+
+    @rpc
+    def finish_card_link(self, ctx, token, setup_intent_id):
+        return card_update.finish_card_link(
+            self.db, self.cipher, self.settings, token, setup_intent_id
+        )
+
+    # The client portal ----------------------------------------------------------------------
+
+    @rpc
+    def portal_list_invoices(self, ctx, status=None, page=1, per_page=25):
+        return self.db.read(portal_payments.portal_list_invoices, ctx, status, page, per_page)
+
+    @rpc
+    def portal_get_invoice(self, ctx, invoice_id):
+        return self.db.read(portal_payments.portal_get_invoice, ctx, invoice_id)
+
+    @rpc
+    def portal_card(self, ctx):
+        return self.db.read(portal_payments.portal_card, ctx)
+
+    @rpc
+    def portal_pay_invoice(self, ctx, invoice_id, setup_intent_id=None):
+        return portal_payments.portal_pay_invoice(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, setup_intent_id
+        )
+
+    # Refunds and the overdue rule -------------------------------------------------------------
+
+    @rpc
+    def refund_invoice(self, ctx, invoice_id, amount=None, reason=None):
+        return refunds.refund_invoice(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, amount, reason
+        )
+
+    @rpc
+    def list_refunds(self, ctx, invoice_id):
+        return self.db.read(refunds.list_refunds, ctx, invoice_id)
+
+    @rpc
+    def get_billing_settings(self, ctx):
+        return self.db.read(overdue.get_billing_settings, ctx)
+
+    @rpc
+    def set_billing_settings(self, ctx, inactive_after_failed_days=None):
+        return self.db.write(overdue.set_billing_settings, ctx, inactive_after_failed_days)
+
+    @timer(interval=OVERDUE_EVERY_SECONDS)
+    def report_overdue_clients(self):
+        with self.db.begin():
+            overdue.report_overdue(self.db)
+
+    # Balances: the ledger, usage, top-ups, funding (docs/contracts.md, "billing: balances") --
+
+    @rpc
+    def record_usage(self, ctx, client_id, amount, description, idempotency_key):
+        def recharge(account_client_id, recharge_amount, key):
+            system = Context.system(Context.from_dict(ctx).agency_id).to_dict()
+            return self.db.flow(
+                topups.top_up_by_card,
+                system,
+                self.cipher,
+                self.settings,
+                recharge_amount,
+                key,
+                account_client_id,
+            )
+
+        return self.db.flow(
+            usage.record_usage,
+            ctx,
+            client_id,
+            amount,
+            description,
+            idempotency_key,
+            recharge=recharge,
+        )
+
+    @rpc
+    def list_usage(self, ctx, client_id, page=1, per_page=25):
+        return self.db.read(usage.list_usage, ctx, client_id, page, per_page)
+
+    @rpc
+    def list_accounts(self, ctx):
+        return self.db.read(ledger_accounts.list_accounts, ctx)
+
+    @rpc
+    def get_balances(self, ctx):
+        return self.db.write(ledger_accounts.get_balances, ctx)
+
+    @rpc
+    def set_balance_settings(self, ctx, low_threshold, auto_recharge_amount=None):
+        return self.db.write(
+            ledger_accounts.set_balance_settings, ctx, low_threshold, auto_recharge_amount
+        )
+
+    @rpc
+    def list_transfers(self, ctx, account, page=1, per_page=25):
+        return self.db.write(transfers.list_transfers, ctx, account, page, per_page)
+
+    @rpc
+    def transfers_csv(self, ctx, account):
+        return self.db.write(transfers.transfers_csv, ctx, account)
+
+    @rpc
+    def record_manual_credit(self, ctx, amount, reference, idempotency_key, client_id=None):
+        return self.db.write(
+            topups.record_manual_credit, ctx, amount, reference, idempotency_key, client_id
+        )
+
+    @rpc
+    def top_up_by_card(self, ctx, amount, idempotency_key, client_id=None):
+        return self.db.flow(
+            topups.top_up_by_card,
+            ctx,
+            self.cipher,
+            self.settings,
+            amount,
+            idempotency_key,
+            client_id,
+        )
+
+    @rpc
+    def start_agency_card_setup(self, ctx):
+        return topups.start_agency_card_setup(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings
+        )
+
+    @rpc
+    def save_agency_card(self, ctx, setup_intent_id):
+        return topups.save_agency_card(
+            self.db, Context.from_dict(ctx), self.cipher, self.settings, setup_intent_id
+        )
+
+    @rpc
+    def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
+        return self.db.write(
+            topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
+        )
+
+    @rpc
+    def get_funding(self, ctx, client_id):
+        return self.db.read(ledger_accounts.get_funding, ctx, client_id)
+
+    @rpc
+    def request_customer_funding(self, ctx, client_id, email, starting_balance, message=""):
+        return self.db.write(
+            funding.request_customer_funding,
+            ctx,
+            self.settings,
+            client_id,
+            email,
+            starting_balance,
+            message,
+        )
+
+    @rpc
+    def resend_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(
+            funding.resend_funding_request, ctx, self.settings, client_id, request_id
+        )
+
+    @rpc
+    def cancel_funding_request(self, ctx, client_id, request_id):
+        return self.db.write(funding.cancel_funding_request, ctx, client_id, request_id)
+
+    @rpc
+    def fund_by_agency(self, ctx, client_id):
+        return self.db.flow(funding.fund_by_agency, ctx, self.cipher, self.settings, client_id)
+
+    # The customer's payment page (no login: the link's token is the authority)
+
+    @rpc
+    def get_customer_funding_request(self, ctx, token):
+        return funding.get_customer_request(self.db, token)
+
+    @rpc
+    def start_customer_funding_card(self, ctx, token):
+        return funding.start_customer_card(self.db, self.cipher, self.settings, token)
+
+    @rpc
+    def pay_customer_funding(self, ctx, token, setup_intent_id, amount):
+        return funding.pay_customer_funding(
+            self.db, self.cipher, self.settings, token, setup_intent_id, amount
+        )

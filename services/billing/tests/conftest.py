@@ -127,3 +127,11 @@ def agency_timezone(session):
             remember_agency(session, ctx.agency, timezone=timezone)
 
     return set_zone
+
+
+@pytest.fixture
+def stripe_settings():
+    """Billing's settings as in development (Stripe at localstripe's address)."""
+    from billing.settings import Settings
+
+    return Settings(payment_terms_days=14, stripe_api_base="http://127.0.0.1:8420")

@@ -23,21 +23,26 @@ from urllib.parse import urlparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clients import billing_contacts, pictures, portal_access
 from clients import fields as custom_fields
-from clients import pictures, portal_access
 from clients.common import Identity, apply_changes, clean_tags, flush_unique, lock_client_count
 from clients.models import Client, Contact
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
-from kit.ids import parse_id
+from kit.ids import parse_field_id, parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event
 from kit.permissions import CREATE_CLIENTS, DELETE_CLIENTS, EDIT_CLIENTS, VIEW_CLIENTS
 from kit.vocabulary import CLIENT_STATUSES
 
 
-def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) -> dict:
+def client_dict(
+    client: Client,
+    contact_count: int = 0,
+    has_logo: bool = False,
+    billing_contact: dict | None = None,
+) -> dict:
     return {
         "id": str(client.id),
         "name": client.name,
@@ -52,6 +57,7 @@ def client_dict(client: Client, contact_count: int = 0, has_logo: bool = False) 
         "archived_at": iso(client.archived_at),
         "has_logo": has_logo,
         "contact_count": contact_count,
+        "billing_contact": billing_contact,
         "created_at": iso(client.created_at),
         "updated_at": iso(client.updated_at),
         "last_activity_at": iso(client.last_activity_at),
@@ -216,7 +222,9 @@ def live_contacts(client_id):
 
 def describe(session: Session, client: Client) -> dict:
     count = session.scalar(live_contacts(client.id))
-    return client_dict(client, count, pictures.has_picture(session, client.agency_id, client.id))
+    contact = billing_contacts.billing_contacts(session, [client])[client.id]
+    has_logo = pictures.has_picture(session, client.agency_id, client.id)
+    return client_dict(client, count, has_logo, contact)
 
 
 def get_client(session: Session, ctx: Context, client_id: str) -> dict:
@@ -256,18 +264,39 @@ def update_client(
     if changed:
         client.updated_at = utcnow()
         client.last_activity_at = max(client.last_activity_at, client.updated_at)
-        record_event(
-            session,
-            ctx,
-            "client_updated",
-            {
-                "client_id": str(client.id),
-                "name": client.name,
-                "changed": changed,
-                "account_manager_ids": list(client.account_manager_ids or []),
-                "tags": list(client.tags or []),
-            },
-        )
+        billing_contacts.record_updated(session, ctx, client, changed)
+    return describe(session, client)
+
+
+def set_billing_contact(session: Session, ctx: Context, client_id: str, contact_id: Any) -> dict:
+    """Choose the client's billing contact (one of its live contacts), or None to go back to
+    its first contact (billing_contacts.py)."""
+    ctx.require(EDIT_CLIENTS)
+    client = find_client(session, ctx.agency, client_id)
+    if client.archived_at is not None:
+        raise Conflict("This client is archived; restore it before editing.")
+    chosen = None
+    if contact_id not in (None, ""):
+        contact = session.get(Contact, parse_field_id(contact_id, "billing_contact_id"))
+        if (
+            contact is None
+            or contact.agency_id != ctx.agency
+            or contact.client_id != client.id
+            or contact.archived_at is not None
+        ):
+            raise ValidationError(
+                "Choose one of this client's contacts.",
+                {"billing_contact_id": "Not a contact of this client."},
+            )
+        chosen = contact.id
+    if client.billing_contact_id != chosen:
+        before = billing_contacts.billing_facts(session, client)
+        client.billing_contact_id = chosen
+        client.updated_at = utcnow()
+        session.flush()
+        now = billing_contacts.billing_facts(session, client)
+        if now != before:
+            billing_contacts.record_updated(session, ctx, client, ["billing_contact"], now)
     return describe(session, client)
 
 
@@ -329,3 +358,17 @@ def get_logo(session: Session, ctx: Context, client_id: str) -> dict:
         ctx.require(VIEW_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     return pictures.read_picture(session, ctx.agency, client.id, "client")
+
+
+def set_inactive_for_overdue(session: Session, payload: dict) -> None:
+    """billing's `client_payment_overdue`: the client becomes inactive (an archived, unknown or
+    already inactive one is left as it is). Runs in the handler's transaction: no RPC."""
+    ctx = Context.system(payload["agency_id"], payload.get("request_id"))
+    client = session.scalar(
+        select(Client).where(
+            Client.agency_id == ctx.agency, Client.id == uuid.UUID(str(payload["client_id"]))
+        )
+    )
+    if client is None or client.archived_at is not None or client.status == "inactive":
+        return
+    set_status(session, ctx, str(client.id), "inactive")

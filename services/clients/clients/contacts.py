@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clients import companies, invitations, pictures, portal_access
+from clients import billing_contacts, companies, invitations, pictures, portal_access
 from clients.common import Identity, apply_changes, clean_tags, find_contact, flush_unique
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
@@ -123,6 +124,7 @@ def create_contact(
     if avatar_base64:
         pictures.decode_image(avatar_base64, "avatar")  # refuse before creating anything
     client = resolve_client(session, ctx, identity, client_id, new_client)
+    before = billing_contacts.facts_of(session, [client.id])
     now = utcnow()
     contact = Contact(
         agency_id=ctx.agency,
@@ -141,6 +143,7 @@ def create_contact(
     if avatar_base64:
         pictures.store_picture(session, ctx.agency, "contact", contact.id, avatar_base64)
     record_event(session, ctx, "contact_created", created_payload(contact, client.name, "app"))
+    billing_contacts.announce_changes(session, ctx, before)
     result = contact_dict(contact, client.name, bool(avatar_base64))
     if invite:
         result["invitation"] = invitations.invite(
@@ -179,6 +182,8 @@ def update_contact(session: Session, ctx: Context, contact_id: str, **changes: A
     if contact.archived_at is not None:
         raise Conflict("This contact is archived; restore it before editing.")
     old_client_id = contact.client_id
+    # Whom billing mails may change at the client it leaves and the one it joins.
+    before = billing_contacts.facts_of(session, [old_client_id, *_client_ids(changes)])
     cleaners = {
         "name": clean_person_name,
         "email": clean_email,
@@ -211,7 +216,16 @@ def update_contact(session: Session, ctx: Context, contact_id: str, **changes: A
         if "client_id" in changed:
             payload["previous_client_id"] = str(old_client_id)
         record_event(session, ctx, "contact_updated", payload)
+        billing_contacts.announce_changes(session, ctx, before)
     return describe(session, contact)
+
+
+def _client_ids(changes: dict) -> list[uuid.UUID]:
+    """The client a contact is being moved to, when `changes` names a well-formed one."""
+    try:
+        return [uuid.UUID(str(changes["client_id"]))] if changes.get("client_id") else []
+    except ValueError:
+        return []
 
 
 def _archive_payload(contact: Contact) -> dict:
@@ -228,9 +242,11 @@ def archive_contact(session: Session, ctx: Context, contact_id: str) -> dict:
     ctx.require(DELETE_CLIENTS)
     contact = find_contact(session, ctx.agency, contact_id)
     if contact.archived_at is None:
+        before = billing_contacts.facts_of(session, [contact.client_id])
         contact.archived_at = contact.updated_at = utcnow()
         portal_access.close_for_contact(session, contact)
         record_event(session, ctx, "contact_archived", _archive_payload(contact))
+        billing_contacts.announce_changes(session, ctx, before)
     return describe(session, contact)
 
 
@@ -245,9 +261,11 @@ def restore_contact(session: Session, ctx: Context, contact_id: str) -> dict:
                 f"{client.name} is archived; restore the client first.",
                 {"client_id": "Restore this client first."},
             )
+        before = billing_contacts.facts_of(session, [contact.client_id])
         contact.archived_at = None
         contact.updated_at = utcnow()
         record_event(session, ctx, "contact_restored", _archive_payload(contact))
+        billing_contacts.announce_changes(session, ctx, before)
     return describe(session, contact)
 
 

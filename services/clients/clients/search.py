@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from clients import billing_contacts, pictures
 from clients import fields as custom_fields
-from clients import pictures
 from clients.common import like_pattern, refuse_nul
 from clients.companies import client_dict, find_client, live_contacts
 from clients.contacts import contact_dict
@@ -105,7 +105,8 @@ def list_clients(
 
     def items(rows) -> list[dict]:
         with_logo = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [client_dict(c, count, c.id in with_logo) for c, count in rows]
+        contacts = billing_contacts.billing_contacts(session, [c for c, _ in rows])
+        return [client_dict(c, count, c.id in with_logo, contacts[c.id]) for c, count in rows]
 
     return page_of(session, query, page, per_page, items)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from identity import branding, passwords, principals, roles, sessions, users
+from identity import branding, passwords, principals, roles, sessions, subscription, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
 from identity.settings import Settings
@@ -51,7 +51,7 @@ def agency_dict(agency: Agency, now: datetime | None = None) -> dict:
         "plan": plan_dict(agency.plan),
         "trial_ends_at": agency.trial_ends_at.isoformat() if agency.trial_ends_at else None,
         "trial_days_left": trial_days_left(agency, now),
-        "subscription_status": agency.subscription_status,
+        **subscription.access(agency, now),
         "created_at": agency.created_at.isoformat(),
         "branding": branding.branding_dict(agency),
     }
@@ -242,6 +242,6 @@ def get_entitlements(session: Session, ctx: Context) -> dict:
         "client_limit": agency.plan.client_limit,
         "price_per_user": Money(agency.plan.price_per_user, agency.plan.currency).to_dict(),
         "active_users": active_users,
-        "subscription_status": agency.subscription_status,
+        **subscription.access(agency),
         "trial_ends_at": agency.trial_ends_at.isoformat() if agency.trial_ends_at else None,
     }

@@ -48,6 +48,10 @@ class Agency(Base):
     logo_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_content_type: Mapped[str | None] = mapped_column(String(20))
     logo_updated_at: Mapped[datetime | None]
+    # The last billing subscription event followed (billing numbers them): an older one that
+    # arrives late changes nothing.
+    subscription_version: Mapped[int] = mapped_column(default=0)
+    trial_ending_sent_at: Mapped[datetime | None]  # the `trial_ending` reminder, sent once
 
     plan: Mapped[Plan] = relationship(lazy="joined")
 

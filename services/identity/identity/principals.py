@@ -6,9 +6,10 @@ import dataclasses
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from identity.models import Agency, PortalLogin, User
+from identity.subscription import access
 from kit.context import PORTAL, SYSTEM, TEAM, Context
 from kit.errors import PermissionDenied, Unauthenticated, ValidationError
 
@@ -46,7 +47,13 @@ def find_by_id(session: Session, kind: str, principal_id) -> Login | None:
 
 
 def principal(login: Login) -> dict:
-    """The principal dict of the contract, for the gateway to build call contexts from."""
+    """The principal dict of the contract, for the gateway to build call contexts from, with
+    the agency's access (`subscription_status`, `read_only`) the gateway enforces."""
+    agency = object_session(login).get(Agency, login.agency_id)
+    return {**_principal(login), **access(agency)}
+
+
+def _principal(login: Login) -> dict:
     if isinstance(login, User):
         return {
             "principal_id": str(login.id),

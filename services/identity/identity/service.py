@@ -21,22 +21,29 @@ from identity import (
     roles,
     sessions,
     signups,
+    subscription,
     users,
 )
 from identity.dependencies import PasswordResetSender
 from identity.settings import Settings
+from kit import failed_events
 from kit.config import ServiceSettings
 from kit.db import Database
+from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.service import RequestLogging, rpc
 
+# Trials ending within three days are looked for this often (the reminder goes once).
+TRIAL_REMINDER_EVERY_SECONDS = 600
 
-class IdentityService:
+
+class IdentityService(failed_events.FailedEventsRpc):
     name = "identity"
 
     db = Database()
     settings = ServiceSettings(Settings)
     outbox = OutboxRelay()
+    event_retry = EventRetry()
     reset_sender = PasswordResetSender()
     request_logging = RequestLogging()
 
@@ -48,6 +55,45 @@ class IdentityService:
     def purge_expired(self):
         with self.db.begin():
             housekeeping.purge_expired(self.db, settings=self.settings)
+
+    @timer(interval=TRIAL_REMINDER_EVERY_SECONDS)
+    def remind_trials_ending(self):
+        with self.db.begin():
+            subscription.send_trial_reminders(self.db)
+
+    # the subscription billing owns: the agency's plan and status follow its events
+
+    @reliable_handler("billing", "subscription_started")
+    def on_subscription_started(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @reliable_handler("billing", "subscription_renewed")
+    def on_subscription_renewed(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @reliable_handler("billing", "subscription_upgraded")
+    def on_subscription_upgraded(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @reliable_handler("billing", "subscription_payment_failed")
+    def on_subscription_payment_failed(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @reliable_handler("billing", "subscription_canceled")
+    def on_subscription_canceled(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @reliable_handler("billing", "subscription_ended")
+    def on_subscription_ended(self, payload):
+        subscription.follow_billing_event(self.db, payload)
+
+    @rpc
+    def request_onboarding(self, ctx, message=None, phone=None):
+        return self.db.write(subscription.request_onboarding, ctx, message, phone)
+
+    @rpc
+    def delete_agency(self, ctx, password):
+        return self.db.write(subscription.delete_agency, ctx, password)
 
     # signing up, logging in and out
 

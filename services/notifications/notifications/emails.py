@@ -7,6 +7,7 @@ kept as a failed event rather than dropped.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kit.events import PermanentFailure
+from kit.permissions import MANAGE_BILLING
 
 PORTAL_KIND = "contact"
 
@@ -26,6 +28,8 @@ class Email:
     to: str
     context: dict[str, Any] = field(default_factory=dict)
     to_name: str | None = None
+    # (filename, MIME type, bytes) of each file attached (an invoice's PDF).
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class MalformedEvent(PermanentFailure):
@@ -238,7 +242,7 @@ def request_created(payload: dict, managers: list[dict], public_url: str) -> lis
         or request.get("description"),
         "requested_by": payload.get("requested_by_name") or payload.get("contact_name"),
         "service_name": payload.get("service_name"),
-        "link": link(public_url, "/requests"),
+        "link": link(public_url, _team_request_path(payload)),
         "public_url": public_url,
     }
     emails, seen = [], set()
@@ -250,6 +254,198 @@ def request_created(payload: dict, managers: list[dict], public_url: str) -> lis
         name = user.get("name")
         emails.append(Email("request_created", address, {**context, "name": name}, name))
     return emails
+
+
+def _team_request_path(payload: dict) -> str:
+    request_id = payload.get("client_request_id")
+    return f"/requests/{request_id}" if request_id else "/requests"
+
+
+def _request_context(payload: dict, public_url: str) -> dict:
+    """What every request e-mail shows: the client, the request's title, who wrote. Never the
+    comment's text: it may hold what should stay behind a login (the link leads to it)."""
+    return {
+        "client_name": payload.get("client_name"),
+        "title": payload.get("title"),
+        "author_name": payload.get("author_name"),
+        "attachment_count": payload.get("attachment_count") or 0,
+        "public_url": public_url,
+    }
+
+
+def money_text(value: Any) -> str:
+    """`USD 45.00` for `{"amount": 4500, "currency": "USD"}` (two-decimal currencies; others
+    such as JPY are shown in whole units)."""
+    if not isinstance(value, dict):
+        return ""
+    amount, currency = int(value.get("amount") or 0), str(value.get("currency") or "")
+    if currency.upper() in ZERO_DECIMAL:
+        return f"{currency} {amount:,}"
+    return f"{currency} {amount // 100:,}.{amount % 100:02d}"
+
+
+ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"}
+
+
+def _invoice_context(payload: dict, public_url: str) -> dict:
+    return {
+        "number": payload.get("number"),
+        "client_name": payload.get("client_name"),
+        "agency_name": payload.get("agency_name"),
+        "total_text": money_text(payload.get("total")),
+        "issued_on": payload.get("issued_on"),
+        "due_on": payload.get("due_on"),
+        "portal_link": link(public_url, "/portal/invoices"),
+        "public_url": public_url,
+    }
+
+
+def request_reply(payload: dict, public_url: str) -> list[Email]:
+    """clients `request_comment_added` by a team member: to the request's contact, a link to the
+    request in the portal. A request with no (live) contact tells nobody."""
+    email = (payload.get("contact_email") or "").strip()
+    if not email:
+        return []
+    request_id = _required(payload, "client_request_id")
+    context = {
+        **_request_context(payload, public_url),
+        "name": payload.get("contact_name"),
+        "link": link(public_url, f"/portal/requests/{request_id}"),
+    }
+    return [Email("request_reply", email, context, payload.get("contact_name"))]
+
+
+def request_comment(payload: dict, users: list[dict], public_url: str) -> list[Email]:
+    """clients `request_comment_added` by the client's contact: to each active team member
+    given (the assignee, else the account managers, else who manages client requests)."""
+    context = {
+        **_request_context(payload, public_url),
+        "link": link(public_url, _team_request_path(payload)),
+    }
+    emails, seen = [], set()
+    for user in users:
+        address = (user.get("email") or "").strip()
+        if not address or not is_active(user) or address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        name = user.get("name")
+        emails.append(Email("request_comment", address, {**context, "name": name}, name))
+    return emails
+
+
+def request_assigned(payload: dict, users: list[dict], public_url: str) -> list[Email]:
+    """clients `request_assigned`: the new assignee (active, and not the one who assigned it)
+    gets a link to the request."""
+    context = {
+        **_request_context(payload, public_url),
+        "link": link(public_url, _team_request_path(payload)),
+    }
+    return [
+        Email(
+            "request_assigned",
+            user["email"],
+            {**context, "name": user.get("name")},
+            user.get("name"),
+        )
+        for user in users
+        if user.get("email") and is_active(user) and user.get("id") != payload.get("assigned_by")
+    ]
+
+
+STATUS_WORDS = {
+    "open": "open",
+    "in_progress": "in progress",
+    "done": "done",
+    "cancelled": "cancelled",
+}
+
+
+def request_status_changed(payload: dict, public_url: str) -> list[Email]:
+    """clients `request_status_changed`: the request's contact hears its new status."""
+    email = (payload.get("contact_email") or "").strip()
+    if not email:
+        return []
+    request_id = _required(payload, "client_request_id")
+    status = payload.get("status") or ""
+    context = {
+        **_request_context(payload, public_url),
+        "name": payload.get("contact_name"),
+        "status_text": STATUS_WORDS.get(status, status.replace("_", " ")),
+        "link": link(public_url, f"/portal/requests/{request_id}"),
+    }
+    return [Email("request_status_changed", email, context, payload.get("contact_name"))]
+
+
+def _billing_contact(payload: dict) -> tuple[str | None, str | None]:
+    """The client's billing contact the event names (billing keeps it from the clients
+    service: the chosen contact, else the client's first one), or (None, None)."""
+    email = payload.get("billing_email")
+    if not isinstance(email, str) or not email.strip():
+        return None, None
+    return email.strip(), payload.get("billing_contact")
+
+
+def invoice_paid(payload: dict, public_url: str) -> list[Email]:
+    """billing `invoice_paid`: a receipt to the client's billing contact (none: no e-mail)."""
+    email, name = _billing_contact(payload)
+    if email is None:
+        return []
+    context = _invoice_context(payload, public_url) | {
+        "name": name,
+        "paid_method": (payload.get("paid_method") or "").replace("_", " "),
+        "paid_reference": payload.get("paid_reference"),
+    }
+    return [Email("invoice_receipt", email, context, name)]
+
+
+def invoice_failed(payload: dict, agency_users: list[dict], public_url: str) -> list[Email]:
+    """billing `invoice_failed`: one e-mail to the agency (its owner and the active users who
+    may manage billing) and one to the client's billing contact with the card-update link."""
+    context = _invoice_context(payload, public_url) | {"reason": payload.get("reason")}
+    emails, seen = [], set()
+    for user in agency_users:
+        address = (user.get("email") or "").strip()
+        if not address or address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        name = user.get("name")
+        team_context = context | {
+            "name": name,
+            "invoice_link": link(public_url, f"/billing/invoices/{payload.get('invoice_id')}"),
+        }
+        emails.append(Email("invoice_failed_agency", address, team_context, name))
+    email, name = _billing_contact(payload)
+    token = payload.get("card_update_token")
+    if email is not None and token:
+        client_context = context | {
+            "name": name,
+            "link": link(public_url, "/pay/card", token=token),
+            "expires_text": expires_text(payload.get("card_update_expires_at")),
+        }
+        emails.append(Email("invoice_failed_client", email, client_context, name))
+    return emails
+
+
+def invoice_issued(payload: dict, pdf: dict | None, public_url: str) -> list[Email]:
+    """billing `invoice_issued` of a check client: the invoice, its PDF attached, to the
+    client's billing contact (card invoices are charged instead: a receipt follows)."""
+    email, name = _billing_contact(payload)
+    if payload.get("payment_method") != "check" or email is None or pdf is None:
+        return []
+    context = _invoice_context(payload, public_url) | {"name": name}
+    attachment = (pdf["filename"], "application/pdf", base64.b64decode(pdf["content_base64"]))
+    return [Email("invoice_issued", email, context, name, attachments=(attachment,))]
+
+
+def billing_recipients(users: list[dict], roles: list[dict]) -> list[dict]:
+    """The agency's active users who hear about its billing: the owner and every user whose
+    role has manage_billing."""
+    billing_roles = {r["id"] for r in roles if MANAGE_BILLING in (r.get("permissions") or [])}
+    return [
+        u
+        for u in users
+        if is_active(u) and (u.get("is_owner") or (u.get("role") or {}).get("id") in billing_roles)
+    ]
 
 
 def is_active(user: dict) -> bool:
@@ -304,3 +500,62 @@ def _name_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("name")
     return value if isinstance(value, str) else None
+
+
+# Balances (billing) ------------------------------------------------------------------------------
+
+
+def _amount_text(value: Any) -> str:
+    """`{"amount": 2500, "currency": "USD"}` as `25.00 USD`."""
+    if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
+        return ""
+    amount = value["amount"]
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole:,}.{cents:02d} {value.get('currency') or ''}".strip()
+
+
+def funding_request_sent(payload: dict, public_url: str) -> list[Email]:
+    """billing `funding_request_sent`: the customer's secure link to fund its own usage."""
+    email = _required(payload, "email")
+    token = _required(payload, "token")
+    context = {
+        "client_name": payload.get("client_name"),
+        "agency_name": payload.get("agency_name"),
+        "starting_balance": _amount_text(payload.get("starting_balance")),
+        "message": (payload.get("message") or "").strip() or None,
+        "link": link(public_url, "/fund", token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "email": email,
+        "public_url": public_url,
+    }
+    return [Email("funding_request", email, context)]
+
+
+def balance_notice(payload: dict, owners: list[dict], public_url: str) -> list[Email]:
+    """billing `balance_low` / `balance_exhausted`: the agency's active owners hear of it."""
+    exhausted = payload.get("event_type") == "balance_exhausted"
+    context = {
+        "exhausted": exhausted,
+        "account": payload.get("account") or payload.get("funded_by"),
+        "client_name": payload.get("client_name"),
+        "balance": _amount_text(payload.get("balance")),
+        "threshold": _amount_text(payload.get("threshold")),
+        "refused": _amount_text(payload.get("refused")),
+        "link": link(public_url, "/settings/accounts"),
+        "public_url": public_url,
+    }
+    emails, seen = [], set()
+    for user in owners:
+        address = (user.get("email") or "").strip()
+        if not address or not user.get("is_owner") or not is_active(user):
+            continue
+        if address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        emails.append(
+            Email(
+                "balance_notice", address, {**context, "name": user.get("name")}, user.get("name")
+            )
+        )
+    return emails

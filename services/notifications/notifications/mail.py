@@ -28,6 +28,9 @@ def compose(email: Email, mail_from: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for filename, content_type, content in email.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -40,6 +43,7 @@ class SmtpMailer:
     mail_from: str
     public_url: str
     timeout: float = 10.0
+    staff_email: str = "onboarding@agency.local"  # the platform's staff (onboarding requests)
     username: str | None = None
     password: str | None = None
     starttls: bool = False
@@ -63,6 +67,7 @@ def mailer_from_config(config: dict) -> SmtpMailer:
         username=config.get("SMTP_USERNAME") or None,
         password=config.get("SMTP_PASSWORD") or None,
         starttls=bool(config.get("SMTP_STARTTLS")),
+        staff_email=str(config.get("PLATFORM_STAFF_EMAIL") or "onboarding@agency.local"),
     )
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from kit import failed_events
+from kit import failed_events, permissions
 from kit.context import Context
 from kit.db import Database
+from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
-from notifications import emails, records
+from notifications import emails, records, subscription_emails
 from notifications.delivery import deliver
 from notifications.mail import Mailer
+from notifications.models import Base
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ class NotificationsService(failed_events.FailedEventsRpc):
     db = Database()
     mailer = Mailer()
     identity = ServiceRpc("identity")
+    billing = ServiceRpc("billing")
     event_retry = EventRetry()
     request_logging = RequestLogging()
 
@@ -76,6 +79,106 @@ class NotificationsService(failed_events.FailedEventsRpc):
         notices = emails.request_created(payload, managers, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
+    @reliable_handler("clients", "request_comment_added")
+    def on_request_comment_added(self, payload: dict) -> None:
+        if payload.get("author_kind") == emails.PORTAL_KIND:
+            notices = emails.request_comment(payload, self._request_team(payload), self.public_url)
+        else:
+            notices = emails.request_reply(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("clients", "request_assigned")
+    def on_request_assigned(self, payload: dict) -> None:
+        assignee = self._users(
+            payload, [payload.get("assignee_id")] if payload.get("assignee_id") else []
+        )
+        notices = emails.request_assigned(payload, assignee, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("clients", "request_status_changed")
+    def on_request_status_changed(self, payload: dict) -> None:
+        notices = emails.request_status_changed(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "invoice_paid")
+    def on_invoice_paid(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.invoice_paid(payload, self.public_url))
+
+    @reliable_handler("billing", "invoice_failed")
+    def on_invoice_failed(self, payload: dict) -> None:
+        notices = emails.invoice_failed(payload, self._billing_team(payload), self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "invoice_issued")
+    def on_invoice_issued(self, payload: dict) -> None:
+        pdf = None
+        if payload.get("payment_method") == "check" and payload.get("billing_email"):
+            ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+            pdf = self.billing.invoice_pdf(ctx.to_dict(), payload["invoice_id"])
+        notices = emails.invoice_issued(payload, pdf, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    # the agency's own subscription to the platform
+
+    @reliable_handler("identity", "trial_ending")
+    def on_trial_ending(self, payload: dict) -> None:
+        notices = subscription_emails.trial_ending(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "onboarding_requested")
+    def on_onboarding_requested(self, payload: dict) -> None:
+        staff = self.mailer.staff_email
+        notices = subscription_emails.onboarding_requested(payload, staff, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("billing", "subscription_started")
+    def on_subscription_started(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_renewed")
+    def on_subscription_renewed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_upgraded")
+    def on_subscription_upgraded(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_payment_failed")
+    def on_subscription_payment_failed(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_canceled")
+    def on_subscription_canceled(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("billing", "subscription_ended")
+    def on_subscription_ended(self, payload: dict) -> None:
+        self._tell_owner(payload)
+
+    @reliable_handler("identity", "agency_deleted")
+    def on_agency_deleted(self, payload: dict) -> None:
+        erase_agency(self.db, Base.metadata, payload["agency_id"])
+
+    @reliable_handler("billing", "funding_request_sent")
+    def on_funding_request_sent(self, payload: dict) -> None:
+        deliver(
+            self.db, self.mailer, payload, emails.funding_request_sent(payload, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_low")
+    def on_balance_low(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
+    @reliable_handler("billing", "balance_exhausted")
+    def on_balance_exhausted(self, payload: dict) -> None:
+        owners = self._owners(payload)
+        deliver(
+            self.db, self.mailer, payload, emails.balance_notice(payload, owners, self.public_url)
+        )
+
     @rpc
     def list_sent(self, ctx: dict, limit: int = 50) -> list[dict]:
         return self.db.read(records.list_sent, ctx, limit)
@@ -97,6 +200,39 @@ class NotificationsService(failed_events.FailedEventsRpc):
         except Exception:
             log.warning("no brand for event %s", payload.get("event_id"), exc_info=True)
             return None
+
+    def _request_team(self, payload: dict) -> list[dict]:
+        """Who hears of a client's comment: the request's assignee; else the client's account
+        managers; else every active team member whose role manages client requests."""
+        for ids in ([payload.get("assignee_id")], payload.get("account_manager_ids") or []):
+            users = [u for u in self._users(payload, [i for i in ids if i]) if emails.is_active(u)]
+            if users:
+                return users
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
+        roles = {
+            role["id"]
+            for role in self.identity.list_roles(ctx)
+            if permissions.MANAGE_CLIENT_ORGANIZATIONS in role.get("permissions", [])
+        }
+        return [u for u in self.identity.list_users(ctx, "active") if u["role"]["id"] in roles]
+
+    def _tell_owner(self, payload: dict) -> None:
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        owner = next((u for u in self.identity.list_users(ctx.to_dict()) if u["is_owner"]), None)
+        notices = subscription_emails.subscription_notice(payload, owner, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    def _billing_team(self, payload: dict) -> list[dict]:
+        """The agency's owner and active users who may manage billing (identity, as the
+        event's agency)."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
+        users = self.identity.list_users(ctx, status="active")
+        return emails.billing_recipients(users, self.identity.list_roles(ctx))
+
+    def _owners(self, payload: dict) -> list[dict]:
+        """The event's agency's active team; `emails` keeps its owners."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        return self.identity.list_users(ctx.to_dict(), status="active")
 
     def _users(self, payload: dict, user_ids: list[str]) -> list[dict]:
         """The users identity knows by these ids, asked in the event's agency."""

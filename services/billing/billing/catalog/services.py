@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from billing.common import may_read_catalog
 from billing.models import CatalogService
-from kit import permissions
+from kit import permissions, vocabulary
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ValidationError
@@ -22,7 +22,7 @@ from kit.ids import parse_field_id, parse_id
 from kit.inputs import clean_text, iso, one_of
 from kit.paging import page_of
 
-STATUSES = ("active", "archived")
+STATUSES = vocabulary.SERVICE_STATUSES
 
 
 def service_dict(service: CatalogService) -> dict:

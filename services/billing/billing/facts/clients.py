@@ -25,10 +25,20 @@ def remember_client(
     name: str | None = None,
     status: str | None = None,
     archived: bool | None = None,
+    billing: dict | None = None,
 ) -> None:
-    """Insert or update what billing knows of a client; None leaves a known value as it is."""
+    """Insert or update what billing knows of a client; None leaves a known value as it is.
+    `billing` (`{"billing_contact", "billing_email"}` as the clients service says them) replaces
+    the billing contact, a null one included."""
     values = {"name": name, "status": status, "archived": archived}
     known = {key: value for key, value in values.items() if value is not None}
+    contact = {}
+    if billing is not None:
+        contact = {
+            "billing_contact_name": (billing.get("billing_contact") or {}).get("name"),
+            "billing_email": billing.get("billing_email") or None,
+        }
+        known |= contact
     session.execute(
         insert(ClientFact)
         .values(
@@ -38,6 +48,7 @@ def remember_client(
             status=status or "active",
             archived=bool(archived),
             updated_at=utcnow(),
+            **contact,
         )
         .on_conflict_do_update(
             index_elements=[ClientFact.client_id],
@@ -68,6 +79,20 @@ def billable_client(session: Session, ctx: Context, client_id: object) -> Client
     return fact
 
 
+def billing_recipients(session: Session, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """`{"billing_contact", "billing_email"}` of each client as billing knows it (one query),
+    for the invoice events notifications turns into e-mails."""
+    rows = session.execute(
+        select(
+            ClientFact.client_id, ClientFact.billing_contact_name, ClientFact.billing_email
+        ).where(ClientFact.client_id.in_(client_ids))
+    ).all()
+    return {
+        client_id: {"billing_contact": name, "billing_email": email}
+        for client_id, name, email in rows
+    }
+
+
 def client_names(session: Session, client_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     rows = session.execute(
         select(ClientFact.client_id, ClientFact.name).where(ClientFact.client_id.in_(client_ids))
@@ -75,10 +100,20 @@ def client_names(session: Session, client_ids: set[uuid.UUID]) -> dict[uuid.UUID
     return dict(rows.tuples().all())
 
 
+def _billing(payload: dict) -> dict | None:
+    """The billing contact an event carries, or None when it says nothing of it."""
+    if "billing_email" not in payload:
+        return None
+    return {
+        "billing_contact": payload.get("billing_contact"),
+        "billing_email": payload["billing_email"],
+    }
+
+
 # What each clients event says about the client (docs/contracts.md, "clients").
 CLIENT_EVENTS = {
     "client_created": lambda p: {"name": p.get("name"), "status": p.get("status")},
-    "client_updated": lambda p: {"name": p.get("name")},
+    "client_updated": lambda p: {"name": p.get("name"), "billing": _billing(p)},
     "client_status_changed": lambda p: {"name": p.get("name"), "status": p.get("status")},
     "client_archived": lambda p: {"name": p.get("name"), "archived": True},
     "client_restored": lambda p: {"name": p.get("name"), "archived": False},
@@ -113,6 +148,12 @@ def refresh_agency_clients(session: Session, agency_id: uuid.UUID, list_clients)
                         name=client["name"],
                         status=client["status"],
                         archived=client["archived"],
+                        billing=_billing(
+                            {
+                                "billing_contact": client.get("billing_contact"),
+                                "billing_email": (client.get("billing_contact") or {}).get("email"),
+                            }
+                        ),
                     )
             seen += len(answer["items"])
             if page * answer["per_page"] >= answer["total"]:

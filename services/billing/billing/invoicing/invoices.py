@@ -16,10 +16,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from billing.common import clean_date, day, money
-from billing.facts.clients import find_client
+from billing.facts.clients import billing_recipients, find_client
 from billing.invoicing.numbering import set_counter
-from billing.models import INVOICE_STATUSES, Invoice, InvoiceLine
-from kit import permissions
+from billing.models import INVOICE_STATUSES, AgencyFact, Invoice, InvoiceLine
+from kit import permissions, vocabulary
 from kit.bulk import copy_rows
 from kit.context import Context
 from kit.db import new_id, utcnow
@@ -29,7 +29,7 @@ from kit.inputs import clean_text, iso, one_of
 from kit.outbox import record_event, record_events
 from kit.paging import page_of
 
-PAID_METHODS = ("check", "cash", "bank_transfer", "card", "other")
+PAID_METHODS = vocabulary.PAID_METHODS
 
 
 @dataclass
@@ -122,6 +122,11 @@ def issue(
             if line.time_note_id is not None:
                 notes.append((line.time_note_id, draft.id))
         events.append(issued_event(invoice, draft.lines))
+    recipients = billing_recipients(session, {draft.client_id for draft in drafts})
+    agency_name = _agency_name(session, ctx.agency)
+    for event, draft in zip(events, drafts, strict=True):
+        event |= recipients.get(draft.client_id, NO_RECIPIENT)
+        event["agency_name"] = agency_name
     copy_rows(session, Invoice.__table__, invoices)
     copy_rows(session, InvoiceLine.__table__, lines)
     if notes:
@@ -262,15 +267,54 @@ def list_invoices(
     return page_of(session, query, page, per_page, lambda rows: [invoice_dict(r[0]) for r in rows])
 
 
-def event_summary(invoice: Invoice) -> dict:
-    return {
+def export_invoices(session: Session, ctx: Context, page: Any = 1, per_page: Any = 100) -> dict:
+    """Every invoice of the agency with its lines, oldest number first, a page at a time: what
+    reporting re-reads to rebuild its figures (`python -m reporting.rebuild`)."""
+    ctx.require(permissions.VIEW_BILLING)
+    query = select(Invoice).where(Invoice.agency_id == ctx.agency).order_by(Invoice.number)
+
+    def with_lines(rows) -> list[dict]:
+        invoices = [r[0] for r in rows]
+        lines: dict[uuid.UUID, list[InvoiceLine]] = {i.id: [] for i in invoices}
+        for line in session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(list(lines)))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        ):
+            lines[line.invoice_id].append(line)
+        return [invoice_dict(i, lines[i.id]) for i in invoices]
+
+    return page_of(session, query, page, per_page, with_lines)
+
+
+NO_RECIPIENT = {"billing_contact": None, "billing_email": None}
+
+
+def event_summary(invoice: Invoice, session: Session | None = None) -> dict:
+    """What the invoice events carry; with `session`, the client's billing contact too (whom
+    notifications e-mails)."""
+    summary = {
         "invoice_id": str(invoice.id),
         "number": invoice.number,
         "client_id": str(invoice.client_id),
         "client_name": invoice.client_name,
         "payment_method": invoice.payment_method,
         "total": money(invoice.total, invoice.currency),
+        "issued_on": day(invoice.issued_on),
+        "due_on": day(invoice.due_on),
     }
+    if session is not None:
+        summary |= billing_recipients(session, {invoice.client_id}).get(
+            invoice.client_id, NO_RECIPIENT
+        )
+        summary["agency_name"] = _agency_name(session, invoice.agency_id)
+    return summary
+
+
+def _agency_name(session: Session, agency_id: uuid.UUID) -> str:
+    """The agency's name as identity said it (for the e-mails notifications makes)."""
+    fact = session.get(AgencyFact, agency_id)
+    return fact.name if fact else ""
 
 
 def mark_paid(
@@ -289,7 +333,7 @@ def mark_paid(
         session,
         ctx,
         "invoice_paid",
-        {**event_summary(invoice), "paid_method": method, "paid_reference": reference},
+        {**event_summary(invoice, session), "paid_method": method, "paid_reference": reference},
     )
     return invoice_with_lines(session, invoice)
 

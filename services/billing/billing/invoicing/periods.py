@@ -23,6 +23,7 @@ ONE_TIME = "one_time"
 IN_ADVANCE = "recurring_in_advance"
 IN_ARREARS = "recurring_in_arrears"
 HOURLY = "hourly"
+# The same words as kit.vocabulary.BILLING_TYPES (tests/unit/test_periods.py checks it).
 BILLING_TYPES = (ONE_TIME, IN_ADVANCE, IN_ARREARS, HOURLY)
 RECURRING = (IN_ADVANCE, IN_ARREARS)
 CYCLE_DAYS = 30

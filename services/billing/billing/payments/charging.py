@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
+from billing.payments import card_links
 from billing.payments.stripe_api import client_for
 from billing.settings import Settings
 from kit.context import Context
@@ -52,10 +53,13 @@ def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
     return f"charge:{invoice_id}:{attempt}"
 
 
-def _prepare(session: Session, ctx: Context, cipher: MultiFernet, invoice_id) -> _Try | str:
-    """First transaction: the attempt to make (a pending one is reused), or why there is none."""
+def _prepare(
+    session: Session, ctx: Context, cipher: MultiFernet, invoice_id, by_client: bool = False
+) -> _Try | str:
+    """First transaction: the attempt to make (a pending one is reused), or why there is none.
+    `by_client`: the client pays it now with its card (the portal), whatever its method."""
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
-    if invoice is None or invoice.payment_method != "card":
+    if invoice is None or (invoice.payment_method != "card" and not by_client):
         return SKIPPED
     if invoice.status not in ("open", "failed"):
         invoice.next_charge_on = None
@@ -169,9 +173,21 @@ def _declined(session, ctx, invoice: Invoice, attempt, reason: str, account) -> 
     if attempt is not None:
         attempt.status, attempt.failure_reason = "failed", reason
         session.flush()
+    if invoice.status != "failed":
+        invoice.failed_at = utcnow()
     invoice.status, invoice.failure_reason = "failed", reason
     invoice.next_charge_on = _next_try(session, invoice, account) if attempt else None
-    record_event(session, ctx, "invoice_failed", {**event_summary(invoice), "reason": reason})
+    record_event(
+        session,
+        ctx,
+        "invoice_failed",
+        {
+            **event_summary(invoice, session),
+            "reason": reason,
+            # The client's billing contact is e-mailed a link to enter a new card.
+            **card_links.new_link(session, invoice),
+        },
+    )
 
 
 def record_result(
@@ -190,7 +206,11 @@ def record_result(
                 session,
                 ctx,
                 "invoice_paid",
-                {**event_summary(invoice), "paid_method": "card", "paid_reference": intent_id},
+                {
+                    **event_summary(invoice, session),
+                    "paid_method": "card",
+                    "paid_reference": intent_id,
+                },
             )
         invoice.next_charge_on = None
     else:
@@ -202,12 +222,17 @@ def record_result(
 
 
 def charge_invoice(
-    session: Session, cipher: MultiFernet, settings: Settings, agency_id, invoice_id
+    session: Session,
+    cipher: MultiFernet,
+    settings: Settings,
+    agency_id,
+    invoice_id,
+    by_client: bool = False,
 ) -> str:
     """Charge one card invoice now: paid, declined, unknown (answer lost) or skipped."""
     ctx = Context.system(str(agency_id))
     with session.begin():
-        attempt = _prepare(session, ctx, cipher, invoice_id)
+        attempt = _prepare(session, ctx, cipher, invoice_id, by_client)
     if isinstance(attempt, str):
         return attempt
     outcome, intent_id, reason = _call_stripe(attempt, invoice_id, settings)

@@ -3,15 +3,11 @@
 import hashlib
 import hmac
 import json
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date, timedelta
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from billing.catalog import assignments, services
@@ -28,42 +24,6 @@ SECRET = "sk_test_agency_secret_1234"
 WEBHOOK_SECRET = "whsec_agency_webhook"
 GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
 CIPHER = make_cipher("7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU=")
-
-
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory):
-    """localstripe on a free port for this test session, its store in a file of its own (not
-    the machine-wide /tmp one); its base address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "deploy.localstripe",
-            "--port",
-            str(port),
-            "--from-scratch",
-            "--state",
-            str(tmp_path_factory.mktemp("localstripe") / "store.pickle"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{base}/v1/customers", auth=(SECRET, ""), timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -72,3 +72,72 @@ def test_refresh_re_reads_every_client_over_rpc(neighbours, engine, billing_conf
         rows = session.execute(select(ClientFact.name, ClientFact.archived)).all()
     assert sorted(rows) == [("Hooli", True), ("Initech", False)]
     assert fact(engine, AgencyFact, owner["agency_id"]).timezone == "UTC"
+
+
+def test_the_billing_contact_arrives_by_events_and_by_refresh(
+    neighbours, engine, billing_config, eventually
+):
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    made = clients.create_client(owner, "Umbrella")
+    clients.create_contact(owner, "Ada", "ada@umbrella.test", client_id=made["id"])
+    bob = clients.create_contact(owner, "Bob", "bob@umbrella.test", client_id=made["id"])
+    assert eventually(
+        lambda: (
+            (fact(engine, ClientFact, made["id"]) or ClientFact()).billing_email
+            == "ada@umbrella.test"
+        )
+    )
+    clients.set_billing_contact(owner, made["id"], bob["id"])
+    assert eventually(
+        lambda: fact(engine, ClientFact, made["id"]).billing_email == "bob@umbrella.test"
+    )
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ClientFact))
+    rpc = RpcClient(billing_config, timeout=10)
+    try:
+        with Session(engine) as session:
+            refresh(session, [uuid.UUID(owner["agency_id"])], rpc)
+    finally:
+        rpc.close()
+    known = fact(engine, ClientFact, made["id"])
+    assert (known.billing_contact_name, known.billing_email) == ("Bob", "bob@umbrella.test")
+
+
+def test_a_client_failed_past_the_agencys_days_is_set_inactive_by_the_clients_service(
+    neighbours, engine, eventually
+):
+    from datetime import timedelta
+
+    from billing.models import BillingSettings, Invoice
+    from billing.payments.overdue import report_overdue
+    from kit.db import utcnow
+
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    made = clients.create_client(owner, "Soylent")
+    assert eventually(lambda: fact(engine, ClientFact, made["id"]))
+    agency = uuid.UUID(owner["agency_id"])
+    with Session(engine) as session, session.begin():
+        session.add(BillingSettings(agency_id=agency, inactive_after_failed_days=3))
+        today = utcnow().date()
+        session.add(
+            Invoice(
+                agency_id=agency,
+                number=1,
+                client_id=uuid.UUID(made["id"]),
+                client_name="Soylent",
+                issued_on=today,
+                due_on=today,
+                payment_method="card",
+                currency="USD",
+                total=900,
+                status="failed",
+                failed_at=utcnow() - timedelta(days=4),
+            )
+        )
+    with Session(engine) as session, session.begin():
+        assert report_overdue(session) == 1
+    # billing's outbox publishes client_payment_overdue; the clients service handles it
+    assert eventually(lambda: clients.get_client(owner, made["id"])["status"] == "inactive")
+    assert eventually(lambda: fact(engine, ClientFact, made["id"]).status == "inactive")

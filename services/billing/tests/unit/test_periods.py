@@ -137,3 +137,11 @@ def test_today_is_the_agency_s_calendar_day_not_utc():
     assert today_in("UTC", now) == date(2026, 3, 1)
     assert today_in("America/Los_Angeles", now) == date(2026, 2, 28)
     assert today_in("Pacific/Auckland", datetime(2026, 2, 28, 12, tzinfo=UTC)) == date(2026, 3, 1)
+
+
+def test_billing_words_are_the_vocabulary_ones():
+    from billing.invoicing import periods
+    from kit import vocabulary
+
+    assert periods.BILLING_TYPES == vocabulary.BILLING_TYPES
+    assert periods.STATUSES == vocabulary.ASSIGNMENT_STATUSES

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from kit.csv_cells import csv_text
 from kit.errors import ValidationError
 from kit.validation import choose_one, is_email
 
@@ -309,10 +310,9 @@ def field_list(kind: str, custom_fields: dict) -> list[dict]:
 def template(kind: str, custom_fields: dict) -> str:
     """A CSV file with the header row an import maps by itself (custom fields by their names)."""
     require_kind(kind)
-    out = io.StringIO()
     labels = [f["label"].split(" (")[0] for f in field_list(kind, custom_fields)]
-    csv.writer(out, lineterminator="\r\n").writerow(labels)
-    return out.getvalue()
+    # A custom field's name is the agency's text: made safe like every CSV cell we write.
+    return csv_text([labels])
 
 
 def resolve_mapping(kind: str, header: list[str], mapping: Any, custom_fields: dict) -> dict:

@@ -66,7 +66,12 @@ def test_a_client_is_created_on_the_fly_within_the_plan_limit(session, ctx, make
         session, ctx, identity, "Ada", "ada@example.com", new_client={"name": "Fresh Co"}
     )
     assert contact["client_name"] == "Fresh Co"
-    assert [e["event_type"] for e in outbox(session)] == ["client_created", "contact_created"]
+    # the first contact becomes the billing contact: billing hears of it (client_updated)
+    assert [e["event_type"] for e in outbox(session)] == [
+        "client_created",
+        "contact_created",
+        "client_updated",
+    ]
     with pytest.raises(LimitExceeded):
         contacts.create_contact(
             session, ctx, identity, "Bob", "bob@example.com", new_client="Second Co"

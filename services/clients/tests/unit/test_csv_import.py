@@ -508,3 +508,9 @@ def test_the_template_has_the_columns_the_import_maps_by_itself(session, ctx):
     assert header[-1] == "Tier" and "Account managers" in header
     mapping = csvfile.suggest_mapping("clients", header, fields.field_map(session, ctx.agency))
     assert None not in mapping.values() and mapping["Tier"] == f"custom:{tier['id']}"
+
+
+def test_the_template_writes_a_formula_like_field_name_as_text(session, ctx):
+    fields.define_field(session, ctx, "=HYPERLINK(1)", "text")
+    header = import_preview.import_template(session, ctx, "clients").strip().split(",")
+    assert header[-1] == "'=HYPERLINK(1)"

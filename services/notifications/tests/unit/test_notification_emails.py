@@ -168,7 +168,7 @@ def test_request_created_goes_to_each_active_manager_once():
     message, text, html = _parts(notices[0])
     assert message["Subject"] == "New request from Globex: New logo"
     assert "Bigger <please>" in text and "Bigger &lt;please&gt;" in html
-    assert "https://app.example.test/requests" in text
+    assert "https://app.example.test/requests" in text  # the inbox, or the request itself
 
 
 def test_every_email_has_a_text_and_an_html_part_and_one_line_subject():
@@ -297,15 +297,16 @@ def test_a_signup_link_and_an_existing_account_notice_render():
     assert "https://app.example.test/forgot-password" in text and "token" not in text
 
 
-def test_a_portal_invitation_wears_the_agencys_brand_and_promises_only_requests():
+def test_a_portal_invitation_wears_the_agencys_brand_and_promises_what_the_portal_has():
     event = {"email": "cy@client.test", "invitation_token": "t", "agency_name": "Acme"}
     brand = {"agency_name": "Acme", "color": "#0F766E", "has_logo": False}
     [email] = emails.contact_invited(event, PUBLIC_URL, brand)
     _, text, html = _parts(email)
     assert "background-color:#0F766E" in html and "border-top:4px solid #0F766E" in html
     assert ">Acme</span>" in html
-    # The portal offers requests (not services or invoices): the e-mail promises only that.
-    assert "send Acme requests" in text and "invoices" not in text
+    # The portal offers requests and invoices (no services list): the e-mail promises that.
+    assert "send Acme requests" in text and "see your invoices" in text
+    assert "services" not in text
 
 
 def test_an_unbranded_or_badly_coloured_agency_gets_the_platforms_colours():
@@ -314,3 +315,111 @@ def test_an_unbranded_or_badly_coloured_agency_gets_the_platforms_colours():
         [email] = emails.contact_invited(event, PUBLIC_URL, brand)
         _, _, html = _parts(email)
         assert "background-color:#4f46e5" in html and "red;x:y" not in html
+
+
+def test_a_funding_request_mails_the_customer_its_single_use_link():
+    [email] = emails.funding_request_sent(
+        {
+            "event_id": str(uuid.uuid4()),
+            "email": "pay@globex.test",
+            "client_name": "Globex",
+            "starting_balance": {"amount": 5000, "currency": "USD"},
+            "message": "Please <fund> it",
+            "token": "tok-9",
+            "expires_at": "2026-12-01T10:00:00+00:00",
+        },
+        PUBLIC_URL,
+    )
+    message, text, html = _parts(email)
+    assert email.to == "pay@globex.test"
+    assert "https://app.example.test/fund?token=tok-9" in text
+    assert "50.00 USD" in text and "Globex" in message["Subject"]
+    assert "&lt;fund&gt;" in html and "<fund>" not in html
+
+
+def test_balance_notices_go_to_the_agencys_active_owners_only():
+    team = [
+        {"email": "own@a.test", "name": "Own", "is_owner": True, "status": "active"},
+        {"email": "gone@a.test", "name": "Gone", "is_owner": True, "status": "inactive"},
+        {"email": "mem@a.test", "name": "Mem", "is_owner": False, "status": "active"},
+    ]
+    low = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "balance_low",
+        "account": "agency",
+        "balance": {"amount": 1999, "currency": "USD"},
+        "threshold": {"amount": 2500, "currency": "USD"},
+    }
+    [email] = emails.balance_notice(low, team, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert email.to == "own@a.test" and "balance is low" in message["Subject"]
+    assert "19.99 USD" in text and "25.00 USD" in text
+    exhausted = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "balance_exhausted",
+        "funded_by": "customer",
+        "client_name": "Globex",
+        "balance": {"amount": 0, "currency": "USD"},
+        "refused": {"amount": 300, "currency": "USD"},
+    }
+    [email] = emails.balance_notice(exhausted, team, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert "Usage paused" in message["Subject"] and "paused until the next top-up" in text
+
+
+def comment_event(**fields):
+    """A clients `request_comment_added` event, with `fields` added or replaced."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "client_request_id": "r-1",
+        "client_name": "Globex",
+        "title": "New <logo>",
+        "author_name": "Mo",
+        "author_kind": "user",
+        "contact_name": "Cy",
+        "contact_email": "cy@client.test",
+        "attachment_count": 2,
+        **fields,
+    }
+
+
+def test_a_team_reply_tells_the_requests_contact_with_a_portal_link_and_no_comment_text():
+    [email] = emails.request_reply(comment_event(body="secret text"), PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert email.to == "cy@client.test"
+    assert message["Subject"] == "New reply on your request: New <logo>"
+    assert "https://app.example.test/portal/requests/r-1" in text
+    assert "With 2 files." in text and "New &lt;logo&gt;" in html
+    assert "secret text" not in text + html
+    assert emails.request_reply(comment_event(contact_email=None), PUBLIC_URL) == []
+
+
+def test_a_clients_comment_tells_the_active_team_members_given_with_a_team_link():
+    users = [
+        {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"},
+        {"id": "2", "name": "Ex", "email": "ex@agency.test", "status": "inactive"},
+    ]
+    event = comment_event(author_kind="contact", author_name="Cy")
+    [email] = emails.request_comment(event, users, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert email.to == "mo@agency.test"
+    assert message["Subject"] == "Cy commented on New <logo>"
+    assert "https://app.example.test/requests/r-1" in text
+
+
+def test_a_status_change_tells_the_requests_contact_in_words():
+    event = comment_event(status="in_progress", old_status="open")
+    [email] = emails.request_status_changed(event, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Your request is in progress: New <logo>"
+    assert "https://app.example.test/portal/requests/r-1" in text
+
+
+def test_an_assignment_tells_the_assignee_unless_they_assigned_it_themselves():
+    mo = {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"}
+    event = comment_event(assignee_id="1", assigned_by="2")
+    [email] = emails.request_assigned(event, [mo], PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Assigned to you: New <logo>"
+    assert "https://app.example.test/requests/r-1" in text
+    assert emails.request_assigned({**event, "assigned_by": "1"}, [mo], PUBLIC_URL) == []

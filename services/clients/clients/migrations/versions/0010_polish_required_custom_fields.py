@@ -1,7 +1,7 @@
 """Custom fields can be required
 
 Revision ID: 0008_polish_required_fields
-Revises: 0007
+Revises: 0009_portalreq
 Create Date: 2026-11-29 06:05:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_polish_required_fields"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009_portalreq"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Team users confirm their address: only confirmed addresses are unique across agencies
 
 Revision ID: 0004_polish_confirmed_emails
-Revises: 0003
+Revises: 0004_subscription
 Create Date: 2026-11-29 05:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_polish_confirmed_emails"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_subscription"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

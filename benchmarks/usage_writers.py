@@ -1,0 +1,228 @@
+"""Benchmark: concurrent writers recording usage on one client through the billing service's RPC.
+
+    python -m benchmarks.usage_writers                  # 32 writers, 100 usages each
+    python -m benchmarks.usage_writers 32 50 2          # writers, usages each, service processes
+
+Target: 32 concurrent writers recording usage on ONE client (one balance row, the worst case)
+through RPC reach at least 1,000 usage records a second, with no lost update: every usage is
+recorded, and at the end the ledger's sum equals the stored balance. Beside it, a bare
+`UPDATE ... RETURNING` loop on one row with the same writers (each its own connection,
+autocommit): the most one hot row allows, and the ratio.
+
+The billing service runs as in production (`nameko run --config ...`, one or more processes
+consuming the same RPC queue) on a RabbitMQ vhost of its own, against `agency_billing_bench`
+(re-created and migrated). The writers are threads of this process, each with its own RPC
+proxy (kit.rpc.RpcClient), calling `billing.record_usage` with its own idempotency keys.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+TARGET_RATE = 1000.0
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "services" / "billing" / "billing" / "config.yaml"
+AMOUNT = 3
+
+
+def seed(url: str, ctx) -> str:
+    """One agency with one client and an agency balance that covers every usage."""
+    from sqlalchemy.orm import Session
+
+    from billing.facts.clients import remember_client
+    from billing.ledger import topups
+    from kit.db import make_engine
+
+    engine = make_engine(url, pool_size=1)
+    client = uuid.uuid4()
+    with Session(engine) as session:
+        with session.begin():
+            remember_client(session, ctx.agency, client, name="Bench client")
+        with session.begin():
+            topups.record_manual_credit(session, ctx, 10**10, "BENCH", "bench-credit")
+    engine.dispose()
+    return str(client)
+
+
+def start_services(url: str, amqp_uri: str, processes: int) -> list[subprocess.Popen]:
+    env = {
+        **os.environ,
+        "AMQP_URI": amqp_uri,
+        "BILLING_DATABASE_URL": url,
+        "PSYCOPG_WAIT_FUNC": "wait_select",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), "billing.service"]
+    return [
+        subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        for _ in range(processes)
+    ]
+
+
+def wait_healthy(rpc, ctx, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rpc.call("billing", "health", ctx.to_dict())
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def run_writers(writers: int, each: int, work) -> float:
+    """`work(writer, i)` `each` times in each of `writers` threads started together; seconds."""
+    barrier = threading.Barrier(writers + 1)
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(each):
+                work(number, i)
+        except BaseException as exc:  # reported after the run
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return seconds
+
+
+def health_rpc(rpc, ctx, writers: int, each: int) -> float:
+    """The same writers calling `billing.health` (no database): what RPC alone allows here."""
+    return run_writers(writers, each, lambda n, i: rpc.call("billing", "health", ctx.to_dict()))
+
+
+def usage_rpc(rpc, ctx, client: str, writers: int, each: int) -> float:
+    # Every thread's RPC proxy started (and a worker warmed) before the clock runs.
+    run_writers(writers, 1, lambda n, i: rpc.call("billing", "health", ctx.to_dict()))
+
+    def record(n: int, i: int) -> None:
+        rpc.call("billing", "record_usage", ctx.to_dict(), client, AMOUNT, "bench", f"w{n}-{i}")
+
+    return run_writers(writers, each, record)
+
+
+def bare_update(url: str, writers: int, each: int) -> float:
+    """`UPDATE ... RETURNING` on one row, one autocommit connection per writer."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
+        conn.execute("INSERT INTO bench_counter VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+    connections = [psycopg.connect(dsn, autocommit=True) for _ in range(writers)]
+    try:
+        return run_writers(
+            writers,
+            each,
+            lambda n, i: (
+                connections[n]
+                .execute("UPDATE bench_counter SET n = n + 1 WHERE id = 1 RETURNING n")
+                .fetchone()
+            ),
+        )
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def check_ledger(url: str, ctx, expected: int) -> tuple[int, int, int]:
+    """(usage records, stored agency balance, balance summed from the ledger)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        count = conn.scalar(
+            text("SELECT count(*) FROM ledger_transfers WHERE kind = 'usage' AND agency_id = :a"),
+            {"a": ctx.agency},
+        )
+        stored = conn.scalar(
+            text("SELECT balance FROM ledger_accounts WHERE kind = 'agency' AND agency_id = :a"),
+            {"a": ctx.agency},
+        )
+        summed = conn.scalar(
+            text(
+                "SELECT COALESCE(sum(CASE WHEN t.to_account_id = a.id THEN t.amount "
+                "ELSE -t.amount END), 0) FROM ledger_accounts a JOIN ledger_transfers t "
+                "ON a.id IN (t.from_account_id, t.to_account_id) "
+                "WHERE a.kind = 'agency' AND a.agency_id = :a"
+            ),
+            {"a": ctx.agency},
+        )
+    engine.dispose()
+    return int(count), int(stored), int(summed)
+
+
+def main(writers: int, each: int, processes: int) -> dict:
+    from kit import permissions
+    from kit.config import load_config
+    from kit.rpc import RpcClient
+    from kit.testing import fresh_database, team_context
+    from tests.support.infra import RabbitVhost
+
+    url = fresh_database("billing", suffix="_bench")
+    ctx = team_context(None, {permissions.MANAGE_BILLING, permissions.VIEW_BILLING})
+    client = seed(url, ctx)
+    vhost = RabbitVhost(f"bench-{uuid.uuid4().hex[:8]}")
+    vhost.create()
+    services = start_services(url, vhost.amqp_uri, processes)
+    config = {**load_config("billing"), "AMQP_URI": vhost.amqp_uri}
+    rpc = RpcClient(config, timeout=30)
+    try:
+        wait_healthy(rpc, ctx)
+        seconds = usage_rpc(rpc, ctx, client, writers, each)
+        health_seconds = health_rpc(rpc, ctx, writers, each)
+    finally:
+        for service in services:
+            service.terminate()
+        for service in services:
+            service.wait(timeout=30)
+        vhost.delete()
+    total = writers * each
+    count, stored, summed = check_ledger(url, ctx, total)
+    bare_seconds = bare_update(url, writers, each)
+    rate, bare_rate = total / seconds, total / bare_seconds
+    print(f"usage writers in {url.rsplit('/', 1)[-1]}: {writers} writers x {each} usages")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"record_usage over RPC ({processes} service process(es)): {total:,} usages in "
+        f"{seconds:.2f} s = {rate:,.0f}/s (target >= {TARGET_RATE:,.0f}/s: "
+        f"{'met' if rate >= TARGET_RATE else 'NOT met'})"
+    )
+    print(
+        f"RPC alone (billing.health, same writers): {total / health_seconds:,.0f}/s; "
+        f"record_usage reaches {rate * health_seconds / total:.0%} of it"
+    )
+    lost = f"{total - count} lost" if total - count else "none lost"
+    print(
+        f"no lost update: {count:,} recorded of {total:,} ({lost}); "
+        f"stored balance {stored:,} = ledger sum {summed:,}: {'yes' if stored == summed else 'NO'}"
+        f"; balance = credit - usages: {'yes' if stored == 10**10 - AMOUNT * total else 'NO'}"
+    )
+    print(
+        f"bare UPDATE ... RETURNING on one row, same writers: {total:,} in {bare_seconds:.2f} s "
+        f"= {bare_rate:,.0f}/s; record_usage reaches {rate / bare_rate:.0%} of it"
+    )
+    assert count == total and stored == summed == 10**10 - AMOUNT * total
+    return {"rate": rate, "bare_rate": bare_rate}
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    main(*(args + [32, 100, 2][len(args) :]))

@@ -1,0 +1,230 @@
+"""The Services and Billing pages and Settings > Payments: each needs its permission (a 403 page
+that calls no billing RPC otherwise), the navigation shows only what the role may open, and
+amounts typed as dollars reach the billing service as integer minor units."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.api import billing_schemas
+from gateway.web import billing_forms
+from kit.errors import ServiceUnavailable, ValidationError
+from kit.permissions import (
+    MANAGE_BILLING,
+    MANAGE_SERVICES,
+    MANAGE_SETTINGS,
+    VIEW_BILLING,
+    VIEW_CLIENTS,
+)
+
+INVOICE = "00000000-0000-0000-0000-0000000000a7"
+ASSIGNMENT = "00000000-0000-0000-0000-0000000000a8"
+SERVICE = "00000000-0000-0000-0000-0000000000a9"
+CLIENT = "00000000-0000-0000-0000-0000000000d4"
+EMPTY = {"items": [], "total": 0, "page": 1, "per_page": 25}
+
+
+@pytest.fixture
+def as_role(rpc):
+    """as_role(*permissions) -> headers of a team user holding exactly those permissions."""
+
+    def make(*held: str) -> dict:
+        owner = rpc.answers[("identity", "authenticate_api_token")]("owner-token")
+        principal = {**owner, "permissions": list(held)}
+        rpc.answers[("identity", "authenticate_api_token")] = lambda token: principal
+        return {"Authorization": "Bearer someone"}
+
+    return make
+
+
+@pytest.fixture
+def no_csrf(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "held"),
+    [
+        ("get", "/billing/", (VIEW_CLIENTS,)),
+        ("get", f"/billing/invoices/{INVOICE}", (VIEW_CLIENTS, MANAGE_SERVICES)),
+        ("get", f"/billing/invoices/{INVOICE}/pdf", (VIEW_CLIENTS,)),
+        ("post", f"/billing/invoices/{INVOICE}/mark-paid", (VIEW_BILLING,)),
+        ("post", f"/billing/invoices/{INVOICE}/void", (VIEW_BILLING, MANAGE_SERVICES)),
+        ("get", "/services/", ()),
+        ("post", "/services/catalog", (VIEW_BILLING, VIEW_CLIENTS)),
+        ("get", "/services/assign", (VIEW_BILLING, VIEW_CLIENTS)),
+        ("post", f"/services/catalog/{SERVICE}/archive", (VIEW_BILLING,)),
+        ("post", f"/services/assignments/{ASSIGNMENT}/end", (VIEW_BILLING,)),
+        ("post", f"/services/assignments/{ASSIGNMENT}/delete", (VIEW_CLIENTS,)),
+        ("post", f"/services/assignments/{ASSIGNMENT}/time-notes", (VIEW_BILLING,)),
+        ("get", "/services/charge", (VIEW_BILLING, MANAGE_SERVICES)),
+        ("post", f"/services/clients/{CLIENT}/available", (VIEW_CLIENTS, VIEW_BILLING)),
+        ("get", "/settings/payments", (VIEW_BILLING, MANAGE_BILLING)),
+    ],
+)
+def test_billing_pages_refuse_a_role_without_their_permission(
+    client, rpc, as_role, no_csrf, method, path, held
+):
+    response = getattr(client, method)(path, headers=as_role(*held), data={})
+    assert response.status_code == 403
+    assert b"Your role does not allow this" in response.data
+    assert not [m for m in rpc.methods() if m.startswith("billing.")]
+
+
+def test_navigation_shows_services_and_billing_only_to_roles_that_may_open_them(
+    client, rpc, as_role
+):
+    page = client.get("/settings/", headers=as_role("view_reports")).data.decode()
+    assert 'href="/services/"' not in page and 'href="/billing/"' not in page
+    page = client.get("/settings/", headers=as_role(VIEW_CLIENTS)).data.decode()
+    assert 'href="/services/"' in page and 'href="/billing/"' not in page
+    page = client.get("/settings/", headers=as_role(VIEW_BILLING)).data.decode()
+    assert 'href="/services/"' in page and 'href="/billing/"' in page
+
+
+def test_a_viewer_sees_invoices_without_the_mark_paid_and_void_actions(client, rpc, as_role):
+    invoice = {
+        "id": INVOICE,
+        "number": 7,
+        "issued_on": "2026-03-01",
+        "due_on": "2026-03-15",
+        "client": {"id": CLIENT, "name": "Globex"},
+        "payment_method": "check",
+        "total": {"amount": 125050, "currency": "USD"},
+        "status": "open",
+        "failure_reason": None,
+        "paid_method": None,
+        "paid_reference": None,
+    }
+    listed = {**EMPTY, "items": [invoice], "total": 1}
+    rpc.answers[("billing", "list_invoices")] = lambda **k: listed
+    page = client.get("/billing/", headers=as_role(VIEW_BILLING)).data.decode()
+    assert "1,250.50 USD" in page and "Globex" in page
+    assert 'data-test="mark-paid"' not in page and 'data-test="void"' not in page
+    page = client.get("/billing/", headers=as_role(VIEW_BILLING, MANAGE_BILLING)).data.decode()
+    assert 'data-test="mark-paid"' in page and 'data-test="void"' in page
+
+
+def test_a_rate_typed_in_dollars_is_sent_in_cents_and_a_word_is_a_field_error(
+    client, rpc, as_role, no_csrf
+):
+    headers = as_role(MANAGE_SERVICES, VIEW_CLIENTS)
+    rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("clients", "list_clients")] = lambda **k: EMPTY
+    sent = {}
+
+    def assign_service(**body):
+        sent.update(body)
+        return {"id": ASSIGNMENT, "service": {"name": "SEO"}, "client": {"name": "Globex"}}
+
+    rpc.answers[("billing", "assign_service")] = assign_service
+    form = {
+        "service_id": SERVICE,
+        "client_id": CLIENT,
+        "payment_method": "check",
+        "billing_type": "recurring_in_advance",
+        "start_date": "2026-03-01",
+        "end_date": "",
+        "rate": "1,250.50",
+        "note": "",
+    }
+    refused = client.post("/services/assign", data={**form, "rate": "lots"}, headers=headers)
+    assert refused.status_code == 422
+    assert "Enter an amount like 12.50." in refused.data.decode()
+    assert "billing.assign_service" not in rpc.methods()
+
+    done = client.post("/services/assign", data=form, headers=headers)
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/services/assignments/{ASSIGNMENT}"
+    assert sent["rate"] == 125050 and sent["billing_type"] == "recurring_in_advance"
+    assert "end_date" not in sent and "note" not in sent
+
+
+def test_card_is_offered_only_when_the_agency_has_stripe_keys(client, rpc, as_role):
+    headers = as_role(MANAGE_SERVICES, VIEW_BILLING, VIEW_CLIENTS)
+    rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
+    rpc.answers[("clients", "list_clients")] = lambda **k: EMPTY
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    page = client.get("/services/assign", headers=headers).data.decode()
+    assert 'value="card"' not in page and "Card payment is not offered" in page
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": True}
+    page = client.get("/services/assign", headers=headers).data.decode()
+    assert 'value="card"' in page
+
+
+def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_role, no_csrf):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+
+    def refuse(**body):
+        raise ValidationError("Stripe refused this secret key.", {"secret_key": "refused"})
+
+    rpc.answers[("billing", "set_stripe_keys")] = refuse
+    answer = client.post(
+        "/settings/payments",
+        data={"publishable_key": "pk_test_1", "secret_key": "sk_test_bad", "retry_days": ""},
+        headers=headers,
+    )
+    assert answer.status_code == 422
+    page = answer.data.decode()
+    assert '<div class="invalid-feedback">Stripe refused this secret key.</div>' in page
+    assert "sk_test_bad" not in page  # a secret is never shown back
+    assert "card payment is not offered" in page
+
+
+def test_stripe_unreachable_is_the_try_again_page(client, rpc, as_role, no_csrf):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+
+    def unreachable(**body):
+        raise ServiceUnavailable("Stripe could not be reached: APIConnectionError.")
+
+    rpc.answers[("billing", "set_stripe_keys")] = unreachable
+    answer = client.post(
+        "/settings/payments",
+        data={"publishable_key": "pk_test_1", "secret_key": "sk_test_1"},
+        headers=headers,
+    )
+    assert answer.status_code == 503
+    assert "Please try again in a moment." in answer.data.decode()
+    assert "sk_test_1" not in answer.data.decode()
+
+
+def test_a_refused_date_filter_is_said_under_its_box(client, rpc, as_role):
+    def refuse(**filters):
+        if filters.get("date_from"):
+            raise ValidationError("date_from is not a date.", {"date_from": "Use a date."})
+        return EMPTY
+
+    rpc.answers[("billing", "list_invoices")] = refuse
+    answer = client.get("/billing/?date_from=yesterday", headers=as_role(VIEW_BILLING))
+    assert answer.status_code == 422
+    assert "date_from is not a date." in answer.data.decode()
+
+
+def test_the_pages_have_words_for_every_code_the_api_offers():
+    pairs = [
+        (billing_forms.BILLING_TYPES, billing_schemas.BILLING_TYPES),
+        (billing_forms.ASSIGNMENT_STATUSES, billing_schemas.ASSIGNMENT_STATUSES),
+        (billing_forms.INVOICE_TABS, billing_schemas.INVOICE_STATUSES),
+        (billing_forms.PAID_METHODS, billing_schemas.PAID_METHODS),
+        (billing_forms.PAYMENT_METHODS, billing_schemas.PAYMENT_METHODS),
+    ]
+    for words, offered in pairs:
+        assert set(words) == set(offered.choices)
+
+
+def test_the_client_select_offers_every_client_past_the_first_hundred(client, rpc, as_role):
+    everyone = [{"id": f"c-{n}", "name": f"Client {n:03d}"} for n in range(150)]
+
+    def list_clients(page=1, per_page=25, **filters):
+        start = (page - 1) * per_page
+        return {**EMPTY, "items": everyone[start : start + per_page], "total": len(everyone)}
+
+    rpc.answers[("clients", "list_clients")] = list_clients
+    rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
+    assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
+    assert rpc.methods().count("clients.list_clients") == 2

@@ -1,0 +1,74 @@
+"""The pages that take a card: only they let Stripe.js in (its origin in script-src and
+connect-src), the e-mailed card link needs no login, and a forged, used or expired link is a
+page saying so that changes nothing."""
+
+from __future__ import annotations
+
+from kit.errors import NotFound, ValidationError
+
+SETUP = {
+    "setup_intent_id": "seti_1",
+    "client_secret": "seti_1_secret_x",
+    "publishable_key": "pk_test_1",
+    "customer_id": "cus_1",
+}
+PAGE = {
+    "client_name": "Globex",
+    "agency_name": "Acme Agency",
+    "expires_at": "2026-12-06T05:00:00+00:00",
+    "failed_invoices": [
+        {
+            "id": "inv-1",
+            "number": 7,
+            "issued_on": "2026-11-29",
+            "total": {"amount": 4500, "currency": "USD"},
+            "failure_reason": "Your card was declined.",
+        }
+    ],
+    "setup": SETUP,
+}
+
+
+def script_src(response) -> str:
+    policy = response.headers["Content-Security-Policy"]
+    return next(d for d in policy.split("; ") if d.startswith("script-src"))
+
+
+def test_the_card_link_page_loads_stripe_js_from_the_configured_origin_only_there(app, client, rpc):
+    app.config["STRIPE_JS_URL"] = "http://127.0.0.1:8420/js.stripe.com/v3/"
+    rpc.answers[("billing", "open_card_link")] = lambda token: PAGE
+    page = client.get("/pay/card?token=t")
+    assert page.status_code == 200
+    assert script_src(page) == "script-src 'self' http://127.0.0.1:8420"
+    html = page.get_data(as_text=True)
+    assert 'src="http://127.0.0.1:8420/js.stripe.com/v3/"' in html
+    assert 'data-client-secret="seti_1_secret_x"' in html and "Your card was declined." in html
+    assert script_src(client.get("/login")) == "script-src 'self'"
+
+
+def test_production_trusts_js_stripe_com(app, client, rpc):
+    app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
+    rpc.answers[("billing", "open_card_link")] = lambda token: PAGE
+    policy = client.get("/pay/card?token=t").headers["Content-Security-Policy"]
+    assert "script-src 'self' https://js.stripe.com" in policy
+    assert "connect-src 'self' https://js.stripe.com https://api.stripe.com" in policy
+    assert "frame-src https://js.stripe.com https://hooks.stripe.com" in policy
+
+
+def test_forged_used_and_expired_links_are_clear_pages(client, rpc):
+    refusals = {
+        "forged": (NotFound("This link is not valid."), 404, "not valid"),
+        "used": (ValidationError("used", {"token": "used"}), 410, "already used"),
+        "expired": (ValidationError("expired", {"token": "expired"}), 410, "expired"),
+    }
+    for token, (error, status, words) in refusals.items():
+
+        def refuse(_token, error=error):
+            raise error
+
+        rpc.answers[("billing", "open_card_link")] = refuse
+        page = client.get(f"/pay/card?token={token}")
+        assert page.status_code == status
+        assert words in page.get_data(as_text=True)
+        assert "Nothing was changed" in page.get_data(as_text=True)
+    assert "billing.finish_card_link" not in rpc.methods()

@@ -1,0 +1,398 @@
+"""Money into a balance: a manual credit (a transfer the agency received), a card top-up with
+the agency's own Stripe account, and money back out: a refund of an unused customer balance.
+
+A card top-up follows billing's charging pattern (payments/charging.py): the attempt is recorded
+and committed with its idempotency key before Stripe is called, the key goes to Stripe as the
+idempotency key and into the payment's metadata, and the result is recorded in a second
+transaction, where the money enters the ledger. A top-up of a balance resumes the usage it had
+paused and re-arms the low-balance e-mail once the balance is back at the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import stripe
+from cryptography.fernet import MultiFernet
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from billing.common import money
+from billing.facts.agencies import agency_today
+from billing.facts.clients import find_client
+from billing.ledger import accounts
+from billing.ledger.amounts import positive_amount, topup_amount
+from billing.ledger.tables import (
+    ADJUSTMENTS,
+    AGENCY,
+    CARD_TOPUPS,
+    REFUNDS,
+    BalanceSettings,
+    ClientFunding,
+    LedgerAccount,
+    TopupAttempt,
+)
+from billing.ledger.transfers import Insufficient, Posted, post_transfer
+from billing.ledger.usage import clean_key
+from billing.models import StripeAccount, StripeCustomer
+from billing.payments.accounts import secret_key
+from billing.payments.stripe_api import client_for
+from billing.settings import Settings
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
+from kit.outbox import record_event
+
+log = logging.getLogger(__name__)
+MAX_REFERENCE = 200
+
+
+def target_account(session: Session, ctx: Context, client_id=None) -> LedgerAccount:
+    """The agency balance (no client) or the client's own balance."""
+    if client_id in (None, ""):
+        return accounts.system_account(session, ctx.agency, AGENCY)
+    client = find_client(session, ctx, client_id)
+    return accounts.client_account(session, ctx.agency, client.client_id)
+
+
+def after_topup(
+    session: Session, ctx: Context, account: LedgerAccount, posted: Posted, method: str
+) -> dict:
+    """The event of money in, and what it changes: paused usage resumes, the low e-mail re-arms."""
+    transfer = posted.transfer
+    answer = {
+        "transfer_id": str(transfer.id),
+        "account": account.kind,
+        "client_id": str(account.client_id) if account.client_id else None,
+        "amount": money(transfer.amount, transfer.currency),
+        "method": method,
+        "balance_after": money(posted.to_balance, transfer.currency),
+    }
+    if not posted.created:
+        return answer
+    record_event(session, ctx, "balance_topped_up", answer)
+    settings = accounts.balance_settings(session, ctx.agency)
+    if posted.to_balance >= settings.low_threshold:
+        session.execute(
+            update(LedgerAccount).where(LedgerAccount.id == account.id).values(low_notified=False)
+        )
+    resume_after_topup(session, ctx, account)
+    return answer
+
+
+def resume_after_topup(session: Session, ctx: Context, account: LedgerAccount) -> None:
+    """Clients whose usage this balance funds, paused for want of it, may draw again."""
+    query = update(ClientFunding).where(
+        ClientFunding.agency_id == ctx.agency, ClientFunding.usage_paused.is_(True)
+    )
+    if account.kind == AGENCY:
+        query = query.where(ClientFunding.funded_by == AGENCY)
+    else:
+        query = query.where(
+            ClientFunding.client_id == account.client_id, ClientFunding.funded_by == "customer"
+        )
+    session.execute(query.values(usage_paused=False, updated_at=utcnow()))
+
+
+def record_manual_credit(
+    session: Session, ctx: Context, amount, reference, idempotency_key, client_id=None
+) -> dict:
+    """A transfer the agency received (bank transfer, check), credited with its reference."""
+    accounts.may_change(ctx)
+    amount = positive_amount(amount)
+    key = clean_key(idempotency_key)
+    reference = str(reference or "").strip()
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise ValidationError(
+            "A manual credit needs the reference of the transfer received.",
+            {"reference": f"required, at most {MAX_REFERENCE} characters"},
+        )
+    account = target_account(session, ctx, client_id)
+    source = accounts.system_account(session, ctx.agency, ADJUSTMENTS)
+    posted = post_transfer(
+        session,
+        ctx,
+        source,
+        account,
+        amount,
+        "manual_credit",
+        key,
+        agency_today(session, ctx),
+        client_id=account.client_id,
+        description="Manual credit",
+        reference=reference,
+    )
+    return after_topup(session, ctx, account, posted, "manual")
+
+
+# Card top-ups --------------------------------------------------------------------------------
+
+
+@dataclass
+class CardTry:
+    attempt_id: uuid.UUID
+    key: str
+    secret: str
+    customer_id: str
+    payment_method_id: str
+    amount: int
+    account_id: uuid.UUID
+
+
+def _card_of(session: Session, ctx: Context, account: LedgerAccount) -> tuple[str, str]:
+    if account.kind == AGENCY:
+        settings = accounts.balance_settings(session, ctx.agency)
+        customer, method = settings.stripe_customer_id, settings.payment_method_id
+    else:
+        row = session.get(StripeCustomer, account.client_id)
+        customer, method = (row.customer_id, row.payment_method_id) if row else (None, None)
+    if not customer or not method:
+        raise Conflict(
+            "No card is saved for this balance: save a card first.",
+            {"card": "no saved card"},
+        )
+    return customer, method
+
+
+def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dict:
+    account = target_account(session, ctx, client_id)
+    stripe_key = f"topup:{ctx.agency}:{key}"
+    attempt = session.scalar(
+        select(TopupAttempt).where(TopupAttempt.idempotency_key == stripe_key).with_for_update()
+    )
+    if attempt is not None and (attempt.amount, attempt.account_id) != (amount, account.id):
+        raise Conflict(
+            "This idempotency key was already used for a different top-up.",
+            {"idempotency_key": "already used for a different top-up"},
+        )
+    if attempt is not None and attempt.status == "succeeded":
+        posted = post_transfer(  # answers the recorded transfer (same key, nothing moves)
+            session,
+            ctx,
+            accounts.system_account(session, ctx.agency, CARD_TOPUPS),
+            account,
+            amount,
+            "topup",
+            stripe_key,
+            agency_today(session, ctx),
+        )
+        return after_topup(session, ctx, account, posted, "card")
+    customer, method = _card_of(session, ctx, account)
+    secret = secret_key(session, ctx.agency, cipher)
+    if attempt is None:
+        attempt = TopupAttempt(
+            agency_id=ctx.agency, account_id=account.id, amount=amount, idempotency_key=stripe_key
+        )
+        session.add(attempt)
+        session.flush()
+    else:
+        attempt.status, attempt.failure_reason = "pending", None
+    return CardTry(attempt.id, stripe_key, secret, customer, method, amount, account.id)
+
+
+def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
+    """('succeeded'|'failed'|'unknown', payment intent id, reason)."""
+    client = client_for(attempt.secret, settings)
+    try:
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": attempt.amount,
+                "currency": accounts.CURRENCY.lower(),
+                "customer": attempt.customer_id,
+                "payment_method": attempt.payment_method_id,
+                "off_session": True,
+                "confirm": True,
+                "metadata": {"topup_key": attempt.key},
+            },
+            options={"idempotency_key": attempt.key},
+        )
+    except stripe.CardError as exc:
+        return "failed", None, exc.user_message or exc.code or "declined"
+    except stripe.StripeError as exc:
+        log.warning("top-up %s: no answer from Stripe (%s)", attempt.key, exc)
+        return "unknown", None, None
+    if intent.status == "succeeded":
+        return "succeeded", intent.id, None
+    return "failed", intent.id, f"The payment needs the card holder ({intent.status})."
+
+
+def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
+    row = session.get(TopupAttempt, attempt.attempt_id, with_for_update=True)
+    row.payment_intent_id = intent_id
+    if outcome != "succeeded":
+        row.status, row.failure_reason = "failed", reason
+        return reason or "The card was declined."
+    row.status = "succeeded"
+    account = session.get(LedgerAccount, attempt.account_id)
+    posted = post_transfer(
+        session,
+        ctx,
+        accounts.system_account(session, ctx.agency, CARD_TOPUPS),
+        account,
+        attempt.amount,
+        "topup",
+        attempt.key,
+        agency_today(session, ctx),
+        client_id=account.client_id,
+        description="Card top-up",
+        reference=intent_id or "",
+    )
+    row.transfer_id = posted.transfer.id
+    return after_topup(session, ctx, account, posted, "card")
+
+
+def top_up_by_card(
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    amount,
+    idempotency_key,
+    client_id=None,
+) -> dict:
+    """Charge the saved card of the balance (the agency's, or the client's customer's) at least
+    $25, off-session, and credit the balance; a decline is `PaymentFailed` (recorded first)."""
+    accounts.may_change(ctx)
+    amount = topup_amount(amount)
+    key = clean_key(idempotency_key)
+    with session.begin():
+        attempt = _prepare_card(session, ctx, cipher, amount, key, client_id)
+    if isinstance(attempt, dict):
+        return attempt
+    outcome, intent_id, reason = charge_card(attempt, settings)
+    if outcome == "unknown":
+        raise ServiceUnavailable(
+            "Stripe did not answer; the top-up is pending. Try again with the same key.",
+            {"service": "stripe"},
+        )
+    with session.begin():
+        answer = _finish_card(session, ctx, attempt, outcome, intent_id, reason)
+    if isinstance(answer, str):
+        raise PaymentFailed(f"The top-up was declined: {answer}", {"card": answer})
+    return answer
+
+
+# Refunds ---------------------------------------------------------------------------------------
+
+
+def refund_customer_balance(
+    session: Session, ctx: Context, client_id, idempotency_key, amount=None, reference=""
+) -> dict:
+    """Pay back (part of) a customer's unused balance: its ledger leaves through `refunds`.
+    The money itself goes back the way the agency chooses (the reference says how)."""
+    accounts.may_change(ctx)
+    key = clean_key(idempotency_key)
+    client = find_client(session, ctx, client_id)
+    account = accounts.client_account(session, ctx.agency, client.client_id)
+    balance = account.balance
+    amount = balance if amount in (None, "") else positive_amount(amount)
+    if amount <= 0:
+        raise Conflict("The customer balance is empty: nothing to refund.", {"amount": "empty"})
+    try:
+        posted = post_transfer(
+            session,
+            ctx,
+            account,
+            accounts.system_account(session, ctx.agency, REFUNDS),
+            amount,
+            "refund",
+            key,
+            agency_today(session, ctx),
+            client_id=client.client_id,
+            description="Refund of unused balance",
+            reference=str(reference or "")[:MAX_REFERENCE],
+        )
+    except Insufficient as short:
+        raise ValidationError(
+            "A refund cannot exceed the customer's balance.",
+            {"amount": f"at most {short.balance}"},
+        ) from None
+    transfer = posted.transfer
+    answer = {
+        "transfer_id": str(transfer.id),
+        "client_id": str(client.client_id),
+        "amount": money(transfer.amount, transfer.currency),
+        "balance_after": money(posted.from_balance, transfer.currency),
+    }
+    if posted.created:
+        record_event(session, ctx, "balance_refunded", answer)
+    return answer
+
+
+# The agency's own card (for top-ups of the agency balance) ------------------------------------
+
+
+def start_agency_card_setup(
+    session: Session, ctx: Context, cipher: MultiFernet, settings: Settings
+) -> dict:
+    """A SetupIntent on the agency's own customer in its Stripe account (made on first use):
+    what Stripe.js needs to save the agency's card."""
+    accounts.may_change(ctx)
+    with session.begin():
+        secret = secret_key(session, ctx.agency, cipher)
+        publishable = session.get(StripeAccount, ctx.agency).publishable_key
+        row = accounts.balance_settings(session, ctx.agency)
+        customer_id = row.stripe_customer_id
+    api = client_for(secret, settings)
+    if customer_id is None:
+        customer_id = api.v1.customers.create(
+            params={"name": "Agency balance", "metadata": {"agency_id": str(ctx.agency)}},
+            options={"idempotency_key": f"agency-customer:{ctx.agency}"},
+        ).id
+        with session.begin():
+            session.execute(
+                insert(BalanceSettings)
+                .values(
+                    agency_id=ctx.agency,
+                    low_threshold=0,
+                    stripe_customer_id=customer_id,
+                    card_summary="",
+                    updated_at=utcnow(),
+                )
+                .on_conflict_do_update(
+                    index_elements=["agency_id"],
+                    set_={"stripe_customer_id": customer_id},
+                    where=BalanceSettings.stripe_customer_id.is_(None),
+                )
+            )
+            customer_id = session.get(BalanceSettings, ctx.agency).stripe_customer_id
+    intent = api.v1.setup_intents.create(
+        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
+    )
+    return {
+        "setup_intent_id": intent.id,
+        "client_secret": intent.client_secret,
+        "publishable_key": publishable,
+        "customer_id": customer_id,
+    }
+
+
+def save_agency_card(
+    session: Session, ctx: Context, cipher: MultiFernet, settings: Settings, setup_intent_id
+) -> dict:
+    """Keep the card of a SetupIntent Stripe.js confirmed as the agency's top-up card."""
+    accounts.may_change(ctx)
+    with session.begin():
+        secret = secret_key(session, ctx.agency, cipher)
+        customer_id = accounts.balance_settings(session, ctx.agency).stripe_customer_id
+    if customer_id is None:
+        raise Conflict("Start a card setup first.", {"setup_intent_id": "no setup started"})
+    api = client_for(secret, settings)
+    try:
+        intent = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
+    except stripe.StripeError:
+        intent = None
+    if intent is None or intent.status != "succeeded" or intent.customer != customer_id:
+        raise ValidationError(
+            "The card was not saved: the setup is not complete.",
+            {"setup_intent_id": "not a completed setup of the agency's card"},
+        )
+    method = api.v1.payment_methods.retrieve(intent.payment_method)
+    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else ""
+    with session.begin():
+        row = session.get(BalanceSettings, ctx.agency, with_for_update=True)
+        row.payment_method_id, row.card_summary = method.id, summary
+    return {"card": summary}

@@ -1,0 +1,263 @@
+"""Refunds of paid invoices.
+
+A card payment (an invoice paid through Stripe: `paid_method` card and a PaymentIntent as its
+reference) is refunded through the agency's Stripe account: the refund is recorded and committed
+`pending` before the call, with the deterministic key `refund:{invoice_id}:{n}` as Stripe's
+idempotency key and in the refund's metadata; the answer is recorded in a second transaction. A
+refund whose answer was lost stays pending; the next refund of that invoice first looks for the
+key's refund at Stripe and records it, and only then asks for a new one. Anything else (a check,
+cash, a transfer, a card charged outside Stripe) was paid by hand and is refunded by hand: it is
+recorded as refunded at once. Refunds add up to the paid amount at most (partial refunds
+allowed); each success publishes `payment_refunded` with the amounts, the client and the lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from cryptography.fernet import MultiFernet
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from billing.common import clean_amount, money
+from billing.invoicing.invoices import event_summary, find_invoice, line_dict
+from billing.models import Invoice, InvoiceLine, Refund
+from billing.payments.accounts import secret_key
+from billing.payments.stripe_api import client_for
+from billing.settings import Settings
+from kit import permissions
+from kit.context import Context
+from kit.db import utcnow
+from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
+from kit.inputs import clean_text, iso
+from kit.outbox import record_event
+
+log = logging.getLogger(__name__)
+
+LIVE = ("pending", "succeeded")
+
+
+def refund_key(invoice_id: uuid.UUID, number: int) -> str:
+    return f"refund:{invoice_id}:{number}"
+
+
+def refund_dict(refund: Refund, invoice: Invoice, refunded: int) -> dict:
+    return {
+        "id": str(refund.id),
+        "invoice_id": str(refund.invoice_id),
+        "number": refund.number,
+        "amount": money(refund.amount, invoice.currency),
+        "reason": refund.reason,
+        "method": refund.method,
+        "status": refund.status,
+        "stripe_refund_id": refund.stripe_refund_id,
+        "failure_reason": refund.failure_reason,
+        "created_at": iso(refund.created_at),
+        "finished_at": iso(refund.finished_at),
+        "refunded_total": money(refunded, invoice.currency),
+        "refundable": money(invoice.total - refunded, invoice.currency),
+    }
+
+
+def _refunded(session: Session, invoice_id: uuid.UUID, statuses=("succeeded",)) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                Refund.invoice_id == invoice_id, Refund.status.in_(statuses)
+            )
+        )
+    )
+
+
+def _through_stripe(invoice: Invoice) -> bool:
+    return invoice.paid_method == "card" and (invoice.paid_reference or "").startswith("pi_")
+
+
+def _refunded_event(session: Session, ctx: Context, invoice: Invoice, refund: Refund) -> None:
+    refunded = _refunded(session, invoice.id)
+    lines = session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .order_by(InvoiceLine.position)
+    ).all()
+    record_event(
+        session,
+        ctx,
+        "payment_refunded",
+        {
+            **event_summary(invoice, session),
+            "refund_id": str(refund.id),
+            "amount": money(refund.amount, invoice.currency),
+            "refunded_total": money(refunded, invoice.currency),
+            "fully_refunded": refunded >= invoice.total,
+            "method": refund.method,
+            "reason": refund.reason,
+            "paid_method": invoice.paid_method,
+            "lines": [line_dict(line, invoice.currency) for line in lines],
+        },
+    )
+
+
+@dataclass
+class _Call:
+    refund_id: uuid.UUID
+    key: str
+    amount: int
+    payment_intent: str
+    secret: str
+    reconcile: bool
+
+
+def _prepare(
+    session: Session, ctx: Context, cipher: MultiFernet, invoice_id: Any, amount: Any, reason: Any
+) -> _Call | dict:
+    """First transaction: the refund recorded (done at once when paid by hand)."""
+    ctx.require(permissions.MANAGE_BILLING)
+    invoice = find_invoice(session, ctx, invoice_id, lock=True)
+    reason = clean_text(reason, "reason", 500)
+    if invoice.status != "paid":
+        raise Conflict(
+            f"Invoice {invoice.number} is {invoice.status}: only a paid one is refunded."
+        )
+    pending = session.scalar(
+        select(Refund).where(Refund.invoice_id == invoice.id, Refund.status == "pending")
+    )
+    if pending is not None:
+        # An earlier refund's answer was lost: settle it first (with Stripe), never pay twice.
+        return _Call(
+            pending.id,
+            pending.idempotency_key,
+            pending.amount,
+            invoice.paid_reference,
+            secret_key(session, invoice.agency_id, cipher),
+            reconcile=True,
+        )
+    refundable = invoice.total - _refunded(session, invoice.id, LIVE)
+    amount = refundable if amount is None else clean_amount(amount, "amount")
+    if amount <= 0 or amount > refundable:
+        raise ValidationError(
+            f"Up to {refundable} (minor units) of invoice {invoice.number} can be refunded.",
+            {"amount": f"Between 1 and {refundable}."}
+            if refundable
+            else {"amount": "Nothing is left to refund."},
+        )
+    number = 1 + session.scalar(select(func.count()).where(Refund.invoice_id == invoice.id))
+    stripe_refund = _through_stripe(invoice)
+    refund = Refund(
+        agency_id=invoice.agency_id,
+        invoice_id=invoice.id,
+        number=number,
+        idempotency_key=refund_key(invoice.id, number),
+        amount=amount,
+        reason=reason,
+        method="stripe" if stripe_refund else "manual",
+        status="pending" if stripe_refund else "succeeded",
+        created_by=ctx.principal_id,
+        finished_at=None if stripe_refund else utcnow(),
+    )
+    session.add(refund)
+    session.flush()
+    if not stripe_refund:
+        _refunded_event(session, ctx, invoice, refund)
+        return refund_dict(refund, invoice, _refunded(session, invoice.id))
+    return _Call(
+        refund.id,
+        refund.idempotency_key,
+        amount,
+        invoice.paid_reference,
+        secret_key(session, invoice.agency_id, cipher),
+        reconcile=False,
+    )
+
+
+def _find_refund(client: stripe.StripeClient, payment_intent: str, key: str):
+    refunds = client.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
+    return next(
+        (
+            r
+            for r in refunds.auto_paging_iter()
+            if (r.metadata.to_dict() if r.metadata else {}).get("refund_key") == key
+        ),
+        None,
+    )
+
+
+def _call_stripe(call: _Call, settings: Settings) -> tuple[str, str | None, str | None]:
+    """(status, Stripe's refund id, failure); status `unknown` when the answer is lost."""
+    client = client_for(call.secret, settings)
+    try:
+        found = _find_refund(client, call.payment_intent, call.key) if call.reconcile else None
+        if found is None:
+            found = client.v1.refunds.create(
+                params={
+                    "payment_intent": call.payment_intent,
+                    "amount": call.amount,
+                    "metadata": {"refund_key": call.key},
+                },
+                options={"idempotency_key": call.key},
+            )
+    except stripe.InvalidRequestError as exc:
+        return "failed", None, exc.user_message or str(exc.code or "refused")
+    except stripe.StripeError as exc:
+        log.warning("refund %s: no answer from Stripe (%s)", call.key, exc)
+        return "unknown", None, None
+    if found.status in ("succeeded", "pending"):
+        return "succeeded", found.id, None
+    return "failed", found.id, found.failure_reason or found.status
+
+
+def _record(session: Session, ctx: Context, call: _Call, status: str, refund_id, failure) -> dict:
+    refund = session.get(Refund, call.refund_id, with_for_update=True)
+    invoice = session.get(Invoice, refund.invoice_id, with_for_update=True)
+    if refund.status == "pending":
+        refund.status, refund.finished_at = status, utcnow()
+        refund.stripe_refund_id, refund.failure_reason = refund_id, failure
+        if status == "succeeded":
+            _refunded_event(session, ctx, invoice, refund)
+    return refund_dict(refund, invoice, _refunded(session, invoice.id))
+
+
+def refund_invoice(
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    invoice_id: Any,
+    amount: Any = None,
+    reason: Any = None,
+) -> dict:
+    """Refund `amount` (default: what is left) of a paid invoice; the refund as recorded."""
+    with session.begin():
+        prepared = _prepare(session, ctx, cipher, invoice_id, amount, reason)
+    if isinstance(prepared, dict):
+        return prepared
+    status, refund_id, failure = _call_stripe(prepared, settings)
+    if status == "unknown":
+        raise ServiceUnavailable(
+            "Stripe did not answer; the refund will be settled on the next try."
+        )
+    with session.begin():
+        answer = _record(session, ctx, prepared, status, refund_id, failure)
+    if status == "failed":
+        raise PaymentFailed(f"Stripe refused the refund: {failure}.", {"amount": failure})
+    if prepared.reconcile:
+        raise Conflict(
+            "An earlier refund of this invoice was waiting for Stripe's answer and is now "
+            "recorded; look at the invoice before refunding again."
+        )
+    return answer
+
+
+def list_refunds(session: Session, ctx: Context, invoice_id: Any) -> list[dict]:
+    """The invoice's refunds, oldest first (view_billing)."""
+    ctx.require(permissions.VIEW_BILLING)
+    invoice = find_invoice(session, ctx, invoice_id)
+    refunded = _refunded(session, invoice.id)
+    rows = session.scalars(
+        select(Refund).where(Refund.invoice_id == invoice.id).order_by(Refund.number)
+    ).all()
+    return [refund_dict(row, invoice, refunded) for row in rows]

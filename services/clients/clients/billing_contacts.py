@@ -1,0 +1,105 @@
+"""A client's billing contact: the one of its contacts whom invoices, receipts and card-update
+links reach.
+
+The agency chooses it (`set_billing_contact`); while none is chosen, or the chosen one is
+archived or moved to another client, it is the client's first live contact (the oldest). A
+client with no live contact has none. Billing keeps it from the clients events: `client_updated`
+carries `billing_contact` ({"id","name","email","chosen"} or null) and `billing_email`, and one
+is recorded (`changed: ["billing_contact"]`) whenever a contact change moves either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clients.models import Client, Contact
+from kit.context import Context
+from kit.outbox import record_event
+
+
+def _live(client_ids: Iterable[uuid.UUID]):
+    return select(Contact).where(
+        Contact.client_id.in_(list(client_ids)), Contact.archived_at.is_(None)
+    )
+
+
+def billing_contacts(session: Session, clients: list[Client]) -> dict[uuid.UUID, dict | None]:
+    """Each client's billing contact as `{"id","name","email","chosen"}` (or None), in one
+    query for the lot (a page of clients)."""
+    if not clients:
+        return {}
+    contacts = session.scalars(
+        _live(c.id for c in clients).order_by(Contact.created_at, Contact.id)
+    ).all()
+    by_id = {c.id: c for c in contacts}
+    first: dict[uuid.UUID, Contact] = {}
+    for contact in contacts:
+        first.setdefault(contact.client_id, contact)
+    answer: dict[uuid.UUID, dict | None] = {}
+    for client in clients:
+        chosen = by_id.get(client.billing_contact_id) if client.billing_contact_id else None
+        if chosen is not None and chosen.client_id != client.id:
+            chosen = None
+        contact = chosen or first.get(client.id)
+        answer[client.id] = (
+            None
+            if contact is None
+            else {
+                "id": str(contact.id),
+                "name": contact.name,
+                "email": contact.email,
+                "chosen": chosen is not None,
+            }
+        )
+    return answer
+
+
+def billing_facts(session: Session, client: Client) -> dict:
+    """`{"billing_contact", "billing_email"}` as the client's events carry them."""
+    contact = billing_contacts(session, [client])[client.id]
+    return {"billing_contact": contact, "billing_email": contact["email"] if contact else None}
+
+
+def facts_of(session: Session, client_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """The billing facts of these clients now (before a contact change, to compare after)."""
+    session.flush()
+    answer = {}
+    for client_id in set(client_ids):
+        client = session.get(Client, client_id)
+        if client is not None:
+            answer[client_id] = billing_facts(session, client)
+    return answer
+
+
+def announce_changes(session: Session, ctx: Context, before: dict[uuid.UUID, dict]) -> None:
+    """Record `client_updated` (changed: billing_contact) for each client whose billing contact
+    or its e-mail differs from `before` (what `facts_of` said before the change)."""
+    session.flush()
+    for client_id, facts in before.items():
+        client = session.get(Client, client_id)
+        now = billing_facts(session, client)
+        if now != facts:
+            record_updated(session, ctx, client, ["billing_contact"], now)
+
+
+def record_updated(
+    session: Session, ctx: Context, client: Client, changed: list[str], facts: dict | None = None
+) -> None:
+    """The `client_updated` event, with the client's billing contact as it is now."""
+    record_event(
+        session,
+        ctx,
+        "client_updated",
+        {
+            "client_id": str(client.id),
+            "name": client.name,
+            "changed": changed,
+            "account_manager_ids": list(client.account_manager_ids or []),
+            "tags": list(client.tags or []),
+            **(facts if facts is not None else billing_facts(session, client)),
+        },
+    )
