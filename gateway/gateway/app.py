@@ -42,6 +42,8 @@ WEB_AREAS = [
     "web.shell",
     "web.auth",
     "web.dashboard",
+    "web.get_started",
+    "web.branding",
     "web.users",
     "web.settings",
     "web.subscription",

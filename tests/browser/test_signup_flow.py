@@ -25,6 +25,11 @@ def test_sign_up_log_in_add_a_user_and_log_out(page, mailbox):
     page.click('[data-test="signup-confirm-submit"]')
     expect(page.locator('[data-test="logout"]')).to_be_visible()
     expect(page.get_by_text("Bea Browser").first).to_be_visible()
+    # One welcome on the page (the heading) and one welcome e-mail, not two.
+    expect(page.get_by_text("free trial starts today")).to_be_visible()
+    assert page.get_by_text(re.compile("welcome", re.I)).count() <= 1
+    mailbox.wait_for(owner_email, "Welcome to", timeout=20)
+    assert len([m for m in mailbox.find(owner_email) if "welcome" in m.subject.lower()]) == 1
 
     page.click('[data-test="logout"]')
     expect(page).to_have_url(re.compile(r"/login"))
@@ -49,9 +54,17 @@ def test_sign_up_log_in_add_a_user_and_log_out(page, mailbox):
     expect(row).to_contain_text("Max Member")
     expect(row).to_contain_text("Member")
     expect(row.locator('[data-test="user-status"]')).to_have_text("Active")
+    expect(row.locator('[data-test="invitation-pending"]')).to_have_text("Awaiting confirmation")
 
     page.click('[data-test="logout"]')
     expect(page).to_have_url(re.compile(r"/login"))
+    # The new member confirms the address from the e-mail, and is signed in.
+    link = mailbox.wait_for(member_email, "Confirm your address", timeout=20).first_url()
+    page.goto(link)
+    page.click('[data-test="confirm-address-submit"]')
+    expect(page.locator('[data-test="logout"]')).to_be_visible()
+    expect(page.get_by_text("Max Member").first).to_be_visible()
+    page.click('[data-test="logout"]')
     page.goto("/users/")
     expect(page).to_have_url(re.compile(r"/login"))
     # Every page, stylesheet, script and font loaded (the assets come from the gateway itself).

@@ -8,7 +8,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.support.api import STRONG_PASSWORD, ApiClient, assert_error, unique_email
+from tests.support.api import (
+    STRONG_PASSWORD,
+    ApiClient,
+    assert_error,
+    confirm_team_address,
+    unique_email,
+)
 
 NEW_PASSWORD = "harbour-Velvet-93-slowly"
 
@@ -18,14 +24,20 @@ def role_id(client: ApiClient, name: str) -> str:
     return next(role["id"] for role in roles if role["name"] == name)
 
 
-def add_user(client: ApiClient, role: str = "Member", password: str = STRONG_PASSWORD) -> dict:
+def add_user(
+    client: ApiClient, role: str = "Member", password: str = STRONG_PASSWORD, confirm=True
+) -> dict:
+    """A new user with a password; `confirm`: who opened the link e-mailed to confirm it."""
     body = {
         "name": f"{role} Person",
         "email": unique_email(role.lower()),
         "role_id": role_id(client, role),
         "password": password,
     }
-    return client.post("/users", json=body, expect=201).json()
+    user = client.post("/users", json=body, expect=201).json()
+    if confirm:
+        confirm_team_address(client, user["email"])
+    return user
 
 
 def log_in(client: ApiClient, email: str, password: str):
@@ -84,10 +96,15 @@ def test_a_wrong_api_token_is_refused_not_treated_as_anonymous(api):
 # --- the team --------------------------------------------------------------------------------
 
 
-def test_an_added_user_is_listed_and_can_log_in(new_agency, api):
+def test_an_added_user_is_listed_and_can_log_in_once_the_address_is_confirmed(new_agency, api):
     owner = new_agency()
-    user = add_user(owner, "Manager")
+    user = add_user(owner, "Manager", confirm=False)
+    assert user["invitation_pending"]
+    assert_error(log_in(api, user["email"], STRONG_PASSWORD), 401, "unauthenticated")
+    confirmed = confirm_team_address(owner, user["email"])
+    assert confirmed["user"]["email"] == user["email"]
 
+    assert not owner.get(f"/users/{user['id']}", expect=200).json()["invitation_pending"]
     assert user["status"] == "active"
     assert user["role"]["name"] == "Manager"
     assert user["id"] in user_ids(owner)
@@ -107,6 +124,50 @@ def test_a_deactivated_user_cannot_log_in_until_reactivated(new_agency, api):
 
     owner.post(f"/users/{user['id']}/reactivate", expect=200)
     assert log_in(api, user["email"], STRONG_PASSWORD).status_code == 200
+
+
+def test_adding_another_agencys_address_answers_like_a_free_one_and_tells_its_owner(
+    new_agency, mailbox, api
+):
+    taken_by, owner = new_agency(agency_name="Taken Co"), new_agency(agency_name="Adding Co")
+    member = role_id(owner, "Member")
+    answers = {
+        email: owner.post(
+            "/users",
+            json={
+                "name": "New One",
+                "email": email,
+                "role_id": member,
+                "password": STRONG_PASSWORD,
+            },
+        )
+        for email in (taken_by.email, unique_email("free"))
+    }
+    [(taken, taken_answer), (free, free_answer)] = answers.items()
+
+    assert taken_answer.status_code == free_answer.status_code == 201
+    bodies = [answer.json() for answer in (taken_answer, free_answer)]
+    varying = ("id", "email", "created_at")
+    assert [{k: v for k, v in b.items() if k not in varying} for b in bodies] == 2 * [
+        {k: v for k, v in bodies[1].items() if k not in varying}
+    ]
+    # The free address gets its link; the taken one's owner a notice naming who tried.
+    notice = mailbox.wait_for(taken, "Someone tried to add you", timeout=20)
+    assert "Adding Co" in notice.text and "nothing was added" in notice.text
+    assert mailbox.wait_for(free, "Confirm your address", timeout=20)
+    assert mailbox.find(taken, "Confirm your address") == []
+    # The owner of the taken address still logs in to their own agency, and only there.
+    me = log_in(api, taken, taken_by.password).json()["user"]
+    assert me["agency_id"] == taken_by.agency["id"]
+
+
+def test_a_deactivated_user_is_told_their_access_and_tokens_ended(new_agency, mailbox):
+    owner = new_agency(agency_name="Ending Co")
+    user = add_user(owner)
+    owner.post(f"/users/{user['id']}/deactivate", expect=200)
+
+    message = mailbox.wait_for(user["email"], "Your access to Ending Co has ended", timeout=20)
+    assert "session" in message.text and "API token revoked" in message.text
 
 
 def test_a_user_can_be_renamed_and_given_another_role(new_agency):

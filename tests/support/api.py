@@ -81,6 +81,26 @@ def signup_token(mailbox, email: str) -> str:
     return parse_qs(urlparse(url).query)["token"][0]
 
 
+def confirm_link_token(mailbox, email: str) -> str:
+    """The token of the newest link e-mailed to a team user's address to confirm it (or to
+    accept an invitation)."""
+    message = mailbox.wait_for(email, "", timeout=20)
+    url = next(
+        u
+        for u in re.findall(r"https?://[^\s<>\"')]+", message.text)
+        if "/invitations/confirm" in u or "/invitations/accept" in u
+    )
+    return parse_qs(urlparse(url).query)["token"][0]
+
+
+def confirm_team_address(client: ApiClient, email: str, password: str | None = None) -> dict:
+    """Open the link e-mailed to a new team user (`POST auth/invitations/accept`)."""
+    body = {"token": confirm_link_token(client.mailbox, email)}
+    if password:
+        body["password"] = password
+    return client.anonymous().post("/auth/invitations/accept", json=body, expect=200).json()
+
+
 def sign_up(
     base_url: str, mailbox, agency_name: str | None = None, password: str = STRONG_PASSWORD
 ):
@@ -99,6 +119,7 @@ def sign_up(
     answer = anonymous.post("/auth/signup/confirm", json={"token": token}, expect=201).json()
     client = ApiClient(base_url, answer["token"]["token"])
     client.email, client.password = email, password
+    client.mailbox = mailbox
     client.agency, client.user = answer["agency"], answer["user"]
     return client
 

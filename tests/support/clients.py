@@ -8,7 +8,7 @@ import struct
 import zlib
 from urllib.parse import parse_qs, urlparse
 
-from tests.support.api import STRONG_PASSWORD, ApiClient, unique_email
+from tests.support.api import STRONG_PASSWORD, ApiClient, confirm_team_address, unique_email
 
 
 def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 120, 220)) -> bytes:
@@ -43,6 +43,7 @@ def team_member(owner: ApiClient, role_name: str = "Member") -> ApiClient:
         },
         expect=201,
     )
+    confirm_team_address(owner, email)
     session = owner.anonymous()
     session.post("/auth/login", json={"email": email, "password": STRONG_PASSWORD}, expect=200)
     token = session.post("/tokens", json={"name": "e2e"}, expect=201).json()["token"]

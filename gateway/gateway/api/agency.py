@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from gateway.api.base import api, json_body, query_args
+from gateway.api.clients import picture_from_request
 from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import AgencyUpdateRequest
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
+from gateway.uploads import picture_response
 from kit import permissions
 
 
@@ -27,7 +29,7 @@ def get_agency():
 @api.patch("/agency")
 @permission_required(permissions.MANAGE_SETTINGS)
 def update_agency():
-    """Change the agency's name or time zone.
+    """Change the agency's name, time zone or brand colour.
     ---
     patch:
       tags: [agency]
@@ -35,10 +37,55 @@ def update_agency():
       requestBody: AgencyUpdateRequest
       responses:
         200: {description: The changed agency, schema: Agency}
-        422: The name is empty or the time zone unknown
+        422: The name is empty, the time zone unknown or the colour not #rrggbb
     """
     body = json_body(AgencyUpdateRequest())
     return services.identity.update_agency(**body)
+
+
+@api.get("/agency/logo")
+@login_required
+def get_agency_logo():
+    """The agency's logo (shown to its clients in the portal and e-mails).
+    ---
+    get:
+      tags: [agency]
+      summary: Get the agency's logo image
+      responses:
+        200: {description: The image, content: {image/png: {}, image/jpeg: {}}}
+        404: The agency has no logo
+    """
+    return picture_response(services.identity.get_agency_logo())
+
+
+@api.put("/agency/logo")
+@permission_required(permissions.MANAGE_SETTINGS)
+def put_agency_logo():
+    """Set the agency's logo (JPG or PNG, at most 2 MB, checked by content).
+    ---
+    put:
+      tags: [agency]
+      summary: Upload the agency's logo (multipart field 'file', or the image as the body)
+      requestBody: Picture
+      responses:
+        200: {description: The agency's brand, schema: Branding}
+        422: Not a JPG or PNG image, or larger than 2 MB
+    """
+    return services.identity.set_agency_logo(picture_from_request("logo"))
+
+
+@api.delete("/agency/logo")
+@permission_required(permissions.MANAGE_SETTINGS)
+def delete_agency_logo():
+    """Remove the agency's logo.
+    ---
+    delete:
+      tags: [agency]
+      summary: Remove the agency's logo
+      responses:
+        200: {description: The agency's brand, schema: Branding}
+    """
+    return services.identity.set_agency_logo(None)
 
 
 @api.get("/agency/entitlements")

@@ -16,6 +16,7 @@ from gateway.api.paging import PageQuery, page_of
 from gateway.api.schemas import (
     ChangePasswordRequest,
     ForgotPasswordRequest,
+    InvitationAcceptRequest,
     LoginRequest,
     ResetPasswordRequest,
     SignupConfirmRequest,
@@ -80,6 +81,27 @@ def confirm_signup():
     token = services.identity.create_api_token("signup")
     body = {"agency": result["agency"], "user": result["principal"], "token": token}
     return body, 201, NO_STORE
+
+
+@api.post("/auth/invitations/accept")
+def accept_invitation():
+    """Confirm your address with the token e-mailed to it when you were added to a team (or your
+    address was changed), choosing a password if you have none; you are signed in.
+    ---
+    post:
+      tags: [auth]
+      summary: Accept an invitation / confirm your address (signed in)
+      security: []
+      requestBody: InvitationAcceptRequest
+      responses:
+        200: {description: "Confirmed and signed in; the session cookie is set", schema: Login}
+        409: The address has an account (in another agency) by now
+        422: The link is unknown, used or expired, or a password is needed
+    """
+    body = json_body(InvitationAcceptRequest())
+    result = services.identity.accept_user_invitation(body["token"], body.get("password"))
+    auth.start_session(result["session_token"])
+    return {"user": result["principal"]}, 200, NO_STORE
 
 
 @api.post("/auth/login")

@@ -98,6 +98,23 @@ class CustomFieldRequest(Schema):
     name = fields.Str(required=True, validate=Length(min=1, max=100))
     type = fields.Str(required=True, validate=OneOf(vocabulary.FIELD_TYPES))
     choices = fields.List(fields.Str(validate=Length(min=1, max=100)))
+    required = fields.Bool(
+        load_default=False, metadata={"description": "Every client must have a value"}
+    )
+
+
+class CustomFieldUpdateRequest(Schema):
+    name = fields.Str(validate=Length(min=1, max=100))
+    choices = fields.List(
+        fields.Str(validate=Length(min=1, max=100)),
+        metadata={"description": "A choice field's choices (the type never changes)"},
+    )
+    required = fields.Bool(
+        metadata={
+            "description": "Every client must have a value (existing clients are asked for it "
+            "the next time their custom fields are edited)"
+        }
+    )
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -208,6 +225,7 @@ class CustomField(Schema):
     name = fields.Str()
     type = fields.Str(metadata={"description": "text, number, date or choice"})
     choices = fields.List(fields.Str())
+    required = fields.Bool()
     created_at = fields.DateTime()
 
 

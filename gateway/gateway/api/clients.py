@@ -15,6 +15,7 @@ from gateway.api.client_schemas import (
     ClientStatusRequest,
     ClientUpdateRequest,
     CustomFieldRequest,
+    CustomFieldUpdateRequest,
 )
 from gateway.api.paging import PageQuery, page_of
 from gateway.auth import permission_required
@@ -253,8 +254,26 @@ def define_custom_field():
     """
     body = json_body(CustomFieldRequest())
     return services.clients.define_custom_field(
-        body["name"], body["type"], body.get("choices")
+        body["name"], body["type"], body.get("choices"), body.get("required", False)
     ), 201
+
+
+@api.patch("/custom-fields/<field_id>")
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+def update_custom_field(field_id: str):
+    """Rename a custom field, change its choices or whether it is required.
+    ---
+    patch:
+      tags: [clients]
+      summary: Update a custom field (only the fields given change)
+      requestBody: CustomFieldUpdateRequest
+      responses:
+        200: {description: The field, schema: CustomField}
+        404: No such custom field
+        409: Another custom field has this name
+    """
+    body = json_body(CustomFieldUpdateRequest())
+    return services.clients.update_custom_field(field_id, **body)
 
 
 @api.get("/tags")

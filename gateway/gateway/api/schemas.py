@@ -62,6 +62,22 @@ class ResetPasswordRequest(Schema):
     password = fields.Str(required=True, validate=PASSWORD, load_only=True)
 
 
+class InvitationAcceptRequest(Schema):
+    token = fields.Str(
+        required=True,
+        validate=Length(min=1, max=200),
+        metadata={"description": "The token of the link e-mailed to the new (or changed) address"},
+    )
+    password = fields.Str(
+        validate=PASSWORD,
+        load_only=True,
+        metadata={
+            "description": "Your password: required when you were invited without one, "
+            "optional (replaces it) when you were given one"
+        },
+    )
+
+
 class ChangePasswordRequest(Schema):
     current_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
     new_password = fields.Str(required=True, validate=PASSWORD, load_only=True)
@@ -118,6 +134,14 @@ class RoleUpdateRequest(Schema):
 class AgencyUpdateRequest(Schema):
     name = fields.Str(validate=NAME)
     timezone = fields.Str(validate=Length(min=1, max=64), metadata={"example": "Europe/Berlin"})
+    brand_color = fields.Str(
+        allow_none=True,
+        validate=Length(max=7),
+        metadata={
+            "example": "#0f766e",
+            "description": "The brand colour as #rrggbb; null or empty clears it",
+        },
+    )
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -161,6 +185,13 @@ class Plan(Schema):
     is_default = fields.Bool(metadata={"description": "The plan a new agency starts on"})
 
 
+class Branding(Schema):
+    agency_name = fields.Str()
+    color = fields.Str(allow_none=True, metadata={"example": "#0f766e"})
+    has_logo = fields.Bool(metadata={"description": "GET /agency/logo answers the image"})
+    logo_updated_at = fields.DateTime(allow_none=True)
+
+
 class Agency(Schema):
     id = fields.UUID()
     name = fields.Str()
@@ -180,6 +211,7 @@ class Agency(Schema):
         }
     )
     created_at = fields.DateTime()
+    branding = fields.Nested(Branding)
 
 
 class User(Schema):
@@ -190,7 +222,7 @@ class User(Schema):
     status = fields.Str(metadata={"description": "active or inactive"})
     is_owner = fields.Bool()
     invitation_pending = fields.Bool(
-        metadata={"description": "Invited by e-mail and has not chosen a password yet"}
+        metadata={"description": "Has not yet confirmed the address by the link e-mailed to it"}
     )
     created_at = fields.DateTime()
     last_login_at = fields.DateTime(allow_none=True)

@@ -37,7 +37,9 @@ def list_users():
 @api.post("/users")
 @permission_required(permissions.MANAGE_USERS)
 def create_user():
-    """Add a user with an initial password, or e-mail them an invitation.
+    """Add a user with an initial password, or e-mail them an invitation. Either way the user
+    is pending (`invitation_pending`) until they open the link e-mailed to them
+    (`POST auth/invitations/accept`); only then can they log in.
     ---
     post:
       tags: [users]
@@ -46,7 +48,7 @@ def create_user():
       responses:
         201: {description: The new user, schema: User}
         403: The role holds a permission you lack
-        409: The e-mail address is taken
+        409: Someone in your team already has this e-mail address
         422: A field is missing or invalid, or the password is too weak
     """
     body = json_body(UserCreateRequest())
@@ -81,7 +83,7 @@ def update_user(user_id: str):
       responses:
         200: {description: The changed user, schema: User}
         403: Your own role, or a role holding a permission you lack
-        409: The e-mail address is taken
+        409: Someone in your team already has this e-mail address
         422: A field is invalid
     """
     body = json_body(UserUpdateRequest())
@@ -101,6 +103,22 @@ def deactivate_user(user_id: str):
         200: {description: "The user, now inactive", schema: User}
     """
     return services.identity.deactivate_user(user_id)
+
+
+@api.post("/users/<user_id>/invitation")
+@permission_required(permissions.MANAGE_USERS)
+def resend_user_confirmation(user_id: str):
+    """E-mail a pending user a new link to confirm their address (the earlier one stops working).
+    ---
+    post:
+      tags: [users]
+      summary: Send a pending user a new confirmation link
+      responses:
+        200: {description: The user, schema: User}
+        404: No such user in your agency
+        409: The user's address is confirmed already, or the user is deactivated
+    """
+    return services.identity.resend_user_confirmation(user_id)
 
 
 @api.post("/users/<user_id>/reactivate")

@@ -67,10 +67,10 @@ def confirm_signup():
     except DomainError as exc:
         return form_failed("auth/signup_confirm.html", form, exc, title="Create your agency")
     auth.start_session(result["session_token"])
-    return done(
-        f"Welcome to Agency Platform, {result['principal']['name']}!",
-        url_for("dashboard.index"),
-    )
+    # The dashboard's heading says welcome: the flash says what happened, not a second welcome.
+    days = result["agency"].get("trial_days_left")
+    trial = f" Your {days}-day free trial starts today." if days else ""
+    return done(f"{result['agency']['name']} is ready.{trial}", url_for("dashboard.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -149,6 +149,21 @@ def accept_invitation():
         return form_failed(
             "auth/new_password.html", form, exc, **_invitation_page(), aliases=_TOKEN_ALIASES
         )
+    auth.start_session(result["session_token"])
+    return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
+
+
+@bp.route("/invitations/confirm", methods=["GET", "POST"])
+def confirm_invitation():
+    """A user added with a password confirms their (new) address and is signed in."""
+    if request.method == "GET":
+        return show_form("auth/confirm_address.html", _token_form(), title="Confirm your address")
+    form = read_form(SignupConfirmRequest(), hidden=("token",))
+    try:
+        body = form.valid_data()
+        result = services.identity.accept_user_invitation(body["token"])
+    except DomainError as exc:
+        return form_failed("auth/confirm_address.html", form, exc, title="Confirm your address")
     auth.start_session(result["session_token"])
     return done(f"Welcome aboard, {result['principal']['name']}!", url_for("dashboard.index"))
 

@@ -10,6 +10,7 @@ from gateway.api.client_schemas import (
     ClientStatusRequest,
     ClientUpdateRequest,
     CustomFieldRequest,
+    CustomFieldUpdateRequest,
 )
 from gateway.api.request_schemas import RequestCreateRequest, RequestStatusRequest
 from gateway.api.vault_schemas import VaultEntryRequest
@@ -28,7 +29,7 @@ from gateway.web.forms import (
 )
 from gateway.web.report_filters import client_figures
 from kit import permissions, vocabulary
-from kit.errors import DomainError
+from kit.errors import DomainError, NotFound
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -357,6 +358,29 @@ def custom_fields():
     except DomainError as exc:
         return form_failed("clients/custom_fields.html", form, exc, **context)
     return done(f"Custom field {field['name']} added.", url_for(".custom_fields"))
+
+
+@bp.route("/custom-fields/<field_id>/edit", methods=["GET", "POST"])
+@permission_required(permissions.MANAGE_CLIENT_ORGANIZATIONS)
+def edit_custom_field(field_id: str):
+    """Rename a custom field, change its choices, make it required or optional."""
+    field = next((f for f in client_forms.custom_fields() if f["id"] == field_id), None)
+    if field is None:
+        raise NotFound("No such custom field.")
+    context = {"title": f"Edit {field['name']}", "field": field}
+    if request.method == "GET":
+        values = {k: field[k] for k in ("name", "choices", "required")}
+        return show_form("clients/custom_field_form.html", Form(values), **context)
+    form = read_form(CustomFieldUpdateRequest(), comma_lists=("choices",), required=("name",))
+    try:
+        body = form.valid_data()
+        body["required"] = bool(request.form.get("required"))
+        if field["type"] != "choice":
+            body.pop("choices", None)
+        services.clients.update_custom_field(field_id, **body)
+    except DomainError as exc:
+        return form_failed("clients/custom_field_form.html", form, exc, **context)
+    return done(f"Custom field {body['name']} saved.", url_for(".custom_fields"))
 
 
 @bp.post("/custom-fields/<field_id>/delete")

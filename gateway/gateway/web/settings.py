@@ -18,7 +18,7 @@ from gateway.api.billing_schemas import StripeKeysRequest
 from gateway.api.schemas import AgencyUpdateRequest, ChangePasswordRequest, TokenCreateRequest
 from gateway.auth import can, login_required, permission_required
 from gateway.rpc import services
-from gateway.web.forms import Form, done, form_failed, read_form, show_form
+from gateway.web.forms import Form, done, form_failed, picture_change, read_form, show_form
 from gateway.web.shell import current_agency
 from kit import permissions
 from kit.errors import DomainError, ValidationError
@@ -80,16 +80,28 @@ def revoke_token(token_id: str):
 @bp.route("/agency", methods=["GET", "POST"])
 @permission_required(permissions.MANAGE_SETTINGS)
 def agency():
-    """The agency's name and time zone."""
+    """The agency's name, time zone and brand (colour and logo, shown to its clients)."""
     current = current_agency() or services.identity.get_agency()
+    brand = current.get("branding") or {}
     if request.method == "GET":
-        form = Form({"name": current["name"], "timezone": current["timezone"]})
-        return show_form("settings/agency.html", form, **_agency_page())
+        form = Form(
+            {
+                "name": current["name"],
+                "timezone": current["timezone"],
+                "brand_color": brand.get("color") or "",
+            }
+        )
+        return show_form("settings/agency.html", form, **_agency_page(brand))
     form = read_form(AgencyUpdateRequest(), required=("name", "timezone"))
     try:
-        services.identity.update_agency(**form.valid_data())
+        body = form.valid_data()
+        body["brand_color"] = body.get("brand_color") or None
+        logo = picture_change("logo", "remove_logo")
+        services.identity.update_agency(**body)
+        if logo:
+            services.identity.set_agency_logo(logo["logo_base64"])
     except DomainError as exc:
-        return form_failed("settings/agency.html", form, exc, **_agency_page())
+        return form_failed("settings/agency.html", form, exc, **_agency_page(brand))
     return done("The agency profile is saved.", url_for(".agency"))
 
 
@@ -170,8 +182,9 @@ def _tokens() -> list[dict]:
     return services.identity.list_api_tokens()
 
 
-def _agency_page() -> dict:
-    return {**_page("agency"), "timezones": [(z, z) for z in sorted(available_timezones())]}
+def _agency_page(brand: dict) -> dict:
+    timezones = [(z, z) for z in sorted(available_timezones())]
+    return {**_page("agency"), "timezones": timezones, "brand": brand}
 
 
 def _page(section: str) -> dict:

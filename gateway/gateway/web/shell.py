@@ -7,9 +7,10 @@ user, never for API calls.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, has_request_context, request
 
 from gateway import auth
 from gateway.rpc import services
@@ -51,21 +52,44 @@ def _parse(value) -> datetime | None:
         return None
 
 
+def agency_zone() -> ZoneInfo:
+    """The signed-in team's agency time zone (UTC elsewhere: portal pages, e-mailed links)."""
+    agency = current_agency() if has_request_context() else None
+    try:
+        return ZoneInfo((agency or {}).get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local(moment: datetime) -> datetime:
+    """A timestamp in the agency's time zone (a naive one is taken as UTC, as stored)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(agency_zone())
+
+
+# The one date format of the UI: every template shows dates with `date` and times with
+# `datetime` (never a raw ISO string), so a page cannot show "2026-03-04" beside "Mar 4, 2026".
 @bp.app_template_filter("date")
 def format_date(value) -> str:
-    """An ISO timestamp as `Mar 4, 2026`; empty for none."""
+    """A date or timestamp as `Mar 4, 2026` (a timestamp on the agency's calendar); empty for
+    none."""
     moment = _parse(value)
-    return f"{moment:%b} {moment.day}, {moment.year}" if moment else ""
+    if moment is None:
+        return ""
+    if (isinstance(value, str) and len(value.strip()) > 10) or isinstance(value, datetime):
+        moment = _local(moment)
+    return f"{moment:%b} {moment.day}, {moment.year}"
 
 
 @bp.app_template_filter("datetime")
 def format_datetime(value) -> str:
-    """An ISO timestamp as `Mar 4, 2026 14:05 UTC`; empty for none."""
+    """A timestamp as `Mar 4, 2026 14:05 CET`, in the agency's time zone; empty for none."""
     moment = _parse(value)
     if moment is None:
         return ""
-    zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
-    return f"{format_date(moment)} {moment:%H:%M}{zone}"
+    moment = _local(moment)
+    return f"{moment:%b} {moment.day}, {moment.year} {moment:%H:%M} {moment.tzname()}"
 
 
 @bp.app_template_filter("money")

@@ -65,7 +65,10 @@ def new():
     if body["send_invitation"]:
         message = f"{user['name']} is added; an invitation is on its way to them."
     else:
-        message = f"{user['name']} is added and can log in now."
+        message = (
+            f"{user['name']} is added: they can log in once they confirm their address with "
+            "the link e-mailed to them."
+        )
     return done(message, url_for(".index"))
 
 
@@ -89,10 +92,15 @@ def edit(user_id: str):
             flash("Nothing changed.", "info")
             return redirect(url_for(".index"))
         check_role_grant(changes.get("role_id"), user_id)
-        services.identity.update_user(user_id, **changes)
+        updated = services.identity.update_user(user_id, **changes)
     except DomainError as exc:
         return form_failed("users/form.html", form, exc, **_form_page(user, roles))
-    return done(f"{form.data['name']}'s profile is saved.", url_for(".index"))
+    message = f"{form.data['name']}'s profile is saved."
+    if "email" in changes and updated["invitation_pending"]:
+        message += (
+            " The new address is their login once they confirm it from the e-mail sent to it."
+        )
+    return done(message, url_for(".index"))
 
 
 @bp.post("/<user_id>/deactivate")
@@ -101,9 +109,18 @@ def deactivate(user_id: str):
     """The user can no longer log in; their data stays."""
     user = services.identity.deactivate_user(user_id)
     return done(
-        f"{user['name']} is deactivated and can no longer log in.",
+        f"{user['name']} is deactivated: they can no longer log in, and their sessions and "
+        "API tokens are ended.",
         url_for(".index", status="active"),
     )
+
+
+@bp.post("/<user_id>/invitation")
+@permission_required(permissions.MANAGE_USERS)
+def resend_confirmation(user_id: str):
+    """A pending user gets a new link to confirm their address."""
+    user = services.identity.resend_user_confirmation(user_id)
+    return done(f"A new link is on its way to {user['email']}.", url_for(".index"))
 
 
 @bp.post("/<user_id>/reactivate")

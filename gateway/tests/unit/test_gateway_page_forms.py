@@ -222,3 +222,92 @@ def test_a_contact_for_a_new_client_keeps_the_new_client_choice_on_refusal(clien
     assert messages_under(html, "email") == ["Enter a valid e-mail address."]
     [call] = [c for c in team.calls if c[1] == "create_contact"]
     assert (call[4]["client_id"], call[4]["new_client"]) == (None, "Inline Co")
+
+
+FIELD = {
+    "id": "00000000-0000-0000-0000-00000000cf01",
+    "name": "Tier",
+    "type": "choice",
+    "choices": ["Gold"],
+    "required": False,
+    "created_at": "2026-11-29T06:00:00+00:00",
+}
+
+
+@pytest.fixture
+def organizer(team):
+    """The owner's token, as a principal that may define custom fields."""
+    principal = {
+        "principal_id": "00000000-0000-0000-0000-0000000000a1",
+        "kind": "user",
+        "agency_id": "00000000-0000-0000-0000-00000000a9e1",
+        "name": "Olivia Owner",
+        "email": "olivia@example.com",
+        "role": {"id": "00000000-0000-0000-0000-0000000000f1", "name": "Owner"},
+        "permissions": ["view_clients", "manage_client_organizations"],
+        "client_id": None,
+        "contact_id": None,
+    }
+    team.answers[("identity", "authenticate_api_token")] = lambda token: principal
+    team.answers[("clients", "list_custom_fields")] = lambda: [FIELD]
+    return team
+
+
+def test_a_custom_field_is_edited_and_made_required(client, organizer):
+    sent = {}
+
+    def update(field_id, **body):
+        sent.update(body, field_id=field_id)
+        return {**FIELD, **body}
+
+    organizer.answers[("clients", "update_custom_field")] = update
+    path = f"/clients/custom-fields/{FIELD['id']}/edit"
+    answer = post_form(
+        client, path, {"name": "Level", "choices": "Gold, Silver", "required": "1"}, OWNER
+    )
+    assert answer.status_code == 302
+    assert sent == {
+        "field_id": FIELD["id"],
+        "name": "Level",
+        "choices": ["Gold", "Silver"],
+        "required": True,
+    }
+
+
+def test_a_refused_custom_field_edit_keeps_what_was_typed_under_its_field(client, organizer):
+    def refuse(field_id, **body):
+        raise ValidationError("Choices must differ.", {"choices": "Make each choice different."})
+
+    organizer.answers[("clients", "update_custom_field")] = refuse
+    path = f"/clients/custom-fields/{FIELD['id']}/edit"
+    answer = post_form(client, path, {"name": "Level", "choices": "Gold, gold"}, OWNER)
+    html = answer.data.decode()
+    assert answer.status_code == 422
+    assert messages_under(html, "choices") == ["Make each choice different."]
+    assert value_of(html, "name") == "Level"
+
+
+PENDING = {
+    "id": "00000000-0000-0000-0000-0000000000b9",
+    "name": "Pat Pending",
+    "email": "pat@example.com",
+    "role": {"id": "00000000-0000-0000-0000-0000000000f4", "name": "Member"},
+    "status": "active",
+    "is_owner": False,
+    "invitation_pending": True,
+    "created_at": "2026-11-29T06:00:00+00:00",
+    "last_login_at": None,
+}
+
+
+def test_a_pending_user_is_shown_waiting_and_can_be_sent_a_new_link(client, team):
+    team.answers[("identity", "list_users")] = lambda status=None: [PENDING]
+    team.answers[("identity", "resend_user_confirmation")] = lambda user_id: PENDING
+    page = client.get("/users/", headers=OWNER).data.decode()
+    assert "Awaiting confirmation" in page and 'data-test="resend-confirmation"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post(
+        f"/users/{PENDING['id']}/invitation", data={"csrf_token": token}, headers=OWNER
+    )
+    assert answer.status_code == 302
+    assert ("identity", "resend_user_confirmation") in {(c[0], c[1]) for c in team.calls}

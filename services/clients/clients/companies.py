@@ -175,7 +175,9 @@ def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -
         website=clean_website(data.get("website")),
         address=clean_text(data.get("address"), "address", 1000),
         tags=clean_tags(data.get("tags")),
-        custom_fields=custom_fields.clean_values(session, ctx.agency, data.get("custom_fields")),
+        custom_fields=custom_fields.clean_values(
+            session, ctx.agency, data.get("custom_fields"), creating=True
+        ),
         account_manager_ids=clean_account_managers(identity, ctx, data.get("account_manager_ids")),
         status=status,
         created_by=ctx.principal_id,

@@ -23,7 +23,7 @@ from kit.errors import Conflict, NotFound, ValidationError
 from kit.ids import parse_id
 from kit.inputs import clean_text
 from kit.permissions import MANAGE_CLIENT_ORGANIZATIONS, VIEW_CLIENTS
-from kit.validation import choose_one
+from kit.validation import FIX_FIELDS, FieldErrors, choose_one
 from kit.vocabulary import FIELD_TYPES
 
 
@@ -33,6 +33,7 @@ def field_dict(field: CustomFieldDefinition) -> dict:
         "name": field.name,
         "type": field.field_type,
         "choices": list(field.choices or []),
+        "required": bool(field.required),
         "created_at": field.created_at.isoformat(),
     }
 
@@ -51,7 +52,12 @@ def _clean_choices(field_type: str, choices: Any) -> list[str]:
 
 
 def define_field(
-    session: Session, ctx: Context, name: str, field_type: str, choices: list | None = None
+    session: Session,
+    ctx: Context,
+    name: str,
+    field_type: str,
+    choices: list | None = None,
+    required: bool = False,
 ) -> dict:
     ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     name = clean_text(name, "name", 100, required=True)
@@ -64,6 +70,7 @@ def define_field(
         name=name,
         field_type=field_type,
         choices=_clean_choices(field_type, choices),
+        required=_clean_required(required),
     )
     try:
         with session.begin_nested():
@@ -98,16 +105,40 @@ def get_field(session: Session, agency: uuid.UUID, field_id: Any) -> CustomField
     return field
 
 
+def _clean_required(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError("required must be true or false.", {"required": "Use true or false."})
+    return value
+
+
 def update_field(
-    session: Session, ctx: Context, field_id: str, name: str | None = None, choices=None
+    session: Session,
+    ctx: Context,
+    field_id: str,
+    name: str | None = None,
+    choices=None,
+    required: bool | None = None,
 ) -> dict:
-    """Rename a field or change a choice field's choices (the type never changes)."""
+    """Rename a field, change a choice field's choices or whether it is required (the type never
+    changes). Making a field required does not touch existing clients: they are asked for the
+    value the next time their custom fields are edited."""
     ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     field = get_field(session, ctx.agency, field_id)
-    if name is not None:
-        field.name = clean_text(name, "name", 100, required=True)
-    if choices is not None:
-        field.choices = _clean_choices(field.field_type, choices)
+    errors = FieldErrors()
+    new_name = errors.check(clean_text, name, "name", 100, required=True) if name else None
+    if name is not None and not name:
+        errors.fields["name"] = "Enter a name."
+    new_choices = (
+        errors.check(_clean_choices, field.field_type, choices) if choices is not None else None
+    )
+    new_required = errors.check(_clean_required, required) if required is not None else None
+    errors.raise_if_any()
+    if new_name is not None:
+        field.name = new_name
+    if new_choices is not None:
+        field.choices = new_choices
+    if new_required is not None:
+        field.required = new_required
     try:
         with session.begin_nested():
             session.flush()
@@ -171,11 +202,19 @@ def coerce_value(field: CustomFieldDefinition, value: Any) -> Any:
 
 
 def clean_values(
-    session: Session, agency: uuid.UUID, values: Any, current: dict | None = None
+    session: Session,
+    agency: uuid.UUID,
+    values: Any,
+    current: dict | None = None,
+    *,
+    creating: bool = False,
 ) -> dict:
-    """Merge `values` ({field_id: value}) into `current`; unknown ids are refused."""
-    if values is None:
+    """Merge `values` ({field_id: value}) into `current`; unknown ids are refused. A required
+    field must have a value when a client is created, and whenever its fields are edited."""
+    if values is None and not creating:
         return dict(current or {})
+    if values is None:
+        values = {}
     if not isinstance(values, dict):
         raise ValidationError(
             "custom_fields must map field ids to values.",
@@ -194,6 +233,13 @@ def clean_values(
             merged.pop(str(field_id), None)
         else:
             merged[str(field_id)] = stored
+    missing = {
+        f"custom_fields.{field_id}": f"{field.name} is required."
+        for field_id, field in fields.items()
+        if field.required and field_id not in merged
+    }
+    if missing:
+        raise ValidationError(FIX_FIELDS, missing)
     return merged
 
 

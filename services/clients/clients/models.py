@@ -116,6 +116,8 @@ class CustomFieldDefinition(TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     field_type: Mapped[str] = mapped_column(String(20))
     choices: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    # A required field must have a value on every client created (or edited with fields).
+    required: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -134,12 +134,12 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(fields.list_fields, ctx)
 
     @rpc
-    def define_custom_field(self, ctx, name, type, choices=None):
-        return self.db.write(fields.define_field, ctx, name, type, choices)
+    def define_custom_field(self, ctx, name, type, choices=None, required=False):
+        return self.db.write(fields.define_field, ctx, name, type, choices, required)
 
     @rpc
-    def update_custom_field(self, ctx, field_id, name=None, choices=None):
-        return self.db.write(fields.update_field, ctx, field_id, name, choices)
+    def update_custom_field(self, ctx, field_id, name=None, choices=None, required=None):
+        return self.db.write(fields.update_field, ctx, field_id, name, choices, required)
 
     @rpc
     def delete_custom_field(self, ctx, field_id):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from identity import passwords, principals, roles, sessions, subscription, users
+from identity import branding, passwords, principals, roles, sessions, subscription, users
 from identity.models import Agency, Plan, User
 from identity.permissions import OWNER
 from identity.settings import Settings
@@ -53,6 +53,7 @@ def agency_dict(agency: Agency, now: datetime | None = None) -> dict:
         "trial_days_left": trial_days_left(agency, now),
         **subscription.access(agency, now),
         "created_at": agency.created_at.isoformat(),
+        "branding": branding.branding_dict(agency),
     }
 
 
@@ -139,6 +140,7 @@ def create_agency(
         is_owner=True,
         created_at=now,
         last_login_at=now,
+        email_confirmed_at=now,  # the signup link (or the operator) vouches for the address
     )
     session.add(owner)
     users.flush_unique_email(session, email)
@@ -188,9 +190,18 @@ def clean_timezone(value) -> str:
     )
 
 
+_UNCHANGED = object()
+
+
 def update_agency(
-    session: Session, ctx: Context, name: str | None = None, timezone: str | None = None
+    session: Session,
+    ctx: Context,
+    name: str | None = None,
+    timezone: str | None = None,
+    brand_color: str | object | None = _UNCHANGED,
 ) -> dict:
+    """Change the name, time zone and/or brand colour (`brand_color` "" or None clears it;
+    left out, it stays)."""
     ctx.require(MANAGE_SETTINGS)
     agency = get_agency_row(session, ctx)
     errors = FieldErrors()
@@ -198,13 +209,17 @@ def update_agency(
         name = errors.check(clean_name, name)
     if timezone is not None:
         timezone = errors.check(clean_timezone, timezone)
+    if brand_color is not _UNCHANGED:
+        brand_color = errors.check(branding.clean_color, brand_color)
     errors.raise_if_any()
     if name is not None:
         agency.name = name
     if timezone is not None:
         agency.timezone = timezone
-    # Billing keeps the time zone (what "today" is for its runs) from this event.
-    record_event(session, ctx, "agency_updated", {"name": agency.name, "timezone": agency.timezone})
+    if brand_color is not _UNCHANGED:
+        agency.brand_color = brand_color
+    # Billing keeps the time zone (what "today" is for its runs) and the brand from this event.
+    branding.agency_changed(session, ctx, agency)
     return agency_dict(agency)
 
 

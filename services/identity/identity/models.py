@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -43,6 +43,11 @@ class Agency(Base):
     subscription_status: Mapped[str] = mapped_column(String(20), default="trialing")
     trial_ends_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The agency's brand, shown to its clients (portal, e-mails, invoices): `#rrggbb` and a logo.
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    logo_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_content_type: Mapped[str | None] = mapped_column(String(20))
+    logo_updated_at: Mapped[datetime | None]
     # The last billing subscription event followed (billing numbers them): an older one that
     # arrives late changes nothing.
     subscription_version: Mapped[int] = mapped_column(default=0)
@@ -63,7 +68,10 @@ class Role(TenantMixin, Base):
 
 
 class User(TenantMixin, Base):
-    """A team member of an agency; the e-mail is the username, unique across all agencies."""
+    """A team member of an agency; the e-mail is the username. A new user (or a changed address)
+    is pending until its owner opens the e-mailed link (`email_confirmed_at`): only confirmed
+    addresses are unique across all agencies and can log in, so adding an address that another
+    agency's user has answers just as a free one does."""
 
     __tablename__ = "users"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -76,6 +84,7 @@ class User(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+    email_confirmed_at: Mapped[datetime | None]
 
     role: Mapped[Role] = relationship(lazy="joined")
 
@@ -187,6 +196,12 @@ class PendingSignup(Base):
 
 # Names and e-mail addresses are unique regardless of case.
 Index("uq_roles_agency_name", Role.agency_id, func.lower(Role.name), unique=True)
-Index("uq_users_email", func.lower(User.email), unique=True)
+Index(
+    "uq_users_email",
+    func.lower(User.email),
+    unique=True,
+    postgresql_where=User.email_confirmed_at.is_not(None),
+)
+Index("uq_users_agency_email", User.agency_id, func.lower(User.email), unique=True)
 Index("uq_portal_logins_email", func.lower(PortalLogin.email), unique=True)
 Index("ix_pending_signups_email", func.lower(PendingSignup.email))

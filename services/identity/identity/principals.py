@@ -31,10 +31,15 @@ def model_for(kind: str) -> type[User] | type[PortalLogin]:
 
 
 def find_by_email(session: Session, kind: str, email: str) -> Login | None:
+    """The login with this address; for team users only a confirmed one (a pending address may
+    also be pending in other agencies, and belongs to nobody until its owner confirms it)."""
     model = model_for(kind)
     if not isinstance(email, str) or not email.strip():
         return None
-    return session.scalar(select(model).where(func.lower(model.email) == email.strip().lower()))
+    query = select(model).where(func.lower(model.email) == email.strip().lower())
+    if model is User:
+        query = query.where(User.email_confirmed_at.is_not(None))
+    return session.scalar(query)
 
 
 def find_by_id(session: Session, kind: str, principal_id) -> Login | None:

@@ -12,6 +12,7 @@ from nameko.timer import timer
 from identity import (
     agencies,
     api_tokens,
+    branding,
     credentials,
     housekeeping,
     logins,
@@ -210,7 +211,11 @@ class IdentityService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(users.reactivate_user, ctx, user_id)
 
     @rpc
-    def accept_user_invitation(self, ctx, token, password):
+    def resend_user_confirmation(self, ctx, user_id):
+        return self.db.write(users.resend_confirmation, ctx, user_id)
+
+    @rpc
+    def accept_user_invitation(self, ctx, token, password=None):
         return self.db.write(
             users.accept_user_invitation, ctx, token, password, settings=self.settings
         )
@@ -244,8 +249,22 @@ class IdentityService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(agencies.get_agency, ctx)
 
     @rpc
-    def update_agency(self, ctx, name=None, timezone=None):
-        return self.db.write(agencies.update_agency, ctx, name, timezone)
+    def update_agency(self, ctx, name=None, timezone=None, **fields):
+        # brand_color is passed only when it changes: None (or "") clears it.
+        brand = {"brand_color": fields["brand_color"]} if "brand_color" in fields else {}
+        return self.db.write(agencies.update_agency, ctx, name, timezone, **brand)
+
+    @rpc
+    def get_branding(self, ctx):
+        return self.db.read(branding.get_branding, ctx)
+
+    @rpc
+    def set_agency_logo(self, ctx, logo_base64):
+        return self.db.write(branding.set_logo, ctx, logo_base64)
+
+    @rpc
+    def get_agency_logo(self, ctx):
+        return self.db.read(branding.get_logo, ctx)
 
     @rpc
     def list_plans(self, ctx):

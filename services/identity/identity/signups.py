@@ -56,7 +56,13 @@ def request_signup(
     )
     if recent >= MAX_PER_HOUR:
         return
-    existing = session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    # Only a confirmed address has an account (a pending one may merely have been typed in by
+    # some agency adding a user).
+    existing = session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.lower(), User.email_confirmed_at.is_not(None)
+        )
+    )
     # A row either way: it also counts the notices towards the hourly limit.
     token = new_token()
     session.add(

@@ -85,3 +85,37 @@ def as_principal():
 @pytest.fixture
 def anonymous() -> dict:
     return dict(ANONYMOUS)
+
+
+def newest_confirm_token(db_url: str, email: str) -> str | None:
+    """A working confirmation link token for the newest pending user with `email`, as the one
+    e-mailed to them would be (issued afresh: the outbox relay redacts the e-mailed one once it
+    is published). None when no user of that address is pending."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from identity import one_time
+    from identity.models import User
+    from kit.db import make_engine
+
+    engine = make_engine(db_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            user = session.scalar(
+                select(User)
+                .where(func.lower(User.email) == email.lower(), User.email_confirmed_at.is_(None))
+                .order_by(User.created_at.desc())
+            )
+            if user is None:
+                return None
+            token, _ = one_time.issue(session, user, one_time.INVITATION)
+            session.commit()
+            return token
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def confirm_token(db_url):
+    """confirm_token(email): a token of the link that confirms the pending `email`."""
+    return lambda email: newest_confirm_token(db_url, email)

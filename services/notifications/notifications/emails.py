@@ -8,6 +8,7 @@ kept as a failed event rather than dropped.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -53,27 +54,78 @@ def password_reset(payload: dict, public_url: str) -> list[Email]:
 
 
 def user_created(payload: dict, public_url: str) -> list[Email]:
-    """identity `user_created`: an invitation when it carries a token, else a welcome."""
+    """identity `user_created`: the new user confirms their address by the link in it, choosing
+    a password when invited (`set_password_token`) or keeping the one they were given. No token:
+    another agency's user has the address, and identity sent that user a notice instead."""
     email = _required(payload, "email")
     name = payload.get("name")
+    token = payload.get("confirm_token") or payload.get("set_password_token")
+    if not token:
+        return []
     context = {
         "name": name,
         "email": email,
         "agency_name": payload.get("agency_name"),
         "public_url": public_url,
+        # identity sends the inviter's name as `invited_by`.
+        "inviter_name": _name_of(payload.get("invited_by")) or payload.get("inviter_name"),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "role_name": _name_of(payload.get("role")) or payload.get("role_name"),
     }
-    token = payload.get("set_password_token")
-    if token:
-        context |= {
-            "link": link(public_url, "/invitations/accept", token=token),
-            # identity sends the inviter's name as `invited_by`.
-            "inviter_name": _name_of(payload.get("invited_by")) or payload.get("inviter_name"),
-            "expires_text": expires_text(payload.get("expires_at")),
-            "role_name": _name_of(payload.get("role")) or payload.get("role_name"),
-        }
+    if payload.get("set_password_token"):
+        context["link"] = link(public_url, "/invitations/accept", token=token)
         return [Email("user_invitation", email, context, name)]
-    context["login_url"] = link(public_url, "/login")
+    context["link"] = link(public_url, "/invitations/confirm", token=token)
     return [Email("user_welcome", email, context, name)]
+
+
+def user_email_change_requested(payload: dict, public_url: str) -> list[Email]:
+    """identity `user_email_change_requested`: the link that makes the new address the login
+    (none when another agency's user has it: that user got a notice)."""
+    email = _required(payload, "email")
+    token = payload.get("confirm_token")
+    if not token:
+        return []
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "link": link(public_url, "/invitations/confirm", token=token),
+        "expires_text": expires_text(payload.get("expires_at")),
+        "public_url": public_url,
+    }
+    return [Email("user_email_confirm", email, context, payload.get("name"))]
+
+
+def user_address_in_use_elsewhere(payload: dict, public_url: str) -> list[Email]:
+    """identity `user_address_in_use_elsewhere`: another agency tried to add this user's address
+    to its team; the address's owner hears of it (the other agency learns nothing)."""
+    email = _required(payload, "email")
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "other_agency_name": payload.get("other_agency_name"),
+        "login_url": link(public_url, "/login"),
+        "public_url": public_url,
+    }
+    return [Email("user_address_in_use", email, context, payload.get("name"))]
+
+
+def user_deactivated(payload: dict, public_url: str) -> list[Email]:
+    """identity `user_deactivated`: the user's access ended, their sessions and API tokens with
+    it. Nothing for an address never confirmed (it may not be theirs)."""
+    email = _required(payload, "email")
+    if payload.get("email_confirmed") is False:
+        return []
+    context = {
+        "name": payload.get("name"),
+        "email": email,
+        "agency_name": payload.get("agency_name"),
+        "ended_text": expires_text(payload.get("occurred_at")),
+        "public_url": public_url,
+    }
+    return [Email("user_deactivated", email, context, payload.get("name"))]
 
 
 # What the security notice says about how the password was changed, by the event's `reason`.
@@ -147,8 +199,9 @@ def agency_signed_up(payload: dict, public_url: str) -> list[Email]:
     return [Email("agency_welcome", email, context, payload.get("name"))]
 
 
-def contact_invited(payload: dict, public_url: str) -> list[Email]:
-    """clients `contact_invited`: the portal invitation, with the agency's own words if any."""
+def contact_invited(payload: dict, public_url: str, brand: dict | None = None) -> list[Email]:
+    """clients `contact_invited`: the portal invitation, with the agency's own words if any,
+    in the agency's colours (`brand`: identity's `get_branding`) when it has set them."""
     contact = payload.get("contact") or {}
     email = _required({**contact, **payload}, "contact_email", "email")
     token = _required(payload, "invitation_token", "token")
@@ -162,8 +215,20 @@ def contact_invited(payload: dict, public_url: str) -> list[Email]:
         "link": link(public_url, "/portal/invitations/accept", token=token),
         "expires_text": expires_text(payload.get("expires_at")),
         "public_url": public_url,
+        "brand": brand_context(brand),
     }
     return [Email("contact_invitation", email, context, name)]
+
+
+def brand_context(brand: dict | None) -> dict | None:
+    """The e-mail header's brand: the agency's name and a checked `#rrggbb` colour."""
+    if not isinstance(brand, dict):
+        return None
+    color = brand.get("color")
+    if not (isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color)):
+        color = None
+    name = brand.get("agency_name") or None
+    return {"agency_name": name, "color": color} if (name or color) else None
 
 
 def request_created(payload: dict, managers: list[dict], public_url: str) -> list[Email]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from kit import failed_events, metrics, permissions
 from kit.context import Context
 from kit.db import Database
@@ -13,6 +15,8 @@ from notifications import emails, records, subscription_emails
 from notifications.delivery import deliver
 from notifications.mail import Mailer
 from notifications.models import Base
+
+log = logging.getLogger(__name__)
 
 
 class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
@@ -33,6 +37,20 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     def on_user_created(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.user_created(payload, self.public_url))
 
+    @reliable_handler("identity", "user_email_change_requested")
+    def on_user_email_change_requested(self, payload: dict) -> None:
+        notices = emails.user_email_change_requested(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "user_address_in_use_elsewhere")
+    def on_user_address_in_use_elsewhere(self, payload: dict) -> None:
+        notices = emails.user_address_in_use_elsewhere(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("identity", "user_deactivated")
+    def on_user_deactivated(self, payload: dict) -> None:
+        deliver(self.db, self.mailer, payload, emails.user_deactivated(payload, self.public_url))
+
     @reliable_handler("identity", "password_changed")
     def on_password_changed(self, payload: dict) -> None:
         deliver(self.db, self.mailer, payload, emails.password_changed(payload, self.public_url))
@@ -52,7 +70,8 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @reliable_handler("clients", "contact_invited")
     def on_contact_invited(self, payload: dict) -> None:
-        deliver(self.db, self.mailer, payload, emails.contact_invited(payload, self.public_url))
+        invitation = emails.contact_invited(payload, self.public_url, self._brand(payload))
+        deliver(self.db, self.mailer, payload, invitation)
 
     @reliable_handler("clients", "request_created")
     def on_request_created(self, payload: dict) -> None:
@@ -171,6 +190,16 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _brand(self, payload: dict) -> dict | None:
+        """The event's agency's brand for its clients' e-mails; without it (identity away) the
+        e-mail goes out in the platform's colours rather than waiting."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        try:
+            return self.identity.get_branding(ctx.to_dict())
+        except Exception:
+            log.warning("no brand for event %s", payload.get("event_id"), exc_info=True)
+            return None
 
     def _request_team(self, payload: dict) -> list[dict]:
         """Who hears of a client's comment: the request's assignee; else the client's account

@@ -246,6 +246,17 @@ def check_mapping(kind: str, header: list[str], mapping: dict, custom_fields: di
                 {f"mapping.{column}": "field mapped twice"},
             )
         used[field] = column
+    if kind == "clients":
+        unmapped = [
+            f.name
+            for fid, f in custom_fields.items()
+            if getattr(f, "required", False) and f"custom:{fid}" not in used
+        ]
+        if unmapped:
+            raise ValidationError(
+                f"Map a column to the required field {', '.join(unmapped)}.",
+                {"mapping": f"Map a column to {', '.join(unmapped)}: every client needs it."},
+            )
     return {column: mapping.get(column) or None for column in header if column}
 
 
@@ -290,7 +301,7 @@ def field_list(kind: str, custom_fields: dict) -> list[dict]:
     ]
     if kind == "clients":
         fields += [
-            {"name": f"custom:{fid}", "label": f.name, "required": False}
+            {"name": f"custom:{fid}", "label": f.name, "required": bool(f.required)}
             for fid, f in custom_fields.items()
         ]
     return fields

@@ -76,6 +76,8 @@ def clean_client_row(values: dict, definitions: dict, team: dict[str, str]) -> d
             custom[key.removeprefix("custom:")] = custom_fields.coerce_value(
                 definitions[key.removeprefix("custom:")], value
             )
+        elif key.startswith("custom:") and definitions[key.removeprefix("custom:")].required:
+            raise DomainError(f"{definitions[key.removeprefix('custom:')].name} is required")
     return {
         "name": clean_name(values.get("name")),
         "description": clean_text(values.get("description"), "description", 5000),

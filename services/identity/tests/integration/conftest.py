@@ -50,13 +50,15 @@ def owner_ctx(signup, as_principal):
 
 
 @pytest.fixture
-def add_user(identity, owner_ctx, as_principal, anonymous):
-    """Add a user with a built-in role and log them in; returns (their ctx, login result)."""
+def add_user(identity, owner_ctx, as_principal, anonymous, confirm_token):
+    """Add a user with a built-in role, confirm their address by the e-mailed link and log
+    them in; returns (their ctx, login result)."""
 
     def make(email, role_name="Member", ctx=None, password="correct-horse-battery"):
         ctx = ctx or owner_ctx
         role = next(r for r in identity.list_roles(ctx) if r["name"] == role_name)
         identity.create_user(ctx, "Some One", email, role["id"], password=password)
+        identity.accept_user_invitation(anonymous, confirm_token(email))
         result = identity.login(anonymous, email, password, "192.0.2.2")
         return as_principal(result["principal"]), result
 

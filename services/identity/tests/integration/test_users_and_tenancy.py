@@ -86,22 +86,24 @@ def test_a_deactivated_user_cannot_log_in_and_their_session_and_token_stop(
         identity.authenticate_api_token(anonymous, token)
 
 
-def test_duplicate_email_is_a_conflict_and_changes_nothing(identity, owner_ctx, signup):
-    signup(email="taken@beta.test", agency_name="Beta")
+def test_an_address_already_in_the_team_is_a_conflict_and_changes_nothing(identity, owner_ctx):
     member = role_id(identity, owner_ctx, "Member")
+    identity.create_user(owner_ctx, "Tess", "tess@acme.test", member, PASSWORD)
     before = identity.list_users(owner_ctx)
     with pytest.raises(Conflict) as raised:
-        identity.create_user(owner_ctx, "Dup", "TAKEN@beta.test", member, PASSWORD)
+        identity.create_user(owner_ctx, "Dup", "TESS@acme.test", member, PASSWORD)
     assert "email" in raised.value.fields
     assert identity.list_users(owner_ctx) == before
 
     mia = identity.create_user(owner_ctx, "Mia", "mia@acme.test", member, PASSWORD)
     with pytest.raises(Conflict):
-        identity.update_user(owner_ctx, mia["id"], email="taken@beta.test", name="Changed")
+        identity.update_user(owner_ctx, mia["id"], email="owner@acme.test", name="Changed")
     assert identity.get_user(owner_ctx, mia["id"]) == mia
 
 
-def test_weak_password_is_a_validation_error_and_changes_nothing(identity, owner_ctx, anonymous):
+def test_weak_password_is_a_validation_error_and_changes_nothing(
+    identity, owner_ctx, anonymous, confirm_token
+):
     member = role_id(identity, owner_ctx, "Member")
     before = identity.list_users(owner_ctx)
     with pytest.raises(ValidationError) as raised:
@@ -113,6 +115,7 @@ def test_weak_password_is_a_validation_error_and_changes_nothing(identity, owner
     with pytest.raises(ValidationError):
         identity.update_user(owner_ctx, wes["id"], password="wes@acme.test", name="Wesley")
     assert identity.get_user(owner_ctx, wes["id"])["name"] == "Wes"
+    identity.accept_user_invitation(anonymous, confirm_token("wes@acme.test"))
     assert identity.login(anonymous, "wes@acme.test", PASSWORD, "192.0.2.3")
 
 
@@ -139,7 +142,9 @@ def test_an_admin_sets_a_password_and_the_users_sessions_end(
     assert identity.login(anonymous, "mia@acme.test", "a-brand-new-secret", "192.0.2.2")
 
 
-def test_update_user_changes_name_email_and_role(identity, owner_ctx, add_user, anonymous):
+def test_update_user_changes_name_email_and_role(
+    identity, owner_ctx, add_user, anonymous, confirm_token
+):
     member_ctx, _ = add_user("mia@acme.test", "Member")
     manager = role_id(identity, owner_ctx, "Manager")
     changes = {"name": "Mia M", "email": "mia.m@acme.test", "role_id": manager}
@@ -149,6 +154,11 @@ def test_update_user_changes_name_email_and_role(identity, owner_ctx, add_user, 
         "mia.m@acme.test",
         "Manager",
     )
+    # The new address is the login once its owner confirms it.
+    assert updated["invitation_pending"]
+    with pytest.raises(Unauthenticated):
+        identity.login(anonymous, "mia.m@acme.test", PASSWORD, "192.0.2.2")
+    identity.accept_user_invitation(anonymous, confirm_token("mia.m@acme.test"))
     principal = identity.login(anonymous, "mia.m@acme.test", PASSWORD, "192.0.2.2")["principal"]
     assert "manage_billing" in principal["permissions"]
 

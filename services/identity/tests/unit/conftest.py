@@ -71,13 +71,16 @@ def owner(signup) -> Context:
 
 
 @pytest.fixture
-def add_user(call, owner):
-    """Add a team member with a role; returns (their context, their user dict)."""
+def add_user(call, owner, confirm_token, settings):
+    """Add a team member with a role, who confirms their address by the e-mailed link; returns
+    (their context, their user dict)."""
 
     def make(email, role_name="Member", ctx=None, password="correct-horse-battery"):
         ctx = ctx or owner
         role = next(r for r in call(roles.list_roles, ctx) if r["name"] == role_name)
         user = call(users.create_user, ctx, "Some One", email, role["id"], password)
+        token = confirm_token(email)
+        call(users.accept_user_invitation, Context(agency_id=None), token, None, settings=settings)
         member_ctx = Context(
             agency_id=ctx.agency_id,
             principal_id=user["id"],

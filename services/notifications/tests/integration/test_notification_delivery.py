@@ -129,12 +129,14 @@ def test_an_email_that_fails_while_smtp_is_down_is_sent_when_it_is_back(
     assert [r.template for r in sent_rows(db)] == ["user_invitation"]
 
 
-def test_user_created_without_a_token_sends_a_welcome(notifications, dispatch, smtp):
-    dispatch("identity", "user_created", event("user_created", name="Di", email="di@agency.test"))
+def test_user_created_with_a_password_sends_the_link_that_confirms_the_address(
+    notifications, dispatch, smtp
+):
+    payload = event("user_created", name="Di", email="di@agency.test", confirm_token="c-1")
+    dispatch("identity", "user_created", {**payload, "has_password": True})
     [message] = wait_for(lambda: smtp.to("di@agency.test"))
     body = text_of(message)
-    assert f"{PUBLIC_URL}/login" in body and "di@agency.test" in body
-    assert "token" not in body
+    assert f"{PUBLIC_URL}/invitations/confirm?token=c-1" in body and "di@agency.test" in body
 
 
 def test_contact_invitation_links_to_the_portal(notifications, dispatch, smtp):

@@ -80,15 +80,51 @@ def test_user_created_with_a_token_is_an_invitation():
     assert "invitations/accept?token=inv%2F1%2B2" in html
 
 
-def test_user_created_without_a_token_is_a_welcome_with_the_login_url():
+def test_a_user_added_with_a_password_confirms_the_address_by_a_link():
     event = {"email": "bo@example.com", "name": "Bo", "agency_name": "Acme"}
+    event |= {"confirm_token": "c/1", "has_password": True, "set_password_token": None}
     [email] = emails.user_created(event, PUBLIC_URL)
     message, text, html = _parts(email)
     assert email.template == "user_welcome"
-    assert message["Subject"] == "Welcome to Acme"
-    assert "bo@example.com" in text and "https://app.example.test/login" in text
-    assert 'href="https://app.example.test/login"' in html
-    assert "token" not in text
+    assert message["Subject"] == "Confirm your address to join Acme"
+    assert "https://app.example.test/invitations/confirm?token=c%2F1" in text
+    assert 'href="https://app.example.test/invitations/confirm?token=c%2F1"' in html
+
+
+def test_a_user_whose_address_has_an_account_elsewhere_gets_no_link():
+    event = {"email": "bo@example.com", "confirm_token": None, "set_password_token": None}
+    assert emails.user_created(event, PUBLIC_URL) == []
+    assert emails.user_email_change_requested(event, PUBLIC_URL) == []
+
+
+def test_the_owner_of_a_taken_address_hears_who_tried_to_add_it():
+    event = {"email": "bo@example.com", "name": "Bo", "agency_name": "Beta"}
+    event["other_agency_name"] = "Acme & Co"
+    [email] = emails.user_address_in_use_elsewhere(event, PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert message["Subject"] == "Someone tried to add you to their team"
+    assert "Acme & Co tried to add bo@example.com" in text
+    assert "Acme &amp; Co" in html and "nothing was added" in text
+
+
+def test_a_changed_address_is_confirmed_by_a_link():
+    event = {"email": "bo@new.test", "name": "Bo", "agency_name": "Acme", "confirm_token": "t"}
+    [email] = emails.user_email_change_requested(event, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Confirm your new address for Acme"
+    assert "https://app.example.test/invitations/confirm?token=t" in text
+
+
+def test_a_deactivated_user_hears_their_sessions_and_tokens_ended():
+    event = user_event(agency_name="Acme", email_confirmed=True)
+    event["occurred_at"] = "2026-11-22T14:05:00+00:00"
+    [email] = emails.user_deactivated(event, PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert message["Subject"] == "Your access to Acme has ended"
+    assert "session" in text and "API token revoked" in text
+    assert "API token revoked" in html
+    # An address never confirmed may not be theirs: nothing is sent to it.
+    assert emails.user_deactivated(user_event(email_confirmed=False), PUBLIC_URL) == []
 
 
 def test_contact_invitation_escapes_the_agency_message_in_html_only():
@@ -139,7 +175,10 @@ def test_every_email_has_a_text_and_an_html_part_and_one_line_subject():
     cases = [
         emails.password_reset(reset_event(), PUBLIC_URL),
         emails.user_created({"email": "a@b.test", "set_password_token": "t"}, PUBLIC_URL),
-        emails.user_created({"email": "a@b.test"}, PUBLIC_URL),
+        emails.user_created({"email": "a@b.test", "confirm_token": "t"}, PUBLIC_URL),
+        emails.user_email_change_requested({"email": "a@b.test", "confirm_token": "t"}, PUBLIC_URL),
+        emails.user_address_in_use_elsewhere({"email": "a@b.test"}, PUBLIC_URL),
+        emails.user_deactivated({"email": "a@b.test"}, PUBLIC_URL),
         emails.contact_invited({"email": "a@b.test", "invitation_token": "t"}, PUBLIC_URL),
         emails.request_created(
             {"title": "Line one\nline two"}, [{"email": "a@b.test"}], PUBLIC_URL
@@ -155,7 +194,7 @@ def test_every_email_has_a_text_and_an_html_part_and_one_line_subject():
 
 
 def test_a_malformed_recipient_fails_before_sending():
-    [email] = emails.user_created({"email": "not an address"}, PUBLIC_URL)
+    [email] = emails.user_created({"email": "not an address", "confirm_token": "t"}, PUBLIC_URL)
     with pytest.raises(ValueError):
         compose(email, MAIL_FROM)
 
@@ -256,6 +295,26 @@ def test_a_signup_link_and_an_existing_account_notice_render():
     message, text, _ = _parts(notice)
     assert message["Subject"] == "Someone tried to sign up with your address"
     assert "https://app.example.test/forgot-password" in text and "token" not in text
+
+
+def test_a_portal_invitation_wears_the_agencys_brand_and_promises_what_the_portal_has():
+    event = {"email": "cy@client.test", "invitation_token": "t", "agency_name": "Acme"}
+    brand = {"agency_name": "Acme", "color": "#0F766E", "has_logo": False}
+    [email] = emails.contact_invited(event, PUBLIC_URL, brand)
+    _, text, html = _parts(email)
+    assert "background-color:#0F766E" in html and "border-top:4px solid #0F766E" in html
+    assert ">Acme</span>" in html
+    # The portal offers requests and invoices (no services list): the e-mail promises that.
+    assert "send Acme requests" in text and "see your invoices" in text
+    assert "services" not in text
+
+
+def test_an_unbranded_or_badly_coloured_agency_gets_the_platforms_colours():
+    event = {"email": "cy@client.test", "invitation_token": "t"}
+    for brand in (None, {"agency_name": None, "color": "red;x:y"}):
+        [email] = emails.contact_invited(event, PUBLIC_URL, brand)
+        _, _, html = _parts(email)
+        assert "background-color:#4f46e5" in html and "red;x:y" not in html
 
 
 def test_a_funding_request_mails_the_customer_its_single_use_link():
