@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 
 from gateway import auth
-from gateway.api.subscription import pdf_response
+from gateway.api.billing import pdf_download
 from gateway.api.subscription_schemas import (
     DeleteAgencyRequest,
     OnboardingRequest,
@@ -101,7 +101,7 @@ def delete_agency():
 @bp.get("/invoices/<invoice_id>/pdf")
 @login_required
 def invoice_pdf(invoice_id: str):
-    return pdf_response(services.billing.platform_invoice_pdf(invoice_id))
+    return pdf_download(services.billing.platform_invoice_pdf(invoice_id))
 
 
 def _failed(name: str, form, exc: DomainError):
