@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 from gateway.rpc import services
 from gateway.security_headers import stripe_page
 from gateway.web.balances import minor_units
+from gateway.web.billing_forms import dollars
 from kit.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
@@ -53,8 +54,6 @@ def pay():
     else:
         status = 200
     setup = services.billing.start_customer_funding_card(token)
-    whole, cents = divmod(info["starting_balance"]["amount"], 100)
-    default = f"{whole}.{cents:02d}"
     return stripe_page(
         render_template(
             "balances/fund.html",
@@ -62,7 +61,7 @@ def pay():
             request_info=info,
             setup=setup,
             token=token,
-            amount=amount_text or default,
+            amount=amount_text or dollars(info["starting_balance"]),
             errors=errors,
             problem=None,
         ),

@@ -66,6 +66,7 @@ def test_the_card_pages_share_one_stripe_policy_and_are_never_cached(app, client
     rpc.answers[("billing", "start_customer_funding_card")] = lambda token: SETUP
     card_link, fund = client.get("/pay/card?token=t"), client.get("/fund?token=t")
     assert fund.status_code == 200
+    assert 'name="amount" type="text" value="25.00"' in fund.get_data(as_text=True)
     assert fund.headers["Content-Security-Policy"] == card_link.headers["Content-Security-Policy"]
     assert (
         "frame-src https://js.stripe.com https://hooks.stripe.com"
