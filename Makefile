@@ -102,6 +102,7 @@ bench: venv infra
 	$(PY) -m benchmarks.billing_run
 	$(PY) -m benchmarks.usage_writers
 	$(PY) -m benchmarks.reporting_dashboard
+	$(PY) -m benchmarks.request_inbox
 
 clean:
 	rm -rf $(VENV) node_modules gateway/gateway/static/vendor .run

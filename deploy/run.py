@@ -27,19 +27,23 @@ def main() -> int:
     smtp_port = _port("SMTP_PORT", 1025)
     mail_web_port = _port("MAILCATCHER_WEB_PORT", 8025)
     stripe_port = _port("LOCALSTRIPE_PORT", 8420)
+    s3_port = _port("S3_PORT", 8430)
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     stripe_url = f"http://127.0.0.1:{stripe_port}"
+    s3_url = f"http://127.0.0.1:{s3_port}"
     env = {
         "GATEWAY_PORT": str(gateway_port),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", stripe_url),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", gateway_url),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", s3_url),
     }
     stack = Stack.system(
         env,
         gateway_port=gateway_port,
         stripe_port=stripe_port,
+        s3_port=None if os.environ.get("S3_ENDPOINT_URL") else s3_port,
         mail_ports=(smtp_port, mail_web_port),
         restart=True,
     )
@@ -58,6 +62,7 @@ def main() -> int:
         stack.say(f"  API docs:          {gateway_url}/api/v1/docs")
         stack.say(f"  mail catcher:      http://127.0.0.1:{mail_web_port}")
         stack.say(f"  localstripe:       {stripe_url}")
+        stack.say(f"  local S3 (moto):   {env['S3_ENDPOINT_URL']}")
         stack.say("Ctrl-C stops everything.")
         while True:  # the supervisor thread restarts whatever dies, until Ctrl-C
             time.sleep(1)

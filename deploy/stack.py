@@ -71,6 +71,12 @@ def localstripe_program(port: int, state: Path, from_scratch: bool = False) -> P
     return Program("localstripe", (*argv, "--from-scratch") if from_scratch else argv, port)
 
 
+def s3_program(port: int) -> Program:
+    """moto's server: the local S3-compatible store request attachments go to (boto3 in the
+    clients service is pointed at it with S3_ENDPOINT_URL). It keeps its objects in memory."""
+    return Program("s3", (PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)), port)
+
+
 def mailcatcher_program(smtp_port: int, web_port: int) -> Program:
     """The development mail catcher: SMTP in, a web page and JSON out."""
     argv = (PYTHON, "-m", "deploy.mailcatcher", "--smtp-port", str(smtp_port))
@@ -126,16 +132,19 @@ class Stack:
         stripe_port: int | None = None,
         stripe_state: Path = ROOT / ".run" / "localstripe.pickle",
         mail_ports: tuple[int, int] | None = None,
+        s3_port: int | None = None,
         services: Iterable[str] = SERVICES,
         from_scratch: bool = False,
         output: TextIO | None = None,
         restart: bool = False,
     ) -> Stack:
-        """The whole system: the services and the gateway, with localstripe and the mail
-        catcher when their ports are given (the tests bring their own SMTP server)."""
+        """The whole system: the services and the gateway, with localstripe, the local S3 and
+        the mail catcher when their ports are given (the tests bring their own SMTP server)."""
         programs = []
         if stripe_port:
             programs.append(localstripe_program(stripe_port, stripe_state, from_scratch))
+        if s3_port:
+            programs.append(s3_program(s3_port))
         if mail_ports:
             programs.append(mailcatcher_program(*mail_ports))
         programs += [service_program(name) for name in services]

@@ -32,6 +32,7 @@ WEB_AREAS = [
     "health",
     "web.clients",
     "web.contacts",
+    "web.requests",
     "web.invitations",
     "web.portal",
     "web.portal_billing",

@@ -8,11 +8,12 @@ import base64
 import codecs
 from collections.abc import Iterable, Iterator
 
+import requests
 from flask import Response, request
 from werkzeug.datastructures import FileStorage
 
 from gateway.rpc import services
-from kit.errors import DomainError, ValidationError
+from kit.errors import DomainError, NotFound, ServiceUnavailable, ValidationError
 
 MAX_PICTURE_BYTES = 2 * 1024 * 1024
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -130,3 +131,67 @@ def picture_response(picture: dict) -> Response:
     response.headers["Cache-Control"] = "private, max-age=300"
     response.set_etag(picture.get("updated_at") or "")
     return response.make_conditional(request)
+
+
+# Request attachments: the clients service checks each file's type (by content) and its own size
+# limit (MAX_ATTACHMENT_BYTES); the gateway only refuses what is plainly too big to send on.
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 5
+ATTACHMENT_READ_TIMEOUT = (5, 30)  # connect, read: the file store's presigned link
+
+
+def attachment_files(uploads: Iterable[FileStorage], field: str = "attachments") -> list[dict]:
+    """The chosen files as `[{"filename", "data_base64"}]` for the clients service."""
+    chosen = [upload for upload in uploads if upload is not None and upload.filename]
+    if len(chosen) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            f"At most {MAX_ATTACHMENTS} files at a time.",
+            {field: f"Attach at most {MAX_ATTACHMENTS} files."},
+        )
+    files = []
+    for upload in chosen:
+        data = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise TooLarge(
+                f"{upload.filename} is larger than 10 MB, the most a file may be.",
+                {field: f"{upload.filename} is larger than 10 MB."},
+            )
+        files.append(
+            {"filename": upload.filename, "data_base64": base64.b64encode(data).decode("ascii")}
+        )
+    return files
+
+
+def attachment_response(download: dict) -> Response:
+    """A stored attachment (the service's `{filename, content_type, size, url}`, `url` a
+    short-lived link into the file store) streamed to the browser as a download: never shown
+    inline, never sniffed (`X-Content-Type-Options: nosniff` is on every answer)."""
+    try:
+        stored = requests.get(download["url"], stream=True, timeout=ATTACHMENT_READ_TIMEOUT)
+    except requests.RequestException:
+        raise ServiceUnavailable(
+            "The file store cannot be reached just now; please try again in a moment.",
+            {"service": "file_store"},
+        ) from None
+    if stored.status_code == 404:
+        stored.close()
+        raise NotFound("No such file.")
+    if stored.status_code != 200:
+        stored.close()
+        raise ServiceUnavailable(
+            "The file store cannot hand the file over just now; please try again in a moment.",
+            {"service": "file_store"},
+        )
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from stored.iter_content(64 * 1024)
+        finally:
+            stored.close()
+
+    response = Response(body(), mimetype=download["content_type"])
+    response.headers.set("Content-Disposition", "attachment", filename=download["filename"])
+    if download.get("size") is not None:
+        response.headers["Content-Length"] = str(download["size"])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

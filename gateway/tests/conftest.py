@@ -54,6 +54,7 @@ AGENCY = {
     "trial_days_left": 14,
     "subscription_status": "trialing",
 }
+REQUEST_COUNTS = {"open": 0, "unread": 0, "assigned_to_me": 0}
 TOKENS = {"owner-token": OWNER, "member-token": MEMBER, "contact-token": CONTACT}
 
 
@@ -65,6 +66,8 @@ class FakeRpc:
         self.answers = {
             ("identity", "authenticate_api_token"): self._authenticate,
             ("identity", "get_agency"): lambda *a, **k: AGENCY,
+            # the navigation's Requests badge, on every team page
+            ("clients", "count_requests"): lambda *a, **k: REQUEST_COUNTS,
         }
 
     @staticmethod

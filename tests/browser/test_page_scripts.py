@@ -17,6 +17,9 @@ pytestmark = pytest.mark.browser
 def test_no_page_breaks_the_content_security_policy(page, new_agency):
     owner = new_agency()
     client = owner.post("/clients", json={"name": "Policy Client"}, expect=201).json()
+    logged = owner.post(
+        "/requests", json={"client_id": client["id"], "title": "Policy request"}, expect=201
+    ).json()
     violations = []
     page.on(
         "console",
@@ -36,6 +39,8 @@ def test_no_page_breaks_the_content_security_policy(page, new_agency):
         "/settings/",
         "/settings/tokens",
         "/clients/import",
+        "/requests/",
+        f"/requests/{logged['id']}",
         "/services/",
         "/services/catalog",
         "/services/assign",

@@ -129,7 +129,10 @@ def test_the_portal_fits_a_375_px_screen(browser, base_url, new_agency, mailbox,
         expect=201,
     )
     portal = portal_session(owner, mailbox, email)
-    portal.post("/portal/requests", json={"title": "Fix it", "description": LONG}, expect=201)
+    request_id = portal.post(
+        "/portal/requests", json={"title": "Fix it", "description": LONG}, expect=201
+    ).json()["id"]
+    portal.post(f"/portal/requests/{request_id}/comments", json={"body": LONG}, expect=201)
     context = browser.new_context(base_url=base_url, viewport=PHONE)
     page = context.new_page()
     try:
@@ -138,7 +141,7 @@ def test_the_portal_fits_a_375_px_screen(browser, base_url, new_agency, mailbox,
         page.fill('[name="password"]', STRONG_PASSWORD)
         page.click('[data-test="portal-login"] button')
         expect(page.locator('[data-test="portal-client-name"]')).to_have_text("Phone Co")
-        for path in ("/portal/", "/portal/requests/new"):
+        for path in ("/portal/", "/portal/requests/new", f"/portal/requests/{request_id}"):
             page.goto(path)
             page.screenshot(path=tmp_path / "portal.png", full_page=True)
             assert wider_than_viewport(page) == [], path

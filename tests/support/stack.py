@@ -49,7 +49,7 @@ def running_system(
         vhost.create()
     mailbox = Mailbox(free_port())
     mailbox.start()
-    gateway_port, stripe_port = free_port(), free_port()
+    gateway_port, stripe_port, s3_port = free_port(), free_port(), free_port()
     base_url = f"http://127.0.0.1:{gateway_port}"
     env = {
         "AMQP_URI": amqp_uri or vhost.amqp_uri,
@@ -58,6 +58,7 @@ def running_system(
         "SMTP_PORT": str(mailbox.port),
         "PUBLIC_URL": base_url,
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
         "GATEWAY_PORT": str(gateway_port),
         "SECRET_KEY": "e2e-secret-key",
         "RPC_TIMEOUT": "10",
@@ -72,6 +73,7 @@ def running_system(
                 env,
                 gateway_port=gateway_port,
                 stripe_port=stripe_port,
+                s3_port=s3_port,
                 stripe_state=LOG.parent / f"e2e-localstripe-{gateway_port}.pickle",
                 from_scratch=True,
                 output=output,

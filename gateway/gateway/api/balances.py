@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Response
 
 from gateway.api.balances_schemas import (
+    BalanceRefundRequest,
     BalanceSettingsRequest,
     CardTopUpRequest,
     FundingRequestCreate,
     ManualCreditRequest,
-    RefundRequest,
     TransferQuery,
     UsageRequest,
 )
@@ -258,12 +258,12 @@ def refund_customer_balance(client_id: str):
     post:
       tags: [balances]
       summary: Refund a customer balance
-      requestBody: RefundRequest
+      requestBody: BalanceRefundRequest
       responses:
-        200: {description: The refund, schema: Refund}
+        200: {description: The refund, schema: BalanceRefund}
         409: The balance is empty, or the key was used for a different entry
     """
-    body = json_body(RefundRequest())
+    body = json_body(BalanceRefundRequest())
     return services.billing.refund_customer_balance(client_id, **body)
 
 

@@ -148,7 +148,7 @@ class TopUp(Schema):
     balance_after = fields.Nested(Money)
 
 
-class RefundRequest(Schema):
+class BalanceRefundRequest(Schema):
     idempotency_key = fields.Str(required=True, validate=KEY)
     amount = fields.Int(
         allow_none=True,
@@ -160,7 +160,7 @@ class RefundRequest(Schema):
     reference = fields.Str(load_default="", validate=Length(max=200))
 
 
-class Refund(Schema):
+class BalanceRefund(Schema):
     transfer_id = fields.Str()
     client_id = fields.Str()
     amount = fields.Nested(Money)

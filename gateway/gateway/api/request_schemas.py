@@ -12,6 +12,8 @@ from gateway.api.schema_fields import Id, Length, OneOf, Schema
 from kit import vocabulary
 
 REQUEST_STATUS = OneOf(vocabulary.REQUEST_STATUSES)
+# The inbox also filters on "open_any": open or in progress, what still needs the team.
+INBOX_STATUS = OneOf((*vocabulary.REQUEST_STATUSES, "open_any"))
 
 
 # --- query strings -------------------------------------------------------------------------
@@ -19,7 +21,18 @@ REQUEST_STATUS = OneOf(vocabulary.REQUEST_STATUSES)
 
 class RequestListQuery(PageQuery):
     client_id = fields.Str()
-    status = fields.Str(validate=REQUEST_STATUS)
+    status = fields.Str(
+        validate=INBOX_STATUS,
+        metadata={"description": "open, in_progress, done, cancelled, or open_any (the first two)"},
+    )
+    assignee_id = fields.Str(
+        validate=Length(max=64), metadata={"description": "A team member's id, or none"}
+    )
+    account_manager_id = fields.Str(
+        validate=Length(max=64), metadata={"description": "The client's account manager"}
+    )
+    contact_id = fields.Str()
+    unread = fields.Bool(metadata={"description": "Only those with something you have not read"})
 
 
 # --- request bodies ------------------------------------------------------------------------
@@ -29,10 +42,37 @@ class RequestStatusRequest(Schema):
     status = fields.Str(required=True, validate=REQUEST_STATUS)
 
 
+class AttachmentUpload(Schema):
+    """A file sent in JSON: its name and its bytes in base64 (at most 10 MB; PDF, images,
+    Office files, ZIP or text, told by the content)."""
+
+    filename = fields.Str(required=True, validate=Length(min=1, max=255))
+    data_base64 = fields.Str(required=True, load_only=True)
+
+
+ATTACHMENTS = fields.List(
+    fields.Nested(AttachmentUpload), validate=Length(max=5), load_default=None
+)
+
+
 class PortalRequestCreate(Schema):
     title = fields.Str(required=True, validate=Length(min=1, max=200))
     description = fields.Str(validate=Length(max=10000))
     service_name = fields.Str(validate=Length(max=200), allow_none=True)
+    attachments = ATTACHMENTS
+
+
+class CommentCreateRequest(Schema):
+    """A comment (both sides see it), with files if any; a comment needs text or a file."""
+
+    body = fields.Str(validate=Length(max=20000), load_default="")
+    attachments = ATTACHMENTS
+
+
+class AssignRequest(Schema):
+    assignee_id = Id(
+        required=True, allow_none=True, metadata={"description": "A team member; null: nobody"}
+    )
 
 
 class RequestCreateRequest(PortalRequestCreate):
@@ -65,12 +105,61 @@ class ClientRequest(Schema):
     description = fields.Str()
     service_name = fields.Str(allow_none=True)
     status = fields.Str(metadata={"description": "open, in_progress, done or cancelled"})
+    assignee_id = fields.Str(allow_none=True, metadata={"description": "The team member's id"})
+    unread = fields.Bool(
+        metadata={"description": "Team only: something was added since you last opened it"}
+    )
+    activity_at = fields.DateTime(metadata={"description": "When its thread last changed"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class ClientRequestPage(Page):
     items = fields.List(fields.Nested(ClientRequest))
+
+
+class Attachment(Schema):
+    id = fields.UUID()
+    request_id = fields.UUID()
+    comment_id = fields.UUID(allow_none=True, metadata={"description": "null: on the request"})
+    filename = fields.Str()
+    content_type = fields.Str()
+    size = fields.Int(metadata={"description": "Bytes"})
+    created_at = fields.DateTime()
+
+
+class RequestComment(Schema):
+    id = fields.UUID()
+    request_id = fields.UUID()
+    kind = fields.Str(
+        metadata={"description": "comment, note (team only) or status (a status change)"}
+    )
+    author_kind = fields.Str(metadata={"description": "user (the team) or contact"})
+    author_id = fields.Str(allow_none=True)
+    author_name = fields.Str()
+    body = fields.Str()
+    old_status = fields.Str(allow_none=True)
+    status = fields.Str(allow_none=True)
+    attachments = fields.List(fields.Nested(Attachment))
+    created_at = fields.DateTime()
+
+
+class RequestThread(ClientRequest):
+    """A request with its own files and its thread, oldest first (a contact sees no note)."""
+
+    account_manager_ids = fields.List(fields.Str(), metadata={"description": "Team only"})
+    attachments = fields.List(fields.Nested(Attachment))
+    thread = fields.List(fields.Nested(RequestComment))
+
+
+class RequestCommentPage(Page):
+    items = fields.List(fields.Nested(RequestComment))
+
+
+class RequestCounts(Schema):
+    open = fields.Int(metadata={"description": "Open or in progress"})
+    unread = fields.Int(metadata={"description": "Of those, with something you have not read"})
+    assigned_to_me = fields.Int(metadata={"description": "Of those, assigned to you"})
 
 
 class PortalClient(ClientProfile):

@@ -126,6 +126,7 @@ def show(contact_id: str):
         "clients": _client_choices(),
         "contact": contact,
         "invitation": _pending_invitation(contact_id),
+        "contact_requests": services.clients.list_requests(contact_id=contact_id, per_page=10),
     }
     if request.method == "GET":
         return show_form("contacts/form.html", Form(dict(contact)), **context)

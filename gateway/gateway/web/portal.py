@@ -1,5 +1,6 @@
 """The client portal under /portal: a contact's own login (kind "contact"), invitation
-acceptance, password reset, their client's profile and their requests.
+acceptance, password reset, their client's profile and their requests, each a conversation with
+the agency (the agency's internal notes never reach it) with files.
 
 A portal principal reaches only its own client: the clients service takes the client from the
 call context, never from the page.
@@ -11,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from gateway.api.request_schemas import (
     AcceptInvitationRequest,
+    CommentCreateRequest,
     PortalLoginRequest,
     PortalRequestCreate,
 )
@@ -18,7 +20,7 @@ from gateway.api.schemas import ForgotPasswordRequest, ResetPasswordRequest
 from gateway.auth import portal_login_required, principal, sign_out, start_session
 from gateway.read_only import allowed_when_read_only
 from gateway.rpc import services
-from gateway.uploads import picture_response
+from gateway.uploads import TooLarge, attachment_files, attachment_response, picture_response
 from gateway.web import client_forms
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from kit.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationError
@@ -166,7 +168,53 @@ def new_request():
         return show_form("portal/request_form.html", Form(), title="New request")
     form = read_form(PortalRequestCreate(), omit_blank=("service_name",))
     try:
-        services.clients.portal_create_request(**form.valid_data())
+        body = {**form.valid_data(), "attachments": _files()}
+        services.clients.portal_create_request(**body)
     except DomainError as exc:
         return form_failed("portal/request_form.html", form, exc, title="New request")
     return done("Your request was sent to the agency.", url_for(".index"))
+
+
+def _files() -> list[dict]:
+    try:
+        return attachment_files(request.files.getlist("attachments"))
+    except TooLarge as exc:  # on the page it is the file box's error, not a 413 page
+        raise ValidationError(exc.message, exc.fields) from None
+
+
+def _request_context(request_id: str) -> dict:
+    item = services.clients.portal_get_request(request_id)
+    return {"title": item["title"], "item": item}
+
+
+@bp.get("/requests/<request_id>")
+@portal_login_required
+def request_page(request_id: str):
+    """One of the client's requests and its conversation with the agency."""
+    return show_form("portal/request.html", Form(), **_request_context(request_id))
+
+
+@bp.post("/requests/<request_id>/comments")
+@portal_login_required
+def comment(request_id: str):
+    """Add to the conversation (text, files or both); the agency is told."""
+    form = read_form(CommentCreateRequest())
+    try:
+        body = form.valid_data()
+        services.clients.portal_add_request_comment(
+            request_id, body=body.get("body", ""), attachments=_files()
+        )
+    except DomainError as exc:
+        return form_failed("portal/request.html", form, exc, **_request_context(request_id))
+    return done(
+        "Sent to the agency.", url_for(".request_page", request_id=request_id) + "#thread-end"
+    )
+
+
+@bp.get("/requests/<request_id>/files/<attachment_id>")
+@portal_login_required
+def download(request_id: str, attachment_id: str):
+    """A file of one of the client's requests, as a download."""
+    return attachment_response(
+        services.clients.portal_get_request_attachment(request_id, attachment_id)
+    )

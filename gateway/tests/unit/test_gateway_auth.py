@@ -74,10 +74,9 @@ def test_portal_contact_cannot_use_team_pages_or_api(client):
     assert b'data-test="back-to-portal"' in page.data and b"Back to the dashboard" not in page.data
 
 
-def test_signed_in_member_sees_placeholder_pages_with_trial_banner(client, rpc):
-    response = client.get("/reports/", headers=MEMBER)
+def test_signed_in_member_sees_the_trial_banner_fetched_once(client, rpc):
+    response = client.get("/settings/", headers=MEMBER)
     assert response.status_code == 200
-    assert b"Reports arrive with the reporting service." in response.data
     assert b'data-test="trial-banner"' in response.data
     assert rpc.methods().count("identity.get_agency") == 1
 

@@ -270,16 +270,67 @@ class PortalSync(TenantMixin, Base):
 
 
 class ClientRequest(TenantMixin, Base):
-    """A request a client's contact made through the portal."""
+    """A request a client's contact made through the portal (or the team logged for them)."""
 
     __tablename__ = "client_requests"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
-    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     service_name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The last thing added to the thread (anyone's): a team member who has not read the
+    # request since sees it unread.
+    activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestComment(TenantMixin, Base):
+    """One entry of a request's thread: a comment (both sides see it), an internal note (the
+    team only) or a status change."""
+
+    __tablename__ = "request_comments"
+    __table_args__ = (Index("ix_request_comments_request", "request_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client_requests.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # comment | note | status
+    author_kind: Mapped[str] = mapped_column(String(20))  # user | contact
+    author_id: Mapped[str | None] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestAttachment(TenantMixin, Base):
+    """A file on a request (sent with it) or on one of its comments; the bytes are in the S3
+    bucket under `storage_key`, stored before this row is written."""
+
+    __tablename__ = "request_attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("client_requests.id"), index=True)
+    comment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("request_comments.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RequestRead(TenantMixin, Base):
+    """When a team member last opened a request: before its `activity_at`, it is unread."""
+
+    __tablename__ = "request_reads"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("client_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)

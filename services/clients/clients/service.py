@@ -18,6 +18,8 @@ from clients import (
     fields,
     invitations,
     portal_sync,
+    request_inbox,
+    request_threads,
     search,
     vault,
 )
@@ -25,6 +27,7 @@ from clients.dependencies import ImportRunner
 from clients.imports import jobs, preview, running
 from clients.models import Base, ImportJob
 from clients.settings import Settings
+from clients.storage import Storage
 from kit import failed_events
 from kit.config import ServiceSettings
 from kit.context import Context
@@ -51,6 +54,7 @@ class ClientsService(failed_events.FailedEventsRpc):
     identity = ServiceRpc("identity")
     vault_cipher = Cipher()
     imports = ImportRunner()
+    files = Storage()
     event_retry = EventRetry()
 
     @rpc
@@ -371,14 +375,27 @@ class ClientsService(failed_events.FailedEventsRpc):
     # Requests and the client portal --------------------------------------------------------------
 
     @rpc
-    def list_requests(self, ctx, client_id=None, status=None, page=1, per_page=25):
-        return self.db.read(client_requests.list_requests, ctx, client_id, status, page, per_page)
+    def list_requests(self, ctx, client_id=None, status=None, page=1, per_page=25, **filters):
+        return self.db.read(
+            request_inbox.list_requests, ctx, client_id, status, page, per_page, **filters
+        )
+
+    @rpc
+    def count_requests(self, ctx):
+        return self.db.read(request_inbox.count_requests, ctx)
 
     @rpc
     def create_request(
-        self, ctx, client_id, title, description=None, service_name=None, contact_id=None
+        self,
+        ctx,
+        client_id,
+        title,
+        description=None,
+        service_name=None,
+        contact_id=None,
+        attachments=None,
     ):
-        return self.db.write(
+        return self.db.flow(
             client_requests.create_request,
             ctx,
             client_id,
@@ -386,11 +403,52 @@ class ClientsService(failed_events.FailedEventsRpc):
             description,
             service_name,
             contact_id,
+            attachments,
+            store=self.files,
+            max_bytes=self.settings.max_attachment_bytes,
         )
+
+    @rpc
+    def get_request(self, ctx, request_id):
+        return self.db.write(request_threads.get_request, ctx, request_id)
 
     @rpc
     def set_request_status(self, ctx, request_id, status):
         return self.db.write(client_requests.set_request_status, ctx, request_id, status)
+
+    @rpc
+    def assign_request(self, ctx, request_id, assignee_id):
+        return self.db.flow(
+            client_requests.assign_request, ctx, self.identity, request_id, assignee_id
+        )
+
+    @rpc
+    def add_request_comment(self, ctx, request_id, body=None, internal=False, attachments=None):
+        return self.db.flow(
+            request_threads.add_comment,
+            ctx,
+            self.identity,
+            self.files,
+            self.settings.max_attachment_bytes,
+            request_id,
+            body,
+            internal,
+            attachments,
+        )
+
+    @rpc
+    def list_request_comments(self, ctx, request_id, page=1, per_page=100):
+        return self.db.read(request_threads.list_comments, ctx, request_id, page, per_page)
+
+    @rpc
+    def portal_list_request_comments(self, ctx, request_id, page=1, per_page=100):
+        return self.db.read(request_threads.portal_list_comments, ctx, request_id, page, per_page)
+
+    @rpc
+    def get_request_attachment(self, ctx, request_id, attachment_id):
+        return self.db.read(
+            request_threads.attachment_link, ctx, self.files, request_id, attachment_id
+        )
 
     @rpc
     def portal_get_client(self, ctx):
@@ -402,10 +460,41 @@ class ClientsService(failed_events.FailedEventsRpc):
 
     @rpc
     def portal_list_requests(self, ctx, status=None, page=1, per_page=25):
-        return self.db.read(client_requests.portal_list_requests, ctx, status, page, per_page)
+        return self.db.read(request_inbox.portal_list_requests, ctx, status, page, per_page)
 
     @rpc
-    def portal_create_request(self, ctx, title, description=None, service_name=None):
-        return self.db.write(
-            client_requests.portal_create_request, ctx, title, description, service_name
+    def portal_create_request(
+        self, ctx, title, description=None, service_name=None, attachments=None
+    ):
+        return self.db.flow(
+            client_requests.portal_create_request,
+            ctx,
+            title,
+            description,
+            service_name,
+            attachments,
+            store=self.files,
+            max_bytes=self.settings.max_attachment_bytes,
+        )
+
+    @rpc
+    def portal_get_request(self, ctx, request_id):
+        return self.db.read(request_threads.portal_get_request, ctx, request_id)
+
+    @rpc
+    def portal_add_request_comment(self, ctx, request_id, body=None, attachments=None):
+        return self.db.flow(
+            request_threads.portal_add_comment,
+            ctx,
+            self.files,
+            self.settings.max_attachment_bytes,
+            request_id,
+            body,
+            attachments,
+        )
+
+    @rpc
+    def portal_get_request_attachment(self, ctx, request_id, attachment_id):
+        return self.db.read(
+            request_threads.portal_attachment_link, ctx, self.files, request_id, attachment_id
         )

@@ -12,8 +12,12 @@ from kit.config import positive_int
 @dataclass(frozen=True)
 class Settings:
     invitations_per_hour: int  # invitation e-mails (first sends and resends) an agency may send
+    max_attachment_bytes: int  # the largest file a request or comment may carry
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Settings:
         """The settings in a loaded config.yaml; a missing or bad value stops the service."""
-        return cls(invitations_per_hour=positive_int(config, "INVITATIONS_PER_HOUR"))
+        return cls(
+            invitations_per_hour=positive_int(config, "INVITATIONS_PER_HOUR"),
+            max_attachment_bytes=positive_int(config, "MAX_ATTACHMENT_BYTES"),
+        )

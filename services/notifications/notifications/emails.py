@@ -177,7 +177,7 @@ def request_created(payload: dict, managers: list[dict], public_url: str) -> lis
         or request.get("description"),
         "requested_by": payload.get("requested_by_name") or payload.get("contact_name"),
         "service_name": payload.get("service_name"),
-        "link": link(public_url, "/requests"),
+        "link": link(public_url, _team_request_path(payload)),
         "public_url": public_url,
     }
     emails, seen = [], set()
@@ -189,6 +189,23 @@ def request_created(payload: dict, managers: list[dict], public_url: str) -> lis
         name = user.get("name")
         emails.append(Email("request_created", address, {**context, "name": name}, name))
     return emails
+
+
+def _team_request_path(payload: dict) -> str:
+    request_id = payload.get("client_request_id")
+    return f"/requests/{request_id}" if request_id else "/requests"
+
+
+def _request_context(payload: dict, public_url: str) -> dict:
+    """What every request e-mail shows: the client, the request's title, who wrote. Never the
+    comment's text: it may hold what should stay behind a login (the link leads to it)."""
+    return {
+        "client_name": payload.get("client_name"),
+        "title": payload.get("title"),
+        "author_name": payload.get("author_name"),
+        "attachment_count": payload.get("attachment_count") or 0,
+        "public_url": public_url,
+    }
 
 
 def money_text(value: Any) -> str:
@@ -216,6 +233,82 @@ def _invoice_context(payload: dict, public_url: str) -> dict:
         "portal_link": link(public_url, "/portal/invoices"),
         "public_url": public_url,
     }
+
+
+def request_reply(payload: dict, public_url: str) -> list[Email]:
+    """clients `request_comment_added` by a team member: to the request's contact, a link to the
+    request in the portal. A request with no (live) contact tells nobody."""
+    email = (payload.get("contact_email") or "").strip()
+    if not email:
+        return []
+    request_id = _required(payload, "client_request_id")
+    context = {
+        **_request_context(payload, public_url),
+        "name": payload.get("contact_name"),
+        "link": link(public_url, f"/portal/requests/{request_id}"),
+    }
+    return [Email("request_reply", email, context, payload.get("contact_name"))]
+
+
+def request_comment(payload: dict, users: list[dict], public_url: str) -> list[Email]:
+    """clients `request_comment_added` by the client's contact: to each active team member
+    given (the assignee, else the account managers, else who manages client requests)."""
+    context = {
+        **_request_context(payload, public_url),
+        "link": link(public_url, _team_request_path(payload)),
+    }
+    emails, seen = [], set()
+    for user in users:
+        address = (user.get("email") or "").strip()
+        if not address or not is_active(user) or address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        name = user.get("name")
+        emails.append(Email("request_comment", address, {**context, "name": name}, name))
+    return emails
+
+
+def request_assigned(payload: dict, users: list[dict], public_url: str) -> list[Email]:
+    """clients `request_assigned`: the new assignee (active, and not the one who assigned it)
+    gets a link to the request."""
+    context = {
+        **_request_context(payload, public_url),
+        "link": link(public_url, _team_request_path(payload)),
+    }
+    return [
+        Email(
+            "request_assigned",
+            user["email"],
+            {**context, "name": user.get("name")},
+            user.get("name"),
+        )
+        for user in users
+        if user.get("email") and is_active(user) and user.get("id") != payload.get("assigned_by")
+    ]
+
+
+STATUS_WORDS = {
+    "open": "open",
+    "in_progress": "in progress",
+    "done": "done",
+    "cancelled": "cancelled",
+}
+
+
+def request_status_changed(payload: dict, public_url: str) -> list[Email]:
+    """clients `request_status_changed`: the request's contact hears its new status."""
+    email = (payload.get("contact_email") or "").strip()
+    if not email:
+        return []
+    request_id = _required(payload, "client_request_id")
+    status = payload.get("status") or ""
+    context = {
+        **_request_context(payload, public_url),
+        "name": payload.get("contact_name"),
+        "status_text": STATUS_WORDS.get(status, status.replace("_", " ")),
+        "link": link(public_url, f"/portal/requests/{request_id}"),
+    }
+    return [Email("request_status_changed", email, context, payload.get("contact_name"))]
 
 
 def _billing_contact(payload: dict) -> tuple[str | None, str | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kit import failed_events
+from kit import failed_events, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.erasure import erase_agency
@@ -58,6 +58,27 @@ class NotificationsService(failed_events.FailedEventsRpc):
     def on_request_created(self, payload: dict) -> None:
         managers = self._users(payload, payload.get("account_manager_ids") or [])
         notices = emails.request_created(payload, managers, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("clients", "request_comment_added")
+    def on_request_comment_added(self, payload: dict) -> None:
+        if payload.get("author_kind") == emails.PORTAL_KIND:
+            notices = emails.request_comment(payload, self._request_team(payload), self.public_url)
+        else:
+            notices = emails.request_reply(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("clients", "request_assigned")
+    def on_request_assigned(self, payload: dict) -> None:
+        assignee = self._users(
+            payload, [payload.get("assignee_id")] if payload.get("assignee_id") else []
+        )
+        notices = emails.request_assigned(payload, assignee, self.public_url)
+        deliver(self.db, self.mailer, payload, notices)
+
+    @reliable_handler("clients", "request_status_changed")
+    def on_request_status_changed(self, payload: dict) -> None:
+        notices = emails.request_status_changed(payload, self.public_url)
         deliver(self.db, self.mailer, payload, notices)
 
     @reliable_handler("billing", "invoice_paid")
@@ -150,6 +171,21 @@ class NotificationsService(failed_events.FailedEventsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _request_team(self, payload: dict) -> list[dict]:
+        """Who hears of a client's comment: the request's assignee; else the client's account
+        managers; else every active team member whose role manages client requests."""
+        for ids in ([payload.get("assignee_id")], payload.get("account_manager_ids") or []):
+            users = [u for u in self._users(payload, [i for i in ids if i]) if emails.is_active(u)]
+            if users:
+                return users
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id")).to_dict()
+        roles = {
+            role["id"]
+            for role in self.identity.list_roles(ctx)
+            if permissions.MANAGE_CLIENT_ORGANIZATIONS in role.get("permissions", [])
+        }
+        return [u for u in self.identity.list_users(ctx, "active") if u["role"]["id"] in roles]
 
     def _tell_owner(self, payload: dict) -> None:
         ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))

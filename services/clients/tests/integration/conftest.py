@@ -4,6 +4,9 @@ vhost, each on its own test database, called over RPC the way the gateway calls 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -49,6 +52,27 @@ class Rpc:
         return lambda *a, **kw: self.client.call(self.service, method, *a, **kw)
 
 
+@pytest.fixture(scope="session")
+def s3_url():
+    """moto's S3 server (what `make run` starts beside localstripe), on a port of its own."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("moto's S3 server did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(10)
+
+
 @pytest.fixture
 def clients_settings() -> dict:
     """Configuration keys the clients service gets on top of its config.yaml (a test may
@@ -57,10 +81,11 @@ def clients_settings() -> dict:
 
 
 @pytest.fixture
-def system(container_factory, rabbit_config, db_url, identity_db_url, clients_settings):
+def system(container_factory, rabbit_config, db_url, identity_db_url, clients_settings, s3_url):
     """Both services started; yields (clients rpc, identity rpc, clients config)."""
     truncate_all(db_url)
-    config = service_config("clients", rabbit_config, db_url, **clients_settings)
+    settings = {"S3_ENDPOINT_URL": s3_url, **clients_settings}
+    config = service_config("clients", rabbit_config, db_url, **settings)
     container_factory(ClientsService, config).start()
     container_factory(
         IdentityService, service_config("identity", rabbit_config, identity_db_url)

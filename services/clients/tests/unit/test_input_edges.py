@@ -5,11 +5,11 @@ another agency's client."""
 import pytest
 
 from clients import (
-    client_requests,
     companies,
     contacts,
     fields,
     invitations,
+    request_inbox,
     search,
     vault,
 )
@@ -52,7 +52,7 @@ def test_a_huge_page_number_is_an_empty_page_not_a_database_error(session, ctx, 
     for listing in (
         lambda: search.list_clients(session, ctx, page=huge),
         lambda: search.list_contacts(session, ctx, page=huge),
-        lambda: client_requests.list_requests(session, ctx, page=huge),
+        lambda: request_inbox.list_requests(session, ctx, page=huge),
         lambda: invitations.list_invitations(session, ctx, page=huge),
     ):
         result = listing()
@@ -126,7 +126,7 @@ def test_a_taken_email_with_a_move_is_a_conflict_on_email(session, ctx, identity
 
 def test_listing_by_another_agencys_client_is_not_found(session, ctx, make_ctx, identity, acme):
     theirs = companies.create_client(session, make_ctx(), identity, name="Theirs")
-    for listing in (search.list_contacts, client_requests.list_requests):
+    for listing in (search.list_contacts, request_inbox.list_requests):
         with pytest.raises(NotFound):
             listing(session, ctx, client_id=theirs["id"])
         with pytest.raises(NotFound):

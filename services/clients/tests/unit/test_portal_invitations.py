@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from clients import client_requests, companies, contacts, invitations, portal_sync
+from clients import client_requests, companies, contacts, invitations, portal_sync, request_inbox
 from clients.models import Invitation
 from kit.context import Context
 from kit.db import utcnow
@@ -147,8 +147,8 @@ def test_a_portal_request_reaches_the_team_with_its_account_managers(
         "Ada",
         "New landing page",
     )
-    assert client_requests.portal_list_requests(session, me)["items"][0]["id"] == request["id"]
-    team_view = client_requests.list_requests(session, ctx, client_id=ada["client_id"])
+    assert request_inbox.portal_list_requests(session, me)["items"][0]["id"] == request["id"]
+    team_view = request_inbox.list_requests(session, ctx, client_id=ada["client_id"])
     assert team_view["items"][0]["contact_name"] == "Ada"
     done = client_requests.set_request_status(session, ctx, request["id"], "in_progress")
     assert done["status"] == "in_progress"
@@ -162,12 +162,12 @@ def test_a_portal_contact_sees_only_its_own_client(session, ctx, identity, ada):
     client_requests.portal_create_request(session, portal(ctx, other), "Globex secret")
     me = portal(ctx, ada)
     assert client_requests.portal_get_client(session, me)["name"] == ("Acme")
-    assert client_requests.portal_list_requests(session, me)["total"] == 0
+    assert request_inbox.portal_list_requests(session, me)["total"] == 0
     with pytest.raises(PermissionDenied):
         companies.get_client(session, me, globex["id"])
     with pytest.raises(NotFound):
         companies.get_logo(session, me, globex["id"])
     with pytest.raises(PermissionDenied):
-        client_requests.list_requests(session, me)
+        request_inbox.list_requests(session, me)
     with pytest.raises(PermissionDenied):  # team contexts cannot use portal methods
-        client_requests.portal_list_requests(session, ctx)
+        request_inbox.portal_list_requests(session, ctx)

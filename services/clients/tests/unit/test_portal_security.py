@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from clients import client_requests, companies, contacts, invitations, portal_sync
+from clients import client_requests, companies, contacts, invitations, portal_sync, request_inbox
 from clients.models import InvitationSend
 from kit.context import Context
 from kit.db import utcnow
@@ -54,7 +54,7 @@ def test_a_portal_session_of_a_contact_moved_to_another_client_reaches_neither(
     contacts.update_contact(session, ctx, ada["id"], client_id=globex["id"])
     for call in (
         lambda: client_requests.portal_get_client(session, stale),
-        lambda: client_requests.portal_list_requests(session, stale),
+        lambda: request_inbox.portal_list_requests(session, stale),
         lambda: client_requests.portal_create_request(session, stale, "Old client's secrets"),
         lambda: client_requests.portal_get_logo(session, stale),
         lambda: companies.get_logo(session, stale, acme["id"]),
@@ -69,7 +69,7 @@ def test_a_portal_session_of_an_archived_contact_is_refused(session, ctx, identi
     me = portal(ctx, acme["id"], ada["id"])
     contacts.archive_contact(session, ctx, ada["id"])
     with pytest.raises(PermissionDenied) as raised:
-        client_requests.portal_list_requests(session, me)
+        request_inbox.portal_list_requests(session, me)
     assert raised.value.message == ACCESS_CHANGED
 
 

@@ -130,3 +130,38 @@ def test_a_changed_password_sends_a_security_notice(identity, smtp):
     body = text_of(message)
     assert "It was changed from the account's settings, with the old password." in body
     assert "If this wasn't you" in body and f"{PUBLIC_URL}/forgot-password" in body
+
+
+def test_a_clients_comment_goes_to_the_assignee_else_to_who_manages_client_requests(
+    identity, dispatch, smtp
+):
+    owner, ctx = signup(identity, unique("owner@acme.test"))
+    roles = {r["name"]: r["id"] for r in identity.list_roles(ctx)}
+    max_email, mia_email = unique("max@acme.test"), unique("mia@acme.test")
+    identity.create_user(ctx, "Max Manager", max_email, roles["Manager"], password=PASSWORD)
+    mia = identity.create_user(ctx, "Mia Member", mia_email, roles["Member"], password=PASSWORD)
+    wait_for(lambda: smtp.to(max_email) and smtp.to(mia_email))  # their welcomes
+    comment = {
+        "agency_id": owner["agency_id"],
+        "client_request_id": str(uuid.uuid4()),
+        "client_name": "Globex",
+        "title": "Spring campaign",
+        "author_kind": "contact",
+        "author_name": "Cy",
+        "account_manager_ids": [],
+    }
+    subject = "Cy commented on Spring campaign"
+    # nobody assigned, no account manager: the team members whose role manages client requests
+    dispatch("clients", "request_comment_added", {**comment, "event_id": str(uuid.uuid4())})
+    wait_for(lambda: subjected(smtp.to(max_email), subject))
+    wait_for(lambda: subjected(smtp.to(owner["email"]), subject))
+    assert subjected(smtp.to(mia_email), subject) == []
+    # assigned: the assignee alone
+    dispatch(
+        "clients",
+        "request_comment_added",
+        {**comment, "event_id": str(uuid.uuid4()), "assignee_id": mia["id"]},
+    )
+    [message] = wait_for(lambda: subjected(smtp.to(mia_email), subject))
+    assert f"{PUBLIC_URL}/requests/{comment['client_request_id']}" in text_of(message)
+    assert len(subjected(smtp.to(max_email), subject)) == 1

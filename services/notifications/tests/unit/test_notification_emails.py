@@ -132,7 +132,7 @@ def test_request_created_goes_to_each_active_manager_once():
     message, text, html = _parts(notices[0])
     assert message["Subject"] == "New request from Globex: New logo"
     assert "Bigger <please>" in text and "Bigger &lt;please&gt;" in html
-    assert "https://app.example.test/requests" in text
+    assert "https://app.example.test/requests" in text  # the inbox, or the request itself
 
 
 def test_every_email_has_a_text_and_an_html_part_and_one_line_subject():
@@ -306,3 +306,61 @@ def test_balance_notices_go_to_the_agencys_active_owners_only():
     [email] = emails.balance_notice(exhausted, team, PUBLIC_URL)
     message, text, _ = _parts(email)
     assert "Usage paused" in message["Subject"] and "paused until the next top-up" in text
+
+
+def comment_event(**fields):
+    """A clients `request_comment_added` event, with `fields` added or replaced."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "client_request_id": "r-1",
+        "client_name": "Globex",
+        "title": "New <logo>",
+        "author_name": "Mo",
+        "author_kind": "user",
+        "contact_name": "Cy",
+        "contact_email": "cy@client.test",
+        "attachment_count": 2,
+        **fields,
+    }
+
+
+def test_a_team_reply_tells_the_requests_contact_with_a_portal_link_and_no_comment_text():
+    [email] = emails.request_reply(comment_event(body="secret text"), PUBLIC_URL)
+    message, text, html = _parts(email)
+    assert email.to == "cy@client.test"
+    assert message["Subject"] == "New reply on your request: New <logo>"
+    assert "https://app.example.test/portal/requests/r-1" in text
+    assert "With 2 files." in text and "New &lt;logo&gt;" in html
+    assert "secret text" not in text + html
+    assert emails.request_reply(comment_event(contact_email=None), PUBLIC_URL) == []
+
+
+def test_a_clients_comment_tells_the_active_team_members_given_with_a_team_link():
+    users = [
+        {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"},
+        {"id": "2", "name": "Ex", "email": "ex@agency.test", "status": "inactive"},
+    ]
+    event = comment_event(author_kind="contact", author_name="Cy")
+    [email] = emails.request_comment(event, users, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert email.to == "mo@agency.test"
+    assert message["Subject"] == "Cy commented on New <logo>"
+    assert "https://app.example.test/requests/r-1" in text
+
+
+def test_a_status_change_tells_the_requests_contact_in_words():
+    event = comment_event(status="in_progress", old_status="open")
+    [email] = emails.request_status_changed(event, PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Your request is in progress: New <logo>"
+    assert "https://app.example.test/portal/requests/r-1" in text
+
+
+def test_an_assignment_tells_the_assignee_unless_they_assigned_it_themselves():
+    mo = {"id": "1", "name": "Mo", "email": "mo@agency.test", "status": "active"}
+    event = comment_event(assignee_id="1", assigned_by="2")
+    [email] = emails.request_assigned(event, [mo], PUBLIC_URL)
+    message, text, _ = _parts(email)
+    assert message["Subject"] == "Assigned to you: New <logo>"
+    assert "https://app.example.test/requests/r-1" in text
+    assert emails.request_assigned({**event, "assigned_by": "1"}, [mo], PUBLIC_URL) == []
