@@ -6,13 +6,17 @@
 - Cache-Control: no-store on every API answer and every page seen signed in (a view that set
   its own, e.g. a logo's short private cache, keeps it).
 - Strict-Transport-Security in production only (HSTS_SECONDS), where the site is HTTPS.
+
+A page that takes a card with Stripe.js is answered with `stripe_page`: the one place that lets
+Stripe's origin in (`stripe_policy`); its template loads the script with the `stripe_js()` macro
+(templates/macros/ui.html), both from `STRIPE_JS_URL`.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from gateway.auth import is_api_request
 
@@ -55,6 +59,16 @@ def stripe_policy(stripe_js_url: str) -> str:
         rules.append(" ".join([rule, *extra.pop(name, [])]))
     rules += [" ".join([name, *values]) for name, values in extra.items() if values]
     return "; ".join(rules)
+
+
+def stripe_page(page: str, status: int = 200) -> Response:
+    """Answer a page with a Stripe.js card form: with `stripe_policy` for `STRIPE_JS_URL`, and
+    never cached (it holds a SetupIntent's client secret; some of these pages open without a
+    login, so the signed-in rule below does not cover them)."""
+    response = current_app.make_response((page, status))
+    response.headers["Content-Security-Policy"] = stripe_policy(current_app.config["STRIPE_JS_URL"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def add_security_headers(response):

@@ -9,15 +9,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import stripe
 
 from tests.support.api import ApiClient, assert_error
+from tests.support.cards import DECLINING_CARD, GOOD_CARD, confirm_card
 from tests.support.clients import team_member
 
 pytestmark = pytest.mark.e2e
 
 SECRET = "sk_test_e2e_agency_secret_4321"
-GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
 # The agencies of these tests keep the default time zone (UTC): "today" is UTC's.
 TODAY = datetime.now(UTC).date()
 
@@ -279,17 +278,7 @@ def saved_card(owner: ApiClient, stripe_url: str, client: dict, number: str) -> 
     """Save a card as the page's Stripe.js does: confirm the SetupIntent, then tell the gateway."""
     setup = owner.post(f"/clients/{client['id']}/payment-method", expect=200).json()
     assert setup["client_secret"] and setup["publishable_key"] == "pk_test_e2e"
-    browser_side = stripe.StripeClient(SECRET, base_addresses={"api": stripe_url})
-    method = browser_side.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    browser_side.v1.payment_methods.attach(method.id, params={"customer": setup["customer_id"]})
-    browser_side.v1.setup_intents.confirm(
-        setup["setup_intent_id"], params={"payment_method": method.id}
-    )
+    confirm_card(stripe_url, SECRET, setup, number)
     saved = owner.put(
         f"/clients/{client['id']}/payment-method",
         json={"setup_intent_id": setup["setup_intent_id"]},

@@ -18,12 +18,12 @@ import pytest
 import stripe
 
 from tests.support.api import ApiClient, assert_error
+from tests.support.cards import DECLINING_CARD, GOOD_CARD, confirm_card
 from tests.support.clients import team_member
 
 pytestmark = pytest.mark.e2e
 
 PLATFORM_SECRET = "sk_test_platform_local"  # billing's default, which localstripe takes
-GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
 PRICES = {"starter": 1900, "growth": 2900, "agency": 4900}
 TODAY = datetime.now(UTC).date()
 
@@ -66,16 +66,7 @@ def confirmed_setup(owner: ApiClient, stripe_url: str, number: str = GOOD_CARD) 
     """A SetupIntent on the platform's account confirmed as Stripe.js would: its id."""
     setup = owner.post("/agency/subscription/card-setup", expect=200).json()
     assert setup["client_secret"] and setup["publishable_key"]
-    browser = stripe.StripeClient(PLATFORM_SECRET, base_addresses={"api": stripe_url})
-    method = browser.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    browser.v1.payment_methods.attach(method.id, params={"customer": setup["customer_id"]})
-    browser.v1.setup_intents.confirm(setup["setup_intent_id"], params={"payment_method": method.id})
-    return setup["setup_intent_id"]
+    return confirm_card(stripe_url, PLATFORM_SECRET, setup, number)
 
 
 def subscribe(owner: ApiClient, system, plan: str = "starter", number: str = GOOD_CARD) -> dict:

@@ -301,14 +301,19 @@ def get_invoice(invoice_id: str):
     return services.billing.get_invoice(invoice_id)
 
 
+def pdf_download(document: dict) -> Response:
+    """A PDF billing made (`{"filename","content_base64"}`: a client's or a platform invoice)
+    as a download, for the API and the pages alike."""
+    return Response(
+        base64.b64decode(document["content_base64"]),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document["filename"]}"'},
+    )
+
+
 def invoice_pdf_response(invoice_id: str) -> Response:
     """The invoice's PDF as a download (the API's and the Billing page's)."""
-    answer = services.billing.invoice_pdf(invoice_id)
-    return Response(
-        base64.b64decode(answer["content_base64"]),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{answer["filename"]}"'},
-    )
+    return pdf_download(services.billing.invoice_pdf(invoice_id))
 
 
 @api.get("/invoices/<invoice_id>/pdf")

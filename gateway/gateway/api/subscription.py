@@ -5,12 +5,9 @@ its invoices, an onboarding specialist, and deleting the agency (identity). A re
 
 from __future__ import annotations
 
-import base64
-
-from flask import Response
-
 from gateway import auth
 from gateway.api.base import api, json_body, query_args
+from gateway.api.billing import pdf_download
 from gateway.api.paging import PageQuery
 from gateway.api.subscription_schemas import (
     DeleteAgencyRequest,
@@ -183,13 +180,7 @@ def platform_invoice_pdf(invoice_id: str):
           description: The PDF
           content: {application/pdf: {schema: {type: string, format: binary}}}
     """
-    return pdf_response(services.billing.platform_invoice_pdf(invoice_id))
-
-
-def pdf_response(document: dict) -> Response:
-    response = Response(base64.b64decode(document["content_base64"]), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{document["filename"]}"'
-    return response
+    return pdf_download(services.billing.platform_invoice_pdf(invoice_id))
 
 
 @api.post("/agency/onboarding")

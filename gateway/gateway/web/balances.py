@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from gateway.api.balances_schemas import (
     BalanceSettingsRequest,
@@ -18,7 +18,7 @@ from gateway.api.balances_schemas import (
 )
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
-from gateway.security_headers import CONTENT_SECURITY_POLICY
+from gateway.security_headers import stripe_page
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from gateway.web.settings import _page as settings_page
 from kit import permissions
@@ -138,27 +138,6 @@ def _money(value: dict) -> str:
     return format_money(value)
 
 
-# --- Stripe.js on a page ---------------------------------------------------------------------
-
-
-def stripe_js() -> str:
-    return current_app.config.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/"
-
-
-def with_stripe(response_body, status: int = 200):
-    """The page may load Stripe.js and let it talk to Stripe (the CSP allows that origin)."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(stripe_js())
-    origin = f"{parts.scheme}://{parts.netloc}"
-    policy = CONTENT_SECURITY_POLICY.replace(
-        "script-src 'self'", f"script-src 'self' {origin}"
-    ).replace("connect-src 'self'", f"connect-src 'self' {origin}")
-    if "frame-src" not in policy:
-        policy += f"; frame-src {origin}"
-    return response_body, status, {"Content-Security-Policy": policy, "Cache-Control": "no-store"}
-
-
 # --- the agency's own card ------------------------------------------------------------------------
 
 
@@ -182,13 +161,12 @@ def agency_card():
         if exc.http_status != 409:
             raise
         setup, problem = None, exc.message
-    return with_stripe(
+    return stripe_page(
         render_template(
             "balances/card.html",
             **settings_page("accounts"),
             setup=setup,
             problem=problem,
-            stripe_js=stripe_js(),
         ),
         422 if problem and setup else 200,
     )

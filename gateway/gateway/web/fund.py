@@ -8,14 +8,16 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from gateway.rpc import services
-from gateway.web.balances import minor_units, stripe_js, with_stripe
+from gateway.security_headers import stripe_page
+from gateway.web.balances import minor_units
+from gateway.web.billing_forms import dollars
 from kit.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
 
 
 def _problem(message: str, status: int):
-    return with_stripe(
+    return stripe_page(
         render_template(
             "balances/fund.html", title="Payment link", request_info=None, problem=message
         ),
@@ -46,24 +48,21 @@ def pay():
             errors = {"amount" if "amount" in exc.fields else "card": exc.message}
             status = exc.http_status
         else:
-            return with_stripe(
+            return stripe_page(
                 render_template("balances/fund_done.html", title="Thank you", paid=paid)
             )
     else:
         status = 200
     setup = services.billing.start_customer_funding_card(token)
-    whole, cents = divmod(info["starting_balance"]["amount"], 100)
-    default = f"{whole}.{cents:02d}"
-    return with_stripe(
+    return stripe_page(
         render_template(
             "balances/fund.html",
             title="Fund your usage",
             request_info=info,
             setup=setup,
             token=token,
-            amount=amount_text or default,
+            amount=amount_text or dollars(info["starting_balance"]),
             errors=errors,
-            stripe_js=stripe_js(),
             problem=None,
         ),
         status,

@@ -6,10 +6,10 @@ changes nothing; opening it changes nothing either (mail scanners follow links).
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, render_template, request
 
 from gateway.rpc import services
-from gateway.security_headers import stripe_policy
+from gateway.security_headers import stripe_page
 from kit.errors import Conflict, DomainError, NotFound, PaymentFailed, ValidationError
 
 bp = Blueprint("payments", __name__)
@@ -22,9 +22,7 @@ PROBLEMS = {
 
 def card_page(template: str, status: int = 200, **context):
     """A page with a Stripe.js card form: its policy lets Stripe's script and calls in."""
-    response = make_response(render_template(template, **context), status)
-    response.headers["Content-Security-Policy"] = stripe_policy(current_app.config["STRIPE_JS_URL"])
-    return response
+    return stripe_page(render_template(template, **context), status)
 
 
 def _problem(exc: DomainError):

@@ -4,12 +4,10 @@ deleting the agency. Subscribing (and replacing the card) happens in the page's 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from gateway import auth
-from gateway.api.subscription import pdf_response
+from gateway.api.billing import pdf_download
 from gateway.api.subscription_schemas import (
     DeleteAgencyRequest,
     OnboardingRequest,
@@ -18,7 +16,7 @@ from gateway.api.subscription_schemas import (
 from gateway.auth import can, login_required, permission_required
 from gateway.read_only import allowed_when_read_only
 from gateway.rpc import services
-from gateway.security_headers import CONTENT_SECURITY_POLICY
+from gateway.security_headers import stripe_page
 from gateway.web.forms import done, read_form
 from gateway.web.shell import current_agency
 from kit import permissions
@@ -42,22 +40,10 @@ def plan_page(forms: dict | None = None, status: int = 200):
         plans=services.identity.list_plans(),
         subscription=subscription,
         invoices=invoices,
-        stripe_js_url=current_app.config["STRIPE_JS_URL"],
         forms=forms or {},
         **_page("plan"),
     )
-    response = current_app.make_response((page, status))
-    response.headers["Content-Security-Policy"] = stripe_policy()
-    return response
-
-
-def stripe_policy() -> str:
-    """The site's policy, with Stripe.js's origin allowed to run and to be called (this page
-    only); real Stripe also frames its card fields."""
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(current_app.config["STRIPE_JS_URL"]))
-    policy = CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {origin}")
-    policy = policy.replace("connect-src 'self'", f"connect-src 'self' {origin}")
-    return f"{policy}; frame-src {origin}"
+    return stripe_page(page, status)
 
 
 @bp.post("/upgrade")
@@ -115,7 +101,7 @@ def delete_agency():
 @bp.get("/invoices/<invoice_id>/pdf")
 @login_required
 def invoice_pdf(invoice_id: str):
-    return pdf_response(services.billing.platform_invoice_pdf(invoice_id))
+    return pdf_download(services.billing.platform_invoice_pdf(invoice_id))
 
 
 def _failed(name: str, form, exc: DomainError):

@@ -55,6 +55,28 @@ def test_production_trusts_js_stripe_com(app, client, rpc):
     assert "frame-src https://js.stripe.com https://hooks.stripe.com" in policy
 
 
+def test_the_card_pages_share_one_stripe_policy_and_are_never_cached(app, client, rpc):
+    app.config["STRIPE_JS_URL"] = "https://js.stripe.com/v3/"
+    rpc.answers[("billing", "open_card_link")] = lambda token: PAGE
+    rpc.answers[("billing", "get_customer_funding_request")] = lambda token: {
+        "client_name": "Globex",
+        "starting_balance": {"amount": 2500, "currency": "USD"},
+        "message": "",
+    }
+    rpc.answers[("billing", "start_customer_funding_card")] = lambda token: SETUP
+    card_link, fund = client.get("/pay/card?token=t"), client.get("/fund?token=t")
+    assert fund.status_code == 200
+    assert 'name="amount" type="text" value="25.00"' in fund.get_data(as_text=True)
+    assert fund.headers["Content-Security-Policy"] == card_link.headers["Content-Security-Policy"]
+    assert (
+        "frame-src https://js.stripe.com https://hooks.stripe.com"
+        in fund.headers["Content-Security-Policy"]
+    )
+    for page in (card_link, fund):
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.get_data(as_text=True).count('src="https://js.stripe.com/v3/"') == 1
+
+
 def test_forged_used_and_expired_links_are_clear_pages(client, rpc):
     refusals = {
         "forged": (NotFound("This link is not valid."), 404, "not valid"),

@@ -505,8 +505,9 @@ def _name_of(value: Any) -> str | None:
 # Balances (billing) ------------------------------------------------------------------------------
 
 
-def _amount_text(value: Any) -> str:
-    """`{"amount": 2500, "currency": "USD"}` as `25.00 USD`."""
+def amount_text(value: Any) -> str:
+    """`{"amount": 2500, "currency": "USD"}` as `25.00 USD` (balances and the subscription); ""
+    for a value that is not an amount."""
     if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
         return ""
     amount = value["amount"]
@@ -522,7 +523,7 @@ def funding_request_sent(payload: dict, public_url: str) -> list[Email]:
     context = {
         "client_name": payload.get("client_name"),
         "agency_name": payload.get("agency_name"),
-        "starting_balance": _amount_text(payload.get("starting_balance")),
+        "starting_balance": amount_text(payload.get("starting_balance")),
         "message": (payload.get("message") or "").strip() or None,
         "link": link(public_url, "/fund", token=token),
         "expires_text": expires_text(payload.get("expires_at")),
@@ -539,9 +540,9 @@ def balance_notice(payload: dict, owners: list[dict], public_url: str) -> list[E
         "exhausted": exhausted,
         "account": payload.get("account") or payload.get("funded_by"),
         "client_name": payload.get("client_name"),
-        "balance": _amount_text(payload.get("balance")),
-        "threshold": _amount_text(payload.get("threshold")),
-        "refused": _amount_text(payload.get("refused")),
+        "balance": amount_text(payload.get("balance")),
+        "threshold": amount_text(payload.get("threshold")),
+        "refused": amount_text(payload.get("refused")),
         "link": link(public_url, "/settings/accounts"),
         "public_url": public_url,
     }

@@ -4,13 +4,14 @@ platform's staff address, `PLATFORM_STAFF_EMAIL`)."""
 
 from __future__ import annotations
 
-from notifications.emails import Email, MalformedEvent, _required, date_text, link
-
-
-def _money(value) -> str | None:
-    if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
-        return None
-    return f"{value['amount'] / 100:,.2f} {value.get('currency') or 'USD'}"
+from notifications.emails import (
+    Email,
+    MalformedEvent,
+    _required,
+    amount_text,
+    date_text,
+    link,
+)
 
 
 def trial_ending(payload: dict, public_url: str) -> list[Email]:
@@ -31,7 +32,7 @@ def trial_ending(payload: dict, public_url: str) -> list[Email]:
 def _sentences(event_type: str, payload: dict) -> tuple[str, list[str]]:
     """(subject, paragraphs) of a subscription notice."""
     plan = payload.get("plan_name") or payload.get("plan") or "your plan"
-    amount = _money(payload.get("amount"))
+    amount = amount_text(payload.get("amount"))
     users = payload.get("users")
     period_end = date_text(payload.get("current_period_end"))
     charged = (

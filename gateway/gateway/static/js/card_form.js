@@ -1,7 +1,8 @@
 // A card entered with Stripe.js (a page that loads it first): the form marked
 // data-card-form carries the publishable key and the SetupIntent's client secret; on submit
 // the card is confirmed with Stripe (we never see its number), the SetupIntent's id is put in
-// the form and the form goes to our server, which saves the card and charges what is due.
+// the form and the form goes to our server, which saves the card and charges what is due
+// (payments/_card_form.html, balances/card.html, balances/fund.html: there with the amount).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-card-form]");

@@ -39,7 +39,7 @@ from billing.ledger.transfers import Insufficient, Posted, post_transfer
 from billing.ledger.usage import clean_key
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import card_summary, client_for, new_card_setup
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -359,15 +359,7 @@ def start_agency_card_setup(
                 )
             )
             customer_id = session.get(BalanceSettings, ctx.agency).stripe_customer_id
-    intent = api.v1.setup_intents.create(
-        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
-    )
-    return {
-        "setup_intent_id": intent.id,
-        "client_secret": intent.client_secret,
-        "publishable_key": publishable,
-        "customer_id": customer_id,
-    }
+    return new_card_setup(api, customer_id, publishable)
 
 
 def save_agency_card(
@@ -391,7 +383,7 @@ def save_agency_card(
             {"setup_intent_id": "not a completed setup of the agency's card"},
         )
     method = api.v1.payment_methods.retrieve(intent.payment_method)
-    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else ""
+    summary = card_summary(method)
     with session.begin():
         row = session.get(BalanceSettings, ctx.agency, with_for_update=True)
         row.payment_method_id, row.card_summary = method.id, summary

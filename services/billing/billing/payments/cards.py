@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from billing.facts.clients import find_client
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import card_summary, client_for, new_card_setup
 from billing.settings import Settings
 from kit import permissions
 from kit.context import PORTAL, Context
@@ -53,15 +53,7 @@ def start_card_setup(
                 .on_conflict_do_nothing()
             )
             customer_id = session.get(StripeCustomer, client.client_id).customer_id
-    intent = stripe.v1.setup_intents.create(
-        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
-    )
-    return {
-        "setup_intent_id": intent.id,
-        "client_secret": intent.client_secret,
-        "publishable_key": publishable,
-        "customer_id": customer_id,
-    }
+    return new_card_setup(stripe, customer_id, publishable)
 
 
 def save_card(
@@ -89,7 +81,7 @@ def save_card(
             {"setup_intent_id": "not a completed setup of this client"},
         )
     method = stripe.v1.payment_methods.retrieve(intent.payment_method)
-    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else ""
+    summary = card_summary(method)
     with session.begin():
         row = session.get(StripeCustomer, client.client_id, with_for_update=True)
         row.payment_method_id, row.card_summary = method.id, summary

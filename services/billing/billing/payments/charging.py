@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import card_links
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import client_for, find_payment, plain
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -102,35 +102,16 @@ def _prepare(
     )
 
 
-def _plain(obj) -> dict:
-    """A Stripe object (or None) as a plain dict: the SDK's objects are not dicts."""
-    return obj.to_dict() if obj else {}
-
-
-def _find_payment(client: stripe.StripeClient, customer_id: str, key: str):
-    """The payment made under `key`, if Stripe has one. Rare (a lost reply), so the whole list
-    is read page by page (localstripe filters lists by nothing, Stripe by customer)."""
-    payments = client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
-    return next(
-        (
-            p
-            for p in payments
-            if p.customer == customer_id and _plain(p.metadata).get("charge_key") == key
-        ),
-        None,
-    )
-
-
 def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
     """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost."""
     client = client_for(attempt.secret, settings)
     try:
         if attempt.reconcile:
-            found = _find_payment(client, attempt.customer_id, attempt.key)
+            found = find_payment(client, attempt.customer_id, attempt.key)
             if found is not None:
                 if found.status == "succeeded":
                     return PAID, found.id, None
-                reason = _plain(found.last_payment_error).get("message") or found.status
+                reason = plain(found.last_payment_error).get("message") or found.status
                 return DECLINED, found.id, reason
         intent = client.v1.payment_intents.create(
             params={
@@ -145,7 +126,7 @@ def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
             options={"idempotency_key": attempt.key},
         )
     except stripe.CardError as exc:
-        intent = _plain(exc.error.payment_intent if exc.error else None)
+        intent = plain(exc.error.payment_intent if exc.error else None)
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
     except stripe.StripeError as exc:
         log.warning("charging invoice %s: no answer from Stripe (%s)", invoice_id, exc)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from billing.facts.agencies import agency_today
 from billing.invoicing.amounts import divide_half_up
+from billing.payments.stripe_api import card_summary, new_card_setup
 from billing.settings import Settings
 from billing.subscription import platform_stripe
 from billing.subscription.models import PlatformCharge, PlatformInvoice, PlatformSubscription
@@ -145,15 +146,7 @@ def start_card_setup(session: Session, ctx: Context, settings: Settings) -> dict
                 .on_conflict_do_nothing()
             )
             customer_id = session.get(PlatformSubscription, ctx.agency).customer_id
-    intent = client.v1.setup_intents.create(
-        params={"customer": customer_id, "payment_method_types": ["card"], "usage": "off_session"}
-    )
-    return {
-        "setup_intent_id": intent.id,
-        "client_secret": intent.client_secret,
-        "publishable_key": settings.platform_publishable_key,
-        "customer_id": customer_id,
-    }
+    return new_card_setup(client, customer_id, settings.platform_publishable_key)
 
 
 def _confirmed_card(session: Session, ctx: Context, settings: Settings, setup_intent_id):
@@ -175,8 +168,7 @@ def _confirmed_card(session: Session, ctx: Context, settings: Settings, setup_in
     if intent.status != "succeeded" or intent.customer != customer_id:
         raise refused
     method = client.v1.payment_methods.retrieve(intent.payment_method)
-    summary = f"{method.card.brand} ending {method.card.last4}" if method.card else "card"
-    return method.id, summary
+    return method.id, card_summary(method, unknown="card")
 
 
 def update_card(session: Session, ctx: Context, settings: Settings, setup_intent_id) -> dict:

@@ -7,7 +7,7 @@ import logging
 
 import stripe
 
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import client_for, find_payment, plain
 from billing.settings import Settings
 from kit.errors import Conflict
 
@@ -20,23 +20,6 @@ def platform_client(settings: Settings) -> stripe.StripeClient:
     if not settings.platform_secret_key:
         raise Conflict("Subscriptions are not set up on this platform (no Stripe key).")
     return client_for(settings.platform_secret_key, settings)
-
-
-def _plain(obj) -> dict:
-    return obj.to_dict() if obj else {}
-
-
-def find_payment(client: stripe.StripeClient, customer_id: str, key: str):
-    """The payment made under `key`, if Stripe has one (a lost reply): read page by page."""
-    payments = client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
-    return next(
-        (
-            p
-            for p in payments
-            if p.customer == customer_id and _plain(p.metadata).get("charge_key") == key
-        ),
-        None,
-    )
 
 
 def charge_card(
@@ -58,7 +41,7 @@ def charge_card(
             if found is not None:
                 if found.status == "succeeded":
                     return PAID, found.id, None
-                reason = _plain(found.last_payment_error).get("message") or found.status
+                reason = plain(found.last_payment_error).get("message") or found.status
                 return DECLINED, found.id, reason
         intent = client.v1.payment_intents.create(
             params={
@@ -73,7 +56,7 @@ def charge_card(
             options={"idempotency_key": key},
         )
     except stripe.CardError as exc:
-        intent = _plain(exc.error.payment_intent if exc.error else None)
+        intent = plain(exc.error.payment_intent if exc.error else None)
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
     except stripe.InvalidRequestError as exc:  # refused as asked: no payment was made
         log.warning("platform charge %s refused by Stripe (%s)", key, exc)

@@ -12,8 +12,10 @@ import time
 import pytest
 import requests
 from argon2 import PasswordHasher
+from stripe_cards import SECRET
 
 from billing.service import BillingService
+from billing.settings import Settings
 from clients.service import ClientsService
 from identity import passwords
 from identity.service import IdentityService
@@ -106,9 +108,6 @@ def eventually():
     return wait
 
 
-STRIPE_SECRET = "sk_test_agency_secret_1234"
-
-
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
     """localstripe on a free port for this test session, its store in a file of its own (not
@@ -134,7 +133,7 @@ def localstripe(tmp_path_factory):
     deadline = time.monotonic() + 20
     while True:
         try:
-            requests.get(f"{base}/v1/customers", auth=(STRIPE_SECRET, ""), timeout=1)
+            requests.get(f"{base}/v1/customers", auth=(SECRET, ""), timeout=1)
             break
         except requests.ConnectionError:
             if time.monotonic() > deadline:
@@ -143,3 +142,9 @@ def localstripe(tmp_path_factory):
     yield base
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture
+def settings(localstripe) -> Settings:
+    """Billing's settings with Stripe at this session's localstripe."""
+    return Settings(payment_terms_days=14, stripe_api_base=localstripe, stripe_timeout=5.0)

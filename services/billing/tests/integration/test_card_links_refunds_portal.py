@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import test_card_payments as card_payments
 from sqlalchemy import select, update
+from stripe_cards import CIPHER, DECLINING_CARD, GOOD_CARD, SECRET, confirm_card
 
 from billing.facts.clients import remember_client
 from billing.invoicing import invoices
@@ -18,27 +19,11 @@ from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PaymentFailed, ValidationError
 
-CIPHER, SECRET, TODAY = card_payments.CIPHER, card_payments.SECRET, card_payments.TODAY
-GOOD_CARD, DECLINING_CARD = card_payments.GOOD_CARD, card_payments.DECLINING_CARD
-# The Stripe fixtures of test_card_payments (keys, clients with saved cards); localstripe is
-# conftest's.
-settings = card_payments.settings
+TODAY = card_payments.TODAY
+# The Stripe fixtures of test_card_payments (keys, clients with saved cards); localstripe and
+# settings are conftest's.
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
 card_invoice = card_payments.card_invoice
-
-
-def confirm_card(settings, setup, number=GOOD_CARD) -> str:
-    """What Stripe.js does in the browser with a SetupIntent's client secret."""
-    stripe = client_for(SECRET, settings)
-    method = stripe.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    stripe.v1.payment_methods.attach(method.id, params={"customer": setup["customer_id"]})
-    stripe.v1.setup_intents.confirm(setup["setup_intent_id"], params={"payment_method": method.id})
-    return setup["setup_intent_id"]
 
 
 def with_billing_contact(session, ctx, client_id, email="pay@globex.test"):
@@ -82,7 +67,8 @@ def test_a_decline_mails_a_card_link_that_saves_a_card_and_pays_again(
     page = card_update.open_card_link(session, CIPHER, settings, token)
     assert page["client_name"].startswith("Card client")
     assert [i["id"] for i in page["failed_invoices"]] == [invoice_id]
-    intent = confirm_card(settings, page["setup"])
+    intent = page["setup"]["setup_intent_id"]
+    confirm_card(settings, intent)
     done = card_update.finish_card_link(session, CIPHER, settings, token, intent)
     assert done["charged"] == {"paid": 1} and done["card"].endswith(GOOD_CARD[-4:])
     assert read(invoices.get_invoice, stripe_agency, invoice_id)["status"] == "paid"
@@ -213,7 +199,8 @@ def test_the_portal_sees_and_pays_only_its_own_clients_invoices(
     from billing.payments import cards
 
     setup = cards.start_card_setup(session, portal, CIPHER, settings, mine)
-    intent = confirm_card(settings, setup)
+    intent = setup["setup_intent_id"]
+    confirm_card(settings, intent)
     paid = portal_payments.portal_pay_invoice(session, portal, CIPHER, settings, my_invoice, intent)
     assert paid["status"] == "paid" and paid["paid_method"] == "card"
     assert read(portal_payments.portal_card, portal)["card"].endswith(GOOD_CARD[-4:])

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from stripe_cards import CIPHER, DECLINING_CARD, GOOD_CARD, SECRET, confirm_card
 
 from billing.catalog import assignments, services
 from billing.invoicing import invoices, runs
@@ -16,19 +17,10 @@ from billing.models import PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import accounts, cards, charging, webhooks
 from billing.payments.stripe_api import client_for
 from billing.settings import Settings
-from kit.encryption import make_cipher
 from kit.errors import PermissionDenied, ValidationError
 
 TODAY = date.today()
-SECRET = "sk_test_agency_secret_1234"
 WEBHOOK_SECRET = "whsec_agency_webhook"
-GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
-CIPHER = make_cipher("7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU=")
-
-
-@pytest.fixture
-def settings(localstripe):
-    return Settings(payment_terms_days=14, stripe_api_base=localstripe, stripe_timeout=5.0)
 
 
 @pytest.fixture
@@ -45,17 +37,7 @@ def card_client(session, stripe_agency, settings, known_client):
     def make(number=GOOD_CARD):
         client_id = known_client(stripe_agency, f"Card client {number[-4:]}")
         setup = cards.start_card_setup(session, stripe_agency, CIPHER, settings, client_id)
-        stripe = client_for(SECRET, settings)  # what Stripe.js does in the browser
-        method = stripe.v1.payment_methods.create(
-            params={
-                "type": "card",
-                "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-            }
-        )
-        stripe.v1.payment_methods.attach(method.id, params={"customer": setup["customer_id"]})
-        stripe.v1.setup_intents.confirm(
-            setup["setup_intent_id"], params={"payment_method": method.id}
-        )
+        confirm_card(settings, setup["setup_intent_id"], number)
         saved = cards.save_card(
             session, stripe_agency, CIPHER, settings, client_id, setup["setup_intent_id"]
         )
@@ -133,7 +115,7 @@ def test_a_card_invoice_is_charged_as_it_is_issued(
 def test_a_decline_fails_the_invoice_and_the_retry_after_a_new_card_pays_it(
     card_client, card_invoice, session, settings, stripe_agency, read, outbox
 ):
-    client_id, customer = card_client(DECLINING_CARD)
+    client_id, _customer = card_client(DECLINING_CARD)
     invoice_id = card_invoice(client_id)
     assert charging.charge_due_cards(session, CIPHER, settings, stripe_agency.agency, TODAY) == {
         "declined": 1
@@ -147,15 +129,7 @@ def test_a_decline_fails_the_invoice_and_the_retry_after_a_new_card_pays_it(
     assert charging.charge_due_cards(session, CIPHER, settings, stripe_agency.agency, later) == {}
     # the client saves a good card on the same customer
     setup = cards.start_card_setup(session, stripe_agency, CIPHER, settings, client_id)
-    stripe = client_for(SECRET, settings)
-    method = stripe.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": GOOD_CARD, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    stripe.v1.payment_methods.attach(method.id, params={"customer": customer})
-    stripe.v1.setup_intents.confirm(setup["setup_intent_id"], params={"payment_method": method.id})
+    confirm_card(settings, setup["setup_intent_id"], GOOD_CARD)
     cards.save_card(session, stripe_agency, CIPHER, settings, client_id, setup["setup_intent_id"])
     retry_day = TODAY + timedelta(days=3)
     assert charging.charge_due_cards(

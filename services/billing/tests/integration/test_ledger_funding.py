@@ -9,26 +9,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
+from stripe_cards import CIPHER, DECLINING_CARD, GOOD_CARD, SECRET, confirm_card
 
 from billing.ledger import accounts, funding, topups, usage
 from billing.ledger.tables import FundingRequest, TopupAttempt
 from billing.models import StripeCustomer
 from billing.payments import accounts as stripe_accounts
 from billing.payments.stripe_api import client_for
-from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
-from kit.encryption import make_cipher
 from kit.errors import Conflict, LimitExceeded, NotFound, PaymentFailed, ValidationError
-
-SECRET = "sk_test_agency_secret_1234"
-GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
-CIPHER = make_cipher("7XlDlu9I6yBF-Ztz-NEmxtBiYgxtO1ZZDH8vos1PJmU=")
-
-
-@pytest.fixture
-def settings(localstripe):
-    return Settings(payment_terms_days=14, stripe_api_base=localstripe, stripe_timeout=5.0)
 
 
 @pytest.fixture
@@ -36,21 +26,6 @@ def agency(write, ctx, settings):
     """An agency with its Stripe keys."""
     write(stripe_accounts.save_keys, ctx, CIPHER, "pk_test_agency", SECRET, "whsec_x")
     return ctx
-
-
-def confirm_card(settings, setup: dict, number: str) -> str:
-    """What Stripe.js does on the customer's page: the card confirmed on the SetupIntent."""
-    api = client_for(SECRET, settings)
-    intent = api.v1.setup_intents.retrieve(setup["setup_intent_id"])
-    method = api.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    api.v1.payment_methods.attach(method.id, params={"customer": intent.customer})
-    api.v1.setup_intents.confirm(setup["setup_intent_id"], params={"payment_method": method.id})
-    return method.id
 
 
 def request_link(session, write, outbox, ctx, settings, client, starting=5000) -> str:
@@ -82,7 +57,7 @@ def test_a_customer_who_pays_the_starting_balance_switches_the_client_to_custome
     session.rollback()
     assert page["client_name"] == "Globex" and page["publishable_key"] == "pk_test_agency"
     setup = funding.start_customer_card(session, CIPHER, settings, token)
-    confirm_card(settings, setup, GOOD_CARD)
+    confirm_card(settings, setup["setup_intent_id"], GOOD_CARD)
     with pytest.raises(ValidationError) as under:  # less than the starting balance
         funding.pay_customer_funding(
             session, CIPHER, settings, token, setup["setup_intent_id"], 4999
@@ -164,7 +139,7 @@ def test_a_declined_card_leaves_the_client_on_agency_billing_and_the_link_usable
     client = known_client(agency)
     token = request_link(session, write, outbox, agency, settings, client)
     setup = funding.start_customer_card(session, CIPHER, settings, token)
-    confirm_card(settings, setup, DECLINING_CARD)
+    confirm_card(settings, setup["setup_intent_id"], DECLINING_CARD)
     with pytest.raises(PaymentFailed):
         funding.pay_customer_funding(
             session, CIPHER, settings, token, setup["setup_intent_id"], 5000
@@ -204,7 +179,7 @@ def test_the_agency_tops_up_its_balance_from_its_saved_card_and_a_decline_change
     with pytest.raises(Conflict):  # no card yet
         topups.top_up_by_card(session, agency, CIPHER, settings, 2500, "a-0")
     setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
-    confirm_card(settings, setup, GOOD_CARD)
+    confirm_card(settings, setup["setup_intent_id"], GOOD_CARD)
     assert topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"]) == {
         "card": "visa ending 4242"
     }
@@ -222,7 +197,7 @@ def test_the_agency_tops_up_its_balance_from_its_saved_card_and_a_decline_change
         "currency": "USD",
     }
     declining = topups.start_agency_card_setup(session, agency, CIPHER, settings)
-    confirm_card(settings, declining, DECLINING_CARD)
+    confirm_card(settings, declining["setup_intent_id"], DECLINING_CARD)
     topups.save_agency_card(session, agency, CIPHER, settings, declining["setup_intent_id"])
     with pytest.raises(PaymentFailed):
         topups.top_up_by_card(session, agency, CIPHER, settings, 3000, "a-2")
@@ -237,7 +212,7 @@ def test_a_draw_under_the_threshold_recharges_the_agency_balance_once_from_its_c
     session, agency, known_client, settings, outbox
 ):
     setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
-    confirm_card(settings, setup, GOOD_CARD)
+    confirm_card(settings, setup["setup_intent_id"], GOOD_CARD)
     topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"])
     with session.begin():
         accounts.set_balance_settings(session, agency, 3000, 5000)
