@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kit.events import PermanentFailure
+from kit.money import Money
 from kit.permissions import MANAGE_BILLING
 
 PORTAL_KIND = "contact"
@@ -274,17 +275,11 @@ def _request_context(payload: dict, public_url: str) -> dict:
 
 
 def money_text(value: Any) -> str:
-    """`USD 45.00` for `{"amount": 4500, "currency": "USD"}` (two-decimal currencies; others
-    such as JPY are shown in whole units)."""
-    if not isinstance(value, dict):
+    """`{"amount": 4500, "currency": "USD"}` as `45.00 USD`, as the pages show money
+    (`kit.money.Money.format`); "" for a value that is not an amount."""
+    if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
         return ""
-    amount, currency = int(value.get("amount") or 0), str(value.get("currency") or "")
-    if currency.upper() in ZERO_DECIMAL:
-        return f"{currency} {amount:,}"
-    return f"{currency} {amount // 100:,}.{amount % 100:02d}"
-
-
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"}
+    return Money(value["amount"], value.get("currency") or "USD").format()
 
 
 def _invoice_context(payload: dict, public_url: str) -> dict:
@@ -505,17 +500,6 @@ def _name_of(value: Any) -> str | None:
 # Balances (billing) ------------------------------------------------------------------------------
 
 
-def amount_text(value: Any) -> str:
-    """`{"amount": 2500, "currency": "USD"}` as `25.00 USD` (balances and the subscription); ""
-    for a value that is not an amount."""
-    if not isinstance(value, dict) or not isinstance(value.get("amount"), int):
-        return ""
-    amount = value["amount"]
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole:,}.{cents:02d} {value.get('currency') or ''}".strip()
-
-
 def funding_request_sent(payload: dict, public_url: str) -> list[Email]:
     """billing `funding_request_sent`: the customer's secure link to fund its own usage."""
     email = _required(payload, "email")
@@ -523,7 +507,7 @@ def funding_request_sent(payload: dict, public_url: str) -> list[Email]:
     context = {
         "client_name": payload.get("client_name"),
         "agency_name": payload.get("agency_name"),
-        "starting_balance": amount_text(payload.get("starting_balance")),
+        "starting_balance": money_text(payload.get("starting_balance")),
         "message": (payload.get("message") or "").strip() or None,
         "link": link(public_url, "/fund", token=token),
         "expires_text": expires_text(payload.get("expires_at")),
@@ -540,9 +524,9 @@ def balance_notice(payload: dict, owners: list[dict], public_url: str) -> list[E
         "exhausted": exhausted,
         "account": payload.get("account") or payload.get("funded_by"),
         "client_name": payload.get("client_name"),
-        "balance": amount_text(payload.get("balance")),
-        "threshold": amount_text(payload.get("threshold")),
-        "refused": amount_text(payload.get("refused")),
+        "balance": money_text(payload.get("balance")),
+        "threshold": money_text(payload.get("threshold")),
+        "refused": money_text(payload.get("refused")),
         "link": link(public_url, "/settings/accounts"),
         "public_url": public_url,
     }

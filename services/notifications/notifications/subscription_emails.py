@@ -8,9 +8,9 @@ from notifications.emails import (
     Email,
     MalformedEvent,
     _required,
-    amount_text,
     date_text,
     link,
+    money_text,
 )
 
 
@@ -32,7 +32,7 @@ def trial_ending(payload: dict, public_url: str) -> list[Email]:
 def _sentences(event_type: str, payload: dict) -> tuple[str, list[str]]:
     """(subject, paragraphs) of a subscription notice."""
     plan = payload.get("plan_name") or payload.get("plan") or "your plan"
-    amount = amount_text(payload.get("amount"))
+    amount = money_text(payload.get("amount"))
     users = payload.get("users")
     period_end = date_text(payload.get("current_period_end"))
     charged = (

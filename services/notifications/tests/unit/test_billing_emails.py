@@ -43,7 +43,7 @@ def test_a_receipt_goes_to_the_billing_contact():
     message, text, html = parts(email)
     assert email.to == "pat@globex.test" and "Pat Payer" in message["To"]
     assert message["Subject"] == "Receipt for invoice 42"
-    assert "USD 1,234.56" in text and "USD 1,234.56" in html
+    assert "1,234.56 USD" in text and "1,234.56 USD" in html
     assert "Globex &lt;Corp&gt;" in html  # what people typed is escaped
 
 
