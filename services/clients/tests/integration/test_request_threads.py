@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 
 from kit.errors import NotFound, PermissionDenied, ValidationError
+from kit.testing import capture_events
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PASSWORD = "a-long-portal-password"
@@ -42,12 +43,17 @@ def invited(clients, events, owner, client_id, name) -> dict:
     return portal_ctx(accepted["principal"])
 
 
-def teammate(identity, owner, name="Tess") -> dict:
-    """A second team member with the built-in Admin role: (ctx, user)."""
+def teammate(identity, system, owner, name="Tess") -> dict:
+    """A second team member with the built-in Admin role, address confirmed: (ctx, user)."""
     roles = identity.list_roles(owner)
     admin = next(r for r in roles if r["name"] == "Admin")
     email = f"{name.lower()}-{time.monotonic_ns()}@agency.test"
-    user = identity.create_user(owner, name, email, admin["id"], password="correct-horse-battery")
+    with capture_events(system[2], "identity") as identity_events:
+        user = identity.create_user(
+            owner, name, email, admin["id"], password="correct-horse-battery"
+        )
+        token = identity_events.wait_for("user_created")["confirm_token"]
+    identity.accept_user_invitation({"agency_id": None}, token)
     login = identity.login({"agency_id": None}, email, "correct-horse-battery", "192.0.2.1")
     principal = login["principal"]
     ctx = {
@@ -138,10 +144,10 @@ def test_a_portal_contact_reaches_only_its_own_clients_requests(
 
 
 def test_unread_is_per_team_member_and_assignment_filters_the_inbox(
-    clients, identity, events, acme
+    clients, identity, system, events, acme
 ):
     owner, client, ada = acme
-    tess_ctx, tess = teammate(identity, owner)
+    tess_ctx, tess = teammate(identity, system, owner)
     request = clients.portal_create_request(ada, "Fix the footer")
     other = clients.create_request(owner, client["id"], "Logged by the owner")
     owner_inbox = {r["id"]: r["unread"] for r in clients.list_requests(owner)["items"]}
