@@ -13,6 +13,9 @@ The billing service runs as in production (`nameko run --config ...`, one or mor
 consuming the same RPC queue) on a RabbitMQ vhost of its own, against `agency_billing_bench`
 (re-created and migrated). The writers are threads of this process, each with its own RPC
 proxy (kit.rpc.RpcClient), calling `billing.record_usage` with its own idempotency keys.
+Beside each rate, the CPU a call took in this process (the writers) and in the service
+processes: the machine is shared, so the rates move with its load; the CPU a call costs and the
+ratios to RPC alone and to the bare UPDATE, measured in the same run, are what compare.
 """
 
 from __future__ import annotations
@@ -76,6 +79,37 @@ def wait_healthy(rpc, ctx, timeout: float = 60.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU milliseconds a call of this process (the writers) and of the services: on a shared
+    machine the rate follows the CPU others leave, the CPU a call costs does not."""
+
+    def __init__(self, services: list[subprocess.Popen], calls: int):
+        self.services, self.calls = services, calls
+
+    def __enter__(self) -> CpuMeter:
+        self.client = time.process_time()
+        self.service = sum(cpu_seconds(s.pid) for s in self.services)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client = (time.process_time() - self.client) * 1000 / self.calls
+        self.service = (sum(cpu_seconds(s.pid) for s in self.services) - self.service) * 1000
+        self.service /= self.calls
+
+    def __str__(self) -> str:
+        return f"CPU a call: writers {self.client:.2f} ms, service {self.service:.2f} ms"
 
 
 def run_writers(writers: int, each: int, work) -> float:
@@ -177,6 +211,7 @@ def main(writers: int, each: int, processes: int) -> dict:
     from kit.testing import fresh_database, team_context
     from tests.support.infra import RabbitVhost
 
+    load_before = os.getloadavg()
     url = fresh_database("billing", suffix="_bench")
     ctx = team_context(None, {permissions.MANAGE_BILLING, permissions.VIEW_BILLING})
     client = seed(url, ctx)
@@ -187,8 +222,10 @@ def main(writers: int, each: int, processes: int) -> dict:
     rpc = RpcClient(config, timeout=30)
     try:
         wait_healthy(rpc, ctx)
-        seconds = usage_rpc(rpc, ctx, client, writers, each)
-        health_seconds = health_rpc(rpc, ctx, writers, each)
+        with CpuMeter(services, writers * each) as usage_cpu:
+            seconds = usage_rpc(rpc, ctx, client, writers, each)
+        with CpuMeter(services, writers * each) as health_cpu:
+            health_seconds = health_rpc(rpc, ctx, writers, each)
     finally:
         for service in services:
             service.terminate()
@@ -200,15 +237,18 @@ def main(writers: int, each: int, processes: int) -> dict:
     bare_seconds = bare_update(url, writers, each)
     rate, bare_rate = total / seconds, total / bare_seconds
     print(f"usage writers in {url.rsplit('/', 1)[-1]}: {writers} writers x {each} usages")
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"load average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "
+        f"after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)"
+    )
     print(
         f"record_usage over RPC ({processes} service process(es)): {total:,} usages in "
         f"{seconds:.2f} s = {rate:,.0f}/s (target >= {TARGET_RATE:,.0f}/s: "
-        f"{'met' if rate >= TARGET_RATE else 'NOT met'})"
+        f"{'met' if rate >= TARGET_RATE else 'NOT met'}); {usage_cpu}"
     )
     print(
         f"RPC alone (billing.health, same writers): {total / health_seconds:,.0f}/s; "
-        f"record_usage reaches {rate * health_seconds / total:.0%} of it"
+        f"record_usage reaches {rate * health_seconds / total:.0%} of it; {health_cpu}"
     )
     lost = f"{total - count} lost" if total - count else "none lost"
     print(

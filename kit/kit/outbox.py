@@ -11,9 +11,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from amqp import Message as AmqpMessage
+from amqp import spec
+from kombu import Connection
+from kombu.utils.json import dumps as json_dumps
+from nameko.constants import AMQP_URI_CONFIG_KEY, PERSISTENT
 from nameko.events import get_event_exchange
 from sqlalchemy import bindparam, cast, column, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -33,6 +38,11 @@ PURGE_EVERY_SECONDS = 3600
 REDACTED = "[redacted]"
 RESERVED_KEYS = frozenset({"event_id", "event_type", "agency_id", "request_id", "occurred_at"})
 BATCH = 100
+# Seconds the relay waits for the broker to confirm a batch before trying it again later.
+CONFIRM_TIMEOUT = 10.0
+# `publish_many(events)`: publishes `(event_type, payload)` events in order; (how many of the
+# first were confirmed, why the next one was not or None).
+PublishMany = Callable[[list[tuple[str, dict]]], tuple[int, Exception | None]]
 
 
 def event_payload(ctx: Context, event_type: str, data: dict) -> dict:
@@ -108,8 +118,34 @@ def purge_published(session: Session, older_than: timedelta = KEEP_PUBLISHED) ->
     return result.rowcount
 
 
-def publish_pending(session: Session, publish, limit: int = BATCH) -> int:
-    """Publish due outbox rows in order; returns how many were published."""
+def one_by_one(publish: Callable[[str, dict], object]) -> PublishMany:
+    """A `publish_many` from a `publish(event_type, payload)` of one event at a time."""
+
+    def publish_many(events: list[tuple[str, dict]]) -> tuple[int, Exception | None]:
+        for sent, (event_type, payload) in enumerate(events):
+            token = set_request_id(payload.get("request_id"))
+            try:
+                publish(event_type, payload)
+            except Exception as exc:  # broker down, unroutable, not confirmed
+                return sent, exc
+            finally:
+                reset_request_id(token)
+        return len(events), None
+
+    return publish_many
+
+
+def publish_pending(
+    session: Session,
+    publish: Callable[[str, dict], object] | None = None,
+    limit: int = BATCH,
+    *,
+    publish_many: PublishMany | None = None,
+) -> int:
+    """Publish due outbox rows in order; returns how many were published.
+
+    `publish(event_type, payload)` publishes one event; or `publish_many(events)` publishes a
+    batch in order and says how many of the first were confirmed (and why the next was not)."""
     rows = session.scalars(
         select(OutboxEvent)
         .where(OutboxEvent.published_at.is_(None), OutboxEvent.next_attempt_at <= utcnow())
@@ -117,25 +153,90 @@ def publish_pending(session: Session, publish, limit: int = BATCH) -> int:
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    published = 0
-    for row in rows:
-        token = set_request_id(row.payload.get("request_id"))
-        try:
-            publish(row.event_type, row.payload)
-        except Exception as exc:  # broker down, unroutable, not confirmed: keep and retry
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(row.attempts))
-            log.warning("publishing %s %s failed: %s", row.event_type, row.event_id, exc)
-            break  # keep order: later events wait for this one
-        else:
-            row.published_at = utcnow()
-            row.payload = redact_secrets(row.payload)
-            published += 1
-        finally:
-            reset_request_id(token)
+    if not rows:
+        session.commit()
+        return 0
+    publish_many = publish_many or one_by_one(publish)
+    sent, error = publish_many([(row.event_type, row.payload) for row in rows])
+    now = utcnow()
+    for row in rows[:sent]:
+        row.published_at = now
+        redacted = redact_secrets(row.payload)
+        if redacted != row.payload:  # an unchanged payload is not written back
+            row.payload = redacted
+    if error is not None and sent < len(rows):  # keep order: later events wait for this one
+        row = rows[sent]
+        row.attempts += 1
+        row.last_error = f"{type(error).__name__}: {error}"[:2000]
+        row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        log.warning("publishing %s %s failed: %s", row.event_type, row.event_id, error)
     session.commit()
-    return published
+    return sent
+
+
+class ConfirmedBatches:
+    """`publish_many` on one kept channel: a batch's events are all sent, then their publisher
+    confirms awaited together (one round trip a batch, not one an event); the first event not
+    confirmed and those after it are kept for the next pass (consumers drop a repeat by its
+    event id). A broken connection is dropped and opened afresh on the next batch."""
+
+    def __init__(self, amqp_uri: str, exchange, timeout: float = CONFIRM_TIMEOUT):
+        self.amqp_uri, self.exchange, self.timeout = amqp_uri, exchange, timeout
+        self.connection = self.channel = None
+        self.tag = self.acked = 0
+        self.nacked: int | None = None
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self.acked = max(self.acked, tag)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self.nacked = tag if self.nacked is None else min(self.nacked, tag)
+
+    def _open(self):
+        if self.channel is None:
+            connection = Connection(self.amqp_uri)
+            try:
+                channel = connection.channel()
+                self.exchange(channel).declare()
+                channel.confirm_select()
+            except BaseException:
+                connection.release()
+                raise
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self.connection, self.channel, self.tag, self.acked = connection, channel, 0, 0
+        return self.channel
+
+    def close(self) -> None:
+        connection, self.connection, self.channel = self.connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # already gone
+                log.debug("closing the outbox channel failed", exc_info=True)
+
+    def __call__(self, events: list[tuple[str, dict]]) -> tuple[int, Exception | None]:
+        self.nacked, first = None, self.tag + 1
+        try:
+            channel = self._open()
+            first = self.tag + 1
+            for event_type, payload in events:
+                message = AmqpMessage(
+                    json_dumps(payload),
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=PERSISTENT,
+                )
+                channel.basic_publish(message, exchange=self.exchange.name, routing_key=event_type)
+                self.tag += 1
+            while self.acked < self.tag and self.nacked is None:
+                channel.wait([spec.Basic.Ack, spec.Basic.Nack], timeout=self.timeout)
+        except Exception as exc:  # broker down, connection cut, no confirm in time
+            self.close()
+            return max(0, self.acked - first + 1), exc
+        if self.nacked is not None:
+            return max(0, self.nacked - first), ConnectionError("the broker refused an event")
+        return len(events), None
 
 
 class OutboxRelay(PollingPublisher):
@@ -146,7 +247,12 @@ class OutboxRelay(PollingPublisher):
     def setup(self) -> None:
         super().setup()
         self.exchange = get_event_exchange(self.container.service_name, self.container.config)
+        self.batches = ConfirmedBatches(self.container.config[AMQP_URI_CONFIG_KEY], self.exchange)
         self.purged_at = 0.0
+
+    def stop(self) -> None:
+        super().stop()
+        self.batches.close()
 
     def publish(self, event_type: str, payload: dict) -> None:
         self.publisher.publish(
@@ -157,4 +263,4 @@ class OutboxRelay(PollingPublisher):
         if time.monotonic() - self.purged_at > PURGE_EVERY_SECONDS:
             purge_published(session)
             self.purged_at = time.monotonic()
-        return publish_pending(session, self.publish) == BATCH
+        return publish_pending(session, publish_many=self.batches) == BATCH

@@ -18,6 +18,7 @@ from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
 from billing.ledger import accounts as ledger_accounts
 from billing.ledger import funding, topups, transfers, usage
+from billing.ledger.draw_batches import DrawBatches
 from billing.payments import (
     accounts,
     card_update,
@@ -59,6 +60,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     event_retry = EventRetry()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
+    draws = DrawBatches()
 
     @rpc
     def health(self, ctx):
@@ -447,6 +449,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
             description,
             idempotency_key,
             recharge=recharge,
+            draw=self.draws,
         )
 
     @rpc

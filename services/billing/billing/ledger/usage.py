@@ -9,6 +9,10 @@ key answers the recorded usage again; a key reused for another amount is `Confli
 the balance cannot cover is refused with `LimitExceeded`, the client's usage paused
 (`balance_exhausted`, once) and every later draw refused until a top-up of that balance
 resumes it (`topups.resume_after_topup`).
+
+Over RPC, the draws of one client that arrive while one is running wait and then run together
+(`billing.ledger.draw_batches`, `ledger_draw_usages` of migration 0021): one statement, one
+commit, each draw as it would run alone.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ DRAW = text(
     "SELECT * FROM ledger_draw_usage(:agency, :client, :amount, :key, :description, "
     ":created_by, CAST(:event AS jsonb), CAST(:exhausted AS jsonb))"
 )
+DRAW_MANY = text("SELECT * FROM ledger_draw_usages(CAST(:items AS jsonb))")
 
 
 def _refusal(row) -> str:
@@ -74,8 +79,8 @@ def _refusal(row) -> str:
     )
 
 
-def _draw(session: Session, ctx: Context, client: uuid.UUID, amount, description, key):
-    """The draw, as one autocommitted statement (see `ledger_draw_usage`); its row."""
+def draw_params(ctx: Context, client: uuid.UUID, amount, description, key) -> dict:
+    """One draw's arguments for `ledger_draw_usage`, its events' reserved fields ready."""
     amount_dict = money(amount, accounts.CURRENCY)
     recorded = event_payload(
         ctx,
@@ -85,23 +90,51 @@ def _draw(session: Session, ctx: Context, client: uuid.UUID, amount, description
     exhausted = event_payload(
         ctx, "balance_exhausted", {"client_id": str(client), "refused": amount_dict}
     )
+    return {
+        "agency": str(ctx.agency),
+        "client": str(client),
+        "amount": amount,
+        "key": key,
+        "description": description,
+        "created_by": str(ctx.principal_id) if ctx.principal_id else None,
+        "event": recorded,
+        "exhausted": exhausted,
+    }
+
+
+def _autocommitted(session: Session, statement, params: dict):
+    """`statement`'s rows, run as one autocommitted statement."""
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
-        return session.execute(
-            DRAW,
-            {
-                "agency": ctx.agency,
-                "client": client,
-                "amount": amount,
-                "key": key,
-                "description": description,
-                "created_by": str(ctx.principal_id) if ctx.principal_id else None,
-                "event": json.dumps(recorded),
-                "exhausted": json.dumps(exhausted),
-            },
-        ).one()
+        return session.execute(statement, params).all()
     finally:
         session.commit()  # hands the connection back (its isolation level restored)
+
+
+def draw_one(session: Session, params: dict):
+    """The draw, as one autocommitted statement (see `ledger_draw_usage`); its row."""
+    (row,) = _autocommitted(
+        session,
+        DRAW,
+        {
+            **params,
+            "agency": uuid.UUID(params["agency"]),
+            "client": uuid.UUID(params["client"]),
+            "event": json.dumps(params["event"]),
+            "exhausted": json.dumps(params["exhausted"]),
+        },
+    )
+    return row
+
+
+def draw_many(session: Session, batch: list[dict]) -> list:
+    """Draws of ONE (agency, client) in one autocommitted statement (`ledger_draw_usages`):
+    each exactly as `draw_one` would, in order, sharing the locks and one commit; their rows in
+    the batch's order."""
+    if len({(params["agency"], params["client"]) for params in batch}) > 1:
+        raise ValueError("a batch of draws is of one agency's client")
+    rows = _autocommitted(session, DRAW_MANY, {"items": json.dumps(batch)})
+    return [row for row in sorted(rows, key=lambda row: row.ord)]
 
 
 def _note_low(session: Session, ctx: Context, row) -> tuple[str, int] | None:
@@ -152,17 +185,20 @@ def record_usage(
     description,
     idempotency_key,
     recharge: Callable[[str | None, int, str], object] | None = None,
+    draw: Callable[[Session, dict], object] = draw_one,
 ) -> dict:
     """Record usage once per key; a draw the balance cannot cover: `LimitExceeded` (the pause
     committed first). Team callers need `manage_billing` (an integration's API token has it).
     `recharge(client_id or None, amount, key)` tops up from the saved card when the draw took
-    the balance under the threshold and the agency set an auto-recharge amount."""
+    the balance under the threshold and the agency set an auto-recharge amount. `draw(session,
+    params)` runs the draw: `draw_one`, or the service's `DrawBatches` (concurrent draws of one
+    client share one statement and one commit)."""
     accounts.may_change(ctx)
     amount = positive_amount(amount)
     description = clean_description(description)
     key = clean_key(idempotency_key)
     client = parse_id(client_id, "client")
-    row = _draw(session, ctx, client, amount, description, key)
+    row = draw(session, draw_params(ctx, client, amount, description, key))
     if row.status == "no_client":
         raise NotFound("No such client.")
     if row.status == "conflict":

@@ -267,3 +267,39 @@ def test_many_writers_on_one_client_lose_no_update_and_never_overdraw(
     assert sums == {"mismatched": [], "negative": [], "total": 0}
     with session.begin():
         assert accounts.get_balances(session, ctx)["agency"]["balance"]["amount"] == 3000 % 7
+
+
+def test_draws_run_together_answer_each_as_it_would_alone(
+    session, ctx, known_client, credit, outbox
+):
+    """One statement for many draws of one client (the service batches concurrent ones): in
+    order, a key twice recorded once, another amount on a used key a conflict, and the draw
+    the balance cannot cover refused and pausing the ones after it."""
+    client = known_client(ctx)
+    credit(ctx, 10)
+    draws = [(4, "a"), (4, "b"), (4, "a"), (5, "a"), (3, "c"), (1, "d")]
+    rows = usage.draw_many(
+        session, [usage.draw_params(ctx, client, amount, "Calls", key) for amount, key in draws]
+    )
+    assert [r.status for r in rows] == [
+        "recorded",
+        "recorded",
+        "repeat",
+        "conflict",
+        "short",
+        "paused",
+    ]
+    assert [r.balance_after for r in rows[:3]] == [6, 2, 6]
+    assert rows[2].transfer_id == rows[0].transfer_id
+    assert len(outbox(session, "usage_recorded")) == 2
+    assert len(outbox(session, "balance_exhausted")) == 1
+    assert accounts.get_funding(session, ctx, client)["usage_paused"] is True
+    session.rollback()
+    sums = ledger_sums(session, ctx.agency)
+    assert sums["negative"] == [] and sums["mismatched"] == [] and sums["total"] == 0
+    other = known_client(ctx)
+    with pytest.raises(ValueError):
+        usage.draw_many(
+            session,
+            [usage.draw_params(ctx, c, 1, "", f"x{c}") for c in (client, other)],
+        )
