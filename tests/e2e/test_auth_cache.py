@@ -7,7 +7,7 @@ import time
 
 import psycopg
 
-from tests.support.api import assert_error
+from tests.support.api import assert_error, confirm_team_address
 
 
 def _psycopg_url(url: str) -> str:
@@ -56,6 +56,7 @@ def test_a_user_deactivated_elsewhere_is_refused_within_a_second(new_agency, sys
         },
         expect=201,
     ).json()
+    confirm_team_address(owner, member["email"])  # a new team user is pending until then
     session_client = owner.anonymous()  # the member's web session (a cookie)
     login = session_client.post(
         "/auth/login", json={"email": member["email"], "password": owner.password}

@@ -15,7 +15,7 @@ import pytest
 
 from kit import permissions
 from tests.e2e.test_tenant_isolation_matrix import agency_a_ids
-from tests.support.api import STRONG_PASSWORD, ApiClient, unique_email
+from tests.support.api import STRONG_PASSWORD, ApiClient, confirm_team_address, unique_email
 
 API = Path(__file__).resolve().parents[2] / "gateway" / "gateway" / "api"
 ROUTE = re.compile(
@@ -71,6 +71,7 @@ def user_without(owner: ApiClient, missing: frozenset[str], users: dict) -> ApiC
             "password": STRONG_PASSWORD,
         }
         owner.post("/users", json=body, expect=201)
+        confirm_team_address(owner, email)  # a new team user is pending until then
         web = ApiClient(owner.base_url)
         web.post("/auth/login", json={"email": email, "password": STRONG_PASSWORD}, expect=200)
         token = web.post("/tokens", json={"name": "matrix"}, expect=201).json()["token"]

@@ -45,6 +45,13 @@ def end_trial(system, owner: ApiClient) -> None:
         "UPDATE agencies SET trial_ends_at = now() - interval '1 day' WHERE id = %s",
         owner.agency["id"],
     )
+    gateway_cache_passes()
+
+
+def gateway_cache_passes() -> None:
+    """The gateway keeps who a token is (with its agency's read-only flag) for at most 1 s
+    (`AUTH_CACHE_SECONDS`): a change made behind its back shows after that."""
+    time.sleep(1.0)
 
 
 def move_period_back(system, owner: ApiClient, days: int) -> None:
@@ -81,6 +88,7 @@ def agency_becomes(owner: ApiClient, status: str, timeout: float = 20) -> dict:
     while True:
         agency = owner.get("/agency", expect=200).json()
         if agency["subscription_status"] == status:
+            gateway_cache_passes()
             return agency
         assert time.monotonic() < deadline, agency
         time.sleep(0.2)

@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.test_billing_api import issued_invoice
 from tests.support.api import STRONG_PASSWORD, ApiClient, unique_email
+from tests.support.clients import portal_session
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # a 1x1 PNG, for the logo and avatar uploads
@@ -54,6 +55,17 @@ def agency_a_ids(owner: ApiClient) -> dict[str, str]:
     request = owner.post(
         "/requests", json={"client_id": client["id"], "title": "A page"}, expect=201
     ).json()
+    comment = owner.post(
+        f"/requests/{request['id']}/comments",
+        json={
+            "body": "The brief",
+            "attachments": [{"filename": "brief.txt", "data_base64": "VGhlIGJyaWVmLgo="}],
+        },
+        expect=201,
+    ).json()
+    field = owner.post(
+        "/custom-fields", json={"name": "Iso Field", "type": "text"}, expect=201
+    ).json()
     role = owner.post(
         "/roles", json={"name": "Iso Role", "permissions": ["view_clients"]}, expect=201
     ).json()
@@ -77,6 +89,8 @@ def agency_a_ids(owner: ApiClient) -> dict[str, str]:
         "invitation_id": contact["invitation"]["id"],
         "entry_id": entry["id"],
         "request_id": request["id"],
+        "attachment_id": comment["attachments"][0]["id"],
+        "field_id": field["id"],
         "role_id": role["id"],
         "user_id": user["id"],
         "job_id": job["id"],
@@ -138,6 +152,18 @@ def snapshot(owner: ApiClient) -> dict:
     return {path: owner.get(path, expect=200).json() for path in SNAPSHOT}
 
 
+def portal_contact(owner: ApiClient) -> ApiClient:
+    """A signed-in portal session of one of `owner`'s clients' contacts."""
+    client = owner.post("/clients", json={"name": "Portal Co"}, expect=201).json()
+    email = unique_email("portal")
+    owner.post(
+        f"/clients/{client['id']}/contacts",
+        json={"name": "Pat Portal", "email": email, "invite": True},
+        expect=201,
+    )
+    return portal_session(owner, owner.mailbox, email)
+
+
 @pytest.mark.parametrize("credential", ["token", "session"])
 def test_another_agencys_ids_are_not_found_in_every_operation(new_agency, base_url, credential):
     agency_a, agency_b = new_agency(), new_agency()
@@ -149,6 +175,7 @@ def test_another_agencys_ids_are_not_found_in_every_operation(new_agency, base_u
         other = ApiClient(base_url)
         login = {"email": agency_b.email, "password": agency_b.password}
         other.post("/auth/login", json=login, expect=200)
+    contact_b = portal_contact(agency_b)  # the portal's paths are a contact's, not the team's
     before = snapshot(agency_a)
     answers, unexpected = {}, []
     for method, path, operation in operations(spec):
@@ -169,7 +196,8 @@ def test_another_agencys_ids_are_not_found_in_every_operation(new_agency, base_u
             sent = {}
         else:  # JSON for every unsafe call: a session's must be (gateway/input_checks.py)
             sent = {"json": body if body is not None else {}}
-        response = other.request(method, url, **sent)
+        caller = contact_b if path.startswith("/api/v1/portal/") else other
+        response = caller.request(method, url, **sent)
         answers[f"{method.upper()} {path}"] = response.status_code
         if response.status_code not in allowed:
             unexpected.append(
