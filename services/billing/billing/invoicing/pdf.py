@@ -108,11 +108,6 @@ def render_invoice(
     return pdf.to_bytes()
 
 
-def agency_name(session: Session, ctx: Context) -> str:
-    found = session.scalar(select(AgencyFact.name).where(AgencyFact.agency_id == ctx.agency))
-    return found or ""
-
-
 def invoice_facts(session: Session, ctx: Context, invoice_id: Any) -> dict:
     """`{"invoice", "agency_name", "brand_color"}`: what the PDF prints, read in one go; a
     portal login reads only its own client's invoices (another client's is NotFound, as
