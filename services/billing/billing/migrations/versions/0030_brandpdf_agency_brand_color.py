@@ -1,7 +1,7 @@
 """the agency's brand colour in billing's agency facts (for its invoices)
 
 Revision ID: 0030_brandpdf_brand_color
-Revises: 0020_subscription
+Revises: 0021_usagespeed_draw_batches
 Create Date: 2026-11-29 06:55:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030_brandpdf_brand_color"
-down_revision: str | None = "0020_subscription"
+down_revision: str | None = "0021_usagespeed_draw_batches"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
