@@ -82,13 +82,15 @@ class ClientFact(TenantMixin, Base):
 
 
 class AgencyFact(Base):
-    """An agency as billing knows it from identity: its time zone says what "today" is."""
+    """An agency as billing knows it from identity: its time zone says what "today" is; its
+    name and brand colour head its invoices."""
 
     __tablename__ = "agency_facts"
 
     agency_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    brand_color: Mapped[str | None] = mapped_column(String(7))  # "#rrggbb", None: unbranded
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

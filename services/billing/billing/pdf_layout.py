@@ -5,7 +5,9 @@ invoice from its agency) and `subscription/documents.py` (the platform's invoice
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -14,6 +16,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from kit.money import Money
+
+log = logging.getLogger(__name__)
 
 # The PDF core font (Helvetica) draws Latin-1 and costs nothing to embed: an invoice is rendered
 # in tens of milliseconds. An invoice with other characters (client names are not all Latin-1)
@@ -29,6 +33,16 @@ STATUS_WORDS = {"open": "Open", "paid": "Paid", "failed": "Payment failed", "voi
 def amount_text(value: dict) -> str:
     """`{"amount", "currency"}` as an invoice prints it: `1,234.56 USD`."""
     return Money(value["amount"], value["currency"]).format()
+
+
+def rgb_of(color: str | None) -> tuple[int, int, int] | None:
+    """`#rrggbb` as three 0-255 numbers; None for no colour or a malformed one."""
+    if not color or len(color) != 7 or not color.startswith("#"):
+        return None
+    try:
+        return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+    except ValueError:
+        return None
 
 
 def needs_unicode(*values: Any) -> bool:
@@ -75,11 +89,33 @@ class InvoiceLayout(FPDF):
             0, size * 0.6, self.text_of(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
         )
 
-    def header_of(self, issuer: str, number: Any) -> None:
-        """Who issues the invoice, then its number, large."""
+    def header_of(
+        self, issuer: str, number: Any, color: str | None = None, logo: bytes | None = None
+    ) -> None:
+        """Who issues the invoice (its logo, its name in its brand colour under a band of that
+        colour), then its number, large. A logo fpdf2 cannot read is left out."""
+        rgb = rgb_of(color)
+        if rgb:
+            self.set_fill_color(*rgb)
+            self.rect(0, 0, self.w, 8, style="F")
+        if logo:
+            try:
+                self.image(io.BytesIO(logo), x=self.l_margin, y=self.get_y(), h=18)
+                self.set_y(self.get_y() + 20)
+            except Exception:  # an unreadable logo must not stop the invoice
+                log.warning("the agency's logo could not be drawn on the invoice", exc_info=True)
+        if rgb:
+            self.set_text_color(*rgb)
         self.line_of_text(issuer or "Invoice", size=16, bold=True)
+        self.set_text_color(0, 0, 0)
         self.ln(2)
         self.line_of_text(f"Invoice {number}", size=20, bold=True)
+        if rgb:
+            self.set_draw_color(*rgb)
+            self.set_line_width(0.8)
+            self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+            self.set_draw_color(0, 0, 0)
+            self.set_line_width(0.2)
         self.ln(4)
 
     def facts(self, pairs: Iterable[tuple[str, Any]]) -> None:

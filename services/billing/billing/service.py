@@ -317,7 +317,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def invoice_pdf(self, ctx, invoice_id):
-        return self.db.read(pdf.invoice_pdf, ctx, invoice_id)
+        return self.db.flow(pdf.invoice_document, ctx, invoice_id, self.identity)
 
     @rpc
     def mark_paid(self, ctx, invoice_id, method, reference=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +31,8 @@ class Email:
     to_name: str | None = None
     # (filename, MIME type, bytes) of each file attached (an invoice's PDF).
     attachments: tuple[tuple[str, str, bytes], ...] = ()
+    # (content id, MIME type, bytes) of each image the HTML shows inline (the agency's logo).
+    inline_images: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class MalformedEvent(PermanentFailure):
@@ -221,15 +223,61 @@ def contact_invited(payload: dict, public_url: str, brand: dict | None = None) -
     return [Email("contact_invitation", email, context, name)]
 
 
-def brand_context(brand: dict | None) -> dict | None:
-    """The e-mail header's brand: the agency's name and a checked `#rrggbb` colour."""
+# The e-mails an agency sends its clients: they wear its brand (name, colour, logo).
+CLIENT_TEMPLATES = frozenset(
+    {
+        "contact_invitation",
+        "request_reply",
+        "request_status_changed",
+        "invoice_receipt",
+        "invoice_failed_client",
+        "invoice_issued",
+    }
+)
+LOGO_CID = "agency-logo"
+LOGO_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+def brand_context(brand: dict | None, logo: bool = False) -> dict | None:
+    """The e-mail header's brand: the agency's name, a checked `#rrggbb` colour and, when the
+    e-mail carries the logo inline, its content id."""
     if not isinstance(brand, dict):
         return None
     color = brand.get("color")
     if not (isinstance(color, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", color)):
         color = None
     name = brand.get("agency_name") or None
-    return {"agency_name": name, "color": color} if (name or color) else None
+    if not (name or color or logo):
+        return None
+    shown = {"agency_name": name, "color": color}
+    return shown | {"logo_cid": LOGO_CID} if logo else shown
+
+
+def logo_image(logo: dict | None) -> tuple[str, str, bytes] | None:
+    """identity's `get_agency_logo` answer as an inline image; None for none or a malformed one."""
+    if not isinstance(logo, dict) or logo.get("content_type") not in LOGO_TYPES:
+        return None
+    try:
+        return (LOGO_CID, logo["content_type"], base64.b64decode(logo["data_base64"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def with_brand(emails: list[Email], brand: dict | None, logo: dict | None = None) -> list[Email]:
+    """The agency's client-facing e-mails among `emails` in its brand: name and colour in the
+    header, and its logo as an inline image (`cid:`) when identity gave one."""
+    image = logo_image(logo)
+    shown = brand_context(brand, logo=image is not None)
+    return [
+        replace(
+            email,
+            context={**email.context, "brand": shown},
+            inline_images=(image,) if image else (),
+        )
+        if email.template in CLIENT_TEMPLATES
+        else email
+        for email in emails
+    ]
 
 
 def request_created(payload: dict, managers: list[dict], public_url: str) -> list[Email]:

@@ -15,7 +15,8 @@ from notifications.templates import render
 
 
 def compose(email: Email, mail_from: str) -> EmailMessage:
-    """The message for `email`: rendered subject, a text part and an HTML alternative."""
+    """The message for `email`: rendered subject, a text part and an HTML alternative (with
+    its inline images, if any), then the attachments."""
     rendered = render(email.template, **email.context)
     message = EmailMessage()
     message["Subject"] = rendered.subject
@@ -28,6 +29,11 @@ def compose(email: Email, mail_from: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    html = message.get_body(("html",))
+    for cid, content_type, content in email.inline_images:
+        # The HTML part becomes multipart/related: the image travels with it (`src="cid:..."`).
+        maintype, _, subtype = content_type.partition("/")
+        html.add_related(content, maintype=maintype, subtype=subtype, cid=f"<{cid}>")
     for filename, content_type, content in email.attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)

@@ -70,8 +70,8 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @reliable_handler("clients", "contact_invited")
     def on_contact_invited(self, payload: dict) -> None:
-        invitation = emails.contact_invited(payload, self.public_url, self._brand(payload))
-        deliver(self.db, self.mailer, payload, invitation)
+        invitation = emails.contact_invited(payload, self.public_url)
+        deliver(self.db, self.mailer, payload, self._branded(payload, invitation))
 
     @reliable_handler("clients", "request_created")
     def on_request_created(self, payload: dict) -> None:
@@ -84,7 +84,7 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         if payload.get("author_kind") == emails.PORTAL_KIND:
             notices = emails.request_comment(payload, self._request_team(payload), self.public_url)
         else:
-            notices = emails.request_reply(payload, self.public_url)
+            notices = self._branded(payload, emails.request_reply(payload, self.public_url))
         deliver(self.db, self.mailer, payload, notices)
 
     @reliable_handler("clients", "request_assigned")
@@ -97,16 +97,18 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @reliable_handler("clients", "request_status_changed")
     def on_request_status_changed(self, payload: dict) -> None:
-        notices = emails.request_status_changed(payload, self.public_url)
+        notices = self._branded(payload, emails.request_status_changed(payload, self.public_url))
         deliver(self.db, self.mailer, payload, notices)
 
     @reliable_handler("billing", "invoice_paid")
     def on_invoice_paid(self, payload: dict) -> None:
-        deliver(self.db, self.mailer, payload, emails.invoice_paid(payload, self.public_url))
+        notices = self._branded(payload, emails.invoice_paid(payload, self.public_url))
+        deliver(self.db, self.mailer, payload, notices)
 
     @reliable_handler("billing", "invoice_failed")
     def on_invoice_failed(self, payload: dict) -> None:
         notices = emails.invoice_failed(payload, self._billing_team(payload), self.public_url)
+        notices = self._branded(payload, notices)
         deliver(self.db, self.mailer, payload, notices)
 
     @reliable_handler("billing", "invoice_issued")
@@ -115,7 +117,7 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         if payload.get("payment_method") == "check" and payload.get("billing_email"):
             ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
             pdf = self.billing.invoice_pdf(ctx.to_dict(), payload["invoice_id"])
-        notices = emails.invoice_issued(payload, pdf, self.public_url)
+        notices = self._branded(payload, emails.invoice_issued(payload, pdf, self.public_url))
         deliver(self.db, self.mailer, payload, notices)
 
     # the agency's own subscription to the platform
@@ -190,6 +192,24 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @property
     def public_url(self) -> str:
         return self.mailer.public_url
+
+    def _branded(self, payload: dict, notices: list[emails.Email]) -> list[emails.Email]:
+        """The agency's e-mails to its clients in its brand: name, colour and logo (inline)
+        from identity; identity away: in the platform's colours, without the logo."""
+        if not any(notice.template in emails.CLIENT_TEMPLATES for notice in notices):
+            return notices
+        brand = self._brand(payload)
+        logo = self._logo(payload) if brand and brand.get("has_logo") else None
+        return emails.with_brand(notices, brand, logo)
+
+    def _logo(self, payload: dict) -> dict | None:
+        """The agency's logo (identity `get_agency_logo`); None when it does not answer."""
+        ctx = Context.system(payload.get("agency_id"), payload.get("request_id"))
+        try:
+            return self.identity.get_agency_logo(ctx.to_dict())
+        except Exception:
+            log.warning("no logo for event %s", payload.get("event_id"), exc_info=True)
+            return None
 
     def _brand(self, payload: dict) -> dict | None:
         """The event's agency's brand for its clients' e-mails; without it (identity away) the

@@ -1,9 +1,11 @@
-"""Agencies as billing knows them from identity: the time zone that says what "today" is."""
+"""Agencies as billing knows them from identity: the time zone that says what "today" is, the
+name and brand colour that head its invoices."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,19 +17,29 @@ from kit.context import Context
 from kit.db import utcnow
 
 DEFAULT_TIMEZONE = "UTC"  # identity's default for a new agency
+UNCHANGED: Any = object()
 
 
 def remember_agency(
-    session: Session, agency_id: uuid.UUID, *, name: str | None = None, timezone: str | None = None
+    session: Session,
+    agency_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    brand_color: str | None = UNCHANGED,
 ) -> None:
-    """Insert or update what billing knows of an agency; None leaves a known value as it is."""
+    """Insert or update what billing knows of an agency; None leaves a known name or time zone
+    as it is; `brand_color` None clears it (left out: unchanged)."""
     known = {k: v for k, v in {"name": name, "timezone": timezone}.items() if v is not None}
+    if brand_color is not UNCHANGED:
+        known["brand_color"] = brand_color or None
     session.execute(
         insert(AgencyFact)
         .values(
             agency_id=agency_id,
             name=name or "",
             timezone=timezone or DEFAULT_TIMEZONE,
+            brand_color=known.get("brand_color"),
             updated_at=utcnow(),
         )
         .on_conflict_do_update(
@@ -47,13 +59,15 @@ def agency_today(session: Session, ctx: Context) -> date:
 
 
 def learn_from_event(session: Session, payload: dict) -> None:
-    """Keep an agency's name and time zone from identity's `agency_signed_up` or
-    `agency_updated`."""
+    """Keep an agency's name, time zone and brand colour from identity's `agency_signed_up` or
+    `agency_updated` (an event without `branding` leaves the colour as it is)."""
+    branding = payload.get("branding")
     remember_agency(
         session,
         uuid.UUID(payload["agency_id"]),
         name=payload.get("agency_name") or payload.get("name"),
         timezone=payload.get("timezone"),
+        brand_color=(branding or {}).get("color") if isinstance(branding, dict) else UNCHANGED,
     )
 
 
@@ -61,7 +75,13 @@ def refresh_agency(session: Session, agency_id: uuid.UUID, get_agency) -> None:
     """Re-read the agency from identity (`get_agency(ctx)`, its RPC)."""
     agency = get_agency(Context.system(str(agency_id)).to_dict())
     with session.begin():
-        remember_agency(session, agency_id, name=agency["name"], timezone=agency["timezone"])
+        remember_agency(
+            session,
+            agency_id,
+            name=agency["name"],
+            timezone=agency["timezone"],
+            brand_color=(agency.get("branding") or {}).get("color"),
+        )
 
 
 def known_agencies(session: Session) -> list[uuid.UUID]:

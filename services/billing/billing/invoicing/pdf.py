@@ -1,14 +1,16 @@
 """An invoice as a PDF (fpdf2): what the agency sends and the client keeps.
 
 `render_invoice` is a pure function of the invoice dict (`invoice_dict` with its lines) and the
-agency's name; `invoice_pdf` reads both and answers the file as base64 (RPC results are JSON).
-The team (`view_billing`) reads any of its agency's invoices; a portal login only its own
-client's.
+agency's name, brand colour and logo; `invoice_pdf` reads the invoice and the agency's facts,
+asks identity for the logo (outside any transaction: `invoice_document`) and answers the file as
+base64 (RPC results are JSON). The team (`view_billing`) reads any of its agency's invoices; a
+portal login only its own client's. Identity away or the agency without a logo: no logo.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +22,8 @@ from billing.pdf_layout import STATUS_WORDS, InvoiceLayout, amount_text
 from kit import permissions
 from kit.context import PORTAL, Context
 from kit.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 PAID_METHOD_WORDS = {
     "check": "check",
@@ -47,11 +51,13 @@ def period_text(start: str | None, end: str | None) -> str:
     return start or ""
 
 
-def render_invoice(invoice: dict, agency_name: str) -> bytes:
-    """The invoice as PDF bytes: agency, client, number, dates, status, lines, total and what
-    happened to it (paid, failed, void)."""
+def render_invoice(
+    invoice: dict, agency_name: str, brand_color: str | None = None, logo: bytes | None = None
+) -> bytes:
+    """The invoice as PDF bytes: agency (logo, name, brand colour), client, number, dates,
+    status, lines, total and what happened to it (paid, failed, void)."""
     pdf = InvoiceLayout(f"Invoice {invoice['number']}", agency_name, (invoice, agency_name))
-    pdf.header_of(agency_name, invoice["number"])
+    pdf.header_of(agency_name, invoice["number"], color=brand_color, logo=logo)
     pdf.facts(
         [
             ("Billed to", invoice["client"]["name"]),
@@ -102,14 +108,10 @@ def render_invoice(invoice: dict, agency_name: str) -> bytes:
     return pdf.to_bytes()
 
 
-def agency_name(session: Session, ctx: Context) -> str:
-    found = session.scalar(select(AgencyFact.name).where(AgencyFact.agency_id == ctx.agency))
-    return found or ""
-
-
-def invoice_pdf(session: Session, ctx: Context, invoice_id: Any) -> dict:
-    """`{"filename", "content_base64"}` of the invoice's PDF; a portal login reads only its own
-    client's invoices (another client's is NotFound, as another agency's)."""
+def invoice_facts(session: Session, ctx: Context, invoice_id: Any) -> dict:
+    """`{"invoice", "agency_name", "brand_color"}`: what the PDF prints, read in one go; a
+    portal login reads only its own client's invoices (another client's is NotFound, as
+    another agency's)."""
     if ctx.kind == PORTAL:
         invoice = find_invoice(session, ctx, invoice_id)
         if not ctx.client_id or str(invoice.client_id) != str(ctx.client_id):
@@ -117,6 +119,46 @@ def invoice_pdf(session: Session, ctx: Context, invoice_id: Any) -> dict:
     else:
         ctx.require(permissions.VIEW_BILLING)
         invoice = find_invoice(session, ctx, invoice_id)
-    data = invoice_with_lines(session, invoice)
-    content = render_invoice(data, agency_name(session, ctx))
-    return {"filename": filename(data), "content_base64": base64.b64encode(content).decode("ascii")}
+    agency = session.execute(
+        select(AgencyFact.name, AgencyFact.brand_color).where(AgencyFact.agency_id == ctx.agency)
+    ).first()
+    return {
+        "invoice": invoice_with_lines(session, invoice),
+        "agency_name": agency.name if agency else "",
+        "brand_color": agency.brand_color if agency else None,
+    }
+
+
+def pdf_answer(facts: dict, logo: bytes | None = None) -> dict:
+    """`{"filename", "content_base64"}` of the invoice's PDF."""
+    content = render_invoice(facts["invoice"], facts["agency_name"], facts["brand_color"], logo)
+    return {
+        "filename": filename(facts["invoice"]),
+        "content_base64": base64.b64encode(content).decode("ascii"),
+    }
+
+
+def invoice_pdf(session: Session, ctx: Context, invoice_id: Any, logo: bytes | None = None) -> dict:
+    """The invoice's PDF from one read (the logo, if any, given by the caller)."""
+    return pdf_answer(invoice_facts(session, ctx, invoice_id), logo)
+
+
+def agency_logo(identity: Any, ctx: Context) -> bytes | None:
+    """The agency's logo from identity (`get_agency_logo`, with the RPC timeout of
+    `kit.rpc.ServiceRpc`); None when it has none or identity does not answer."""
+    try:
+        found = identity.get_agency_logo(Context.system(str(ctx.agency)).to_dict())
+        return base64.b64decode(found["data_base64"])
+    except NotFound:
+        return None
+    except Exception:  # identity away (timeout, error): the PDF goes without it
+        log.warning("no logo for agency %s: identity did not answer", ctx.agency, exc_info=True)
+        return None
+
+
+def invoice_document(db: Session, ctx: Context, invoice_id: Any, identity: Any) -> dict:
+    """The RPC's answer (run by `db.flow`): read the invoice (its transaction ends), then ask
+    identity for the logo, then render; never fails for want of the logo."""
+    with db.begin():
+        facts = invoice_facts(db, ctx, invoice_id)
+    return pdf_answer(facts, agency_logo(identity, ctx))

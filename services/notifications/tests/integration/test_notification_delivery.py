@@ -275,3 +275,26 @@ def test_agency_signed_up_welcomes_the_owner(notifications, dispatch, smtp):
     assert f"{PUBLIC_URL}/login" in body
     html = message.get_body(("html",)).get_content()
     assert f'href="{PUBLIC_URL}/login"' in html and "6 Dec 2026" in html
+
+
+def test_a_receipt_goes_out_unbranded_and_without_a_logo_while_identity_does_not_answer(
+    notifications, dispatch, smtp
+):
+    payload = event(
+        "invoice_paid",
+        invoice_id=str(uuid.uuid4()),
+        number=8,
+        client_name="Globex",
+        payment_method="card",
+        total={"amount": 4500, "currency": "USD"},
+        issued_on="2026-11-29",
+        due_on="2026-12-13",
+        paid_method="card",
+        billing_contact="Pat Payer",
+        billing_email="pat-unbranded@globex.test",
+    )
+    dispatch("billing", "invoice_paid", payload)  # no identity service is running
+    [message] = wait_for(lambda: smtp.to("pat-unbranded@globex.test"))
+    assert not [part for part in message.walk() if part.get_content_maintype() == "image"]
+    assert "cid:" not in message.get_body(("html",)).get_content()
+    assert "45.00 USD" in text_of(message)

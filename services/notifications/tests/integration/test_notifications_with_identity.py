@@ -1,7 +1,10 @@
 """With the real identity service: what it publishes becomes the right e-mail, and a request's
 account managers are looked up through its `users_by_ids`."""
 
+import base64
+import struct
 import uuid
+import zlib
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -167,3 +170,68 @@ def test_a_clients_comment_goes_to_the_assignee_else_to_who_manages_client_reque
     [message] = wait_for(lambda: subjected(smtp.to(mia_email), subject))
     assert f"{PUBLIC_URL}/requests/{comment['client_request_id']}" in text_of(message)
     assert len(subjected(smtp.to(max_email), subject)) == 1
+
+
+def png() -> str:
+    """A 2x2 PNG (base64), as identity's logo upload takes it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress((b"\x00" + b"\x10\x20\x30" * 2) * 2))
+        + chunk(b"IEND", b"")
+    )
+    return base64.b64encode(data).decode()
+
+
+def paid_event(agency_id: str, billing_email: str) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "invoice_paid",
+        "agency_id": agency_id,
+        "request_id": uuid.uuid4().hex,
+        "occurred_at": "2026-11-29T10:00:00+00:00",
+        "invoice_id": str(uuid.uuid4()),
+        "number": 7,
+        "client_id": str(uuid.uuid4()),
+        "client_name": "Globex",
+        "payment_method": "card",
+        "total": {"amount": 4500, "currency": "USD"},
+        "issued_on": "2026-11-29",
+        "due_on": "2026-12-13",
+        "paid_method": "card",
+        "billing_contact": "Pat Payer",
+        "billing_email": billing_email,
+    }
+
+
+def test_an_invoice_receipt_wears_the_agencys_logo_inline_and_its_colour(identity, dispatch, smtp):
+    _, ctx = signup(identity, unique("brand-owner@acme.test"))
+    identity.update_agency(ctx, name="Blue Fox Studio", brand_color="#0066cc")
+    identity.set_agency_logo(ctx, png())
+    payer = unique("pat@globex.test")
+    dispatch("billing", "invoice_paid", paid_event(ctx["agency_id"], payer))
+    [message] = wait_for(lambda: smtp.to(payer))
+
+    related = next(
+        part for part in message.walk() if part.get_content_type() == "multipart/related"
+    )
+    html = related.get_body(("html",)).get_content()
+    [logo] = [part for part in related.iter_parts() if part.get_content_maintype() == "image"]
+    assert logo["Content-ID"] == "<agency-logo>"
+    assert logo.get_content() == base64.b64decode(png())
+    assert 'src="cid:agency-logo"' in html
+    assert "Blue Fox Studio" in html and "#0066cc" in html
+
+    identity.set_agency_logo(ctx, None)  # no logo: name and colour only
+    other = unique("pat@globex.test")
+    dispatch("billing", "invoice_paid", paid_event(ctx["agency_id"], other))
+    [message] = wait_for(lambda: smtp.to(other))
+    assert not [part for part in message.walk() if part.get_content_maintype() == "image"]
+    html = message.get_body(("html",)).get_content()
+    assert "cid:" not in html and "Blue Fox Studio" in html and "#0066cc" in html

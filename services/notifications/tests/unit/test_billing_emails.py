@@ -120,3 +120,32 @@ def test_a_check_clients_invoice_is_mailed_with_its_pdf():
     assert emails.invoice_issued(invoice_event(), pdf, PUBLIC_URL) == []
     no_contact = invoice_event(payment_method="check", billing_email="")
     assert emails.invoice_issued(no_contact, pdf, PUBLIC_URL) == []
+
+
+def test_a_client_facing_email_carries_the_logo_as_an_inline_image_beside_its_pdf():
+    logo = {"content_type": "image/png", "data_base64": base64.b64encode(b"\x89PNG-ish").decode()}
+    brand = {"agency_name": "Blue Fox", "color": "#0066cc", "has_logo": True}
+    pdf = {"filename": "invoice-42.pdf", "content_base64": base64.b64encode(b"%PDF-1.4").decode()}
+    event = invoice_event(payment_method="check")
+    [email] = emails.with_brand(emails.invoice_issued(event, pdf, PUBLIC_URL), brand, logo)
+    message, _, html = parts(email)
+    assert message.get_content_type() == "multipart/mixed"
+    related = next(p for p in message.walk() if p.get_content_type() == "multipart/related")
+    [image] = [p for p in related.iter_parts() if p.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<agency-logo>" and image.get_content() == b"\x89PNG-ish"
+    assert 'src="cid:agency-logo"' in html and "Blue Fox" in html and "#0066cc" in html
+    [attached] = list(message.iter_attachments())
+    assert attached.get_filename() == "invoice-42.pdf"
+
+
+def test_the_agencys_team_emails_and_a_bad_logo_stay_without_an_image():
+    brand = {"agency_name": "Blue Fox", "color": "#0066cc", "has_logo": True}
+    bad_logo = {"content_type": "image/svg+xml", "data_base64": "PHN2Zz4="}
+    team = [{"email": "olive@bluefox.test", "name": "Olive", "role": {"permissions": []}}]
+    event = invoice_event(card_update_token="tok", reason="declined")
+    notices = emails.with_brand(emails.invoice_failed(event, team, PUBLIC_URL), brand, bad_logo)
+    by_template = {email.template: email for email in notices}
+    assert "brand" not in by_template["invoice_failed_agency"].context
+    client = by_template["invoice_failed_client"]
+    assert client.inline_images == () and client.context["brand"]["color"] == "#0066cc"
+    assert "cid:" not in parts(client)[2]
