@@ -156,6 +156,7 @@ def test_card_is_offered_only_when_the_agency_has_stripe_keys(client, rpc, as_ro
 def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_role, no_csrf):
     headers = as_role(MANAGE_SETTINGS)
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": None}
 
     def refuse(**body):
         raise ValidationError("Stripe refused this secret key.", {"secret_key": "refused"})
@@ -176,6 +177,7 @@ def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_ro
 def test_stripe_unreachable_is_the_try_again_page(client, rpc, as_role, no_csrf):
     headers = as_role(MANAGE_SETTINGS)
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": None}
 
     def unreachable(**body):
         raise ServiceUnavailable("Stripe could not be reached: APIConnectionError.")
@@ -228,3 +230,39 @@ def test_the_client_select_offers_every_client_past_the_first_hundred(client, rp
     page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
     assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
     assert rpc.methods().count("clients.list_clients") == 2
+
+
+def test_the_overdue_rule_is_shown_saved_as_days_and_cleared_when_left_empty(
+    client, rpc, as_role, no_csrf
+):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": 30}
+    saved = []
+    rpc.answers[("billing", "set_billing_settings")] = lambda **k: saved.append(k) or k
+    page = client.get("/settings/payments", headers=headers).data.decode()
+    assert 'name="inactive_after_failed_days" type="number" value="30"' in page
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": "14"}, headers=headers
+    )
+    assert answer.status_code == 302
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": ""}, headers=headers
+    )
+    assert answer.status_code == 302
+    assert saved == [{"inactive_after_failed_days": 14}, {"inactive_after_failed_days": None}]
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": "0"}, headers=headers
+    )
+    assert answer.status_code == 422 and len(saved) == 2
+    assert "Enter a number of days from 1 to 365." in answer.data.decode()
+
+
+def test_the_overdue_rule_needs_manage_settings(client, rpc, as_role, no_csrf):
+    answer = client.post(
+        "/settings/payments/overdue",
+        data={"inactive_after_failed_days": "14"},
+        headers=as_role(MANAGE_BILLING, VIEW_BILLING),
+    )
+    assert answer.status_code == 403
+    assert not [m for m in rpc.methods() if m.startswith("billing.")]
