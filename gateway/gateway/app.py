@@ -39,6 +39,7 @@ WEB_AREAS = [
     "web.portal_billing",
     "web.payments",
     "web.client_billing_contact",
+    "web.client_card",
     "web.shell",
     "web.auth",
     "web.dashboard",

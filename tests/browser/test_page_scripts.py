@@ -32,6 +32,8 @@ def test_no_page_breaks_the_content_security_policy(page, new_agency):
         "/",
         "/clients/",
         f"/clients/{client['id']}",
+        f"/clients/{client['id']}?tab=invoices",
+        f"/clients/{client['id']}/card",
         "/contacts/new",
         "/users/",
         "/users/new",

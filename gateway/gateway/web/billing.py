@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, url_for
 
 from gateway.api.billing import invoice_pdf_response
-from gateway.api.billing_schemas import MarkPaidRequest
+from gateway.api.billing_schemas import MarkPaidRequest, RefundRequest
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import billing_forms
@@ -61,15 +61,52 @@ def invoice(invoice_id: str):
     return render_template("billing/invoice.html", **_invoice_page(invoice_id, Form()))
 
 
-def _invoice_page(invoice_id: str, form: Form) -> dict:
+def _invoice_page(invoice_id: str, form: Form, refund_form: Form | None = None) -> dict:
     found = services.billing.get_invoice(invoice_id)
+    refunds = services.billing.list_refunds(invoice_id) if found["status"] == "paid" else []
+    refunded = sum(r["amount"]["amount"] for r in refunds if r["status"] != "failed")
+    left = {**found["total"], "amount": max(0, found["total"]["amount"] - refunded)}
+    if refund_form is None:
+        refund_form = Form({"amount": billing_forms.dollars(left) if left["amount"] else ""})
     return {
         "title": f"Invoice {found['number']}",
         "invoice": found,
         "form": form,
+        "refunds": refunds,
+        "refundable": left,
+        "refund_form": refund_form,
+        "refund_statuses": REFUND_STATUSES,
         "paid_methods": billing_forms.PAID_METHODS,
         "payment_methods": billing_forms.PAYMENT_METHODS,
     }
+
+
+REFUND_STATUSES = {"pending": "Pending", "succeeded": "Refunded", "failed": "Failed"}
+
+
+@bp.post("/invoices/<invoice_id>/refund")
+@permission_required(permissions.MANAGE_BILLING)
+def refund(invoice_id: str):
+    """Refund a paid invoice, all of what is left or a part typed in dollars: at Stripe for a
+    card payment made through Stripe, recorded as refunded by hand otherwise."""
+    form = billing_forms.read_money_form(
+        RefundRequest(), ("amount",), omit_blank=("amount", "reason")
+    )
+    try:
+        body = form.valid_data()
+        made = services.billing.refund_invoice(invoice_id, body.get("amount"), body.get("reason"))
+    except DomainError as exc:
+        if exc.http_status in (401, 404) or exc.http_status >= 500:
+            raise
+        billing_forms.refuse(form, exc)
+        page = _invoice_page(invoice_id, Form(), refund_form=form)
+        return render_template("billing/invoice.html", **page), exc.http_status
+    how = "at Stripe" if made["method"] == "stripe" else "as refunded by hand"
+    return done(
+        f"A refund of {billing_forms.dollars(made['amount'])} on invoice {made['number']} "
+        f"is recorded {how}.",
+        url_for(".invoice", invoice_id=invoice_id),
+    )
 
 
 @bp.get("/invoices/<invoice_id>/pdf")

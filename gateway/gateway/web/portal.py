@@ -23,7 +23,14 @@ from gateway.rpc import services
 from gateway.uploads import TooLarge, attachment_files, attachment_response, picture_response
 from gateway.web import client_forms
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
-from kit.errors import DomainError, NotFound, RateLimited, Unauthenticated, ValidationError
+from kit.errors import (
+    DomainError,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationError,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -163,16 +170,35 @@ def logo():
 @bp.route("/requests/new", methods=["GET", "POST"])
 @portal_login_required
 def new_request():
-    """Ask the agency for something."""
+    """Ask the agency for something, about one of the services the agency offers the client."""
+    names = _service_names()
+    page = {"title": "New request", "service_choices": names}
     if request.method == "GET":
-        return show_form("portal/request_form.html", Form(), title="New request")
+        return show_form("portal/request_form.html", Form(), **page)
     form = read_form(PortalRequestCreate(), omit_blank=("service_name",))
     try:
         body = {**form.valid_data(), "attachments": _files()}
+        if not names:
+            body.pop("service_name", None)  # nothing to choose from: no service
+        elif body.get("service_name") and body["service_name"] not in names:
+            raise ValidationError(
+                "Please correct the marked fields.",
+                {"service_name": "Choose one of the services in the list."},
+            )
         services.clients.portal_create_request(**body)
     except DomainError as exc:
-        return form_failed("portal/request_form.html", form, exc, title="New request")
+        return form_failed("portal/request_form.html", form, exc, **page)
     return done("Your request was sent to the agency.", url_for(".index"))
+
+
+def _service_names() -> list[str]:
+    """The names of the services the agency offers this client; none when billing is away
+    (the form works without the choice)."""
+    try:
+        offered = services.billing.portal_list_services()
+    except ServiceUnavailable:
+        return []
+    return [item["name"] for item in offered.get("items") or []]
 
 
 def _files() -> list[dict]:

@@ -12,6 +12,8 @@ from flask import (
     request,
     url_for,
 )
+from marshmallow import Schema, fields
+from marshmallow.validate import Range
 
 from gateway import auth, failed_events
 from gateway.api.billing_schemas import StripeKeysRequest
@@ -134,8 +136,44 @@ def payments():
     return done("Stripe is connected: card payments are offered.", url_for(".payments"))
 
 
-def _payments_page(account: dict) -> dict:
-    return {**_page("payments"), "account": account}
+@bp.post("/payments/overdue")
+@permission_required(permissions.MANAGE_SETTINGS)
+def overdue_rule():
+    """Set a client inactive once an invoice has been failed N days (blank: never)."""
+    account = services.billing.get_stripe_account()
+    form = read_form(OverdueRuleForm(), omit_blank=("inactive_after_failed_days",))
+    try:
+        days = form.valid_data().get("inactive_after_failed_days")
+        services.billing.set_billing_settings(inactive_after_failed_days=days)
+    except DomainError as exc:
+        if exc.http_status in (401, 404) or exc.http_status >= 500:
+            raise
+        form.refuse(exc)
+        page = _payments_page(account, overdue_form=form)
+        return render_template("settings/payments.html", form=Form(), **page), exc.http_status
+    if days is None:
+        return done("Clients are no longer set inactive for failed invoices.", url_for(".payments"))
+    return done(
+        f"A client is set inactive once an invoice has been failed for {days} days.",
+        url_for(".payments"),
+    )
+
+
+class OverdueRuleForm(Schema):
+    inactive_after_failed_days = fields.Int(
+        load_default=None,
+        allow_none=True,
+        validate=Range(min=1, max=365, error="Enter a number of days from 1 to 365."),
+        error_messages={"invalid": "Enter a whole number of days."},
+    )
+
+
+def _payments_page(account: dict, overdue_form: Form | None = None) -> dict:
+    if overdue_form is None:
+        rule = services.billing.get_billing_settings()
+        days = rule.get("inactive_after_failed_days")
+        overdue_form = Form({"inactive_after_failed_days": "" if days is None else str(days)})
+    return {**_page("payments"), "account": account, "overdue_form": overdue_form}
 
 
 @bp.get("/plan")

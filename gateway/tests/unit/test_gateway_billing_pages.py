@@ -156,6 +156,7 @@ def test_card_is_offered_only_when_the_agency_has_stripe_keys(client, rpc, as_ro
 def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_role, no_csrf):
     headers = as_role(MANAGE_SETTINGS)
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": None}
 
     def refuse(**body):
         raise ValidationError("Stripe refused this secret key.", {"secret_key": "refused"})
@@ -176,6 +177,7 @@ def test_stripe_refusing_the_secret_key_is_said_under_the_box(client, rpc, as_ro
 def test_stripe_unreachable_is_the_try_again_page(client, rpc, as_role, no_csrf):
     headers = as_role(MANAGE_SETTINGS)
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": None}
 
     def unreachable(**body):
         raise ServiceUnavailable("Stripe could not be reached: APIConnectionError.")
@@ -228,3 +230,115 @@ def test_the_client_select_offers_every_client_past_the_first_hundred(client, rp
     page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
     assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
     assert rpc.methods().count("clients.list_clients") == 2
+
+
+def test_the_overdue_rule_is_shown_saved_as_days_and_cleared_when_left_empty(
+    client, rpc, as_role, no_csrf
+):
+    headers = as_role(MANAGE_SETTINGS)
+    rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": 30}
+    saved = []
+    rpc.answers[("billing", "set_billing_settings")] = lambda **k: saved.append(k) or k
+    page = client.get("/settings/payments", headers=headers).data.decode()
+    assert 'name="inactive_after_failed_days" type="number" value="30"' in page
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": "14"}, headers=headers
+    )
+    assert answer.status_code == 302
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": ""}, headers=headers
+    )
+    assert answer.status_code == 302
+    assert saved == [{"inactive_after_failed_days": 14}, {"inactive_after_failed_days": None}]
+    answer = client.post(
+        "/settings/payments/overdue", data={"inactive_after_failed_days": "0"}, headers=headers
+    )
+    assert answer.status_code == 422 and len(saved) == 2
+    assert "Enter a number of days from 1 to 365." in answer.data.decode()
+
+
+def test_the_overdue_rule_needs_manage_settings(client, rpc, as_role, no_csrf):
+    answer = client.post(
+        "/settings/payments/overdue",
+        data={"inactive_after_failed_days": "14"},
+        headers=as_role(MANAGE_BILLING, VIEW_BILLING),
+    )
+    assert answer.status_code == 403
+    assert not [m for m in rpc.methods() if m.startswith("billing.")]
+
+
+PAID = {
+    "id": INVOICE,
+    "number": 7,
+    "issued_on": "2026-03-01",
+    "due_on": "2026-03-15",
+    "created_at": "2026-03-01T00:00:00+00:00",
+    "client": {"id": CLIENT, "name": "Globex"},
+    "payment_method": "card",
+    "lines": [],
+    "subtotal": {"amount": 125050, "currency": "USD"},
+    "total": {"amount": 125050, "currency": "USD"},
+    "status": "paid",
+    "failure_reason": None,
+    "paid_at": "2026-03-02T00:00:00+00:00",
+    "paid_method": "card",
+    "paid_reference": "pi_1",
+}
+REFUND = {
+    "id": "r-1",
+    "invoice_id": INVOICE,
+    "number": 7,
+    "amount": {"amount": 25050, "currency": "USD"},
+    "reason": "Two days of outage",
+    "method": "stripe",
+    "status": "succeeded",
+    "failure_reason": None,
+    "created_at": "2026-03-03T00:00:00+00:00",
+}
+
+
+@pytest.fixture
+def paid_invoice(rpc):
+    rpc.answers[("billing", "get_invoice")] = lambda invoice_id: PAID
+    rpc.answers[("billing", "list_refunds")] = lambda invoice_id: [REFUND]
+
+
+def test_a_paid_invoice_lists_its_refunds_and_offers_what_is_left_to_managers_only(
+    client, rpc, as_role, paid_invoice
+):
+    page = client.get(f"/billing/invoices/{INVOICE}", headers=as_role(VIEW_BILLING)).data.decode()
+    assert 'data-test="refund"' in page and "Two days of outage" in page
+    assert 'data-test="refund-form"' not in page
+    headers = as_role(VIEW_BILLING, MANAGE_BILLING)
+    page = client.get(f"/billing/invoices/{INVOICE}", headers=headers).data.decode()
+    assert 'data-test="refund-form"' in page and "data-confirm=" in page
+    assert 'name="amount" type="text" value="1000.00"' in page  # 1,250.50 less 250.50
+
+
+def test_a_refund_typed_in_dollars_is_sent_in_cents_and_a_refusal_is_under_the_box(
+    client, rpc, as_role, paid_invoice, no_csrf
+):
+    headers = as_role(VIEW_BILLING, MANAGE_BILLING)
+    sent = []
+    rpc.answers[("billing", "refund_invoice")] = lambda *a: sent.append(a) or REFUND
+    path = f"/billing/invoices/{INVOICE}/refund"
+    answer = client.post(path, data={"amount": "250.50", "reason": "Outage"}, headers=headers)
+    assert answer.status_code == 302 and sent == [(INVOICE, 25050, "Outage")]
+    answer = client.post(path, data={"amount": "", "reason": ""}, headers=headers)
+    assert answer.status_code == 302 and sent[1] == (INVOICE, None, None)  # all that is left
+    answer = client.post(path, data={"amount": "ten"}, headers=headers)
+    assert answer.status_code == 422 and len(sent) == 2
+
+    def too_much(*a):
+        raise ValidationError("At most 1,000.00 USD is left to refund.", {"amount": "too much"})
+
+    rpc.answers[("billing", "refund_invoice")] = too_much
+    answer = client.post(path, data={"amount": "5000"}, headers=headers)
+    assert answer.status_code == 422
+    assert (
+        '<div class="invalid-feedback">At most 1,000.00 USD is left to refund.</div>'
+        in answer.data.decode()
+    )
+    refused = client.post(path, data={"amount": "1"}, headers=as_role(VIEW_BILLING))
+    assert refused.status_code == 403

@@ -94,3 +94,43 @@ def test_forged_used_and_expired_links_are_clear_pages(client, rpc):
         assert words in page.get_data(as_text=True)
         assert "Nothing was changed" in page.get_data(as_text=True)
     assert "billing.finish_card_link" not in rpc.methods()
+
+
+CLIENT_ID = "00000000-0000-0000-0000-0000000000d4"
+
+
+def team_headers(rpc, *held: str) -> dict:
+    owner = rpc.answers[("identity", "authenticate_api_token")]("owner-token")
+    principal = {**owner, "permissions": list(held)}
+    rpc.answers[("identity", "authenticate_api_token")] = lambda token: principal
+    return {"Authorization": "Bearer someone"}
+
+
+def test_the_team_saves_a_clients_card_with_stripe_js_with_manage_billing_only(app, client, rpc):
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.config["STRIPE_JS_URL"] = "http://127.0.0.1:8420/js.stripe.com/v3/"
+    rpc.answers[("clients", "get_client")] = lambda client_id: {"id": client_id, "name": "Globex"}
+    rpc.answers[("billing", "start_card_setup")] = lambda client_id: SETUP
+    saved = []
+    rpc.answers[("billing", "save_card")] = lambda *a: (
+        saved.append(a)
+        or {
+            "client_id": CLIENT_ID,
+            "card": "Visa •••• 4242",
+        }
+    )
+    path = f"/clients/{CLIENT_ID}/card"
+    refused = client.get(path, headers=team_headers(rpc, "view_billing", "view_clients"))
+    assert refused.status_code == 403
+    assert not [m for m in rpc.methods() if m.startswith("billing.")]
+    page = client.get(path, headers=team_headers(rpc, "manage_billing", "view_clients"))
+    assert page.status_code == 200
+    assert script_src(page) == "script-src 'self' http://127.0.0.1:8420"
+    html = page.get_data(as_text=True)
+    assert 'src="http://127.0.0.1:8420/js.stripe.com/v3/"' in html
+    assert 'data-client-secret="seti_1_secret_x"' in html
+    answer = client.post(
+        path, data={"setup_intent_id": "seti_1"}, headers=team_headers(rpc, "manage_billing")
+    )
+    assert saved == [(CLIENT_ID, "seti_1")]
+    assert "Visa •••• 4242" in answer.get_data(as_text=True)
