@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from clients.models import Client, Contact
@@ -21,24 +22,28 @@ from kit.context import Context
 from kit.outbox import record_event
 
 
-def _live(client_ids: Iterable[uuid.UUID]):
-    return select(Contact).where(
-        Contact.client_id.in_(list(client_ids)), Contact.archived_at.is_(None)
-    )
-
-
 def billing_contacts(session: Session, clients: list[Client]) -> dict[uuid.UUID, dict | None]:
-    """Each client's billing contact as `{"id","name","email","chosen"}` (or None), in one
-    query for the lot (a page of clients)."""
+    """Each client's billing contact as `{"id","name","email","chosen"}` (or None), in two
+    queries for the lot (a page of clients): the chosen contacts, and each client's oldest live
+    one (`DISTINCT ON`, so a client's hundreds of contacts are not all loaded)."""
     if not clients:
         return {}
-    contacts = session.scalars(
-        _live(c.id for c in clients).order_by(Contact.created_at, Contact.id)
-    ).all()
-    by_id = {c.id: c for c in contacts}
-    first: dict[uuid.UUID, Contact] = {}
-    for contact in contacts:
-        first.setdefault(contact.client_id, contact)
+    live = Contact.archived_at.is_(None)
+    chosen_ids = [c.billing_contact_id for c in clients if c.billing_contact_id]
+    by_id = (
+        {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(chosen_ids), live))}
+        if chosen_ids
+        else {}
+    )
+    first = {
+        c.client_id: c
+        for c in session.scalars(
+            select(Contact)
+            .where(Contact.client_id.in_([c.id for c in clients]), live)
+            .ext(distinct_on(Contact.client_id))
+            .order_by(Contact.client_id, Contact.created_at, Contact.id)
+        )
+    }
     answer: dict[uuid.UUID, dict | None] = {}
     for client in clients:
         chosen = by_id.get(client.billing_contact_id) if client.billing_contact_id else None
