@@ -164,10 +164,10 @@ def test_the_ledger_keeps_its_invariants_under_random_operations(machine_engine,
         def switch_to_agency(self, number):
             client = self.clients[number]
             funding.fund_by_agency(self.session, self.ctx, None, Settings(14), str(client))
-            if self.funded_by[client] == "customer":
+            if self.funded_by[client] == "customer":  # already the agency's: nothing changes
                 self.agency += self.balance[client]
                 self.balance[client] = 0
-            self.funded_by[client], self.paused[client] = "agency", False
+                self.funded_by[client], self.paused[client] = "agency", False
 
         @rule(number=st.integers(0, CLIENTS - 1), part=st.integers(1, 100))
         def refund_customer_balance(self, number, part):
