@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 
+import psycopg
 import pytest
 import stripe
 
@@ -72,6 +73,22 @@ def eventually(check, timeout: float = 20.0):
         time.sleep(0.2)
 
 
+def billing_knows_billing_email(system, client: dict, email: str, timeout: float = 20) -> None:
+    """Wait until billing has heard (from the clients service's events) whom the client's
+    invoices reach: its facts are kept from events, a moment after the change."""
+    url = system.database_urls["billing"].replace("postgresql+psycopg://", "postgresql://")
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as db:
+        while True:
+            row = db.execute(
+                "SELECT billing_email FROM client_facts WHERE client_id = %s", (client["id"],)
+            ).fetchone()
+            if row and row[0] == email:
+                return
+            assert time.monotonic() < deadline, f"billing still has {row} for {email}"
+            time.sleep(0.1)
+
+
 def test_a_paid_card_invoice_sends_the_receipt_to_the_chosen_billing_contact(
     new_agency, system, mailbox
 ):
@@ -99,8 +116,7 @@ def test_a_paid_card_invoice_sends_the_receipt_to_the_chosen_billing_contact(
         billing_type="recurring_in_advance",
         rate=9900,
     )
-    # billing learns the billing contact from the clients service's event
-    time.sleep(2)
+    billing_knows_billing_email(system, client, payer["email"])
     assert run_billing(owner)["charged"] == {"paid": 1}
     receipt = mailbox.wait_for(payer["email"], "Receipt for invoice", timeout=20)
     assert "99.00" in receipt.text
@@ -112,7 +128,7 @@ def test_a_declined_card_e_mails_the_agency_and_the_client_a_card_link(new_agenc
     client, (payer,) = client_with_contacts(owner, "Dana")
     saved_card(owner, system.stripe_url, client, DECLINING_CARD)
     service = make_service(owner)
-    time.sleep(2)
+    billing_knows_billing_email(system, client, payer["email"])
     charge = {
         "client_id": client["id"],
         "service_id": service["id"],
@@ -273,10 +289,10 @@ def test_the_portal_sees_only_its_own_clients_invoices(new_agency, mailbox):
     )
 
 
-def test_a_check_clients_invoice_is_e_mailed_with_its_pdf(new_agency, mailbox):
+def test_a_check_clients_invoice_is_e_mailed_with_its_pdf(new_agency, system, mailbox):
     owner = new_agency()
     client, (payer,) = client_with_contacts(owner, "Chuck")
-    time.sleep(2)  # billing learns the billing contact from the clients service's event
+    billing_knows_billing_email(system, client, payer["email"])
     charge = {"client_id": client["id"], "service_id": make_service(owner)["id"], "amount": 6400}
     invoice = owner.post("/charges", json=charge, expect=201).json()
     mail = mailbox.wait_for(payer["email"], f"Invoice {invoice['number']}", timeout=20)
