@@ -4,7 +4,6 @@ with the real `stripe` SDK."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -26,15 +25,9 @@ def unique(prefix: str) -> str:
 
 
 def billable_client(owner: ApiClient, **fields) -> dict:
-    """A client billing has learnt of (from the clients service's event)."""
-    client = owner.post("/clients", json={"name": unique("Client"), **fields}, expect=201).json()
-    deadline = time.monotonic() + 20
-    while True:
-        known = owner.get("/invoices", params={"client_id": client["id"]})
-        if known.status_code == 200:
-            return client
-        assert time.monotonic() < deadline, known.text
-        time.sleep(0.2)
+    """A new client, billed at once: billing asks the clients service about a client whose
+    `client_created` event has not reached it yet."""
+    return owner.post("/clients", json={"name": unique("Client"), **fields}, expect=201).json()
 
 
 def make_service(owner: ApiClient) -> dict:
@@ -108,6 +101,24 @@ def test_a_service_assigned_and_billed_is_invoiced_then_paid(new_agency):
     again = owner.post(f"/invoices/{invoice['id']}/void")
     assert_error(again, 409)
     assert owner.get(f"/invoices/{invoice['id']}", expect=200).json()["status"] == "paid"
+
+
+def test_an_integration_bills_a_client_in_the_same_breath_as_it_creates_it(new_agency):
+    owner = new_agency()
+    service = make_service(owner)
+    for _ in range(5):
+        client = owner.post("/clients", json={"name": unique("Client")}, expect=201).json()
+        assign(owner, client, service, billing_type="recurring_in_advance")
+        client = owner.post("/clients", json={"name": unique("Client")}, expect=201).json()
+        body = {"client_id": client["id"], "service_id": service["id"], "amount": 4500}
+        charged = owner.post("/charges", json=body, expect=201).json()
+        assert charged["client"]["id"] == client["id"]
+        client = owner.post("/clients", json={"name": unique("Client")}, expect=201).json()
+        listed = owner.get("/invoices", params={"client_id": client["id"]}, expect=200).json()
+        assert listed["total"] == 0
+    assert owner.get("/assignments", expect=200).json()["total"] == 5
+    assert owner.get("/invoices", expect=200).json()["total"] == 5
+    assert_error(owner.get("/invoices", params={"client_id": str(uuid.uuid4())}), 404)
 
 
 def test_void_charge_now_end_and_delete(new_agency):

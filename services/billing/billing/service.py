@@ -6,6 +6,8 @@ every method takes the caller's context first; see docs/contracts.md ("billing")
 
 from __future__ import annotations
 
+import functools
+import inspect
 from datetime import UTC, datetime
 
 from nameko.timer import timer
@@ -35,6 +37,7 @@ from kit import failed_events, metrics, permissions
 from kit.context import Context
 from kit.db import Database
 from kit.encryption import Cipher
+from kit.errors import NotFound, ValidationError
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
@@ -50,6 +53,30 @@ RUN_EVERY_SECONDS = 3600
 CUSTOMER_DELETIONS_EVERY_SECONDS = 5
 
 
+def knowing_client(method):
+    """An entrypoint naming a `client_id`: refused because billing has not heard of the client
+    yet (its `client_created` event is on its way), it learns the client from the clients service
+    and runs once more. The refusal changed nothing, so running again is safe; nameko still
+    checks calls against the method's own signature."""
+
+    @functools.wraps(method)
+    def run(self, ctx, *args, **kwargs):
+        try:
+            return method(self, ctx, *args, **kwargs)
+        except (NotFound, ValidationError):
+            named = signature.bind(self, ctx, *args, **kwargs).arguments.get("client_id")
+            self.db.rollback()  # a refused read leaves its transaction open: nothing to keep
+            if named is None or not self.db.flow(
+                clients.learn_client, ctx, named, self.clients_service.get_client
+            ):
+                raise
+            return method(self, ctx, *args, **kwargs)
+
+    signature = inspect.signature(method)
+    run.__signature__ = signature
+    return run
+
+
 class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     name = "billing"
 
@@ -60,6 +87,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     event_retry = EventRetry()
     request_logging = RequestLogging()
     identity = ServiceRpc("identity")
+    clients_service = ServiceRpc("clients")
     draws = DrawBatches()
 
     @rpc
@@ -177,6 +205,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     # Assignments and time notes ------------------------------------------------------------------
 
     @rpc
+    @knowing_client
     def assign_service(
         self,
         ctx,
@@ -217,6 +246,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(assignments.get_assignment, ctx, assignment_id)
 
     @rpc
+    @knowing_client
     def list_assignments(
         self, ctx, client_id=None, service_id=None, status=None, page=1, per_page=25
     ):
@@ -247,10 +277,12 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     # Services available per client ---------------------------------------------------------------
 
     @rpc
+    @knowing_client
     def list_client_services(self, ctx, client_id):
         return self.db.read(availability.list_client_services, ctx, client_id)
 
     @rpc
+    @knowing_client
     def set_client_services(self, ctx, client_id, service_ids):
         return self.db.write(availability.set_client_services, ctx, client_id, service_ids)
 
@@ -280,6 +312,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return answer
 
     @rpc
+    @knowing_client
     def charge_now(
         self, ctx, client_id, service_id, amount, note=None, payment_method="check", currency="USD"
     ):
@@ -300,6 +333,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(invoices.get_invoice, ctx, invoice["id"])
 
     @rpc
+    @knowing_client
     def list_invoices(
         self, ctx, status=None, client_id=None, date_from=None, date_to=None, page=1, per_page=25
     ):
@@ -345,12 +379,14 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(accounts.get_stripe_account, ctx)
 
     @rpc
+    @knowing_client
     def start_card_setup(self, ctx, client_id):
         return cards.start_card_setup(
             self.db, Context.from_dict(ctx), self.cipher, self.settings, client_id
         )
 
     @rpc
+    @knowing_client
     def save_card(self, ctx, client_id, setup_intent_id):
         return cards.save_card(
             self.db,
@@ -428,6 +464,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     # Balances: the ledger, usage, top-ups, funding (docs/contracts.md, "billing: balances") --
 
     @rpc
+    @knowing_client
     def record_usage(self, ctx, client_id, amount, description, idempotency_key):
         def recharge(account_client_id, recharge_amount, key):
             system = Context.system(Context.from_dict(ctx).agency_id).to_dict()
@@ -453,6 +490,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         )
 
     @rpc
+    @knowing_client
     def list_usage(self, ctx, client_id, page=1, per_page=25):
         return self.db.read(usage.list_usage, ctx, client_id, page, per_page)
 
@@ -479,12 +517,14 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(transfers.transfers_csv, ctx, account)
 
     @rpc
+    @knowing_client
     def record_manual_credit(self, ctx, amount, reference, idempotency_key, client_id=None):
         return self.db.write(
             topups.record_manual_credit, ctx, amount, reference, idempotency_key, client_id
         )
 
     @rpc
+    @knowing_client
     def top_up_by_card(self, ctx, amount, idempotency_key, client_id=None):
         return self.db.flow(
             topups.top_up_by_card,
@@ -509,16 +549,19 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         )
 
     @rpc
+    @knowing_client
     def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
         return self.db.write(
             topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
         )
 
     @rpc
+    @knowing_client
     def get_funding(self, ctx, client_id):
         return self.db.read(ledger_accounts.get_funding, ctx, client_id)
 
     @rpc
+    @knowing_client
     def request_customer_funding(self, ctx, client_id, email, starting_balance, message=""):
         return self.db.write(
             funding.request_customer_funding,
@@ -531,16 +574,19 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         )
 
     @rpc
+    @knowing_client
     def resend_funding_request(self, ctx, client_id, request_id):
         return self.db.write(
             funding.resend_funding_request, ctx, self.settings, client_id, request_id
         )
 
     @rpc
+    @knowing_client
     def cancel_funding_request(self, ctx, client_id, request_id):
         return self.db.write(funding.cancel_funding_request, ctx, client_id, request_id)
 
     @rpc
+    @knowing_client
     def fund_by_agency(self, ctx, client_id):
         return self.db.flow(funding.fund_by_agency, ctx, self.cipher, self.settings, client_id)
 

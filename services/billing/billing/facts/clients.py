@@ -1,6 +1,8 @@
 """Clients as billing knows them: kept from the clients service's events (`remember_client`)
 and refreshed over RPC by `python -m billing.refresh_clients`, so that assigning, charging and
-running billing never ask the clients service anything."""
+running billing never ask the clients service anything. The one exception is a client billing
+has not heard of yet (its `client_created` event is still on its way when an integration
+assigns a service in the same breath): `learn_client` asks the clients service once."""
 
 from __future__ import annotations
 
@@ -129,6 +131,41 @@ def learn_from_event(session: Session, payload: dict) -> None:
     )
 
 
+def _listed_facts(client: dict) -> dict:
+    """`remember_client`'s keywords for a client as the clients service describes it."""
+    contact = client.get("billing_contact")
+    return {
+        "name": client["name"],
+        "status": client["status"],
+        "archived": client["archived"],
+        "billing": _billing(
+            {"billing_contact": contact, "billing_email": (contact or {}).get("email")}
+        ),
+    }
+
+
+def learn_client(db: Session, ctx: Context, client_id: object, get_client) -> bool:
+    """Ask the clients service (`get_client(ctx, client_id)`, its RPC) about a client billing
+    does not know yet and remember it; True when it was learnt. Called outside any transaction,
+    after a refusal, so that the caller can try once more; a client billing knows already, an
+    id that is not one, or one the clients service does not know of this agency: False (the
+    refusal stands). The clients service away: `ServiceUnavailable`."""
+    try:
+        client_uuid = uuid.UUID(str(client_id))
+    except ValueError:
+        return False
+    with db.begin():
+        if db.get(ClientFact, client_uuid) is not None:
+            return False
+    try:
+        client = get_client(Context.system(str(ctx.agency)).to_dict(), str(client_uuid))
+    except NotFound:
+        return False
+    with db.begin():
+        remember_client(db, ctx.agency, client_uuid, **_listed_facts(client))
+    return True
+
+
 def refresh_agency_clients(session: Session, agency_id: uuid.UUID, list_clients) -> int:
     """Re-read every client of the agency from the clients service (`list_clients(ctx,
     status, page, per_page)`, its RPC); returns how many. Commits per page."""
@@ -142,18 +179,7 @@ def refresh_agency_clients(session: Session, agency_id: uuid.UUID, list_clients)
             with session.begin():
                 for client in answer["items"]:
                     remember_client(
-                        session,
-                        agency_id,
-                        uuid.UUID(client["id"]),
-                        name=client["name"],
-                        status=client["status"],
-                        archived=client["archived"],
-                        billing=_billing(
-                            {
-                                "billing_contact": client.get("billing_contact"),
-                                "billing_email": (client.get("billing_contact") or {}).get("email"),
-                            }
-                        ),
+                        session, agency_id, uuid.UUID(client["id"]), **_listed_facts(client)
                     )
             seen += len(answer["items"])
             if page * answer["per_page"] >= answer["total"]:

@@ -141,3 +141,38 @@ def test_a_client_failed_past_the_agencys_days_is_set_inactive_by_the_clients_se
     # billing's outbox publishes client_payment_overdue; the clients service handles it
     assert eventually(lambda: clients.get_client(owner, made["id"])["status"] == "inactive")
     assert eventually(lambda: fact(engine, ClientFact, made["id"]).status == "inactive")
+
+
+def test_a_client_billing_has_not_heard_of_yet_is_learnt_once_asked(
+    neighbours, billing, engine, eventually
+):
+    """An integration assigns a service in the same breath as it creates the client: billing has
+    not had the `client_created` event yet (here: its fact is removed after it came), asks the
+    clients service, remembers the client and assigns; another agency's client stays refused."""
+    from datetime import date
+
+    import pytest
+
+    from kit.errors import ValidationError
+
+    identity, clients = neighbours
+    owner = sign_up(identity)
+    made = clients.create_client(owner, "Wayne Enterprises")
+    assert eventually(lambda: fact(engine, ClientFact, made["id"]))
+    with Session(engine) as session, session.begin():
+        session.execute(delete(ClientFact).where(ClientFact.client_id == uuid.UUID(made["id"])))
+    seo = billing.add_service(owner, "SEO")
+    today = date.today().isoformat()
+    assigned = billing.assign_service(owner, seo["id"], made["id"], "check", "one_time", today, 900)
+    assert assigned["client"] == {"id": made["id"], "name": "Wayne Enterprises"}
+    assert fact(engine, ClientFact, made["id"]).name == "Wayne Enterprises"
+
+    stranger = sign_up(identity)
+    theirs = clients.create_client(stranger, "Stark Industries")
+    assert eventually(lambda: fact(engine, ClientFact, theirs["id"]))
+    with pytest.raises(ValidationError) as refused:
+        billing.assign_service(owner, seo["id"], theirs["id"], "check", "one_time", today, 900)
+    assert refused.value.fields == {"client_id": "No such client."}
+    with pytest.raises(ValidationError):
+        billing.assign_service(owner, seo["id"], str(uuid.uuid4()), "check", "one_time", today, 9)
+    assert billing.list_assignments(owner)["total"] == 1
