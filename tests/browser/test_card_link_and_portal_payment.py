@@ -73,6 +73,10 @@ def test_a_declined_client_saves_a_good_card_through_the_emailed_link(
     page.goto(link)  # used once: a clear page, nothing changes
     expect(page.locator('[data-test="card-link-problem"]')).to_contain_text("already used")
 
+    log_in(page, owner)  # the team's card page shows the card the client saved
+    page.goto(f"/clients/{client['id']}/card")
+    expect(page.locator('[data-test="saved-card"]')).to_contain_text(GOOD_CARD[-4:])
+
 
 def test_the_portal_pays_an_open_invoice_by_card(page, new_agency, mailbox):
     owner = card_agency(new_agency)

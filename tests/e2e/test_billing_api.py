@@ -235,6 +235,7 @@ def test_another_agencys_ids_are_not_found_on_every_billing_endpoint(new_agency)
         ("POST", f"/invoices/{invoice['id']}/mark-paid", {"method": "cash"}),
         ("POST", f"/invoices/{invoice['id']}/void", None),
         ("POST", f"/clients/{client['id']}/payment-method", None),
+        ("GET", f"/clients/{client['id']}/payment-method", None),
         ("PUT", f"/clients/{client['id']}/payment-method", {"setup_intent_id": "seti_x"}),
     ]:
         answer = stranger.request(method, path, json=body)
@@ -296,6 +297,8 @@ def saved_card(owner: ApiClient, stripe_url: str, client: dict, number: str) -> 
         expect=200,
     ).json()
     assert saved["card"].endswith(number[-4:])
+    on_file = owner.get(f"/clients/{client['id']}/payment-method", expect=200).json()
+    assert on_file == {"client_id": client["id"], "card_payments": True, "card": saved["card"]}
 
 
 def test_card_clients_are_charged_with_the_agencys_stripe_keys(new_agency, system):
@@ -303,6 +306,8 @@ def test_card_clients_are_charged_with_the_agencys_stripe_keys(new_agency, syste
     client, service = billable_client(owner), make_service(owner)
     no_keys = owner.post(f"/clients/{client['id']}/payment-method")
     assert_error(no_keys, 409, "conflict")
+    none = owner.get(f"/clients/{client['id']}/payment-method", expect=200).json()
+    assert (none["card_payments"], none["card"]) == (False, None)
     assert owner.get("/agency/stripe", expect=200).json()["connected"] is False
 
     keys = {"publishable_key": "pk_test_e2e", "secret_key": SECRET, "webhook_secret": "whsec_e2e"}

@@ -460,6 +460,20 @@ def set_stripe_keys():
     return services.billing.set_stripe_keys(**json_body(StripeKeysRequest()))
 
 
+@api.get("/clients/<client_id>/payment-method")
+@permission_required(permissions.VIEW_BILLING)
+def get_card(client_id: str):
+    """The client's saved card (brand and last four digits), if any.
+    ---
+    get:
+      tags: [billing]
+      summary: The client's saved card
+      responses:
+        200: {description: The client's card, or null when none is saved, schema: ClientCard}
+    """
+    return services.billing.get_card(client_id)
+
+
 @api.post("/clients/<client_id>/payment-method")
 @permission_required(permissions.MANAGE_BILLING)
 def start_card_setup(client_id: str):

@@ -242,7 +242,11 @@ class SaveCardRequest(Schema):
 
 class SavedCard(Schema):
     client_id = fields.Str()
-    card = fields.Dict(allow_none=True)
+    card = fields.Str(allow_none=True, metadata={"example": "visa ending 4242"})
+
+
+class ClientCard(SavedCard):
+    card_payments = fields.Bool(metadata={"description": "The agency takes cards (Stripe set)"})
 
 
 class WebhookResult(Schema):

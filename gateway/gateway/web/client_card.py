@@ -1,6 +1,6 @@
 """The team saves a client's card (manage_billing): a SetupIntent from billing, the card entered
 with Stripe.js (static/js/card_form.js; the number never reaches us), then billing saves it and
-the page shows the saved card's brand and last four digits."""
+the page shows the saved card's brand and last four digits (as it does whenever one is saved)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ def card(client_id: str):
     """Enter a card for the client (it replaces the saved one)."""
     parse_id(client_id)
     client = services.clients.get_client(client_id)
-    saved = None
     if request.method == "POST":
         try:
             saved = services.billing.save_card(client_id, request.form.get("setup_intent_id", ""))
@@ -31,6 +30,8 @@ def card(client_id: str):
                 raise
             flash(exc.message, "danger")
             return redirect(url_for(".card", client_id=client_id))
+    else:
+        saved = services.billing.get_card(client_id)
     try:
         setup = services.billing.start_card_setup(client_id)
     except Conflict:

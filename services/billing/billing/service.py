@@ -380,6 +380,11 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     @knowing_client
+    def get_card(self, ctx, client_id):
+        return self.db.read(cards.get_card, ctx, client_id)
+
+    @rpc
+    @knowing_client
     def start_card_setup(self, ctx, client_id):
         return cards.start_card_setup(
             self.db, Context.from_dict(ctx), self.cipher, self.settings, client_id

@@ -28,6 +28,25 @@ def _may_manage_card(ctx: Context, client_id: Any) -> None:
         ctx.require(permissions.MANAGE_BILLING)
 
 
+def card_on_file(session: Session, agency_id: Any, client_id: Any) -> dict:
+    """`{"card_payments": bool, "card": "visa ending 4242" | None}` for one of the agency's
+    clients: whether the agency takes cards (its Stripe keys are set) and the card saved."""
+    customer = session.get(StripeCustomer, client_id)
+    saved = customer is not None and customer.agency_id == agency_id and customer.payment_method_id
+    return {
+        "card_payments": session.get(StripeAccount, agency_id) is not None,
+        "card": customer.card_summary if saved else None,
+    }
+
+
+def get_card(session: Session, ctx: Context, client_id: Any) -> dict:
+    """The client's saved card as the team sees it (`view_billing`)."""
+    ctx.require(permissions.VIEW_BILLING)
+    client = find_client(session, ctx, client_id)
+    on_file = card_on_file(session, ctx.agency, client.client_id)
+    return {"client_id": str(client.client_id), **on_file}
+
+
 def start_card_setup(
     session: Session, ctx: Context, cipher: MultiFernet, settings: Settings, client_id: Any
 ) -> dict:

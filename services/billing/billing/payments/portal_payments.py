@@ -58,13 +58,7 @@ def portal_get_invoice(session: Session, ctx: Context, invoice_id: Any) -> dict:
 
 def portal_card(session: Session, ctx: Context) -> dict:
     """`{"card_payments": bool, "card": "visa ending 4242" | None}` for the contact's client."""
-    client_id = _client_of(ctx)
-    customer = session.get(StripeCustomer, client_id)
-    saved = customer is not None and customer.agency_id == ctx.agency and customer.payment_method_id
-    return {
-        "card_payments": session.get(StripeAccount, ctx.agency) is not None,
-        "card": customer.card_summary if saved else None,
-    }
+    return cards.card_on_file(session, ctx.agency, _client_of(ctx))
 
 
 def portal_pay_invoice(
