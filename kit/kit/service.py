@@ -93,10 +93,15 @@ def rpc(fn=None, **kwargs):
 
 
 class RequestLogging(DependencyProvider):
-    """Puts the caller's request id on log lines and logs each RPC or event handled."""
+    """Puts the caller's request id on log lines and logs each RPC or event handled.
 
-    def __init__(self):
+    `quiet_when_idle` names entrypoints (frequent timers) logged only when they fail or return
+    something truthy (what they did): a timer that found nothing to do every few seconds would
+    bury every other line."""
+
+    def __init__(self, quiet_when_idle: tuple[str, ...] = ()):
         self.calls = {}
+        self.quiet_when_idle = frozenset(quiet_when_idle)
 
     def worker_setup(self, worker_ctx) -> None:
         first = worker_ctx.args[0] if worker_ctx.args else worker_ctx.kwargs.get("ctx")
@@ -107,6 +112,8 @@ class RequestLogging(DependencyProvider):
         _, started = self.calls.get(worker_ctx, (None, time.monotonic()))
         outcome = "ok" if exc_info is None else exc_info[0].__name__
         entrypoint = worker_ctx.entrypoint
+        if exc_info is None and not result and entrypoint.method_name in self.quiet_when_idle:
+            return
         log.info(
             "%s.%s %s in %.1f ms",
             self.container.service_name,

@@ -14,6 +14,7 @@ from gateway.api.balances_schemas import (
     FundingRequestCreate,
     ManualCreditRequest,
     TransferQuery,
+    UsageRebillingRequest,
     UsageRequest,
 )
 from gateway.api.base import api, json_body, query_args
@@ -183,6 +184,36 @@ def set_balance_settings():
         200: {description: The settings, schema: BalanceSettings}
     """
     return services.billing.set_balance_settings(**json_body(BalanceSettingsRequest()))
+
+
+@api.get("/balances/rebilling")
+@login_required
+def get_usage_rebilling():
+    """How agency-funded usage is re-billed on the client's monthly invoice.
+    ---
+    get:
+      tags: [balances]
+      summary: Get the usage re-billing setting
+      responses:
+        200: {description: The setting, schema: UsageRebilling}
+    """
+    return services.billing.get_usage_rebilling()
+
+
+@api.put("/balances/rebilling")
+@permission_required(permissions.MANAGE_BILLING)
+def set_usage_rebilling():
+    """Re-bill agency-funded usage: off, at cost, or with a markup in basis points. Each billing
+    run bills the month before its date: one "Usage <Month YYYY>" invoice per client.
+    ---
+    put:
+      tags: [balances]
+      summary: Set the usage re-billing
+      requestBody: UsageRebillingRequest
+      responses:
+        200: {description: The setting, schema: UsageRebilling}
+    """
+    return services.billing.set_usage_rebilling(**json_body(UsageRebillingRequest()))
 
 
 @api.post("/balances/top-ups")

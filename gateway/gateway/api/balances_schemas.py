@@ -8,7 +8,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from gateway.api.paging import Page, PageQuery
-from gateway.api.schema_fields import Email, Id, Length, Range, Schema
+from gateway.api.schema_fields import Email, Id, Length, OneOf, Range, Schema
 from gateway.api.schemas import Money
 
 # Minor units: up to ten million in the major unit, as billing's other amounts.
@@ -124,6 +124,29 @@ class BalanceSettingsRequest(Schema):
 class BalanceSettings(Schema):
     low_threshold = fields.Nested(Money)
     auto_recharge_amount = fields.Nested(Money, allow_none=True)
+
+
+REBILLING_MODES = ["off", "at_cost", "markup"]
+
+
+class UsageRebillingRequest(Schema):
+    mode = fields.Str(
+        required=True,
+        validate=OneOf(REBILLING_MODES),
+        metadata={"description": "off: not billed; at_cost; markup: plus markup_basis_points"},
+    )
+    markup_basis_points = fields.Int(
+        allow_none=True,
+        load_default=None,
+        strict=True,
+        validate=Range(min=0, max=100_000),
+        metadata={"description": "Only with mode markup: 1250 is 12.5% (0 to 100000: 1000%)"},
+    )
+
+
+class UsageRebilling(Schema):
+    mode = fields.Str(metadata={"enum": REBILLING_MODES})
+    markup_basis_points = fields.Int()
 
 
 class CardTopUpRequest(Schema):

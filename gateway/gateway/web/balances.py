@@ -1,7 +1,7 @@
 """Settings > Accounts: every client with who funds its usage ("Balance from: agency" or
 "Balance from: customer"), its balance, the pencil to change it (the seed's two flows), and the
 ledger of each balance with its running balance and CSV export. The agency balance: top-up by
-card, manual credit, low-balance threshold."""
+card, manual credit, low-balance threshold, and how its usage is re-billed to the clients."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from gateway.api.balances_schemas import (
     CardTopUpRequest,
     FundingRequestCreate,
     ManualCreditRequest,
+    UsageRebillingRequest,
 )
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
@@ -72,6 +73,9 @@ def _accounts_context(**forms) -> dict:
         "topup_form": Form(),
         "credit_form": Form(),
         "settings_form": Form(),
+        "rebilling": (rebilling := services.billing.get_usage_rebilling()),
+        "rebilling_text": rebilling_text(rebilling),
+        "rebilling_form": Form(),
     }
     context.update(forms)
     return context
@@ -130,6 +134,52 @@ def balance_settings():
         lambda r: "Balance settings saved.",
         **({} if request.form.get("low_threshold") else {"low_threshold": 0}),
     )
+
+
+def basis_points(text: str | None):
+    """A markup typed in percent (`12.5`, `12.50 %`) as basis points (1250); the text itself
+    when it is not a percent with at most two decimals (the form then says so), None if blank."""
+    text = (text or "").strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")) or abs(value) > 100_000:
+        return text
+    return int(value * 100)
+
+
+@bp.post("/rebilling")
+@permission_required(permissions.MANAGE_BILLING)
+def usage_rebilling():
+    """Re-bill agency-funded usage: off, at cost, or with a markup typed in percent."""
+    mode = request.form.get("mode", "")
+    markup = basis_points(request.form.get("markup_percent")) if mode == "markup" else None
+    form = read_form(UsageRebillingRequest(), extra={"markup_basis_points": markup})
+    form.values["markup_percent"] = request.form.get("markup_percent", "")
+    if form.refusal and "markup_basis_points" in form.refusal:
+        form.refusal["markup_basis_points"] = ["Enter a markup from 0 to 1000 (%), like 12.5."]
+    try:
+        result = services.billing.set_usage_rebilling(**form.valid_data())
+    except DomainError as exc:
+        return form_failed(
+            "balances/accounts.html",
+            form,
+            exc,
+            {"markup_basis_points": "markup_percent"},
+            **_accounts_context(rebilling_form=form),
+        )
+    return done(f"Usage re-billing: {rebilling_text(result)}.", url_for(".index"))
+
+
+def rebilling_text(setting: dict) -> str:
+    """How the page says the setting: "off", "at cost", "with a 12.5% markup"."""
+    if setting["mode"] == "markup":
+        percent = Decimal(setting["markup_basis_points"]) / 100
+        return f"with a {percent.normalize():f}% markup"
+    return "at cost" if setting["mode"] == "at_cost" else "off"
 
 
 def _money(value: dict) -> str:

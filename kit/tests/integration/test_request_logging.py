@@ -6,6 +6,7 @@ import eventlet
 import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.timer import timer
 
 from kit.errors import NotFound
 from kit.logs import FORMAT, RequestIdFilter, current_request_id
@@ -60,3 +61,36 @@ def test_a_domain_error_is_an_answer_not_a_service_failure(echo, caplog):
         while not any("echo.missing NotFound" in r.getMessage() for r in caplog.records):
             eventlet.sleep(0.01)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+TICKS: list[int] = []
+
+
+class TickService:
+    name = "tick"
+    request_logging = RequestLogging(quiet_when_idle=("sweep",))
+
+    @timer(interval=0.02)
+    def sweep(self):
+        """Finds something to do on its fifth tick only (the count of what it removed)."""
+        TICKS.append(1)
+        return 1 if len(TICKS) == 5 else 0
+
+    @timer(interval=0.02)
+    def chatty(self):
+        return 0
+
+
+def test_a_quiet_timer_logs_only_the_ticks_that_did_something(
+    container_factory, rabbit_config, caplog
+):
+    caplog.set_level(logging.INFO)
+    TICKS.clear()
+    container_factory(TickService, rabbit_config).start()
+    with eventlet.Timeout(5):
+        while len(TICKS) < 10:
+            eventlet.sleep(0.01)
+    eventlet.sleep(0.05)
+    messages = [r.getMessage() for r in caplog.records]
+    assert len([m for m in messages if m.startswith("tick.sweep ok")]) == 1
+    assert len([m for m in messages if m.startswith("tick.chatty ok")]) >= 5

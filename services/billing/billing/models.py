@@ -6,7 +6,8 @@ Choices worth knowing:
   `next_bill_on` is the run's cursor: the day its next invoice falls due (NULL: nothing left),
   so a run reads only the assignments that are due.
 - `uq_invoices_assignment_period` makes a second invoice for one assignment and period
-  impossible, whatever the code does; `uq_invoices_agency_number` the same for numbers.
+  impossible, whatever the code does; `uq_invoices_client_usage_month` the same for a client's
+  re-billed usage of a month; `uq_invoices_agency_number` the same for numbers.
   Numbers come from `invoice_counters`, one row per agency locked for the issuing transaction.
 - `client_facts` and `agency_facts` are what billing knows of other services' records, kept from
   their events (and `python -m billing.refresh_clients`), so a run asks no one anything.
@@ -60,6 +61,8 @@ class CatalogService(TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     archived_at: Mapped[datetime | None]
+    # The platform's own "Usage" service of re-billed usage lines: never listed nor assigned.
+    built_in: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -166,6 +169,7 @@ class Invoice(TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("agency_id", "number", name="uq_invoices_agency_number"),
         UniqueConstraint("assignment_id", "period_start", name="uq_invoices_assignment_period"),
+        UniqueConstraint("client_id", "usage_month", name="uq_invoices_client_usage_month"),
         CheckConstraint("total >= 0", name="ck_invoices_total"),
         Index("ix_invoices_agency_status_issued", "agency_id", "status", "issued_on"),
         Index("ix_invoices_client", "client_id"),
@@ -178,6 +182,8 @@ class Invoice(TenantMixin, Base):
     assignment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assignments.id"))
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
+    # A usage invoice: the first day of the month whose agency-funded usage it re-bills.
+    usage_month: Mapped[date | None]
     issued_on: Mapped[date]
     due_on: Mapped[date]
     payment_method: Mapped[str] = mapped_column(String(10))

@@ -16,7 +16,7 @@ from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
 from billing.facts.agencies import timezone_of
-from billing.invoicing import charges, invoices, pdf, runs
+from billing.invoicing import charges, invoices, pdf, runs, usage_rebilling
 from billing.invoicing.periods import today_in
 from billing.ledger import accounts as ledger_accounts
 from billing.ledger import funding, topups, transfers, usage
@@ -85,7 +85,8 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     cipher = Cipher()
     outbox = OutboxRelay()
     event_retry = EventRetry()
-    request_logging = RequestLogging()
+    # Every 5 s: its line only when it removed a customer (or failed).
+    request_logging = RequestLogging(quiet_when_idle=("delete_platform_customers",))
     identity = ServiceRpc("identity")
     clients_service = ServiceRpc("clients")
     draws = DrawBatches()
@@ -130,7 +131,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @timer(interval=CUSTOMER_DELETIONS_EVERY_SECONDS)
     def delete_platform_customers(self):
-        erasure.delete_customers(self.db, self.settings)
+        return erasure.delete_customers(self.db, self.settings)
 
     # The agency's own subscription to the platform (the platform's Stripe account) --------------
 
@@ -512,6 +513,14 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             ledger_accounts.set_balance_settings, ctx, low_threshold, auto_recharge_amount
         )
+
+    @rpc
+    def get_usage_rebilling(self, ctx):
+        return self.db.read(usage_rebilling.get_usage_rebilling, ctx)
+
+    @rpc
+    def set_usage_rebilling(self, ctx, mode, markup_basis_points=None):
+        return self.db.write(usage_rebilling.set_usage_rebilling, ctx, mode, markup_basis_points)
 
     @rpc
     def list_transfers(self, ctx, account, page=1, per_page=25):

@@ -2,6 +2,8 @@
 
 A name is unique among the agency's live services, whatever its case; archiving frees it. An
 archived service stays on the assignments and invoices that name it but cannot be assigned.
+A built-in service (the "Usage" of re-billed usage lines, invoicing.usage_rebilling) is no
+part of the catalog: never listed, found or assigned.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def service_dict(service: CatalogService) -> dict:
 def find_service(session: Session, ctx: Context, service_id: Any) -> CatalogService:
     """The agency's service named in a path; another agency's or unknown: NotFound."""
     service = session.get(CatalogService, parse_id(service_id, "service"))
-    if service is None or service.agency_id != ctx.agency:
+    if service is None or service.agency_id != ctx.agency or service.built_in:
         raise NotFound("No such service.")
     return service
 
@@ -47,7 +49,7 @@ def find_service(session: Session, ctx: Context, service_id: Any) -> CatalogServ
 def assignable_service(session: Session, ctx: Context, service_id: Any) -> CatalogService:
     """The agency's live service named in a body field; unknown or archived: a field error."""
     service = session.get(CatalogService, parse_field_id(service_id, "service_id"))
-    if service is None or service.agency_id != ctx.agency:
+    if service is None or service.agency_id != ctx.agency or service.built_in:
         raise ValidationError("No such service.", {"service_id": "No such service."})
     if service.archived_at is not None:
         raise ValidationError(
@@ -122,7 +124,9 @@ def list_services(
 ) -> dict:
     """The catalog by name: `status` active (default), archived, or None for both."""
     may_read_catalog(ctx)
-    query = select(CatalogService).where(CatalogService.agency_id == ctx.agency)
+    query = select(CatalogService).where(
+        CatalogService.agency_id == ctx.agency, CatalogService.built_in.is_(False)
+    )
     if status is not None:
         one_of(status, STATUSES)
         archived = CatalogService.archived_at.is_not(None)

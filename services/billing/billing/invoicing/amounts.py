@@ -4,6 +4,8 @@ Rules (docs/contracts.md, "billing"): a full cycle costs the rate. A cycle cut s
 date costs `rate * days / 30`, rounded half up to the minor unit (`prorate`). A time note costs
 `hourly rate * minutes / 60`, rounded half up to the minor unit, note by note (`hourly_amount`);
 an hourly invoice's total is the sum of its notes' lines, so each line a client reads adds up.
+Re-billed usage costs what the agency's balance paid for it, plus the agency's markup in basis
+points (1250 is 12.5%), the month's sum marked up once and rounded half up (`with_markup`).
 """
 
 from __future__ import annotations
@@ -35,3 +37,15 @@ def hourly_amount(hourly_rate: int, minutes: int) -> int:
     if minutes <= 0:
         raise ValueError("a time note lasts at least a minute")
     return divide_half_up(hourly_rate * minutes, 60)
+
+
+BASIS_POINTS = 10_000  # 100%
+MAX_MARKUP_BP = 100_000  # 1000%
+
+
+def with_markup(cost: int, markup_bp: int) -> int:
+    """`cost` plus `markup_bp` basis points of it, rounded half up to the minor unit (0: at
+    cost)."""
+    if cost < 0 or not 0 <= markup_bp <= MAX_MARKUP_BP:
+        raise ValueError(f"a cost >= 0 and a markup of 0 to {MAX_MARKUP_BP} basis points")
+    return divide_half_up(cost * (BASIS_POINTS + markup_bp), BASIS_POINTS)

@@ -56,6 +56,7 @@ class Draft:
     assignment_id: uuid.UUID | None = None
     period_start: date | None = None
     period_end: date | None = None
+    usage_month: date | None = None  # a usage invoice: the month it re-bills
     note: str = ""
     id: uuid.UUID = field(default_factory=new_id)
 
@@ -90,6 +91,7 @@ def issue(
             "assignment_id": draft.assignment_id,
             "period_start": draft.period_start,
             "period_end": draft.period_end,
+            "usage_month": draft.usage_month,
             "issued_on": issued_on,
             "due_on": due_on,
             "payment_method": draft.payment_method,

@@ -7,10 +7,12 @@ A run for one agency, in one transaction:
    meanwhile), with their service and client, in one query; for hourly ones, their uninvoiced
    time notes in a second;
 3. work out each due period (invoicing.periods) and its amount (invoicing.amounts) in Python;
-4. write invoices, lines, time-note links, events, cursors and the counter, each in one
+4. add the usage invoices of the month before `as_of` (invoicing.usage_rebilling);
+5. write invoices, lines, time-note links, events, cursors and the counter, each in one
    statement (rows by COPY: kit.bulk).
-The UNIQUE constraint on (assignment, period start) is the last word: if a bug ever let two
-runs issue one period, the second transaction fails whole, numbers included.
+The UNIQUE constraints on (assignment, period start) and (client, usage month) are the last
+word: if a bug ever let two runs issue one period, the second transaction fails whole, numbers
+included.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 from billing.catalog.assignments import terms_of
 from billing.common import clean_date
 from billing.facts.agencies import agency_today, timezone_of
-from billing.invoicing import amounts, periods
+from billing.invoicing import amounts, periods, usage_rebilling
 from billing.invoicing.invoices import Draft, Line, issue
 from billing.invoicing.numbering import lock_counter
 from billing.invoicing.periods import HOURLY, period_containing, today_in
@@ -49,6 +51,7 @@ def run_billing(session: Session, ctx: Context, as_of: Any, settings: Settings) 
         raise ValidationError("Billing cannot run ahead of today.", {"as_of": "later than today"})
     last = lock_counter(session, ctx.agency)
     drafts, cursors = _due_drafts(session, ctx.agency, as_of)
+    drafts += usage_rebilling.usage_drafts(session, ctx.agency, as_of)
     new_last = issue(session, ctx, drafts, as_of, settings.payment_terms_days, last)
     _move_cursors(session, cursors)
     return {
@@ -205,6 +208,11 @@ def run_due_billing(session: Session, settings: Settings, utc_today: date) -> di
     issued = {}
     with session.begin():
         agencies = agencies_due(session, utc_today + timedelta(days=1))
+        agencies += [
+            agency
+            for agency in usage_rebilling.agencies_with_usage_due(session, utc_today)
+            if agency not in agencies
+        ]
     for agency in agencies:
         ctx = Context.system(str(agency))
         try:

@@ -113,7 +113,12 @@ def funding_of(
 def balance_settings(session: Session, agency_id: uuid.UUID) -> BalanceSettings:
     found = session.get(BalanceSettings, agency_id)
     return found or BalanceSettings(
-        agency_id=agency_id, low_threshold=0, auto_recharge_amount=None, card_summary=""
+        agency_id=agency_id,
+        low_threshold=0,
+        auto_recharge_amount=None,
+        card_summary="",
+        usage_rebilling="off",
+        rebill_markup_bp=0,
     )
 
 

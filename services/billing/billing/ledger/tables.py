@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -90,6 +91,12 @@ class LedgerTransfer(TenantMixin, Base):
         Index("uq_ledger_transfers_key", "agency_id", "idempotency_key", unique=True),
         Index("ix_ledger_transfers_from", "from_account_id", "seq"),
         Index("ix_ledger_transfers_to", "to_account_id", "seq"),
+        Index(
+            "ix_ledger_transfers_usage_day",
+            "agency_id",
+            "recorded_on",
+            postgresql_where=text("kind = 'usage'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -127,9 +134,16 @@ class ClientFunding(TenantMixin, Base):
 
 
 class BalanceSettings(Base):
-    """An agency's low-balance threshold and optional auto-recharge."""
+    """An agency's low-balance threshold, optional auto-recharge and usage re-billing."""
 
     __tablename__ = "balance_settings"
+    __table_args__ = (
+        CheckConstraint(
+            "usage_rebilling IN ('off', 'at_cost', 'markup') "
+            "AND rebill_markup_bp BETWEEN 0 AND 100000",
+            name="ck_balance_settings_rebilling",
+        ),
+    )
 
     agency_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     low_threshold: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -138,6 +152,9 @@ class BalanceSettings(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(100))
     payment_method_id: Mapped[str | None] = mapped_column(String(100))
     card_summary: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Agency-funded usage on the client's monthly invoice: off, at_cost or markup (basis points).
+    usage_rebilling: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    rebill_markup_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
