@@ -455,6 +455,10 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(refunds.list_refunds, ctx, invoice_id)
 
     @rpc
+    def export_refunds(self, ctx, page=1, per_page=100):
+        return self.db.read(refunds.export_refunds, ctx, page, per_page)
+
+    @rpc
     def get_billing_settings(self, ctx):
         return self.db.read(overdue.get_billing_settings, ctx)
 
@@ -499,6 +503,14 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @knowing_client
     def list_usage(self, ctx, client_id, page=1, per_page=25):
         return self.db.read(usage.list_usage, ctx, client_id, page, per_page)
+
+    @rpc
+    def export_usage(self, ctx, page=1, per_page=100):
+        return self.db.read(usage.export_usage, ctx, page, per_page)
+
+    @rpc
+    def export_balances(self, ctx, page=1, per_page=100):
+        return self.db.read(ledger_accounts.export_balances, ctx, page, per_page)
 
     @rpc
     def list_accounts(self, ctx):

@@ -27,12 +27,12 @@ from clients import billing_contacts, pictures, portal_access
 from clients import fields as custom_fields
 from clients.common import Identity, apply_changes, clean_tags, flush_unique, lock_client_count
 from clients.models import Client, Contact
+from clients.status_history import record_change
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.ids import parse_field_id, parse_id
 from kit.inputs import clean_text, iso, one_of
-from kit.outbox import record_event
 from kit.permissions import CREATE_CLIENTS, DELETE_CLIENTS, EDIT_CLIENTS, VIEW_CLIENTS
 from kit.vocabulary import CLIENT_STATUSES
 
@@ -189,7 +189,7 @@ def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -
     _flush_unique_name(session, name, new=client)
     if data.get("logo_base64"):
         pictures.store_picture(session, ctx.agency, "client", client.id, data["logo_base64"])
-    record_event(session, ctx, "client_created", created_payload(client, source="app"))
+    record_change(session, ctx, "client_created", created_payload(client, source="app"))
     return client
 
 
@@ -309,7 +309,7 @@ def set_status(session: Session, ctx: Context, client_id: str, status: str) -> d
     if client.status != status:
         old, client.status = client.status, status
         client.updated_at = utcnow()
-        record_event(
+        record_change(
             session,
             ctx,
             "client_status_changed",
@@ -326,7 +326,7 @@ def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
     if client.archived_at is None:
         client.archived_at = client.updated_at = utcnow()
         portal_access.close_for_client(session, ctx, client.id)
-        record_event(
+        record_change(
             session, ctx, "client_archived", {"client_id": str(client.id), "name": client.name}
         )
     return describe(session, client)
@@ -342,7 +342,7 @@ def restore_client(session: Session, ctx: Context, identity: Identity, client_id
     client.archived_at = None
     client.updated_at = utcnow()
     _flush_unique_name(session, client.name)
-    record_event(
+    record_change(
         session, ctx, "client_restored", {"client_id": str(client.id), "name": client.name}
     )
     return describe(session, client)

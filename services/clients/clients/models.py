@@ -336,3 +336,24 @@ class RequestRead(TenantMixin, Base):
     )
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClientStatusChange(TenantMixin, Base):
+    """A change of a client's standing: created (with its first status), status changed
+    (active/inactive), archived, restored. Written in the transaction of the change, with the id
+    and time of the event published for it (clients/status_history.py); rows before migration
+    0040_rebuild_status_history were backfilled from what was known (`backfilled`)."""
+
+    __tablename__ = "client_status_history"
+    __table_args__ = (
+        Index("ix_client_status_history_agency_time", "agency_id", "occurred_at", "id"),
+        Index("ix_client_status_history_client", "client_id", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the event's event_id
+    client_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(20))  # created | status | archived | restored
+    status: Mapped[str | None] = mapped_column(String(20))  # after the change (created, status)
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    occurred_at: Mapped[datetime]
+    backfilled: Mapped[bool] = mapped_column(default=False, server_default=text("false"))

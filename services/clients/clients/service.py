@@ -21,6 +21,7 @@ from clients import (
     request_inbox,
     request_threads,
     search,
+    status_history,
     vault,
 )
 from clients.dependencies import ImportRunner
@@ -122,6 +123,10 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     def list_clients(self, ctx, custom_fields=None, **filters):
         return self.db.read(search.list_clients, ctx, custom_fields_filter=custom_fields, **filters)
+
+    @rpc
+    def list_client_status_history(self, ctx, client_id=None, page=1, per_page=100):
+        return self.db.read(status_history.list_status_history, ctx, client_id, page, per_page)
 
     @rpc
     def get_logo(self, ctx, client_id):

@@ -286,7 +286,8 @@ def replay_client(session: Session, agency_id: uuid.UUID, client_id: uuid.UUID) 
     session.execute(statement.on_conflict_do_update(index_elements=["client_id"], set_=state))
 
 
-def client_state(changes, session: Session, agency_id: uuid.UUID) -> dict:
+def client_state(changes, session: Session, agency_id: uuid.UUID, zone: ZoneInfo | None = None):
+    """The client's row after its `changes` (oldest first) on the agency's days."""
     state = {
         "name": "",
         "status": "active",
@@ -294,7 +295,7 @@ def client_state(changes, session: Session, agency_id: uuid.UUID) -> dict:
         "created_on": None,
         "archived_on": None,
     }
-    zone = timezone_of(session, agency_id)
+    zone = zone or timezone_of(session, agency_id)
     for change in changes:
         on = change.occurred_at.astimezone(zone).date()
         state["name"] = change.name or state["name"]
@@ -346,6 +347,28 @@ def balance_topped_up(session: Session, payload: dict) -> None:
         return
     account = "agency" if payload.get("account") == "agency" else str(payload["client_id"])
     remember_balance(session, agency, account, payload.get("client_id"), payload)
+
+
+def balance_refunded(session: Session, payload: dict) -> None:
+    """billing's `balance_refunded`: a customer's unused balance paid back, the balance after."""
+    if payload.get("balance_after") is None or not payload.get("client_id"):
+        return
+    agency = uuid.UUID(payload["agency_id"])
+    remember_balance(session, agency, str(payload["client_id"]), payload["client_id"], payload)
+
+
+def funding_changed(session: Session, payload: dict) -> None:
+    """billing's `funding_changed`: a move back to agency funding leaves both balances."""
+    agency = uuid.UUID(payload["agency_id"])
+    for moved in payload.get("balances") or []:
+        account = "agency" if moved.get("account") == "agency" else str(moved["client_id"])
+        remember_balance(
+            session,
+            agency,
+            account,
+            moved.get("client_id"),
+            {"balance_after": moved["balance_after"], "occurred_at": payload.get("occurred_at")},
+        )
 
 
 def remember_balance(

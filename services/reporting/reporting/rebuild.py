@@ -3,12 +3,15 @@ own the facts, over RPC with a system context, a page at a time:
 
     python -m reporting.rebuild [--agency ID]
 
-identity: the agency's time zone; billing: every invoice with its lines (`export_invoices`) and
-every assignment (`list_assignments`); clients: every client, archived ones too (`list_clients`).
-Refunds are kept as reporting heard them (billing does not list them yet). The calls are made
-first, outside any transaction; then one transaction empties the agency's rows and writes the
-new ones (COPY), so a reader sees the old figures or the new, never half. Events that arrive
-while it runs are applied on top of whichever it sees.
+identity: the agency's time zone; billing: every invoice with its lines (`export_invoices`),
+every refund (`export_refunds`), every assignment (`list_assignments`), every usage record
+(`export_usage`) and the balances money moved through (`export_balances`); clients: every client,
+archived ones too (`list_clients`), and their status history (`list_client_status_history`:
+created, status changes, archived, restored, each with its event's id and time, so the rebuilt
+history is the one the events told). The calls are made first, outside any transaction; then
+one transaction empties the agency's rows and writes the new ones (COPY), so a reader sees the
+old figures or the new, never half. Events that arrive while it runs are applied on top of
+whichever it sees (their ids are the history's: nothing counts twice).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -26,11 +30,18 @@ from kit.bulk import copy_rows
 from kit.config import load_config
 from kit.context import Context
 from kit.db import DATABASE_URL_KEY, make_engine, utcnow
-from reporting.learning import local_day, remember_agency, remember_service_names, replay_client
+from reporting.learning import (
+    client_state,
+    local_day,
+    remember_agency,
+    remember_service_names,
+    timezone_of,
+)
 from reporting.loading import load_invoices
 from reporting.models import (
     AgencyFact,
     AssignmentFact,
+    BalanceFact,
     ClientChange,
     ClientFact,
     InvoiceFact,
@@ -40,6 +51,7 @@ from reporting.models import (
     RevenueServiceDay,
     RevenueServiceMonth,
     RevenueTotalDay,
+    UsageFact,
 )
 from reporting.settings import Settings
 
@@ -64,8 +76,12 @@ def fetch(agency_id: uuid.UUID, call: Call, per_page: int = 100) -> dict:
     return {
         "agency": call("identity", "get_agency", ctx),
         "invoices": pages(call, "billing", "export_invoices", ctx, per_page),
+        "refunds": pages(call, "billing", "export_refunds", ctx, per_page),
         "assignments": pages(call, "billing", "list_assignments", ctx, per_page),
+        "usage": pages(call, "billing", "export_usage", ctx, per_page),
+        "balances": pages(call, "billing", "export_balances", ctx, per_page),
         "clients": clients,
+        "history": pages(call, "clients", "list_client_status_history", ctx, per_page),
     }
 
 
@@ -112,31 +128,37 @@ def invoice_fact(session: Session, agency_id: uuid.UUID, invoice: dict, refunded
     }
 
 
+AGENCY_TABLES = (
+    InvoiceFact, RefundFact, RevenueDay, RevenueClientDay, RevenueServiceDay,
+    RevenueServiceMonth, RevenueTotalDay, AssignmentFact, ClientChange, ClientFact, UsageFact,
+    BalanceFact,
+)  # fmt: skip
+
+
 def rebuild_agency(session: Session, agency_id: uuid.UUID, call: Call, per_page: int = 100):
     """Replace the agency's read models by what identity, billing and clients hold now."""
     found = fetch(agency_id, call, per_page)  # no transaction open while other services answer
     with session.begin():
         remember_agency(session, agency_id, found["agency"].get("timezone"))
-        for model in (
-            InvoiceFact, RevenueDay, RevenueClientDay, RevenueServiceDay, RevenueServiceMonth,
-            RevenueTotalDay,
-            AssignmentFact, ClientChange, ClientFact,
-        ):  # fmt: skip
+        for model in AGENCY_TABLES:
             session.execute(delete(model).where(model.agency_id == agency_id))
-        refunds: dict[uuid.UUID, list] = {}
-        for r in session.execute(select(RefundFact).where(RefundFact.agency_id == agency_id)):
-            refund = r[0]
-            refunds.setdefault(refund.invoice_id, []).append((refund.refunded_on, refund.amount))
+        refunds = refund_rows(session, agency_id, found["refunds"])
+        copy_rows(session, RefundFact.__table__, refunds)
+        by_invoice: dict[uuid.UUID, list] = {}
+        for refund in refunds:
+            by_invoice.setdefault(refund["invoice_id"], []).append(
+                (refund["refunded_on"], refund["amount"])
+            )
         facts = [
             invoice_fact(
                 session,
                 agency_id,
                 invoice,
-                sum(a for _, a in refunds.get(uuid.UUID(invoice["id"]), [])),
+                sum(a for _, a in by_invoice.get(uuid.UUID(invoice["id"]), [])),
             )
             for invoice in found["invoices"]
         ]
-        load_invoices(session, agency_id, facts, refunds)
+        load_invoices(session, agency_id, facts, by_invoice)
         names = {
             uuid.UUID(line["service_id"]): line["service_name"]
             for fact in facts
@@ -162,30 +184,123 @@ def rebuild_agency(session: Session, agency_id: uuid.UUID, call: Call, per_page:
             }
             for a in found["assignments"]
         ])  # fmt: skip
-        for client in found["clients"]:
-            client_id = uuid.UUID(client["id"])
-            changes = [("created", _moment(client["created_at"]), client["status"])]
-            if client.get("archived") and client.get("archived_at"):
-                changes.append(("archived", _moment(client["archived_at"]), None))
-            for kind, when, status in changes:
-                session.add(
-                    ClientChange(
-                        event_id=uuid.uuid5(client_id, kind),
-                        agency_id=agency_id,
-                        client_id=client_id,
-                        occurred_at=when,
-                        kind=kind,
-                        name=client["name"],
-                        status=status,
-                    )
-                )
-            session.flush()
-            replay_client(session, agency_id, client_id)
+        changes = client_changes(agency_id, found["clients"], found["history"])
+        copy_rows(session, ClientChange.__table__, changes)
+        copy_rows(session, ClientFact.__table__, client_facts(session, agency_id, changes))
+        copy_rows(session, UsageFact.__table__, usage_rows(agency_id, found["usage"]))
+        copy_rows(session, BalanceFact.__table__, balance_rows(agency_id, found["balances"]))
     return {
         "invoices": len(facts),
+        "refunds": len(refunds),
         "assignments": len(found["assignments"]),
         "clients": len(found["clients"]),
+        "client_changes": len(changes),
+        "usage": len(found["usage"]),
+        "balances": len(found["balances"]),
     }
+
+
+def refund_rows(session: Session, agency_id: uuid.UUID, refunds: list[dict]) -> list[dict]:
+    """billing's refunds as `payment_refunded` left them: on the agency's day it was done."""
+    return [
+        {
+            "refund_id": r["id"],
+            "agency_id": agency_id,
+            "invoice_id": uuid.UUID(r["invoice_id"]),
+            "amount": r["amount"]["amount"],
+            "currency": r["amount"]["currency"],
+            "refunded_on": local_day(session, agency_id, _moment(r["refunded_at"])),
+        }
+        for r in refunds
+    ]
+
+
+def client_changes(agency_id: uuid.UUID, clients: list[dict], history: list[dict]) -> list[dict]:
+    """The clients' history rows (`client_changes`) from the clients service's status history,
+    each client's name now on every row (the last name is the one kept). A client without any
+    history (none, once clients' migration 0040 backfilled it) gets its creation and archiving."""
+    names = {uuid.UUID(c["id"]): c["name"] for c in clients}
+    rows = [
+        {
+            "event_id": uuid.UUID(h["id"]),
+            "agency_id": agency_id,
+            "client_id": uuid.UUID(h["client_id"]),
+            "occurred_at": _moment(h["occurred_at"]),
+            "kind": h["kind"],
+            "name": names.get(uuid.UUID(h["client_id"])),
+            "status": h["status"],
+        }
+        for h in history
+        if uuid.UUID(h["client_id"]) in names
+    ]
+    known = {row["client_id"] for row in rows}
+    for client in clients:
+        client_id = uuid.UUID(client["id"])
+        if client_id in known:
+            continue
+        made_up = [("created", _moment(client["created_at"]), client["status"])]
+        if client.get("archived") and client.get("archived_at"):
+            made_up.append(("archived", _moment(client["archived_at"]), None))
+        rows += [
+            {
+                "event_id": uuid.uuid5(client_id, kind),
+                "agency_id": agency_id,
+                "client_id": client_id,
+                "occurred_at": when,
+                "kind": kind,
+                "name": client["name"],
+                "status": status,
+            }
+            for kind, when, status in made_up
+        ]
+    return rows
+
+
+def client_facts(session: Session, agency_id: uuid.UUID, changes: list[dict]) -> list[dict]:
+    """Each client's row replayed from its changes, as `replay_client` does."""
+    by_client: dict[uuid.UUID, list] = {}
+    for row in sorted(changes, key=lambda r: (r["occurred_at"], r["event_id"])):
+        by_client.setdefault(row["client_id"], []).append(SimpleNamespace(**row))
+    zone = timezone_of(session, agency_id)
+    return [
+        {
+            "agency_id": agency_id,
+            "client_id": client_id,
+            **client_state(rows, session, agency_id, zone),
+        }
+        for client_id, rows in by_client.items()
+    ]
+
+
+def usage_rows(agency_id: uuid.UUID, usage: list[dict]) -> list[dict]:
+    return [
+        {
+            "usage_id": u["usage_id"],
+            "agency_id": agency_id,
+            "client_id": uuid.UUID(u["client_id"]) if u.get("client_id") else None,
+            "client_name": u.get("client_name") or "",
+            "funded_by": u["funded_by"],
+            "amount": u["amount"]["amount"],
+            "currency": u["amount"]["currency"],
+            "description": (u.get("description") or "")[:500],
+            "recorded_on": _day(u["recorded_on"]),
+        }
+        for u in usage
+    ]
+
+
+def balance_rows(agency_id: uuid.UUID, balances: list[dict]) -> list[dict]:
+    return [
+        {
+            "agency_id": agency_id,
+            "account": "agency" if b["kind"] == "agency" else str(b["client_id"]),
+            "client_id": uuid.UUID(b["client_id"]) if b["kind"] != "agency" else None,
+            "amount": b["balance"]["amount"],
+            "currency": b["balance"]["currency"],
+            "as_of": _moment(b["as_of"]),
+        }
+        for b in balances
+    ]
 
 
 def known_agencies(session: Session) -> list[uuid.UUID]:

@@ -83,6 +83,14 @@ class ReportingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     def on_balance_topped_up(self, payload: dict) -> None:
         learning.balance_topped_up(self.db, payload)
 
+    @reliable_handler("billing", "balance_refunded")
+    def on_balance_refunded(self, payload: dict) -> None:
+        learning.balance_refunded(self.db, payload)
+
+    @reliable_handler("billing", "funding_changed")
+    def on_funding_changed(self, payload: dict) -> None:
+        learning.funding_changed(self.db, payload)
+
     @reliable_handler("identity", "agency_signed_up")
     def on_agency_signed_up(self, payload: dict) -> None:
         learning.learn_agency(self.db, payload)

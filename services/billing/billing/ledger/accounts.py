@@ -31,6 +31,7 @@ from billing.models import ClientFact
 from kit import permissions
 from kit.context import Context
 from kit.errors import ValidationError
+from kit.paging import page_of
 
 CURRENCY = "USD"
 
@@ -290,3 +291,44 @@ def set_balance_settings(
         "low_threshold": money(threshold, CURRENCY),
         "auto_recharge_amount": money(recharge, CURRENCY) if recharge else None,
     }
+
+
+def export_balances(session: Session, ctx: Context, page=1, per_page=100) -> dict:
+    """The agency's balance and each client's, a page at a time (the agency's first): what
+    reporting re-reads to rebuild its balances (`python -m reporting.rebuild`). Only a balance
+    that money has moved in or out of, each with its amount now and `as_of`, the time of its
+    latest transfer (the time of the event that told reporting that balance)."""
+    may_read(ctx)
+    touched = (
+        select(
+            LedgerAccount.id.label("account_id"),
+            func.max(LedgerTransfer.created_at).label("as_of"),
+        )
+        .join(
+            LedgerTransfer,
+            (LedgerTransfer.from_account_id == LedgerAccount.id)
+            | (LedgerTransfer.to_account_id == LedgerAccount.id),
+        )
+        .where(LedgerAccount.agency_id == ctx.agency, LedgerAccount.kind.in_(BALANCE_KINDS))
+        .group_by(LedgerAccount.id)
+        .subquery()
+    )
+    query = (
+        select(LedgerAccount, touched.c.as_of)
+        .join(touched, touched.c.account_id == LedgerAccount.id)
+        .order_by(LedgerAccount.kind, LedgerAccount.client_id)
+    )
+
+    def to_dicts(rows) -> list[dict]:
+        return [
+            {
+                "account": account_name(account),
+                "kind": account.kind,
+                "client_id": str(account.client_id) if account.client_id else None,
+                "balance": money(account.balance, account.currency),
+                "as_of": as_of.isoformat(),
+            }
+            for account, as_of in rows
+        ]
+
+    return page_of(session, query, page, per_page, to_dicts)

@@ -49,9 +49,16 @@ MAX_MESSAGE = 2000
 CUSTOMER = "customer"
 
 
-def _changed(session: Session, ctx: Context, client_id, funded_by: str) -> None:
+def _changed(
+    session: Session, ctx: Context, client_id, funded_by: str, balances: list | None = None
+) -> None:
+    """`funding_changed`; `balances`: the balances a move between them left (reporting keeps
+    them), `[{"account", "client_id", "balance_after"}]`."""
     record_event(
-        session, ctx, "funding_changed", {"client_id": str(client_id), "funded_by": funded_by}
+        session,
+        ctx,
+        "funding_changed",
+        {"client_id": str(client_id), "funded_by": funded_by, "balances": balances or []},
     )
 
 
@@ -359,8 +366,9 @@ def fund_by_agency(
                 pending.status, pending.finished_at = "cancelled", utcnow()
             return accounts.funding_dict(session, client, funding)
         account = accounts.client_account(session, ctx.agency, client.client_id)
+        balances = []
         if account.balance:
-            post_transfer(
+            moved = post_transfer(
                 session,
                 ctx,
                 account,
@@ -372,13 +380,26 @@ def fund_by_agency(
                 client_id=client.client_id,
                 description="Customer balance added to the agency balance",
             )
+            currency = moved.transfer.currency
+            balances = [
+                {
+                    "account": "client",
+                    "client_id": str(client.client_id),
+                    "balance_after": money(moved.from_balance, currency),
+                },
+                {
+                    "account": AGENCY,
+                    "client_id": None,
+                    "balance_after": money(moved.to_balance, currency),
+                },
+            ]
         customer = session.get(StripeCustomer, client.client_id, with_for_update=True)
         detach = customer.payment_method_id if customer else None
         if customer is not None:
             customer.payment_method_id, customer.card_summary = None, ""
         funding.funded_by, funding.customer_email = AGENCY, None
         funding.usage_paused, funding.updated_at = False, utcnow()
-        _changed(session, ctx, client.client_id, AGENCY)
+        _changed(session, ctx, client.client_id, AGENCY, balances)
         answer = accounts.funding_dict(session, client, funding)
         secret = secret_key(session, ctx.agency, cipher) if detach else None
     if detach:

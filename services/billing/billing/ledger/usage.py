@@ -31,6 +31,7 @@ from billing.ledger import accounts
 from billing.ledger.amounts import decimal_text, newly_low, positive_amount
 from billing.ledger.tables import AGENCY, LedgerAccount, LedgerTransfer
 from billing.ledger.transfers import MAX_KEY
+from billing.models import ClientFact
 from kit.context import Context
 from kit.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from kit.ids import parse_id
@@ -258,3 +259,35 @@ def list_usage(session: Session, ctx: Context, client_id, page=1, per_page=25) -
         ]
 
     return page_of(session, query, page, per_page, to_dicts)
+
+
+def export_usage(session: Session, ctx: Context, page=1, per_page=100) -> dict:
+    """Every usage record of the agency, oldest first, a page at a time: what reporting re-reads
+    to rebuild its usage figures (`python -m reporting.rebuild`). Each as its `usage_recorded`
+    event told it: the client, the balance it was drawn from (`funded_by`), the amount, the
+    agency's day it was recorded on and when."""
+    accounts.may_read(ctx)
+    query = (
+        select(LedgerTransfer, LedgerAccount.kind, ClientFact.name)
+        .join(LedgerAccount, LedgerAccount.id == LedgerTransfer.from_account_id)
+        .outerjoin(ClientFact, ClientFact.client_id == LedgerTransfer.client_id)
+        .where(LedgerTransfer.agency_id == ctx.agency, LedgerTransfer.kind == "usage")
+        .order_by(LedgerTransfer.seq)
+    )
+
+    def to_dicts(rows) -> list[dict]:
+        return [
+            {
+                "usage_id": str(t.id),
+                "client_id": str(t.client_id) if t.client_id else None,
+                "client_name": name or "",
+                "funded_by": AGENCY if kind == AGENCY else "customer",
+                "amount": money(t.amount, t.currency),
+                "description": t.description,
+                "recorded_on": t.recorded_on.isoformat(),
+                "created_at": t.created_at.isoformat(),
+            }
+            for t, kind, name in rows
+        ]
+
+    return page_of(session, query, page, per_page, to_dicts, key=LedgerTransfer.id)

@@ -35,6 +35,7 @@ from kit.db import utcnow
 from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
 from kit.inputs import clean_text, iso
 from kit.outbox import record_event
+from kit.paging import page_of
 
 log = logging.getLogger(__name__)
 
@@ -261,3 +262,47 @@ def list_refunds(session: Session, ctx: Context, invoice_id: Any) -> list[dict]:
         select(Refund).where(Refund.invoice_id == invoice.id).order_by(Refund.number)
     ).all()
     return [refund_dict(row, invoice, refunded) for row in rows]
+
+
+def export_refunds(session: Session, ctx: Context, page: Any = 1, per_page: Any = 100) -> dict:
+    """Every succeeded refund of the agency, oldest first, a page at a time: what reporting
+    re-reads to rebuild its figures (`python -m reporting.rebuild`). Each with its invoice and
+    client, the amount, when it was done (`refunded_at`: when Stripe or the agency confirmed it,
+    the time of its `payment_refunded` event) and the service when the invoice is for one only
+    (`service_id` None when its lines are of several: the refund is spread over them)."""
+    ctx.require(permissions.VIEW_BILLING)
+    query = (
+        select(Refund, Invoice)
+        .join(Invoice, Invoice.id == Refund.invoice_id)
+        .where(Refund.agency_id == ctx.agency, Refund.status == "succeeded")
+        .order_by(Refund.finished_at, Refund.id)
+    )
+
+    def to_dicts(rows) -> list[dict]:
+        services: dict[uuid.UUID, set] = {invoice.id: set() for _, invoice in rows}
+        for invoice_id, service_id in session.execute(
+            select(InvoiceLine.invoice_id, InvoiceLine.service_id).where(
+                InvoiceLine.invoice_id.in_(list(services))
+            )
+        ):
+            services[invoice_id].add(service_id)
+        return [
+            {
+                "id": str(refund.id),
+                "invoice_id": str(invoice.id),
+                "invoice_number": invoice.number,
+                "client_id": str(invoice.client_id),
+                "client_name": invoice.client_name,
+                "service_id": (
+                    str(next(iter(services[invoice.id])))
+                    if len(services[invoice.id]) == 1
+                    else None
+                ),
+                "amount": money(refund.amount, invoice.currency),
+                "method": refund.method,
+                "refunded_at": iso(refund.finished_at),
+            }
+            for refund, invoice in rows
+        ]
+
+    return page_of(session, query, page, per_page, to_dicts, key=Refund.id)

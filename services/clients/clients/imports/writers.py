@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 from clients.common import lock_client_count
 from clients.companies import limit_message, live_client_count
 from clients.models import Client, Contact, ImportJob
+from clients.status_history import record_changes
 from kit.context import Context
 from kit.db import utcnow
-from kit.outbox import record_events
 
 CLIENT_CACHE_SIZE = 10_000
 INSERTED = literal_column("xmax = 0").label("inserted")
@@ -118,18 +118,45 @@ class ClientWriter:
             where=false() if self.job.skip_updates else changed,
         ).returning(table.c.id, table.c.name, table.c.status, INSERTED)
         events: list[tuple[str, dict]] = []
+        # A known client's status before the import sets it (rows locked until the commit): a
+        # change is a `client_status_changed` too, kept in the client's status history.
+        before = self._statuses([v["name"] for v in values]) if set_status else {}
         returned = self.session.execute(statement, values).all()
         for client_id, name, status, inserted in returned:
             event = "client_created" if inserted else "client_updated"
             payload = {"client_id": str(client_id), "name": name, "source": "import"}
             payload.update({"status": status} if inserted else {"changed": ["import"]})
             events.append((event, payload))
+            old = before.get(client_id)
+            if not inserted and old is not None and old != status:
+                events.append(
+                    (
+                        "client_status_changed",
+                        {
+                            "client_id": str(client_id),
+                            "name": name,
+                            "old_status": old,
+                            "status": status,
+                        },
+                    )
+                )
             if inserted:
                 self.job.created += 1
             else:
                 self.job.updated += 1
         self.job.unchanged += len(values) - len(returned)
-        record_events(self.session, self.ctx, events)
+        record_changes(self.session, self.ctx, events)
+
+    def _statuses(self, names: list[str]) -> dict:
+        """{client id: status} of the agency's live clients of these names, locked."""
+        wanted = among([name.lower() for name in names])
+        rows = self.session.execute(
+            select(Client.id, Client.status)
+            .join(wanted, Client.name_key == wanted.c.key)
+            .where(Client.agency_id == self.ctx.agency, Client.archived_at.is_(None))
+            .with_for_update(of=Client)
+        ).all()
+        return dict(rows)
 
 
 class ContactWriter:
@@ -289,7 +316,7 @@ class ContactWriter:
                     },
                 )
             )
-        record_events(self.session, self.ctx, events)
+        record_changes(self.session, self.ctx, events)
 
     def _upsert(self, values: list[dict]) -> None:
         """One INSERT ... SELECT FROM jsonb_to_recordset(<the batch as JSON>) ON CONFLICT: the
@@ -382,7 +409,18 @@ class ContactWriter:
                 events.append(("contact_updated", {**payload, "changed": ["import"]}))
                 self.job.updated += 1
         self.job.unchanged += len(values) - len(returned)
-        record_events(self.session, self.ctx, events)
+        record_changes(self.session, self.ctx, events)
+
+    def _statuses(self, names: list[str]) -> dict:
+        """{client id: status} of the agency's live clients of these names, locked."""
+        wanted = among([name.lower() for name in names])
+        rows = self.session.execute(
+            select(Client.id, Client.status)
+            .join(wanted, Client.name_key == wanted.c.key)
+            .where(Client.agency_id == self.ctx.agency, Client.archived_at.is_(None))
+            .with_for_update(of=Client)
+        ).all()
+        return dict(rows)
 
     def _name_of(self, client_id: uuid.UUID) -> str | None:
         if client_id not in self.names:

@@ -1,12 +1,17 @@
 """Reporting beside the services whose events it reads (identity, clients, billing), each in a
-nameko container on a fresh RabbitMQ vhost with its own test database, called over RPC."""
+nameko container on a fresh RabbitMQ vhost with its own test database, called over RPC; billing
+talks to a localstripe of this test session."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
+import requests
 from argon2 import PasswordHasher
 
 from billing.service import BillingService
@@ -49,9 +54,52 @@ def billing_db_url():
     yield from _database("billing")
 
 
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """localstripe on a free port for this test session, its store in a file of its own; its
+    base address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deploy.localstripe",
+            "--port",
+            str(port),
+            "--from-scratch",
+            "--state",
+            str(tmp_path_factory.mktemp("localstripe") / "store.pickle"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            requests.get(f"{base}/v1/customers", auth=("sk_test_probe", ""), timeout=1)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
 def stack(
-    container_factory, rabbit_config, db_url, identity_db_url, clients_db_url, billing_db_url
+    container_factory,
+    rabbit_config,
+    db_url,
+    identity_db_url,
+    clients_db_url,
+    billing_db_url,
+    localstripe,
 ):
     """identity, clients, billing and reporting started: an object with an Rpc for each and
     the reporting config."""
@@ -67,7 +115,8 @@ def stack(
             (BillingService, "billing", billing_db_url),
             (ReportingService, "reporting", db_url),
         ):
-            container_factory(cls, service_config(package, rabbit_config, url)).start()
+            extra = {"STRIPE_API_BASE": localstripe} if package == "billing" else {}
+            container_factory(cls, service_config(package, rabbit_config, url, **extra)).start()
         config = service_config("reporting", rabbit_config, db_url)
         client = RpcClient(config, timeout=10)
 
@@ -79,6 +128,12 @@ def stack(
             call = client.call
 
         Stack.config = config
+        Stack.stripe_url = localstripe
+        Stack.database_urls = {
+            "reporting": db_url,
+            "billing": billing_db_url,
+            "clients": clients_db_url,
+        }
         yield Stack
         client.close()
 

@@ -24,6 +24,8 @@ HANDLERS = {
     "client_restored": learning.client_changed,
     "usage_recorded": learning.usage_recorded,
     "balance_topped_up": learning.balance_topped_up,
+    "balance_refunded": learning.balance_refunded,
+    "funding_changed": learning.funding_changed,
 }
 
 

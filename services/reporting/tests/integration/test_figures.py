@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 import reporting_feed as feeding
@@ -224,3 +225,58 @@ def test_revenue_by_service_adds_whole_months_and_the_days_of_cut_ones(session, 
         ("Ads", 4000),
         ("Hosting", 0),
     ]
+
+
+def test_balances_follow_refunds_of_a_customer_balance_and_a_move_back_to_the_agency(
+    session, agency, ids
+):
+    def event(event_type, at, **data):
+        return (
+            event_type,
+            {
+                "event_id": str(uuid.uuid4()),
+                "event_type": event_type,
+                "agency_id": agency.agency_id,
+                "occurred_at": at,
+                **data,
+            },
+        )
+
+    feeding.feed(
+        session,
+        [
+            event(
+                "balance_refunded",
+                "2026-02-07T10:00:00+00:00",
+                transfer_id="t2",
+                client_id=ids.BETA,
+                amount=usd(100),
+                balance_after=usd(200),
+            ),
+            event(
+                "funding_changed",
+                "2026-02-08T10:00:00+00:00",
+                client_id=ids.BETA,
+                funded_by="agency",
+                balances=[
+                    {"account": "client", "client_id": ids.BETA, "balance_after": usd(0)},
+                    {"account": "agency", "client_id": None, "balance_after": usd(14700)},
+                ],
+            ),
+            # An older movement heard late changes no balance.
+            event(
+                "balance_topped_up",
+                "2026-02-05T10:00:00+00:00",
+                transfer_id="t0",
+                account="agency",
+                client_id=None,
+                amount=usd(1),
+                method="manual",
+                balance_after=usd(1),
+            ),
+        ],
+    )
+    usage = read(session, reports.usage_report, agency, "2026-02-01", "2026-02-28")
+    assert usage["agency_balance"] == usd(14700)
+    [beta] = [r for r in usage["rows"] if r["client_id"] == ids.BETA]
+    assert beta["client_balance"] == usd(0)

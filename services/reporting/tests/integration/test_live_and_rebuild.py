@@ -73,7 +73,15 @@ def test_reporting_agrees_with_billing_live_and_after_a_rebuild(stack, eventuall
     try:
         with Session(engine) as session:
             counts = rebuild_agency(session, uuid.UUID(owner["agency_id"]), stack.call)
-        assert counts == {"invoices": 3, "assignments": 1, "clients": 2}
+        assert counts == {
+            "invoices": 3,
+            "refunds": 0,
+            "assignments": 1,
+            "clients": 2,
+            "client_changes": 2,
+            "usage": 0,
+            "balances": 0,
+        }
     finally:
         engine.dispose()
     assert reporting_totals(stack.reporting, owner, today) == expected
