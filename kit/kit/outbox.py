@@ -235,6 +235,9 @@ class ConfirmedBatches:
             self.close()
             return max(0, self.acked - first + 1), exc
         if self.nacked is not None:
+            # A fresh channel for the next batch: on a cluster, one opened while a queue's node
+            # was being lost can keep being refused after its new leader is elected.
+            self.close()
             return max(0, self.nacked - first), ConnectionError("the broker refused an event")
         return len(events), None
 
