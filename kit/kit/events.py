@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from kit.db import database_unreachable, short_reason, utcnow
 from kit.logs import reset_request_id, set_request_id
 from kit.polling import PollingPublisher
-from kit.queues import shared_queue
+from kit.queues import quorum_if_configured
 from kit.tables import FailedEvent, ProcessedEvent, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class ReliableEventHandler(EventHandler):
     def setup(self) -> None:
         super().setup()
         # Declared when the consumer connects, after every extension's setup.
-        shared_queue(self.queue, self.container.config)
+        quorum_if_configured(self.queue, self.container.config)
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is not None and isinstance(exc_info[1], FailureNotRecorded):

@@ -23,7 +23,7 @@ from nameko.standalone.rpc import (
 )
 
 from kit.errors import ERRORS_BY_NAME, ServiceUnavailable
-from kit.queues import reply_queue
+from kit.queues import quorum_if_configured
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +72,23 @@ class _TimedProxy:
 
 
 class ReplyListener(NamekoReplyListener):
-    """A service's reply queue for its calls to others, transient on a cluster (kit.queues)."""
+    """A service's reply queue for its calls to others, a quorum queue on a cluster (kit.queues)."""
 
     def setup(self) -> None:
         super().setup()
         # Declared when the service's consumer connects, after every extension's setup.
-        reply_queue(self.queue, self.container.config)
+        quorum_if_configured(self.queue, self.container.config)
 
 
 class _ReplyConsumer(PollingQueueConsumer):
     """nameko's standalone reply consumer, but a connection lost while waiting for a reply ends
-    the call (`RpcClient` answers 503 at once): nameko's would connect again and wait out the
-    whole timeout on a queue declared afresh, which a reply sent meanwhile never reached."""
+    the call with the connection's error: `RpcClient` answers 503 at once and starts a fresh
+    proxy, where nameko's would reconnect in place, on a connection half torn down, and often
+    wait out the whole timeout."""
 
     def register_provider(self, provider) -> None:
         # It declares the reply queue now.
-        reply_queue(provider.queue, provider.container.config)
+        quorum_if_configured(provider.queue, provider.container.config)
         super().register_provider(provider)
 
     def get_message(self, correlation_id) -> None:
@@ -101,9 +102,20 @@ class _ReplyConsumer(PollingQueueConsumer):
         body, message = self.replies.pop(correlation_id)
         self.provider.handle_message(body, message)
 
+    def connection_lost(self) -> bool:
+        """Whether the broker has closed this consumer's connection, seen without waiting (a
+        node lost, a broker restarted while the proxy sat idle)."""
+        try:
+            self.consumer.connection.drain_events(timeout=0)
+        except TimeoutError:  # nothing to read: the connection is there
+            return False
+        except (OSError, BrokerError, AMQPError):
+            return True
+        return False
+
 
 class _StandaloneReplyListener(SingleThreadedReplyListener):
-    """The reply queue of `RpcClient`, transient on a cluster (kit.queues)."""
+    """The reply queue of `RpcClient`, a quorum queue on a cluster (kit.queues)."""
 
     def __init__(self, timeout=None):
         super().__init__(timeout=timeout)
@@ -134,11 +146,16 @@ class RpcClient:
 
     def _cluster(self):
         cluster = getattr(self._local, "cluster", None)
+        if cluster is not None and self._local.replies.connection_lost():
+            # Found before sending rather than after: the call goes out on a fresh proxy.
+            self._reset()
+            cluster = None
         if cluster is None:
             self._local.runner = ClusterRpcProxy(
                 self.config, timeout=self.timeout, reply_listener_cls=_StandaloneReplyListener
             )
             cluster = self._local.cluster = self._local.runner.start()
+            self._local.replies = self._local.runner._reply_listener.queue_consumer
         return cluster
 
     def _reset(self) -> None:

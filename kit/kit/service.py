@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from kit.db import database_unreachable, short_reason, unreachable_error
 from kit.errors import DomainError, ServiceUnavailable
 from kit.logs import quiet_broker_reconnects, reset_request_id, set_request_id
-from kit.queues import shared_queue
+from kit.queues import quorum_if_configured
 
 log = logging.getLogger("kit.calls")
 # Every service imports this module for its entrypoints: one warning line per lost broker.
@@ -33,7 +33,7 @@ class RpcConsumer(NamekoRpcConsumer):
     def setup(self) -> None:
         super().setup()
         # Declared when the consumer connects, after every extension's setup.
-        shared_queue(self.queue, self.container.config)
+        quorum_if_configured(self.queue, self.container.config)
 
 
 class Rpc(NamekoRpc):

@@ -1,9 +1,9 @@
-"""QUORUM_QUEUES: the queues replicas share become quorum queues, reply queues transient."""
+"""QUORUM_QUEUES: every durable queue nameko declares becomes a quorum queue."""
 
 import pytest
 from kombu import Exchange, Queue
 
-from kit.queues import quorum_queues, reply_queue, shared_queue
+from kit.queues import quorum_if_configured, quorum_queues
 
 EXCHANGE = Exchange("nameko-rpc", type="topic")
 
@@ -18,27 +18,19 @@ def test_quorum_queues_reads_the_setting(value, expected):
     assert quorum_queues({}) is False
 
 
-def test_a_shared_queue_is_quorum_only_when_asked():
-    def rpc_queue():
-        return Queue("rpc-clients", exchange=EXCHANGE, routing_key="clients.*", durable=True)
+def test_a_queue_is_quorum_only_when_asked_and_keeps_its_arguments():
+    def reply_queue():
+        return Queue("rpc.reply-x", exchange=EXCHANGE, queue_arguments={"x-expires": 300000})
 
-    assert shared_queue(rpc_queue(), {"QUORUM_QUEUES": 0}).queue_arguments in (None, {})
-    asked = shared_queue(rpc_queue(), {"QUORUM_QUEUES": 1})
-    assert asked.queue_arguments == {"x-queue-type": "quorum"}
+    assert quorum_if_configured(reply_queue(), {"QUORUM_QUEUES": 0}).queue_arguments == {
+        "x-expires": 300000
+    }
+    asked = quorum_if_configured(reply_queue(), {"QUORUM_QUEUES": "1"})
+    assert asked.queue_arguments == {"x-expires": 300000, "x-queue-type": "quorum"}
     assert asked.durable
 
 
 @pytest.mark.parametrize("flags", [{"durable": False}, {"auto_delete": True}, {"exclusive": True}])
 def test_a_queue_that_cannot_be_quorum_stays_classic(flags):
     queue = Queue("evt-x-y--z.handler", exchange=EXCHANGE, routing_key="y", **flags)
-    assert not (shared_queue(queue, {"QUORUM_QUEUES": 1}).queue_arguments or {})
-
-
-def test_a_reply_queue_is_transient_on_a_cluster_and_keeps_its_expiry():
-    def queue():
-        return Queue("rpc.reply-x", exchange=EXCHANGE, queue_arguments={"x-expires": 300000})
-
-    assert reply_queue(queue(), {"QUORUM_QUEUES": 0}).durable
-    on_cluster = reply_queue(queue(), {"QUORUM_QUEUES": "1"})
-    assert not on_cluster.durable
-    assert on_cluster.queue_arguments == {"x-expires": 300000}
+    assert not (quorum_if_configured(queue, {"QUORUM_QUEUES": 1}).queue_arguments or {})
