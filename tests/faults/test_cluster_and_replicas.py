@@ -58,7 +58,7 @@ def test_two_processes_of_each_service_share_its_calls(scaled_out):
 def test_two_processes_handle_each_event_once(scaled_out, scaled_agency):
     before = scaled_out.handled_by("notifications.on_contact_invited")
     traffic = Traffic(scaled_agency.api, scaled_agency.client_id, invite=True).start()
-    traffic.run_for(6)
+    traffic.run_for(4)
     traffic.stop()
 
     traffic.assert_only_successes_or_503()
@@ -112,7 +112,7 @@ def test_the_daily_billing_run_in_two_processes_issues_each_invoice_once(scaled_
     while len(_invoices(owner)) < len(assignments):
         assert time.monotonic() < deadline, f"the daily run issued {len(_invoices(owner))}"
         time.sleep(0.5)
-    time.sleep(5)  # both processes run again (twice each): nothing more is due
+    time.sleep(4)  # both processes run again (twice each): nothing more is due
 
     invoices = _invoices(owner)
     assert sorted(i["assignment_id"] for i in invoices) == sorted(assignments)
@@ -134,7 +134,7 @@ def test_a_rabbitmq_node_lost_under_traffic_loses_no_event_and_the_system_goes_o
     traffic.run_for(3)
     killed_at = time.monotonic()
     cluster.kill(0)
-    traffic.run_for(10)
+    traffic.run_for(8)
     traffic.stop()
 
     traffic.assert_only_successes_or_503()
@@ -149,7 +149,7 @@ def test_a_rabbitmq_node_lost_under_traffic_loses_no_event_and_the_system_goes_o
 
     # On the two nodes left: every request served, every event delivered once.
     after = Traffic(scaled_agency.api, scaled_agency.client_id, invite=True).start()
-    after.run_for(5)
+    after.run_for(4)
     after.stop()
     after.assert_only_successes_or_503()
     assert not after.unavailable_count(), [a for a in after.answers if a.status == 503][:3]

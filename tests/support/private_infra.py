@@ -155,6 +155,8 @@ class PrivateRabbit:
             "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.dir / "log"),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
+            # No scheduler busy-waiting: the machine's cores are shared with everything else.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "+sbwt none +sbwtdcpu none +sbwtdio none",
         }
 
     @property
