@@ -93,7 +93,8 @@ test: venv infra assets chromium lint compose-check
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
 ## The system under faults (databases refusing, PostgreSQL restarted, RabbitMQ stopped, programs
-## killed) on a PostgreSQL cluster and RabbitMQ node of its own: the shared ones are not touched.
+## killed) on a PostgreSQL cluster and RabbitMQ node of its own: the shared ones are not touched;
+## and two processes of each service on a three-node RabbitMQ cluster of its own, one node killed.
 test-faults: venv assets
 	$(call pytest,$(wildcard tests/faults),fault tests)
 

@@ -23,6 +23,9 @@ def from_env() -> dict:
     return {
         "AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1"),
         "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
+        # 1 on a RabbitMQ cluster, as for the services: the reply queues are then transient
+        # (kit/queues.py).
+        "QUORUM_QUEUES": os.environ.get("QUORUM_QUEUES", "0"),
         # How long who a session/token is stays known without asking identity (at most 1 s:
         # a revoked token or deactivated user is refused within it; 0 asks every time).
         "AUTH_CACHE_SECONDS": float(os.environ.get("AUTH_CACHE_SECONDS", "0.5")),

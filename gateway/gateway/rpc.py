@@ -17,7 +17,11 @@ from kit.rpc import RpcClient
 
 def init_app(app) -> None:
     app.extensions["rpc"] = RpcClient(
-        {"AMQP_URI": app.config["AMQP_URI"], "serializer": "json"},
+        {
+            "AMQP_URI": app.config["AMQP_URI"],
+            "QUORUM_QUEUES": app.config["QUORUM_QUEUES"],
+            "serializer": "json",
+        },
         timeout=app.config["RPC_TIMEOUT"],
     )
     app.extensions["principal_cache"] = PrincipalCache(app.config["AUTH_CACHE_SECONDS"])

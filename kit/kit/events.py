@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from kit.db import database_unreachable, short_reason, utcnow
 from kit.logs import reset_request_id, set_request_id
 from kit.polling import PollingPublisher
+from kit.queues import quorum_if_configured
 from kit.tables import FailedEvent, ProcessedEvent, backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,13 @@ class FailureNotRecorded(Exception):
 
 class ReliableEventHandler(EventHandler):
     """nameko's event entrypoint, but a message whose failure was not recorded is requeued
-    (after REQUEUE_DELAY) instead of acked and lost."""
+    (after REQUEUE_DELAY) instead of acked and lost; its queue a quorum queue on a cluster
+    (kit.queues)."""
+
+    def setup(self) -> None:
+        super().setup()
+        # Declared when the consumer connects, after every extension's setup.
+        quorum_if_configured(self.queue, self.container.config)
 
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is not None and isinstance(exc_info[1], FailureNotRecorded):

@@ -235,6 +235,9 @@ class ConfirmedBatches:
             self.close()
             return max(0, self.acked - first + 1), exc
         if self.nacked is not None:
+            # A fresh channel for the next batch: on a cluster, a channel refused while a queue's
+            # node was being lost was seen to go on being refused for 15 s and more.
+            self.close()
             return max(0, self.nacked - first), ConnectionError("the broker refused an event")
         return len(events), None
 

@@ -14,10 +14,16 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import ReplyListener as NamekoReplyListener
 from nameko.rpc import RpcProxy
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.standalone.rpc import (
+    ClusterRpcProxy,
+    PollingQueueConsumer,
+    SingleThreadedReplyListener,
+)
 
 from kit.errors import ERRORS_BY_NAME, ServiceUnavailable
+from kit.queues import quorum_if_configured
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,11 @@ class _TimedMethod:
             raise translate_remote_error(exc) from None
         except UnknownService:
             raise unavailable(self.service) from None
+        except (OSError, BrokerError, AMQPError) as exc:
+            # The call could not be sent: RabbitMQ away, or (on a cluster) the queue's node
+            # just lost and its new leader not yet elected, which refuses (nacks) the request.
+            log.debug("rpc to %s failed: %s: %s", self.service, type(exc).__name__, exc)
+            raise unavailable(self.service, f"cannot be reached ({type(exc).__name__})") from None
 
 
 class _TimedProxy:
@@ -60,8 +71,61 @@ class _TimedProxy:
         return _TimedMethod(self._service, getattr(self._proxy, name), self._timeout)
 
 
+class ReplyListener(NamekoReplyListener):
+    """A service's reply queue for its calls to others, a quorum queue on a cluster (kit.queues)."""
+
+    def setup(self) -> None:
+        super().setup()
+        # Declared when the service's consumer connects, after every extension's setup.
+        quorum_if_configured(self.queue, self.container.config)
+
+
+class _ReplyConsumer(PollingQueueConsumer):
+    """nameko's standalone reply consumer, but a connection lost while waiting for a reply ends
+    the call with the connection's error: `RpcClient` answers 503 at once and starts a fresh
+    proxy, where nameko's would reconnect in place, on a connection half torn down, and often
+    wait out the whole timeout."""
+
+    def register_provider(self, provider) -> None:
+        # It declares the reply queue now.
+        quorum_if_configured(provider.queue, provider.container.config)
+        super().register_provider(provider)
+
+    def get_message(self, correlation_id) -> None:
+        try:
+            while correlation_id not in self.replies:
+                self.consumer.connection.drain_events(timeout=self.timeout)
+        except TimeoutError:
+            # The proxy is dropped after a timeout (`RpcClient.call`): no need to reconnect.
+            self.provider._reply_events.pop(correlation_id).send_exception(RpcTimeout(self.timeout))
+            return
+        body, message = self.replies.pop(correlation_id)
+        self.provider.handle_message(body, message)
+
+    def connection_lost(self) -> bool:
+        """Whether the broker has closed this consumer's connection, seen without waiting (a
+        node lost, a broker restarted while the proxy sat idle)."""
+        try:
+            self.consumer.connection.drain_events(timeout=0)
+        except TimeoutError:  # nothing to read: the connection is there
+            return False
+        except (OSError, BrokerError, AMQPError):
+            return True
+        return False
+
+
+class _StandaloneReplyListener(SingleThreadedReplyListener):
+    """The reply queue of `RpcClient`, a quorum queue on a cluster (kit.queues)."""
+
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _ReplyConsumer(timeout=timeout)
+
+
 class ServiceRpc(RpcProxy):
     """nameko's RpcProxy dependency with a timeout (the plain one waits forever)."""
+
+    rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx) -> _TimedProxy:
         timeout = float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
@@ -82,9 +146,16 @@ class RpcClient:
 
     def _cluster(self):
         cluster = getattr(self._local, "cluster", None)
+        if cluster is not None and self._local.replies.connection_lost():
+            # Found before sending rather than after: the call goes out on a fresh proxy.
+            self._reset()
+            cluster = None
         if cluster is None:
-            self._local.runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+            self._local.runner = ClusterRpcProxy(
+                self.config, timeout=self.timeout, reply_listener_cls=_StandaloneReplyListener
+            )
             cluster = self._local.cluster = self._local.runner.start()
+            self._local.replies = self._local.runner._reply_listener.queue_consumer
         return cluster
 
     def _reset(self) -> None:

@@ -11,11 +11,13 @@ from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as BrokerError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc as NamekoRpc
+from nameko.rpc import RpcConsumer as NamekoRpcConsumer
 from sqlalchemy import exc as sa_exc
 
 from kit.db import database_unreachable, short_reason, unreachable_error
 from kit.errors import DomainError, ServiceUnavailable
 from kit.logs import quiet_broker_reconnects, reset_request_id, set_request_id
+from kit.queues import quorum_if_configured
 
 log = logging.getLogger("kit.calls")
 # Every service imports this module for its entrypoints: one warning line per lost broker.
@@ -23,6 +25,15 @@ quiet_broker_reconnects()
 
 # Expected, so nameko logs no traceback for them; `Rpc.handle_result` decides what they mean.
 DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DBAPIError)
+
+
+class RpcConsumer(NamekoRpcConsumer):
+    """nameko's consumer of the service's RPC queue, a quorum queue on a cluster (kit.queues)."""
+
+    def setup(self) -> None:
+        super().setup()
+        # Declared when the consumer connects, after every extension's setup.
+        quorum_if_configured(self.queue, self.container.config)
 
 
 class Rpc(NamekoRpc):
@@ -37,6 +48,8 @@ class Rpc(NamekoRpc):
     Here the lost reply is one warning line, and a redelivered request is not run again but
     answered `ServiceUnavailable` (its caller has had its answer or its 503 by then).
     """
+
+    rpc_consumer = RpcConsumer()
 
     def handle_message(self, body, message) -> None:
         if message.delivery_info.get("redelivered"):

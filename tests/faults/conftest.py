@@ -1,8 +1,12 @@
 """The fault suite's fixtures: a PostgreSQL cluster and a RabbitMQ node of its own (never the
-machine's shared ones), the whole system on them under the supervisor, a fresh agency per case.
+machine's shared ones), the whole system on them under the supervisor, a fresh agency per case;
+and, for tests/faults/test_scaled_out.py, the system as it runs on several machines: two
+processes of each service on a three-node RabbitMQ cluster with quorum queues.
 The harness (traffic, faults, checks) is tests/support/faults.py."""
 
 from __future__ import annotations
+
+import concurrent.futures
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -12,31 +16,48 @@ from kit.config import load_config
 from kit.db import DATABASE_URL_KEY
 from kit.migrate import upgrade
 from tests.support.api import sign_up
-from tests.support.faults import Agency, Faulty
-from tests.support.private_infra import PrivatePostgres, PrivateRabbit
+from tests.support.faults import Agency, Faulty, ScaledOut
+from tests.support.private_infra import PrivatePostgres, PrivateRabbit, PrivateRabbitCluster
 from tests.support.stack import running_system
 
 LOG = ROOT / ".run" / "faults-stack.log"
+SCALED_LOG = ROOT / ".run" / "faults-scaled-stack.log"
 # Short enough for a case to see the system through a fault and back within seconds.
 SYSTEM_ENV = {"RPC_TIMEOUT": "5", "IMPORT_LEASE_SECONDS": "6"}
+# On the cluster: quorum queues, and the daily billing run looking every 2 s (in each process).
+SCALED_ENV = {**SYSTEM_ENV, "QUORUM_QUEUES": "1", "BILLING_RUN_EVERY_SECONDS": "2"}
+
+
+def migrated_databases(postgres: PrivatePostgres, suffix: str = "") -> dict[str, str]:
+    """Each service's database (its usual name + `suffix`) created and migrated on `postgres`."""
+    databases = {
+        name: make_url(load_config(name)[DATABASE_URL_KEY]).database + suffix for name in SERVICES
+    }
+    for name, database in databases.items():
+        upgrade(name, postgres.url(database))
+    return databases
 
 
 @pytest.fixture(scope="session")
-def private_servers():
-    """PostgreSQL and RabbitMQ of the suite's own, each service's database migrated on it."""
-    postgres, rabbit = PrivatePostgres(), PrivateRabbit()
+def private_postgres():
+    """The suite's own PostgreSQL cluster."""
+    postgres = PrivatePostgres()
     try:
         postgres.start()
+        yield postgres
+    finally:
+        postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def private_servers(private_postgres):
+    """PostgreSQL and RabbitMQ of the suite's own, each service's database migrated on it."""
+    rabbit = PrivateRabbit()
+    try:
         rabbit.start()
-        databases = {
-            name: make_url(load_config(name)[DATABASE_URL_KEY]).database for name in SERVICES
-        }
-        for name, database in databases.items():
-            upgrade(name, postgres.url(database))
-        yield postgres, rabbit, databases
+        yield private_postgres, rabbit, migrated_databases(private_postgres)
     finally:
         rabbit.stop()
-        postgres.stop()
 
 
 @pytest.fixture(scope="session")
@@ -53,4 +74,34 @@ def agency(faulty) -> Agency:
     """A fresh agency with one client, its owner signed in with an API token."""
     api = sign_up(faulty.base_url, faulty.mailbox)
     client = api.post("/clients", json={"name": "Faulty Client"}, expect=201).json()
+    return Agency(api, client["id"])
+
+
+@pytest.fixture(scope="module")
+def scaled_out(private_postgres):
+    """Two processes of each service (and one gateway) on a three-node RabbitMQ cluster of the
+    suite's own, every service and the gateway given all three nodes (kombu's failover list) and
+    `QUORUM_QUEUES=1`; databases of their own on the suite's PostgreSQL. Module-scoped: it is
+    gone before the next module's cases run."""
+    cluster = PrivateRabbitCluster(size=3)
+    try:
+        # The databases are migrated while the nodes boot.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            migrating = pool.submit(migrated_databases, private_postgres, "_scaled")
+            cluster.start()
+            databases = migrating.result()
+        urls = {name: private_postgres.url(database) for name, database in databases.items()}
+        with running_system(
+            urls, cluster.amqp_uri, restart=True, log=SCALED_LOG, env=SCALED_ENV, replicas=2
+        ) as system:
+            yield ScaledOut(system, private_postgres, cluster, databases)
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def scaled_agency(scaled_out) -> Agency:
+    """A fresh agency on the scaled-out system, with one client."""
+    api = sign_up(scaled_out.base_url, scaled_out.mailbox)
+    client = api.post("/clients", json={"name": "Scaled Client"}, expect=201).json()
     return Agency(api, client["id"])

@@ -23,6 +23,11 @@ A case reads like this (tests/faults/ has the real ones):
   cut a send off midway;
 - `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries).
 
+`ScaledOut` (the `scaled_out` fixture) is the system as on several machines: two processes of each
+service on a three-node RabbitMQ cluster with quorum queues. `handled_by(entrypoint)` counts,
+per process, the calls and events each one handled (from the supervisor's log); `kill_node(i)`
+loses a RabbitMQ node; `assert_outboxes_drained()` sees every recorded event published.
+
 A later service plugs its own faults in the same way: a new `Faulty` method for the fault (say a
 Stripe reply lost: point STRIPE_API_BASE of the suite's system at a proxy that drops one answer),
 a `Traffic` subclass or a second traffic loop for its writes (billing runs), and an
@@ -32,8 +37,10 @@ invoice).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -45,7 +52,7 @@ from sqlalchemy import create_engine, text
 
 from tests.support.api import ApiClient
 from tests.support.mailbox import Mailbox
-from tests.support.private_infra import PrivatePostgres, PrivateRabbit
+from tests.support.private_infra import PrivatePostgres, PrivateRabbit, PrivateRabbitCluster
 from tests.support.stack import RunningSystem
 
 INVITATION_SUBJECT = "client portal"
@@ -239,3 +246,78 @@ class Faulty:
             assert time.monotonic() < deadline, f"{program} was not restarted in {timeout} s"
             time.sleep(0.2)
         self.system.stack.wait_until_healthy(max(1.0, deadline - time.monotonic()) + 30)
+
+
+# A call or event a service handled, as kit.service.RequestLogging logs it, behind the
+# supervisor's `<program> | ` prefix (deploy/stack.py).
+HANDLED = re.compile(r"^(\S+)\s*\| .*\[kit\.calls\] \[req=[^\]]*\] (\w+\.\w+) ok in ")
+
+
+@dataclass
+class ScaledOut:
+    """Several processes of each service on a RabbitMQ cluster, and what a case checks there."""
+
+    system: RunningSystem
+    postgres: PrivatePostgres
+    cluster: PrivateRabbitCluster
+    databases: dict[str, str]  # service -> database name
+
+    @property
+    def mailbox(self) -> Mailbox:
+        return self.system.mailbox
+
+    @property
+    def base_url(self) -> str:
+        return self.system.base_url
+
+    def handled_by(self, entrypoint: str) -> collections.Counter[str]:
+        """How many times each process has handled `entrypoint` ("identity.health") so far."""
+        counts: collections.Counter[str] = collections.Counter()
+        with self.system.log.open(errors="replace") as log:
+            for line in log:
+                found = HANDLED.match(line)
+                if found and found.group(2) == entrypoint:
+                    counts[found.group(1)] += 1
+        return counts
+
+    def scalar(self, service: str, query: str, **params):
+        engine = create_engine(self.postgres.url(self.databases[service]))
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(query), params).scalar()
+        finally:
+            engine.dispose()
+
+    def assert_outboxes_drained(self, timeout: float = 30) -> None:
+        """Every event every service recorded is published (its outbox has none left)."""
+        deadline = time.monotonic() + timeout
+        waiting = {}
+        while True:
+            waiting = {
+                service: backlog
+                for service in self.databases
+                if (
+                    backlog := self.scalar(
+                        service, "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                    )
+                )
+            }
+            if not waiting:
+                return
+            assert time.monotonic() < deadline, f"events never published: {waiting}"
+            time.sleep(0.5)
+
+    def assert_no_failed_events(self) -> None:
+        """No handler of any service failed on an event (nothing kept for retry, none dead)."""
+        failed = {
+            service: count
+            for service in self.databases
+            if (count := self.scalar(service, "SELECT count(*) FROM failed_events"))
+        }
+        assert not failed, f"handlers failed on events: {failed}"
+
+    def queue_types(self) -> dict[str, str]:
+        """Each queue of the cluster and its type (classic, quorum), asked of a running node."""
+        node = next(n for n in self.cluster.nodes if n.process and n.process.poll() is None)
+        listed = json.loads(node.ctl("list_queues", "name", "type", "--formatter", "json"))
+        return {queue["name"]: queue["type"] for queue in listed}

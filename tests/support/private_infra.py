@@ -12,9 +12,12 @@ distribution port, mnesia and log directories, and a HOME of its own for the Erl
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -126,10 +129,12 @@ class PrivatePostgres:
 
 
 class PrivateRabbit:
-    """`start()`, `amqp_uri`, `stop_app()` / `start_app()` (the broker away and back), `stop()`."""
+    """`start()`, `amqp_uri`, `stop_app()` / `start_app()` (the broker away and back), `kill()`,
+    `stop()`. `home` holds the Erlang cookie: the nodes of one cluster share it."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: Path | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="faults-rabbit-"))
+        self.home = home or self.dir
         self.port = free_port()
         self.node = f"faults{uuid.uuid4().hex[:8]}@localhost"
         self.process: subprocess.Popen | None = None
@@ -140,7 +145,7 @@ class PrivateRabbit:
         (self.dir / "rabbitmq-env.conf").write_text("")
         self.env = {
             **os.environ,
-            "HOME": str(self.dir),  # its own Erlang cookie, for the node and for rabbitmqctl
+            "HOME": str(self.home),  # its Erlang cookie, for the node and for rabbitmqctl
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_CONFIG_FILE": str(self.dir / "rabbitmq"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.dir / "advanced.config"),
@@ -150,13 +155,16 @@ class PrivateRabbit:
             "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.dir / "log"),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
+            # No scheduler busy-waiting: the machine's cores are shared with everything else.
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "+sbwt none +sbwtdcpu none +sbwtdio none",
         }
 
     @property
     def amqp_uri(self) -> str:
         return f"pyamqp://guest:guest@127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def launch(self) -> None:
+        """Start the Erlang node and the broker in it (without waiting for either)."""
         self.process = subprocess.Popen(
             [str(RABBIT_BIN / "rabbitmq-server")],
             env=self.env,
@@ -165,11 +173,26 @@ class PrivateRabbit:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def wait_listening(self, timeout: float = 60.0) -> None:
         _wait_for_port(self.port, timeout, f"RabbitMQ node {self.node}")
 
-    def ctl(self, *args: str) -> None:
+    def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_listening(timeout)
+
+    def ctl(self, *args: str, timeout: float = 60) -> str:
         argv = [str(RABBIT_BIN / "rabbitmqctl"), "-q", "-n", self.node, *args]
-        subprocess.run(argv, env=self.env, check=True, capture_output=True, timeout=60)
+        try:
+            done = subprocess.run(
+                argv, env=self.env, check=True, capture_output=True, timeout=timeout
+            )
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(
+                f"rabbitmqctl {' '.join(args)} failed on {self.node}: "
+                f"{exc.stdout.decode(errors='replace')}{exc.stderr.decode(errors='replace')}"
+            ) from None
+        return done.stdout.decode()
 
     def stop_app(self) -> None:
         """The broker stops (every connection is closed); the Erlang node stays."""
@@ -177,15 +200,77 @@ class PrivateRabbit:
 
     def start_app(self) -> None:
         self.ctl("start_app")
-        _wait_for_port(self.port, 30, f"RabbitMQ node {self.node}")
+        self.wait_listening(30)
+
+    def kill(self) -> None:
+        """SIGKILL the whole node (the Erlang VM and its helpers), as a machine lost."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(30)
 
     def stop(self) -> None:
         try:
-            self.ctl("stop")
-        except (subprocess.SubprocessError, OSError):
-            if self.process is not None:
-                os.killpg(self.process.pid, 9)
+            if self.process is not None and self.process.poll() is None:
+                self.ctl("stop")
+        except (subprocess.SubprocessError, OSError, RuntimeError):
+            self.kill()
         finally:
             if self.process is not None:
-                self.process.wait(30)
+                try:
+                    self.process.wait(30)
+                except subprocess.TimeoutExpired:
+                    self.kill()
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRabbitCluster:
+    """Three RabbitMQ nodes (by default) on this machine, clustered: each a `PrivateRabbit` with
+    its own node name, ports, mnesia and log directories, all sharing one Erlang cookie (one
+    HOME); the second and third `join_cluster` the first (RabbitMQ 3.10). `amqp_uri` lists every
+    node, kombu's failover form (`pyamqp://...:p1/;pyamqp://...:p2/;...`): a client whose node
+    goes away connects to the next one. `kill(i)` SIGKILLs node i, as a machine lost."""
+
+    def __init__(self, size: int = 3) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="faults-rabbit-home-"))
+        cookie = self.home / ".erlang.cookie"
+        cookie.write_text(uuid.uuid4().hex.upper())
+        cookie.chmod(0o400)
+        self.nodes = [PrivateRabbit(home=self.home) for _ in range(size)]
+
+    @property
+    def amqp_uri(self) -> str:
+        return ";".join(node.amqp_uri for node in self.nodes)
+
+    def start(self, timeout: float = 90.0) -> None:
+        for node in self.nodes:  # the nodes boot side by side
+            node.launch()
+        for node in self.nodes:
+            node.wait_listening(timeout)
+        first = self.nodes[0]
+        for node in self.nodes[1:]:
+            node.ctl("stop_app")
+            node.ctl("join_cluster", first.node)
+            node.start_app()
+        running = self.running_nodes(first)
+        assert len(running) == len(self.nodes), f"the cluster runs {running}"
+
+    def running_nodes(self, via: PrivateRabbit) -> list[str]:
+        """The nodes `via` sees running (`rabbitmqctl cluster_status`)."""
+        status = json.loads(via.ctl("cluster_status", "--formatter", "json"))
+        return sorted(status["running_nodes"])
+
+    def kill(self, index: int) -> PrivateRabbit:
+        node = self.nodes[index]
+        node.kill()
+        return node
+
+    def stop(self) -> None:
+        """Every node killed (nothing in them is kept: a graceful stop only takes longer)."""
+        try:
+            for node in self.nodes:
+                node.kill()
+        finally:
+            for node in self.nodes:
+                shutil.rmtree(node.dir, ignore_errors=True)
+            shutil.rmtree(self.home, ignore_errors=True)

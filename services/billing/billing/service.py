@@ -10,8 +10,6 @@ import functools
 import inspect
 from datetime import UTC, datetime
 
-from nameko.timer import timer
-
 from billing.catalog import assignments, availability, services, time_notes
 from billing.dependencies import BillingSettings
 from billing.facts import agencies, clients
@@ -42,6 +40,7 @@ from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
+from kit.timers import timer
 
 # How often failed invoices are checked against the agencies' "inactive after N days" rule.
 OVERDUE_EVERY_SECONDS = 3600
@@ -293,7 +292,7 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     # Billing runs and invoices -------------------------------------------------------------------
 
-    @timer(interval=RUN_EVERY_SECONDS)
+    @timer(interval=RUN_EVERY_SECONDS, interval_key="BILLING_RUN_EVERY_SECONDS")
     def run_due_billing(self):
         utc_today = datetime.now(UTC).date()
         runs.run_due_billing(self.db, self.settings, utc_today)
