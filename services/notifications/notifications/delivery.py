@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import eventlet
-from sqlalchemy import Engine, delete, exists, select, text
+from sqlalchemy import Engine, delete, exists, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kit.db import utcnow
+from kit.db import database_unreachable, short_reason, utcnow
 from kit.events import reliable_handler
 from notifications.emails import Email
 from notifications.mail import SmtpMailer, compose
@@ -41,6 +41,9 @@ from notifications.models import PendingSend, SentEmail
 
 log = logging.getLogger(__name__)
 
+# How long a sent e-mail's record is tried while the database is away, and how often.
+RECORD_PATIENCE = 20.0
+RECORD_RETRY_SECONDS = 0.5
 # How long a second delivery of an event waits for the first to finish sending, in seconds;
 # then it fails (kept and retried like any failure).
 SEND_LOCK_WAIT = 30.0
@@ -171,15 +174,38 @@ def deliver(session: Session, mailer: SmtpMailer, payload: dict, emails: Iterabl
 
 
 def record_sent(session: Session, row: SentEmail) -> None:
-    """Commit `row` at once, in a transaction of its own (see the module docstring)."""
-    try:
-        with Session(bind=session.get_bind()) as own, own.begin():
-            own.add(row)
-    except IntegrityError:
-        # Another delivery of the same event recorded this e-mail first.
-        log.warning(
-            "%s to %s for event %s was already recorded", row.template, row.to, row.event_id
-        )
+    """Commit `row` at once, in a transaction of its own (see the module docstring). The SMTP
+    server has accepted the e-mail: while the database is away (restarting, a connection cut)
+    the record is tried again for RECORD_PATIENCE seconds, as a retry without it sends again."""
+    values = {
+        column.key: getattr(row, column.key)
+        for column in SentEmail.__table__.columns
+        if getattr(row, column.key) is not None
+    }
+    deadline = time.monotonic() + RECORD_PATIENCE
+    while True:
+        try:
+            with Session(bind=session.get_bind()) as own, own.begin():
+                own.execute(insert(SentEmail).values(**values))
+            return
+        except IntegrityError:
+            # Another delivery of the same event recorded this e-mail first (or this one did,
+            # its commit's answer lost with the connection).
+            log.warning(
+                "%s to %s for event %s was already recorded", row.template, row.to, row.event_id
+            )
+            return
+        except Exception as exc:
+            if not database_unreachable(exc) or time.monotonic() > deadline:
+                raise
+            log.warning(
+                "%s to %s for event %s was sent but not recorded yet (%s); trying again",
+                row.template,
+                row.to,
+                row.event_id,
+                short_reason(exc),
+            )
+            eventlet.sleep(RECORD_RETRY_SECONDS)
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
