@@ -13,6 +13,12 @@ database is back the event is handled. A service killed mid-handler leaves its m
 too: RabbitMQ delivers it to the next consumer.
 
 A handler decorated here runs inside an open transaction on `self.db`: it must not commit.
+What calls another system (an RPC, SMTP) goes in its `then` step (`reliable_handler(...,
+then=fn)`): `fn(service, payload)` runs after that transaction committed, outside any
+transaction, on every delivery of the event (also one already processed, so a retry finishes
+what the first delivery began); the handler records in its transaction what `then` is to do,
+and `then` finds there whether anything is left. It fails like the handler: recorded, retried,
+dead after MAX_ATTEMPTS; the failure record goes once `then` has succeeded.
 """
 
 from __future__ import annotations
@@ -73,13 +79,14 @@ def handler_queue(source_service: str, event_type: str, service_name: str, metho
     return f"evt-{source_service}-{event_type}--{service_name}.{method}"
 
 
-def reliable_handler(source_service: str, event_type: str, **kwargs):
-    """Like nameko's `event_handler`, with de-duplication and failures kept for retry."""
+def reliable_handler(source_service: str, event_type: str, *, then=None, **kwargs):
+    """Like nameko's `event_handler`, with de-duplication and failures kept for retry; `then`:
+    a step outside the transaction (the module's docstring)."""
 
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(self, payload):
-            handle_reliably(self, fn, source_service, event_type, payload)
+            handle_reliably(self, fn, source_service, event_type, payload, then=then)
 
         # Expected: nameko then logs no traceback; handle_reliably has logged one line.
         kwargs.setdefault("expected_exceptions", (FailureNotRecorded,))
@@ -88,7 +95,9 @@ def reliable_handler(source_service: str, event_type: str, **kwargs):
     return decorator
 
 
-def handle_reliably(service, fn, source_service: str, event_type: str, payload: dict) -> None:
+def handle_reliably(
+    service, fn, source_service: str, event_type: str, payload: dict, then=None
+) -> None:
     handler = f"{service.name}.{fn.__name__}"
     session: Session = service.db
     token = set_request_id(payload.get("request_id"))
@@ -109,11 +118,12 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
             ).first()
             if claimed:
                 fn(service, payload)
-            session.execute(
-                delete(FailedEvent).where(
-                    FailedEvent.event_id == event_id, FailedEvent.handler == handler
-                )
-            )
+            if then is None:
+                _forget_failure(session, event_id, handler)
+        if then is not None:
+            then(service, payload)
+            with session.begin():
+                _forget_failure(session, event_id, handler)
     except Exception as exc:
         if not database_unreachable(exc):
             # The database being away is said once below, without a traceback.
@@ -151,6 +161,12 @@ def handle_reliably(service, fn, source_service: str, event_type: str, payload: 
             )
     finally:
         reset_request_id(token)
+
+
+def _forget_failure(session: Session, event_id: uuid.UUID, handler: str) -> None:
+    session.execute(
+        delete(FailedEvent).where(FailedEvent.event_id == event_id, FailedEvent.handler == handler)
+    )
 
 
 def _event_id(payload: dict) -> uuid.UUID | None:

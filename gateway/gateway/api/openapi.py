@@ -26,6 +26,13 @@ description; a failure's body is the Error body. The full OpenAPI forms work too
 
 Marshmallow schema class names must be unique across the API's schema modules: they become the
 document's component names.
+
+Links (OpenAPI `links` on a create's 201) say where the created thing's `id` goes next, so a
+client or a stateful test (schemathesis) can chain calls: each create links to every operation
+under its own path and the id (`POST /clients` -> `/clients/{client_id}...`, keeping the
+create's own path parameters), plus CREATED_ELSEWHERE (an id used under another path) and
+CREATED_FOR (an id that goes in another create's body). Only operations whose path parameters
+the link fills are linked.
 """
 
 from __future__ import annotations
@@ -80,6 +87,28 @@ REQUEST_BODIES = {
 PATH_ARG = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CONVERTER_TYPES = {"int": "integer", "float": "number", "uuid": "string", "path": "string"}
 METHODS = ("get", "post", "put", "patch", "delete")
+API = "/api/v1"
+# A create whose id is used under another path: (source path, target path prefix, parameter).
+CREATED_ELSEWHERE = (
+    (f"{API}/clients/{{client_id}}/contacts", f"{API}/contacts/{{contact_id}}", "contact_id"),
+    (
+        f"{API}/contacts/{{contact_id}}/invitation",
+        f"{API}/invitations/{{invitation_id}}",
+        "invitation_id",
+    ),
+    # A charge answers the invoice it made.
+    (f"{API}/charges", f"{API}/invoices/{{invoice_id}}", "invoice_id"),
+)
+# A create whose id goes in the body of another create: (source path, target path, field).
+CREATED_FOR = (
+    (f"{API}/clients", f"{API}/contacts", "client_id"),
+    (f"{API}/clients", f"{API}/requests", "client_id"),
+    (f"{API}/clients", f"{API}/assignments", "client_id"),
+    (f"{API}/clients", f"{API}/charges", "client_id"),
+    (f"{API}/services", f"{API}/assignments", "service_id"),
+    (f"{API}/services", f"{API}/charges", "service_id"),
+)
+CREATED_ID = "$response.body#/id"
 
 DESCRIPTION = """\
 JSON over HTTPS. Authenticate with a personal API token (`Authorization: Bearer <token>`,
@@ -200,7 +229,66 @@ def build_spec(app) -> dict:
             operations=_operations(app.view_functions[rule.endpoint], methods, bool(parameters)),
             parameters=parameters or None,
         )
-    return spec.to_dict()
+    document = spec.to_dict()
+    add_links(document)
+    return document
+
+
+def add_links(document: dict) -> None:
+    """The links of every create (201 with an `id`) of `document`, in place (module docstring)."""
+    paths = document["paths"]
+    for path, item in paths.items():
+        response = item.get("post", {}).get("responses", {}).get("201")
+        if response is None or not _answers_id(document, response):
+            continue
+        own = {parameter["name"] for parameter in item.get("parameters", ())}
+        targets = [
+            (f"{path}/{{{match.group(1)}}}", match.group(1))
+            for match in {
+                re.match(re.escape(path) + r"/\{(\w+)\}(?:/|$)", other) for other in paths
+            }
+            if match
+        ] + [(prefix, name) for source, prefix, name in CREATED_ELSEWHERE if source == path]
+        links = {}
+        for prefix, name in targets:
+            for target_path, target in paths.items():
+                if target_path != prefix and not target_path.startswith(prefix + "/"):
+                    continue
+                needed = {parameter["name"] for parameter in target.get("parameters", ())}
+                if not needed <= own | {name}:
+                    continue
+                parameters = {name: CREATED_ID} | {n: f"$request.path.{n}" for n in needed - {name}}
+                for method in METHODS:
+                    if method in target:
+                        links[_link_name(method, target_path)] = {
+                            "operationRef": _operation_ref(target_path, method),
+                            "parameters": parameters,
+                        }
+        for source, target_path, field in CREATED_FOR:
+            if source == path and "post" in paths.get(target_path, {}):
+                links[f"{_link_name('post', target_path)}-{field}"] = {
+                    "operationRef": _operation_ref(target_path, "post"),
+                    "requestBody": {field: CREATED_ID},
+                }
+        if links:
+            response["links"] = links
+
+
+def _answers_id(document: dict, response: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rpartition("/")[2]]
+    return "id" in schema.get("properties", {})
+
+
+def _link_name(method: str, path: str) -> str:
+    """`POST /api/v1/clients/{client_id}/archive` as `post-clients-client_id-archive`."""
+    words = re.sub(r"[^A-Za-z0-9_]+", "-", path.removeprefix(API)).strip("-")
+    return f"{method}-{words}"
+
+
+def _operation_ref(path: str, method: str) -> str:
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
 
 
 def spec_dict() -> dict:

@@ -182,3 +182,51 @@ def test_every_list_answers_the_paged_shape_and_takes_page_and_per_page(spec):
             query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             assert {"page", "per_page"} <= query, path
     assert "/api/v1/users" in lists and "/api/v1/roles" in lists and "/api/v1/tokens" in lists
+
+
+def _links(spec, path):
+    return spec["paths"][path]["post"]["responses"]["201"]["links"]
+
+
+def test_creates_link_to_the_operations_that_use_the_created_id(spec):
+    clients = _links(spec, "/api/v1/clients")
+    assert clients["get-clients-client_id"] == {
+        "operationRef": "#/paths/~1api~1v1~1clients~1{client_id}/get",
+        "parameters": {"client_id": "$response.body#/id"},
+    }
+    assert {"post-clients-client_id-contacts", "get-clients-client_id-vault"} <= set(clients)
+    # An id that goes in another create's body.
+    assert clients["post-assignments-client_id"]["requestBody"] == {
+        "client_id": "$response.body#/id"
+    }
+    assert "post-assignments-service_id" in _links(spec, "/api/v1/services")
+    assert "post-assignments-assignment_id-end" in _links(spec, "/api/v1/assignments")
+    # Ids used under another path: a contact made under its client, the invoice of a charge.
+    contacts = _links(spec, "/api/v1/clients/{client_id}/contacts")
+    assert contacts["patch-contacts-contact_id"]["parameters"] == {
+        "contact_id": "$response.body#/id"
+    }
+    assert {"get-invoices-invoice_id-pdf", "post-invoices-invoice_id-void"} <= set(
+        _links(spec, "/api/v1/charges")
+    )
+    # The create's own path parameters are kept.
+    vault = _links(spec, "/api/v1/clients/{client_id}/vault")
+    assert vault["post-clients-client_id-vault-entry_id-reveal"]["parameters"] == {
+        "entry_id": "$response.body#/id",
+        "client_id": "$request.path.client_id",
+    }
+
+
+def test_every_link_names_an_operation_of_the_document(spec):
+    count = 0
+    for item in spec["paths"].values():
+        for operation in (item[m] for m in ("get", "post", "put", "patch", "delete") if m in item):
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    _, _, path, method = link["operationRef"].split("/")
+                    target = spec["paths"][path.replace("~1", "/").replace("~0", "~")]
+                    assert method in target
+                    names = {p["name"] for p in target.get("parameters", [])}
+                    assert names <= set(link.get("parameters", {})) or "requestBody" in link
+                    count += 1
+    assert count > 50

@@ -1,4 +1,5 @@
-"""The notifications service's own table: a record of every e-mail it sent."""
+"""The notifications service's own tables: every e-mail it sent, and the events whose e-mails are
+still to send."""
 
 from __future__ import annotations
 
@@ -33,3 +34,16 @@ class SentEmail(Base):
     to: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingSend(Base):
+    """An event's e-mails still to send: written in the handler's transaction (with the claim
+    of the event), deleted once every one of them is sent (notifications.delivery). Not the
+    payload: it holds tokens; the event's message (or its failed_events row) carries it."""
+
+    __tablename__ = "pending_sends"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    handler: Mapped[str] = mapped_column(String(200), primary_key=True)
+    agency_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
