@@ -17,7 +17,7 @@ from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, pdf, runs
 from billing.invoicing.periods import today_in
 from billing.ledger import accounts as ledger_accounts
-from billing.ledger import funding, topups, transfers, usage
+from billing.ledger import balance_refunds, funding, portal_balance, topups, transfers, usage
 from billing.ledger.draw_batches import DrawBatches
 from billing.payments import (
     accounts,
@@ -400,6 +400,22 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
             self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, setup_intent_id
         )
 
+    @rpc
+    def portal_balance(self, ctx):
+        return self.db.read(portal_balance.portal_balance, ctx)
+
+    @rpc
+    def portal_top_up(self, ctx, amount, idempotency_key, setup_intent_id=None):
+        return self.db.flow(
+            portal_balance.portal_top_up,
+            ctx,
+            self.cipher,
+            self.settings,
+            amount,
+            idempotency_key,
+            setup_intent_id,
+        )
+
     # Refunds and the overdue rule -------------------------------------------------------------
 
     @rpc
@@ -510,8 +526,15 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
-        return self.db.write(
-            topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
+        return self.db.flow(
+            balance_refunds.refund_customer_balance,
+            ctx,
+            self.cipher,
+            self.settings,
+            client_id,
+            idempotency_key,
+            amount,
+            reference,
         )
 
     @rpc
