@@ -242,3 +242,29 @@ def test_an_event_about_an_erased_agency_arriving_late_is_ignored(running, kit_d
     with Session(kit_db) as session:
         assert session.get(ErasedAgency, uuid.UUID(erased)) is not None
         assert session.scalars(select(FailedEvent)).all() == []
+
+
+def test_an_event_handled_while_its_agency_is_being_erased_waits_and_is_then_ignored(
+    running, kit_db
+):
+    """The erasure holds the agency's lock to its commit: an event of the agency arriving
+    meanwhile is neither handled before it (and left behind) nor after it."""
+    agency = str(uuid.uuid4())
+    event_id = str(uuid.uuid4())
+    with Session(kit_db) as session, session.begin():
+        erase_agency(session, MetaData(), agency)  # not committed yet
+        event_dispatcher(running)(
+            "emitter", "thing_made", {"event_id": event_id, "agency_id": agency, "note": "racing"}
+        )
+        eventlet.sleep(1.0)
+        with Session(kit_db) as other:  # the handler waits on the lock: nothing recorded yet
+            assert (
+                other.get(ProcessedEvent, (uuid.UUID(event_id), "listener.on_thing_made")) is None
+            )
+
+    def processed():
+        with Session(kit_db) as session:
+            return session.get(ProcessedEvent, (uuid.UUID(event_id), "listener.on_thing_made"))
+
+    _wait_for(lambda: processed() is not None)
+    assert _handled(kit_db) == []
