@@ -141,7 +141,9 @@ def _prepare(
     key = clean_key(key)
     client = find_client(session, ctx, client_id)
     account = accounts.client_account(session, ctx.agency, client.client_id)
-    account = lock_accounts(session, account.id)[account.id]  # one refund of a client at a time
+    refunds_account = accounts.system_account(session, ctx.agency, REFUNDS)
+    # One refund of a client at a time; both rows in post_transfer's (id) order: no deadlock.
+    account = lock_accounts(session, account.id, refunds_account.id)[account.id]
     refund_key = f"balance-refund:{ctx.agency}:{key}"
     pending = _pending_calls(session, client.client_id)
     secret = secret_key(session, ctx.agency, cipher) if pending else None
@@ -174,7 +176,6 @@ def _prepare(
     )
     session.add(refund)
     session.flush()
-    refunds_account = accounts.system_account(session, ctx.agency, REFUNDS)
     today = agency_today(session, ctx)
     calls = list(pending)
     for number, (attempt, share) in enumerate(_split(session, account, amount), start=1):

@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import eventlet
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 from stripe_cards import CIPHER, GOOD_CARD, SECRET, confirm_card
 
 from billing.ledger import accounts, balance_refunds, funding, portal_balance, topups, usage
@@ -279,3 +281,24 @@ def test_a_refund_needs_manage_billing(session, agency, known_client, settings, 
         balance_refunds.refund_customer_balance(session, viewer, CIPHER, settings, client, "r")
     with session.begin():
         assert session.scalar(select(func.count()).select_from(ClientFunding)) == 0
+
+
+def test_refunds_at_once_never_take_more_than_the_balance(
+    engine, session, write, ctx, known_client, settings
+):
+    client = known_client(ctx)
+    write(topups.record_manual_credit, ctx, 5000, "bank transfer", "m-1", client)
+
+    def refund(key):
+        with Session(engine, expire_on_commit=False) as own:
+            try:
+                return balance_refunds.refund_customer_balance(
+                    own, ctx, None, settings, client, key, 3000
+                )["status"]
+            except ValidationError:
+                return "refused"
+
+    pool = eventlet.GreenPool()
+    outcomes = sorted(pool.imap(refund, ["r-a", "r-b", "r-c"]))
+    assert outcomes == ["refused", "refused", "succeeded"]
+    assert balance_of(session, ctx, client) == 2000
