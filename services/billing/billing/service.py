@@ -48,6 +48,8 @@ OVERDUE_EVERY_SECONDS = 3600
 RUN_EVERY_SECONDS = 3600
 # Stripe customers of deleted agencies are removed this often (until Stripe agrees).
 CUSTOMER_DELETIONS_EVERY_SECONDS = 5
+# Balance refunds whose Stripe answer was lost and that nobody tried again are settled this often.
+REFUND_SETTLE_EVERY_SECONDS = 60
 
 
 class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
@@ -103,6 +105,10 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @timer(interval=CUSTOMER_DELETIONS_EVERY_SECONDS)
     def delete_platform_customers(self):
         erasure.delete_customers(self.db, self.settings)
+
+    @timer(interval=REFUND_SETTLE_EVERY_SECONDS)
+    def settle_pending_refunds(self):
+        balance_refunds.settle_pending_refunds(self.db, self.cipher, self.settings)
 
     # The agency's own subscription to the platform (the platform's Stripe account) --------------
 

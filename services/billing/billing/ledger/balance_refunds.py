@@ -17,8 +17,9 @@ Like billing's other Stripe calls (payments/charging.py, payments/refunds.py):
 3. a second transaction records each answer; a part Stripe refused gives its amount back to the
    balance (an `adjustment` transfer); a lost answer leaves the part `pending`.
 A pending part (a lost answer, a crash between 1 and 3) is settled before anything else when the
-same key is tried again or the client's balance is refunded again: its refund is looked up at
-Stripe by the metadata key and only created if Stripe has none, so nothing is refunded twice.
+same key is tried again or the client's balance is refunded again, and otherwise by billing's
+timer once it is SETTLE_AFTER old (`settle_pending_refunds`): its refund is looked up at Stripe
+by the metadata key and only created if Stripe has none, so nothing is refunded twice.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import stripe
 from cryptography.fernet import MultiFernet
@@ -51,12 +53,22 @@ from billing.payments.stripe_api import client_for, plain
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
+from kit.errors import (
+    Conflict,
+    DomainError,
+    PaymentFailed,
+    ServiceUnavailable,
+    ValidationError,
+)
 from kit.outbox import record_event
 
 log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 LIVE = ("pending", "succeeded")
+# A pending part this old is no request's own any more (Stripe's timeout is seconds): the timer
+# settles it.
+SETTLE_AFTER = timedelta(minutes=5)
+SETTLE_BATCH = 50
 
 
 @dataclass
@@ -368,3 +380,39 @@ def refund_customer_balance(
         reasons = "; ".join(p["failure_reason"] or "refused" for p in answer["parts"])
         raise PaymentFailed(f"Stripe refused the refund: {reasons}", {"amount": reasons})
     return answer
+
+
+def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Settings) -> int:
+    """The timer's part: settle refund parts left pending (a crash, a lost answer nobody tried
+    again) with Stripe, one short transaction each side of every call; how many were settled."""
+    with session.begin():
+        rows = session.execute(
+            select(BalanceRefundPart, BalanceRefund.agency_id)
+            .join(BalanceRefund, BalanceRefund.id == BalanceRefundPart.refund_id)
+            .where(
+                BalanceRefundPart.status == "pending",
+                BalanceRefundPart.method == "stripe",
+                BalanceRefund.created_at < utcnow() - SETTLE_AFTER,
+            )
+            .order_by(BalanceRefund.created_at)
+            .limit(SETTLE_BATCH)
+        ).all()
+        work = []
+        for part, agency_id in rows:
+            try:
+                secret = secret_key(session, agency_id, cipher)
+            except DomainError as exc:  # its Stripe keys removed meanwhile: logged, kept
+                log.warning("balance refund %s cannot be settled: %s", part.stripe_key, exc)
+                continue
+            call = PartCall(part.id, part.stripe_key, part.amount, part.payment_intent_id, True)
+            work.append((Context.system(str(agency_id)), call, secret))
+    settled = 0
+    for ctx, call, secret in work:
+        outcome = call_stripe(call, secret, settings)
+        if outcome[0] == "unknown":
+            continue
+        with session.begin():
+            refund_id = _record(session, ctx, call, outcome)
+            _settle(session, ctx, session.get(BalanceRefund, refund_id, with_for_update=True))
+        settled += 1
+    return settled

@@ -302,3 +302,28 @@ def test_refunds_at_once_never_take_more_than_the_balance(
     outcomes = sorted(pool.imap(refund, ["r-a", "r-b", "r-c"]))
     assert outcomes == ["refused", "refused", "succeeded"]
     assert balance_of(session, ctx, client) == 2000
+
+
+def test_the_timer_settles_a_refund_left_pending_once(
+    session, write, outbox, agency, known_client, settings
+):
+    client = known_client(agency, "Globex")
+    intent = customer_funded(session, write, outbox, agency, settings, client, paid=5000)
+    with session.begin():
+        call = balance_refunds._prepare(session, agency, CIPHER, client, "r-left", 2000, "")
+    balance_refunds.call_stripe(call.parts[0], call.secret, settings)  # the answer was lost
+    assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 0  # too fresh
+    with session.begin():
+        session.execute(
+            update(BalanceRefund).values(
+                created_at=BalanceRefund.created_at - balance_refunds.SETTLE_AFTER
+            )
+        )
+    assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 1
+    with session.begin():
+        assert session.get(BalanceRefund, call.refund_id).status == "succeeded"
+    assert [amount for amount, _ in stripe_refunds(settings, intent)] == [2000]
+    assert balance_of(session, agency, client) == 3000
+    [event] = outbox(session, "balance_refunded")
+    assert event["refund_id"] == str(call.refund_id)
+    assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 0
