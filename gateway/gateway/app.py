@@ -37,6 +37,7 @@ WEB_AREAS = [
     "web.invitations",
     "web.portal",
     "web.portal_billing",
+    "web.portal_balance",
     "web.payments",
     "web.client_billing_contact",
     "web.client_card",

@@ -4,7 +4,8 @@ nameko acks an event after the handler returns even if it raised, so `reliable_h
 the failure and records it in `failed_events`; `EventRetry` puts due failures back on the
 handler's own queue with back-off, and after MAX_ATTEMPTS keeps them as `dead` for a person to
 look at (or retry by hand: kit.failed_events). Each processed `event_id` is recorded in the
-handler's transaction.
+handler's transaction. An event about an agency the service has erased (kit.erasure) is
+recorded as processed and not handed to the handler.
 
 When the failure cannot be recorded either (the service's database is away), the message is
 not acked: `ReliableEventHandler` waits REQUEUE_DELAY seconds, so a missing database does not
@@ -35,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from kit.db import database_unreachable, short_reason, utcnow
+from kit.erasure import is_erased
 from kit.logs import reset_request_id, set_request_id
 from kit.polling import PollingPublisher
 from kit.queues import quorum_if_configured
@@ -116,7 +118,9 @@ def handle_reliably(
                 .on_conflict_do_nothing()
                 .returning(ProcessedEvent.event_id)
             ).first()
-            if claimed:
+            if claimed and _about_erased_agency(session, event_type, payload):
+                log.info("%s ignored %s %s: its agency was erased", handler, event_type, event_id)
+            elif claimed:
                 fn(service, payload)
             if then is None:
                 _forget_failure(session, event_id, handler)
@@ -167,6 +171,15 @@ def _forget_failure(session: Session, event_id: uuid.UUID, handler: str) -> None
     session.execute(
         delete(FailedEvent).where(FailedEvent.event_id == event_id, FailedEvent.handler == handler)
     )
+
+
+def _about_erased_agency(session: Session, event_type: str, payload: dict) -> bool:
+    """An event about an agency this service erased (kit.erasure's tombstone), other than the
+    deletion itself: it arrived late and must not bring the agency's rows back."""
+    agency_id = payload.get("agency_id")
+    if not agency_id or event_type == "agency_deleted":
+        return False
+    return is_erased(session, agency_id)
 
 
 def _event_id(payload: dict) -> uuid.UUID | None:

@@ -67,6 +67,17 @@ class FailedEvent(KitBase):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ErasedAgency(KitBase):
+    """A tombstone: an agency identity deleted and this service erased (kit.erasure). Events
+    about it that were still in flight are ignored when they arrive (kit.events), so they cannot
+    re-create its rows. The column is deliberately not `agency_id`: erasing never removes it."""
+
+    __tablename__ = "erased_agencies"
+
+    erased_agency_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def backoff_seconds(attempts: int) -> int:
     """Seconds to wait before the next try: 1, 2, 4, ... capped at ten minutes."""
     return min(2 ** max(attempts - 1, 0), 600)

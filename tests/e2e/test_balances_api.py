@@ -129,3 +129,24 @@ def test_reading_balances_takes_view_billing_and_changing_them_manage_billing(ne
         assert_error(member.get("/balances"), 403)
         assert_error(usage(member, client, 100, "m"), 403)
     assert owner.get("/balances").json()["agency"]["balance"]["amount"] == 0
+
+
+def test_a_refund_over_the_customer_balance_is_a_clear_4xx_and_changes_nothing(new_agency):
+    """Past the card payments (none here: a manual credit), a refund is paid back by hand; the
+    card refunds through Stripe are billing's integration tests and the portal's browser test."""
+    owner = new_agency()
+    client = billable_client(owner)
+    credit(owner, 5000, "c-1", client["id"])
+    path = f"/clients/{client['id']}/balance/refund"
+    over = owner.post(path, json={"idempotency_key": "r-1", "amount": 5001})
+    assert_error(over, 422, "validation_error")
+    assert over.json()["error"]["fields"] == {"amount": "at most 5000"}
+    assert owner.get(f"/clients/{client['id']}/funding").json()["balance"]["amount"] == 5000
+    assert len(owner.get(f"/balances/{client['id']}/transfers").json()["items"]) == 1
+
+    body = {"idempotency_key": "r-2", "amount": 2000, "reference": "cheque 17"}
+    refund = owner.post(path, json=body, expect=200).json()
+    assert (refund["status"], refund["balance_after"]["amount"]) == ("succeeded", 3000)
+    assert [(p["method"], p["amount"]["amount"]) for p in refund["parts"]] == [("manual", 2000)]
+    assert owner.post(path, json=body, expect=200).json()["refund_id"] == refund["refund_id"]
+    assert owner.get(f"/clients/{client['id']}/funding").json()["balance"]["amount"] == 3000

@@ -284,7 +284,8 @@ def record_manual_credit():
 @api.post("/clients/<client_id>/balance/refund")
 @permission_required(permissions.MANAGE_BILLING)
 def refund_customer_balance(client_id: str):
-    """Refund (part of) a customer's unused balance.
+    """Refund (part of) a customer's unused balance to the card payments that funded it
+    (newest first, split over several when needed; past them, paid back by hand).
     ---
     post:
       tags: [balances]
@@ -292,7 +293,10 @@ def refund_customer_balance(client_id: str):
       requestBody: BalanceRefundRequest
       responses:
         200: {description: The refund, schema: BalanceRefund}
-        409: The balance is empty, or the key was used for a different entry
+        402: Stripe refused every part of the refund (the balance is as before)
+        409: The balance is empty, or the key was used for a different refund
+        422: More than the balance
+        503: Stripe did not answer; the refund is pending (try again with the same key)
     """
     body = json_body(BalanceRefundRequest())
     return services.billing.refund_customer_balance(client_id, **body)

@@ -183,11 +183,30 @@ class BalanceRefundRequest(Schema):
     reference = fields.Str(load_default="", validate=Length(max=200))
 
 
+class BalanceRefundPart(Schema):
+    method = fields.Str(
+        metadata={
+            "enum": ["stripe", "manual"],
+            "description": "stripe: refunded to the card payment; manual: paid back by hand",
+        }
+    )
+    payment_intent_id = fields.Str(allow_none=True)
+    amount = fields.Nested(Money)
+    status = fields.Str(metadata={"enum": ["pending", "succeeded", "failed"]})
+    stripe_refund_id = fields.Str(allow_none=True)
+    failure_reason = fields.Str(allow_none=True)
+
+
 class BalanceRefund(Schema):
-    transfer_id = fields.Str()
+    refund_id = fields.Str()
+    transfer_id = fields.Str(allow_none=True)
     client_id = fields.Str()
     amount = fields.Nested(Money)
+    refunded = fields.Nested(Money)
+    status = fields.Str(metadata={"enum": ["succeeded", "partial"]})
+    reference = fields.Str()
     balance_after = fields.Nested(Money)
+    parts = fields.List(fields.Nested(BalanceRefundPart))
 
 
 class Transfer(Schema):

@@ -151,12 +151,19 @@ def reset_password():
 @bp.get("/")
 @portal_login_required
 def index():
-    """The contact's client: its profile and its requests."""
+    """The contact's client: its profile, its requests, and its prepaid balance when its
+    customer funds its usage (billing's NotFound otherwise)."""
+    try:
+        balance = services.billing.portal_balance()
+    except NotFound:
+        balance = None
     return render_template(
         "portal/index.html",
         title="Client portal",
         client=services.clients.portal_get_client(),
         requests=services.clients.portal_list_requests(page=client_forms.page_number()),
+        balance=balance,
+        balance_nav=balance is not None,
     )
 
 

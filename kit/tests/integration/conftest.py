@@ -30,7 +30,9 @@ def kit_db_url():
 def kit_db(kit_db_url):
     engine = create_engine(kit_db_url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE outbox, processed_events, failed_events, handled"))
+        conn.execute(
+            text("TRUNCATE outbox, processed_events, failed_events, erased_agencies, handled")
+        )
     yield engine
     engine.dispose()
 

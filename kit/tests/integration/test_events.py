@@ -9,16 +9,17 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
-from sqlalchemy import select, text
+from sqlalchemy import MetaData, select, text
 from sqlalchemy.orm import Session
 
 from kit import failed_events
 from kit.context import Context
 from kit.db import Database
+from kit.erasure import erase_agency
 from kit.errors import NotFound
 from kit.events import EventRetry, PermanentFailure, reliable_handler
 from kit.outbox import OutboxRelay, publish_pending, purge_published, record_event
-from kit.tables import FailedEvent, OutboxEvent
+from kit.tables import ErasedAgency, FailedEvent, OutboxEvent, ProcessedEvent
 
 AGENCY = "2b1f0c9e-8f8e-4c55-9a51-5c3d8f1d0a11"
 FAILURES = {"left": 0}
@@ -257,3 +258,55 @@ def test_a_dead_event_is_listed_for_its_agency_and_retried_by_hand(running, kit_
         assert retried["status"] == "retrying"
         _wait_for(lambda: listener.list_failed_events(admin)["total"] == 0)
     assert [note for _, note in _handled(kit_db)] == ["poison"]
+
+
+def test_an_event_about_an_erased_agency_arriving_late_is_ignored(running, kit_db):
+    """kit.erasure leaves a tombstone: a late event of the erased agency is recorded as
+    processed and not handled; another agency's events go on."""
+    erased, other = str(uuid.uuid4()), str(uuid.uuid4())
+    with Session(kit_db) as session, session.begin():
+        erase_agency(session, MetaData(), erased)
+        erase_agency(session, MetaData(), erased)  # a redelivered agency_deleted: harmless
+    dispatch = event_dispatcher(running)
+    late = str(uuid.uuid4())
+    dispatch("emitter", "thing_made", {"event_id": late, "agency_id": erased, "note": "late"})
+    dispatch(
+        "emitter", "thing_made", {"event_id": str(uuid.uuid4()), "agency_id": other, "note": "on"}
+    )
+    _wait_for(lambda: len(_handled(kit_db)) == 1)
+
+    def processed():
+        with Session(kit_db) as session:
+            return session.get(ProcessedEvent, (uuid.UUID(late), "listener.on_thing_made"))
+
+    _wait_for(lambda: processed() is not None)
+    assert [note for _, note in _handled(kit_db)] == ["on"]
+    with Session(kit_db) as session:
+        assert session.get(ErasedAgency, uuid.UUID(erased)) is not None
+        assert session.scalars(select(FailedEvent)).all() == []
+
+
+def test_an_event_handled_while_its_agency_is_being_erased_waits_and_is_then_ignored(
+    running, kit_db
+):
+    """The erasure holds the agency's lock to its commit: an event of the agency arriving
+    meanwhile is neither handled before it (and left behind) nor after it."""
+    agency = str(uuid.uuid4())
+    event_id = str(uuid.uuid4())
+    with Session(kit_db) as session, session.begin():
+        erase_agency(session, MetaData(), agency)  # not committed yet
+        event_dispatcher(running)(
+            "emitter", "thing_made", {"event_id": event_id, "agency_id": agency, "note": "racing"}
+        )
+        eventlet.sleep(1.0)
+        with Session(kit_db) as other:  # the handler waits on the lock: nothing recorded yet
+            assert (
+                other.get(ProcessedEvent, (uuid.UUID(event_id), "listener.on_thing_made")) is None
+            )
+
+    def processed():
+        with Session(kit_db) as session:
+            return session.get(ProcessedEvent, (uuid.UUID(event_id), "listener.on_thing_made"))
+
+    _wait_for(lambda: processed() is not None)
+    assert _handled(kit_db) == []

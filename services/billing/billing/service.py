@@ -17,7 +17,7 @@ from billing.facts.agencies import timezone_of
 from billing.invoicing import charges, invoices, pdf, runs, usage_rebilling
 from billing.invoicing.periods import today_in
 from billing.ledger import accounts as ledger_accounts
-from billing.ledger import funding, topups, transfers, usage
+from billing.ledger import balance_refunds, funding, portal_balance, topups, transfers, usage
 from billing.ledger.draw_batches import DrawBatches
 from billing.payments import (
     accounts,
@@ -50,6 +50,8 @@ OVERDUE_EVERY_SECONDS = 3600
 RUN_EVERY_SECONDS = 3600
 # Stripe customers of deleted agencies are removed this often (until Stripe agrees).
 CUSTOMER_DELETIONS_EVERY_SECONDS = 5
+# Balance refunds whose Stripe answer was lost and that nobody tried again are settled this often.
+REFUND_SETTLE_EVERY_SECONDS = 60
 
 
 def knowing_client(method):
@@ -131,6 +133,10 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @timer(interval=CUSTOMER_DELETIONS_EVERY_SECONDS)
     def delete_platform_customers(self):
         return erasure.delete_customers(self.db, self.settings)
+
+    @timer(interval=REFUND_SETTLE_EVERY_SECONDS)
+    def settle_pending_refunds(self):
+        balance_refunds.settle_pending_refunds(self.db, self.cipher, self.settings)
 
     # The agency's own subscription to the platform (the platform's Stripe account) --------------
 
@@ -441,6 +447,22 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
             self.db, Context.from_dict(ctx), self.cipher, self.settings, invoice_id, setup_intent_id
         )
 
+    @rpc
+    def portal_balance(self, ctx):
+        return self.db.read(portal_balance.portal_balance, ctx)
+
+    @rpc
+    def portal_top_up(self, ctx, amount, idempotency_key, setup_intent_id=None):
+        return self.db.flow(
+            portal_balance.portal_top_up,
+            ctx,
+            self.cipher,
+            self.settings,
+            amount,
+            idempotency_key,
+            setup_intent_id,
+        )
+
     # Refunds and the overdue rule -------------------------------------------------------------
 
     @rpc
@@ -576,8 +598,15 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     @knowing_client
     def refund_customer_balance(self, ctx, client_id, idempotency_key, amount=None, reference=""):
-        return self.db.write(
-            topups.refund_customer_balance, ctx, client_id, idempotency_key, amount, reference
+        return self.db.flow(
+            balance_refunds.refund_customer_balance,
+            ctx,
+            self.cipher,
+            self.settings,
+            client_id,
+            idempotency_key,
+            amount,
+            reference,
         )
 
     @rpc

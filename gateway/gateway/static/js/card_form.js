@@ -2,7 +2,8 @@
 // data-card-form carries the publishable key and the SetupIntent's client secret; on submit
 // the card is confirmed with Stripe (we never see its number), the SetupIntent's id is put in
 // the form and the form goes to our server, which saves the card and charges what is due
-// (payments/_card_form.html, balances/card.html, balances/fund.html: there with the amount).
+// (payments/_card_form.html, balances/card.html, balances/fund.html and portal/balance.html:
+// there with the amount).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-card-form]");
@@ -13,7 +14,7 @@
   var card = stripe.elements().create("card");
   card.mount(form.querySelector("[data-card-element]"));
   var errors = form.querySelector("[data-card-errors]");
-  var button = form.querySelector("button[type=submit]");
+  var button = form.querySelector("button[type=submit]:not([data-saved-card])");
   var confirmed = false;
 
   function show(message) {
@@ -22,7 +23,8 @@
   }
 
   form.addEventListener("submit", function (event) {
-    if (confirmed) {
+    // A button marked data-saved-card pays with the card already saved: no card to confirm.
+    if (confirmed || (event.submitter && event.submitter.hasAttribute("data-saved-card"))) {
       return;
     }
     event.preventDefault();

@@ -35,7 +35,7 @@ from billing.ledger.topups import CardTry, after_topup, charge_card
 from billing.ledger.transfers import post_transfer
 from billing.models import ClientFact, StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import card_summary, client_for
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -275,6 +275,10 @@ def pay_customer_funding(
         raise ValidationError(
             "The card was not saved: enter it again.", {"card": "not a completed card setup"}
         )
+    try:  # how the kept card is shown (the portal, the team's client page)
+        summary = card_summary(api.v1.payment_methods.retrieve(setup.payment_method))
+    except stripe.StripeError:
+        summary = ""
     with session.begin():
         row = _by_token(session, token, lock=True)
         ctx = Context.system(str(row.agency_id))
@@ -308,7 +312,9 @@ def pay_customer_funding(
             attempt.status, attempt.failure_reason = "failed", reason
         else:
             attempt.status = "succeeded"
-            _switch_to_customer(session, ctx, row, attempt, setup.payment_method, intent_id)
+            _switch_to_customer(
+                session, ctx, row, attempt, (setup.payment_method, summary), intent_id
+            )
     if outcome != "succeeded":
         raise PaymentFailed(f"The card was declined: {reason}", {"card": reason})
     with session.begin():
@@ -321,7 +327,7 @@ def pay_customer_funding(
         }
 
 
-def _switch_to_customer(session, ctx, row: FundingRequest, attempt, payment_method, intent_id):
+def _switch_to_customer(session, ctx, row: FundingRequest, attempt, card, intent_id):
     """The payment is in: the link spent, the card kept, the balance credited, the switch."""
     funding = accounts.funding_of(session, row.agency_id, row.client_id, lock=True)
     account = accounts.client_account(session, row.agency_id, row.client_id)
@@ -340,7 +346,7 @@ def _switch_to_customer(session, ctx, row: FundingRequest, attempt, payment_meth
     )
     attempt.transfer_id = posted.transfer.id
     customer = session.get(StripeCustomer, row.client_id, with_for_update=True)
-    customer.payment_method_id = payment_method
+    customer.payment_method_id, customer.card_summary = card
     row.status, row.finished_at = "completed", utcnow()
     funding.funded_by, funding.customer_email = CUSTOMER, row.email
     funding.usage_paused, funding.updated_at = False, utcnow()

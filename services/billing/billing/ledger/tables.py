@@ -200,3 +200,50 @@ class FundingRequest(TenantMixin, Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class BalanceRefund(TenantMixin, Base):
+    """A refund of (part of) a customer's unused balance (ledger/balance_refunds.py): one request
+    under the caller's idempotency key, split into parts, one per card payment it goes back to."""
+
+    __tablename__ = "balance_refunds"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID]
+    # `balance-refund:{agency}:{caller's key}`
+    idempotency_key: Mapped[str] = mapped_column(String(250), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    # pending (a part waits for Stripe's answer) | succeeded | partial | failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class BalanceRefundPart(TenantMixin, Base):
+    """The share of a balance refund that goes back to one card payment (a Stripe Refund on its
+    PaymentIntent, `method` stripe) or, past what card payments funded, by hand (`manual`). Its
+    amount leaves the balance when the part is recorded; a part Stripe refuses comes back."""
+
+    __tablename__ = "balance_refund_parts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_balance_refund_parts_amount"),
+        Index("ix_balance_refund_parts_topup", "topup_attempt_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    refund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("balance_refunds.id"), index=True)
+    number: Mapped[int]
+    method: Mapped[str] = mapped_column(String(20))  # stripe | manual
+    topup_attempt_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("topup_attempts.id"))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(100))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # `balance-refund:{refund id}:{number}`: Stripe's idempotency key and the refund's metadata.
+    stripe_key: Mapped[str] = mapped_column(String(250), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|succeeded|failed
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    transfer_id: Mapped[uuid.UUID | None]  # the balance's debit
+    return_transfer_id: Mapped[uuid.UUID | None]  # the debit given back when Stripe refused
+    finished_at: Mapped[datetime | None]

@@ -1,5 +1,6 @@
-"""Money into a balance: a manual credit (a transfer the agency received), a card top-up with
-the agency's own Stripe account, and money back out: a refund of an unused customer balance.
+"""Money into a balance: a manual credit (a transfer the agency received) and a card top-up with
+the agency's own Stripe account (money back out, a refund of an unused customer balance, is
+ledger/balance_refunds.py).
 
 A card top-up follows billing's charging pattern (payments/charging.py): the attempt is recorded
 and committed with its idempotency key before Stripe is called, the key goes to Stripe as the
@@ -29,13 +30,12 @@ from billing.ledger.tables import (
     ADJUSTMENTS,
     AGENCY,
     CARD_TOPUPS,
-    REFUNDS,
     BalanceSettings,
     ClientFunding,
     LedgerAccount,
     TopupAttempt,
 )
-from billing.ledger.transfers import Insufficient, Posted, post_transfer
+from billing.ledger.transfers import Posted, post_transfer
 from billing.ledger.usage import clean_key
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
@@ -256,6 +256,20 @@ def top_up_by_card(
     """Charge the saved card of the balance (the agency's, or the client's customer's) at least
     $25, off-session, and credit the balance; a decline is `PaymentFailed` (recorded first)."""
     accounts.may_change(ctx)
+    return charge_balance(session, ctx, cipher, settings, amount, idempotency_key, client_id)
+
+
+def charge_balance(
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    amount,
+    idempotency_key,
+    client_id=None,
+) -> dict:
+    """`top_up_by_card` once the caller may (the team's permission, or the client's own portal
+    contact: ledger/portal_balance.py)."""
     amount = topup_amount(amount)
     key = clean_key(idempotency_key)
     with session.begin():
@@ -272,53 +286,6 @@ def top_up_by_card(
         answer = _finish_card(session, ctx, attempt, outcome, intent_id, reason)
     if isinstance(answer, str):
         raise PaymentFailed(f"The top-up was declined: {answer}", {"card": answer})
-    return answer
-
-
-# Refunds ---------------------------------------------------------------------------------------
-
-
-def refund_customer_balance(
-    session: Session, ctx: Context, client_id, idempotency_key, amount=None, reference=""
-) -> dict:
-    """Pay back (part of) a customer's unused balance: its ledger leaves through `refunds`.
-    The money itself goes back the way the agency chooses (the reference says how)."""
-    accounts.may_change(ctx)
-    key = clean_key(idempotency_key)
-    client = find_client(session, ctx, client_id)
-    account = accounts.client_account(session, ctx.agency, client.client_id)
-    balance = account.balance
-    amount = balance if amount in (None, "") else positive_amount(amount)
-    if amount <= 0:
-        raise Conflict("The customer balance is empty: nothing to refund.", {"amount": "empty"})
-    try:
-        posted = post_transfer(
-            session,
-            ctx,
-            account,
-            accounts.system_account(session, ctx.agency, REFUNDS),
-            amount,
-            "refund",
-            key,
-            agency_today(session, ctx),
-            client_id=client.client_id,
-            description="Refund of unused balance",
-            reference=str(reference or "")[:MAX_REFERENCE],
-        )
-    except Insufficient as short:
-        raise ValidationError(
-            "A refund cannot exceed the customer's balance.",
-            {"amount": f"at most {short.balance}"},
-        ) from None
-    transfer = posted.transfer
-    answer = {
-        "transfer_id": str(transfer.id),
-        "client_id": str(client.client_id),
-        "amount": money(transfer.amount, transfer.currency),
-        "balance_after": money(posted.from_balance, transfer.currency),
-    }
-    if posted.created:
-        record_event(session, ctx, "balance_refunded", answer)
     return answer
 
 

@@ -4,12 +4,14 @@
 import time
 import uuid
 
-from sqlalchemy import delete, select
+from nameko.standalone.events import event_dispatcher
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from billing.models import AgencyFact, ClientFact
 from billing.refresh_clients import refresh
 from kit.rpc import RpcClient
+from kit.tables import ErasedAgency, FailedEvent, ProcessedEvent
 
 
 def sign_up(identity) -> dict:
@@ -176,3 +178,59 @@ def test_a_client_billing_has_not_heard_of_yet_is_learnt_once_asked(
     with pytest.raises(ValidationError):
         billing.assign_service(owner, seo["id"], str(uuid.uuid4()), "check", "one_time", today, 9)
     assert billing.list_assignments(owner)["total"] == 1
+
+
+def test_a_clients_event_arriving_after_agency_deleted_re_creates_nothing(
+    billing, billing_config, engine, eventually
+):
+    """A `client_updated` (or `client_created`) still in flight when the agency is deleted must
+    not bring its client facts back: the erasure's tombstone makes billing ignore it."""
+    dispatch = event_dispatcher(billing_config)
+    agency, other = str(uuid.uuid4()), str(uuid.uuid4())
+    client = str(uuid.uuid4())
+
+    def client_event(event_type, agency_id, client_id, name):
+        event_id = str(uuid.uuid4())
+        payload = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "agency_id": agency_id,
+            "client_id": client_id,
+            "name": name,
+            "status": "active",
+        }
+        dispatch("clients", event_type, payload)
+        return event_id
+
+    client_event("client_created", agency, client, "Globex")
+    assert eventually(lambda: fact(engine, ClientFact, client))
+    dispatch(
+        "identity",
+        "agency_deleted",
+        {"event_id": str(uuid.uuid4()), "event_type": "agency_deleted", "agency_id": agency},
+    )
+    assert eventually(lambda: fact(engine, ClientFact, client) is None)
+    late = [
+        client_event("client_updated", agency, client, "Globex Corp"),
+        client_event("client_created", agency, str(uuid.uuid4()), "Hooli"),
+    ]
+    theirs = str(uuid.uuid4())
+    client_event("client_created", other, theirs, "Initech")
+
+    def processed():
+        with Session(engine) as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(ProcessedEvent)
+                .where(ProcessedEvent.event_id.in_([uuid.UUID(e) for e in late]))
+            )
+
+    assert eventually(lambda: processed() == 2)
+    assert eventually(lambda: fact(engine, ClientFact, theirs))
+    with Session(engine) as session:
+        left = session.scalar(
+            select(func.count()).select_from(ClientFact).where(ClientFact.agency_id == agency)
+        )
+        assert left == 0
+        assert session.get(ErasedAgency, uuid.UUID(agency)) is not None
+        assert session.scalars(select(FailedEvent)).all() == []

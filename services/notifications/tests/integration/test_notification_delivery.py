@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kit.context import Context
-from kit.tables import FailedEvent, ProcessedEvent
+from kit.tables import ErasedAgency, FailedEvent, ProcessedEvent
 from notifications.models import SentEmail
 
 AGENCY = str(uuid.uuid4())
@@ -298,3 +298,31 @@ def test_a_receipt_goes_out_unbranded_and_without_a_logo_while_identity_does_not
     assert not [part for part in message.walk() if part.get_content_maintype() == "image"]
     assert "cid:" not in message.get_body(("html",)).get_content()
     assert "45.00 USD" in text_of(message)
+
+
+def test_an_event_of_a_deleted_agency_arriving_late_sends_nothing(
+    notifications, dispatch, smtp, db
+):
+    """After `agency_deleted`, an event of that agency still in flight is ignored (kit.erasure's
+    tombstone): no e-mail about an agency that no longer exists."""
+    gone = str(uuid.uuid4())
+    dispatch("identity", "agency_deleted", event("agency_deleted", agency_id=gone))
+    with Session(db) as session:
+        wait_for(lambda: session.get(ErasedAgency, uuid.UUID(gone)) is not None)
+    late = reset_event(email="late@agency.test", agency_id=gone)
+    dispatch("identity", "password_reset_requested", late)
+    dispatch("identity", "password_reset_requested", reset_event(email="marker2@agency.test"))
+    wait_for(lambda: smtp.to("marker2@agency.test"))
+    with Session(db) as session:
+        wait_for(
+            lambda: (
+                session.scalar(
+                    select(ProcessedEvent).where(
+                        ProcessedEvent.event_id == uuid.UUID(late["event_id"])
+                    )
+                )
+                is not None
+            )
+        )
+    assert smtp.to("late@agency.test") == []
+    assert [r for r in sent_rows(db) if r.to == "late@agency.test"] == []
