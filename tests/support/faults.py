@@ -17,11 +17,15 @@ A case reads like this (tests/faults/ has the real ones):
 - `database_refusing(service)`: the service's database refuses connections (and ends the open
   ones) for the block;
 - `postgres_restarted()`, `rabbit_stopped(seconds)`: the whole server goes away and comes back;
-- `kill(program)`: SIGKILL a program of the stack; the supervisor (deploy/stack.py) starts it
-  again, `wait_restarted(program, n)` waits for it;
+- `kill(program)`: SIGKILL a program of the stack (every process of a service: the suite runs
+  two of each); the supervisor (deploy/stack.py) starts it again, `wait_restarted(program, n)`
+  waits for it; `kill_one("billing-2")` kills one process only, `processes("billing")` names
+  them, `stripe_caller()` is the process whose Stripe call the proxy holds;
+- `stripe` (tests/support/stripe_proxy.py): Stripe slow, or its answer lost, for chosen calls;
 - `mailbox.refuse_sends(True)`, `mailbox.hold_sends(seconds)`: SMTP refusing, or slow enough to
   cut a send off midway;
-- `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries).
+- `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries);
+  `query(service, statement)`: rows a check reads that no answer shows.
 
 A later service plugs its own faults in the same way: a new `Faulty` method for the fault (say a
 Stripe reply lost: point STRIPE_API_BASE of the suite's system at a proxy that drops one answer),
@@ -46,7 +50,9 @@ from sqlalchemy import create_engine, text
 from tests.support.api import ApiClient
 from tests.support.mailbox import Mailbox
 from tests.support.private_infra import PrivatePostgres, PrivateRabbit
+from tests.support.processes import owner_of_port
 from tests.support.stack import RunningSystem
+from tests.support.stripe_proxy import StripeProxy
 
 INVITATION_SUBJECT = "client portal"
 
@@ -186,6 +192,8 @@ class Faulty:
     postgres: PrivatePostgres
     rabbit: PrivateRabbit
     databases: dict[str, str]  # service -> database name
+    stripe: StripeProxy | None = None  # in front of localstripe, for every Stripe call
+    _killed: dict[str, int] = field(default_factory=dict)  # program -> restarts before the kill
 
     @property
     def mailbox(self) -> Mailbox:
@@ -214,6 +222,16 @@ class Faulty:
         finally:
             engine.dispose()
 
+    def query(self, service: str, statement: str, **params) -> list[dict]:
+        """Rows of one query in a service's database, as dicts: what a check reads that no
+        answer shows (payment attempts, ledger sums)."""
+        engine = create_engine(self.postgres.url(self.databases[service]))
+        try:
+            with engine.connect() as conn:
+                return [dict(row._mapping) for row in conn.execute(text(statement), params)]
+        finally:
+            engine.dispose()
+
     def postgres_restarted(self) -> None:
         self.postgres.restart()
 
@@ -226,16 +244,49 @@ class Faulty:
         finally:
             self.rabbit.start_app()
 
+    def processes(self, program: str) -> list[str]:
+        """The processes of `program`: a service's replicas (`billing`, `billing-2`, ...)."""
+        return [
+            name
+            for name in self.system.stack.running
+            if name == program
+            or (name.startswith(f"{program}-") and name.rsplit("-")[-1].isdigit())
+        ]
+
     def kill(self, program: str) -> int:
-        """SIGKILL a program of the running system; returns how often it was restarted before."""
-        before = self.system.stack.restarts[program]
-        self.system.stack.kill(program)
-        return before
+        """SIGKILL a program of the running system, every process of it (a service runs in
+        several); returns how often it was restarted before."""
+        names = self.processes(program) or [program]
+        self._killed = {name: self.system.stack.restarts[name] for name in names}
+        for name in names:
+            self.system.stack.kill(name)
+        return self._killed[names[0]]
+
+    def kill_one(self, process: str) -> int:
+        """SIGKILL one process (`billing-2`); the service's others go on."""
+        self._killed = {process: self.system.stack.restarts[process]}
+        self.system.stack.kill(process)
+        return self._killed[process]
+
+    def stripe_caller(self, service: str = "billing") -> str | None:
+        """The process of `service` whose Stripe call the proxy holds right now, if any."""
+        assert self.stripe is not None
+        pids = {
+            name: self.system.stack.running[name].process.pid for name in self.processes(service)
+        }
+        for port in self.stripe.held_ports():
+            owner = owner_of_port(pids, port)
+            if owner:
+                return owner
+        return None
 
     def wait_restarted(self, program: str, after: int, timeout: float = 30) -> None:
-        """Wait until the supervisor has started `program` again and the system is healthy."""
+        """Wait until the supervisor has started `program` (each process the last kill ended)
+        again and the system is healthy."""
         deadline = time.monotonic() + timeout
-        while self.system.stack.restarts[program] <= after:
-            assert time.monotonic() < deadline, f"{program} was not restarted in {timeout} s"
-            time.sleep(0.2)
+        killed = self._killed if program in self._killed else {program: after}
+        for name, before in killed.items():
+            while self.system.stack.restarts[name] <= before:
+                assert time.monotonic() < deadline, f"{name} was not restarted in {timeout} s"
+                time.sleep(0.2)
         self.system.stack.wait_until_healthy(max(1.0, deadline - time.monotonic()) + 30)
