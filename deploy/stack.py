@@ -55,12 +55,10 @@ class Program:
     port: int | None = None
 
 
-def service_program(name: str, replica: int = 1) -> Program:
-    """A nameko service, run exactly as in production: `nameko run --config ...`. Replica 1 is
-    named after the service, further ones `<service>-<n>` (they share its queues)."""
+def service_program(name: str) -> Program:
+    """A nameko service, run exactly as in production: `nameko run --config ...`."""
     config = f"services/{name}/{name}/config.yaml"
-    program = name if replica == 1 else f"{name}-{replica}"
-    return Program(program, (PYTHON, "-m", "nameko", "run", "--config", config, f"{name}.service"))
+    return Program(name, (PYTHON, "-m", "nameko", "run", "--config", config, f"{name}.service"))
 
 
 def gateway_program(port: int, host: str = "127.0.0.1") -> Program:
@@ -143,11 +141,9 @@ class Stack:
         from_scratch: bool = False,
         output: TextIO | None = None,
         restart: bool = False,
-        replicas: int = 1,
     ) -> Stack:
         """The whole system: the services and the gateway, with localstripe, the local S3 and
-        the mail catcher when their ports are given (the tests bring their own SMTP server);
-        `replicas` processes of each service (the fault suite runs two)."""
+        the mail catcher when their ports are given (the tests bring their own SMTP server)."""
         programs = []
         if stripe_port:
             programs.append(localstripe_program(stripe_port, stripe_state, from_scratch))
@@ -155,11 +151,7 @@ class Stack:
             programs.append(s3_program(s3_port))
         if mail_ports:
             programs.append(mailcatcher_program(*mail_ports))
-        programs += [
-            service_program(name, replica)
-            for name in services
-            for replica in range(1, replicas + 1)
-        ]
+        programs += [service_program(name) for name in services]
         programs.append(gateway_program(gateway_port))
         health_url = f"http://127.0.0.1:{gateway_port}/healthz"
         return cls(programs, env, health_url=health_url, output=output, restart=restart)

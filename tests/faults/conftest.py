@@ -4,6 +4,7 @@ The harness (traffic, faults, checks) is tests/support/faults.py."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -24,8 +25,9 @@ LOG = ROOT / ".run" / "faults-stack.log"
 # Short enough for a case to see the system through a fault and back within seconds.
 # A Stripe call unanswered for 3 s is given up (the Stripe proxy holds answers longer).
 SYSTEM_ENV = {"RPC_TIMEOUT": "5", "IMPORT_LEASE_SECONDS": "6", "STRIPE_TIMEOUT": "3"}
-# Processes of each service: two, as on more than one machine (their work shared by the queues).
-REPLICAS = 2
+# Processes of each service: two, as on more than one machine (their work shared by the queues);
+# FAULTS_REPLICAS=1 runs the suite on one of each.
+REPLICAS = int(os.environ.get("FAULTS_REPLICAS", "2"))
 
 
 @pytest.fixture(scope="session")

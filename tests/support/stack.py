@@ -37,7 +37,6 @@ def running_system(
     restart: bool = False,
     log: Path = LOG,
     env: dict[str, str] | None = None,
-    replicas: int = 1,
     stripe_port: int | None = None,
 ) -> Iterator[RunningSystem]:
     """Everything up, for the whole test session; all of it gone afterwards.
@@ -45,8 +44,7 @@ def running_system(
     Without `database_urls` / `amqp_uri`, fresh `_e2e` databases and a vhost of its own on the
     machine's servers; `restart` supervises the programs as `make run` does; `env` adds to or
     overrides the programs' environment (STRIPE_API_BASE may point at a proxy in front of
-    localstripe, which listens on `stripe_port`: `stripe_url` is localstripe's own address);
-    `replicas` processes of each service."""
+    localstripe, which listens on `stripe_port`: `stripe_url` is localstripe's own address)."""
     database_urls = database_urls or {name: fresh_database(name) for name in SERVICES}
     vhost = None if amqp_uri else RabbitVhost()
     if vhost is not None:
@@ -83,7 +81,6 @@ def running_system(
                 from_scratch=True,
                 output=output,
                 restart=restart,
-                replicas=replicas,
             )
             with stack:
                 try:

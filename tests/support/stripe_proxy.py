@@ -49,6 +49,13 @@ class Served:
     client_port: int
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A caller killed mid-call resets its connection: expected here, not worth a trace."""
+
+
 @dataclass
 class StripeProxy:
     """`start()`, `url`, `upstream_port`; `rule(...)` as a context manager; `stop()`."""
@@ -84,8 +91,7 @@ class StripeProxy:
 
             do_POST = do_DELETE = do_PUT = do_GET
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", self.port), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="stripe-proxy", daemon=True
         )
