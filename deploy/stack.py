@@ -55,10 +55,12 @@ class Program:
     port: int | None = None
 
 
-def service_program(name: str) -> Program:
-    """A nameko service, run exactly as in production: `nameko run --config ...`."""
+def service_program(name: str, replica: int | None = None) -> Program:
+    """A nameko service, run exactly as in production: `nameko run --config ...`; a replica
+    (one of several processes of the service) is named `<name>-<n>`."""
     config = f"services/{name}/{name}/config.yaml"
-    return Program(name, (PYTHON, "-m", "nameko", "run", "--config", config, f"{name}.service"))
+    argv = (PYTHON, "-m", "nameko", "run", "--config", config, f"{name}.service")
+    return Program(name if replica is None else f"{name}-{replica}", argv)
 
 
 def gateway_program(port: int, host: str = "127.0.0.1") -> Program:
@@ -138,12 +140,14 @@ class Stack:
         mail_ports: tuple[int, int] | None = None,
         s3_port: int | None = None,
         services: Iterable[str] = SERVICES,
+        replicas: int = 1,
         from_scratch: bool = False,
         output: TextIO | None = None,
         restart: bool = False,
     ) -> Stack:
-        """The whole system: the services and the gateway, with localstripe, the local S3 and
-        the mail catcher when their ports are given (the tests bring their own SMTP server)."""
+        """The whole system: the services (`replicas` processes of each, sharing its queues)
+        and the gateway, with localstripe, the local S3 and the mail catcher when their ports
+        are given (the tests bring their own SMTP server)."""
         programs = []
         if stripe_port:
             programs.append(localstripe_program(stripe_port, stripe_state, from_scratch))
@@ -151,7 +155,12 @@ class Stack:
             programs.append(s3_program(s3_port))
         if mail_ports:
             programs.append(mailcatcher_program(*mail_ports))
-        programs += [service_program(name) for name in services]
+        if replicas == 1:
+            programs += [service_program(name) for name in services]
+        else:
+            programs += [
+                service_program(name, n) for name in services for n in range(1, replicas + 1)
+            ]
         programs.append(gateway_program(gateway_port))
         health_url = f"http://127.0.0.1:{gateway_port}/healthz"
         return cls(programs, env, health_url=health_url, output=output, restart=restart)
@@ -306,10 +315,11 @@ class Stack:
             return f"Not listening after {timeout:.0f} s: {names}. Last lines:\n{details}"
         lines = [f"{self.health_url} did not answer 200 within {timeout:.0f} s: {health}"]
         down = _services_down(health)
-        for name in down:
-            if name in self.running:
-                lines.append(f"{name} is not answering its health RPC. Last lines:")
-                lines.append(self.tail(name))
+        for service in down:
+            for name in self.running:
+                if name == service or name.startswith(f"{service}-"):
+                    lines.append(f"{name} is not answering its health RPC. Last lines:")
+                    lines.append(self.tail(name))
         if not down:
             lines.append("Gateway's last lines:")
             lines.append(self.tail("gateway") if "gateway" in self.running else "    -")

@@ -37,14 +37,16 @@ def running_system(
     restart: bool = False,
     log: Path = LOG,
     env: dict[str, str] | None = None,
+    replicas: int = 1,
     stripe_port: int | None = None,
 ) -> Iterator[RunningSystem]:
     """Everything up, for the whole test session; all of it gone afterwards.
 
     Without `database_urls` / `amqp_uri`, fresh `_e2e` databases and a vhost of its own on the
     machine's servers; `restart` supervises the programs as `make run` does; `env` adds to or
-    overrides the programs' environment (STRIPE_API_BASE may point at a proxy in front of
-    localstripe, which listens on `stripe_port`: `stripe_url` is localstripe's own address)."""
+    overrides the programs' environment; `replicas` processes of each service (named
+    `<service>-<n>` when more than one). STRIPE_API_BASE in `env` may point at a proxy in front
+    of localstripe, which then listens on `stripe_port` (`stripe_url` is its own address)."""
     database_urls = database_urls or {name: fresh_database(name) for name in SERVICES}
     vhost = None if amqp_uri else RabbitVhost()
     if vhost is not None:
@@ -78,6 +80,7 @@ def running_system(
                 stripe_port=stripe_port,
                 s3_port=s3_port,
                 stripe_state=LOG.parent / f"e2e-localstripe-{gateway_port}.pickle",
+                replicas=replicas,
                 from_scratch=True,
                 output=output,
                 restart=restart,
