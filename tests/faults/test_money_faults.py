@@ -346,9 +346,10 @@ def test_a_usage_writer_killed_mid_transfer_leaves_the_ledger_balanced(faulty, a
         futures = {key: pool.submit(draw, key) for key in keys}
         for _ in range(USAGE_DRAWS // 4):  # a quarter answered: the rest in flight or queued
             done.acquire()
-        restarts = faulty.kill_one("billing")
+        writer = faulty.processes("billing")[0]
+        restarts = faulty.kill_one(writer)
         answers = {key: future.result() for key, future in futures.items()}
-    faulty.wait_restarted("billing", restarts)
+    faulty.wait_restarted(writer, restarts)
 
     unanswered = [key for key, status in answers.items() if status != 201]
     assert unanswered, "the kill found no usage in flight in that process"

@@ -245,7 +245,7 @@ class Faulty:
             self.rabbit.start_app()
 
     def processes(self, program: str) -> list[str]:
-        """The processes of `program`: a service's replicas (`billing`, `billing-2`, ...)."""
+        """The processes of `program`: a service's replicas (`billing-1`, `billing-2`, ...)."""
         return [
             name
             for name in self.system.stack.running
@@ -284,7 +284,9 @@ class Faulty:
         """Wait until the supervisor has started `program` (each process the last kill ended)
         again and the system is healthy."""
         deadline = time.monotonic() + timeout
-        killed = self._killed if program in self._killed else {program: after}
+        names = self.processes(program) or [program]
+        killed = {name: self._killed.get(name, after) for name in names if name in self._killed}
+        killed = killed or {program: after}
         for name, before in killed.items():
             while self.system.stack.restarts[name] <= before:
                 assert time.monotonic() < deadline, f"{name} was not restarted in {timeout} s"
