@@ -27,6 +27,7 @@ WEBHOOK_SECRET = "whsec_faults_money"
 CHARGE = ("POST", "/v1/payment_intents")  # a charge: created and confirmed in one call
 RUN_INVOICES = 40  # card invoices of the billing run (and a few by check beside them)
 USAGE_DRAWS = 240
+CONCURRENT_INVOICES = 8
 
 
 # -- the agency's money set up through the API ---------------------------------------------------
@@ -195,6 +196,40 @@ def test_a_billing_run_killed_half_way_completes_next_run_with_each_invoice_once
     assert len(card) == RUN_INVOICES and {i["status"] for i in card} == {"paid"}
     assert_charged_once(faulty, card)
     assert answers and answers[0] in (0, 200, 503), answers
+
+
+def test_two_billing_runs_at_once_on_the_two_processes_charge_each_invoice_once(faulty, agency):
+    api = card_agency(agency)
+    save_card(faulty, api, agency.client_id)
+    service = new_service(api)
+    for i in range(CONCURRENT_INVOICES):
+        terms = {
+            "service_id": service,
+            "client_id": agency.client_id,
+            "payment_method": "card",
+            "billing_type": "one_time",
+            "start_date": today(),
+            "rate": 2000 + i,
+        }
+        api.post("/assignments", json=terms, expect=201)
+
+    # Stripe a little slow (within billing's timeout): the two runs charge side by side.
+    def run() -> int:
+        return api.post("/billing/runs", json={"as_of": today()}, timeout=60).status_code
+
+    with faulty.stripe.rule(*CHARGE, delay=0.3), ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda _: run(), range(2)))
+    assert set(statuses) <= {200, 503}, statuses
+
+    invoices = faulty.query(
+        "billing",
+        "SELECT id::text AS id, number FROM invoices WHERE agency_id = CAST(:agency AS uuid)",
+        agency=api.agency["id"],
+    )
+    assert len(invoices) == CONCURRENT_INVOICES
+    run_until_settled(api, {i["id"] for i in invoices})
+    paid = [api.get(f"/invoices/{i['id']}", expect=200).json() for i in invoices]
+    assert_charged_once(faulty, paid)
 
 
 @pytest.mark.parametrize(
