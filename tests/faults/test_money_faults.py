@@ -6,6 +6,7 @@ localstripe by the invoice in each payment's metadata), the ledger balanced."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import hmac
 import json
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 import stripe
+from sqlalchemy import create_engine, text
 
 from tests.support.api import ApiClient
 from tests.support.cards import GOOD_CARD, confirm_card
@@ -25,7 +27,7 @@ from tests.support.cards import GOOD_CARD, confirm_card
 SECRET = "sk_test_faults_agency_secret"
 WEBHOOK_SECRET = "whsec_faults_money"
 CHARGE = ("POST", "/v1/payment_intents")  # a charge: created and confirmed in one call
-RUN_INVOICES = 40  # card invoices of the billing run (and a few by check beside them)
+RUN_INVOICES = 30  # card invoices of the billing run (and a few by check beside them)
 USAGE_DRAWS = 240
 CONCURRENT_INVOICES = 8
 
@@ -126,6 +128,35 @@ def paid_events(faulty, invoice_id: str) -> int:
         id=invoice_id,
     )
     return rows[0]["n"]
+
+
+@contextlib.contextmanager
+def ledger_held(faulty, agency_id: str):
+    """The agency's balance row locked by a transaction of ours for the block; yields a
+    function answering the ports of billing's database connections waiting on a lock."""
+    engine = create_engine(faulty.postgres.url(faulty.databases["billing"]))
+    try:
+        with engine.connect() as conn, conn.begin() as held:
+            conn.execute(
+                text(
+                    "SELECT 1 FROM ledger_accounts WHERE agency_id = CAST(:agency AS uuid) "
+                    "AND kind = 'agency' FOR UPDATE"
+                ),
+                {"agency": agency_id},
+            )
+
+            def waiting() -> list[int]:
+                rows = faulty.query(
+                    "billing",
+                    "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'",
+                )
+                return [r["client_port"] for r in rows]
+
+            yield waiting
+            held.rollback()
+    finally:
+        engine.dispose()
 
 
 def _wait(check, what: str, timeout: float = 30) -> None:
@@ -366,7 +397,6 @@ def test_a_usage_writer_killed_mid_transfer_leaves_the_ledger_balanced(faulty, a
     keys = [f"use-{uuid.uuid4().hex[:10]}" for _ in range(USAGE_DRAWS)]
     amounts = {key: 100 + n for n, key in enumerate(keys)}
     answers: dict[str, int] = {}
-    done = threading.Semaphore(0)
 
     def draw(key: str) -> int:
         body = {"amount": amounts[key], "description": "Minutes", "idempotency_key": key}
@@ -374,15 +404,19 @@ def test_a_usage_writer_killed_mid_transfer_leaves_the_ledger_balanced(faulty, a
             status = api.post(f"/clients/{client}/usage", json=body, timeout=30).status_code
         except requests.RequestException:
             status = 0
-        done.release()
         return status
 
     with ThreadPoolExecutor(12) as pool:
-        futures = {key: pool.submit(draw, key) for key in keys}
-        for _ in range(USAGE_DRAWS // 4):  # a quarter answered: the rest in flight or queued
-            done.acquire()
-        writer = faulty.processes("billing")[0]
-        restarts = faulty.kill_one(writer)
+        # The agency's balance held by a transaction of ours: each process's draw waits on it
+        # in the database (the ones behind it queued in the process) and one process is killed
+        # there, mid-transfer; then the balance is let go.
+        with ledger_held(faulty, api.agency["id"]) as waiting:
+            futures = {key: pool.submit(draw, key) for key in keys}
+            _wait(lambda: len(waiting()) >= 2, "a draw of each billing process waiting")
+            writer = faulty.process_of(waiting(), "billing")
+            assert writer, "no billing process owns a waiting draw"
+            restarts = faulty.kill_one(writer)
+            time.sleep(0.5)
         answers = {key: future.result() for key, future in futures.items()}
     faulty.wait_restarted(writer, restarts)
 

@@ -268,17 +268,21 @@ class Faulty:
         self.system.stack.kill(process)
         return self._killed[process]
 
-    def stripe_caller(self, service: str = "billing") -> str | None:
-        """The process of `service` whose Stripe call the proxy holds right now, if any."""
-        assert self.stripe is not None
+    def process_of(self, ports: list[int], service: str) -> str | None:
+        """The process of `service` owning the connection from one of `ports`, if any."""
         pids = {
             name: self.system.stack.running[name].process.pid for name in self.processes(service)
         }
-        for port in self.stripe.held_ports():
+        for port in ports:
             owner = owner_of_port(pids, port)
             if owner:
                 return owner
         return None
+
+    def stripe_caller(self, service: str = "billing") -> str | None:
+        """The process of `service` whose Stripe call the proxy holds right now, if any."""
+        assert self.stripe is not None
+        return self.process_of(self.stripe.held_ports(), service)
 
     def wait_restarted(self, program: str, after: int, timeout: float = 30) -> None:
         """Wait until the supervisor has started `program` (each process the last kill ended)
