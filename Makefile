@@ -93,7 +93,8 @@ test: venv infra assets chromium lint compose-check
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
 ## The system under faults (databases refusing, PostgreSQL restarted, RabbitMQ stopped, programs
-## killed) on a PostgreSQL cluster and RabbitMQ node of its own: the shared ones are not touched.
+## killed, Stripe slow or silent, money flows cut off) on a PostgreSQL cluster and RabbitMQ node of
+## its own, two processes of each service: the shared servers are not touched.
 test-faults: venv assets
 	$(call pytest,$(wildcard tests/faults),fault tests)
 

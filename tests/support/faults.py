@@ -27,11 +27,12 @@ A case reads like this (tests/faults/ has the real ones):
 - `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries);
   `query(service, statement)`: rows a check reads that no answer shows.
 
-A later service plugs its own faults in the same way: a new `Faulty` method for the fault (say a
-Stripe reply lost: point STRIPE_API_BASE of the suite's system at a proxy that drops one answer),
-a `Traffic` subclass or a second traffic loop for its writes (billing runs), and an
-`assert_...` that checks its effect happened exactly once (invoices per period, charges per
-invoice).
+A later service plugs its own faults in the same way: a new `Faulty` method for the fault, a
+`Traffic` subclass or a second traffic loop for its writes, and an `assert_...` that checks its
+effect happened exactly once. The money cases (tests/faults/test_money_faults.py) do so: the
+suite's STRIPE_API_BASE is a proxy that holds or drops chosen answers, the process doing the work
+is found by its connection and killed, and invoices, charges (in localstripe) and the ledger are
+counted afterwards.
 """
 
 from __future__ import annotations
