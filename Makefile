@@ -93,8 +93,9 @@ test: venv infra assets chromium lint compose-check
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
 ## The system under faults (databases refusing, PostgreSQL restarted, RabbitMQ stopped, programs
-## killed) on a PostgreSQL cluster and RabbitMQ node of its own: the shared ones are not touched;
-## and two processes of each service on a three-node RabbitMQ cluster of its own, one node killed.
+## killed, Stripe slow or silent, money flows cut off) on a PostgreSQL cluster and RabbitMQ node of
+## its own, two processes of each service; and two processes of each service on a three-node
+## RabbitMQ cluster of its own, one node killed. The shared servers are not touched.
 test-faults: venv assets
 	$(call pytest,$(wildcard tests/faults),fault tests)
 

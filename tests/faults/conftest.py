@@ -1,29 +1,37 @@
 """The fault suite's fixtures: a PostgreSQL cluster and a RabbitMQ node of its own (never the
 machine's shared ones), the whole system on them under the supervisor, a fresh agency per case;
-and, for tests/faults/test_scaled_out.py, the system as it runs on several machines: two
+and, for tests/faults/test_cluster_and_replicas.py, the system as it runs on several machines: two
 processes of each service on a three-node RabbitMQ cluster with quorum queues.
 The harness (traffic, faults, checks) is tests/support/faults.py."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import time
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from deploy.stack import ROOT, SERVICES
+from deploy.stack import ROOT, SERVICES, Stack
 from kit.config import load_config
 from kit.db import DATABASE_URL_KEY
 from kit.migrate import upgrade
 from tests.support.api import sign_up
 from tests.support.faults import Agency, Faulty, ScaledOut
+from tests.support.infra import free_port
 from tests.support.private_infra import PrivatePostgres, PrivateRabbit, PrivateRabbitCluster
 from tests.support.stack import running_system
+from tests.support.stripe_proxy import StripeProxy
 
 LOG = ROOT / ".run" / "faults-stack.log"
 SCALED_LOG = ROOT / ".run" / "faults-scaled-stack.log"
 # Short enough for a case to see the system through a fault and back within seconds.
-SYSTEM_ENV = {"RPC_TIMEOUT": "5", "IMPORT_LEASE_SECONDS": "6"}
+# A Stripe call unanswered for 3 s is given up (the Stripe proxy holds answers longer).
+SYSTEM_ENV = {"RPC_TIMEOUT": "5", "IMPORT_LEASE_SECONDS": "6", "STRIPE_TIMEOUT": "3"}
+# Processes of each service: two, as on more than one machine (their work shared by the queues);
+# FAULTS_REPLICAS=1 runs the suite on one of each.
+REPLICAS = int(os.environ.get("FAULTS_REPLICAS", "2"))
 # On the cluster: quorum queues, and the daily billing run looking every 2 s (in each process).
 SCALED_ENV = {**SYSTEM_ENV, "QUORUM_QUEUES": "1", "BILLING_RUN_EVERY_SECONDS": "2"}
 
@@ -62,19 +70,58 @@ def private_servers(private_postgres):
 
 @pytest.fixture(scope="session")
 def faulty(private_servers):
-    """The whole system on the private servers, supervised (a killed program comes back)."""
+    """The whole system on the private servers, supervised (a killed program comes back), two
+    processes of each service, its Stripe calls through a proxy (tests/support/stripe_proxy.py)
+    in front of localstripe."""
     postgres, rabbit, databases = private_servers
     urls = {name: postgres.url(database) for name, database in databases.items()}
-    with running_system(urls, rabbit.amqp_uri, restart=True, log=LOG, env=SYSTEM_ENV) as system:
-        yield Faulty(system, postgres, rabbit, databases)
+    stripe = StripeProxy(upstream_port=free_port()).start()
+    env = {**SYSTEM_ENV, "STRIPE_API_BASE": stripe.url}
+    try:
+        with running_system(
+            urls,
+            rabbit.amqp_uri,
+            restart=True,
+            log=LOG,
+            env=env,
+            replicas=REPLICAS,
+            stripe_port=stripe.upstream_port,
+        ) as system:
+            _wait_every_process_started(system.stack)
+            yield Faulty(system, postgres, rabbit, databases, stripe)
+    finally:
+        stripe.stop()
+
+
+def _wait_every_process_started(stack: Stack, timeout: float = 60) -> None:
+    """The system answers once one process of each service does; wait for the others too (a
+    replica still starting slows the first cases' calls past RPC_TIMEOUT on a busy machine)."""
+    deadline = time.monotonic() + timeout
+    services = [r for r in stack.running.values() if "nameko" in r.program.argv]
+    while not all(any("starting services" in line for line in r.tail) for r in services):
+        assert time.monotonic() < deadline, f"not every service process started in {timeout} s"
+        time.sleep(0.2)
+
+
+def _agency(system, name: str) -> Agency:
+    """A fresh agency with one client, its owner signed in with an API token."""
+    for tries_left in (2, 1, 0):
+        try:
+            api = sign_up(system.base_url, system.mailbox)
+            break
+        except AssertionError as exc:
+            # Sign-up hashes a password (argon2): on a machine busy enough it outlasts the
+            # suite's short RPC_TIMEOUT and answers 503 "try again in a moment"; so we do.
+            if "got 503" not in str(exc) or not tries_left:
+                raise
+            time.sleep(1)
+    client = api.post("/clients", json={"name": name}, expect=201).json()
+    return Agency(api, client["id"])
 
 
 @pytest.fixture
 def agency(faulty) -> Agency:
-    """A fresh agency with one client, its owner signed in with an API token."""
-    api = sign_up(faulty.base_url, faulty.mailbox)
-    client = api.post("/clients", json={"name": "Faulty Client"}, expect=201).json()
-    return Agency(api, client["id"])
+    return _agency(faulty, "Faulty Client")
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +149,4 @@ def scaled_out(private_postgres):
 @pytest.fixture
 def scaled_agency(scaled_out) -> Agency:
     """A fresh agency on the scaled-out system, with one client."""
-    api = sign_up(scaled_out.base_url, scaled_out.mailbox)
-    client = api.post("/clients", json={"name": "Scaled Client"}, expect=201).json()
-    return Agency(api, client["id"])
+    return _agency(scaled_out, "Scaled Client")

@@ -61,4 +61,7 @@ def test_clients_killed_mid_import_ends_it_as_failed_and_a_new_import_finishes(f
     assert done["status"] == "done", done
     assert done["created"] + done["updated"] + done["unchanged"] == IMPORT_ROWS
     listed = agency.api.get(f"/clients/{agency.client_id}/contacts?per_page=1", expect=200)
-    assert listed.json()["total"] == IMPORT_ROWS + len(traffic.created)
+    # A contact whose POST answered 503 (the kill came between its commit and the answer) may
+    # be there too.
+    extra = listed.json()["total"] - IMPORT_ROWS - len(traffic.created)
+    assert 0 <= extra <= len(traffic.unsure), (extra, traffic.unsure)

@@ -17,22 +17,27 @@ A case reads like this (tests/faults/ has the real ones):
 - `database_refusing(service)`: the service's database refuses connections (and ends the open
   ones) for the block;
 - `postgres_restarted()`, `rabbit_stopped(seconds)`: the whole server goes away and comes back;
-- `kill(program)`: SIGKILL a program of the stack; the supervisor (deploy/stack.py) starts it
-  again, `wait_restarted(program, n)` waits for it;
+- `kill(program)`: SIGKILL a program of the stack (every process of a service: the suite runs
+  two of each); the supervisor (deploy/stack.py) starts it again, `wait_restarted(program, n)`
+  waits for it; `kill_one("billing-2")` kills one process only, `processes("billing")` names
+  them, `stripe_caller()` is the process whose Stripe call the proxy holds;
+- `stripe` (tests/support/stripe_proxy.py): Stripe slow, or its answer lost, for chosen calls;
 - `mailbox.refuse_sends(True)`, `mailbox.hold_sends(seconds)`: SMTP refusing, or slow enough to
   cut a send off midway;
-- `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries).
+- `sql(service, statement)`: a state a case cannot wait for (an event dead after eight tries);
+  `query(service, statement)`: rows a check reads that no answer shows.
 
 `ScaledOut` (the `scaled_out` fixture) is the system as on several machines: two processes of each
 service on a three-node RabbitMQ cluster with quorum queues. `handled_by(entrypoint)` counts,
 per process, the calls and events each one handled (from the supervisor's log); `kill_node(i)`
 loses a RabbitMQ node; `assert_outboxes_drained()` sees every recorded event published.
 
-A later service plugs its own faults in the same way: a new `Faulty` method for the fault (say a
-Stripe reply lost: point STRIPE_API_BASE of the suite's system at a proxy that drops one answer),
-a `Traffic` subclass or a second traffic loop for its writes (billing runs), and an
-`assert_...` that checks its effect happened exactly once (invoices per period, charges per
-invoice).
+A later service plugs its own faults in the same way: a new `Faulty` method for the fault, a
+`Traffic` subclass or a second traffic loop for its writes, and an `assert_...` that checks its
+effect happened exactly once. The money cases (tests/faults/test_money_faults.py) do so: the
+suite's STRIPE_API_BASE is a proxy that holds or drops chosen answers, the process doing the work
+is found by its connection and killed, and invoices, charges (in localstripe) and the ledger are
+counted afterwards.
 """
 
 from __future__ import annotations
@@ -53,7 +58,9 @@ from sqlalchemy import create_engine, text
 from tests.support.api import ApiClient
 from tests.support.mailbox import Mailbox
 from tests.support.private_infra import PrivatePostgres, PrivateRabbit, PrivateRabbitCluster
+from tests.support.processes import owner_of_port
 from tests.support.stack import RunningSystem
+from tests.support.stripe_proxy import StripeProxy
 
 INVITATION_SUBJECT = "client portal"
 
@@ -193,6 +200,8 @@ class Faulty:
     postgres: PrivatePostgres
     rabbit: PrivateRabbit
     databases: dict[str, str]  # service -> database name
+    stripe: StripeProxy | None = None  # in front of localstripe, for every Stripe call
+    _killed: dict[str, int] = field(default_factory=dict)  # program -> restarts before the kill
 
     @property
     def mailbox(self) -> Mailbox:
@@ -221,6 +230,16 @@ class Faulty:
         finally:
             engine.dispose()
 
+    def query(self, service: str, statement: str, **params) -> list[dict]:
+        """Rows of one query in a service's database, as dicts: what a check reads that no
+        answer shows (payment attempts, ledger sums)."""
+        engine = create_engine(self.postgres.url(self.databases[service]))
+        try:
+            with engine.connect() as conn:
+                return [dict(row._mapping) for row in conn.execute(text(statement), params)]
+        finally:
+            engine.dispose()
+
     def postgres_restarted(self) -> None:
         self.postgres.restart()
 
@@ -233,18 +252,57 @@ class Faulty:
         finally:
             self.rabbit.start_app()
 
+    def processes(self, program: str) -> list[str]:
+        """The processes of `program`: a service's replicas (`billing-1`, `billing-2`, ...)."""
+        return [
+            name
+            for name in self.system.stack.running
+            if name == program
+            or (name.startswith(f"{program}-") and name.rsplit("-")[-1].isdigit())
+        ]
+
     def kill(self, program: str) -> int:
-        """SIGKILL a program of the running system; returns how often it was restarted before."""
-        before = self.system.stack.restarts[program]
-        self.system.stack.kill(program)
-        return before
+        """SIGKILL a program of the running system, every process of it (a service runs in
+        several); returns how often it was restarted before."""
+        names = self.processes(program) or [program]
+        self._killed = {name: self.system.stack.restarts[name] for name in names}
+        for name in names:
+            self.system.stack.kill(name)
+        return self._killed[names[0]]
+
+    def kill_one(self, process: str) -> int:
+        """SIGKILL one process (`billing-2`); the service's others go on."""
+        self._killed = {process: self.system.stack.restarts[process]}
+        self.system.stack.kill(process)
+        return self._killed[process]
+
+    def process_of(self, ports: list[int], service: str) -> str | None:
+        """The process of `service` owning the connection from one of `ports`, if any."""
+        pids = {
+            name: self.system.stack.running[name].process.pid for name in self.processes(service)
+        }
+        for port in ports:
+            owner = owner_of_port(pids, port)
+            if owner:
+                return owner
+        return None
+
+    def stripe_caller(self, service: str = "billing") -> str | None:
+        """The process of `service` whose Stripe call the proxy holds right now, if any."""
+        assert self.stripe is not None
+        return self.process_of(self.stripe.held_ports(), service)
 
     def wait_restarted(self, program: str, after: int, timeout: float = 30) -> None:
-        """Wait until the supervisor has started `program` again and the system is healthy."""
+        """Wait until the supervisor has started `program` (each process the last kill ended)
+        again and the system is healthy."""
         deadline = time.monotonic() + timeout
-        while self.system.stack.restarts[program] <= after:
-            assert time.monotonic() < deadline, f"{program} was not restarted in {timeout} s"
-            time.sleep(0.2)
+        names = self.processes(program) or [program]
+        killed = {name: self._killed.get(name, after) for name in names if name in self._killed}
+        killed = killed or {program: after}
+        for name, before in killed.items():
+            while self.system.stack.restarts[name] <= before:
+                assert time.monotonic() < deadline, f"{name} was not restarted in {timeout} s"
+                time.sleep(0.2)
         self.system.stack.wait_until_healthy(max(1.0, deadline - time.monotonic()) + 30)
 
 

@@ -38,20 +38,23 @@ def running_system(
     log: Path = LOG,
     env: dict[str, str] | None = None,
     replicas: int = 1,
+    stripe_port: int | None = None,
 ) -> Iterator[RunningSystem]:
     """Everything up, for the whole test session; all of it gone afterwards.
 
     Without `database_urls` / `amqp_uri`, fresh `_e2e` databases and a vhost of its own on the
     machine's servers; `restart` supervises the programs as `make run` does; `env` adds to or
     overrides the programs' environment; `replicas` processes of each service (named
-    `<service>-<n>` when more than one)."""
+    `<service>-<n>` when more than one). STRIPE_API_BASE in `env` may point at a proxy in front
+    of localstripe, which then listens on `stripe_port` (`stripe_url` is its own address)."""
     database_urls = database_urls or {name: fresh_database(name) for name in SERVICES}
     vhost = None if amqp_uri else RabbitVhost()
     if vhost is not None:
         vhost.create()
     mailbox = Mailbox(free_port())
     mailbox.start()
-    gateway_port, stripe_port, s3_port = free_port(), free_port(), free_port()
+    gateway_port, s3_port = free_port(), free_port()
+    stripe_port = stripe_port or free_port()
     base_url = f"http://127.0.0.1:{gateway_port}"
     env = {
         "AMQP_URI": amqp_uri or vhost.amqp_uri,
@@ -87,9 +90,8 @@ def running_system(
                     stack.wait_until_healthy(STARTUP_TIMEOUT)
                 except StackError as exc:
                     raise StackError(f"{exc}\n(everything the system printed: {log})") from None
-                yield RunningSystem(
-                    base_url, mailbox, env["STRIPE_API_BASE"], log, stack, database_urls
-                )
+                stripe_url = f"http://127.0.0.1:{stripe_port}"
+                yield RunningSystem(base_url, mailbox, stripe_url, log, stack, database_urls)
     finally:
         mailbox.stop()
         if vhost is not None:

@@ -7,7 +7,10 @@ Stripe's reason and schedules the next try (the agency's retry days after the fi
 default 3 and 7) unless it is paid or voided meanwhile. A try whose result never got recorded
 (timeout, crash) stays `pending`: the next charge of that invoice first looks for that key's
 payment at Stripe and records what happened there, and makes a new payment only if none exists
-(so a lost reply never charges twice, even where the idempotency key is not honoured).
+(so a lost reply never charges twice, even where the idempotency key is not honoured). A pending
+try younger than the Stripe timeout (and a margin) may still be waiting for Stripe's answer in
+another worker or process (two runs at once, a client paying while the run charges): it is left
+to that call (`skipped`), not looked up, since its payment may not exist yet.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from kit.outbox import record_event
 log = logging.getLogger(__name__)
 
 PAID, DECLINED, UNKNOWN, SKIPPED = "paid", "declined", "unknown", "skipped"
+# Beyond the Stripe timeout, before a pending try counts as abandoned (commit, clock, a slow
+# worker): until then its call may still make the payment.
+IN_FLIGHT_MARGIN_SECONDS = 5
 
 
 @dataclass
@@ -53,11 +59,23 @@ def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
     return f"charge:{invoice_id}:{attempt}"
 
 
+def _in_flight(attempt: PaymentAttempt, settings: Settings) -> bool:
+    """Whether a pending try's call to Stripe may still be under way somewhere."""
+    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+    return utcnow() - attempt.created_at < window
+
+
 def _prepare(
-    session: Session, ctx: Context, cipher: MultiFernet, invoice_id, by_client: bool = False
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    invoice_id,
+    by_client: bool = False,
 ) -> _Try | str:
-    """First transaction: the attempt to make (a pending one is reused), or why there is none.
-    `by_client`: the client pays it now with its card (the portal), whatever its method."""
+    """First transaction: the attempt to make (a pending one is reused, unless its call may
+    still be under way), or why there is none. `by_client`: the client pays it now with its
+    card (the portal), whatever its method."""
     invoice = session.get(Invoice, invoice_id, with_for_update=True)
     if invoice is None or (invoice.payment_method != "card" and not by_client):
         return SKIPPED
@@ -74,6 +92,8 @@ def _prepare(
             PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "pending"
         )
     )
+    if pending is not None and _in_flight(pending, settings):
+        return SKIPPED
     if pending is None:
         number = 1 + session.scalar(
             select(func.count()).where(PaymentAttempt.invoice_id == invoice.id)
@@ -213,7 +233,7 @@ def charge_invoice(
     """Charge one card invoice now: paid, declined, unknown (answer lost) or skipped."""
     ctx = Context.system(str(agency_id))
     with session.begin():
-        attempt = _prepare(session, ctx, cipher, invoice_id, by_client)
+        attempt = _prepare(session, ctx, cipher, settings, invoice_id, by_client)
     if isinstance(attempt, str):
         return attempt
     outcome, intent_id, reason = _call_stripe(attempt, invoice_id, settings)

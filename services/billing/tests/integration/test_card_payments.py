@@ -167,6 +167,15 @@ def test_a_reply_lost_after_stripe_charged_never_charges_twice(
         assert attempt.status == "pending" and attempt.idempotency_key.endswith(":1")
         key = attempt.idempotency_key
     assert charges_for(settings, customer, invoice_id) == []
+    # At once, the try may still be waiting for Stripe elsewhere: left to that call.
+    assert (
+        charging.charge_invoice(session, CIPHER, settings, stripe_agency.agency, invoice_id)
+        == charging.SKIPPED
+    )
+    with session.begin():  # later: its caller gave up or died
+        attempt = session.scalar(select(PaymentAttempt))
+        ago = settings.stripe_timeout + charging.IN_FLIGHT_MARGIN_SECONDS
+        attempt.created_at -= timedelta(seconds=ago)
     # now the crash case: Stripe charged under that key, and our process died before recording
     with session.begin():
         card = session.get(StripeCustomer, uuid.UUID(client_id)).payment_method_id
