@@ -29,7 +29,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,7 +48,7 @@ from billing.ledger.tables import (
 from billing.ledger.transfers import lock_accounts, post_transfer
 from billing.ledger.usage import clean_key
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import client_for, plain
+from billing.payments.stripe_api import refund_payment
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -230,40 +229,17 @@ def _prepare(
     return RefundCall(refund.id, secret, calls)
 
 
-def _find_refund(client: stripe.StripeClient, payment_intent: str, key: str):
-    refunds = client.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
-    return next(
-        (
-            r
-            for r in refunds.auto_paging_iter()
-            if plain(r.metadata).get("balance_refund_key") == key
-        ),
-        None,
-    )
-
-
 def call_stripe(call: PartCall, secret: str, settings: Settings):
-    """(status, Stripe's refund id, failure); status `unknown` when the answer is lost."""
-    client = client_for(secret, settings)
-    try:
-        found = _find_refund(client, call.payment_intent, call.key) if call.reconcile else None
-        if found is None:
-            found = client.v1.refunds.create(
-                params={
-                    "payment_intent": call.payment_intent,
-                    "amount": call.amount,
-                    "metadata": {"balance_refund_key": call.key},
-                },
-                options={"idempotency_key": call.key},
-            )
-    except stripe.InvalidRequestError as exc:
-        return "failed", None, exc.user_message or str(exc.code or "refused")
-    except stripe.StripeError as exc:
-        log.warning("balance refund %s: no answer from Stripe (%s)", call.key, exc)
-        return "unknown", None, None
-    if found.status in ("succeeded", "pending"):
-        return "succeeded", found.id, None
-    return "failed", found.id, found.failure_reason or found.status
+    """(status, Stripe's refund id, failure) of one part; `unknown` when the answer is lost."""
+    return refund_payment(
+        secret,
+        settings,
+        call.payment_intent,
+        call.amount,
+        call.key,
+        key_name="balance_refund_key",
+        reconcile=call.reconcile,
+    )
 
 
 def _record(session: Session, ctx: Context, call: PartCall, outcome) -> uuid.UUID:

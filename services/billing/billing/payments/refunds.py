@@ -13,12 +13,10 @@ allowed); each success publishes `payment_refunded` with the amounts, the client
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,7 +25,7 @@ from billing.common import clean_amount, money
 from billing.invoicing.invoices import event_summary, find_invoice, line_dict
 from billing.models import Invoice, InvoiceLine, Refund
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import refund_payment
 from billing.settings import Settings
 from kit import permissions
 from kit.context import Context
@@ -36,8 +34,6 @@ from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationEr
 from kit.inputs import clean_text, iso
 from kit.outbox import record_event
 from kit.paging import page_of
-
-log = logging.getLogger(__name__)
 
 LIVE = ("pending", "succeeded")
 
@@ -175,42 +171,6 @@ def _prepare(
     )
 
 
-def _find_refund(client: stripe.StripeClient, payment_intent: str, key: str):
-    refunds = client.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
-    return next(
-        (
-            r
-            for r in refunds.auto_paging_iter()
-            if (r.metadata.to_dict() if r.metadata else {}).get("refund_key") == key
-        ),
-        None,
-    )
-
-
-def _call_stripe(call: _Call, settings: Settings) -> tuple[str, str | None, str | None]:
-    """(status, Stripe's refund id, failure); status `unknown` when the answer is lost."""
-    client = client_for(call.secret, settings)
-    try:
-        found = _find_refund(client, call.payment_intent, call.key) if call.reconcile else None
-        if found is None:
-            found = client.v1.refunds.create(
-                params={
-                    "payment_intent": call.payment_intent,
-                    "amount": call.amount,
-                    "metadata": {"refund_key": call.key},
-                },
-                options={"idempotency_key": call.key},
-            )
-    except stripe.InvalidRequestError as exc:
-        return "failed", None, exc.user_message or str(exc.code or "refused")
-    except stripe.StripeError as exc:
-        log.warning("refund %s: no answer from Stripe (%s)", call.key, exc)
-        return "unknown", None, None
-    if found.status in ("succeeded", "pending"):
-        return "succeeded", found.id, None
-    return "failed", found.id, found.failure_reason or found.status
-
-
 def _record(session: Session, ctx: Context, call: _Call, status: str, refund_id, failure) -> dict:
     refund = session.get(Refund, call.refund_id, with_for_update=True)
     invoice = session.get(Invoice, refund.invoice_id, with_for_update=True)
@@ -236,7 +196,15 @@ def refund_invoice(
         prepared = _prepare(session, ctx, cipher, invoice_id, amount, reason)
     if isinstance(prepared, dict):
         return prepared
-    status, refund_id, failure = _call_stripe(prepared, settings)
+    status, refund_id, failure = refund_payment(
+        prepared.secret,
+        settings,
+        prepared.payment_intent,
+        prepared.amount,
+        prepared.key,
+        key_name="refund_key",
+        reconcile=prepared.reconcile,
+    )
     if status == "unknown":
         raise ServiceUnavailable(
             "Stripe did not answer; the refund will be settled on the next try."

@@ -2,13 +2,17 @@
 base address (localstripe in development and tests), a timeout, no hidden retries (a retry is
 ours to decide, with the attempt recorded first). Beside it, what every card flow (clients'
 invoices, balances, the platform's subscription) asks of Stripe the same way: a card setup for
-Stripe.js, a saved card's summary, the payment a lost reply made."""
+Stripe.js, a saved card's summary, the payment a lost reply made, a refund on a payment."""
 
 from __future__ import annotations
+
+import logging
 
 import stripe
 
 from billing.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
@@ -57,3 +61,46 @@ def new_card_setup(client: stripe.StripeClient, customer_id: str, publishable_ke
 def card_summary(method, unknown: str = "") -> str:
     """How a saved card is shown (`visa ending 4242`); `unknown` for a method without a card."""
     return f"{method.card.brand} ending {method.card.last4}" if method.card else unknown
+
+
+def _find_refund(client: stripe.StripeClient, payment_intent: str, key_name: str, key: str):
+    """The refund made under `key` (its metadata's `key_name`) on the payment, if any."""
+    refunds = client.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
+    return next(
+        (r for r in refunds.auto_paging_iter() if plain(r.metadata).get(key_name) == key), None
+    )
+
+
+def refund_payment(
+    secret_key: str,
+    settings: Settings,
+    payment_intent: str,
+    amount: int,
+    key: str,
+    *,
+    key_name: str,
+    reconcile: bool,
+) -> tuple[str, str | None, str | None]:
+    """Refund `amount` of a payment under idempotency key `key` (also in the refund's metadata
+    as `key_name`); `reconcile`: a try whose answer was lost, so look for the refund it made
+    first. (status, Stripe's refund id, failure); status `unknown` when the answer is lost."""
+    client = client_for(secret_key, settings)
+    try:
+        found = _find_refund(client, payment_intent, key_name, key) if reconcile else None
+        if found is None:
+            found = client.v1.refunds.create(
+                params={
+                    "payment_intent": payment_intent,
+                    "amount": amount,
+                    "metadata": {key_name: key},
+                },
+                options={"idempotency_key": key},
+            )
+    except stripe.InvalidRequestError as exc:
+        return "failed", None, exc.user_message or str(exc.code or "refused")
+    except stripe.StripeError as exc:
+        log.warning("refund %s: no answer from Stripe (%s)", key, exc)
+        return "unknown", None, None
+    if found.status in ("succeeded", "pending"):
+        return "succeeded", found.id, None
+    return "failed", found.id, found.failure_reason or found.status
