@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import requests
 from kombu import Connection, Queue
 from nameko.events import get_event_exchange
 from sqlalchemy import create_engine, text
@@ -120,3 +126,34 @@ def team_context(agency_id=None, permissions=frozenset(), principal_id="u-1") ->
         kind="user",
         permissions=frozenset(permissions),
     )
+
+
+@contextlib.contextmanager
+def running_localstripe(state_dir: Path) -> Iterator[str]:
+    """localstripe (`python -m deploy.localstripe`) on a free port, its store in `state_dir`
+    (not the machine-wide one), from scratch; its base address while the block runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    state = str(Path(state_dir) / "store.pickle")
+    command = [sys.executable, "-m", "deploy.localstripe", "--port", str(port), "--from-scratch"]
+    process = subprocess.Popen(
+        [*command, "--state", state],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{base}/v1/customers", auth=("sk_test_probe", ""), timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

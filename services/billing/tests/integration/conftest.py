@@ -4,15 +4,10 @@ called over RPC the way the gateway calls it."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 from argon2 import PasswordHasher
-from stripe_cards import SECRET
 
 from billing.service import BillingService
 from billing.settings import Settings
@@ -24,6 +19,7 @@ from kit.testing import (
     capture_events,
     drop_database,
     fresh_database,
+    running_localstripe,
     service_config,
     truncate_all,
 )
@@ -110,38 +106,9 @@ def eventually():
 
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
-    """localstripe on a free port for this test session, its store in a file of its own (not
-    the machine-wide /tmp one); its base address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "deploy.localstripe",
-            "--port",
-            str(port),
-            "--from-scratch",
-            "--state",
-            str(tmp_path_factory.mktemp("localstripe") / "store.pickle"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{base}/v1/customers", auth=(SECRET, ""), timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    """localstripe for this test session, its store in a folder of its own; its base address."""
+    with running_localstripe(tmp_path_factory.mktemp("localstripe")) as base:
+        yield base
 
 
 @pytest.fixture

@@ -5,13 +5,9 @@ talks to a localstripe of this test session."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 from argon2 import PasswordHasher
 
 from billing.service import BillingService
@@ -19,7 +15,13 @@ from clients.service import ClientsService
 from identity import passwords
 from identity.service import IdentityService
 from kit.rpc import RpcClient
-from kit.testing import drop_database, fresh_database, service_config, truncate_all
+from kit.testing import (
+    drop_database,
+    fresh_database,
+    running_localstripe,
+    service_config,
+    truncate_all,
+)
 from reporting.service import ReportingService
 
 
@@ -56,39 +58,9 @@ def billing_db_url():
 
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
-    """localstripe on a free port for this test session, its store in a file of its own; its
-    base address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "deploy.localstripe",
-            "--port",
-            str(port),
-            "--from-scratch",
-            "--state",
-            str(tmp_path_factory.mktemp("localstripe") / "store.pickle"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            requests.get(f"{base}/v1/customers", auth=("sk_test_probe", ""), timeout=1)
-            break
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                process.terminate()
-                raise
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    """localstripe for this test session, its store in a folder of its own; its base address."""
+    with running_localstripe(tmp_path_factory.mktemp("localstripe")) as base:
+        yield base
 
 
 @pytest.fixture
