@@ -20,6 +20,7 @@ from gateway.api.balances_schemas import (
 from gateway.auth import login_required, permission_required
 from gateway.rpc import services
 from gateway.security_headers import stripe_page
+from gateway.web.billing_forms import minor_units
 from gateway.web.forms import Form, done, form_failed, read_form, show_form
 from gateway.web.settings import _page as settings_page
 from kit import permissions
@@ -31,21 +32,6 @@ DOLLAR_MESSAGES = {
     "starting_balance": "Enter at least 25.00 (dollars and cents, like 25.00).",
     "auto_recharge_amount": "Enter at least 25.00, or leave it empty for no auto-recharge.",
 }
-
-
-def minor_units(text: str | None):
-    """`25`, `25.5` or `25.50` (dollars, as a person types them) as 2500 cents; the text itself
-    when it is not an amount (the form then says so), None when blank."""
-    text = (text or "").strip().replace(",", "")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return text
-    if value != value.quantize(Decimal("0.01")) or abs(value) > 10_000_000:
-        return text
-    return int(value * 100)
 
 
 def _money_form(schema, **extra):

@@ -38,6 +38,19 @@ PAID_METHODS = {
 WORDS = {**BILLING_TYPES, **ASSIGNMENT_STATUSES, **PAID_METHODS}
 
 
+def minor_units(text: str | None) -> int | str | None:
+    """A dollar box as the schemas take it: `25`, `25.5` or `1,250.50` as minor units; the
+    text itself when it is not an amount (the schema then refuses it under the box), None when
+    blank. Ranges (at least $25, not negative) are the schema's to say."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return Money.parse(text).amount
+    except ValueError:
+        return text
+
+
 def parse_amount(text: str, currency: str = "USD") -> int:
     """Dollars typed by a person ("1,250.50") as minor units; ValueError if not an amount."""
     amount = Money.parse(text, currency).amount

@@ -9,8 +9,7 @@ from flask import Blueprint, render_template, request
 
 from gateway.rpc import services
 from gateway.security_headers import stripe_page
-from gateway.web.balances import minor_units
-from gateway.web.billing_forms import dollars
+from gateway.web.billing_forms import dollars, minor_units
 from kit.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")

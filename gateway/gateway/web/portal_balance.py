@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 
 from gateway.auth import portal_login_required, principal
 from gateway.rpc import services
-from gateway.web.balances import minor_units
+from gateway.web.billing_forms import minor_units
 from gateway.web.payments import card_page
 from kit.errors import Conflict, PaymentFailed, ValidationError
 

@@ -111,6 +111,8 @@ def test_the_team_saves_a_clients_card_with_stripe_js_with_manage_billing_only(a
     app.config["STRIPE_JS_URL"] = "http://127.0.0.1:8420/js.stripe.com/v3/"
     rpc.answers[("clients", "get_client")] = lambda client_id: {"id": client_id, "name": "Globex"}
     rpc.answers[("billing", "start_card_setup")] = lambda client_id: SETUP
+    on_file = {"client_id": CLIENT_ID, "card_payments": True, "card": None}
+    rpc.answers[("billing", "get_card")] = lambda client_id: on_file
     saved = []
     rpc.answers[("billing", "save_card")] = lambda *a: (
         saved.append(a)
@@ -134,3 +136,7 @@ def test_the_team_saves_a_clients_card_with_stripe_js_with_manage_billing_only(a
     )
     assert saved == [(CLIENT_ID, "seti_1")]
     assert "Visa •••• 4242" in answer.get_data(as_text=True)
+    assert 'data-test="saved-card"' not in html  # none saved when the page first opened
+    on_file["card"] = "Visa •••• 4242"  # and any later visit shows the card billing keeps
+    again = client.get(path, headers=team_headers(rpc, "manage_billing", "view_clients"))
+    assert "Visa •••• 4242" in again.get_data(as_text=True)
