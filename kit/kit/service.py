@@ -9,7 +9,17 @@ import time
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as BrokerError
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Responder, get_rpc_exchange
 from nameko.rpc import Rpc as NamekoRpc
 from sqlalchemy import exc as sa_exc
 
@@ -23,6 +33,20 @@ quiet_broker_reconnects()
 
 # Expected, so nameko logs no traceback for them; `Rpc.handle_result` decides what they mean.
 DATABASE_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DBAPIError)
+
+
+class ReplyPublisher(Publisher):
+    """An RPC reply: no publisher confirm and not persistent. The caller waits for the reply
+    and gives up at its timeout anyway, so a confirm (a round trip to the broker before the
+    request is acked) and a write to disk buy nothing; a reply lost with the broker ends in the
+    caller's 503 either way, and its unacked request is redelivered, then answered 503."""
+
+    use_confirms = False
+    delivery_mode = NON_PERSISTENT
+
+
+class _Responder(Responder):
+    publisher_cls = ReplyPublisher
 
 
 class Rpc(NamekoRpc):
@@ -70,9 +94,33 @@ class Rpc(NamekoRpc):
             )
         return self._reply(message, result, exc_info)
 
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        self._reply_options = (
+            config[AMQP_URI_CONFIG_KEY],
+            get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+        )
+        self._reply_ssl = config.get(AMQP_SSL_CONFIG_KEY)
+        self._reply_login = config.get(LOGIN_METHOD_CONFIG_KEY)
+
     def _reply(self, message, result, exc_info):
+        """nameko's `RpcConsumer.handle_result` (reply, then ack the request), the reply
+        published by `ReplyPublisher`."""
         try:
-            return self.rpc_consumer.handle_result(message, result, exc_info)
+            amqp_uri, exchange, serializer = self._reply_options
+            responder = _Responder(
+                amqp_uri,
+                exchange,
+                serializer,
+                message,
+                ssl=self._reply_ssl,
+                login_method=self._reply_login,
+            )
+            result, exc_info = responder.send_response(result, exc_info)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return result, exc_info
         except (BrokerError, AMQPError, OSError) as exc:
             log.warning(
                 "%s.%s: the reply was lost (%s: %s); the caller's wait ends in a 503",
