@@ -13,8 +13,9 @@ from typing import Any
 import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError as BrokerError
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
-from nameko.rpc import RpcProxy
+from nameko.rpc import MethodProxy, RpcProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from kit.errors import ERRORS_BY_NAME, ServiceUnavailable
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
+# How a request is published: confirmed (with `mandatory`, a service that is not running is
+# `UnknownService` at once, not a wait for the timeout) but not persistent: a request is worth
+# nothing once its caller has given up, so it need not outlive a broker restart (one that did
+# would run with no one waiting for its answer).
+REQUEST_OPTIONS = {"delivery_mode": NON_PERSISTENT}
 
 
 def translate_remote_error(exc: RemoteError) -> Exception:
@@ -63,6 +69,9 @@ class _TimedProxy:
 class ServiceRpc(RpcProxy):
     """nameko's RpcProxy dependency with a timeout (the plain one waits forever)."""
 
+    def __init__(self, target_service: str, **options):
+        super().__init__(target_service, **{**REQUEST_OPTIONS, **options})
+
     def get_dependency(self, worker_ctx) -> _TimedProxy:
         timeout = float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
         return _TimedProxy(self.target_service, super().get_dependency(worker_ctx), timeout)
@@ -72,7 +81,8 @@ class RpcClient:
     """RPC from outside nameko (the gateway, scripts): one started proxy per thread.
 
     `ClusterRpcProxy` declares a reply queue when it starts, so a proxy is kept per thread and
-    reused rather than built per request.
+    reused rather than built per request; so is each method's proxy (nameko builds one, and its
+    publisher, at every attribute access).
     """
 
     def __init__(self, config: dict, timeout: float = DEFAULT_TIMEOUT):
@@ -84,12 +94,23 @@ class RpcClient:
         cluster = getattr(self._local, "cluster", None)
         if cluster is None:
             self._local.runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+            self._local.methods = {}
             cluster = self._local.cluster = self._local.runner.start()
         return cluster
 
+    def _method(self, service: str, method: str) -> MethodProxy:
+        self._cluster()
+        proxy = self._local.methods.get((service, method))
+        if proxy is None:
+            runner = self._local.runner
+            proxy = self._local.methods[service, method] = MethodProxy(
+                runner._worker_ctx, service, method, runner._reply_listener, **REQUEST_OPTIONS
+            )
+        return proxy
+
     def _reset(self) -> None:
         runner = getattr(self._local, "runner", None)
-        self._local.cluster = self._local.runner = None
+        self._local.cluster = self._local.runner = self._local.methods = None
         if runner is not None:
             try:
                 runner.stop()
@@ -99,7 +120,7 @@ class RpcClient:
     def call(self, service: str, method: str, *args, **kwargs) -> Any:
         """Call `service.method(*args, **kwargs)`; raise the remote domain error if any."""
         try:
-            return getattr(getattr(self._cluster(), service), method)(*args, **kwargs)
+            return self._method(service, method)(*args, **kwargs)
         except RemoteError as exc:
             raise translate_remote_error(exc) from None
         except (RpcTimeout, UnknownService):
