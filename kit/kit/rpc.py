@@ -6,17 +6,24 @@ does not answer in time (or is not running), and a broker that cannot be reached
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
 
 import eventlet
 from amqp.exceptions import AMQPError
+from kombu.common import maybe_declare
 from kombu.exceptions import OperationalError as BrokerError
+from kombu.messaging import Consumer
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.rpc import MethodProxy, RpcProxy
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.standalone.rpc import (
+    ClusterRpcProxy,
+    PollingQueueConsumer,
+    SingleThreadedReplyListener,
+)
 
 from kit.errors import ERRORS_BY_NAME, ServiceUnavailable
 
@@ -77,6 +84,33 @@ class ServiceRpc(RpcProxy):
         return _TimedProxy(self.target_service, super().get_dependency(worker_ctx), timeout)
 
 
+class _UnackedReplies(PollingQueueConsumer):
+    """nameko's reply consumer of a standalone proxy, taking replies without acks: the reply
+    queue is the caller's own, so an ack (one more write a call) guards nothing. A reply that
+    comes after its call gave up is dropped as before (the proxy is started afresh)."""
+
+    def _setup_consumer(self) -> None:  # nameko 2.14's, with no_ack=True
+        if self.consumer is not None:
+            with contextlib.suppress(OSError):  # the connection already gone
+                self.consumer.cancel()
+        channel = self.connection.channel()
+        self.queue = self.queue.bind(channel)
+        maybe_declare(self.queue, channel)
+        consumer = Consumer(channel, queues=[self.queue], accept=self.accept, no_ack=True)
+        consumer.callbacks = [self.on_message]
+        consumer.consume()
+        self.consumer = consumer
+
+    def ack_message(self, msg) -> None:
+        pass
+
+
+class _ReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout: float | None = None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _UnackedReplies(timeout=timeout)
+
+
 class RpcClient:
     """RPC from outside nameko (the gateway, scripts): one started proxy per thread.
 
@@ -93,7 +127,9 @@ class RpcClient:
     def _cluster(self):
         cluster = getattr(self._local, "cluster", None)
         if cluster is None:
-            self._local.runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+            self._local.runner = ClusterRpcProxy(
+                self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
+            )
             self._local.methods = {}
             cluster = self._local.cluster = self._local.runner.start()
         return cluster
