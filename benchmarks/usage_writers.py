@@ -1,7 +1,8 @@
 """Benchmark: concurrent writers recording usage on one client through the billing service's RPC.
 
-    python -m benchmarks.usage_writers                  # 32 writers, 100 usages each
-    python -m benchmarks.usage_writers 32 50 2          # writers, usages each, service processes
+    python -m benchmarks.usage_writers              # 32 writers, 100 usages each
+    python -m benchmarks.usage_writers 32 50 2 4    # writers, usages each, service processes,
+                                                    # caller processes the writers are spread over
 
 Target: 32 concurrent writers recording usage on ONE client (one balance row, the worst case)
 through RPC reach at least 1,000 usage records a second, with no lost update: every usage is
@@ -11,15 +12,21 @@ autocommit): the most one hot row allows, and the ratio.
 
 The billing service runs as in production (`nameko run --config ...`, one or more processes
 consuming the same RPC queue) on a RabbitMQ vhost of its own, against `agency_billing_bench`
-(re-created and migrated). The writers are threads of this process, each with its own RPC
-proxy (kit.rpc.RpcClient), calling `billing.record_usage` with its own idempotency keys.
-Beside each rate, the CPU a call took in this process (the writers) and in the service
+(re-created and migrated). The writers are threads spread over a few caller processes (4 by
+default: 32 integrations are not one Python process, and one process's GIL would bound the
+callers, not the service), each writer with its own RPC proxy (kit.rpc.RpcClient, as the
+gateway's threads have), calling `billing.record_usage` with its own idempotency keys; the bare
+UPDATE's writers are spread the same way, each with its own connection. Every writer connects
+(and makes one call) before the clock starts.
+Beside each rate, the CPU a call took in the callers (the writers) and in the service
 processes: the machine is shared, so the rates move with its load; the CPU a call costs and the
 ratios to RPC alone and to the bare UPDATE, measured in the same run, are what compare.
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -29,7 +36,7 @@ import uuid
 from pathlib import Path
 
 TARGET_RATE = 1000.0
-DEFAULT_SIZES = (32, 100, 2)  # writers, usages each, service processes
+DEFAULT_SIZES = (32, 100, 2, 4)  # writers, usages each, service processes, caller processes
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "services" / "billing" / "billing" / "config.yaml"
 AMOUNT = 3
@@ -92,89 +99,180 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """CPU milliseconds a call of this process (the writers) and of the services: on a shared
+    """CPU milliseconds a call of the callers (the writers) and of the services: on a shared
     machine the rate follows the CPU others leave, the CPU a call costs does not."""
 
     def __init__(self, services: list[subprocess.Popen], calls: int):
         self.services, self.calls = services, calls
+        self.client = 0.0
 
     def __enter__(self) -> CpuMeter:
-        self.client = time.process_time()
         self.service = sum(cpu_seconds(s.pid) for s in self.services)
         return self
 
     def __exit__(self, *exc) -> None:
-        self.client = (time.process_time() - self.client) * 1000 / self.calls
         self.service = (sum(cpu_seconds(s.pid) for s in self.services) - self.service) * 1000
         self.service /= self.calls
+
+    def callers(self, cpu: float) -> None:
+        """The CPU seconds the callers used in the run."""
+        self.client = cpu * 1000 / self.calls
 
     def __str__(self) -> str:
         return f"CPU a call: writers {self.client:.2f} ms, service {self.service:.2f} ms"
 
 
-def run_writers(writers: int, each: int, work) -> float:
-    """`work(writer, i)` `each` times in each of `writers` threads started together; seconds."""
-    barrier = threading.Barrier(writers + 1)
+class Writers:
+    """What each writer does, built in each caller process: `setup(writer)` connects (before
+    the clock), `work(writer, i)` is one call, `close()` disconnects."""
+
+    def setup(self, writer: int) -> None:
+        pass
+
+    def work(self, writer: int, i: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _caller(make, numbers: list[int], each: int, start, results) -> None:
+    """One caller process: its writers' threads connect, wait for the start together with every
+    other caller process, make `each` calls each; (CPU seconds of the run, error) to `results`."""
+    error: BaseException | None = None
+    writers = make()
+    ready = threading.Barrier(len(numbers) + 1)
+    go = threading.Event()
     errors: list[BaseException] = []
 
     def writer(number: int) -> None:
-        barrier.wait()
+        try:
+            writers.setup(number)
+        except BaseException as exc:  # reported after the run
+            errors.append(exc)
+        ready.wait()
+        go.wait()
+        if errors:
+            return
         try:
             for i in range(each):
-                work(number, i)
+                writers.work(number, i)
         except BaseException as exc:  # reported after the run
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in numbers]
     for thread in threads:
         thread.start()
-    barrier.wait()
-    started = time.perf_counter()
+    ready.wait()
+    start.wait()
+    cpu = time.process_time()
+    go.set()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    with contextlib.suppress(Exception):  # the figures are taken; a failed close changes nothing
+        writers.close()
     if errors:
-        raise errors[0]
-    return seconds
+        error = errors[0]
+    results.put((cpu, None if error is None else f"{type(error).__name__}: {error}"))
 
 
-def health_rpc(rpc, ctx, writers: int, each: int) -> float:
-    """The same writers calling `billing.health` (no database): what RPC alone allows here."""
-    return run_writers(writers, each, lambda n, i: rpc.call("billing", "health", ctx.to_dict()))
+def run_writers(writers: int, each: int, callers: int, make) -> tuple[float, float]:
+    """`writers` writers spread over `callers` processes (forked, each building its own
+    connections with `make()`), `each` calls each, all started together; (seconds, CPU seconds
+    the callers used)."""
+    context = multiprocessing.get_context("fork")
+    groups = [
+        group for group in (list(range(writers))[i::callers] for i in range(callers)) if group
+    ]
+    start = context.Barrier(len(groups) + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_caller, args=(make, group, each, start, results))
+        for group in groups
+    ]
+    for process in processes:
+        process.start()
+    try:
+        start.wait(timeout=120)
+        started = time.perf_counter()
+        outcomes = [results.get(timeout=600) for _ in processes]
+        seconds = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    errors = [error for _, error in outcomes if error]
+    if errors:
+        raise RuntimeError(f"a writer failed: {errors[0]}")
+    return seconds, sum(cpu for cpu, _ in outcomes)
 
 
-def usage_rpc(rpc, ctx, client: str, writers: int, each: int) -> float:
-    # Every thread's RPC proxy started (and a worker warmed) before the clock runs.
-    run_writers(writers, 1, lambda n, i: rpc.call("billing", "health", ctx.to_dict()))
+class RpcWriters(Writers):
+    """Each writer its own RPC proxy (`RpcClient` keeps one per thread)."""
 
-    def record(n: int, i: int) -> None:
-        rpc.call("billing", "record_usage", ctx.to_dict(), client, AMOUNT, "bench", f"w{n}-{i}")
+    def __init__(self, config: dict, ctx: dict):
+        from kit.rpc import RpcClient
 
-    return run_writers(writers, each, record)
+        self.rpc, self.ctx = RpcClient(config, timeout=30), ctx
+
+    def setup(self, writer: int) -> None:
+        self.rpc.call("billing", "health", self.ctx)  # the proxy started, a worker warmed
+
+    def close(self) -> None:
+        self.rpc.close()
 
 
-def bare_update(url: str, writers: int, each: int) -> float:
+class HealthWriters(RpcWriters):
+    """`billing.health` (no database): what RPC alone allows here."""
+
+    def work(self, writer: int, i: int) -> None:
+        self.rpc.call("billing", "health", self.ctx)
+
+
+class UsageWriters(RpcWriters):
+    def __init__(self, config: dict, ctx: dict, client: str):
+        super().__init__(config, ctx)
+        self.client = client
+
+    def work(self, writer: int, i: int) -> None:
+        self.rpc.call(
+            "billing", "record_usage", self.ctx, self.client, AMOUNT, "bench", f"w{writer}-{i}"
+        )
+
+
+class BareWriters(Writers):
     """`UPDATE ... RETURNING` on one row, one autocommit connection per writer."""
+
+    def __init__(self, dsn: str):
+        self.dsn, self.connections = dsn, {}
+
+    def setup(self, writer: int) -> None:
+        import psycopg
+
+        self.connections[writer] = psycopg.connect(self.dsn, autocommit=True)
+
+    def work(self, writer: int, i: int) -> None:
+        self.connections[writer].execute(
+            "UPDATE bench_counter SET n = n + 1 WHERE id = 1 RETURNING n"
+        ).fetchone()
+
+    def close(self) -> None:
+        for conn in self.connections.values():
+            conn.close()
+
+
+def bare_update(url: str, writers: int, each: int, callers: int) -> float:
+    """`UPDATE ... RETURNING` on one row, the same writers, each its own autocommit connection."""
     import psycopg
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS bench_counter (id int PRIMARY KEY, n bigint)")
         conn.execute("INSERT INTO bench_counter VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
-    connections = [psycopg.connect(dsn, autocommit=True) for _ in range(writers)]
-    try:
-        return run_writers(
-            writers,
-            each,
-            lambda n, i: (
-                connections[n]
-                .execute("UPDATE bench_counter SET n = n + 1 WHERE id = 1 RETURNING n")
-                .fetchone()
-            ),
-        )
-    finally:
-        for conn in connections:
-            conn.close()
+    seconds, _ = run_writers(writers, each, callers, lambda: BareWriters(dsn))
+    return seconds
 
 
 def check_ledger(url: str, ctx, expected: int) -> tuple[int, int, int]:
@@ -204,7 +302,7 @@ def check_ledger(url: str, ctx, expected: int) -> tuple[int, int, int]:
     return int(count), int(stored), int(summed)
 
 
-def main(writers: int, each: int, processes: int) -> dict:
+def main(writers: int, each: int, processes: int, callers: int) -> dict:
     from kit import permissions
     from kit.config import load_config
     from kit.rpc import RpcClient
@@ -222,10 +320,17 @@ def main(writers: int, each: int, processes: int) -> dict:
     rpc = RpcClient(config, timeout=30)
     try:
         wait_healthy(rpc, ctx)
+        rpc.close()  # the caller processes fork from here: no broker connection to share
         with CpuMeter(services, writers * each) as usage_cpu:
-            seconds = usage_rpc(rpc, ctx, client, writers, each)
+            seconds, cpu = run_writers(
+                writers, each, callers, lambda: UsageWriters(config, ctx.to_dict(), client)
+            )
+        usage_cpu.callers(cpu)
         with CpuMeter(services, writers * each) as health_cpu:
-            health_seconds = health_rpc(rpc, ctx, writers, each)
+            health_seconds, cpu = run_writers(
+                writers, each, callers, lambda: HealthWriters(config, ctx.to_dict())
+            )
+        health_cpu.callers(cpu)
     finally:
         for service in services:
             service.terminate()
@@ -234,9 +339,12 @@ def main(writers: int, each: int, processes: int) -> dict:
         vhost.delete()
     total = writers * each
     count, stored, summed = check_ledger(url, ctx, total)
-    bare_seconds = bare_update(url, writers, each)
+    bare_seconds = bare_update(url, writers, each, callers)
     rate, bare_rate = total / seconds, total / bare_seconds
-    print(f"usage writers in {url.rsplit('/', 1)[-1]}: {writers} writers x {each} usages")
+    print(
+        f"usage writers in {url.rsplit('/', 1)[-1]}: {writers} writers x {each} usages, "
+        f"spread over {callers} caller process(es)"
+    )
     print(
         f"load average (1, 5, 15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}; "
         f"after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)"
@@ -261,14 +369,20 @@ def main(writers: int, each: int, processes: int) -> dict:
         f"= {bare_rate:,.0f}/s; record_usage reaches {rate / bare_rate:.0%} of it"
     )
     assert count == total and stored == summed == 10**10 - AMOUNT * total
-    if (writers, each, processes) == DEFAULT_SIZES:  # the integration test's small run is not
+    if (
+        writers,
+        each,
+        processes,
+        callers,
+    ) == DEFAULT_SIZES:  # the integration test's small run is not
         from benchmarks import report  # the figure
 
         report.record(
             "usage_writers",
             [
                 report.Row(
-                    f"usage writers, {writers} x {each} over RPC ({processes} processes)",
+                    f"usage writers, {writers} x {each} over RPC ({processes} service, "
+                    f"{callers} caller processes)",
                     rate,
                     "usages/s",
                     target=f">= {TARGET_RATE:,.0f}/s",

@@ -20,7 +20,7 @@ from kombu import Connection
 from kombu.utils.json import dumps as json_dumps
 from nameko.constants import AMQP_URI_CONFIG_KEY, PERSISTENT
 from nameko.events import get_event_exchange
-from sqlalchemy import bindparam, cast, column, delete, func, insert, select
+from sqlalchemy import bindparam, cast, column, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Session
 
@@ -159,10 +159,19 @@ def publish_pending(
     publish_many = publish_many or one_by_one(publish)
     sent, error = publish_many([(row.event_type, row.payload) for row in rows])
     now = utcnow()
+    # One UPDATE for the batch, not one a row (the commit below expires the loaded rows); a
+    # payload is written back only when redacted.
+    published = [row.event_id for row in rows[:sent]]
+    if published:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.event_id.in_(published))
+            .values(published_at=now)
+            .execution_options(synchronize_session=False)
+        )
     for row in rows[:sent]:
-        row.published_at = now
         redacted = redact_secrets(row.payload)
-        if redacted != row.payload:  # an unchanged payload is not written back
+        if redacted != row.payload:
             row.payload = redacted
     if error is not None and sent < len(rows):  # keep order: later events wait for this one
         row = rows[sent]

@@ -6,16 +6,20 @@ does not answer in time (or is not running), and a broker that cannot be reached
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
 
 import eventlet
 from amqp.exceptions import AMQPError
+from kombu.common import maybe_declare
 from kombu.exceptions import OperationalError as BrokerError
+from kombu.messaging import Consumer
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.rpc import MethodProxy, RpcProxy
 from nameko.rpc import ReplyListener as NamekoReplyListener
-from nameko.rpc import RpcProxy
 from nameko.standalone.rpc import (
     ClusterRpcProxy,
     PollingQueueConsumer,
@@ -29,6 +33,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 RPC_TIMEOUT_KEY = "RPC_TIMEOUT"
+# How a request is published: confirmed (with `mandatory`, a service that is not running is
+# `UnknownService` at once, not a wait for the timeout) but not persistent: a request is worth
+# nothing once its caller has given up, so it need not outlive a broker restart (one that did
+# would run with no one waiting for its answer).
+REQUEST_OPTIONS = {"delivery_mode": NON_PERSISTENT}
 
 
 def translate_remote_error(exc: RemoteError) -> Exception:
@@ -84,7 +93,24 @@ class _ReplyConsumer(PollingQueueConsumer):
     """nameko's standalone reply consumer, but a connection lost while waiting for a reply ends
     the call with the connection's error: `RpcClient` answers 503 at once and starts a fresh
     proxy, where nameko's would reconnect in place, on a connection half torn down, and often
-    wait out the whole timeout."""
+    wait out the whole timeout. Replies are taken without acks: the reply queue is the
+    caller's own, so an ack (one more write a call) guards nothing; a reply that comes after
+    its call gave up is dropped as before (the proxy is started afresh)."""
+
+    def _setup_consumer(self) -> None:  # nameko 2.14's, with no_ack=True
+        if self.consumer is not None:
+            with contextlib.suppress(OSError):  # the connection already gone
+                self.consumer.cancel()
+        channel = self.connection.channel()
+        self.queue = self.queue.bind(channel)
+        maybe_declare(self.queue, channel)
+        consumer = Consumer(channel, queues=[self.queue], accept=self.accept, no_ack=True)
+        consumer.callbacks = [self.on_message]
+        consumer.consume()
+        self.consumer = consumer
+
+    def ack_message(self, msg) -> None:
+        pass
 
     def register_provider(self, provider) -> None:
         # It declares the reply queue now.
@@ -127,6 +153,9 @@ class ServiceRpc(RpcProxy):
 
     rpc_reply_listener = ReplyListener()
 
+    def __init__(self, target_service: str, **options):
+        super().__init__(target_service, **{**REQUEST_OPTIONS, **options})
+
     def get_dependency(self, worker_ctx) -> _TimedProxy:
         timeout = float(self.container.config.get(RPC_TIMEOUT_KEY, DEFAULT_TIMEOUT))
         return _TimedProxy(self.target_service, super().get_dependency(worker_ctx), timeout)
@@ -136,7 +165,8 @@ class RpcClient:
     """RPC from outside nameko (the gateway, scripts): one started proxy per thread.
 
     `ClusterRpcProxy` declares a reply queue when it starts, so a proxy is kept per thread and
-    reused rather than built per request.
+    reused rather than built per request; so is each method's proxy (nameko builds one, and its
+    publisher, at every attribute access).
     """
 
     def __init__(self, config: dict, timeout: float = DEFAULT_TIMEOUT):
@@ -154,13 +184,24 @@ class RpcClient:
             self._local.runner = ClusterRpcProxy(
                 self.config, timeout=self.timeout, reply_listener_cls=_StandaloneReplyListener
             )
+            self._local.methods = {}
             cluster = self._local.cluster = self._local.runner.start()
             self._local.replies = self._local.runner._reply_listener.queue_consumer
         return cluster
 
+    def _method(self, service: str, method: str) -> MethodProxy:
+        self._cluster()
+        proxy = self._local.methods.get((service, method))
+        if proxy is None:
+            runner = self._local.runner
+            proxy = self._local.methods[service, method] = MethodProxy(
+                runner._worker_ctx, service, method, runner._reply_listener, **REQUEST_OPTIONS
+            )
+        return proxy
+
     def _reset(self) -> None:
         runner = getattr(self._local, "runner", None)
-        self._local.cluster = self._local.runner = None
+        self._local.cluster = self._local.runner = self._local.methods = None
         if runner is not None:
             try:
                 runner.stop()
@@ -170,7 +211,7 @@ class RpcClient:
     def call(self, service: str, method: str, *args, **kwargs) -> Any:
         """Call `service.method(*args, **kwargs)`; raise the remote domain error if any."""
         try:
-            return getattr(getattr(self._cluster(), service), method)(*args, **kwargs)
+            return self._method(service, method)(*args, **kwargs)
         except RemoteError as exc:
             raise translate_remote_error(exc) from None
         except (RpcTimeout, UnknownService):
