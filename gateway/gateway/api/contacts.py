@@ -16,7 +16,7 @@ from gateway.api.contact_schemas import (
     InvitationListQuery,
     InvitationRequest,
 )
-from gateway.api.paging import PageQuery
+from gateway.api.paging import SeekPageQuery
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
@@ -66,7 +66,7 @@ def list_client_contacts(client_id: str):
     get:
       tags: [contacts]
       summary: List a client's contacts
-      parameters: [{in: query, schema: PageQuery}]
+      parameters: [{in: query, schema: SeekPageQuery}]
       responses:
         200: {description: One page of contacts, schema: ContactPage}
     """
@@ -75,7 +75,7 @@ def list_client_contacts(client_id: str):
         client_id=client_id,
         status="archived" if client["archived"] else None,
         sort="name",
-        **query_args(PageQuery()),
+        **query_args(SeekPageQuery()),
     )
 
 
