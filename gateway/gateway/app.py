@@ -18,6 +18,7 @@ from gateway import auth, errors, input_checks, metrics, read_only, rpc
 from gateway.config import from_env
 from gateway.proxies import TrustedProxies, from_trusted_proxy
 from gateway.security_headers import add_security_headers
+from gateway.sessions import CookieSessions
 from kit import permissions
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     configure_logging()
 
+    app.session_interface = CookieSessions()
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ()))
     rpc.init_app(app)
     app.extensions["metrics"] = metrics.Registry()
