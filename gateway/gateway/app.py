@@ -82,6 +82,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_logging()
 
     app.session_interface = CookieSessions()
+    # JSON answers keep the services' key order: sorting every object's keys was a quarter of
+    # the time spent encoding a page of 50 clients
+    app.json.sort_keys = False
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ()))
     rpc.init_app(app)
     app.extensions["metrics"] = metrics.Registry()
