@@ -122,13 +122,21 @@ def seek_page_of(
     descending: bool,
     after: Any = None,
     key: Any = None,
+    sort_matches_up_to: int = 0,
 ) -> dict:
     """`page_of` for a query ordered by `order` (the sort's columns, the last one unique: the
     id), all ascending or all `descending`; the page also answers `next_cursor`. With `after`
     (a `next_cursor` this list answered for the same `sort`), the page after that cursor's row,
-    found by seeking in the index rather than by OFFSET; `page` is then the cursor's."""
+    found by seeking in the index rather than by OFFSET; `page` is then the cursor's. When at
+    most `sort_matches_up_to` rows match, they are sorted rather than found along the index."""
     _, per_page = paging(1, per_page)
     total = session.scalar(count_query(query))
+    if total <= sort_matches_up_to:
+        # Few rows match (a search for a rare word): sort them, rather than let the planner
+        # walk the sort's index hoping to meet them early (its estimate of a search's matches
+        # is a guess; the count is not). coalesce(x, x) is x, but no index provides it.
+        order = [func.coalesce(column, column) for column in order]
+        query = query.order_by(None).order_by(*(c.desc() if descending else c for c in order))
     keys = [column.label(f"_seek{i}") for i, column in enumerate(order)]
     if after:
         page, values = _decode_cursor(after, sort, len(order))
