@@ -13,7 +13,8 @@ Against the `agency_clients_bench` database (re-created and migrated first). The
 written with set-based SQL (the import's own speed is benchmarks/import_contacts.py), then each
 query runs `search.list_clients` / `search.list_contacts` in a read transaction as the service's
 `list_clients` / `list_contacts` RPCs run them: 3 warm-up calls, then 15 timed; p50 and p95 in
-ms. The gateway adds its own few ms on top (benchmarks/gateway.py).
+ms. The gateway adds its own few ms on top (benchmarks/gateway.py). Deep pages are measured both
+by number (`page=`) and by keyset (`after=` the page before's `next_cursor`, kit.paging).
 """
 
 from __future__ import annotations
@@ -105,6 +106,19 @@ def queries(client_id: str, deep_client_page: int, deep_contact_page: int) -> li
             f"page={deep_contact_page}, sort=name",
             {"page": deep_contact_page, "sort": "name"},
         ),
+        # the same deep pages by keyset: after= the previous page's next_cursor
+        ("clients", f"page={deep_client_page} by cursor", {"after_page": deep_client_page}),
+        ("contacts", f"page={deep_contact_page} by cursor", {"after_page": deep_contact_page}),
+        (
+            "contacts",
+            f"page={deep_contact_page}, sort=name, by cursor",
+            {"after_page": deep_contact_page, "sort": "name"},
+        ),
+        (
+            "contacts",
+            f"page={deep_contact_page // 10}, q=designer, by cursor",
+            {"after_page": deep_contact_page // 10, "q": "designer"},
+        ),
     ]
 
 
@@ -150,6 +164,13 @@ def main(clients: int = 1_000, contacts: int = 100_000) -> list[dict]:
     results = []
     with Session(engine) as session:
         for which, label, args in queries(client_id, deep_client, deep_contact):
+            if "after_page" in args:
+                # the cursor the page before answers (read once, by number, not timed)
+                args = dict(args)
+                before = args.pop("after_page") - 1
+                with session.begin():
+                    previous = listed[which](session, ctx, per_page=per_page, page=before, **args)
+                args["after"] = previous["next_cursor"]
             times = []
             for i in range(WARM_UP + TIMED):
                 started = time.perf_counter()

@@ -18,6 +18,7 @@ from gateway import auth, errors, input_checks, metrics, read_only, rpc
 from gateway.config import from_env
 from gateway.proxies import TrustedProxies, from_trusted_proxy
 from gateway.security_headers import add_security_headers
+from gateway.sessions import CookieSessions
 from kit import permissions
 from kit.logs import configure as configure_logging
 from kit.logs import set_request_id
@@ -81,6 +82,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     configure_logging()
 
+    app.session_interface = CookieSessions()
+    # JSON answers keep the services' key order: sorting every object's keys was a quarter of
+    # the time spent encoding a page of 50 clients
+    app.json.sort_keys = False
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config.get("TRUSTED_PROXIES", ()))
     rpc.init_app(app)
     app.extensions["metrics"] = metrics.Registry()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import uuid
 
 from flask import current_app, g, redirect, request, session, url_for
 
@@ -19,14 +20,26 @@ SESSION_KEY = "sid"
 
 def _authenticate(kind: str, token: str) -> dict:
     """identity's answer for a session or API token, or the one it gave a moment ago
-    (gateway.principal_cache: at most AUTH_CACHE_SECONDS old); Unauthenticated is never kept."""
+    (gateway.principal_cache: at most AUTH_CACHE_SECONDS old, asked again in the background
+    once half that old); Unauthenticated is never kept."""
     cache = current_app.extensions["principal_cache"]
     found = cache.get(kind, token)
     if found is None:
-        asked_at = cache.clock()
+        asked_at, generation = cache.clock(), cache.generation
         found = getattr(services.identity, f"authenticate_{kind}")(token)
-        cache.put(kind, token, found, asked_at)
+        cache.put(kind, token, found, asked_at, generation)
+    elif cache.due_for_refresh(kind, token):
+        cache.refresh_soon(
+            kind, token, functools.partial(_ask_identity, current_app._get_current_object())
+        )
     return found
+
+
+def _ask_identity(app, kind: str, token: str) -> dict:
+    """identity's answer, asked outside any request (the principal cache's refresh)."""
+    with app.app_context():
+        g.request_id = uuid.uuid4().hex
+        return getattr(services.identity, f"authenticate_{kind}")(token)
 
 
 def load_principal() -> None:

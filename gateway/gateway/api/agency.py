@@ -39,7 +39,7 @@ def update_agency():
         200: {description: The changed agency, schema: Agency}
         422: The name is empty, the time zone unknown or the colour not #rrggbb
     """
-    body = json_body(AgencyUpdateRequest())
+    body = json_body(AgencyUpdateRequest)
     return services.identity.update_agency(**body)
 
 
@@ -114,4 +114,4 @@ def list_plans():
       responses:
         200: {description: "One page of plans, cheapest first", schema: PlanPage}
     """
-    return page_of(services.identity.list_plans(), **query_args(PageQuery()))
+    return page_of(services.identity.list_plans(), **query_args(PageQuery))

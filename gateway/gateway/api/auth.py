@@ -53,7 +53,7 @@ def signup():
           schema: Message
         422: A field is missing or invalid, or the password is too weak
     """
-    body = json_body(SignupRequest())
+    body = json_body(SignupRequest)
     services.identity.request_signup(**body)
     return {"message": SIGNUP_MESSAGE}, 202
 
@@ -74,7 +74,7 @@ def confirm_signup():
         404: The link is unknown, used or expired
         409: The address has an account by now
     """
-    body = json_body(SignupConfirmRequest())
+    body = json_body(SignupConfirmRequest)
     result = services.identity.confirm_signup(body["token"], ip=request.remote_addr)
     auth.start_session(result["session_token"])
     g.principal = result["principal"]
@@ -98,7 +98,7 @@ def accept_invitation():
         409: The address has an account (in another agency) by now
         422: The link is unknown, used or expired, or a password is needed
     """
-    body = json_body(InvitationAcceptRequest())
+    body = json_body(InvitationAcceptRequest)
     result = services.identity.accept_user_invitation(body["token"], body.get("password"))
     auth.start_session(result["session_token"])
     return {"user": result["principal"]}, 200, NO_STORE
@@ -119,7 +119,7 @@ def login():
         401: Wrong e-mail or password, or the account is inactive
         429: Too many failed attempts; the message says when to try again
     """
-    body = json_body(LoginRequest())
+    body = json_body(LoginRequest)
     result = services.identity.login(body["email"], body["password"], request.remote_addr)
     auth.start_session(result["session_token"])
     return {"user": result["principal"]}
@@ -154,7 +154,7 @@ def forgot_password():
       responses:
         202: {description: Accepted (the same answer for unknown addresses), schema: Message}
     """
-    body = json_body(ForgotPasswordRequest())
+    body = json_body(ForgotPasswordRequest)
     services.identity.request_password_reset(body["email"])
     return {"message": FORGOT_MESSAGE}, 202
 
@@ -174,7 +174,7 @@ def reset_password():
         200: {description: The password is changed; sign in with it, schema: Message}
         422: The token is invalid or expired, or the password is too weak
     """
-    body = json_body(ResetPasswordRequest())
+    body = json_body(ResetPasswordRequest)
     services.identity.reset_password(body["token"], body["password"])
     return {"message": "Your password is changed. Sign in with it."}
 
@@ -208,7 +208,7 @@ def change_password():
         422: The current password is wrong, or the new one is too weak
         429: Too many wrong current passwords; the message says when to try again
     """
-    body = json_body(ChangePasswordRequest())
+    body = json_body(ChangePasswordRequest)
     result = services.identity.change_password(
         body["current_password"],
         body["new_password"],
@@ -233,7 +233,7 @@ def list_tokens():
       responses:
         200: {description: "One page of your tokens, oldest first", schema: ApiTokenPage}
     """
-    return page_of(services.identity.list_api_tokens(), **query_args(PageQuery()))
+    return page_of(services.identity.list_api_tokens(), **query_args(PageQuery))
 
 
 @api.post("/tokens")
@@ -248,7 +248,7 @@ def create_token():
       responses:
         201: {description: "The token, with its secret shown this once", schema: NewApiToken}
     """
-    body = json_body(TokenCreateRequest())
+    body = json_body(TokenCreateRequest)
     return services.identity.create_api_token(body["name"]), 201, NO_STORE
 
 

@@ -82,7 +82,7 @@ def request_customer_funding(client_id: str):
         201: {description: The pending request, schema: FundingRequest}
         409: Already customer-funded, a request is pending, or no Stripe keys
     """
-    body = json_body(FundingRequestCreate())
+    body = json_body(FundingRequestCreate)
     return services.billing.request_customer_funding(client_id, **body), 201
 
 
@@ -133,7 +133,7 @@ def record_usage(client_id: str):
         402: The balance cannot cover it; the client's usage is paused until a top-up
         409: The idempotency key was used for a different entry
     """
-    body = json_body(UsageRequest())
+    body = json_body(UsageRequest)
     return services.billing.record_usage(
         client_id, body["amount"], body["description"], body["idempotency_key"]
     ), 201
@@ -151,7 +151,7 @@ def list_usage(client_id: str):
       responses:
         200: {description: One page of usage, schema: UsagePage}
     """
-    return services.billing.list_usage(client_id, **query_args(PageQuery()))
+    return services.billing.list_usage(client_id, **query_args(PageQuery))
 
 
 # --- balances, top-ups, transfers ---------------------------------------------------------------
@@ -183,7 +183,7 @@ def set_balance_settings():
       responses:
         200: {description: The settings, schema: BalanceSettings}
     """
-    return services.billing.set_balance_settings(**json_body(BalanceSettingsRequest()))
+    return services.billing.set_balance_settings(**json_body(BalanceSettingsRequest))
 
 
 @api.get("/balances/rebilling")
@@ -230,7 +230,7 @@ def top_up_by_card():
         402: The card was declined
         409: No card saved, or the key was used for a different top-up
     """
-    return services.billing.top_up_by_card(**json_body(CardTopUpRequest())), 201
+    return services.billing.top_up_by_card(**json_body(CardTopUpRequest)), 201
 
 
 @api.post("/balances/card")
@@ -261,7 +261,7 @@ def save_agency_card():
         200: {description: The card, schema: AgencyCard}
         409: No card setup was started, or no Stripe keys
     """
-    body = json_body(SaveCardRequest())
+    body = json_body(SaveCardRequest)
     return services.billing.save_agency_card(body["setup_intent_id"])
 
 
@@ -278,7 +278,7 @@ def record_manual_credit():
         201: {description: The credit, schema: TopUp}
         409: The idempotency key was used for a different entry
     """
-    return services.billing.record_manual_credit(**json_body(ManualCreditRequest())), 201
+    return services.billing.record_manual_credit(**json_body(ManualCreditRequest)), 201
 
 
 @api.post("/clients/<client_id>/balance/refund")
@@ -298,7 +298,7 @@ def refund_customer_balance(client_id: str):
         422: More than the balance
         503: Stripe did not answer; the refund is pending (try again with the same key)
     """
-    body = json_body(BalanceRefundRequest())
+    body = json_body(BalanceRefundRequest)
     return services.billing.refund_customer_balance(client_id, **body)
 
 
@@ -314,7 +314,7 @@ def list_transfers(account: str):
       responses:
         200: {description: One page of transfers, schema: TransferPage}
     """
-    return services.billing.list_transfers(account, **query_args(TransferQuery()))
+    return services.billing.list_transfers(account, **query_args(TransferQuery))
 
 
 @api.get("/balances/<account>/transfers.csv")

@@ -47,7 +47,7 @@ def list_services():
       responses:
         200: {description: One page of services, schema: ServicePage}
     """
-    return services.billing.list_services(**query_args(ServiceListQuery()))
+    return services.billing.list_services(**query_args(ServiceListQuery))
 
 
 @api.post("/services")
@@ -63,7 +63,7 @@ def add_service():
         201: {description: The new service, schema: Service}
         409: A live service has this name
     """
-    return services.billing.add_service(**json_body(ServiceCreateRequest())), 201
+    return services.billing.add_service(**json_body(ServiceCreateRequest)), 201
 
 
 @api.get("/services/<service_id>")
@@ -93,7 +93,7 @@ def update_service(service_id: str):
         200: {description: The service as changed, schema: Service}
         409: The service is archived, or another live service has this name
     """
-    return services.billing.update_service(service_id, **json_body(ServiceUpdateRequest()))
+    return services.billing.update_service(service_id, **json_body(ServiceUpdateRequest))
 
 
 @api.delete("/services/<service_id>")
@@ -126,7 +126,7 @@ def list_assignments():
         200: {description: One page of assignments, schema: AssignmentPage}
         404: No such client or service (filter)
     """
-    return services.billing.list_assignments(**query_args(AssignmentListQuery()))
+    return services.billing.list_assignments(**query_args(AssignmentListQuery))
 
 
 @api.post("/assignments")
@@ -141,7 +141,7 @@ def assign_service():
       responses:
         201: {description: The new assignment, schema: Assignment}
     """
-    return services.billing.assign_service(**json_body(AssignmentCreateRequest())), 201
+    return services.billing.assign_service(**json_body(AssignmentCreateRequest)), 201
 
 
 @api.get("/assignments/<assignment_id>")
@@ -186,7 +186,7 @@ def end_assignment(assignment_id: str):
       responses:
         200: {description: The assignment, schema: Assignment}
     """
-    body = json_body(AssignmentEndRequest())
+    body = json_body(AssignmentEndRequest)
     return services.billing.end_assignment(assignment_id, body["end_date"])
 
 
@@ -203,7 +203,7 @@ def list_activities(assignment_id: str):
         200: {description: One page of activities, schema: ActivityPage}
     """
     activities = services.billing.list_activities(assignment_id)
-    return page_of(activities, **query_args(PageQuery()))
+    return page_of(activities, **query_args(PageQuery))
 
 
 @api.get("/assignments/<assignment_id>/time-entries")
@@ -219,7 +219,7 @@ def list_time_entries(assignment_id: str):
         200: {description: One page of time entries, schema: TimeEntryPage}
     """
     notes = services.billing.list_time_notes(assignment_id)
-    return page_of(notes, **query_args(PageQuery()))
+    return page_of(notes, **query_args(PageQuery))
 
 
 @api.post("/assignments/<assignment_id>/time-entries")
@@ -235,7 +235,7 @@ def log_time(assignment_id: str):
         201: {description: The time entry, schema: TimeEntry}
         409: The month is already invoiced
     """
-    return services.billing.log_time(assignment_id, **json_body(TimeEntryRequest())), 201
+    return services.billing.log_time(assignment_id, **json_body(TimeEntryRequest)), 201
 
 
 # --- charges, runs and invoices --------------------------------------------------------------
@@ -253,7 +253,7 @@ def charge_now():
       responses:
         201: {description: The invoice, schema: Invoice}
     """
-    return services.billing.charge_now(**json_body(ChargeRequest())), 201
+    return services.billing.charge_now(**json_body(ChargeRequest)), 201
 
 
 @api.post("/billing/runs")
@@ -268,7 +268,7 @@ def run_billing():
       responses:
         200: {description: What the run issued and charged, schema: BillingRun}
     """
-    return services.billing.run_billing(json_body(BillingRunRequest())["as_of"])
+    return services.billing.run_billing(json_body(BillingRunRequest)["as_of"])
 
 
 @api.get("/invoices")
@@ -284,7 +284,7 @@ def list_invoices():
         200: {description: One page of invoices, schema: InvoicePage}
         404: No such client (filter)
     """
-    return services.billing.list_invoices(**query_args(InvoiceListQuery()))
+    return services.billing.list_invoices(**query_args(InvoiceListQuery))
 
 
 @api.get("/invoices/<invoice_id>")
@@ -345,7 +345,7 @@ def mark_paid(invoice_id: str):
         200: {description: The invoice, schema: Invoice}
         409: The invoice is paid or void
     """
-    body = json_body(MarkPaidRequest())
+    body = json_body(MarkPaidRequest)
     return services.billing.mark_paid(invoice_id, body["method"], body.get("reference"))
 
 
@@ -379,7 +379,7 @@ def refund_invoice(invoice_id: str):
         402: Stripe refused the refund
         409: The invoice is not paid
     """
-    body = json_body(RefundRequest())
+    body = json_body(RefundRequest)
     return services.billing.refund_invoice(invoice_id, body.get("amount"), body.get("reason")), 201
 
 
@@ -395,7 +395,7 @@ def list_refunds(invoice_id: str):
       responses:
         200: {description: One page of refunds, schema: RefundPage}
     """
-    return page_of(services.billing.list_refunds(invoice_id), **query_args(PageQuery()))
+    return page_of(services.billing.list_refunds(invoice_id), **query_args(PageQuery))
 
 
 @api.get("/agency/billing-settings")
@@ -424,7 +424,7 @@ def set_billing_settings():
       responses:
         200: {description: The settings, schema: BillingSettings}
     """
-    body = json_body(BillingSettings())
+    body = json_body(BillingSettings)
     return services.billing.set_billing_settings(body["inactive_after_failed_days"])
 
 
@@ -457,7 +457,7 @@ def set_stripe_keys():
       responses:
         200: {description: The account, schema: StripeAccount}
     """
-    return services.billing.set_stripe_keys(**json_body(StripeKeysRequest()))
+    return services.billing.set_stripe_keys(**json_body(StripeKeysRequest))
 
 
 @api.get("/clients/<client_id>/payment-method")
@@ -502,7 +502,7 @@ def save_card(client_id: str):
         200: {description: The client's card, schema: SavedCard}
         409: The agency has no Stripe keys (card payments are off)
     """
-    body = json_body(SaveCardRequest())
+    body = json_body(SaveCardRequest)
     return services.billing.save_card(client_id, body["setup_intent_id"])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from gateway.api.paging import Page, PageQuery
+from gateway.api.paging import Page, SeekPage, SeekPageQuery
 from gateway.api.schema_fields import Id, Length, OneOf, Schema
 from kit import vocabulary
 
@@ -25,7 +25,7 @@ def tags():
 # --- query strings -------------------------------------------------------------------------
 
 
-class ClientListQuery(PageQuery):
+class ClientListQuery(SeekPageQuery):
     q = fields.Str(metadata={"description": "Matches name, website or description"})
     status = fields.Str(validate=LIST_STATUS, metadata={"description": "Default: active+inactive"})
     tag = fields.Str()
@@ -164,7 +164,7 @@ class Client(ClientProfile):
     last_activity_at = fields.DateTime()
 
 
-class ClientPage(Page):
+class ClientPage(SeekPage):
     items = fields.List(fields.Nested(Client))
 
 

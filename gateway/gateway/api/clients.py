@@ -55,7 +55,7 @@ def list_clients():
         200: {description: One page of clients, schema: ClientPage}
         404: No such custom field (field)
     """
-    args = query_args(ClientListQuery())
+    args = query_args(ClientListQuery)
     field, value = args.pop("field", None), args.pop("value", None)
     if field and value:
         args["custom_fields"] = {field: value}
@@ -76,7 +76,7 @@ def create_client():
         402: The plan's client limit is reached
         409: A client with this name exists
     """
-    return services.clients.create_client(**json_body(ClientCreateRequest())), 201
+    return services.clients.create_client(**json_body(ClientCreateRequest)), 201
 
 
 @api.get("/clients/<client_id>")
@@ -107,7 +107,7 @@ def update_client(client_id: str):
         200: {description: The client as changed, schema: Client}
         409: The client is archived, or another client has this name
     """
-    return services.clients.update_client(client_id, **json_body(ClientUpdateRequest()))
+    return services.clients.update_client(client_id, **json_body(ClientUpdateRequest))
 
 
 @api.post("/clients/<client_id>/status")
@@ -123,7 +123,7 @@ def set_client_status(client_id: str):
         200: {description: The client, schema: Client}
         409: The client is archived
     """
-    body = json_body(ClientStatusRequest())
+    body = json_body(ClientStatusRequest)
     return services.clients.set_client_status(client_id, body["status"])
 
 
@@ -140,7 +140,7 @@ def set_billing_contact(client_id: str):
         200: {description: The client, schema: Client}
         409: The client is archived
     """
-    body = json_body(BillingContactRequest())
+    body = json_body(BillingContactRequest)
     return services.clients.set_billing_contact(client_id, body["contact_id"])
 
 
@@ -236,7 +236,7 @@ def list_custom_fields():
       responses:
         200: {description: One page of fields, schema: CustomFieldPage}
     """
-    return page_of(services.clients.list_custom_fields(), **query_args(PageQuery()))
+    return page_of(services.clients.list_custom_fields(), **query_args(PageQuery))
 
 
 @api.post("/custom-fields")
@@ -252,7 +252,7 @@ def define_custom_field():
         201: {description: The field, schema: CustomField}
         409: Another custom field has this name
     """
-    body = json_body(CustomFieldRequest())
+    body = json_body(CustomFieldRequest)
     return services.clients.define_custom_field(
         body["name"], body["type"], body.get("choices"), body.get("required", False)
     ), 201
@@ -272,7 +272,7 @@ def update_custom_field(field_id: str):
         404: No such custom field
         409: Another custom field has this name
     """
-    body = json_body(CustomFieldUpdateRequest())
+    body = json_body(CustomFieldUpdateRequest)
     return services.clients.update_custom_field(field_id, **body)
 
 
@@ -288,4 +288,4 @@ def list_tags():
       responses:
         200: {description: One page of tags, schema: TagPage}
     """
-    return page_of(services.clients.list_tags(), **query_args(PageQuery()))
+    return page_of(services.clients.list_tags(), **query_args(PageQuery))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from gateway.api.client_schemas import LIST_STATUS, tags
-from gateway.api.paging import Page, PageQuery
+from gateway.api.paging import Page, PageQuery, SeekPage, SeekPageQuery
 from gateway.api.schema_fields import Email, Id, Length, OneOf, Schema
 from kit import vocabulary
 
@@ -17,7 +17,7 @@ INVITATION_STATUS = OneOf([*vocabulary.INVITATION_STATUSES, "all"])
 # --- query strings -------------------------------------------------------------------------
 
 
-class ContactListQuery(PageQuery):
+class ContactListQuery(SeekPageQuery):
     q = fields.Str(metadata={"description": "Matches name, e-mail, position or client name"})
     client_id = fields.Str()
     tag = fields.Str()
@@ -129,5 +129,5 @@ class Contact(Schema):
     invitation = fields.Nested(InvitationSummary, metadata={"description": "When invite=true"})
 
 
-class ContactPage(Page):
+class ContactPage(SeekPage):
     items = fields.List(fields.Nested(Contact))

@@ -16,7 +16,7 @@ from gateway.api.contact_schemas import (
     InvitationListQuery,
     InvitationRequest,
 )
-from gateway.api.paging import PageQuery
+from gateway.api.paging import SeekPageQuery
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.uploads import picture_response
@@ -36,7 +36,7 @@ def list_contacts():
         200: {description: One page of contacts, schema: ContactPage}
         404: No such client (client_id)
     """
-    return services.clients.list_contacts(**query_args(ContactListQuery()))
+    return services.clients.list_contacts(**query_args(ContactListQuery))
 
 
 @api.post("/contacts")
@@ -55,7 +55,7 @@ def create_contact():
         409: The e-mail address is taken, or a client named new_client exists
         429: Too many invitations sent to this contact; the message says when to try again
     """
-    return services.clients.create_contact(**json_body(ContactCreateRequest())), 201
+    return services.clients.create_contact(**json_body(ContactCreateRequest)), 201
 
 
 @api.get("/clients/<client_id>/contacts")
@@ -66,7 +66,7 @@ def list_client_contacts(client_id: str):
     get:
       tags: [contacts]
       summary: List a client's contacts
-      parameters: [{in: query, schema: PageQuery}]
+      parameters: [{in: query, schema: SeekPageQuery}]
       responses:
         200: {description: One page of contacts, schema: ContactPage}
     """
@@ -75,7 +75,7 @@ def list_client_contacts(client_id: str):
         client_id=client_id,
         status="archived" if client["archived"] else None,
         sort="name",
-        **query_args(PageQuery()),
+        **query_args(SeekPageQuery),
     )
 
 
@@ -94,7 +94,7 @@ def create_client_contact(client_id: str):
         409: The e-mail address is taken
         429: Too many invitations sent to this contact; the message says when to try again
     """
-    body = json_body(ClientContactCreateRequest())
+    body = json_body(ClientContactCreateRequest)
     return services.clients.create_contact(client_id=client_id, **body), 201
 
 
@@ -126,7 +126,7 @@ def update_contact(contact_id: str):
         404: No such contact, or no such client to move it to
         409: The contact is archived, or the e-mail address is taken
     """
-    return services.clients.update_contact(contact_id, **json_body(ContactUpdateRequest()))
+    return services.clients.update_contact(contact_id, **json_body(ContactUpdateRequest))
 
 
 @api.post("/contacts/<contact_id>/archive")
@@ -211,7 +211,7 @@ def send_invitation(contact_id: str):
         409: The contact already has a portal login, or it or its client is archived
         429: Too many invitations sent to this contact; the message says when to try again
     """
-    message = json_body(InvitationRequest()).get("message") if request.data else None
+    message = json_body(InvitationRequest).get("message") if request.data else None
     return services.clients.invite_contact(contact_id, message), 201
 
 
@@ -243,7 +243,7 @@ def list_invitations():
       responses:
         200: {description: "Invitations, newest first", schema: InvitationPage}
     """
-    args = query_args(InvitationListQuery())
+    args = query_args(InvitationListQuery)
     if args["status"] == "all":
         args["status"] = None
     return services.clients.list_invitations(**args)

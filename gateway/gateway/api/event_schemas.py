@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.api.client_schemas import Page, PageQuery
+from gateway.api.paging import Page, PageQuery
 
 
 class FailedEventListQuery(PageQuery):

@@ -21,7 +21,7 @@ def list_failed_events():
       responses:
         200: {description: A page of failed events, schema: FailedEventPage}
     """
-    args = query_args(FailedEventListQuery())
+    args = query_args(FailedEventListQuery)
     return failed_events.failed_events_page(args.get("status"), args["page"], args["per_page"])
 
 
@@ -37,5 +37,5 @@ def retry_failed_event(event_id: str):
       responses:
         200: {description: The event, due now, schema: FailedEvent}
     """
-    body = json_body(FailedEventRetryRequest())
+    body = json_body(FailedEventRetryRequest)
     return failed_events.retry_failed_event(event_id, body["handler"])

@@ -37,7 +37,7 @@ def _import_body() -> tuple[dict, Iterator[bytes], str | None]:
         body = ImportRequest(exclude=["csv"]).load(body)
         upload = request.files.get("file")
         return body, csv_pieces(upload), upload.filename
-    body = json_body(ImportRequest())
+    body = json_body(ImportRequest)
     return body, text_pieces(body["csv"]), None
 
 

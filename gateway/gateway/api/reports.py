@@ -25,7 +25,7 @@ def _csv(text: str, name: str) -> Response:
 
 
 def _dashboard() -> dict:
-    args = query_args(ReportQuery())
+    args = query_args(ReportQuery)
     args.pop("sort", None)
     return services.reporting.dashboard(**args)
 
@@ -136,7 +136,7 @@ def save_dashboard_layout():
       responses:
         200: {description: The layout kept, schema: Layout}
     """
-    return services.reporting.save_layout(**json_body(LayoutRequest()))
+    return services.reporting.save_layout(**json_body(LayoutRequest))
 
 
 @api.delete("/reports/dashboard/layout")

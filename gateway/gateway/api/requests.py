@@ -37,7 +37,7 @@ def list_requests():
         200: {description: One page of requests, schema: ClientRequestPage}
         404: No such client (client_id)
     """
-    return services.clients.list_requests(**query_args(RequestListQuery()))
+    return services.clients.list_requests(**query_args(RequestListQuery))
 
 
 @api.post("/requests")
@@ -53,7 +53,7 @@ def create_request():
         201: {description: The request, schema: ClientRequest}
         404: No such client (client_id), or no such contact of it (contact_id)
     """
-    return services.clients.create_request(**json_body(RequestCreateRequest())), 201
+    return services.clients.create_request(**json_body(RequestCreateRequest)), 201
 
 
 @api.patch("/requests/<request_id>")
@@ -68,7 +68,7 @@ def set_request_status(request_id: str):
       responses:
         200: {description: The request, schema: ClientRequest}
     """
-    body = json_body(RequestStatusRequest())
+    body = json_body(RequestStatusRequest)
     return services.clients.set_request_status(request_id, body["status"])
 
 
@@ -112,7 +112,7 @@ def assign_request(request_id: str):
       responses:
         200: {description: The request, schema: ClientRequest}
     """
-    body = json_body(AssignRequest())
+    body = json_body(AssignRequest)
     return services.clients.assign_request(request_id, body["assignee_id"])
 
 
@@ -128,7 +128,7 @@ def list_request_comments(request_id: str):
       responses:
         200: {description: One page of the thread, schema: RequestCommentPage}
     """
-    return services.clients.list_request_comments(request_id, **query_args(PageQuery()))
+    return services.clients.list_request_comments(request_id, **query_args(PageQuery))
 
 
 def _add_comment(request_id: str, internal: bool):
@@ -142,7 +142,7 @@ def _comment_body() -> dict:
         body = CommentCreateRequest().load({"body": request.form.get("body", "")})
         body["attachments"] = attachment_files(request.files.getlist("attachments"))
         return body
-    return json_body(CommentCreateRequest())
+    return json_body(CommentCreateRequest)
 
 
 @api.post("/requests/<request_id>/comments")
@@ -226,7 +226,7 @@ def portal_login():
         401: Wrong e-mail or password
         429: Too many failed attempts; the message says when to try again
     """
-    body = json_body(PortalLoginRequest())
+    body = json_body(PortalLoginRequest)
     result = services.identity.login(
         body["email"], body["password"], request.remote_addr, kind="contact"
     )
@@ -247,7 +247,7 @@ def portal_accept_invitation():
         200: {description: Who is signed in, schema: Principal}
         404: The link is not valid (any more)
     """
-    body = json_body(AcceptInvitationRequest())
+    body = json_body(AcceptInvitationRequest)
     # the new login comes signed in: no second, throttled, password login after the invitation
     # is used up
     accepted = services.clients.accept_invitation(body["token"], body["password"])
@@ -283,7 +283,7 @@ def portal_requests():
       responses:
         200: {description: One page of requests, schema: ClientRequestPage}
     """
-    return services.clients.portal_list_requests(**query_args(PageQuery()))
+    return services.clients.portal_list_requests(**query_args(PageQuery))
 
 
 @api.post("/portal/requests")
@@ -299,7 +299,7 @@ def portal_create_request():
       responses:
         201: {description: The request, schema: ClientRequest}
     """
-    return services.clients.portal_create_request(**json_body(PortalRequestCreate())), 201
+    return services.clients.portal_create_request(**json_body(PortalRequestCreate)), 201
 
 
 @api.get("/portal/requests/<request_id>")
@@ -330,7 +330,7 @@ def portal_list_comments(request_id: str):
       responses:
         200: {description: One page of the thread, schema: RequestCommentPage}
     """
-    return services.clients.portal_list_request_comments(request_id, **query_args(PageQuery()))
+    return services.clients.portal_list_request_comments(request_id, **query_args(PageQuery))
 
 
 @api.post("/portal/requests/<request_id>/comments")

@@ -67,7 +67,7 @@ def subscribe():
         402: The card was declined (payment_failed)
         409: Already subscribed
     """
-    body = json_body(SubscribeRequest())
+    body = json_body(SubscribeRequest)
     return services.billing.subscribe(body["plan"], body["setup_intent_id"]), 201
 
 
@@ -84,7 +84,7 @@ def update_subscription_card():
       responses:
         200: {description: The subscription, schema: Subscription}
     """
-    body = json_body(SubscriptionCardRequest())
+    body = json_body(SubscriptionCardRequest)
     return services.billing.update_subscription_card(body["setup_intent_id"])
 
 
@@ -103,7 +103,7 @@ def upgrade_subscription():
         402: The card was declined (payment_failed)
         409: No active subscription
     """
-    return services.billing.upgrade_subscription(json_body(UpgradeRequest())["plan"])
+    return services.billing.upgrade_subscription(json_body(UpgradeRequest)["plan"])
 
 
 @api.post("/agency/subscription/cancel")
@@ -135,7 +135,7 @@ def renew_subscription():
       responses:
         200: {description: What happened, schema: Renewal}
     """
-    return services.billing.renew_subscription(json_body(RenewalRequest())["as_of"])
+    return services.billing.renew_subscription(json_body(RenewalRequest)["as_of"])
 
 
 @api.get("/agency/subscription/invoices")
@@ -150,7 +150,7 @@ def list_platform_invoices():
       responses:
         200: {description: One page of invoices, schema: PlatformInvoicePage}
     """
-    return services.billing.list_platform_invoices(**query_args(PageQuery()))
+    return services.billing.list_platform_invoices(**query_args(PageQuery))
 
 
 @api.get("/agency/subscription/invoices/<invoice_id>")
@@ -196,7 +196,7 @@ def request_onboarding():
       responses:
         202: {description: Sent, schema: OnboardingRequested}
     """
-    body = json_body(OnboardingRequest())
+    body = json_body(OnboardingRequest)
     return services.identity.request_onboarding(body.get("message"), body.get("phone")), 202
 
 
@@ -214,6 +214,6 @@ def delete_agency():
         200: {description: Deleted, schema: AgencyDeleted}
         422: The password is not right
     """
-    result = services.identity.delete_agency(json_body(DeleteAgencyRequest())["password"])
+    result = services.identity.delete_agency(json_body(DeleteAgencyRequest)["password"])
     auth.end_session()
     return result

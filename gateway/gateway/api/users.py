@@ -29,7 +29,7 @@ def list_users():
       responses:
         200: {description: "One page of users, by name", schema: UserPage}
     """
-    args = query_args(UserListQuery())
+    args = query_args(UserListQuery)
     users = services.identity.list_users(status=args.pop("status", None))
     return page_of(users, **args)
 
@@ -51,7 +51,7 @@ def create_user():
         409: Someone in your team already has this e-mail address
         422: A field is missing or invalid, or the password is too weak
     """
-    body = json_body(UserCreateRequest())
+    body = json_body(UserCreateRequest)
     check_role_grant(body.get("role_id"))
     return services.identity.create_user(**body), 201
 
@@ -86,7 +86,7 @@ def update_user(user_id: str):
         409: Someone in your team already has this e-mail address
         422: A field is invalid
     """
-    body = json_body(UserUpdateRequest())
+    body = json_body(UserUpdateRequest)
     check_role_grant(body.get("role_id"), user_id)
     return services.identity.update_user(user_id, **body)
 
@@ -147,7 +147,7 @@ def list_roles():
       responses:
         200: {description: One page of roles, schema: RolePage}
     """
-    return page_of(services.identity.list_roles(), **query_args(PageQuery()))
+    return page_of(services.identity.list_roles(), **query_args(PageQuery))
 
 
 @api.post("/roles")
@@ -164,7 +164,7 @@ def create_role():
         403: A permission you do not hold yourself
         409: Another role has this name
     """
-    body = json_body(RoleCreateRequest())
+    body = json_body(RoleCreateRequest)
     require_grantable(body["permissions"])
     return services.identity.create_role(body["name"], body["permissions"]), 201
 
@@ -183,7 +183,7 @@ def update_role(role_id: str):
         403: Built-in roles cannot be changed, nor given a permission you lack
         409: Another role has this name
     """
-    body = json_body(RoleUpdateRequest())
+    body = json_body(RoleUpdateRequest)
     if body.get("permissions") is not None:
         require_grantable(body["permissions"])
     return services.identity.update_role(role_id, **body)
@@ -217,4 +217,4 @@ def list_permissions():
       responses:
         200: {description: Permission names and what they allow, schema: PermissionPage}
     """
-    return page_of(services.identity.list_permissions(), **query_args(PageQuery()))
+    return page_of(services.identity.list_permissions(), **query_args(PageQuery))

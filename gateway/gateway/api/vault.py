@@ -24,7 +24,7 @@ def list_vault(client_id: str):
         200: {description: One page of entries, schema: VaultEntryPage}
     """
     entries = services.clients.list_vault_entries(client_id)
-    return page_of(entries, **query_args(PageQuery()))
+    return page_of(entries, **query_args(PageQuery))
 
 
 @api.post("/clients/<client_id>/vault")
@@ -39,7 +39,7 @@ def create_vault_entry(client_id: str):
       responses:
         201: {description: The entry (without its password), schema: VaultEntry}
     """
-    return services.clients.create_vault_entry(client_id, **json_body(VaultEntryRequest())), 201
+    return services.clients.create_vault_entry(client_id, **json_body(VaultEntryRequest)), 201
 
 
 @api.post("/clients/<client_id>/vault/<entry_id>/reveal")
@@ -70,4 +70,4 @@ def list_reveals():
         200: {description: One page of reveals, newest first, schema: VaultRevealPage}
         404: No such client (client_id)
     """
-    return services.clients.list_vault_reveals(**query_args(RevealListQuery()))
+    return services.clients.list_vault_reveals(**query_args(RevealListQuery))

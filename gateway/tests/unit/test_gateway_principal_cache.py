@@ -3,6 +3,8 @@ not once per request; an identity change made through the gateway clears it at o
 refusal is never remembered. (That a revoked token stops within 1 s on the running system is
 tests/e2e/test_auth_cache.py.)"""
 
+import threading
+
 import pytest
 
 from gateway.principal_cache import PrincipalCache
@@ -92,4 +94,65 @@ def test_reads_from_identity_keep_the_cache(app):
     cache.forget_all_after("clients", "update_client")
     assert cache.get("api_token", "t") is not None
     cache.forget_all_after("identity", "deactivate_user")
+    assert cache.get("api_token", "t") is None
+
+
+def _refreshed(cache: PrincipalCache) -> None:
+    """Wait for the background refresh to finish."""
+    cache._refresher.submit(lambda: None).result(timeout=5)
+
+
+def test_an_answer_past_half_its_ttl_is_served_and_asked_again_in_the_background():
+    clock = Clock()
+    cache = PrincipalCache(0.5, clock=clock)
+    cache.put("api_token", "t", {"role": "old"}, asked_at=clock.now)
+    clock.now += 0.2
+    assert not cache.due_for_refresh("api_token", "t")
+    clock.now += 0.1
+    assert cache.due_for_refresh("api_token", "t")
+    asked, answer = [], threading.Event()
+
+    def ask(kind, token):
+        asked.append((kind, token))
+        answer.wait(5)
+        return {"role": "new"}
+
+    cache.refresh_soon("api_token", "t", ask)
+    cache.refresh_soon("api_token", "t", ask)  # already being refreshed: asked once
+    assert not cache.due_for_refresh("api_token", "t")
+    answer.set()
+    _refreshed(cache)
+    assert asked == [("api_token", "t")]
+    clock.now += 0.45  # 0.75 s after the first answer, 0.45 s after the refreshed one
+    assert cache.get("api_token", "t") == {"role": "new"}
+    clock.now += 0.05
+    assert cache.get("api_token", "t") is None  # never older than the TTL
+
+
+def test_a_refusal_heard_in_the_background_drops_the_answer_at_once():
+    clock = Clock()
+    cache = PrincipalCache(0.5, clock=clock)
+    cache.put("api_token", "t", {"role": "old"}, asked_at=clock.now)
+    clock.now += 0.3
+
+    def revoked(kind, token):
+        raise Unauthenticated("This API token is not valid.")
+
+    cache.refresh_soon("api_token", "t", revoked)
+    _refreshed(cache)
+    assert cache.get("api_token", "t") is None
+
+
+def test_an_answer_asked_before_the_cache_was_cleared_is_not_kept():
+    clock = Clock()
+    cache = PrincipalCache(0.5, clock=clock)
+    cache.put("api_token", "t", {"role": "old"}, asked_at=clock.now)
+    clock.now += 0.3
+
+    def ask_while_a_role_changes(kind, token):
+        cache.forget_all()  # an identity change through this gateway, meanwhile
+        return {"role": "old"}
+
+    cache.refresh_soon("api_token", "t", ask_while_a_role_changes)
+    _refreshed(cache)
     assert cache.get("api_token", "t") is None

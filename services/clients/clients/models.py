@@ -102,6 +102,13 @@ class Contact(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # what the list's search (`q`) matches: name, e-mail, position, phone and tags, lower-cased,
+    # with a trigram index (migration 0040_gwlists_contact_search); never loaded with the row
+    search_text: Mapped[str] = mapped_column(
+        Text,
+        Computed("lower(contact_search_text(name, email, position, phone, tags))", persisted=True),
+        deferred=True,
+    )
 
 
 class CustomFieldDefinition(TenantMixin, Base):

@@ -8,8 +8,10 @@ match a substring, the other types the exact value) filter; `sort` is `created_a
 matches name, e-mail, position or client name; `client_id`, `tag` (the contact's tags or its
 client's), `account_manager_id` and `status` (its client's) filter, and it sorts like the
 clients list but for `contact_count`; archived contacts, and contacts of archived clients, only
-show with `status="archived"`. Both return `{"items", "total", "page", "per_page"}`; a client's
-`contact_count` counts its contacts that are not archived.
+show with `status="archived"`. Both return `{"items", "total", "page", "per_page",
+"next_cursor"}`: `after=<next_cursor>` is the next page by keyset (kit.paging.seek_page_of), as
+fast deep in the list as at its start; a client's `contact_count` counts its contacts that are
+not archived.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, String, any_, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from clients import billing_contacts, pictures
@@ -28,9 +30,13 @@ from clients.contacts import contact_dict
 from clients.models import Client, Contact
 from kit.context import Context
 from kit.inputs import one_of
-from kit.paging import page_of
+from kit.paging import seek_page_of
 from kit.permissions import VIEW_CLIENTS
 from kit.vocabulary import LIST_STATUSES
+
+# Up to this many matches, a search's matches are sorted; past it, the sort's index is walked
+# (to find 50 of 100,000 contacts either way visits about this many rows).
+SORT_SEARCH_MATCHES = 2_000
 
 
 def _filtered(
@@ -57,11 +63,18 @@ def _filtered(
     return query
 
 
-def _sorted(query: Select, sort: str | None, columns: dict, tiebreak: ColumnElement) -> Select:
-    """Ordered by one of `columns` (a leading `-` sorts descending), then by `tiebreak`."""
+def _sorted(
+    query: Select, sort: str | None, columns: dict, tiebreak: ColumnElement
+) -> tuple[Select, str, list[ColumnElement], bool]:
+    """Ordered by one of `columns` (a leading `-` sorts descending), then by `tiebreak` in the
+    same direction (one index scan serves both, and a page's last row is a keyset position):
+    (query, the sort asked for, its columns, descending)."""
     sort = sort or "-created_at"
     column = columns[one_of(sort.lstrip("-"), columns, "sort")]
-    return query.order_by(column.desc() if sort.startswith("-") else column.asc(), tiebreak)
+    descending = sort.startswith("-")
+    order = [column, tiebreak]
+    query = query.order_by(*(c.desc() if descending else c.asc() for c in order))
+    return query, sort, order, descending
 
 
 def list_clients(
@@ -75,6 +88,7 @@ def list_clients(
     sort: str | None = "-created_at",
     page: Any = 1,
     per_page: Any = 25,
+    after: str | None = None,
 ) -> dict:
     ctx.require(VIEW_CLIENTS)
     if (sort or "").lstrip("-") == "contact_count":
@@ -120,7 +134,7 @@ def list_clients(
         "last_activity": Client.last_activity_at,
         "contact_count": contact_count,
     }
-    query = _sorted(query, sort, columns, Client.id)
+    query, sort, order, descending = _sorted(query, sort, columns, Client.id)
 
     def items(rows) -> list[dict]:
         ids = [c.id for c, _ in rows]
@@ -145,7 +159,7 @@ def list_clients(
             for c, count in rows
         ]
 
-    return page_of(session, query, page, per_page, items)
+    return seek_page_of(session, query, page, per_page, items, sort, order, descending, after)
 
 
 def list_contacts(
@@ -159,6 +173,7 @@ def list_contacts(
     sort: str | None = "-created_at",
     page: Any = 1,
     per_page: Any = 25,
+    after: str | None = None,
 ) -> dict:
     ctx.require(VIEW_CLIENTS)
     query = (
@@ -168,17 +183,15 @@ def list_contacts(
     )
 
     def search(pattern: str) -> ColumnElement:
-        # name, e-mail, position, phone and tags in one indexed text (pg_trgm: migration
-        # 0030_proof_list_indexes), or the client's name
-        text = func.contact_search_text(
-            Contact.name, Contact.email, Contact.position, Contact.phone, Contact.tags
-        )
+        # name, e-mail, position, phone and tags in one stored lower-cased text with a trigram
+        # index (migration 0040_gwlists_contact_search): LIKE on it is the ILIKE of those
+        # columns, without computing and case-folding each candidate row again; or the
+        # client's name
+        text = Contact.search_text.like(func.lower(pattern))
         named = select(Client.id).where(Client.agency_id == ctx.agency, Client.name.ilike(pattern))
         # `= ANY(ARRAY(...))`, not `IN (...)`: an index condition, so PostgreSQL ORs the two
         # index scans instead of reading every contact
-        return or_(
-            text.ilike(pattern), Contact.client_id == any_(func.array(named.scalar_subquery()))
-        )
+        return or_(text, Contact.client_id == any_(func.array(named.scalar_subquery())))
 
     archived = or_(Contact.archived_at.is_not(None), Client.archived_at.is_not(None))
     query = _filtered(query, status, q, search, account_manager_id, archived)
@@ -190,17 +203,27 @@ def list_contacts(
         query = query.where(or_(Contact.tags.contains([tag]), Client.tags.contains([tag])))
     columns = {
         "created_at": Contact.created_at,
-        "name": func.lower(Contact.name),
+        "name": func.lower(Contact.name, type_=String),
         "last_activity": Contact.last_activity_at,
     }
-    if q and q.strip():
-        # A search's matches are sorted, not found by walking a sort index: the planner
-        # estimates trigram matches poorly and would walk every contact for a rare word.
-        columns = {key: func.coalesce(column, column) for key, column in columns.items()}
-    query = _sorted(query, sort, columns, Contact.id)
+    # A search for a common word walks the sort's index and stops at the page's last match; a
+    # rare word's few matches (known from the count) are sorted instead (SORT_SEARCH_MATCHES).
+    query, sort, order, descending = _sorted(query, sort, columns, Contact.id)
 
     def items(rows) -> list[dict]:
         with_avatar = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
         return [contact_dict(c, name, c.id in with_avatar) for c, name in rows]
 
-    return page_of(session, query, page, per_page, items, key=Contact.id)
+    return seek_page_of(
+        session,
+        query,
+        page,
+        per_page,
+        items,
+        sort,
+        order,
+        descending,
+        after,
+        key=Contact.id,
+        sort_matches_up_to=SORT_SEARCH_MATCHES if q and q.strip() else 0,
+    )

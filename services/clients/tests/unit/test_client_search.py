@@ -1,5 +1,6 @@
 """The clients list and the Contacts tab: search, filters, sorting, pages."""
 
+import functools
 from datetime import timedelta
 
 import pytest
@@ -166,3 +167,55 @@ def test_a_contacts_search_matches_each_field_but_never_across_two(session, ctx,
     # the end of a name and the start of the e-mail beside it are not one text
     assert names(search.list_contacts(session, ctx, q="lovelace ada@")) == []
     assert names(search.list_contacts(session, ctx, q="Lovelaceada")) == []
+
+
+def follow_cursors(list_page, **args):
+    """Every page of a list from the first, each asked for with the last one's next_cursor."""
+    pages = [list_page(**args)]
+    while pages[-1]["next_cursor"]:
+        pages.append(list_page(**args, after=pages[-1]["next_cursor"]))
+    return pages
+
+
+def test_following_next_cursor_reads_the_whole_list_in_order(session, ctx, identity, book):
+    """Keyset pages (kit.paging.seek_page_of): each page's next_cursor leads to the next one,
+    by seeking from its last row; the pages are the list's slices, numbered, with its total;
+    ties in the sort key (two contacts of one name) are ordered by id and never lost."""
+    for i in range(3):
+        contacts.create_contact(
+            session, ctx, identity, "Ada Lovelace", f"ada{i}@acme.com", book["acme"]["id"]
+        )
+    for sort in ("-created_at", "created_at", "name", "-name", "-last_activity"):
+        for q in (None, "a"):
+            whole = search.list_contacts(session, ctx, sort=sort, q=q, per_page=100)
+            pages = follow_cursors(
+                functools.partial(search.list_contacts, session, ctx), sort=sort, q=q, per_page=2
+            )
+            assert [i["id"] for p in pages for i in p["items"]] == [
+                i["id"] for i in whole["items"]
+            ], (sort, q)
+            assert [p["page"] for p in pages] == list(range(1, len(pages) + 1))
+            assert {p["total"] for p in pages} == {whole["total"]}
+            assert pages[-1]["next_cursor"] is None and len(pages) == (whole["total"] + 1) // 2
+            # a page by number is the same slice as the page reached by cursor
+            assert (
+                search.list_contacts(session, ctx, sort=sort, q=q, page=2, per_page=2)["items"]
+                == pages[1]["items"]
+            )
+    for sort in ("name", "-contact_count", "-created_at"):
+        whole = names(search.list_clients(session, ctx, sort=sort))
+        pages = follow_cursors(
+            functools.partial(search.list_clients, session, ctx), sort=sort, per_page=1
+        )
+        assert [n for p in pages for n in names(p)] == whole, sort
+
+
+def test_a_cursor_is_refused_for_another_sort_or_when_it_is_not_one(session, ctx, make_ctx, book):
+    first = search.list_contacts(session, ctx, sort="name", per_page=1)
+    for after, sort in ((first["next_cursor"], "-created_at"), ("bm90IGEgY3Vyc29y", "name")):
+        with pytest.raises(ValidationError) as refused:
+            search.list_contacts(session, ctx, sort=sort, after=after)
+        assert "after" in refused.value.fields
+    # another agency's cursor only positions in this agency's own rows
+    other = search.list_contacts(session, make_ctx(), sort="name", after=first["next_cursor"])
+    assert (other["items"], other["total"], other["next_cursor"]) == ([], 0, None)
