@@ -10,7 +10,7 @@ ILIKE (pg_trgm's trigrams are case-folded either way), re-checked on a plain sto
 The expression index it replaces is dropped.
 
 Revision ID: 0040_gwlists_contact_search
-Revises: 0031_polish_required_fields
+Revises: 0040_portaltopup_tombstone
 Create Date: 2026-11-29 08:40:00.000000
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0040_gwlists_contact_search"
-down_revision: str | None = "0031_polish_required_fields"
+down_revision: str | None = "0040_portaltopup_tombstone"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
