@@ -4,7 +4,7 @@ name and brand colour that head its invoices."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,12 +27,17 @@ def remember_agency(
     name: str | None = None,
     timezone: str | None = None,
     brand_color: str | None = UNCHANGED,
+    as_of: datetime | None = None,
 ) -> None:
     """Insert or update what billing knows of an agency; None leaves a known name or time zone
-    as it is; `brand_color` None clears it (left out: unchanged)."""
+    as it is; `brand_color` None clears it (left out: unchanged). `as_of`: when identity said
+    it (an event's `occurred_at`; now when left out): what was known from a later moment stays
+    (identity's two events reach billing's two handlers in any order, and each says the whole
+    agency as it was then)."""
     known = {k: v for k, v in {"name": name, "timezone": timezone}.items() if v is not None}
     if brand_color is not UNCHANGED:
         known["brand_color"] = brand_color or None
+    as_of = as_of or utcnow()
     session.execute(
         insert(AgencyFact)
         .values(
@@ -40,10 +45,12 @@ def remember_agency(
             name=name or "",
             timezone=timezone or DEFAULT_TIMEZONE,
             brand_color=known.get("brand_color"),
-            updated_at=utcnow(),
+            updated_at=as_of,
         )
         .on_conflict_do_update(
-            index_elements=[AgencyFact.agency_id], set_={**known, "updated_at": utcnow()}
+            index_elements=[AgencyFact.agency_id],
+            set_={**known, "updated_at": as_of},
+            where=AgencyFact.updated_at <= as_of,
         )
     )
 
@@ -68,6 +75,7 @@ def learn_from_event(session: Session, payload: dict) -> None:
         name=payload.get("agency_name") or payload.get("name"),
         timezone=payload.get("timezone"),
         brand_color=(branding or {}).get("color") if isinstance(branding, dict) else UNCHANGED,
+        as_of=datetime.fromisoformat(payload["occurred_at"]) if "occurred_at" in payload else None,
     )
 
 

@@ -234,3 +234,32 @@ def test_a_clients_event_arriving_after_agency_deleted_re_creates_nothing(
         assert left == 0
         assert session.get(ErasedAgency, uuid.UUID(agency)) is not None
         assert session.scalars(select(FailedEvent)).all() == []
+
+
+def test_an_older_agency_event_arriving_late_changes_nothing(engine):
+    """identity's `agency_signed_up` and `agency_updated` reach billing's two handlers in any
+    order: the later state stays (each event says the whole agency as it was then)."""
+    from billing.facts.agencies import learn_from_event
+
+    agency = str(uuid.uuid4())
+    signed_up = {"agency_id": agency, "agency_name": "Acme", "timezone": "UTC"}
+    renamed = {
+        "agency_id": agency,
+        "name": "Blue Fox Studio",
+        "timezone": "Europe/Paris",
+        "branding": {"color": "#0066cc"},
+    }
+    with Session(engine) as session, session.begin():
+        learn_from_event(session, {**renamed, "occurred_at": "2026-11-29T10:00:01+00:00"})
+        learn_from_event(session, {**signed_up, "occurred_at": "2026-11-29T10:00:00+00:00"})
+    known = fact(engine, AgencyFact, agency)
+    assert (known.name, known.timezone, known.brand_color) == (
+        "Blue Fox Studio",
+        "Europe/Paris",
+        "#0066cc",
+    )
+    with Session(engine) as session, session.begin():
+        learn_from_event(
+            session, {**renamed, "name": "Red Fox", "occurred_at": "2026-11-29T10:00:02+00:00"}
+        )
+    assert fact(engine, AgencyFact, agency).name == "Red Fox"
