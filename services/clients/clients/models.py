@@ -84,6 +84,9 @@ class Contact(TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("agency_id", "email_key", name="uq_contacts_agency_email"),
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
+        Index(
+            "ix_contacts_archived", "agency_id", postgresql_where=text("archived_at IS NOT NULL")
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -193,14 +193,23 @@ def list_contacts(
         # index scans instead of reading every contact
         return or_(text, Contact.client_id == any_(func.array(named.scalar_subquery())))
 
-    archived = or_(Contact.archived_at.is_not(None), Client.archived_at.is_not(None))
+    def clients_where(condition: ColumnElement) -> ColumnElement:
+        """The contact's client is one of the agency's clients where `condition` holds, as
+        `client_id = ANY(ARRAY(...))`: an index condition on contacts that PostgreSQL ORs with
+        another (archived or tagged contacts), rather than a test of every joined row."""
+        chosen = select(Client.id).where(Client.agency_id == ctx.agency, condition)
+        return Contact.client_id == any_(func.array(chosen.scalar_subquery()))
+
+    archived = or_(Contact.archived_at.is_not(None), clients_where(Client.archived_at.is_not(None)))
     query = _filtered(query, status, q, search, account_manager_id, archived)
     if client_id:
         # another agency's client is not found, as everywhere, rather than an empty list
         query = query.where(Contact.client_id == find_client(session, ctx.agency, client_id).id)
     if tag:
         tag = refuse_nul(str(tag), "tag")
-        query = query.where(or_(Contact.tags.contains([tag]), Client.tags.contains([tag])))
+        query = query.where(
+            or_(Contact.tags.contains([tag]), clients_where(Client.tags.contains([tag])))
+        )
     columns = {
         "created_at": Contact.created_at,
         "name": func.lower(Contact.name, type_=String),

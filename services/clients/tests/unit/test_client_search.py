@@ -126,6 +126,12 @@ def test_contacts_filter_by_client_tag_manager_and_status(session, ctx, book):
     assert contact_names(status="inactive") == ["Dee Dee"]
     page = search.list_contacts(session, ctx, sort="-name", page=2, per_page=3)
     assert (page["total"], names(page)) == (4, ["Ada Lovelace"])
+    # Archived: a contact archived itself, and every contact of an archived client.
+    bob = next(c for c in search.list_contacts(session, ctx)["items"] if c["name"] == "Bob Stone")
+    contacts.archive_contact(session, ctx, bob["id"])
+    assert contact_names(status="archived") == ["Bob Stone", "Eve Hart"]
+    assert contact_names(tag="vip") == ["Ada Lovelace", "Dee Dee"]
+    assert contact_names(tag="vip", status="archived") == ["Bob Stone"]
 
 
 def test_lists_never_show_another_agencys_rows(session, make_ctx, book):
