@@ -85,11 +85,18 @@ e2e: venv infra assets
 browser: venv infra assets chromium
 	$(call pytest,$(wildcard tests/browser),browser)
 
-## The whole suite, from a fresh machine: services under eventlet, then the running system,
-## then the running system under faults.
+## The whole suite, from a fresh machine: the services' tests (under eventlet) and the tests of
+## the running system side by side (their databases, vhosts and ports never meet: `_test` and
+## `_e2e`), the services' output kept in .run/service-tests.log and shown when they end; then the
+## running system under faults, alone (its timings want a machine not otherwise busy).
 test: venv infra assets chromium lint compose-check
-	$(call pytest,$(SERVICE_TESTS),service tests)
-	$(call pytest,$(wildcard tests) --ignore=tests/faults,stack tests)
+	@mkdir -p .run; echo "pytest $(SERVICE_TESTS) (in the background: .run/service-tests.log)"; \
+	$(VENV)/bin/pytest -q --durations=10 $(SERVICE_TESTS) > .run/service-tests.log 2>&1 & service=$$!; \
+	stack=0; $(VENV)/bin/pytest -q --durations=10 $(wildcard tests) --ignore=tests/faults || stack=$$?; \
+	services=0; wait $$service || services=$$?; \
+	echo "== service tests"; cat .run/service-tests.log; \
+	echo "service tests: exit $$services; stack tests: exit $$stack"; \
+	test $$services -eq 0 -a $$stack -eq 0
 	$(call pytest,$(wildcard tests/faults),fault tests)
 
 ## The system under faults (databases refusing, PostgreSQL restarted, RabbitMQ stopped, programs
