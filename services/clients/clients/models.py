@@ -87,6 +87,12 @@ class Contact(TenantMixin, Base):
         Index(
             "ix_contacts_archived", "agency_id", postgresql_where=text("archived_at IS NOT NULL")
         ),
+        Index(
+            "ix_contacts_live_client",
+            "agency_id",
+            "client_id",
+            postgresql_where=text("archived_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
