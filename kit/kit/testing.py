@@ -157,3 +157,19 @@ def running_localstripe(state_dir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def signed_up_owner(identity, agency_name: str = "Acme") -> dict:
+    """A new agency through identity's `signup` RPC (`identity.signup(ctx, ...)`, a proxy of
+    the running service); its owner's context as the gateway would send it."""
+    email = f"owner-{uuid.uuid4().hex[:12]}@agency.test"
+    principal = identity.signup(
+        {"agency_id": None}, agency_name, "Olive Owner", email, "correct-horse-battery"
+    )["principal"]
+    return {
+        "agency_id": principal["agency_id"],
+        "principal_id": principal["principal_id"],
+        "kind": principal["kind"],
+        "permissions": principal["permissions"],
+        "request_id": "test",
+    }

@@ -47,5 +47,5 @@ def test_hsts_is_sent_in_production_only(monkeypatch, client):
     app = create_app(
         {"TESTING": True, **{k: v for k, v in from_env().items() if k == "HSTS_SECONDS"}}
     )
-    header = app.test_client().get("/healthz").headers["Strict-Transport-Security"]
+    header = app.test_client().get("/login").headers["Strict-Transport-Security"]
     assert header == "max-age=31536000; includeSubDomains"

@@ -1,7 +1,6 @@
 """Billing keeps clients and the agency's time zone from identity's and clients' events, and
 `python -m billing.refresh_clients` re-reads them over RPC."""
 
-import time
 import uuid
 
 from nameko.standalone.events import event_dispatcher
@@ -12,20 +11,7 @@ from billing.models import AgencyFact, ClientFact
 from billing.refresh_clients import refresh
 from kit.rpc import RpcClient
 from kit.tables import ErasedAgency, FailedEvent, ProcessedEvent
-
-
-def sign_up(identity) -> dict:
-    email = f"owner-{time.monotonic_ns()}@agency.test"
-    principal = identity.signup(
-        {"agency_id": None}, "Acme", "Olive Owner", email, "correct-horse-battery"
-    )["principal"]
-    return {
-        "agency_id": principal["agency_id"],
-        "principal_id": principal["principal_id"],
-        "kind": principal["kind"],
-        "permissions": principal["permissions"],
-        "request_id": "test",
-    }
+from kit.testing import signed_up_owner as sign_up
 
 
 def fact(engine, model, key):

@@ -5,7 +5,6 @@ agency's invoice, and any invoice while identity does not answer, still renders.
 import base64
 import io
 import struct
-import time
 import uuid
 import zlib
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing.facts.agencies import remember_agency
 from billing.models import AgencyFact, ClientFact
+from kit.testing import signed_up_owner as sign_up
 
 
 def png() -> str:
@@ -31,20 +31,6 @@ def png() -> str:
         + chunk(b"IEND", b"")
     )
     return base64.b64encode(data).decode()
-
-
-def sign_up(identity) -> dict:
-    email = f"owner-{time.monotonic_ns()}@agency.test"
-    principal = identity.signup(
-        {"agency_id": None}, "Acme", "Olive Owner", email, "correct-horse-battery"
-    )["principal"]
-    return {
-        "agency_id": principal["agency_id"],
-        "principal_id": principal["principal_id"],
-        "kind": principal["kind"],
-        "permissions": principal["permissions"],
-        "request_id": "test",
-    }
 
 
 def fact(engine, model, key):

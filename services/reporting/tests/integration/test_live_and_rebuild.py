@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from kit.testing import signed_up_owner as sign_up
 from reporting.rebuild import rebuild_agency
-
-
-def sign_up(identity) -> dict:
-    email = f"owner-{time.monotonic_ns()}@agency.test"
-    principal = identity.signup(
-        {"agency_id": None}, "Acme", "Olive Owner", email, "correct-horse-battery"
-    )["principal"]
-    return {
-        "agency_id": principal["agency_id"],
-        "principal_id": principal["principal_id"],
-        "kind": principal["kind"],
-        "permissions": principal["permissions"],
-        "request_id": "test",
-    }
 
 
 def billing_totals(billing, owner, today) -> dict:

@@ -20,25 +20,12 @@ import stripe
 from sqlalchemy import create_engine, delete, select
 from sqlalchemy.orm import Session
 
+from kit.testing import signed_up_owner as sign_up
 from reporting import rebuild
 from reporting.models import Base, ClientChange
 
 SECRET = "sk_test_reporting_agency_5678"
 GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
-
-
-def sign_up(identity, name: str) -> dict:
-    email = f"owner-{uuid.uuid4().hex[:10]}@agency.test"
-    principal = identity.signup(
-        {"agency_id": None}, name, "Olive Owner", email, "correct-horse-battery"
-    )["principal"]
-    return {
-        "agency_id": principal["agency_id"],
-        "principal_id": principal["principal_id"],
-        "kind": principal["kind"],
-        "permissions": principal["permissions"],
-        "request_id": "test",
-    }
 
 
 def confirm_card(stripe_url: str, setup: dict, number: str) -> str:
