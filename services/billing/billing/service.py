@@ -64,7 +64,13 @@ def knowing_client(method):
     def run(self, ctx, *args, **kwargs):
         try:
             return method(self, ctx, *args, **kwargs)
-        except (NotFound, ValidationError):
+        except (NotFound, ValidationError) as refusal:
+            about_the_client = clients.NO_SUCH_CLIENT in (
+                refusal.message,
+                (refusal.fields or {}).get("client_id"),
+            )
+            if not about_the_client:
+                raise
             named = signature.bind(self, ctx, *args, **kwargs).arguments.get("client_id")
             self.db.rollback()  # a refused read leaves its transaction open: nothing to keep
             if named is None or not self.db.flow(

@@ -61,11 +61,14 @@ def remember_client(
     )
 
 
+NO_SUCH_CLIENT = "No such client."
+
+
 def find_client(session: Session, ctx: Context, client_id: object) -> ClientFact:
     """The agency's client named in a path or filter; another agency's or unknown: NotFound."""
     fact = session.get(ClientFact, parse_id(client_id, "client"))
     if fact is None or fact.agency_id != ctx.agency:
-        raise NotFound("No such client.")
+        raise NotFound(NO_SUCH_CLIENT)
     return fact
 
 
@@ -73,7 +76,7 @@ def billable_client(session: Session, ctx: Context, client_id: object) -> Client
     """The agency's live client named in a body field; unknown or archived: a field error."""
     fact = session.get(ClientFact, parse_field_id(client_id, "client_id"))
     if fact is None or fact.agency_id != ctx.agency:
-        raise ValidationError("No such client.", {"client_id": "No such client."})
+        raise ValidationError(NO_SUCH_CLIENT, {"client_id": NO_SUCH_CLIENT})
     if fact.archived:
         raise ValidationError(
             f"{fact.name} is archived: restore it first.", {"client_id": "The client is archived."}
@@ -145,18 +148,20 @@ def _listed_facts(client: dict) -> dict:
 
 
 def learn_client(db: Session, ctx: Context, client_id: object, get_client) -> bool:
-    """Ask the clients service (`get_client(ctx, client_id)`, its RPC) about a client billing
-    does not know yet and remember it; True when it was learnt. Called outside any transaction,
-    after a refusal, so that the caller can try once more; a client billing knows already, an
-    id that is not one, or one the clients service does not know of this agency: False (the
-    refusal stands). The clients service away: `ServiceUnavailable`."""
+    """After a refusal for a client billing did not know: whether it is worth trying once more.
+    The client's `client_created` event may have come in the meantime (True), or billing asks
+    the clients service (`get_client(ctx, client_id)`, its RPC, outside any transaction) and
+    remembers what it says (True). An id that is not one, another agency's client, or one the
+    clients service does not know of this agency: False (the refusal stands). The clients
+    service away: `ServiceUnavailable`."""
     try:
         client_uuid = uuid.UUID(str(client_id))
     except ValueError:
         return False
     with db.begin():
-        if db.get(ClientFact, client_uuid) is not None:
-            return False
+        known = db.get(ClientFact, client_uuid)
+        if known is not None:
+            return known.agency_id == ctx.agency
     try:
         client = get_client(Context.system(str(ctx.agency)).to_dict(), str(client_uuid))
     except NotFound:

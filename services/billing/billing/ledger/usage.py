@@ -26,7 +26,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from billing.common import money
-from billing.facts.clients import find_client
+from billing.facts.clients import NO_SUCH_CLIENT, find_client
 from billing.ledger import accounts
 from billing.ledger.amounts import decimal_text, newly_low, positive_amount
 from billing.ledger.tables import AGENCY, LedgerAccount, LedgerTransfer
@@ -201,7 +201,7 @@ def record_usage(
     client = parse_id(client_id, "client")
     row = draw(session, draw_params(ctx, client, amount, description, key))
     if row.status == "no_client":
-        raise NotFound("No such client.")
+        raise NotFound(NO_SUCH_CLIENT)
     if row.status == "conflict":
         raise Conflict(
             "This idempotency key was already used for a different entry "

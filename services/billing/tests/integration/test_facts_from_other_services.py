@@ -249,3 +249,22 @@ def test_an_older_agency_event_arriving_late_changes_nothing(engine):
             session, {**renamed, "name": "Red Fox", "occurred_at": "2026-11-29T10:00:02+00:00"}
         )
     assert fact(engine, AgencyFact, agency).name == "Red Fox"
+
+
+def test_a_client_whose_event_came_during_the_refusal_is_tried_again(engine):
+    """The refusal saw no client; its `client_created` came before billing asked anyone: worth
+    one more try without asking the clients service. Another agency's client never is."""
+    from billing.facts.clients import learn_client, remember_client
+    from kit.context import Context
+
+    def not_asked(*_):
+        raise AssertionError("the clients service was asked about a client billing knows")
+
+    ours, theirs = uuid.uuid4(), uuid.uuid4()
+    client = uuid.uuid4()
+    with Session(engine) as session, session.begin():
+        remember_client(session, ours, client, name="Wayne Enterprises", status="active")
+    with Session(engine) as session:
+        assert learn_client(session, Context.system(str(ours)), client, not_asked) is True
+        assert learn_client(session, Context.system(str(theirs)), client, not_asked) is False
+        assert learn_client(session, Context.system(str(ours)), "not-an-id", not_asked) is False
