@@ -148,15 +148,7 @@ class ClientWriter:
         record_changes(self.session, self.ctx, events)
 
     def _statuses(self, names: list[str]) -> dict:
-        """{client id: status} of the agency's live clients of these names, locked."""
-        wanted = among([name.lower() for name in names])
-        rows = self.session.execute(
-            select(Client.id, Client.status)
-            .join(wanted, Client.name_key == wanted.c.key)
-            .where(Client.agency_id == self.ctx.agency, Client.archived_at.is_(None))
-            .with_for_update(of=Client)
-        ).all()
-        return dict(rows)
+        return live_client_statuses(self.session, self.ctx.agency, names)
 
 
 class ContactWriter:
@@ -412,15 +404,7 @@ class ContactWriter:
         record_changes(self.session, self.ctx, events)
 
     def _statuses(self, names: list[str]) -> dict:
-        """{client id: status} of the agency's live clients of these names, locked."""
-        wanted = among([name.lower() for name in names])
-        rows = self.session.execute(
-            select(Client.id, Client.status)
-            .join(wanted, Client.name_key == wanted.c.key)
-            .where(Client.agency_id == self.ctx.agency, Client.archived_at.is_(None))
-            .with_for_update(of=Client)
-        ).all()
-        return dict(rows)
+        return live_client_statuses(self.session, self.ctx.agency, names)
 
     def _name_of(self, client_id: uuid.UUID) -> str | None:
         if client_id not in self.names:
@@ -428,3 +412,15 @@ class ContactWriter:
                 select(Client.name).where(Client.id == client_id)
             )
         return self.names[client_id]
+
+
+def live_client_statuses(session, agency, names: list[str]) -> dict:
+    """{client id: status} of the agency's live clients of these names, locked."""
+    wanted = among([name.lower() for name in names])
+    rows = session.execute(
+        select(Client.id, Client.status)
+        .join(wanted, Client.name_key == wanted.c.key)
+        .where(Client.agency_id == agency, Client.archived_at.is_(None))
+        .with_for_update(of=Client)
+    ).all()
+    return dict(rows)
