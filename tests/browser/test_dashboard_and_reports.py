@@ -97,6 +97,7 @@ def test_dashboard_filters_layout_kept_and_a_report_exported(page, new_agency):
 
     # The revenue report, sorted, exported: the file has the table's rows and totals.
     page.click("nav >> text=Reports")
+    page.wait_for_url("**/reports/**")
     page.select_option('[data-test="filter-preset"]', "custom")
     page.fill('[data-test="filter-from"]', TODAY)
     page.fill('[data-test="filter-to"]', TODAY)
