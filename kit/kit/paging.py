@@ -123,14 +123,16 @@ def seek_page_of(
     after: Any = None,
     key: Any = None,
     sort_matches_up_to: int = 0,
+    count: Select | None = None,
 ) -> dict:
     """`page_of` for a query ordered by `order` (the sort's columns, the last one unique: the
     id), all ascending or all `descending`; the page also answers `next_cursor`. With `after`
     (a `next_cursor` this list answered for the same `sort`), the page after that cursor's row,
     found by seeking in the index rather than by OFFSET; `page` is then the cursor's. When at
-    most `sort_matches_up_to` rows match, they are sorted rather than found along the index."""
+    most `sort_matches_up_to` rows match, they are sorted rather than found along the index.
+    `count`: a cheaper query answering how many rows `query` has (the total), if there is one."""
     _, per_page = paging(1, per_page)
-    total = session.scalar(count_query(query))
+    total = session.scalar(count if count is not None else count_query(query))
     if total <= sort_matches_up_to:
         # Few rows match (a search for a rare word): sort them, rather than let the planner
         # walk the sort's index hoping to meet them early (its estimate of a search's matches

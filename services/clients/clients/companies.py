@@ -210,18 +210,9 @@ def create_client(session: Session, ctx: Context, identity: Identity, **data: An
     return client_dict(client, 0, bool(data.get("logo_base64")))
 
 
-def live_contacts(client_id):
-    """The number of the client's contacts that are not archived (a correlated subquery when
-    `client_id` is a column)."""
-    return (
-        select(func.count())
-        .select_from(Contact)
-        .where(Contact.client_id == client_id, Contact.archived_at.is_(None))
-    )
-
-
 def describe(session: Session, client: Client) -> dict:
-    count = session.scalar(live_contacts(client.id))
+    # the database's count (migration 0042_lists_contact_counts) as stored now
+    count = session.scalar(select(Client.contact_count).where(Client.id == client.id))
     contact = billing_contacts.billing_contacts(session, [client])[client.id]
     has_logo = pictures.has_picture(session, client.agency_id, client.id)
     return client_dict(client, count, has_logo, contact)

@@ -74,6 +74,10 @@ class Client(TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How many of its contacts are not archived: kept by the database (triggers on contacts,
+    # migration 0042_lists_contact_counts), never written here; deferred, so it is read fresh
+    # when asked for rather than held by the session past a contact change.
+    contact_count: Mapped[int] = mapped_column(server_default=text("0"), deferred=True)
 
 
 class Contact(TenantMixin, Base):
@@ -86,12 +90,6 @@ class Contact(TenantMixin, Base):
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
         Index(
             "ix_contacts_archived", "agency_id", postgresql_where=text("archived_at IS NOT NULL")
-        ),
-        Index(
-            "ix_contacts_live_client",
-            "agency_id",
-            "client_id",
-            postgresql_where=text("archived_at IS NULL"),
         ),
     )
 

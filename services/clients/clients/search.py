@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, any_, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, String, any_, func, or_, select
 from sqlalchemy.orm import Session
 
 from clients import billing_contacts, pictures
@@ -43,23 +43,25 @@ def _filtered(
     query: Select,
     status: str | None,
     q: str | None,
-    search: Callable[[str], ColumnElement],
+    search: Callable[[str], ColumnElement] | None,
     account_manager_id: str | None,
     archived: ColumnElement,
+    of_clients: Callable[[ColumnElement], ColumnElement] = lambda condition: condition,
 ) -> Select:
     """The filters both lists share: status (`archived` = where `archived` holds), a search
-    (`search(pattern)`: the condition for an ILIKE pattern), and the client's account manager."""
+    (`search(pattern)`: the condition for an ILIKE pattern), and the client's account manager
+    (`of_clients(condition)`: the rows whose client meets a condition on clients)."""
     one_of(status, (None, "", *LIST_STATUSES))
     if status == "archived":
         query = query.where(archived)
     else:
         query = query.where(~archived)
-        query = query.where(Client.status == status) if status else query
+        query = query.where(of_clients(Client.status == status)) if status else query
     if q and q.strip():
         query = query.where(search(like_pattern(q)))
     if account_manager_id:
         manager = refuse_nul(str(account_manager_id), "account_manager_id")
-        query = query.where(Client.account_manager_ids.contains([manager]))
+        query = query.where(of_clients(Client.account_manager_ids.contains([manager])))
     return query
 
 
@@ -91,24 +93,9 @@ def list_clients(
     after: str | None = None,
 ) -> dict:
     ctx.require(VIEW_CLIENTS)
-    if (sort or "").lstrip("-") == "contact_count":
-        # every client's count is needed to sort: one grouped pass over the agency's contacts
-        # (a count per client would visit them one client at a time)
-        counts = (
-            select(Contact.client_id, func.count().label("n"))
-            .where(Contact.agency_id == ctx.agency, Contact.archived_at.is_(None))
-            .group_by(Contact.client_id)
-            .subquery()
-        )
-        contact_count = func.coalesce(counts.c.n, 0)
-        query = select(Client, contact_count.label("contact_count")).outerjoin(
-            counts, counts.c.client_id == Client.id
-        )
-    else:
-        # only the page's clients are counted, once the page is known (`items`): a count in
-        # the SELECT list would also run for every row an OFFSET skips
-        contact_count = null()
-        query = select(Client, contact_count.label("contact_count"))
+    # the count is the database's (migration 0042_lists_contact_counts), selected as a column so
+    # that it is read as stored now, whatever the session holds
+    query = select(Client, Client.contact_count)
     query = query.where(Client.agency_id == ctx.agency)
     searched = (Client.name, Client.website, Client.description)
 
@@ -132,7 +119,7 @@ def list_clients(
         "created_at": Client.created_at,
         "name": Client.name_key,
         "last_activity": Client.last_activity_at,
-        "contact_count": contact_count,
+        "contact_count": Client.contact_count,
     }
     query, sort, order, descending = _sorted(query, sort, columns, Client.id)
 
@@ -140,24 +127,7 @@ def list_clients(
         ids = [c.id for c, _ in rows]
         with_logo = pictures.owners_with_pictures(session, ctx.agency, ids)
         contacts = billing_contacts.billing_contacts(session, [c for c, _ in rows])
-        counted = {}
-        if ids and any(count is None for _, count in rows):
-            counted = dict(
-                session.execute(
-                    select(Contact.client_id, func.count())
-                    .where(Contact.client_id.in_(ids), Contact.archived_at.is_(None))
-                    .group_by(Contact.client_id)
-                ).all()
-            )
-        return [
-            client_dict(
-                c,
-                counted.get(c.id, 0) if count is None else count,
-                c.id in with_logo,
-                contacts[c.id],
-            )
-            for c, count in rows
-        ]
+        return [client_dict(c, count, c.id in with_logo, contacts[c.id]) for c, count in rows]
 
     return seek_page_of(session, query, page, per_page, items, sort, order, descending, after)
 
@@ -176,11 +146,10 @@ def list_contacts(
     after: str | None = None,
 ) -> dict:
     ctx.require(VIEW_CLIENTS)
-    query = (
-        select(Contact, Client.name)
-        .join(Client, Client.id == Contact.client_id)
-        .where(Contact.agency_id == ctx.agency)
-    )
+    # Contacts alone, no join: a filter on their clients is a condition on `client_id`, and the
+    # page's client names are read for its rows only; so a deep page's keys are read from one
+    # index, and each contact is one row of the count.
+    query = select(Contact).where(Contact.agency_id == ctx.agency)
 
     def search(pattern: str) -> ColumnElement:
         # name, e-mail, position, phone and tags in one stored lower-cased text with a trigram
@@ -196,20 +165,33 @@ def list_contacts(
     def clients_where(condition: ColumnElement) -> ColumnElement:
         """The contact's client is one of the agency's clients where `condition` holds, as
         `client_id = ANY(ARRAY(...))`: an index condition on contacts that PostgreSQL ORs with
-        another (archived or tagged contacts), rather than a test of every joined row."""
+        another (archived or tagged contacts). For a few clients only: each row's client is
+        looked for along the array."""
         chosen = select(Client.id).where(Client.agency_id == ctx.agency, condition)
         return Contact.client_id == any_(func.array(chosen.scalar_subquery()))
 
+    def of_clients(condition: ColumnElement) -> ColumnElement:
+        """The contact's client is one of the agency's clients where `condition` holds, as
+        `client_id IN (SELECT ...)`: a semi-join (on a hash of them), however many they are."""
+        chosen = select(Client.id).where(Client.agency_id == ctx.agency, condition)
+        return Contact.client_id.in_(chosen)
+
     archived = or_(Contact.archived_at.is_not(None), clients_where(Client.archived_at.is_not(None)))
-    query = _filtered(query, status, q, search, account_manager_id, archived)
+    query = _filtered(query, status, q, search, account_manager_id, archived, of_clients)
+    chosen = None
     if client_id:
         # another agency's client is not found, as everywhere, rather than an empty list
-        query = query.where(Contact.client_id == find_client(session, ctx.agency, client_id).id)
+        chosen = find_client(session, ctx.agency, client_id)
+        query = query.where(Contact.client_id == chosen.id)
     if tag:
         tag = refuse_nul(str(tag), "tag")
         query = query.where(
             or_(Contact.tags.contains([tag]), clients_where(Client.tags.contains([tag])))
         )
+    count = None
+    if not (q and q.strip()) and not tag and status != "archived":
+        # the list is the live contacts of the live clients its filters choose
+        count = _live_contacts_of_clients(ctx, status, account_manager_id, chosen)
     columns = {
         "created_at": Contact.created_at,
         "name": func.lower(Contact.name, type_=String),
@@ -220,8 +202,16 @@ def list_contacts(
     query, sort, order, descending = _sorted(query, sort, columns, Contact.id)
 
     def items(rows) -> list[dict]:
-        with_avatar = pictures.owners_with_pictures(session, ctx.agency, [c.id for c, _ in rows])
-        return [contact_dict(c, name, c.id in with_avatar) for c, name in rows]
+        found = [contact for (contact,) in rows]
+        with_avatar = pictures.owners_with_pictures(session, ctx.agency, [c.id for c in found])
+        client_names = dict(
+            session.execute(
+                select(Client.id, Client.name).where(
+                    Client.agency_id == ctx.agency, Client.id.in_({c.client_id for c in found})
+                )
+            ).all()
+        )
+        return [contact_dict(c, client_names[c.client_id], c.id in with_avatar) for c in found]
 
     return seek_page_of(
         session,
@@ -235,4 +225,18 @@ def list_contacts(
         after,
         key=Contact.id,
         sort_matches_up_to=SORT_SEARCH_MATCHES if q and q.strip() else 0,
+        count=count,
     )
+
+
+def _live_contacts_of_clients(
+    ctx: Context, status: str | None, account_manager_id: str | None, client: Client | None
+) -> Select:
+    """How many live contacts the agency's live clients have (those of `status`, managed by
+    `account_manager_id`, or `client` alone): the sum of their stored counts, one row per client
+    (exact: the database keeps them, migration 0042_lists_contact_counts)."""
+    query = select(func.coalesce(func.sum(Client.contact_count), 0))
+    query = query.where(Client.agency_id == ctx.agency)
+    archived = Client.archived_at.is_not(None)
+    query = _filtered(query, status, None, None, account_manager_id, archived)
+    return query if client is None else query.where(Client.id == client.id)
