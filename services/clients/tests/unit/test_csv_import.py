@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from clients import companies, fields, search
 from clients.imports import csvfile, jobs, running, writers
@@ -225,6 +225,29 @@ def test_large_files_are_queued_and_run_in_batches_with_progress(session, ctx, m
     assert seen[0] == 50 and seen == sorted(seen) and len(seen) == 24
     assert (stored(session, ImportChunk), stored(session, ImportKey)) == (0, 0)
     assert session.scalar(select(func.count()).select_from(Client)) == 7
+
+
+def test_a_large_import_leaves_the_tables_vacuumed_and_analyzed(session, ctx, monkeypatch):
+    """Right after a large import, the lists' keys and counts come from index-only scans (every
+    page of the tables all-visible) and the planner knows the new rows (fresh statistics)."""
+    monkeypatch.setattr(running, "SYNC_ROWS", 1)
+    monkeypatch.setattr(running, "ANALYZE_AFTER_ROWS", 100)
+    rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(300))
+    job = running.start_import(
+        session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
+    )
+    session.commit()
+    running.run_job(session, job.id, pause=lambda: None)
+    tables = session.execute(
+        text(
+            "SELECT relname, relpages, relallvisible, reltuples FROM pg_class "
+            "WHERE relname IN ('clients', 'contacts') ORDER BY relname"
+        )
+    ).all()
+    assert [(name, visible == pages > 0, rows) for name, pages, visible, rows in tables] == [
+        ("clients", True, 7),
+        ("contacts", True, 300),
+    ]
 
 
 def test_a_failing_background_job_is_marked_failed_with_the_reason(session, ctx, monkeypatch):
