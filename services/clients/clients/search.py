@@ -11,7 +11,9 @@ clients list but for `contact_count`; archived contacts, and contacts of archive
 show with `status="archived"`. Both return `{"items", "total", "page", "per_page",
 "next_cursor"}`: `after=<next_cursor>` is the next page by keyset (kit.paging.seek_page_of), as
 fast deep in the list as at its start; a client's `contact_count` counts its contacts that are
-not archived.
+not archived (stored, kept by the database: migration 0042_lists_contact_counts). A contacts
+list filtered on its clients alone (status, account manager, client) totals their stored counts;
+one with a search or a tag, or of archived contacts, counts its rows.
 """
 
 from __future__ import annotations

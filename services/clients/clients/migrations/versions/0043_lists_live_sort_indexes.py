@@ -1,4 +1,5 @@
-"""Contacts lists: the sorts' indexes hold live contacts only and cover the page's keys
+"""Contacts lists: the sorts' indexes hold live contacts only and cover a page's keys; a
+client's live contacts indexed in their order
 
 A page by number (`page=1900`: OFFSET 94,950) is found on keys first (kit.paging): the keys of
 the sorted, filtered list are read and skipped, then the page's 50 rows. The sorts' indexes
