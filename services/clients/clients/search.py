@@ -209,7 +209,7 @@ def list_contacts(
         client_names = dict(
             session.execute(
                 select(Client.id, Client.name).where(
-                    Client.agency_id == ctx.agency, Client.id.in_({c.client_id for c in found})
+                    Client.agency_id == ctx.agency, Client.id.in_([c.client_id for c in found])
                 )
             ).all()
         )
