@@ -82,6 +82,11 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         context.require(CREATE_CLIENTS)
         return companies.client_limit(self.identity, context)
 
+    def _agency_name(self, ctx: dict) -> str | None:
+        """The agency's name for an invitation e-mail, asked of identity before the invitation's
+        transaction opens (never inside it: docs/contracts.md); None when identity is away."""
+        return invitations.ask_agency_name(self.identity, Context.from_dict(ctx))
+
     def _run_if_queued(self, job: ImportJob) -> dict:
         """Hand a committed `queued` job to the background runner; the job as answered."""
         if job.status == "queued":
@@ -174,6 +179,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
             email,
             **data,
             per_hour=self.settings.invitations_per_hour,
+            agency_name=self._agency_name(ctx) if data.get("invite") else None,
         )
 
     @rpc
@@ -331,10 +337,10 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.invite_contact,
             ctx,
-            self.identity,
             contact_id,
             message,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -342,9 +348,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.reinvite_client_contacts,
             ctx,
-            self.identity,
             client_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -352,9 +358,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.resend_invitation,
             ctx,
-            self.identity,
             invitation_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
