@@ -37,7 +37,7 @@ from kit.encryption import Cipher
 from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
-from kit.permissions import CREATE_CLIENTS
+from kit.permissions import CREATE_CLIENTS, MANAGE_CLIENT_ORGANIZATIONS
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -85,7 +85,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     def _agency_name(self, ctx: dict) -> str | None:
         """The agency's name for an invitation e-mail, asked of identity before the invitation's
         transaction opens (never inside it: docs/contracts.md); None when identity is away."""
-        return invitations.ask_agency_name(self.identity, Context.from_dict(ctx))
+        context = Context.from_dict(ctx)
+        context.require(MANAGE_CLIENT_ORGANIZATIONS)
+        return invitations.ask_agency_name(self.identity, context)
 
     def _run_if_queued(self, job: ImportJob) -> dict:
         """Hand a committed `queued` job to the background runner; the job as answered."""
