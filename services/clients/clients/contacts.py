@@ -4,7 +4,8 @@
 - A contact belongs to a client. `create_contact` takes `client_id`, or `new_client` (a name, or a
   dict of client fields) to create the client on the fly (create_clients and the plan limit
   apply), or neither when the agency has exactly one client: that one is used.
-- `invite=True` sends the portal invitation in the same call (see invitations.py).
+- `invite=True` sends the portal invitation in the same call (see invitations.py); its e-mail's
+  `agency_name` is asked of identity by the service before the transaction opens.
 - A new name, e-mail or client reaches the contact's portal login right after the commit
   (portal_access.py, portal_sync.py); a new e-mail that is another portal login's is refused
   first and changes nothing. A new e-mail cancels the contact's pending invitations.
@@ -114,9 +115,10 @@ def create_contact(
     invitation_message: str | None = None,
     *,
     per_hour: int = invitations.PER_HOUR,
+    agency_name: str | None = None,
 ) -> dict:
     """A new contact; `invite` sends its portal invitation too (counted against `per_hour`, the
-    service's INVITATIONS_PER_HOUR setting)."""
+    service's INVITATIONS_PER_HOUR setting; `agency_name` for its e-mail)."""
     ctx.require(CREATE_CLIENTS)
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
@@ -147,12 +149,7 @@ def create_contact(
     result = contact_dict(contact, client.name, bool(avatar_base64))
     if invite:
         result["invitation"] = invitations.invite(
-            session,
-            ctx,
-            identity,
-            contact,
-            invitation_message,
-            per_hour,
+            session, ctx, contact, invitation_message, per_hour, agency_name
         )
         result["portal_status"] = contact.portal_status
     return result

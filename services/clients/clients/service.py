@@ -37,7 +37,7 @@ from kit.encryption import Cipher
 from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
-from kit.permissions import CREATE_CLIENTS
+from kit.permissions import CREATE_CLIENTS, MANAGE_CLIENT_ORGANIZATIONS
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -81,6 +81,13 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         context = Context.from_dict(ctx)
         context.require(CREATE_CLIENTS)
         return companies.client_limit(self.identity, context)
+
+    def _agency_name(self, ctx: dict) -> str | None:
+        """The agency's name for an invitation e-mail, asked of identity before the invitation's
+        transaction opens (never inside it: docs/contracts.md); None when identity is away."""
+        context = Context.from_dict(ctx)
+        context.require(MANAGE_CLIENT_ORGANIZATIONS)
+        return invitations.ask_agency_name(self.identity, context)
 
     def _run_if_queued(self, job: ImportJob) -> dict:
         """Hand a committed `queued` job to the background runner; the job as answered."""
@@ -174,6 +181,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
             email,
             **data,
             per_hour=self.settings.invitations_per_hour,
+            agency_name=self._agency_name(ctx) if data.get("invite") else None,
         )
 
     @rpc
@@ -331,10 +339,10 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.invite_contact,
             ctx,
-            self.identity,
             contact_id,
             message,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -342,9 +350,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.reinvite_client_contacts,
             ctx,
-            self.identity,
             client_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -352,9 +360,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.resend_invitation,
             ctx,
-            self.identity,
             invitation_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc

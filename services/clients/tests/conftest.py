@@ -39,6 +39,7 @@ class FakeIdentity:
         self.portal_logins: list[tuple] = []
         self.calls: list[tuple] = []  # the portal login changes asked for
         self.refuse: Exception | None = None  # raised by the next portal login change
+        self.away: Exception | None = None  # raised by get_agency (identity not answering)
 
     def get_entitlements(self, ctx):
         return {"plan": "test", "client_limit": self.client_limit}
@@ -51,6 +52,8 @@ class FakeIdentity:
         return [{"id": u, "name": u, "email": f"{u}@agency.test"} for u in sorted(self.users)]
 
     def get_agency(self, ctx):
+        if self.away is not None:
+            raise self.away
         return {"id": ctx["agency_id"], "name": "Acme Agency"}
 
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):

@@ -82,16 +82,18 @@ def clients_settings() -> dict:
 
 @pytest.fixture
 def system(container_factory, rabbit_config, db_url, identity_db_url, clients_settings, s3_url):
-    """Both services started; yields (clients rpc, identity rpc, clients config)."""
+    """Both services started; yields (clients rpc, identity rpc, clients config, identity's
+    container: a test may stop it)."""
     truncate_all(db_url)
     settings = {"S3_ENDPOINT_URL": s3_url, **clients_settings}
     config = service_config("clients", rabbit_config, db_url, **settings)
     container_factory(ClientsService, config).start()
-    container_factory(
+    identity_container = container_factory(
         IdentityService, service_config("identity", rabbit_config, identity_db_url)
-    ).start()
+    )
+    identity_container.start()
     client = RpcClient(config, timeout=10)
-    yield Rpc(client, "clients"), Rpc(client, "identity"), config
+    yield Rpc(client, "clients"), Rpc(client, "identity"), config, identity_container
     client.close()
 
 

@@ -29,7 +29,7 @@ def ada(session, ctx, identity, acme):
 @pytest.fixture
 def portal_ada(session, ctx, identity, ada, outbox):
     """Ada, with a portal login (she accepted her invitation)."""
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     token = outbox(session, "contact_invited")[-1]["invitation_token"]
     portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     identity.calls.clear()
@@ -119,7 +119,7 @@ def test_archiving_a_client_closes_its_contacts_portal_access(
     session, ctx, identity, acme, portal_ada
 ):
     bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
-    invitations.invite_contact(session, ctx, identity, bob["id"])
+    invitations.invite_contact(session, ctx, bob["id"])
     companies.archive_client(session, ctx, acme["id"])
     push(session, ctx, identity)
     assert identity.calls == [("disable_portal_login", portal_ada["id"])]
@@ -135,14 +135,14 @@ def test_restoring_a_client_offers_to_reinvite_only_those_whose_access_ended(
     session, ctx, identity, acme, portal_ada, outbox
 ):
     bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
-    invitations.invite_contact(session, ctx, identity, bob["id"])
+    invitations.invite_contact(session, ctx, bob["id"])
     contacts.create_contact(session, ctx, identity, "Cy", "cy@acme.com", acme["id"])
     companies.archive_client(session, ctx, acme["id"])
     companies.restore_client(session, ctx, identity, acme["id"])
     ended = {c["name"]: c["portal_ended"] for c in search.list_contacts(session, ctx)["items"]}
     assert ended == {"Ada": True, "Bob": True, "Cy": False}
 
-    sent = invitations.reinvite_client_contacts(session, ctx, identity, acme["id"])
+    sent = invitations.reinvite_client_contacts(session, ctx, acme["id"])
     assert sorted(i["email"] for i in sent) == ["ada@acme.com", "bob@acme.com"]
     assert {e["email"] for e in outbox(session, "contact_invited")[-2:]} == {
         "ada@acme.com",
@@ -153,7 +153,7 @@ def test_restoring_a_client_offers_to_reinvite_only_those_whose_access_ended(
         for c in search.list_contacts(session, ctx)["items"]
     }
     assert after == {"Ada": ("invited", False), "Bob": ("invited", False), "Cy": ("none", False)}
-    assert invitations.reinvite_client_contacts(session, ctx, identity, acme["id"]) == []
+    assert invitations.reinvite_client_contacts(session, ctx, acme["id"]) == []
 
 
 def test_an_archived_contact_leaves_lists_and_the_portal_and_comes_back(
@@ -172,13 +172,13 @@ def test_an_archived_contact_leaves_lists_and_the_portal_and_comes_back(
     with pytest.raises(Conflict):
         contacts.update_contact(session, ctx, portal_ada["id"], name="Eve")
     with pytest.raises(Conflict):
-        invitations.invite_contact(session, ctx, identity, portal_ada["id"])
+        invitations.invite_contact(session, ctx, portal_ada["id"])
 
     restored = contacts.restore_contact(session, ctx, portal_ada["id"])
     assert not restored["archived"] and search.list_contacts(session, ctx)["total"] == 1
     [event] = outbox(session, "contact_restored")
     assert (event["contact_id"], event["client_id"]) == (portal_ada["id"], acme["id"])
-    invitations.invite_contact(session, ctx, identity, portal_ada["id"])  # invited anew
+    invitations.invite_contact(session, ctx, portal_ada["id"])  # invited anew
 
 
 def test_archiving_contacts_needs_delete_clients_and_a_live_client_to_restore(
@@ -208,7 +208,7 @@ def test_a_moved_portal_contacts_login_follows_it_to_the_new_client(
 
 
 def test_a_contacts_invitation_is_cancelled_by_the_contact(session, ctx, identity, ada):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     cancelled = invitations.cancel_contact_invitation(session, ctx, ada["id"])
     assert (cancelled["id"], cancelled["status"]) == (invitation["id"], "cancelled")
     assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "none"
@@ -221,7 +221,7 @@ def test_invitations_are_listed_a_page_at_a_time(session, ctx, identity, acme):
         contact = contacts.create_contact(
             session, ctx, identity, f"P{n}", f"p{n}@acme.com", acme["id"]
         )
-        invitations.invite_contact(session, ctx, identity, contact["id"])
+        invitations.invite_contact(session, ctx, contact["id"])
     first = invitations.list_invitations(session, ctx, per_page=2)
     second = invitations.list_invitations(session, ctx, page=2, per_page=2)
     assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
@@ -255,7 +255,7 @@ def test_the_team_logs_a_request_for_a_client(session, ctx, make_ctx, identity, 
 def test_a_login_made_by_an_acceptance_that_never_committed_is_disabled_and_the_link_still_works(
     session, ctx, identity, ada, outbox
 ):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     token = outbox(session, "contact_invited")[-1]["invitation_token"]
     # the acceptance's first step commits and identity makes the login; then the process dies
     claim = invitations.claim_invitation(session, ANONYMOUS, token)

@@ -9,7 +9,7 @@ from clients import client_requests, companies, contacts, invitations, portal_sy
 from clients.models import Invitation
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 
 ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed in
 
@@ -27,7 +27,10 @@ def token_of(outbox, session, n=-1):
 def test_inviting_records_the_email_event_and_a_pending_invitation(
     session, ctx, identity, ada, outbox
 ):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"], "Welcome aboard!")
+    name = invitations.ask_agency_name(identity, ctx)
+    invitation = invitations.invite_contact(
+        session, ctx, ada["id"], "Welcome aboard!", agency_name=name
+    )
     [event] = outbox(session, "contact_invited")
     assert event["email"] == "ada@acme.com" and event["client_name"] == "Acme"
     assert event["agency_name"] == "Acme Agency" and event["message"] == "Welcome aboard!"
@@ -37,6 +40,16 @@ def test_inviting_records_the_email_event_and_a_pending_invitation(
     assert listed["contact_name"] == "Ada"
     found = invitations.get_invitation(session, ANONYMOUS, event["invitation_token"])
     assert (found["contact_name"], found["client_name"]) == ("Ada", "Acme")
+
+
+def test_the_agency_name_is_left_out_of_the_email_when_identity_is_away(
+    session, ctx, identity, ada, outbox
+):
+    identity.away = ServiceUnavailable("The identity service did not answer in time.")
+    name = invitations.ask_agency_name(identity, ctx)
+    invitation = invitations.invite_contact(session, ctx, ada["id"], agency_name=name)
+    assert invitation["status"] == "pending"
+    assert outbox(session, "contact_invited")[0]["agency_name"] is None
 
 
 def test_creating_a_contact_with_invite_sends_it_in_the_same_call(session, ctx, identity, outbox):
@@ -49,9 +62,9 @@ def test_creating_a_contact_with_invite_sends_it_in_the_same_call(session, ctx, 
 
 
 def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, identity, ada, outbox):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     first = token_of(outbox, session)
-    invitations.resend_invitation(session, ctx, identity, invitation["id"])
+    invitations.resend_invitation(session, ctx, invitation["id"])
     second = token_of(outbox, session)
     assert outbox(session, "contact_invited")[-1]["resent"] is True
     with pytest.raises(NotFound):
@@ -66,11 +79,11 @@ def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, identity, ad
         == invitation["id"]
     )
     with pytest.raises(Conflict):
-        invitations.resend_invitation(session, ctx, identity, invitation["id"])
+        invitations.resend_invitation(session, ctx, invitation["id"])
 
 
 def test_expired_links_are_refused_and_listed_as_expired(session, ctx, identity, ada, outbox):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     session.execute(update(Invitation).values(expires_at=utcnow() - timedelta(minutes=1)))
     with pytest.raises(ValidationError) as raised:
         portal_sync.accept_invitation(
@@ -80,12 +93,12 @@ def test_expired_links_are_refused_and_listed_as_expired(session, ctx, identity,
     assert (
         invitations.list_invitations(session, ctx, "expired")["items"][0]["id"] == invitation["id"]
     )
-    invitations.resend_invitation(session, ctx, identity, invitation["id"])  # fresh 7 days
+    invitations.resend_invitation(session, ctx, invitation["id"])  # fresh 7 days
     invitations.get_invitation(session, ANONYMOUS, token_of(outbox, session))
 
 
 def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, outbox):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     token = token_of(outbox, session)
     with pytest.raises(ValidationError):  # identity refuses the weak password; still pending
         portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "short")
@@ -104,7 +117,7 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
         portal_sync.accept_invitation(session, ANONYMOUS, identity, token, "long-password")
     assert contacts.get_contact(session, ctx, ada["id"])["portal_status"] == "active"
     with pytest.raises(Conflict):
-        invitations.invite_contact(session, ctx, identity, ada["id"])
+        invitations.invite_contact(session, ctx, ada["id"])
 
 
 def test_invitations_need_manage_client_organizations_and_stay_in_their_agency(
@@ -116,11 +129,10 @@ def test_invitations_need_manage_client_organizations_and_stay_in_their_agency(
         invitations.invite_contact(
             session,
             make_ctx(agency_id=ctx.agency_id, permissions={"view_clients", "create_clients"}),
-            identity,
             ada["id"],
         )
     with pytest.raises(NotFound):
-        invitations.invite_contact(session, make_ctx(), identity, ada["id"])
+        invitations.invite_contact(session, make_ctx(), ada["id"])
 
 
 def portal(ctx, contact):

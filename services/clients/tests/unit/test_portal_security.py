@@ -96,7 +96,7 @@ def test_a_portal_session_naming_another_agencys_contact_is_refused(
 def test_changing_a_contacts_email_cancels_its_pending_invitation(
     session, ctx, identity, ada, outbox
 ):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     token = token_of(outbox, session)
     changed = contacts.update_contact(session, ctx, ada["id"], email="victim@corp.com")
     assert changed["portal_status"] == "none"
@@ -112,7 +112,7 @@ def test_an_invitation_for_another_address_than_the_contacts_is_not_accepted(
 ):
     """Even should a pending invitation survive an e-mail change (a row written before
     invitations kept their address), it is accepted only at the address it went to."""
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     token = token_of(outbox, session)
     session.execute(
         update(contacts.Contact)
@@ -128,7 +128,7 @@ def test_an_invitation_for_another_address_than_the_contacts_is_not_accepted(
 
 
 def test_an_invitation_remembers_the_address_it_was_sent_to(session, ctx, identity, ada, outbox):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     assert invitation["email"] == "ada@acme.com"
     assert (
         invitations.get_invitation(session, ANONYMOUS, token_of(outbox, session))["email"]
@@ -143,11 +143,11 @@ def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
     other = make_ctx()
     theirs = companies.create_client(session, other, identity, name="Theirs")
     them = contacts.create_contact(session, other, identity, "Ada", "ada@acme.com", theirs["id"])
-    invitations.invite_contact(session, other, identity, them["id"])
+    invitations.invite_contact(session, other, them["id"])
     portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     with pytest.raises(Conflict) as raised:
         portal_sync.accept_invitation(
             session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
@@ -160,7 +160,7 @@ def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
 def test_a_new_email_taken_by_a_portal_login_is_refused_without_saying_where(
     session, ctx, identity, ada, outbox
 ):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
@@ -179,7 +179,7 @@ def test_a_new_email_taken_by_a_portal_login_is_refused_without_saying_where(
 def test_accepting_an_invitation_returns_the_new_logins_session(
     session, ctx, identity, ada, outbox
 ):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     accepted = portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
@@ -195,16 +195,16 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
     session, ctx, make_ctx, identity, acme, ada, outbox
 ):
     bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
-    first = invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=3)
-    invitations.resend_invitation(session, ctx, identity, first["id"], per_hour=3)
-    invitations.invite_contact(session, ctx, identity, bob["id"], per_hour=3)
+    first = invitations.invite_contact(session, ctx, ada["id"], per_hour=3)
+    invitations.resend_invitation(session, ctx, first["id"], per_hour=3)
+    invitations.invite_contact(session, ctx, bob["id"], per_hour=3)
     sent = len(outbox(session, "contact_invited"))
     with pytest.raises(RateLimited) as raised:
-        invitations.resend_invitation(session, ctx, identity, first["id"], per_hour=3)
+        invitations.resend_invitation(session, ctx, first["id"], per_hour=3)
     assert "3 invitations in the last hour" in raised.value.message
     assert 0 < raised.value.fields["retry_after"] <= 3600
     with pytest.raises(RateLimited):
-        invitations.invite_contact(session, ctx, identity, bob["id"], per_hour=3)
+        invitations.invite_contact(session, ctx, bob["id"], per_hour=3)
     with pytest.raises(RateLimited):
         contacts.create_contact(
             session,
@@ -232,8 +232,8 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
 
 
 def test_the_invitation_limit_counts_only_the_last_hour(session, ctx, identity, ada):
-    invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+    invitations.invite_contact(session, ctx, ada["id"], per_hour=1)
     with pytest.raises(RateLimited):
-        invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+        invitations.invite_contact(session, ctx, ada["id"], per_hour=1)
     session.execute(update(InvitationSend).values(sent_at=utcnow() - timedelta(minutes=61)))
-    invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+    invitations.invite_contact(session, ctx, ada["id"], per_hour=1)
