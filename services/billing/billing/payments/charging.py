@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import card_links
-from billing.payments.stripe_api import client_for, find_payment, plain
+from billing.payments.stripe_api import client_for, find_payment, may_be_under_way, plain
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -38,9 +38,6 @@ from kit.outbox import record_event
 log = logging.getLogger(__name__)
 
 PAID, DECLINED, UNKNOWN, SKIPPED = "paid", "declined", "unknown", "skipped"
-# Beyond the Stripe timeout, before a pending try counts as abandoned (commit, clock, a slow
-# worker): until then its call may still make the payment.
-IN_FLIGHT_MARGIN_SECONDS = 5
 
 
 @dataclass
@@ -57,12 +54,6 @@ class _Try:
 
 def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
     return f"charge:{invoice_id}:{attempt}"
-
-
-def _in_flight(attempt: PaymentAttempt, settings: Settings) -> bool:
-    """Whether a pending try's call to Stripe may still be under way somewhere."""
-    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
-    return utcnow() - attempt.created_at < window
 
 
 def _prepare(
@@ -92,7 +83,7 @@ def _prepare(
             PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "pending"
         )
     )
-    if pending is not None and _in_flight(pending, settings):
+    if pending is not None and may_be_under_way(pending.created_at, settings):
         return SKIPPED
     if pending is None:
         number = 1 + session.scalar(

@@ -2,17 +2,23 @@
 base address (localstripe in development and tests), a timeout, no hidden retries (a retry is
 ours to decide, with the attempt recorded first). Beside it, what every card flow (clients'
 invoices, balances, the platform's subscription) asks of Stripe the same way: a card setup for
-Stripe.js, a saved card's summary, the payment a lost reply made, a refund on a payment."""
+Stripe.js, a saved card's summary, the payment a lost reply made, a refund on a payment, and
+whether a call recorded pending may still be under way."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import stripe
 
 from billing.settings import Settings
+from kit.db import utcnow
 
 log = logging.getLogger(__name__)
+# Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow
+# worker): until then it may still reach Stripe and make its payment or refund.
+IN_FLIGHT_MARGIN_SECONDS = 5
 
 
 def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
@@ -22,6 +28,16 @@ def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
         http_client=stripe.RequestsClient(timeout=settings.stripe_timeout),
         max_network_retries=0,
     )
+
+
+def may_be_under_way(recorded_at: datetime, settings: Settings) -> bool:
+    """Whether a call recorded pending at `recorded_at` may still be waiting for Stripe in
+    another worker or process (two runs or two requests at once, a retry while the first try's
+    request is slow). Such a call is left to its caller, never looked up and made again: what it
+    makes may not exist at Stripe yet, and asking again would pay or refund twice wherever the
+    idempotency key is not honoured (localstripe ignores it)."""
+    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+    return utcnow() - recorded_at < window
 
 
 def plain(obj) -> dict:
