@@ -11,7 +11,6 @@ paused and re-arms the low-balance e-mail once the balance is back at the thresh
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 
@@ -39,14 +38,22 @@ from billing.ledger.transfers import Posted, post_transfer
 from billing.ledger.usage import clean_key
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import card_summary, client_for, new_card_setup
+from billing.payments.stripe_api import (
+    PAID,
+    REFUSED,
+    UNKNOWN,
+    CardCharge,
+    card_summary,
+    charge_saved_card,
+    client_for,
+    new_card_setup,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
 from kit.outbox import record_event
 
-log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 
 
@@ -194,35 +201,24 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dic
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
-    """('succeeded'|'failed'|'unknown', payment intent id, reason)."""
-    client = client_for(attempt.secret, settings)
-    try:
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": attempt.amount,
-                "currency": accounts.CURRENCY.lower(),
-                "customer": attempt.customer_id,
-                "payment_method": attempt.payment_method_id,
-                "off_session": True,
-                "confirm": True,
-                "metadata": {"topup_key": attempt.key},
-            },
-            options={"idempotency_key": attempt.key},
-        )
-    except stripe.CardError as exc:
-        return "failed", None, exc.user_message or exc.code or "declined"
-    except stripe.StripeError as exc:
-        log.warning("top-up %s: no answer from Stripe (%s)", attempt.key, exc)
-        return "unknown", None, None
-    if intent.status == "succeeded":
-        return "succeeded", intent.id, None
-    return "failed", intent.id, f"The payment needs the card holder ({intent.status})."
+    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused counts
+    as unanswered (UNKNOWN), the top-up staying pending."""
+    charge = CardCharge(
+        key=attempt.key,
+        customer_id=attempt.customer_id,
+        payment_method_id=attempt.payment_method_id,
+        amount=attempt.amount,
+        currency=accounts.CURRENCY,
+        key_name="topup_key",
+    )
+    outcome, intent_id, reason = charge_saved_card(client_for(attempt.secret, settings), charge)
+    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
 def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
     row = session.get(TopupAttempt, attempt.attempt_id, with_for_update=True)
     row.payment_intent_id = intent_id
-    if outcome != "succeeded":
+    if outcome != PAID:
         row.status, row.failure_reason = "failed", reason
         return reason or "The card was declined."
     row.status = "succeeded"
@@ -277,7 +273,7 @@ def charge_balance(
     if isinstance(attempt, dict):
         return attempt
     outcome, intent_id, reason = charge_card(attempt, settings)
-    if outcome == "unknown":
+    if outcome == UNKNOWN:
         raise ServiceUnavailable(
             "Stripe did not answer; the top-up is pending. Try again with the same key.",
             {"service": "stripe"},

@@ -15,12 +15,10 @@ to that call (`skipped`), not looked up, since its payment may not exist yet.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,16 +26,23 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import card_links
-from billing.payments.stripe_api import client_for, find_payment, may_be_under_way, plain
+from billing.payments.stripe_api import (
+    DECLINED,
+    PAID,
+    REFUSED,
+    UNKNOWN,
+    CardCharge,
+    charge_saved_card,
+    client_for,
+    may_be_under_way,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt
 from kit.outbox import record_event
 
-log = logging.getLogger(__name__)
-
-PAID, DECLINED, UNKNOWN, SKIPPED = "paid", "declined", "unknown", "skipped"
+SKIPPED = "skipped"
 
 
 @dataclass
@@ -114,37 +119,19 @@ def _prepare(
 
 
 def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
-    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost."""
-    client = client_for(attempt.secret, settings)
-    try:
-        if attempt.reconcile:
-            found = find_payment(client, attempt.customer_id, attempt.key)
-            if found is not None:
-                if found.status == "succeeded":
-                    return PAID, found.id, None
-                reason = plain(found.last_payment_error).get("message") or found.status
-                return DECLINED, found.id, reason
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": attempt.amount,
-                "currency": attempt.currency.lower(),
-                "customer": attempt.customer_id,
-                "payment_method": attempt.payment_method_id,
-                "off_session": True,
-                "confirm": True,
-                "metadata": {"invoice_id": str(invoice_id), "charge_key": attempt.key},
-            },
-            options={"idempotency_key": attempt.key},
-        )
-    except stripe.CardError as exc:
-        intent = plain(exc.error.payment_intent if exc.error else None)
-        return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
-    except stripe.StripeError as exc:
-        log.warning("charging invoice %s: no answer from Stripe (%s)", invoice_id, exc)
-        return UNKNOWN, None, None
-    if intent.status == "succeeded":
-        return PAID, intent.id, None
-    return DECLINED, intent.id, f"The payment needs the client ({intent.status})."
+    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost (or
+    the request was refused: the try stays pending, as for a lost answer)."""
+    charge = CardCharge(
+        key=attempt.key,
+        customer_id=attempt.customer_id,
+        payment_method_id=attempt.payment_method_id,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        metadata={"invoice_id": str(invoice_id)},
+        reconcile=attempt.reconcile,
+    )
+    outcome, intent_id, reason = charge_saved_card(client_for(attempt.secret, settings), charge)
+    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
 def _next_try(session: Session, invoice: Invoice, account: StripeAccount | None) -> date | None:

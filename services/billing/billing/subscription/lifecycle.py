@@ -32,11 +32,17 @@ from sqlalchemy.orm import Session
 
 from billing.facts.agencies import agency_today
 from billing.invoicing.amounts import divide_half_up
-from billing.payments.stripe_api import card_summary, new_card_setup
+from billing.payments.stripe_api import (
+    DECLINED,
+    PAID,
+    UNKNOWN,
+    CardCharge,
+    card_summary,
+    new_card_setup,
+)
 from billing.settings import Settings
 from billing.subscription import platform_stripe
 from billing.subscription.models import PlatformCharge, PlatformInvoice, PlatformSubscription
-from billing.subscription.platform_stripe import DECLINED, PAID, UNKNOWN
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
@@ -257,17 +263,17 @@ def charge_invoice(
                 amount=invoice.amount,
             )
             session.add(pending)
-        attempt_id, key = pending.id, pending.idempotency_key
-        call = dict(
-            key=key,
-            reconcile=reconcile,
+        attempt_id = pending.id
+        charge = CardCharge(
+            key=pending.idempotency_key,
             customer_id=row.customer_id,
             payment_method_id=row.payment_method_id,
             amount=invoice.amount,
             currency=invoice.currency,
-            description=f"Platform invoice {invoice.number} ({invoice.plan_name})",
+            metadata={"description": f"Platform invoice {invoice.number} ({invoice.plan_name})"},
+            reconcile=reconcile,
         )
-    outcome, intent_id, reason = platform_stripe.charge_card(settings, **call)
+    outcome, intent_id, reason = platform_stripe.charge_card(settings, charge)
     if outcome == UNKNOWN:
         return UNKNOWN, None
     with session.begin():
