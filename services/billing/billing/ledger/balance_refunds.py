@@ -36,11 +36,10 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.agencies import agency_today
 from billing.facts.clients import find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import positive_amount
 from billing.ledger.tables import (
     REFUNDS,
     BalanceRefund,
@@ -177,14 +176,14 @@ def _prepare(
         select(BalanceRefund).where(BalanceRefund.idempotency_key == refund_key)
     )
     if existing is not None:
-        if amount not in (None, "") and positive_amount(amount) != existing.amount:
+        if amount not in (None, "") and clean_amount(amount, positive=True) != existing.amount:
             raise Conflict(
                 "This idempotency key was already used for a different refund.",
                 {"idempotency_key": "already used for a different refund"},
             )
         return RefundCall(existing.id, secret, pending)
     balance = account.balance
-    amount = balance if amount in (None, "") else positive_amount(amount)
+    amount = balance if amount in (None, "") else clean_amount(amount, positive=True)
     if amount <= 0:
         raise Conflict("The customer balance is empty: nothing to refund.", {"amount": "empty"})
     if amount > balance:

@@ -20,11 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.agencies import agency_today
 from billing.facts.clients import find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import positive_amount, topup_amount
+from billing.ledger.amounts import topup_amount
 from billing.ledger.tables import (
     ADJUSTMENTS,
     AGENCY,
@@ -109,7 +109,7 @@ def record_manual_credit(
 ) -> dict:
     """A transfer the agency received (bank transfer, check), credited with its reference."""
     accounts.may_change(ctx)
-    amount = positive_amount(amount)
+    amount = clean_amount(amount, positive=True)
     key = clean_key(idempotency_key)
     reference = str(reference or "").strip()
     if not reference or len(reference) > MAX_REFERENCE:
