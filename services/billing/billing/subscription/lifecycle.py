@@ -38,6 +38,7 @@ from billing.payments.stripe_api import (
     UNKNOWN,
     CardCharge,
     card_summary,
+    may_be_under_way,
     new_card_setup,
 )
 from billing.settings import Settings
@@ -236,7 +237,10 @@ def charge_key(invoice_id, attempt: int) -> str:
 def charge_invoice(
     session: Session, settings: Settings, agency_id, invoice_id
 ) -> tuple[str, str | None]:
-    """Charge one platform invoice with the agency's saved card: (outcome, decline reason)."""
+    """Charge one platform invoice with the agency's saved card: (outcome, decline reason). A
+    try whose answer was lost is looked up at Stripe first (paid anew only if Stripe has no
+    payment under its key); one younger than the Stripe timeout and a margin may still be
+    waiting for Stripe elsewhere (two renewals at once): left to that call, UNKNOWN here."""
     with session.begin():
         invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
         if invoice.status == "paid":
@@ -249,6 +253,8 @@ def charge_invoice(
                 PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
             )
         )
+        if pending is not None and may_be_under_way(pending.created_at, settings):
+            return UNKNOWN, None  # that try's call may still be waiting for Stripe: left to it
         reconcile = pending is not None
         if pending is None:
             number = 1 + session.scalar(
