@@ -141,12 +141,16 @@ def record_manual_credit(
 @dataclass
 class CardTry:
     attempt_id: uuid.UUID
-    key: str
     secret: str
-    customer_id: str
-    payment_method_id: str
-    amount: int
+    charge: CardCharge
     account_id: uuid.UUID
+
+
+def topup_charge(key: str, customer_id: str, payment_method_id: str, amount: int) -> CardCharge:
+    """The charge of a card payment into a balance (its key in the metadata as `topup_key`)."""
+    return CardCharge(
+        key, customer_id, payment_method_id, amount, accounts.CURRENCY, key_name="topup_key"
+    )
 
 
 def _card_of(session: Session, ctx: Context, account: LedgerAccount) -> tuple[str, str]:
@@ -197,21 +201,16 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dic
         session.flush()
     else:
         attempt.status, attempt.failure_reason = "pending", None
-    return CardTry(attempt.id, stripe_key, secret, customer, method, amount, account.id)
+    return CardTry(
+        attempt.id, secret, topup_charge(stripe_key, customer, method, amount), account.id
+    )
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
     """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused counts
     as unanswered (UNKNOWN), the top-up staying pending."""
-    charge = CardCharge(
-        key=attempt.key,
-        customer_id=attempt.customer_id,
-        payment_method_id=attempt.payment_method_id,
-        amount=attempt.amount,
-        currency=accounts.CURRENCY,
-        key_name="topup_key",
-    )
-    outcome, intent_id, reason = charge_saved_card(client_for(attempt.secret, settings), charge)
+    client = client_for(attempt.secret, settings)
+    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
     return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
@@ -228,9 +227,9 @@ def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> 
         ctx,
         accounts.system_account(session, ctx.agency, CARD_TOPUPS),
         account,
-        attempt.amount,
+        attempt.charge.amount,
         "topup",
-        attempt.key,
+        attempt.charge.key,
         agency_today(session, ctx),
         client_id=account.client_id,
         description="Card top-up",

@@ -48,13 +48,8 @@ SKIPPED = "skipped"
 @dataclass
 class _Try:
     attempt_id: uuid.UUID
-    key: str
-    reconcile: bool
     secret: str
-    customer_id: str
-    payment_method_id: str
-    amount: int
-    currency: str
+    charge: CardCharge
 
 
 def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
@@ -106,31 +101,23 @@ def _prepare(
         reconcile = False
     else:
         reconcile = True
-    return _Try(
-        attempt_id=pending.id,
+    charge = CardCharge(
         key=pending.idempotency_key,
-        reconcile=reconcile,
-        secret=decrypt(cipher, account.secret_key_token),
         customer_id=customer.customer_id,
         payment_method_id=customer.payment_method_id,
         amount=pending.amount,
         currency=invoice.currency,
+        metadata={"invoice_id": str(invoice.id)},
+        reconcile=reconcile,
     )
+    return _Try(pending.id, decrypt(cipher, account.secret_key_token), charge)
 
 
-def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
+def _call_stripe(attempt: _Try, settings: Settings):
     """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost (or
     the request was refused: the try stays pending, as for a lost answer)."""
-    charge = CardCharge(
-        key=attempt.key,
-        customer_id=attempt.customer_id,
-        payment_method_id=attempt.payment_method_id,
-        amount=attempt.amount,
-        currency=attempt.currency,
-        metadata={"invoice_id": str(invoice_id)},
-        reconcile=attempt.reconcile,
-    )
-    outcome, intent_id, reason = charge_saved_card(client_for(attempt.secret, settings), charge)
+    client = client_for(attempt.secret, settings)
+    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
     return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
@@ -214,7 +201,7 @@ def charge_invoice(
         attempt = _prepare(session, ctx, cipher, settings, invoice_id, by_client)
     if isinstance(attempt, str):
         return attempt
-    outcome, intent_id, reason = _call_stripe(attempt, invoice_id, settings)
+    outcome, intent_id, reason = _call_stripe(attempt, settings)
     if outcome == UNKNOWN:
         return UNKNOWN
     with session.begin():
