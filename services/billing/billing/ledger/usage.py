@@ -25,10 +25,10 @@ from collections.abc import Callable
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.clients import NO_SUCH_CLIENT, find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import decimal_text, newly_low, positive_amount
+from billing.ledger.amounts import decimal_text, newly_low
 from billing.ledger.tables import AGENCY, LedgerAccount, LedgerTransfer
 from billing.ledger.transfers import MAX_KEY
 from billing.models import ClientFact
@@ -181,7 +181,7 @@ def record_usage(
     params)` runs the draw: `draw_one`, or the service's `DrawBatches` (concurrent draws of one
     client share one statement and one commit)."""
     accounts.may_change(ctx)
-    amount = positive_amount(amount)
+    amount = clean_amount(amount, positive=True)
     description = clean_description(description)
     key = clean_key(idempotency_key)
     client = parse_id(client_id, "client")
