@@ -37,7 +37,12 @@ from kit.encryption import Cipher
 from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
-from kit.permissions import CREATE_CLIENTS, MANAGE_CLIENT_ORGANIZATIONS
+from kit.permissions import (
+    CREATE_CLIENTS,
+    DELETE_CLIENTS,
+    EDIT_CLIENTS,
+    MANAGE_CLIENT_ORGANIZATIONS,
+)
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -76,11 +81,19 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         """Bring identity in line with contacts a request could not (identity down, a crash)."""
         portal_sync.reconcile(self.db, self.identity)
 
+    def _ask_identity(
+        self, ctx: dict, permission: str, adding: bool, account_manager_ids=None
+    ) -> companies.IdentityAnswers:
+        """What a change of clients needs of identity (the plan's limit when it adds a client, the
+        account managers it names), asked once the caller's permission is checked and before the
+        change's transaction opens (never inside it: docs/contracts.md)."""
+        context = Context.from_dict(ctx)
+        context.require(permission)
+        return companies.ask_identity(self.identity, context, adding, account_manager_ids)
+
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
-        context = Context.from_dict(ctx)
-        context.require(CREATE_CLIENTS)
-        return companies.client_limit(self.identity, context)
+        return self._ask_identity(ctx, CREATE_CLIENTS, adding=True).client_limit
 
     def _agency_name(self, ctx: dict) -> str | None:
         """The agency's name for an invitation e-mail, asked of identity before the invitation's
@@ -99,7 +112,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def create_client(self, ctx, name, **data):
-        return self.db.write(companies.create_client, ctx, self.identity, name=name, **data)
+        answers = self._ask_identity(ctx, CREATE_CLIENTS, True, data.get("account_manager_ids"))
+        return self.db.write(companies.create_client, ctx, answers, name=name, **data)
 
     @rpc
     def get_client(self, ctx, client_id):
@@ -107,7 +121,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def update_client(self, ctx, client_id, **changes):
-        return self.db.write(companies.update_client, ctx, self.identity, client_id, **changes)
+        answers = self._ask_identity(ctx, EDIT_CLIENTS, False, changes.get("account_manager_ids"))
+        return self.db.write(companies.update_client, ctx, answers, client_id, **changes)
 
     @rpc
     def set_billing_contact(self, ctx, client_id, contact_id):
@@ -125,7 +140,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def restore_client(self, ctx, client_id):
-        return self.db.write(companies.restore_client, ctx, self.identity, client_id)
+        limit = self._ask_identity(ctx, DELETE_CLIENTS, adding=True).client_limit
+        return self.db.write(companies.restore_client, ctx, limit, client_id)
 
     @rpc
     def list_clients(self, ctx, custom_fields=None, **filters):
@@ -173,10 +189,17 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def create_contact(self, ctx, name, email, **data):
+        new_client = contacts.client_to_add(data.get("client_id"), data.get("new_client"))
+        answers = self._ask_identity(
+            ctx,
+            CREATE_CLIENTS,
+            new_client is not None,
+            (new_client or {}).get("account_manager_ids"),
+        )
         return self.db.write(
             contacts.create_contact,
             ctx,
-            self.identity,
+            answers,
             name,
             email,
             **data,

@@ -120,9 +120,9 @@ def test_empty_cells_keep_what_is_stored(session, ctx):
     assert (ada["position"], ada["client_name"], ada["phone"]) == ("CTO", "Acme", "+1 555 0100")
 
 
-def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, identity):
+def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, answers):
     tier = fields.define_field(session, ctx, "Tier", "choice", ["Gold", "Silver"])
-    companies.create_client(session, ctx, identity, name="Acme", description="Old")
+    companies.create_client(session, ctx, answers, name="Acme", description="Old")
     text = (
         "Company,Website,Tags,Tier,Status\n"
         "ACME,acme.com,vip;retail,gold,\n"
@@ -148,8 +148,8 @@ def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, ident
     assert run(session, ctx, "clients", text)["unchanged"] == 2
 
 
-def test_imports_respect_the_plan_limit_row_by_row(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_imports_respect_the_plan_limit_row_by_row(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme")
     text = "name,email,client\nA,a@x.com,Acme\nB,b@x.com,New One\nC,c@x.com,New Two\n"
     job = run(session, ctx, "contacts", text, limit=2)
     assert job["created"] == 2
@@ -464,8 +464,8 @@ def test_files_without_account_managers_do_not_ask_for_the_team(session, ctx):
     assert team.calls == 0
 
 
-def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme")
     search_before = search.list_contacts(session, ctx)["total"]
     run(session, ctx, "contacts", "Name,Email,Client\r\nAda,ada@acme.com,Acme\r\n")
     session.commit()
@@ -475,7 +475,7 @@ def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, 
         "Bob,bob@nowhere.com,,\r\n"  # no client, and the agency has more than one
         "Cy,cy@acme.com,Acme,\r\n"
     )
-    companies.create_client(session, ctx, identity, name="Globex")
+    companies.create_client(session, ctx, answers, name="Globex")
     session.commit()
     preview = import_preview.preview_import(session, ctx, FakeTeam(), "contacts", text)
     assert (preview["new"], preview["updated"], preview["error_count"]) == (1, 1, 1)
@@ -487,8 +487,8 @@ def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, 
     assert (job["created"], job["updated"], job["error_count"]) == (1, 1, 1)
 
 
-def test_skipping_updates_adds_new_records_and_leaves_known_ones(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme", description="Ours")
+def test_skipping_updates_adds_new_records_and_leaves_known_ones(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme", description="Ours")
     session.commit()
     text = "Company,Notes\r\nAcme,Theirs\r\nGlobex,New one\r\n"
     preview = import_preview.preview_import(
