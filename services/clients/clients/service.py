@@ -246,7 +246,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
     ):
         limit = self._client_limit(ctx)
-        return self.db.read(
+        return self.db.flow(
             preview.preview_import,
             ctx,
             self.identity,
@@ -267,7 +267,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
     ):
         limit = self._client_limit(ctx)
-        job = self.db.write(
+        job = self.db.flow(
             running.start_import,
             ctx,
             self.identity,
@@ -291,7 +291,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     def preview_upload(self, ctx, job_id, mapping=None, skip_updates=False):
         limit = self._client_limit(ctx)
-        return self.db.read(
+        return self.db.flow(
             preview.preview_upload, ctx, self.identity, job_id, mapping, limit, skip_updates
         )
 
@@ -302,7 +302,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     def start_upload(self, ctx, job_id, mapping=None, skip_updates=False):
         limit = self._client_limit(ctx)
-        job = self.db.write(
+        job = self.db.flow(
             running.start_upload, ctx, self.identity, limit, job_id, mapping, skip_updates
         )
         return self._run_if_queued(job)
