@@ -128,7 +128,7 @@ class IdentityAnswers:
 
 
 def ask_identity(
-    identity: Identity, ctx: Context, adding: bool, account_manager_ids: Any = None
+    identity: Identity, ctx: Context, *, adding: bool, account_manager_ids: Any = None
 ) -> IdentityAnswers:
     """Ask identity, before the change's transaction opens, what the change needs and only that:
     the plan's client limit when it adds (or restores) a client, the account managers it names."""

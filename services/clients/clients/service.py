@@ -82,14 +82,16 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         portal_sync.reconcile(self.db, self.identity)
 
     def _ask_identity(
-        self, ctx: dict, permission: str, adding: bool, account_manager_ids=None
+        self, ctx: dict, permission: str, *, adding: bool, account_manager_ids=None
     ) -> companies.IdentityAnswers:
         """What a change of clients needs of identity (the plan's limit when it adds a client, the
         account managers it names), asked once the caller's permission is checked and before the
         change's transaction opens (never inside it: docs/contracts.md)."""
         context = Context.from_dict(ctx)
         context.require(permission)
-        return companies.ask_identity(self.identity, context, adding, account_manager_ids)
+        return companies.ask_identity(
+            self.identity, context, adding=adding, account_manager_ids=account_manager_ids
+        )
 
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
@@ -112,7 +114,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def create_client(self, ctx, name, **data):
-        answers = self._ask_identity(ctx, CREATE_CLIENTS, True, data.get("account_manager_ids"))
+        managers = data.get("account_manager_ids")
+        answers = self._ask_identity(ctx, CREATE_CLIENTS, adding=True, account_manager_ids=managers)
         return self.db.write(companies.create_client, ctx, answers, name=name, **data)
 
     @rpc
@@ -121,7 +124,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def update_client(self, ctx, client_id, **changes):
-        answers = self._ask_identity(ctx, EDIT_CLIENTS, False, changes.get("account_manager_ids"))
+        managers = changes.get("account_manager_ids")
+        answers = self._ask_identity(ctx, EDIT_CLIENTS, adding=False, account_manager_ids=managers)
         return self.db.write(companies.update_client, ctx, answers, client_id, **changes)
 
     @rpc
@@ -193,8 +197,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         answers = self._ask_identity(
             ctx,
             CREATE_CLIENTS,
-            new_client is not None,
-            (new_client or {}).get("account_manager_ids"),
+            adding=new_client is not None,
+            account_manager_ids=(new_client or {}).get("account_manager_ids"),
         )
         return self.db.write(
             contacts.create_contact,

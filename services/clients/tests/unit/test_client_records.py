@@ -77,13 +77,17 @@ def test_plan_limit_refuses_the_client_past_it_with_a_clear_message(session, ctx
 
 def test_identity_is_asked_only_what_the_change_needs(ctx, identity):
     nothing_asked = object()  # any question would fail
-    assert companies.ask_identity(nothing_asked, ctx, False) == companies.IdentityAnswers()
-    assert companies.ask_identity(nothing_asked, ctx, False, []) == companies.IdentityAnswers()
+    for named in (None, []):
+        answers = companies.ask_identity(
+            nothing_asked, ctx, adding=False, account_manager_ids=named
+        )
+        assert answers == companies.IdentityAnswers()
     identity.client_limit = 3
-    answers = companies.ask_identity(identity, ctx, True, ["u-1", "nobody", "u-1"])
+    wanted = ["u-1", "nobody", "u-1"]
+    answers = companies.ask_identity(identity, ctx, adding=True, account_manager_ids=wanted)
     assert answers == companies.IdentityAnswers(3, frozenset({"u-1"}))
     with pytest.raises(ValidationError) as raised:  # refused before anyone is asked
-        companies.ask_identity(nothing_asked, ctx, False, "u-1")
+        companies.ask_identity(nothing_asked, ctx, adding=False, account_manager_ids="u-1")
     assert "account_manager_ids" in raised.value.fields
 
 
