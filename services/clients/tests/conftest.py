@@ -1,7 +1,9 @@
 """Fixtures of the clients service's tests: a real PostgreSQL test database, emptied per test.
 
 The identity service is the one external collaborator the domain talks to; unit tests hand the
-domain `FakeIdentity` (a plain object answering like identity's RPC methods). Databases are real.
+domain `FakeIdentity` (a plain object answering like identity's RPC methods), or, for a change
+the service asks identity about before its transaction, the answers (`answers`). Databases are
+real.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from clients.companies import IdentityAnswers
 from kit.context import Context
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.tables import OutboxEvent
@@ -129,9 +132,10 @@ def identity():
 
 
 @pytest.fixture
-def make_identity():
-    """FakeIdentity(client_limit=None, users=("u-1", "u-2"))."""
-    return FakeIdentity
+def answers():
+    """What the service asks of identity before a change of clients, as FakeIdentity answers it:
+    no plan limit, the team members u-1 and u-2."""
+    return IdentityAnswers(client_limit=None, team_members=frozenset({"u-1", "u-2"}))
 
 
 def team(agency_id=None, permissions=ALL_PERMISSIONS, principal_id="u-1") -> Context:

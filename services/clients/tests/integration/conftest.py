@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import eventlet
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
@@ -164,3 +165,28 @@ def events(system):
     """Every event on the `clients.events` exchange from now on: events.wait_for(type)."""
     with capture_events(system[2], "clients") as queue:
         yield queue
+
+
+# Transactions of the clients database open for longer than any write of it takes.
+LONG_TRANSACTIONS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND xact_start < clock_timestamp() - interval '500 ms'"
+)
+
+
+@pytest.fixture
+def long_transactions_during(db_url):
+    """long_transactions_during(calls): wait for the spawned calls while watching the clients
+    database; the most of its transactions seen open at once for longer than a write takes."""
+
+    def watch(calls: list) -> int:
+        engine = create_engine(db_url)
+        most = 0
+        while not all(call.dead for call in calls):
+            with engine.connect() as connection:
+                most = max(most, connection.scalar(LONG_TRANSACTIONS))
+            eventlet.sleep(0.05)
+        engine.dispose()
+        return most
+
+    return watch

@@ -6,13 +6,6 @@ import time
 
 import eventlet
 import pytest
-from sqlalchemy import create_engine, text
-
-# Transactions of the clients database open for longer than any write of it takes.
-LONG_TRANSACTIONS = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND xact_start < clock_timestamp() - interval '500 ms'"
-)
 
 
 def test_a_contact_created_with_an_invitation_is_invited_in_the_agency_name(
@@ -34,7 +27,7 @@ def test_a_contact_created_with_an_invitation_is_invited_in_the_agency_name(
 
 @pytest.mark.parametrize("clients_settings", [{"RPC_TIMEOUT": 2}])
 def test_identity_not_answering_delays_the_invitation_but_holds_no_transaction(
-    clients, signup, events, system, db_url
+    clients, signup, events, system, long_transactions_during
 ):
     owner, _ = signup("Acme Agency")
     acme = clients.create_client(owner, name="Acme")
@@ -43,14 +36,8 @@ def test_identity_not_answering_delays_the_invitation_but_holds_no_transaction(
     call = eventlet.spawn(
         clients.create_contact, owner, "Ada", "ada@acme.com", client_id=acme["id"], invite=True
     )
-    engine = create_engine(db_url)
-    long_transactions = 0
-    while not call.dead:
-        with engine.connect() as connection:
-            long_transactions = max(long_transactions, connection.scalar(LONG_TRANSACTIONS))
-        eventlet.sleep(0.05)
+    long_transactions = long_transactions_during([call])
     ada = call.wait()
-    engine.dispose()
     assert time.monotonic() - started >= 2  # the agency's name was waited for, RPC_TIMEOUT long
     assert long_transactions == 0
     # The name is only nice to have: the contact and its invitation are there, and the e-mail's

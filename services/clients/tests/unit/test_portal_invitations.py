@@ -15,9 +15,9 @@ ANONYMOUS = Context(agency_id=None)  # an invitation link's visitor, not signed 
 
 
 @pytest.fixture
-def ada(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme", account_manager_ids=["u-1", "u-2"])
-    return contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.com")
+def ada(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme", account_manager_ids=["u-1", "u-2"])
+    return contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.com")
 
 
 def token_of(outbox, session, n=-1):
@@ -52,16 +52,16 @@ def test_the_agency_name_is_left_out_of_the_email_when_identity_is_away(
     assert outbox(session, "contact_invited")[0]["agency_name"] is None
 
 
-def test_creating_a_contact_with_invite_sends_it_in_the_same_call(session, ctx, identity, outbox):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_creating_a_contact_with_invite_sends_it_in_the_same_call(session, ctx, answers, outbox):
+    companies.create_client(session, ctx, answers, name="Acme")
     contact = contacts.create_contact(
-        session, ctx, identity, "Bob", "bob@acme.com", invite=True, invitation_message="Hi"
+        session, ctx, answers, "Bob", "bob@acme.com", invite=True, invitation_message="Hi"
     )
     assert contact["invitation"]["status"] == "pending" and contact["portal_status"] == "invited"
     assert outbox(session, "contact_invited")[0]["contact_id"] == contact["id"]
 
 
-def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, identity, ada, outbox):
+def test_resend_replaces_the_link_and_cancel_kills_it(session, ctx, ada, outbox):
     invitation = invitations.invite_contact(session, ctx, ada["id"])
     first = token_of(outbox, session)
     invitations.resend_invitation(session, ctx, invitation["id"])
@@ -121,7 +121,7 @@ def test_accepting_creates_the_portal_login_once(session, ctx, identity, ada, ou
 
 
 def test_invitations_need_manage_client_organizations_and_stay_in_their_agency(
-    session, make_ctx, ctx, identity, ada
+    session, make_ctx, ctx, ada
 ):
     # Portal access is managed with manage_client_organizations (AgencyPro's guide), not by
     # whoever may add clients.
@@ -145,9 +145,7 @@ def portal(ctx, contact):
     )
 
 
-def test_a_portal_request_reaches_the_team_with_its_account_managers(
-    session, ctx, identity, ada, outbox
-):
+def test_a_portal_request_reaches_the_team_with_its_account_managers(session, ctx, ada, outbox):
     me = portal(ctx, ada)
     request = client_requests.portal_create_request(
         session, me, "New landing page", "By June", "Web design"
@@ -168,9 +166,9 @@ def test_a_portal_request_reaches_the_team_with_its_account_managers(
         client_requests.set_request_status(session, ctx, request["id"], "lost")
 
 
-def test_a_portal_contact_sees_only_its_own_client(session, ctx, identity, ada):
-    globex = companies.create_client(session, ctx, identity, name="Globex")
-    other = contacts.create_contact(session, ctx, identity, "Cy", "cy@globex.com", globex["id"])
+def test_a_portal_contact_sees_only_its_own_client(session, ctx, answers, ada):
+    globex = companies.create_client(session, ctx, answers, name="Globex")
+    other = contacts.create_contact(session, ctx, answers, "Cy", "cy@globex.com", globex["id"])
     client_requests.portal_create_request(session, portal(ctx, other), "Globex secret")
     me = portal(ctx, ada)
     assert client_requests.portal_get_client(session, me)["name"] == ("Acme")
