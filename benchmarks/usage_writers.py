@@ -18,9 +18,11 @@ callers, not the service), each writer with its own RPC proxy (kit.rpc.RpcClient
 gateway's threads have), calling `billing.record_usage` with its own idempotency keys; the bare
 UPDATE's writers are spread the same way, each with its own connection. Every writer connects
 (and makes one call) before the clock starts.
-Beside each rate, the CPU a call took in the callers (the writers) and in the service
-processes: the machine is shared, so the rates move with its load; the CPU a call costs and the
-ratios to RPC alone and to the bare UPDATE, measured in the same run, are what compare.
+Beside each rate, the CPU a call took in the callers (the writers), in the service processes
+and in PostgreSQL: the machine is shared, so the rates move with its load; the CPU a call costs
+and the ratios to RPC alone and to the bare UPDATE, measured in the same run, are what compare.
+Their sum bounds the rate on this machine (2 cores: 2,000 ms of CPU a second, RabbitMQ's share
+not counted).
 """
 
 from __future__ import annotations
@@ -98,28 +100,54 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-class CpuMeter:
-    """CPU milliseconds a call of the callers (the writers) and of the services: on a shared
-    machine the rate follows the CPU others leave, the CPU a call costs does not."""
+def database_backends(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `url`'s database."""
+    import psycopg
 
-    def __init__(self, services: list[subprocess.Popen], calls: int):
-        self.services, self.calls = services, calls
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    database = dsn.rsplit("/", 1)[-1]
+    with psycopg.connect(dsn.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
+        ]
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+class CpuMeter:
+    """CPU milliseconds a call of the callers (the writers), of the services and of PostgreSQL
+    (the backends serving the benchmark's database; a backend that came during the run counts
+    from zero): on a shared machine the rate follows the CPU others leave, the CPU a call
+    costs does not. Their sum bounds the rate: two cores give at most 2,000 ms a second."""
+
+    def __init__(self, services: list[subprocess.Popen], calls: int, url: str):
+        self.services, self.calls, self.url = services, calls, url
         self.client = 0.0
 
     def __enter__(self) -> CpuMeter:
         self.service = sum(cpu_seconds(s.pid) for s in self.services)
+        self.database = database_backends(self.url)
         return self
 
     def __exit__(self, *exc) -> None:
         self.service = (sum(cpu_seconds(s.pid) for s in self.services) - self.service) * 1000
         self.service /= self.calls
+        before = self.database
+        after = database_backends(self.url)
+        used = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        self.database = used * 1000 / self.calls
 
     def callers(self, cpu: float) -> None:
         """The CPU seconds the callers used in the run."""
         self.client = cpu * 1000 / self.calls
 
     def __str__(self) -> str:
-        return f"CPU a call: writers {self.client:.2f} ms, service {self.service:.2f} ms"
+        return (
+            f"CPU a call: writers {self.client:.2f} ms, service {self.service:.2f} ms, "
+            f"PostgreSQL {self.database:.2f} ms"
+        )
 
 
 class Writers:
@@ -321,12 +349,12 @@ def main(writers: int, each: int, processes: int, callers: int) -> dict:
     try:
         wait_healthy(rpc, ctx)
         rpc.close()  # the caller processes fork from here: no broker connection to share
-        with CpuMeter(services, writers * each) as usage_cpu:
+        with CpuMeter(services, writers * each, url) as usage_cpu:
             seconds, cpu = run_writers(
                 writers, each, callers, lambda: UsageWriters(config, ctx.to_dict(), client)
             )
         usage_cpu.callers(cpu)
-        with CpuMeter(services, writers * each) as health_cpu:
+        with CpuMeter(services, writers * each, url) as health_cpu:
             health_seconds, cpu = run_writers(
                 writers, each, callers, lambda: HealthWriters(config, ctx.to_dict())
             )

@@ -1,18 +1,22 @@
 """Helpers for the services' integration tests: real PostgreSQL, real RabbitMQ.
 
 `fresh_database(package)` gives a service its own test database at the latest migration;
-`truncate_all(url)` empties it between tests. Fakes stay out of integration tests.
+`truncate_all(url)` empties it between tests. Fakes stay out of integration tests. `png_bytes`
+and `png` make the small images the logo and avatar tests upload.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +177,25 @@ def signed_up_owner(identity, agency_name: str = "Acme") -> dict:
         "permissions": principal["permissions"],
         "request_id": "test",
     }
+
+
+def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 120, 220)) -> bytes:
+    """A valid PNG image of one colour, built with zlib (no imaging library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+def png() -> str:
+    """A 2x2 PNG, base64, as identity's logo upload (and every image over RPC) takes it."""
+    return base64.b64encode(png_bytes(2, 2, (0x10, 0x20, 0x30))).decode()

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from kit.testing import png_bytes
 from tests.browser.test_clients_pages import log_in
 from tests.browser.test_request_thread import portal_log_in
 from tests.support.api import unique_email
-from tests.support.clients import png_bytes, portal_session
+from tests.support.clients import portal_session
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from kit.testing import png_bytes
 from tests.support.api import STRONG_PASSWORD, unique_email
-from tests.support.clients import invitation_token, png_bytes
+from tests.support.clients import invitation_token
 
 pytestmark = pytest.mark.browser
 

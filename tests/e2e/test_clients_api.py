@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
+from kit.testing import png_bytes
 from tests.support.api import STRONG_PASSWORD, assert_error, unique_email
-from tests.support.clients import png_bytes, portal_session, team_member
+from tests.support.clients import portal_session, team_member
 
 pytestmark = pytest.mark.e2e
 

@@ -1,31 +1,12 @@
-"""Helpers of the clients tests: a small PNG made in memory, a team member with a given role,
-and a contact who accepted the portal invitation e-mailed to them."""
+"""Helpers of the clients tests: a team member with a given role, and a contact who accepted
+the portal invitation e-mailed to them. (A small PNG made in memory: kit.testing.png_bytes.)"""
 
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from urllib.parse import parse_qs, urlparse
 
 from tests.support.api import STRONG_PASSWORD, ApiClient, confirm_team_address, unique_email
-
-
-def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 120, 220)) -> bytes:
-    """A valid PNG image of one colour, built with zlib (no imaging library needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes(rgb) * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
 
 
 def team_member(owner: ApiClient, role_name: str = "Member") -> ApiClient:

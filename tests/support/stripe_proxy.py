@@ -2,11 +2,12 @@
 points at it, and a case makes Stripe slow or lose its answer to chosen requests.
 
 Every request is passed on to localstripe as it came. For the requests a rule matches (say
-`POST /v1/payment_intents`, a charge), the answer can be held back (`delay` seconds before it is
-sent: longer than billing's STRIPE_TIMEOUT and the caller has given up, though Stripe did the
-work) or never sent at all (`drop`: Stripe did the work, then the connection closes without a
-reply). `served` lists what passed, with the caller's port (whose process made the call: see
-tests/support/processes.py).
+`POST /v1/payment_intents`, a charge), the request can reach Stripe late (`arrive_after` seconds:
+until then Stripe has done nothing, and another caller asking Stripe finds nothing yet), the
+answer can be held back (`delay` seconds before it is sent: longer than billing's STRIPE_TIMEOUT
+and the caller has given up, though Stripe did the work) or never sent at all (`drop`: Stripe did
+the work, then the connection closes without a reply). `served` lists what passed, with the
+caller's port (whose process made the call: see tests/support/processes.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connectio
 
 @dataclass
 class Rule:
-    """What happens to matching requests: held `delay` seconds, or the answer `drop`ped; for
-    `times` matches (None: until the rule is taken away) once `after` matches passed as usual."""
+    """What happens to matching requests: passed on `arrive_after` seconds late, the answer held
+    `delay` seconds, or the answer `drop`ped; for `times` matches (None: until the rule is taken
+    away) once `after` matches passed as usual."""
 
     method: str
     path: str  # a prefix of the request's path
+    arrive_after: float = 0.0
     delay: float = 0.0
     drop: bool = False
     times: int | None = None
@@ -105,7 +108,8 @@ class StripeProxy:
 
     @contextlib.contextmanager
     def rule(self, method: str, path: str, **what):
-        """Requests `method path*` get `what` (delay=..., drop=True, times=...) for the block."""
+        """Requests `method path*` get `what` (arrive_after=..., delay=..., drop=True, times=...)
+        for the block."""
         rule = Rule(method, path, **what)
         with self._lock:
             self._rules.append(rule)
@@ -140,6 +144,8 @@ class StripeProxy:
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_HEADERS}
         rule = self._match(method, path)
         try:
+            if rule is not None and rule.arrive_after:
+                rule.released.wait(rule.arrive_after)
             upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
             try:
                 upstream.request(method, path, body=body, headers=headers)

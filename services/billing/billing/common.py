@@ -13,7 +13,7 @@ from kit.money import Money
 # Reading the catalog, assignments and time notes: whoever manages services, sees billing or
 # sees clients (an account manager looks at what a client has). Changing them: manage_services.
 CATALOG_READERS = (permissions.MANAGE_SERVICES, permissions.VIEW_BILLING, permissions.VIEW_CLIENTS)
-MAX_AMOUNT = 10**12  # ten billion in a two-decimal currency: past any real price
+MAX_AMOUNT = 10**12  # ten billion in a two-decimal currency: past any real price or balance
 MAX_NOTE = 2000
 
 
@@ -37,13 +37,16 @@ def clean_date(value: Any, field: str, required: bool = True) -> date | None:
         ) from None
 
 
-def clean_amount(value: Any, field: str) -> int:
-    """A non-negative whole number of minor units (cents): 1250 is 12.50."""
+def clean_amount(value: Any, field: str = "amount", *, positive: bool = False) -> int:
+    """A whole number of minor units (1250 is 12.50), not negative (`positive`: above zero) and
+    below MAX_AMOUNT; anything else: a field error."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(
             f"{field} must be a whole number of minor units (1250 for 12.50).",
             {field: "not a whole number of minor units"},
         )
+    if positive and value <= 0:
+        raise ValidationError(f"{field} must be more than zero.", {field: "must be more than 0"})
     if value < 0:
         raise ValidationError(f"{field} cannot be negative.", {field: "cannot be negative"})
     if value >= MAX_AMOUNT:

@@ -9,6 +9,10 @@
   `get_entitlements`) raises LimitExceeded; non-archived clients count. An advisory lock per agency
   makes the count and the insert one step.
 - Account managers are identity user ids, checked with identity's `users_by_ids`.
+- Identity is asked (`ask_identity`) by the service before the change's transaction opens, never
+  inside it (docs/contracts.md, "Calls to other systems"); the change gets the answers as values
+  (`IdentityAnswers`). The limit is compared with the count taken under the lock, so two creations
+  at once still cannot pass it.
 - Archiving a client closes its contacts' way into the portal (portal_access.py): pending
   invitations are cancelled and their portal logins disabled.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -112,8 +117,25 @@ def find_client(
     return client
 
 
-def client_limit(identity: Identity, ctx: Context) -> int | None:
-    return identity.get_entitlements(ctx.to_dict()).get("client_limit")
+@dataclass(frozen=True)
+class IdentityAnswers:
+    """What identity answered for a change of clients (`ask_identity`): the plan's client limit
+    (None: no limit, or no client added) and which of the account managers named are users of
+    the team."""
+
+    client_limit: int | None = None
+    team_members: frozenset[str] = frozenset()
+
+
+def ask_identity(
+    identity: Identity, ctx: Context, *, adding: bool, account_manager_ids: Any = None
+) -> IdentityAnswers:
+    """Ask identity, before the change's transaction opens, what the change needs and only that:
+    the plan's client limit when it adds (or restores) a client, the account managers it names."""
+    wanted = account_manager_list(account_manager_ids)
+    limit = identity.get_entitlements(ctx.to_dict()).get("client_limit") if adding else None
+    members = identity.users_by_ids(ctx.to_dict(), wanted) if wanted else []
+    return IdentityAnswers(limit, frozenset(str(u["id"]) for u in members))
 
 
 def live_client_count(session: Session, agency: uuid.UUID) -> int:
@@ -128,15 +150,16 @@ def limit_message(limit: int) -> str:
     return f"Your plan allows {limit} clients; archive a client or upgrade your plan to add more."
 
 
-def check_plan_limit(session: Session, ctx: Context, identity: Identity, adding: int = 1) -> None:
-    """Raise LimitExceeded if `adding` more clients would pass the plan's limit."""
-    limit = client_limit(identity, ctx)
+def check_plan_limit(session: Session, ctx: Context, limit: int | None) -> None:
+    """Raise LimitExceeded if one more client would pass the plan's `limit` (asked before the
+    transaction; the count is taken under the agency's lock, held until the commit)."""
     lock_client_count(session, ctx.agency)
-    if limit is not None and live_client_count(session, ctx.agency) + adding > limit:
+    if limit is not None and live_client_count(session, ctx.agency) >= limit:
         raise LimitExceeded(limit_message(limit), {"client_limit": limit})
 
 
-def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list[str]:
+def account_manager_list(value: Any) -> list[str]:
+    """The account managers named, as a list of user ids without repeats."""
     if not value:
         return []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -144,9 +167,12 @@ def clean_account_managers(identity: Identity, ctx: Context, value: Any) -> list
             "account_manager_ids must be a list of user ids.",
             {"account_manager_ids": "Choose members of your team."},
         )
-    wanted = list(dict.fromkeys(value))
-    known = {str(u["id"]) for u in identity.users_by_ids(ctx.to_dict(), wanted)}
-    unknown = [v for v in wanted if v not in known]
+    return list(dict.fromkeys(value))
+
+
+def clean_account_managers(answers: IdentityAnswers, value: Any) -> list[str]:
+    wanted = account_manager_list(value)
+    unknown = [v for v in wanted if v not in answers.team_members]
     if unknown:
         raise ValidationError(
             "Account managers must be users of your team.",
@@ -162,7 +188,7 @@ def _flush_unique_name(session: Session, name: str, new: Client | None = None) -
     flush_unique(session, conflict, new)
 
 
-def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -> Client:
+def add_client(session: Session, ctx: Context, answers: IdentityAnswers, data: dict) -> Client:
     """Insert a client after every check (used by create_client and quick creation)."""
     ctx.require(CREATE_CLIENTS)
     name = clean_name(data.get("name"))
@@ -178,14 +204,14 @@ def add_client(session: Session, ctx: Context, identity: Identity, data: dict) -
         custom_fields=custom_fields.clean_values(
             session, ctx.agency, data.get("custom_fields"), creating=True
         ),
-        account_manager_ids=clean_account_managers(identity, ctx, data.get("account_manager_ids")),
+        account_manager_ids=clean_account_managers(answers, data.get("account_manager_ids")),
         status=status,
         created_by=ctx.principal_id,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
     )
-    check_plan_limit(session, ctx, identity)
+    check_plan_limit(session, ctx, answers.client_limit)
     _flush_unique_name(session, name, new=client)
     if data.get("logo_base64"):
         pictures.store_picture(session, ctx.agency, "client", client.id, data["logo_base64"])
@@ -205,8 +231,8 @@ def created_payload(client: Client, source: str) -> dict:
     }
 
 
-def create_client(session: Session, ctx: Context, identity: Identity, **data: Any) -> dict:
-    client = add_client(session, ctx, identity, data)
+def create_client(session: Session, ctx: Context, answers: IdentityAnswers, **data: Any) -> dict:
+    client = add_client(session, ctx, answers, data)
     return client_dict(client, 0, bool(data.get("logo_base64")))
 
 
@@ -224,7 +250,7 @@ def get_client(session: Session, ctx: Context, client_id: str) -> dict:
 
 
 def update_client(
-    session: Session, ctx: Context, identity: Identity, client_id: str, **changes: Any
+    session: Session, ctx: Context, answers: IdentityAnswers, client_id: str, **changes: Any
 ) -> dict:
     """Change any of name, description, website, address, tags, custom_fields,
     account_manager_ids, logo_base64 (None removes the logo). Archived clients are read-only."""
@@ -241,7 +267,7 @@ def update_client(
         "custom_fields": lambda v: custom_fields.clean_values(
             session, ctx.agency, v, client.custom_fields
         ),
-        "account_manager_ids": lambda v: clean_account_managers(identity, ctx, v),
+        "account_manager_ids": lambda v: clean_account_managers(answers, v),
     }
     # A cleaner's query must not flush a half-changed row: a taken name would surface as an
     # IntegrityError from autoflush instead of the Conflict below.
@@ -323,13 +349,16 @@ def archive_client(session: Session, ctx: Context, client_id: str) -> dict:
     return describe(session, client)
 
 
-def restore_client(session: Session, ctx: Context, identity: Identity, client_id: str) -> dict:
-    """Bring an archived client back (plan limit and name uniqueness apply again)."""
+def restore_client(
+    session: Session, ctx: Context, client_limit: int | None, client_id: str
+) -> dict:
+    """Bring an archived client back (the plan's `client_limit` and name uniqueness apply
+    again)."""
     ctx.require(DELETE_CLIENTS)
     client = find_client(session, ctx.agency, client_id)
     if client.archived_at is None:
         return describe(session, client)
-    check_plan_limit(session, ctx, identity)
+    check_plan_limit(session, ctx, client_limit)
     client.archived_at = None
     client.updated_at = utcnow()
     _flush_unique_name(session, client.name)

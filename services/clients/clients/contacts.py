@@ -3,8 +3,10 @@
 - The e-mail is valid and unique within the agency whatever its case (Conflict otherwise).
 - A contact belongs to a client. `create_contact` takes `client_id`, or `new_client` (a name, or a
   dict of client fields) to create the client on the fly (create_clients and the plan limit
-  apply), or neither when the agency has exactly one client: that one is used.
-- `invite=True` sends the portal invitation in the same call (see invitations.py).
+  apply; what it needs of identity is asked by the service before the transaction opens, see
+  `client_to_add`), or neither when the agency has exactly one client: that one is used.
+- `invite=True` sends the portal invitation in the same call (see invitations.py); its e-mail's
+  `agency_name` is asked of identity by the service before the transaction opens.
 - A new name, e-mail or client reaches the contact's portal login right after the commit
   (portal_access.py, portal_sync.py); a new e-mail that is another portal login's is refused
   first and changes nothing. A new e-mail cancels the contact's pending invitations.
@@ -23,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients import billing_contacts, companies, invitations, pictures, portal_access
-from clients.common import Identity, apply_changes, clean_tags, find_contact, flush_unique
+from clients.common import apply_changes, clean_tags, find_contact, flush_unique
 from clients.models import Client, Contact
 from kit.context import PORTAL, Context
 from kit.db import utcnow
@@ -74,15 +76,27 @@ def describe(session: Session, contact: Contact) -> dict:
     return contact_dict(contact, client_name, has_avatar)
 
 
+def client_to_add(client_id: Any, new_client: Any) -> dict | None:
+    """The fields of the client a new contact creates on the fly; None when it creates none."""
+    if client_id or not new_client:
+        return None
+    return {"name": new_client} if isinstance(new_client, str) else dict(new_client)
+
+
 def resolve_client(
-    session: Session, ctx: Context, identity: Identity, client_id: Any, new_client: Any
+    session: Session,
+    ctx: Context,
+    answers: companies.IdentityAnswers,
+    client_id: Any,
+    new_client: Any,
 ) -> Client:
-    """The contact's client: given, created on the fly, or the agency's only client."""
+    """The contact's client: given, created on the fly (`answers` as asked for
+    `client_to_add`), or the agency's only client."""
     if client_id:
         return companies.find_client(session, ctx.agency, client_id, live_only=True)
-    if new_client:
-        data = {"name": new_client} if isinstance(new_client, str) else dict(new_client)
-        return companies.add_client(session, ctx, identity, data)
+    data = client_to_add(client_id, new_client)
+    if data is not None:
+        return companies.add_client(session, ctx, answers, data)
     only = session.scalars(
         select(Client).where(Client.agency_id == ctx.agency, Client.archived_at.is_(None)).limit(2)
     ).all()
@@ -101,7 +115,7 @@ def _flush_unique_email(session: Session, email: str, new: Contact | None = None
 def create_contact(
     session: Session,
     ctx: Context,
-    identity: Identity,
+    answers: companies.IdentityAnswers,
     name: str,
     email: str,
     client_id: str | None = None,
@@ -114,16 +128,18 @@ def create_contact(
     invitation_message: str | None = None,
     *,
     per_hour: int = invitations.PER_HOUR,
+    agency_name: str | None = None,
 ) -> dict:
-    """A new contact; `invite` sends its portal invitation too (counted against `per_hour`, the
-    service's INVITATIONS_PER_HOUR setting)."""
+    """A new contact; `answers` are identity's for the client it creates on the fly, if any;
+    `invite` sends its portal invitation too (counted against `per_hour`, the service's
+    INVITATIONS_PER_HOUR setting; `agency_name` for its e-mail)."""
     ctx.require(CREATE_CLIENTS)
     name, email = clean_person_name(name), clean_email(email)
     position, phone = clean_text(position, "position", 200), clean_phone(phone)
     tags = clean_tags(tags)
     if avatar_base64:
         pictures.decode_image(avatar_base64, "avatar")  # refuse before creating anything
-    client = resolve_client(session, ctx, identity, client_id, new_client)
+    client = resolve_client(session, ctx, answers, client_id, new_client)
     before = billing_contacts.facts_of(session, [client.id])
     now = utcnow()
     contact = Contact(
@@ -147,12 +163,7 @@ def create_contact(
     result = contact_dict(contact, client.name, bool(avatar_base64))
     if invite:
         result["invitation"] = invitations.invite(
-            session,
-            ctx,
-            identity,
-            contact,
-            invitation_message,
-            per_hour,
+            session, ctx, contact, invitation_message, per_hour, agency_name
         )
         result["portal_status"] = contact.portal_status
     return result

@@ -22,6 +22,8 @@
   AgencyPro's guide puts it) or `view_clients` (list).
 - Archived contacts, and contacts of archived clients, cannot be invited (portal_access.py
   cancels their pending invitations when they are archived).
+- The e-mail names the agency: the service asks identity for the name (`ask_agency_name`) before
+  the invitation's transaction opens, never inside it, and hands it to the functions here.
 """
 
 from __future__ import annotations
@@ -81,8 +83,10 @@ def invitation_dict(invitation: Invitation, contact: Contact, client_name: str) 
     }
 
 
-def _agency_name(identity: Identity, ctx: Context) -> str | None:
-    """Nice to have in the e-mail; an invitation is not refused because identity is slow."""
+def ask_agency_name(identity: Identity, ctx: Context) -> str | None:
+    """The caller's agency's name for the invitation e-mail, asked with no transaction open.
+    Nice to have: an invitation is not refused because identity is slow or away (None; the
+    e-mail then says "Your agency")."""
     try:
         return identity.get_agency(ctx.to_dict()).get("name")
     except DomainError as exc:
@@ -116,15 +120,15 @@ def count_send(session: Session, ctx: Context, invitation_id: uuid.UUID, per_hou
 def _send(
     session: Session,
     ctx: Context,
-    identity: Identity,
     invitation: Invitation,
     contact: Contact,
     client: Client,
     resent: bool,
     per_hour: int,
+    agency_name: str | None,
 ) -> None:
     """Give the invitation a fresh token and expiry (for the contact's current address) and
-    record the e-mail's event."""
+    record the e-mail's event (`agency_name`: `ask_agency_name`'s answer)."""
     count_send(session, ctx, invitation.id, per_hour)
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -145,7 +149,7 @@ def _send(
             "email": contact.email,
             "client_id": str(client.id),
             "client_name": client.name,
-            "agency_name": _agency_name(identity, ctx),
+            "agency_name": agency_name,
             "invitation_token": token,
             "message": invitation.message,
             "expires_at": iso(invitation.expires_at),
@@ -162,10 +166,10 @@ def _client_of(session: Session, contact: Contact) -> Client:
 def invite(
     session: Session,
     ctx: Context,
-    identity: Identity,
     contact: Contact,
     message: Any = None,
     per_hour: int = PER_HOUR,
+    agency_name: str | None = None,
 ) -> dict:
     """Invite `contact` (already checked to be the caller's); a pending invitation is replaced."""
     ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
@@ -183,7 +187,16 @@ def invite(
         invited_by=ctx.principal_id,
         created_at=utcnow(),
     )
-    _send(session, ctx, identity, invitation, contact, client, resent=False, per_hour=per_hour)
+    _send(
+        session,
+        ctx,
+        invitation,
+        contact,
+        client,
+        resent=False,
+        per_hour=per_hour,
+        agency_name=agency_name,
+    )
     session.add(invitation)
     session.flush()
     return invitation_dict(invitation, contact, client.name)
@@ -199,18 +212,22 @@ def _refuse_archived(contact: Contact, client: Client) -> None:
 def invite_contact(
     session: Session,
     ctx: Context,
-    identity: Identity,
     contact_id: str,
     message: Any = None,
     per_hour: int = PER_HOUR,
+    agency_name: str | None = None,
 ) -> dict:
     ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
     contact = find_contact(session, ctx.agency, contact_id)
-    return invite(session, ctx, identity, contact, message, per_hour)
+    return invite(session, ctx, contact, message, per_hour, agency_name)
 
 
 def reinvite_client_contacts(
-    session: Session, ctx: Context, identity: Identity, client_id: str, per_hour: int = PER_HOUR
+    session: Session,
+    ctx: Context,
+    client_id: str,
+    per_hour: int = PER_HOUR,
+    agency_name: str | None = None,
 ) -> list[dict]:
     """Invite again every live contact of the client whose portal access ended when the client
     was archived (after a restore); the invitations sent."""
@@ -226,7 +243,7 @@ def reinvite_client_contacts(
         )
         .order_by(Contact.name)
     ).all()
-    return [invite(session, ctx, identity, contact, None, per_hour) for contact in contacts]
+    return [invite(session, ctx, contact, None, per_hour, agency_name) for contact in contacts]
 
 
 def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:
@@ -246,9 +263,9 @@ def _find(session: Session, ctx: Context, invitation_id: Any) -> Invitation:
 def resend_invitation(
     session: Session,
     ctx: Context,
-    identity: Identity,
     invitation_id: str,
     per_hour: int = PER_HOUR,
+    agency_name: str | None = None,
 ) -> dict:
     """A new link (and 7 more days) for a pending or expired invitation; the old link dies."""
     ctx.require(MANAGE_CLIENT_ORGANIZATIONS)
@@ -258,7 +275,16 @@ def resend_invitation(
     contact = session.get(Contact, invitation.contact_id)
     client = _client_of(session, contact)
     _refuse_archived(contact, client)
-    _send(session, ctx, identity, invitation, contact, client, resent=True, per_hour=per_hour)
+    _send(
+        session,
+        ctx,
+        invitation,
+        contact,
+        client,
+        resent=True,
+        per_hour=per_hour,
+        agency_name=agency_name,
+    )
     return invitation_dict(invitation, contact, client.name)
 
 

@@ -37,7 +37,12 @@ from kit.encryption import Cipher
 from kit.erasure import erase_agency
 from kit.events import EventRetry, reliable_handler
 from kit.outbox import OutboxRelay
-from kit.permissions import CREATE_CLIENTS
+from kit.permissions import (
+    CREATE_CLIENTS,
+    DELETE_CLIENTS,
+    EDIT_CLIENTS,
+    MANAGE_CLIENT_ORGANIZATIONS,
+)
 from kit.rpc import ServiceRpc
 from kit.service import RequestLogging, rpc
 
@@ -76,11 +81,28 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         """Bring identity in line with contacts a request could not (identity down, a crash)."""
         portal_sync.reconcile(self.db, self.identity)
 
+    def _ask_identity(
+        self, ctx: dict, permission: str, *, adding: bool, account_manager_ids=None
+    ) -> companies.IdentityAnswers:
+        """What a change of clients needs of identity (the plan's limit when it adds a client, the
+        account managers it names), asked once the caller's permission is checked and before the
+        change's transaction opens (never inside it: docs/contracts.md)."""
+        context = Context.from_dict(ctx)
+        context.require(permission)
+        return companies.ask_identity(
+            self.identity, context, adding=adding, account_manager_ids=account_manager_ids
+        )
+
     def _client_limit(self, ctx: dict) -> int | None:
         """The plan's client limit, asked of identity before the import's transaction opens."""
+        return self._ask_identity(ctx, CREATE_CLIENTS, adding=True).client_limit
+
+    def _agency_name(self, ctx: dict) -> str | None:
+        """The agency's name for an invitation e-mail, asked of identity before the invitation's
+        transaction opens (never inside it: docs/contracts.md); None when identity is away."""
         context = Context.from_dict(ctx)
-        context.require(CREATE_CLIENTS)
-        return companies.client_limit(self.identity, context)
+        context.require(MANAGE_CLIENT_ORGANIZATIONS)
+        return invitations.ask_agency_name(self.identity, context)
 
     def _run_if_queued(self, job: ImportJob) -> dict:
         """Hand a committed `queued` job to the background runner; the job as answered."""
@@ -92,7 +114,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def create_client(self, ctx, name, **data):
-        return self.db.write(companies.create_client, ctx, self.identity, name=name, **data)
+        managers = data.get("account_manager_ids")
+        answers = self._ask_identity(ctx, CREATE_CLIENTS, adding=True, account_manager_ids=managers)
+        return self.db.write(companies.create_client, ctx, answers, name=name, **data)
 
     @rpc
     def get_client(self, ctx, client_id):
@@ -100,7 +124,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def update_client(self, ctx, client_id, **changes):
-        return self.db.write(companies.update_client, ctx, self.identity, client_id, **changes)
+        managers = changes.get("account_manager_ids")
+        answers = self._ask_identity(ctx, EDIT_CLIENTS, adding=False, account_manager_ids=managers)
+        return self.db.write(companies.update_client, ctx, answers, client_id, **changes)
 
     @rpc
     def set_billing_contact(self, ctx, client_id, contact_id):
@@ -118,7 +144,8 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def restore_client(self, ctx, client_id):
-        return self.db.write(companies.restore_client, ctx, self.identity, client_id)
+        limit = self._ask_identity(ctx, DELETE_CLIENTS, adding=True).client_limit
+        return self.db.write(companies.restore_client, ctx, limit, client_id)
 
     @rpc
     def list_clients(self, ctx, custom_fields=None, **filters):
@@ -166,14 +193,22 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
 
     @rpc
     def create_contact(self, ctx, name, email, **data):
+        new_client = contacts.client_to_add(data.get("client_id"), data.get("new_client"))
+        answers = self._ask_identity(
+            ctx,
+            CREATE_CLIENTS,
+            adding=new_client is not None,
+            account_manager_ids=(new_client or {}).get("account_manager_ids"),
+        )
         return self.db.write(
             contacts.create_contact,
             ctx,
-            self.identity,
+            answers,
             name,
             email,
             **data,
             per_hour=self.settings.invitations_per_hour,
+            agency_name=self._agency_name(ctx) if data.get("invite") else None,
         )
 
     @rpc
@@ -215,7 +250,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
     ):
         limit = self._client_limit(ctx)
-        return self.db.read(
+        return self.db.flow(
             preview.preview_import,
             ctx,
             self.identity,
@@ -236,7 +271,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         self, ctx, kind, csv_text=None, mapping=None, csv_base64=None, skip_updates=False
     ):
         limit = self._client_limit(ctx)
-        job = self.db.write(
+        job = self.db.flow(
             running.start_import,
             ctx,
             self.identity,
@@ -260,7 +295,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     def preview_upload(self, ctx, job_id, mapping=None, skip_updates=False):
         limit = self._client_limit(ctx)
-        return self.db.read(
+        return self.db.flow(
             preview.preview_upload, ctx, self.identity, job_id, mapping, limit, skip_updates
         )
 
@@ -271,7 +306,7 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @rpc
     def start_upload(self, ctx, job_id, mapping=None, skip_updates=False):
         limit = self._client_limit(ctx)
-        job = self.db.write(
+        job = self.db.flow(
             running.start_upload, ctx, self.identity, limit, job_id, mapping, skip_updates
         )
         return self._run_if_queued(job)
@@ -331,10 +366,10 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.invite_contact,
             ctx,
-            self.identity,
             contact_id,
             message,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -342,9 +377,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.reinvite_client_contacts,
             ctx,
-            self.identity,
             client_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc
@@ -352,9 +387,9 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.write(
             invitations.resend_invitation,
             ctx,
-            self.identity,
             invitation_id,
             self.settings.invitations_per_hour,
+            self._agency_name(ctx),
         )
 
     @rpc

@@ -1,7 +1,9 @@
 """Fixtures of the clients service's tests: a real PostgreSQL test database, emptied per test.
 
 The identity service is the one external collaborator the domain talks to; unit tests hand the
-domain `FakeIdentity` (a plain object answering like identity's RPC methods). Databases are real.
+domain `FakeIdentity` (a plain object answering like identity's RPC methods), or, for a change
+the service asks identity about before its transaction, the answers (`answers`). Databases are
+real.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from clients.companies import IdentityAnswers
 from kit.context import Context
 from kit.errors import Conflict, NotFound, ValidationError
 from kit.tables import OutboxEvent
@@ -39,6 +42,7 @@ class FakeIdentity:
         self.portal_logins: list[tuple] = []
         self.calls: list[tuple] = []  # the portal login changes asked for
         self.refuse: Exception | None = None  # raised by the next portal login change
+        self.away: Exception | None = None  # raised by get_agency (identity not answering)
 
     def get_entitlements(self, ctx):
         return {"plan": "test", "client_limit": self.client_limit}
@@ -51,6 +55,8 @@ class FakeIdentity:
         return [{"id": u, "name": u, "email": f"{u}@agency.test"} for u in sorted(self.users)]
 
     def get_agency(self, ctx):
+        if self.away is not None:
+            raise self.away
         return {"id": ctx["agency_id"], "name": "Acme Agency"}
 
     def create_portal_login(self, ctx, contact_id, client_id, email, name, password):
@@ -126,9 +132,10 @@ def identity():
 
 
 @pytest.fixture
-def make_identity():
-    """FakeIdentity(client_limit=None, users=("u-1", "u-2"))."""
-    return FakeIdentity
+def answers():
+    """What the service asks of identity before a change of clients, as FakeIdentity answers it:
+    no plan limit, the team members u-1 and u-2."""
+    return IdentityAnswers(client_limit=None, team_members=frozenset({"u-1", "u-2"}))
 
 
 def team(agency_id=None, permissions=ALL_PERMISSIONS, principal_id="u-1") -> Context:

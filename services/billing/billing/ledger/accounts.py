@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.clients import find_client
-from billing.ledger.amounts import positive_amount, topup_amount
+from billing.ledger.amounts import topup_amount
 from billing.ledger.tables import (
     AGENCY,
     BALANCE_KINDS,
@@ -259,7 +259,11 @@ def set_balance_settings(
 ) -> dict:
     """The low-balance threshold (0: no e-mail) and the auto-recharge amount (None: off)."""
     may_change(ctx)
-    threshold = 0 if low_threshold in (None, 0) else positive_amount(low_threshold, "low_threshold")
+    threshold = (
+        0
+        if low_threshold in (None, 0)
+        else clean_amount(low_threshold, "low_threshold", positive=True)
+    )
     recharge = (
         None
         if auto_recharge_amount in (None, 0)

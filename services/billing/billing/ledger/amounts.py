@@ -1,35 +1,22 @@
-"""Pure rules of the ledger's amounts: what an amount may be, whether a balance covers a draw,
-when a balance is low, running balances and CSV cells. No database, no nameko."""
+"""Pure rules of the ledger's amounts: what a card top-up may be (any amount is
+billing.common.clean_amount), whether a balance covers a draw, when a balance is low, running
+balances and CSV cells. No database, no nameko."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from billing.common import clean_amount
 from kit.errors import ValidationError
 
-MAX_AMOUNT = 10**12  # ten billion in a two-decimal currency: past any real balance
 MIN_TOPUP = 2500  # $25: the least a card top-up or a customer's starting balance may be
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def positive_amount(value: Any, field: str = "amount") -> int:
-    """A whole number of minor units above zero (1250 is 12.50); anything else: a field error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(
-            f"{field} must be a whole number of minor units (1250 for 12.50).",
-            {field: "not a whole number of minor units"},
-        )
-    if value <= 0:
-        raise ValidationError(f"{field} must be more than zero.", {field: "must be more than 0"})
-    if value >= MAX_AMOUNT:
-        raise ValidationError(f"{field} is too large.", {field: "too large"})
-    return value
-
-
 def topup_amount(value: Any, field: str = "amount", minimum: int = MIN_TOPUP) -> int:
     """A card payment into a balance: at least `minimum` ($25)."""
-    amount = positive_amount(value, field)
+    amount = clean_amount(value, field, positive=True)
     if amount < minimum:
         raise ValidationError(
             f"{field} must be at least {minimum / 100:.2f}.",

@@ -19,7 +19,10 @@ Like billing's other Stripe calls (payments/charging.py, payments/refunds.py):
 A pending part (a lost answer, a crash between 1 and 3) is settled before anything else when the
 same key is tried again or the client's balance is refunded again, and otherwise by billing's
 timer once it is SETTLE_AFTER old (`settle_pending_refunds`): its refund is looked up at Stripe
-by the metadata key and only created if Stripe has none, so nothing is refunded twice.
+by the metadata key and only created if Stripe has none, so nothing is refunded twice. A part
+whose call may still be under way (its refund younger than the Stripe timeout and a margin: two
+refunds at once, the same key again while the first is slow) is left to that call, not looked
+up, since its refund may not exist at Stripe yet.
 """
 
 from __future__ import annotations
@@ -33,11 +36,10 @@ from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.agencies import agency_today
 from billing.facts.clients import find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import positive_amount
 from billing.ledger.tables import (
     REFUNDS,
     BalanceRefund,
@@ -48,7 +50,7 @@ from billing.ledger.tables import (
 from billing.ledger.transfers import lock_accounts, post_transfer
 from billing.ledger.usage import clean_key
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import refund_payment
+from billing.payments.stripe_api import may_be_under_way, refund_payment
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -114,9 +116,10 @@ def _refundable_payments(
     ]
 
 
-def _pending_calls(session: Session, client_id: uuid.UUID) -> list[PartCall]:
-    parts = session.scalars(
-        select(BalanceRefundPart)
+def _pending_calls(session: Session, client_id: uuid.UUID, settings: Settings) -> list[PartCall]:
+    """The client's pending parts to settle: those whose own call is over (lost or never made)."""
+    rows = session.execute(
+        select(BalanceRefundPart, BalanceRefund.created_at)
         .join(BalanceRefund, BalanceRefund.id == BalanceRefundPart.refund_id)
         .where(
             BalanceRefund.client_id == client_id,
@@ -125,7 +128,11 @@ def _pending_calls(session: Session, client_id: uuid.UUID) -> list[PartCall]:
         )
         .order_by(BalanceRefundPart.number)
     ).all()
-    return [PartCall(p.id, p.stripe_key, p.amount, p.payment_intent_id, True) for p in parts]
+    return [
+        PartCall(p.id, p.stripe_key, p.amount, p.payment_intent_id, True)
+        for p, recorded_at in rows
+        if not may_be_under_way(recorded_at, settings)
+    ]
 
 
 def _split(
@@ -145,7 +152,14 @@ def _split(
 
 
 def _prepare(
-    session: Session, ctx: Context, cipher: MultiFernet | None, client_id, key, amount, reference
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet | None,
+    settings: Settings,
+    client_id,
+    key,
+    amount,
+    reference,
 ) -> RefundCall:
     """The first transaction: the refund recorded, split, and taken from the balance."""
     accounts.may_change(ctx)
@@ -156,20 +170,20 @@ def _prepare(
     # One refund of a client at a time; both rows in post_transfer's (id) order: no deadlock.
     account = lock_accounts(session, account.id, refunds_account.id)[account.id]
     refund_key = f"balance-refund:{ctx.agency}:{key}"
-    pending = _pending_calls(session, client.client_id)
+    pending = _pending_calls(session, client.client_id, settings)
     secret = secret_key(session, ctx.agency, cipher) if pending else None
     existing = session.scalar(
         select(BalanceRefund).where(BalanceRefund.idempotency_key == refund_key)
     )
     if existing is not None:
-        if amount not in (None, "") and positive_amount(amount) != existing.amount:
+        if amount not in (None, "") and clean_amount(amount, positive=True) != existing.amount:
             raise Conflict(
                 "This idempotency key was already used for a different refund.",
                 {"idempotency_key": "already used for a different refund"},
             )
         return RefundCall(existing.id, secret, pending)
     balance = account.balance
-    amount = balance if amount in (None, "") else positive_amount(amount)
+    amount = balance if amount in (None, "") else clean_amount(amount, positive=True)
     if amount <= 0:
         raise Conflict("The customer balance is empty: nothing to refund.", {"amount": "empty"})
     if amount > balance:
@@ -337,7 +351,9 @@ def refund_customer_balance(
     The refund as recorded; all of it refused: `PaymentFailed`; an answer lost:
     `ServiceUnavailable` (try again with the same key: it is settled first)."""
     with session.begin():
-        call = _prepare(session, ctx, cipher, client_id, idempotency_key, amount, reference)
+        call = _prepare(
+            session, ctx, cipher, settings, client_id, idempotency_key, amount, reference
+        )
     outcomes = [(part, call_stripe(part, call.secret, settings)) for part in call.parts]
     if outcomes:
         with session.begin():
@@ -349,7 +365,7 @@ def refund_customer_balance(
         answer = refund_dict(session, refund)
     if refund.status == "pending":
         raise ServiceUnavailable(
-            "Stripe did not answer; the refund is pending. Try again with the same key.",
+            "The refund is pending with Stripe. Try again with the same key in a moment.",
             {"service": "stripe"},
         )
     if refund.status == "failed":

@@ -7,8 +7,8 @@ share the lock and the flush. No delay is added: the first draw of a client runs
 ones that come meanwhile queue, and the first of the queue runs them all when it ends (a
 leader's worker does not serve others' batches after its own).
 
-Each draw keeps its own guarantees: the batch runs each item exactly as `ledger_draw_usage`
-alone, in arrival order. A batch that fails (the database away, a worker killed) answers its
+Each draw keeps its own guarantees: the batch answers each item exactly as it would alone, in
+arrival order. A batch that fails (the database away, a worker killed) answers its
 waiting draws by running each alone (`usage.draw_one`): a draw the batch had committed answers
 the same again through its idempotency key.
 """

@@ -31,11 +31,11 @@ from billing.facts.clients import find_client
 from billing.ledger import accounts
 from billing.ledger.amounts import MIN_TOPUP, topup_amount
 from billing.ledger.tables import AGENCY, CARD_TOPUPS, FundingRequest, TopupAttempt
-from billing.ledger.topups import CardTry, after_topup, charge_card
+from billing.ledger.topups import CardTry, after_topup, charge_card, topup_charge
 from billing.ledger.transfers import post_transfer
 from billing.models import ClientFact, StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import card_summary, client_for
+from billing.payments.stripe_api import PAID, UNKNOWN, card_summary, client_for
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -294,11 +294,10 @@ def pay_customer_funding(
             session.add(attempt)
             session.flush()
         attempt.status = "pending"
-        card_try = CardTry(
-            attempt.id, key, secret, customer_id, setup.payment_method, paying, account.id
-        )
+        charge = topup_charge(key, customer_id, setup.payment_method, paying)
+        card_try = CardTry(attempt.id, secret, charge, account.id)
     outcome, intent_id, reason = charge_card(card_try, settings)
-    if outcome == "unknown":
+    if outcome == UNKNOWN:
         raise ServiceUnavailable(
             "The payment service did not answer; please try again in a moment.",
             {"service": "stripe"},
@@ -308,14 +307,14 @@ def pay_customer_funding(
         ctx = Context.system(str(row.agency_id))
         attempt = session.get(TopupAttempt, card_try.attempt_id, with_for_update=True)
         attempt.payment_intent_id = intent_id
-        if outcome != "succeeded":
+        if outcome != PAID:
             attempt.status, attempt.failure_reason = "failed", reason
         else:
             attempt.status = "succeeded"
             _switch_to_customer(
                 session, ctx, row, attempt, (setup.payment_method, summary), intent_id
             )
-    if outcome != "succeeded":
+    if outcome != PAID:
         raise PaymentFailed(f"The card was declined: {reason}", {"card": reason})
     with session.begin():
         client = session.get(ClientFact, row.client_id)

@@ -11,7 +11,6 @@ paused and re-arms the low-balance e-mail once the balance is back at the thresh
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 
@@ -21,11 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.agencies import agency_today
 from billing.facts.clients import find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import positive_amount, topup_amount
+from billing.ledger.amounts import topup_amount
 from billing.ledger.tables import (
     ADJUSTMENTS,
     AGENCY,
@@ -39,14 +38,22 @@ from billing.ledger.transfers import Posted, post_transfer
 from billing.ledger.usage import clean_key
 from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import card_summary, client_for, new_card_setup
+from billing.payments.stripe_api import (
+    PAID,
+    REFUSED,
+    UNKNOWN,
+    CardCharge,
+    card_summary,
+    charge_saved_card,
+    client_for,
+    new_card_setup,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
 from kit.outbox import record_event
 
-log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 
 
@@ -102,7 +109,7 @@ def record_manual_credit(
 ) -> dict:
     """A transfer the agency received (bank transfer, check), credited with its reference."""
     accounts.may_change(ctx)
-    amount = positive_amount(amount)
+    amount = clean_amount(amount, positive=True)
     key = clean_key(idempotency_key)
     reference = str(reference or "").strip()
     if not reference or len(reference) > MAX_REFERENCE:
@@ -134,12 +141,16 @@ def record_manual_credit(
 @dataclass
 class CardTry:
     attempt_id: uuid.UUID
-    key: str
     secret: str
-    customer_id: str
-    payment_method_id: str
-    amount: int
+    charge: CardCharge
     account_id: uuid.UUID
+
+
+def topup_charge(key: str, customer_id: str, payment_method_id: str, amount: int) -> CardCharge:
+    """The charge of a card payment into a balance (its key in the metadata as `topup_key`)."""
+    return CardCharge(
+        key, customer_id, payment_method_id, amount, accounts.CURRENCY, key_name="topup_key"
+    )
 
 
 def _card_of(session: Session, ctx: Context, account: LedgerAccount) -> tuple[str, str]:
@@ -190,39 +201,23 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dic
         session.flush()
     else:
         attempt.status, attempt.failure_reason = "pending", None
-    return CardTry(attempt.id, stripe_key, secret, customer, method, amount, account.id)
+    return CardTry(
+        attempt.id, secret, topup_charge(stripe_key, customer, method, amount), account.id
+    )
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
-    """('succeeded'|'failed'|'unknown', payment intent id, reason)."""
+    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused counts
+    as unanswered (UNKNOWN), the top-up staying pending."""
     client = client_for(attempt.secret, settings)
-    try:
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": attempt.amount,
-                "currency": accounts.CURRENCY.lower(),
-                "customer": attempt.customer_id,
-                "payment_method": attempt.payment_method_id,
-                "off_session": True,
-                "confirm": True,
-                "metadata": {"topup_key": attempt.key},
-            },
-            options={"idempotency_key": attempt.key},
-        )
-    except stripe.CardError as exc:
-        return "failed", None, exc.user_message or exc.code or "declined"
-    except stripe.StripeError as exc:
-        log.warning("top-up %s: no answer from Stripe (%s)", attempt.key, exc)
-        return "unknown", None, None
-    if intent.status == "succeeded":
-        return "succeeded", intent.id, None
-    return "failed", intent.id, f"The payment needs the card holder ({intent.status})."
+    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
+    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
 def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
     row = session.get(TopupAttempt, attempt.attempt_id, with_for_update=True)
     row.payment_intent_id = intent_id
-    if outcome != "succeeded":
+    if outcome != PAID:
         row.status, row.failure_reason = "failed", reason
         return reason or "The card was declined."
     row.status = "succeeded"
@@ -232,9 +227,9 @@ def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> 
         ctx,
         accounts.system_account(session, ctx.agency, CARD_TOPUPS),
         account,
-        attempt.amount,
+        attempt.charge.amount,
         "topup",
-        attempt.key,
+        attempt.charge.key,
         agency_today(session, ctx),
         client_id=account.client_id,
         description="Card top-up",
@@ -277,7 +272,7 @@ def charge_balance(
     if isinstance(attempt, dict):
         return attempt
     outcome, intent_id, reason = charge_card(attempt, settings)
-    if outcome == "unknown":
+    if outcome == UNKNOWN:
         raise ServiceUnavailable(
             "Stripe did not answer; the top-up is pending. Try again with the same key.",
             {"service": "stripe"},

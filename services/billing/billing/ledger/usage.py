@@ -1,18 +1,18 @@
 """Recording a client's usage: a draw on whichever balance funds the client at that moment.
 
-The draw is one database call run as one autocommitted statement, `ledger_draw_usage`
-(migration 0010_balances_ledger): it locks the client's funding row (a switch of the same
-client waits), then the balance that funds it, and writes the transfer and its
-`usage_recorded` outbox row; the locks go with that statement's own commit (the benchmark's
-hot path: 17 statements and an explicit COMMIT made a convoy under load). The same idempotency
-key answers the recorded usage again; a key reused for another amount is `Conflict`. A draw
-the balance cannot cover is refused with `LimitExceeded`, the client's usage paused
-(`balance_exhausted`, once) and every later draw refused until a top-up of that balance
-resumes it (`topups.resume_after_topup`).
+A draw is one database call run as one autocommitted statement, `ledger_draw_usages` (migration
+0050_usagebatch_one_draw): it locks the client's funding row (a switch of the same client
+waits), then the balance that funds it, and writes each transfer and its `usage_recorded`
+outbox row; the locks go with that statement's own commit (the benchmark's hot path: 17
+statements and an explicit COMMIT made a convoy under load). The same idempotency key answers
+the recorded usage again; a key reused for another amount is `Conflict`. A draw the balance
+cannot cover is refused with `LimitExceeded`, the client's usage paused (`balance_exhausted`,
+once) and every later draw refused until a top-up of that balance resumes it
+(`topups.resume_after_topup`).
 
 Over RPC, the draws of one client that arrive while one is running wait and then run together
-(`billing.ledger.draw_batches`, `ledger_draw_usages` of migration 0021): one statement, one
-commit, each draw as it would run alone.
+(`billing.ledger.draw_batches`): one statement, one commit, the client's locks and facts taken
+once, each draw answered as it would be alone. A single draw is a batch of one.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from collections.abc import Callable
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from billing.common import money
+from billing.common import clean_amount, money
 from billing.facts.clients import NO_SUCH_CLIENT, find_client
 from billing.ledger import accounts
-from billing.ledger.amounts import decimal_text, newly_low, positive_amount
+from billing.ledger.amounts import decimal_text, newly_low
 from billing.ledger.tables import AGENCY, LedgerAccount, LedgerTransfer
 from billing.ledger.transfers import MAX_KEY
 from billing.models import ClientFact
@@ -60,10 +60,6 @@ def clean_description(value) -> str:
     return text
 
 
-DRAW = text(
-    "SELECT * FROM ledger_draw_usage(:agency, :client, :amount, :key, :description, "
-    ":created_by, CAST(:event AS jsonb), CAST(:exhausted AS jsonb))"
-)
 DRAW_MANY = text("SELECT * FROM ledger_draw_usages(CAST(:items AS jsonb))")
 
 
@@ -81,7 +77,7 @@ def _refusal(row) -> str:
 
 
 def draw_params(ctx: Context, client: uuid.UUID, amount, description, key) -> dict:
-    """One draw's arguments for `ledger_draw_usage`, its events' reserved fields ready."""
+    """One draw's item for `ledger_draw_usages`, its events' reserved fields ready."""
     amount_dict = money(amount, accounts.CURRENCY)
     recorded = event_payload(
         ctx,
@@ -113,25 +109,15 @@ def _autocommitted(session: Session, statement, params: dict):
 
 
 def draw_one(session: Session, params: dict):
-    """The draw, as one autocommitted statement (see `ledger_draw_usage`); its row."""
-    (row,) = _autocommitted(
-        session,
-        DRAW,
-        {
-            **params,
-            "agency": uuid.UUID(params["agency"]),
-            "client": uuid.UUID(params["client"]),
-            "event": json.dumps(params["event"]),
-            "exhausted": json.dumps(params["exhausted"]),
-        },
-    )
+    """The draw alone (a batch of one); its row."""
+    (row,) = draw_many(session, [params])
     return row
 
 
 def draw_many(session: Session, batch: list[dict]) -> list:
     """Draws of ONE (agency, client) in one autocommitted statement (`ledger_draw_usages`):
-    each exactly as `draw_one` would, in order, sharing the locks and one commit; their rows in
-    the batch's order."""
+    each answered as it would be alone, in order, sharing the locks and one commit; their rows
+    in the batch's order."""
     if len({(params["agency"], params["client"]) for params in batch}) > 1:
         raise ValueError("a batch of draws is of one agency's client")
     rows = _autocommitted(session, DRAW_MANY, {"items": json.dumps(batch)})
@@ -195,7 +181,7 @@ def record_usage(
     params)` runs the draw: `draw_one`, or the service's `DrawBatches` (concurrent draws of one
     client share one statement and one commit)."""
     accounts.may_change(ctx)
-    amount = positive_amount(amount)
+    amount = clean_amount(amount, positive=True)
     description = clean_description(description)
     key = clean_key(idempotency_key)
     client = parse_id(client_id, "client")

@@ -15,12 +15,10 @@ to that call (`skipped`), not looked up, since its payment may not exist yet.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import stripe
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,41 +26,34 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import card_links
-from billing.payments.stripe_api import client_for, find_payment, plain
+from billing.payments.stripe_api import (
+    DECLINED,
+    PAID,
+    REFUSED,
+    UNKNOWN,
+    CardCharge,
+    charge_saved_card,
+    client_for,
+    may_be_under_way,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt
 from kit.outbox import record_event
 
-log = logging.getLogger(__name__)
-
-PAID, DECLINED, UNKNOWN, SKIPPED = "paid", "declined", "unknown", "skipped"
-# Beyond the Stripe timeout, before a pending try counts as abandoned (commit, clock, a slow
-# worker): until then its call may still make the payment.
-IN_FLIGHT_MARGIN_SECONDS = 5
+SKIPPED = "skipped"
 
 
 @dataclass
 class _Try:
     attempt_id: uuid.UUID
-    key: str
-    reconcile: bool
     secret: str
-    customer_id: str
-    payment_method_id: str
-    amount: int
-    currency: str
+    charge: CardCharge
 
 
 def charge_key(invoice_id: uuid.UUID, attempt: int) -> str:
     return f"charge:{invoice_id}:{attempt}"
-
-
-def _in_flight(attempt: PaymentAttempt, settings: Settings) -> bool:
-    """Whether a pending try's call to Stripe may still be under way somewhere."""
-    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
-    return utcnow() - attempt.created_at < window
 
 
 def _prepare(
@@ -92,7 +83,7 @@ def _prepare(
             PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "pending"
         )
     )
-    if pending is not None and _in_flight(pending, settings):
+    if pending is not None and may_be_under_way(pending.created_at, settings):
         return SKIPPED
     if pending is None:
         number = 1 + session.scalar(
@@ -110,50 +101,24 @@ def _prepare(
         reconcile = False
     else:
         reconcile = True
-    return _Try(
-        attempt_id=pending.id,
+    charge = CardCharge(
         key=pending.idempotency_key,
-        reconcile=reconcile,
-        secret=decrypt(cipher, account.secret_key_token),
         customer_id=customer.customer_id,
         payment_method_id=customer.payment_method_id,
         amount=pending.amount,
         currency=invoice.currency,
+        metadata={"invoice_id": str(invoice.id)},
+        reconcile=reconcile,
     )
+    return _Try(pending.id, decrypt(cipher, account.secret_key_token), charge)
 
 
-def _call_stripe(attempt: _Try, invoice_id, settings: Settings):
-    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost."""
+def _call_stripe(attempt: _Try, settings: Settings):
+    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost (or
+    the request was refused: the try stays pending, as for a lost answer)."""
     client = client_for(attempt.secret, settings)
-    try:
-        if attempt.reconcile:
-            found = find_payment(client, attempt.customer_id, attempt.key)
-            if found is not None:
-                if found.status == "succeeded":
-                    return PAID, found.id, None
-                reason = plain(found.last_payment_error).get("message") or found.status
-                return DECLINED, found.id, reason
-        intent = client.v1.payment_intents.create(
-            params={
-                "amount": attempt.amount,
-                "currency": attempt.currency.lower(),
-                "customer": attempt.customer_id,
-                "payment_method": attempt.payment_method_id,
-                "off_session": True,
-                "confirm": True,
-                "metadata": {"invoice_id": str(invoice_id), "charge_key": attempt.key},
-            },
-            options={"idempotency_key": attempt.key},
-        )
-    except stripe.CardError as exc:
-        intent = plain(exc.error.payment_intent if exc.error else None)
-        return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
-    except stripe.StripeError as exc:
-        log.warning("charging invoice %s: no answer from Stripe (%s)", invoice_id, exc)
-        return UNKNOWN, None, None
-    if intent.status == "succeeded":
-        return PAID, intent.id, None
-    return DECLINED, intent.id, f"The payment needs the client ({intent.status})."
+    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
+    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
 
 
 def _next_try(session: Session, invoice: Invoice, account: StripeAccount | None) -> date | None:
@@ -236,7 +201,7 @@ def charge_invoice(
         attempt = _prepare(session, ctx, cipher, settings, invoice_id, by_client)
     if isinstance(attempt, str):
         return attempt
-    outcome, intent_id, reason = _call_stripe(attempt, invoice_id, settings)
+    outcome, intent_id, reason = _call_stripe(attempt, settings)
     if outcome == UNKNOWN:
         return UNKNOWN
     with session.begin():

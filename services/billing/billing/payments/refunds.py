@@ -5,9 +5,12 @@ reference) is refunded through the agency's Stripe account: the refund is record
 `pending` before the call, with the deterministic key `refund:{invoice_id}:{n}` as Stripe's
 idempotency key and in the refund's metadata; the answer is recorded in a second transaction. A
 refund whose answer was lost stays pending; the next refund of that invoice first looks for the
-key's refund at Stripe and records it, and only then asks for a new one. Anything else (a check,
-cash, a transfer, a card charged outside Stripe) was paid by hand and is refunded by hand: it is
-recorded as refunded at once. Refunds add up to the paid amount at most (partial refunds
+key's refund at Stripe and records it, and only then asks for a new one. While the pending
+refund's call may still be under way (younger than the Stripe timeout and a margin: two requests
+at once, a retry while the first is slow), another refund of the invoice is refused (`Conflict`)
+and Stripe is not asked, since the first one's refund may not exist there yet. Anything else (a
+check, cash, a transfer, a card charged outside Stripe) was paid by hand and is refunded by hand:
+it is recorded as refunded at once. Refunds add up to the paid amount at most (partial refunds
 allowed); each success publishes `payment_refunded` with the amounts, the client and the lines.
 """
 
@@ -25,7 +28,7 @@ from billing.common import clean_amount, money
 from billing.invoicing.invoices import event_summary, find_invoice, line_dict
 from billing.models import Invoice, InvoiceLine, Refund
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import refund_payment
+from billing.payments.stripe_api import may_be_under_way, refund_payment
 from billing.settings import Settings
 from kit import permissions
 from kit.context import Context
@@ -110,7 +113,13 @@ class _Call:
 
 
 def _prepare(
-    session: Session, ctx: Context, cipher: MultiFernet, invoice_id: Any, amount: Any, reason: Any
+    session: Session,
+    ctx: Context,
+    cipher: MultiFernet,
+    settings: Settings,
+    invoice_id: Any,
+    amount: Any,
+    reason: Any,
 ) -> _Call | dict:
     """First transaction: the refund recorded (done at once when paid by hand)."""
     ctx.require(permissions.MANAGE_BILLING)
@@ -123,6 +132,11 @@ def _prepare(
     pending = session.scalar(
         select(Refund).where(Refund.invoice_id == invoice.id, Refund.status == "pending")
     )
+    if pending is not None and may_be_under_way(pending.created_at, settings):
+        raise Conflict(
+            f"A refund of invoice {invoice.number} is under way with Stripe; look at the invoice "
+            "in a moment before refunding again."
+        )
     if pending is not None:
         # An earlier refund's answer was lost: settle it first (with Stripe), never pay twice.
         return _Call(
@@ -193,7 +207,7 @@ def refund_invoice(
 ) -> dict:
     """Refund `amount` (default: what is left) of a paid invoice; the refund as recorded."""
     with session.begin():
-        prepared = _prepare(session, ctx, cipher, invoice_id, amount, reason)
+        prepared = _prepare(session, ctx, cipher, settings, invoice_id, amount, reason)
     if isinstance(prepared, dict):
         return prepared
     status, refund_id, failure = refund_payment(

@@ -2,17 +2,29 @@
 base address (localstripe in development and tests), a timeout, no hidden retries (a retry is
 ours to decide, with the attempt recorded first). Beside it, what every card flow (clients'
 invoices, balances, the platform's subscription) asks of Stripe the same way: a card setup for
-Stripe.js, a saved card's summary, the payment a lost reply made, a refund on a payment."""
+Stripe.js, a saved card's summary, an off-session charge of a saved card (invoices, top-ups and
+auto-recharges, the subscription), a refund on a payment, and whether a call recorded pending
+may still be under way."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import stripe
 
 from billing.settings import Settings
+from kit.db import utcnow
 
 log = logging.getLogger(__name__)
+
+# What an off-session charge came to. REFUSED: Stripe refused the request as asked (no payment
+# was made); each flow says what that means to it.
+PAID, DECLINED, REFUSED, UNKNOWN = "paid", "declined", "refused", "unknown"
+# Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow
+# worker): until then it may still reach Stripe and make its payment or refund.
+IN_FLIGHT_MARGIN_SECONDS = 5
 
 
 def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
@@ -24,24 +36,91 @@ def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
     )
 
 
+def may_be_under_way(recorded_at: datetime, settings: Settings) -> bool:
+    """Whether a call recorded pending at `recorded_at` may still be waiting for Stripe in
+    another worker or process (two runs or two requests at once, a retry while the first try's
+    request is slow). Such a call is left to its caller, never looked up and made again: what it
+    makes may not exist at Stripe yet, and asking again would pay or refund twice wherever the
+    idempotency key is not honoured (localstripe ignores it)."""
+    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+    return utcnow() - recorded_at < window
+
+
 def plain(obj) -> dict:
     """A Stripe object (or None) as a plain dict: the SDK's objects are not dicts."""
     return obj.to_dict() if obj else {}
 
 
-def find_payment(client: stripe.StripeClient, customer_id: str, key: str):
-    """The payment made under `key` (its metadata's `charge_key`), if Stripe has one. Rare (a
-    lost reply), so the whole list is read page by page (localstripe filters lists by nothing,
-    Stripe by customer)."""
+def _find_payment(client: stripe.StripeClient, customer_id: str, key_name: str, key: str):
+    """The payment made under `key` (its metadata's `key_name`), if Stripe has one. Rare (a lost
+    reply), so the whole list is read page by page (localstripe filters lists by nothing, Stripe
+    by customer)."""
     payments = client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
     return next(
         (
             p
             for p in payments
-            if p.customer == customer_id and plain(p.metadata).get("charge_key") == key
+            if p.customer == customer_id and plain(p.metadata).get(key_name) == key
         ),
         None,
     )
+
+
+@dataclass(frozen=True)
+class CardCharge:
+    """An off-session charge of a customer's saved card, recorded by its flow before the call.
+    `key` is Stripe's idempotency key and goes into the payment's metadata as `key_name` (beside
+    `metadata`); `reconcile`: an earlier try under the key may have reached Stripe (its answer
+    was lost), so its payment is looked for first."""
+
+    key: str
+    customer_id: str
+    payment_method_id: str
+    amount: int
+    currency: str
+    key_name: str = "charge_key"
+    metadata: dict[str, str] = field(default_factory=dict)
+    reconcile: bool = False
+
+
+def charge_saved_card(
+    client: stripe.StripeClient, charge: CardCharge
+) -> tuple[str, str | None, str | None]:
+    """Charge the saved card (`client`: the agency's account or the platform's): (PAID |
+    DECLINED | REFUSED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment
+    a reconciled key already made is answered, not made again; UNKNOWN when the answer is lost."""
+    try:
+        if charge.reconcile:
+            found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
+            if found is not None:
+                if found.status == "succeeded":
+                    return PAID, found.id, None
+                reason = plain(found.last_payment_error).get("message") or found.status
+                return DECLINED, found.id, reason
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": charge.amount,
+                "currency": charge.currency.lower(),
+                "customer": charge.customer_id,
+                "payment_method": charge.payment_method_id,
+                "off_session": True,
+                "confirm": True,
+                "metadata": {**charge.metadata, charge.key_name: charge.key},
+            },
+            options={"idempotency_key": charge.key},
+        )
+    except stripe.CardError as exc:
+        intent = plain(exc.error.payment_intent if exc.error else None)
+        return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
+    except stripe.InvalidRequestError as exc:
+        log.warning("charge %s refused by Stripe (%s)", charge.key, exc)
+        return REFUSED, None, exc.user_message or "The payment was refused."
+    except stripe.StripeError as exc:
+        log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
+        return UNKNOWN, None, None
+    if intent.status == "succeeded":
+        return PAID, intent.id, None
+    return DECLINED, intent.id, f"The payment needs the cardholder ({intent.status})."
 
 
 def new_card_setup(client: stripe.StripeClient, customer_id: str, publishable_key: str) -> dict:

@@ -32,11 +32,18 @@ from sqlalchemy.orm import Session
 
 from billing.facts.agencies import agency_today
 from billing.invoicing.amounts import divide_half_up
-from billing.payments.stripe_api import card_summary, new_card_setup
+from billing.payments.stripe_api import (
+    DECLINED,
+    PAID,
+    UNKNOWN,
+    CardCharge,
+    card_summary,
+    may_be_under_way,
+    new_card_setup,
+)
 from billing.settings import Settings
 from billing.subscription import platform_stripe
 from billing.subscription.models import PlatformCharge, PlatformInvoice, PlatformSubscription
-from billing.subscription.platform_stripe import DECLINED, PAID, UNKNOWN
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
@@ -230,7 +237,10 @@ def charge_key(invoice_id, attempt: int) -> str:
 def charge_invoice(
     session: Session, settings: Settings, agency_id, invoice_id
 ) -> tuple[str, str | None]:
-    """Charge one platform invoice with the agency's saved card: (outcome, decline reason)."""
+    """Charge one platform invoice with the agency's saved card: (outcome, decline reason). A
+    try whose answer was lost is looked up at Stripe first (paid anew only if Stripe has no
+    payment under its key); one younger than the Stripe timeout and a margin may still be
+    waiting for Stripe elsewhere (two renewals at once): left to that call, UNKNOWN here."""
     with session.begin():
         invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
         if invoice.status == "paid":
@@ -243,6 +253,8 @@ def charge_invoice(
                 PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
             )
         )
+        if pending is not None and may_be_under_way(pending.created_at, settings):
+            return UNKNOWN, None  # that try's call may still be waiting for Stripe: left to it
         reconcile = pending is not None
         if pending is None:
             number = 1 + session.scalar(
@@ -257,17 +269,17 @@ def charge_invoice(
                 amount=invoice.amount,
             )
             session.add(pending)
-        attempt_id, key = pending.id, pending.idempotency_key
-        call = dict(
-            key=key,
-            reconcile=reconcile,
+        attempt_id = pending.id
+        charge = CardCharge(
+            key=pending.idempotency_key,
             customer_id=row.customer_id,
             payment_method_id=row.payment_method_id,
             amount=invoice.amount,
             currency=invoice.currency,
-            description=f"Platform invoice {invoice.number} ({invoice.plan_name})",
+            metadata={"description": f"Platform invoice {invoice.number} ({invoice.plan_name})"},
+            reconcile=reconcile,
         )
-    outcome, intent_id, reason = platform_stripe.charge_card(settings, **call)
+    outcome, intent_id, reason = platform_stripe.charge_card(settings, charge)
     if outcome == UNKNOWN:
         return UNKNOWN, None
     with session.begin():

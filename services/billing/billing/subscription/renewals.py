@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from billing.facts.agencies import agency_today, timezone_of
 from billing.invoicing.periods import today_in
+from billing.payments.stripe_api import PAID, UNKNOWN
 from billing.settings import Settings
 from billing.subscription.lifecycle import (
     CYCLE_DAYS,
@@ -25,7 +26,6 @@ from billing.subscription.lifecycle import (
     subscription_dict,
 )
 from billing.subscription.models import PlatformInvoice, PlatformSubscription
-from billing.subscription.platform_stripe import PAID, UNKNOWN
 from kit import permissions
 from kit.context import Context
 from kit.errors import ServiceUnavailable, ValidationError

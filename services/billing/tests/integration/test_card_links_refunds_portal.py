@@ -14,7 +14,7 @@ from billing.facts.clients import remember_client
 from billing.invoicing import invoices
 from billing.models import CardLink, Invoice, Refund
 from billing.payments import card_update, charging, overdue, portal_payments, refunds
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS, client_for
 from kit.context import Context
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, PaymentFailed, ValidationError
@@ -258,6 +258,15 @@ def test_a_refund_whose_answer_was_lost_is_settled_before_any_new_one(
         pending = session.scalar(select(Refund))
         assert (pending.status, pending.idempotency_key) == ("pending", f"refund:{invoice_id}:1")
     assert outbox(session, "payment_refunded") == []
+    # At once, the first try may still be waiting for Stripe elsewhere: left to that call.
+    with pytest.raises(Conflict) as under_way:
+        refunds.refund_invoice(session, stripe_agency, CIPHER, settings, invoice_id, 500)
+    assert "under way" in under_way.value.message
+    with session.begin():  # later: its caller gave up or died
+        ago = settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
+        session.execute(
+            update(Refund).values(created_at=Refund.created_at - timedelta(seconds=ago))
+        )
     # the next refund settles the pending one first (with its own key), and says so
     with pytest.raises(Conflict):
         refunds.refund_invoice(session, stripe_agency, CIPHER, settings, invoice_id, 500)

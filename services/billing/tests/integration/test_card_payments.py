@@ -15,7 +15,7 @@ from billing.catalog import assignments, services
 from billing.invoicing import invoices, runs
 from billing.models import PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import accounts, cards, charging, webhooks
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS, client_for
 from billing.settings import Settings
 from kit.errors import PermissionDenied, ValidationError
 
@@ -174,7 +174,7 @@ def test_a_reply_lost_after_stripe_charged_never_charges_twice(
     )
     with session.begin():  # later: its caller gave up or died
         attempt = session.scalar(select(PaymentAttempt))
-        ago = settings.stripe_timeout + charging.IN_FLIGHT_MARGIN_SECONDS
+        ago = settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
         attempt.created_at -= timedelta(seconds=ago)
     # now the crash case: Stripe charged under that key, and our process died before recording
     with session.begin():

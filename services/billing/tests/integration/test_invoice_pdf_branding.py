@@ -4,33 +4,15 @@ agency's invoice, and any invoice while identity does not answer, still renders.
 
 import base64
 import io
-import struct
 import uuid
-import zlib
 
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from billing.facts.agencies import remember_agency
 from billing.models import AgencyFact, ClientFact
+from kit.testing import png
 from kit.testing import signed_up_owner as sign_up
-
-
-def png() -> str:
-    """A 2x2 PNG, as identity's logo upload takes it (base64)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    data = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress((b"\x00" + b"\x10\x20\x30" * 2) * 2))
-        + chunk(b"IEND", b"")
-    )
-    return base64.b64encode(data).decode()
 
 
 def fact(engine, model, key):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 import eventlet
 import pytest
@@ -17,7 +18,7 @@ from billing.ledger import accounts, balance_refunds, funding, portal_balance, t
 from billing.ledger.tables import BalanceRefund, BalanceRefundPart, ClientFunding, TopupAttempt
 from billing.payments import accounts as stripe_accounts
 from billing.payments import cards
-from billing.payments.stripe_api import client_for, plain
+from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS, client_for, plain
 from kit.context import PORTAL, Context
 from kit.errors import (
     Conflict,
@@ -59,6 +60,13 @@ def contact(ctx: Context, client: str) -> Context:
     return replace(
         ctx, kind=PORTAL, permissions=frozenset(), client_id=client, principal_id="contact-1"
     )
+
+
+def given_up(session, settings) -> None:
+    """Every refund recorded so far is past the time its own call could still be under way."""
+    ago = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+    with session.begin():
+        session.execute(update(BalanceRefund).values(created_at=BalanceRefund.created_at - ago))
 
 
 def balance_of(session, ctx, client) -> int:
@@ -221,14 +229,18 @@ def test_a_refund_whose_answer_was_lost_is_settled_once_on_the_next_try(
     intent = customer_funded(session, write, outbox, agency, settings, client, paid=5000)
     # The first transaction committed and Stripe refunded, then the process died.
     with session.begin():
-        call = balance_refunds._prepare(session, agency, CIPHER, client, "r-lost", 2000, "")
+        call = balance_refunds._prepare(
+            session, agency, CIPHER, settings, client, "r-lost", 2000, ""
+        )
     [part] = call.parts
     assert balance_refunds.call_stripe(part, call.secret, settings)[0] == "succeeded"
     assert balance_of(session, agency, client) == 3000  # taken while on its way back
     with session.begin():
         assert session.get(BalanceRefundPart, part.part_id).status == "pending"
 
-    # Another refund of the client settles the pending one first, from what Stripe has.
+    # Another refund of the client settles the pending one first, from what Stripe has (once
+    # its own call is surely over: test_concurrent_refunds has the refunds at once).
+    given_up(session, settings)
     other = balance_refunds.refund_customer_balance(
         session, agency, CIPHER, settings, client, "r-next", 1000
     )
@@ -244,7 +256,8 @@ def test_a_refund_whose_answer_was_lost_is_settled_once_on_the_next_try(
 
     # Crashed before Stripe was called at all: the retry makes the refund, once.
     with session.begin():
-        balance_refunds._prepare(session, agency, CIPHER, client, "r-unsent", 500, "")
+        balance_refunds._prepare(session, agency, CIPHER, settings, client, "r-unsent", 500, "")
+    given_up(session, settings)
     balance_refunds.refund_customer_balance(
         session, agency, CIPHER, settings, client, "r-unsent", 500
     )
@@ -258,10 +271,13 @@ def test_a_refund_stripe_refuses_gives_the_amount_back_to_the_balance(
     client = known_client(agency, "Globex")
     customer_funded(session, write, outbox, agency, settings, client, paid=5000)
     with session.begin():
-        call = balance_refunds._prepare(session, agency, CIPHER, client, "r-bad", 2000, "")
+        call = balance_refunds._prepare(
+            session, agency, CIPHER, settings, client, "r-bad", 2000, ""
+        )
         session.execute(  # a payment Stripe does not know
             update(BalanceRefundPart).values(payment_intent_id="pi_unknown_to_stripe")
         )
+    given_up(session, settings)
     with pytest.raises(PaymentFailed):
         balance_refunds.refund_customer_balance(
             session, agency, CIPHER, settings, client, "r-bad", 2000
@@ -310,7 +326,9 @@ def test_the_timer_settles_a_refund_left_pending_once(
     client = known_client(agency, "Globex")
     intent = customer_funded(session, write, outbox, agency, settings, client, paid=5000)
     with session.begin():
-        call = balance_refunds._prepare(session, agency, CIPHER, client, "r-left", 2000, "")
+        call = balance_refunds._prepare(
+            session, agency, CIPHER, settings, client, "r-left", 2000, ""
+        )
     balance_refunds.call_stripe(call.parts[0], call.secret, settings)  # the answer was lost
     assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 0  # too fresh
     with session.begin():

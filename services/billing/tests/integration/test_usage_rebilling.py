@@ -2,7 +2,7 @@
 invoice per client and month, at cost or marked up; nothing when off, for customer-funded or
 refused usage, or for another agency's usage; once, however many runs, concurrent or not.
 
-Usage is recorded for real (`ledger_draw_usage` dates it today in the agency's time zone), then
+Usage is recorded for real (`ledger_draw_usages` dates it today in the agency's time zone), then
 the test moves the agency's ledger a month back (`back_a_month`) so that a run as of the 1st of
 this month, which may not be later than today, bills it as last month's."""
 

@@ -7,23 +7,10 @@ from billing.ledger.amounts import (
     csv_cell,
     decimal_text,
     newly_low,
-    positive_amount,
     running_balances,
     topup_amount,
 )
 from kit.errors import ValidationError
-
-
-@pytest.mark.parametrize("value", [0, -1, 1.5, "100", True, None, 10**12])
-def test_an_amount_is_a_positive_whole_number_of_minor_units(value):
-    with pytest.raises(ValidationError) as refused:
-        positive_amount(value)
-    assert "amount" in refused.value.fields
-
-
-def test_a_positive_whole_amount_is_taken_as_is():
-    assert positive_amount(1) == 1
-    assert positive_amount(1250) == 1250
 
 
 def test_a_card_top_up_is_at_least_25_dollars():

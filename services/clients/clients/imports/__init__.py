@@ -35,8 +35,9 @@ keys in the database), `rows` (cleaning rows), `preview`, `jobs` (a job's life),
 - Clients files respect the plan limit too: new clients past it are refused row by row.
 - A clients file may name account managers by their team e-mail (`account_managers`, `;` or `,`
   separated; a non-empty cell replaces the client's managers). The team is asked of identity
-  once per preview or import (`list_users`), and kept on the job for a background run; an
-  e-mail that is not a team member's is an error on its line.
+  once per preview or import (`list_users`), between reading the file's shape and opening the
+  transaction that imports it (never inside one: `rows.ask_team`), and kept on the job for a
+  background run; an e-mail that is not a team member's is an error on its line.
 - Writes are batched `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` (SQLAlchemy core) and the
   batch's events go to the outbox in one multi-row insert, in the same transaction.
 """

@@ -97,9 +97,7 @@ def append_import_chunk(
 def discard_upload(session: Session, ctx: Context, job_id: str) -> None:
     """Delete an upload that will not be imported (a preview only); the caller commits."""
     ctx.require(CREATE_CLIENTS)
-    job = find_job(session, ctx, job_id, lock=True)
-    if job.status != "uploading":
-        raise Conflict("This import has already started.")
+    job = uploaded_job(session, ctx, job_id, lock=True)
     session.delete(job)  # its chunks go with it (ON DELETE CASCADE)
     session.flush()
 
@@ -108,9 +106,19 @@ def find_job(session: Session, ctx: Context, job_id: str, lock: bool = False) ->
     query = select(ImportJob).where(
         ImportJob.agency_id == ctx.agency, ImportJob.id == parse_id(job_id, "import")
     )
-    job = session.scalar(query.with_for_update() if lock else query)
+    if lock:  # the row as it is now, not as an earlier read of this session left it
+        query = query.with_for_update().execution_options(populate_existing=True)
+    job = session.scalar(query)
     if job is None:
         raise NotFound("No such import.")
+    return job
+
+
+def uploaded_job(session: Session, ctx: Context, job_id: str, lock: bool = False) -> ImportJob:
+    """The job of an upload not started yet (Conflict once it has)."""
+    job = find_job(session, ctx, job_id, lock)
+    if job.status != "uploading":
+        raise Conflict("This import has already started.")
     return job
 
 

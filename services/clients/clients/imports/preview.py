@@ -12,12 +12,11 @@ from clients import fields as custom_fields
 from clients.common import Identity
 from clients.imports import csvfile, uploads
 from clients.imports.changes import batch_changes
-from clients.imports.jobs import find_job, new_job
-from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_emails
+from clients.imports.jobs import new_job, uploaded_job
+from clients.imports.rows import MAX_ERRORS, ask_team, checked_batches, read_shape
 from clients.imports.uploads import ChunkSource
 from clients.imports.writers import ClientWriter, ContactWriter
 from kit.context import Context
-from kit.errors import Conflict
 from kit.permissions import CREATE_CLIENTS
 
 PREVIEW_ROWS = 10
@@ -34,10 +33,13 @@ def preview_import(
     client_limit: int | None = None,
     skip_updates: bool = False,
 ) -> dict:
-    """Preview a file sent whole."""
+    """Preview a file sent whole. A flow: the team is asked of identity (`ask_team`) before the
+    preview's transaction opens."""
     ctx.require(CREATE_CLIENTS)
     source = uploads.memory_source(csvfile.file_bytes(csv_text, csv_base64))
-    return _preview(session, ctx, identity, kind, source, mapping, client_limit, skip_updates)
+    team = ask_team(session, ctx, identity, kind, source, mapping)
+    with session.begin():
+        return _preview(session, ctx, kind, source, mapping, client_limit, skip_updates, team)
 
 
 def import_template(session: Session, ctx: Context, kind: str) -> str:
@@ -57,29 +59,30 @@ def preview_upload(
     client_limit: int | None = None,
     skip_updates: bool = False,
 ) -> dict:
-    """Preview an uploaded file (again, with another mapping, as often as needed)."""
+    """Preview an uploaded file (again, with another mapping, as often as needed). A flow, as
+    `preview_import`."""
     ctx.require(CREATE_CLIENTS)
-    job = find_job(session, ctx, job_id)
-    if job.status != "uploading":
-        raise Conflict("This import has already started.")
+    job = uploaded_job(session, ctx, job_id)
     source = uploads.chunk_reader(session, job.id)
-    return _preview(session, ctx, identity, job.kind, source, mapping, client_limit, skip_updates)
+    team = ask_team(session, ctx, identity, job.kind, source, mapping)
+    with session.begin():
+        return _preview(session, ctx, job.kind, source, mapping, client_limit, skip_updates, team)
 
 
 def _preview(
     session: Session,
     ctx: Context,
-    identity: Identity,
     kind: str,
     source: ChunkSource,
     mapping: dict | None,
     client_limit: int | None,
     skip_updates: bool,
+    team: dict[str, str],
 ) -> dict:
     """The import itself, written in a savepoint rolled back after: the same checks (a contact
     without a client, the plan's limit) find the same rows, and what the writers count is what
-    the import will do. `client_limit` is the plan's, `skip_updates` the choice, as for the
-    import."""
+    the import will do. `client_limit` is the plan's, `skip_updates` the choice, `team` the
+    team's e-mails (`ask_team`), as for the import."""
     header, used, definitions = read_shape(session, ctx, kind, source, mapping)
     missing = csvfile.missing_fields(kind, used)
     errors: list[dict] = []
@@ -107,7 +110,6 @@ def _preview(
             )
             keys = (uuid.uuid4(), ctx.agency)
             lines = csvfile.text_lines(source())
-            team = team_emails(identity, ctx, used)
             batched = checked_batches(session, kind, lines, used, definitions, team, keys, note)
             for batch in batched:
                 for line, row in batch[: PREVIEW_ROWS - len(first_rows)]:

@@ -45,10 +45,20 @@ def clean_contact_row(values: dict) -> dict:
     }
 
 
-def team_emails(identity: Identity, ctx: Context, mapping: dict) -> dict[str, str]:
-    """{lower-case e-mail: user id} of the team when the mapping uses account managers (one
-    identity call for the whole file), else {}."""
-    if "account_managers" not in mapping.values():
+def ask_team(
+    session: Session,
+    ctx: Context,
+    identity: Identity,
+    kind: str,
+    source: ChunkSource,
+    mapping: dict | None,
+) -> dict[str, str]:
+    """{lower-case e-mail: user id} of the team when the file's mapping uses account managers
+    (one identity call for the whole file), else {}. The file's shape is read in a transaction
+    ended before identity is asked (docs/contracts.md): call it before the import's opens."""
+    _, used, _ = read_shape(session, ctx, kind, source, mapping)
+    session.commit()  # nothing was written; no transaction stays open over the call
+    if "account_managers" not in used.values():
         return {}
     return {u["email"].lower(): str(u["id"]) for u in identity.list_users(ctx.to_dict())}
 

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from clients import fields as custom_fields
 from clients.common import Identity
 from clients.imports import csvfile, uploads
-from clients.imports.jobs import fail, find_job, job_context, new_job
-from clients.imports.rows import MAX_ERRORS, checked_batches, read_shape, team_emails
+from clients.imports.jobs import fail, job_context, new_job, uploaded_job
+from clients.imports.rows import MAX_ERRORS, ask_team, checked_batches, read_shape
 from clients.imports.uploads import ChunkSource
 from clients.imports.writers import ClientWriter, ContactWriter
 from clients.models import ImportJob
 from kit.context import Context
 from kit.db import short_reason, utcnow
-from kit.errors import Conflict, DomainError
+from kit.errors import DomainError
 from kit.permissions import CREATE_CLIENTS
 
 log = logging.getLogger(__name__)
@@ -40,18 +40,22 @@ def start_import(
     csv_base64: str | None = None,
     skip_updates: bool = False,
 ) -> ImportJob:
-    """Import a file sent whole: now if small, else stored and queued. The caller commits; a job
-    left `queued` is for the background runner. `skip_updates`: new records only."""
+    """Import a file sent whole: now if small, else stored and queued (committed; a job left
+    `queued` is for the background runner). `skip_updates`: new records only. A flow: the team
+    is asked of identity (`ask_team`) before the import's transaction opens."""
     ctx.require(CREATE_CLIENTS)
     data = csvfile.file_bytes(csv_text, csv_base64)
-    job = new_job(ctx, kind, "uploading")
-    job.skip_updates = bool(skip_updates)
-    _start(session, ctx, identity, job, client_limit, mapping, uploads.memory_source(data))
-    session.add(job)
-    if job.status == "queued":
+    source = uploads.memory_source(data)
+    team = ask_team(session, ctx, identity, kind, source, mapping)
+    with session.begin():
+        job = new_job(ctx, kind, "uploading")
+        job.skip_updates = bool(skip_updates)
+        _start(session, ctx, job, client_limit, team, mapping, source)
+        session.add(job)
+        if job.status == "queued":
+            session.flush()
+            uploads.store(session, job, data)
         session.flush()
-        uploads.store(session, job, data)
-    session.flush()
     return job
 
 
@@ -64,26 +68,27 @@ def start_upload(
     mapping: dict | None = None,
     skip_updates: bool = False,
 ) -> ImportJob:
-    """Import an uploaded file: now if small, else queued. The caller commits. `skip_updates`:
-    new records only."""
+    """Import an uploaded file: now if small, else queued (committed). `skip_updates`: new
+    records only. A flow, as `start_import`."""
     ctx.require(CREATE_CLIENTS)
-    job = find_job(session, ctx, job_id, lock=True)
-    if job.status != "uploading":
-        raise Conflict("This import has already started.")
-    job.skip_updates = bool(skip_updates)
-    job.request_id = ctx.request_id or job.request_id
+    job = uploaded_job(session, ctx, job_id)
     source = uploads.chunk_reader(session, job.id)
-    _start(session, ctx, identity, job, client_limit, mapping, source)
-    session.flush()
+    team = ask_team(session, ctx, identity, job.kind, source, mapping)
+    with session.begin():
+        job = uploaded_job(session, ctx, job_id, lock=True)
+        job.skip_updates = bool(skip_updates)
+        job.request_id = ctx.request_id or job.request_id
+        _start(session, ctx, job, client_limit, team, mapping, source)
+        session.flush()
     return job
 
 
 def _start(
     session: Session,
     ctx: Context,
-    identity: Identity,
     job: ImportJob,
     client_limit: int | None,
+    team: dict[str, str],
     mapping: dict | None,
     source: ChunkSource,
 ) -> None:
@@ -92,7 +97,7 @@ def _start(
     # Reads the whole file: refuses one whose quoting or encoding breaks further down.
     total = csvfile.count_rows(csvfile.text_lines(source()))
     job.mapping, job.client_limit, job.total, job.status = used, client_limit, total, "queued"
-    job.team_emails = team_emails(identity, ctx, used)
+    job.team_emails = team
     if total <= SYNC_ROWS:
         job.status = "running"
         session.add(job)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import eventlet
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
@@ -82,16 +83,18 @@ def clients_settings() -> dict:
 
 @pytest.fixture
 def system(container_factory, rabbit_config, db_url, identity_db_url, clients_settings, s3_url):
-    """Both services started; yields (clients rpc, identity rpc, clients config)."""
+    """Both services started; yields (clients rpc, identity rpc, clients config, identity's
+    container: a test may stop it)."""
     truncate_all(db_url)
     settings = {"S3_ENDPOINT_URL": s3_url, **clients_settings}
     config = service_config("clients", rabbit_config, db_url, **settings)
     container_factory(ClientsService, config).start()
-    container_factory(
+    identity_container = container_factory(
         IdentityService, service_config("identity", rabbit_config, identity_db_url)
-    ).start()
+    )
+    identity_container.start()
     client = RpcClient(config, timeout=10)
-    yield Rpc(client, "clients"), Rpc(client, "identity"), config
+    yield Rpc(client, "clients"), Rpc(client, "identity"), config, identity_container
     client.close()
 
 
@@ -162,3 +165,28 @@ def events(system):
     """Every event on the `clients.events` exchange from now on: events.wait_for(type)."""
     with capture_events(system[2], "clients") as queue:
         yield queue
+
+
+# Transactions of the clients database open for longer than any write of it takes.
+LONG_TRANSACTIONS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND xact_start < clock_timestamp() - interval '500 ms'"
+)
+
+
+@pytest.fixture
+def long_transactions_during(db_url):
+    """long_transactions_during(calls): wait for the spawned calls while watching the clients
+    database; the most of its transactions seen open at once for longer than a write takes."""
+
+    def watch(calls: list) -> int:
+        engine = create_engine(db_url)
+        most = 0
+        while not all(call.dead for call in calls):
+            with engine.connect() as connection:
+                most = max(most, connection.scalar(LONG_TRANSACTIONS))
+            eventlet.sleep(0.05)
+        engine.dispose()
+        return most
+
+    return watch

@@ -15,11 +15,11 @@ def billing_events(outbox, session, client_id):
     ]
 
 
-def test_first_contact_is_the_billing_contact_until_one_is_chosen(session, ctx, identity, outbox):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
+def test_first_contact_is_the_billing_contact_until_one_is_chosen(session, ctx, answers, outbox):
+    acme = companies.create_client(session, ctx, answers, name="Acme")
     assert acme["billing_contact"] is None
-    ada = contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.test", acme["id"])
-    bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.test", acme["id"])
+    ada = contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.test", acme["id"])
+    bob = contacts.create_contact(session, ctx, answers, "Bob", "bob@acme.test", acme["id"])
     client = companies.get_client(session, ctx, acme["id"])
     assert client["billing_contact"] == {
         "id": ada["id"],
@@ -45,10 +45,10 @@ def test_first_contact_is_the_billing_contact_until_one_is_chosen(session, ctx, 
     assert back["billing_contact"]["id"] == ada["id"]
 
 
-def test_a_contact_moved_away_stops_being_the_billing_contact(session, ctx, identity, outbox):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
-    globex = companies.create_client(session, ctx, identity, name="Globex")
-    ada = contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.test", acme["id"])
+def test_a_contact_moved_away_stops_being_the_billing_contact(session, ctx, answers, outbox):
+    acme = companies.create_client(session, ctx, answers, name="Acme")
+    globex = companies.create_client(session, ctx, answers, name="Globex")
+    ada = contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.test", acme["id"])
     contacts.update_contact(session, ctx, ada["id"], client_id=globex["id"])
     assert billing_events(outbox, session, acme["id"])[-1]["billing_contact"] is None
     assert billing_events(outbox, session, globex["id"])[-1]["billing_email"] == "ada@acme.test"
@@ -63,10 +63,10 @@ def companies_list(session, ctx):
     return search.list_clients(session, ctx)["items"]
 
 
-def test_billing_contact_must_be_a_live_contact_of_the_client(session, ctx, identity, outbox):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
-    globex = companies.create_client(session, ctx, identity, name="Globex")
-    other = contacts.create_contact(session, ctx, identity, "Gil", "gil@globex.test", globex["id"])
+def test_billing_contact_must_be_a_live_contact_of_the_client(session, ctx, answers, outbox):
+    acme = companies.create_client(session, ctx, answers, name="Acme")
+    globex = companies.create_client(session, ctx, answers, name="Globex")
+    other = contacts.create_contact(session, ctx, answers, "Gil", "gil@globex.test", globex["id"])
     before = len(outbox(session))
     for wrong in (other["id"], "not-an-id", "00000000-0000-0000-0000-000000000000"):
         with pytest.raises(ValidationError) as raised:
@@ -75,8 +75,8 @@ def test_billing_contact_must_be_a_live_contact_of_the_client(session, ctx, iden
     assert len(outbox(session)) == before
 
 
-def test_an_overdue_client_is_set_inactive_once(session, ctx, identity, outbox):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
+def test_an_overdue_client_is_set_inactive_once(session, ctx, answers, outbox):
+    acme = companies.create_client(session, ctx, answers, name="Acme")
     payload = {"agency_id": ctx.agency_id, "client_id": acme["id"], "request_id": "r"}
     companies.set_inactive_for_overdue(session, payload)
     assert companies.get_client(session, ctx, acme["id"])["status"] == "inactive"

@@ -14,14 +14,14 @@ from kit.errors import ValidationError
 
 
 @pytest.fixture
-def book(session, ctx, identity):
+def book(session, ctx, answers):
     """Three clients with contacts; Initech is inactive, Umbrella archived."""
     acme = companies.create_client(
-        session, ctx, identity, name="Acme", tags=["vip"], account_manager_ids=["u-1"]
+        session, ctx, answers, name="Acme", tags=["vip"], account_manager_ids=["u-1"]
     )
-    globex = companies.create_client(session, ctx, identity, name="Globex", website="globex.com")
-    initech = companies.create_client(session, ctx, identity, name="Initech", tags=["vip"])
-    umbrella = companies.create_client(session, ctx, identity, name="Umbrella")
+    globex = companies.create_client(session, ctx, answers, name="Globex", website="globex.com")
+    initech = companies.create_client(session, ctx, answers, name="Initech", tags=["vip"])
+    umbrella = companies.create_client(session, ctx, answers, name="Umbrella")
     companies.set_status(session, ctx, initech["id"], "inactive")
     for name, email, client, position in (
         ("Ada Lovelace", "ada@acme.com", acme, "CTO"),
@@ -30,9 +30,7 @@ def book(session, ctx, identity):
         ("Dee Dee", "dee@initech.com", initech, "Engineer"),
         ("Eve Hart", "eve@umbrella.com", umbrella, "CFO"),
     ):
-        contacts.create_contact(
-            session, ctx, identity, name, email, client["id"], position=position
-        )
+        contacts.create_contact(session, ctx, answers, name, email, client["id"], position=position)
     companies.archive_client(session, ctx, umbrella["id"])
     # Spread creation times so sorting by them is meaningful.
     for offset, client in enumerate((acme, globex, initech, umbrella)):
@@ -61,7 +59,7 @@ def test_clients_list_filters_by_status_tag_manager_and_search(session, ctx, boo
     assert names(search.list_clients(session, ctx, q="100%")) == []
 
 
-def test_clients_sort_by_creation_name_contacts_and_activity(session, ctx, identity, book):
+def test_clients_sort_by_creation_name_contacts_and_activity(session, ctx, book):
     assert names(search.list_clients(session, ctx)) == ["Initech", "Globex", "Acme"]
     assert names(search.list_clients(session, ctx, sort="created_at"))[0] == "Acme"
     assert names(search.list_clients(session, ctx, sort="-name"))[0] == "Initech"
@@ -95,12 +93,12 @@ def test_contacts_tab_lists_across_clients_and_searches_client_names(session, ct
     assert names(search.list_contacts(session, ctx, q="cy@glo")) == ["Cy Young"]
 
 
-def test_contacts_are_found_by_phone_and_by_their_own_tags(session, ctx, identity, book):
+def test_contacts_are_found_by_phone_and_by_their_own_tags(session, ctx, answers, book):
     acme = book["acme"]["id"]
     contacts.create_contact(
         session,
         ctx,
-        identity,
+        answers,
         "Fay Fox",
         "fay@acme.com",
         acme,
@@ -183,13 +181,13 @@ def follow_cursors(list_page, **args):
     return pages
 
 
-def test_following_next_cursor_reads_the_whole_list_in_order(session, ctx, identity, book):
+def test_following_next_cursor_reads_the_whole_list_in_order(session, ctx, answers, book):
     """Keyset pages (kit.paging.seek_page_of): each page's next_cursor leads to the next one,
     by seeking from its last row; the pages are the list's slices, numbered, with its total;
     ties in the sort key (two contacts of one name) are ordered by id and never lost."""
     for i in range(3):
         contacts.create_contact(
-            session, ctx, identity, "Ada Lovelace", f"ada{i}@acme.com", book["acme"]["id"]
+            session, ctx, answers, "Ada Lovelace", f"ada{i}@acme.com", book["acme"]["id"]
         )
     for sort in ("-created_at", "created_at", "name", "-name", "-last_activity"):
         for q in (None, "a"):

@@ -26,15 +26,15 @@ def history(session, ctx, **kwargs) -> list[tuple]:
 
 
 def test_every_change_of_standing_is_kept_with_its_events_id_and_time(
-    session, ctx, identity, outbox
+    session, ctx, answers, outbox
 ):
-    client = companies.create_client(session, ctx, identity, name="Acme")
+    client = companies.create_client(session, ctx, answers, name="Acme")
     companies.set_status(session, ctx, client["id"], "inactive")
     companies.set_status(session, ctx, client["id"], "inactive")  # no change: nothing kept
     companies.set_status(session, ctx, client["id"], "active")
     companies.archive_client(session, ctx, client["id"])
-    companies.restore_client(session, ctx, identity, client["id"])
-    companies.update_client(session, ctx, identity, client["id"], name="Acme Two")
+    companies.restore_client(session, ctx, None, client["id"])
+    companies.update_client(session, ctx, answers, client["id"], name="Acme Two")
     session.commit()
     page = status_history.list_status_history(session, ctx)
     session.rollback()
@@ -55,16 +55,16 @@ def test_every_change_of_standing_is_kept_with_its_events_id_and_time(
     assert not any(h["backfilled"] for h in page["items"])
 
 
-def test_a_change_that_fails_keeps_no_history(session, ctx, identity):
-    client = companies.create_client(session, ctx, identity, name="Acme")
+def test_a_change_that_fails_keeps_no_history(session, ctx, answers):
+    client = companies.create_client(session, ctx, answers, name="Acme")
     session.commit()
     companies.set_status(session, ctx, client["id"], "inactive")
     session.rollback()
     assert history(session, ctx) == [("created", "active", None)]
 
 
-def test_an_import_keeps_creations_and_status_changes(session, ctx, identity, outbox):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_an_import_keeps_creations_and_status_changes(session, ctx, answers, identity, outbox):
+    companies.create_client(session, ctx, answers, name="Acme")
     session.commit()
     job = running.start_import(
         session, ctx, identity, None, "clients", "Name,Status\nAcme,inactive\nGlobex,\n", None
@@ -86,14 +86,14 @@ def test_an_import_keeps_creations_and_status_changes(session, ctx, identity, ou
 
 
 def test_history_is_read_per_agency_per_client_and_a_page_at_a_time(
-    session, ctx, make_ctx, identity
+    session, ctx, make_ctx, answers
 ):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
+    acme = companies.create_client(session, ctx, answers, name="Acme")
     for name in ("Globex", "Initech"):
-        companies.create_client(session, ctx, identity, name=name)
+        companies.create_client(session, ctx, answers, name=name)
     companies.set_status(session, ctx, acme["id"], "inactive")
     stranger = make_ctx()
-    companies.create_client(session, stranger, identity, name="Hooli")
+    companies.create_client(session, stranger, answers, name="Hooli")
     session.commit()
     first = status_history.list_status_history(session, ctx, page=1, per_page=3)
     second = status_history.list_status_history(session, ctx, page=2, per_page=3)

@@ -10,13 +10,13 @@ from kit.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, Vali
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 
-def test_create_contact_with_every_field(session, ctx, identity, outbox):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
-    companies.create_client(session, ctx, identity, name="Globex")
+def test_create_contact_with_every_field(session, ctx, answers, outbox):
+    acme = companies.create_client(session, ctx, answers, name="Acme")
+    companies.create_client(session, ctx, answers, name="Globex")
     contact = contacts.create_contact(
         session,
         ctx,
-        identity,
+        answers,
         "Ada Lovelace",
         "Ada@Example.com",
         client_id=acme["id"],
@@ -33,37 +33,37 @@ def test_create_contact_with_every_field(session, ctx, identity, outbox):
     assert contacts.get_avatar(session, ctx, contact["id"])["content_type"] == "image/png"
 
 
-def test_emails_are_unique_in_the_agency_whatever_their_case(session, make_ctx, identity):
+def test_emails_are_unique_in_the_agency_whatever_their_case(session, make_ctx, answers):
     ctx = make_ctx()
-    contacts.create_contact(session, ctx, identity, "Ada", "ada@example.com", new_client="Acme")
+    contacts.create_contact(session, ctx, answers, "Ada", "ada@example.com", new_client="Acme")
     with pytest.raises(Conflict) as raised:
-        contacts.create_contact(session, ctx, identity, "Ada 2", "ADA@example.com")
+        contacts.create_contact(session, ctx, answers, "Ada 2", "ADA@example.com")
     assert "email" in raised.value.fields
     other = make_ctx()
-    contacts.create_contact(session, other, identity, "Ada", "ada@example.com", new_client="X1")
+    contacts.create_contact(session, other, answers, "Ada", "ada@example.com", new_client="X1")
 
 
 @pytest.mark.parametrize("email", ["ada", "ada@", "ada@example", "a b@example.com", ""])
-def test_invalid_emails_are_refused(session, ctx, identity, email):
+def test_invalid_emails_are_refused(session, ctx, answers, email):
     with pytest.raises(ValidationError) as raised:
-        contacts.create_contact(session, ctx, identity, "Ada", email, new_client="Acme")
+        contacts.create_contact(session, ctx, answers, "Ada", email, new_client="Acme")
     assert "email" in raised.value.fields
 
 
-def test_the_only_client_is_used_and_two_clients_need_a_choice(session, ctx, identity):
-    only = companies.create_client(session, ctx, identity, name="Acme")
-    contact = contacts.create_contact(session, ctx, identity, "Ada", "ada@example.com")
+def test_the_only_client_is_used_and_two_clients_need_a_choice(session, ctx, answers):
+    only = companies.create_client(session, ctx, answers, name="Acme")
+    contact = contacts.create_contact(session, ctx, answers, "Ada", "ada@example.com")
     assert contact["client_id"] == only["id"]
-    companies.create_client(session, ctx, identity, name="Globex")
+    companies.create_client(session, ctx, answers, name="Globex")
     with pytest.raises(ValidationError) as raised:
-        contacts.create_contact(session, ctx, identity, "Bob", "bob@example.com")
+        contacts.create_contact(session, ctx, answers, "Bob", "bob@example.com")
     assert "client_id" in raised.value.fields
 
 
-def test_a_client_is_created_on_the_fly_within_the_plan_limit(session, ctx, make_identity, outbox):
-    identity = make_identity(client_limit=1)
+def test_a_client_is_created_on_the_fly_within_the_plan_limit(session, ctx, outbox):
+    answers = companies.IdentityAnswers(client_limit=1)
     contact = contacts.create_contact(
-        session, ctx, identity, "Ada", "ada@example.com", new_client={"name": "Fresh Co"}
+        session, ctx, answers, "Ada", "ada@example.com", new_client={"name": "Fresh Co"}
     )
     assert contact["client_name"] == "Fresh Co"
     # the first contact becomes the billing contact: billing hears of it (client_updated)
@@ -74,16 +74,16 @@ def test_a_client_is_created_on_the_fly_within_the_plan_limit(session, ctx, make
     ]
     with pytest.raises(LimitExceeded):
         contacts.create_contact(
-            session, ctx, identity, "Bob", "bob@example.com", new_client="Second Co"
+            session, ctx, answers, "Bob", "bob@example.com", new_client="Second Co"
         )
 
 
 def test_every_field_is_editable_and_a_contact_moves_to_another_client(
-    session, ctx, identity, outbox
+    session, ctx, answers, outbox
 ):
-    acme = companies.create_client(session, ctx, identity, name="Acme")
-    globex = companies.create_client(session, ctx, identity, name="Globex")
-    contact = contacts.create_contact(session, ctx, identity, "Ada", "ada@x.com", acme["id"])
+    acme = companies.create_client(session, ctx, answers, name="Acme")
+    globex = companies.create_client(session, ctx, answers, name="Globex")
+    contact = contacts.create_contact(session, ctx, answers, "Ada", "ada@x.com", acme["id"])
     moved = contacts.update_contact(
         session,
         ctx,
@@ -106,21 +106,21 @@ def test_every_field_is_editable_and_a_contact_moves_to_another_client(
         contacts.update_contact(session, ctx, contact["id"], agency_id="x")
 
 
-def test_contacts_of_another_agency_are_not_found(session, make_ctx, identity):
+def test_contacts_of_another_agency_are_not_found(session, make_ctx, answers):
     mine = make_ctx()
-    contact = contacts.create_contact(session, mine, identity, "Ada", "ada@x.com", new_client="Ac")
+    contact = contacts.create_contact(session, mine, answers, "Ada", "ada@x.com", new_client="Ac")
     other = make_ctx()
     with pytest.raises(NotFound):
         contacts.get_contact(session, other, contact["id"])
     with pytest.raises(NotFound):
         contacts.update_contact(session, other, contact["id"], name="Eve")
-    acme_other = companies.create_client(session, other, identity, name="Other")
+    acme_other = companies.create_client(session, other, answers, name="Other")
     with pytest.raises(NotFound):  # nor can a contact be moved into another agency's client
         contacts.update_contact(session, mine, contact["id"], client_id=acme_other["id"])
 
 
-def test_portal_and_unprivileged_callers_cannot_create_contacts(session, make_ctx, identity):
+def test_portal_and_unprivileged_callers_cannot_create_contacts(session, make_ctx, answers):
     with pytest.raises(PermissionDenied):
         contacts.create_contact(
-            session, make_ctx(permissions={"view_clients"}), identity, "Ada", "a@x.com"
+            session, make_ctx(permissions={"view_clients"}), answers, "Ada", "a@x.com"
         )

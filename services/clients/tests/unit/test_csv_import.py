@@ -32,13 +32,17 @@ def run(session, ctx, kind, text, mapping=None, limit=None, identity=None, **kw)
 
 
 class FakeTeam:
-    """identity.list_users for imports: the team's e-mails."""
+    """identity.list_users for imports: the team's e-mails; with a session, whether each call
+    came while a transaction of it was open (never: docs/contracts.md)."""
 
-    def __init__(self, users=()):
-        self.users, self.calls = list(users), 0
+    def __init__(self, users=(), session=None):
+        self.users, self.calls, self.session = list(users), 0, session
+        self.in_transaction: list[bool] = []
 
     def list_users(self, ctx, status=None):
         self.calls += 1
+        if self.session is not None:
+            self.in_transaction.append(self.session.in_transaction())
         return self.users
 
 
@@ -120,9 +124,9 @@ def test_empty_cells_keep_what_is_stored(session, ctx):
     assert (ada["position"], ada["client_name"], ada["phone"]) == ("CTO", "Acme", "+1 555 0100")
 
 
-def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, identity):
+def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, answers):
     tier = fields.define_field(session, ctx, "Tier", "choice", ["Gold", "Silver"])
-    companies.create_client(session, ctx, identity, name="Acme", description="Old")
+    companies.create_client(session, ctx, answers, name="Acme", description="Old")
     text = (
         "Company,Website,Tags,Tier,Status\n"
         "ACME,acme.com,vip;retail,gold,\n"
@@ -148,8 +152,8 @@ def test_clients_csv_matches_by_name_and_fills_custom_fields(session, ctx, ident
     assert run(session, ctx, "clients", text)["unchanged"] == 2
 
 
-def test_imports_respect_the_plan_limit_row_by_row(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_imports_respect_the_plan_limit_row_by_row(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme")
     text = "name,email,client\nA,a@x.com,Acme\nB,b@x.com,New One\nC,c@x.com,New Two\n"
     job = run(session, ctx, "contacts", text, limit=2)
     assert job["created"] == 2
@@ -371,6 +375,19 @@ def test_an_uploaded_file_is_previewed_and_imported_from_its_pieces(session, ctx
         running.start_upload(session, ctx, FakeTeam(), None, job_id)
 
 
+def test_an_uploaded_file_asks_for_the_team_with_no_transaction_open(session, ctx):
+    team = FakeTeam([{"id": "u-1", "email": "ann@agency.test"}], session)
+    data = b"name,account_managers\nAcme,ann@agency.test\nGlobex,bob@agency.test\n"
+    job_id = upload(session, ctx, "clients", data, [9])
+    preview = import_preview.preview_upload(session, ctx, team, job_id)
+    assert (preview["new"], [e["line"] for e in preview["errors"]]) == (1, [3])
+    job = running.start_upload(session, ctx, team, None, job_id)
+    session.commit()
+    assert (job.status, job.created, job.error_count) == ("done", 1, 1)
+    assert search.list_clients(session, ctx)["items"][0]["account_manager_ids"] == ["u-1"]
+    assert team.in_transaction == [False, False]
+
+
 def test_reimporting_an_upload_creates_no_duplicates(session, ctx):
     data = CONTACTS.encode()
     running.start_upload(
@@ -445,7 +462,8 @@ def test_a_failed_upload_job_drops_its_pieces(session, ctx, monkeypatch):
 
 
 def test_account_managers_come_from_team_emails_asked_once_per_import(session, ctx, monkeypatch):
-    team = FakeTeam([{"id": "u-1", "email": "Ann@Agency.test"}, {"id": "u-2", "email": "b@a.test"}])
+    users = [{"id": "u-1", "email": "Ann@Agency.test"}, {"id": "u-2", "email": "b@a.test"}]
+    team = FakeTeam(users, session)
     text = (
         "Company,Account manager\n"
         "Acme,ann@agency.test; b@a.test\n"
@@ -479,6 +497,7 @@ def test_account_managers_come_from_team_emails_asked_once_per_import(session, c
     running.run_job(session, background.id, pause=lambda: None)
     hooli = search.list_clients(session, ctx, q="Hooli")["items"][0]
     assert hooli["account_manager_ids"] == ["u-2"]
+    assert team.in_transaction == [False] * 4
 
 
 def test_files_without_account_managers_do_not_ask_for_the_team(session, ctx):
@@ -487,8 +506,8 @@ def test_files_without_account_managers_do_not_ask_for_the_team(session, ctx):
     assert team.calls == 0
 
 
-def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme")
+def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme")
     search_before = search.list_contacts(session, ctx)["total"]
     run(session, ctx, "contacts", "Name,Email,Client\r\nAda,ada@acme.com,Acme\r\n")
     session.commit()
@@ -498,7 +517,7 @@ def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, 
         "Bob,bob@nowhere.com,,\r\n"  # no client, and the agency has more than one
         "Cy,cy@acme.com,Acme,\r\n"
     )
-    companies.create_client(session, ctx, identity, name="Globex")
+    companies.create_client(session, ctx, answers, name="Globex")
     session.commit()
     preview = import_preview.preview_import(session, ctx, FakeTeam(), "contacts", text)
     assert (preview["new"], preview["updated"], preview["error_count"]) == (1, 1, 1)
@@ -510,8 +529,8 @@ def test_the_preview_finds_what_the_import_finds_and_names_the_updates(session, 
     assert (job["created"], job["updated"], job["error_count"]) == (1, 1, 1)
 
 
-def test_skipping_updates_adds_new_records_and_leaves_known_ones(session, ctx, identity):
-    companies.create_client(session, ctx, identity, name="Acme", description="Ours")
+def test_skipping_updates_adds_new_records_and_leaves_known_ones(session, ctx, answers):
+    companies.create_client(session, ctx, answers, name="Acme", description="Ours")
     session.commit()
     text = "Company,Notes\r\nAcme,Theirs\r\nGlobex,New one\r\n"
     preview = import_preview.preview_import(

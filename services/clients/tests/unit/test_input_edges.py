@@ -20,8 +20,8 @@ from kit.paging import paging
 
 
 @pytest.fixture
-def acme(session, ctx, identity):
-    return companies.create_client(session, ctx, identity, name="Acme")
+def acme(session, ctx, answers):
+    return companies.create_client(session, ctx, answers, name="Acme")
 
 
 # 4. Paging -----------------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_a_page_that_is_not_a_number_is_a_validation_error(page):
         paging(page, 25)
 
 
-def test_a_huge_page_number_is_an_empty_page_not_a_database_error(session, ctx, acme, identity):
+def test_a_huge_page_number_is_an_empty_page_not_a_database_error(session, ctx, acme):
     huge = 10**18
     for listing in (
         lambda: search.list_clients(session, ctx, page=huge),
@@ -65,9 +65,9 @@ def test_a_huge_page_number_is_an_empty_page_not_a_database_error(session, ctx, 
 @pytest.mark.parametrize(
     "website", ["http://[", "https://[::1", "http://a]b.com", "http://x:99999999"]
 )
-def test_a_malformed_website_is_a_validation_error_on_the_field(session, ctx, identity, website):
+def test_a_malformed_website_is_a_validation_error_on_the_field(session, ctx, answers, website):
     with pytest.raises(ValidationError) as raised:
-        companies.create_client(session, ctx, identity, name="Acme", website=website)
+        companies.create_client(session, ctx, answers, name="Acme", website=website)
     assert "website" in raised.value.fields
 
 
@@ -91,29 +91,29 @@ def test_a_malformed_website_in_a_csv_is_an_error_on_its_line(session, ctx):
 # 6. A taken name or e-mail together with another field -------------------------------------
 
 
-def test_a_taken_name_with_custom_fields_is_a_conflict_on_name(session, ctx, identity, acme):
-    globex = companies.create_client(session, ctx, identity, name="Globex")
+def test_a_taken_name_with_custom_fields_is_a_conflict_on_name(session, ctx, answers, acme):
+    globex = companies.create_client(session, ctx, answers, name="Globex")
     with pytest.raises(Conflict) as raised:
         companies.update_client(
-            session, ctx, identity, globex["id"], name="ACME", custom_fields={}, tags=["x"]
+            session, ctx, answers, globex["id"], name="ACME", custom_fields={}, tags=["x"]
         )
     assert "name" in raised.value.fields
 
 
-def test_a_taken_name_with_a_custom_field_value_is_a_conflict_on_name(session, ctx, identity, acme):
+def test_a_taken_name_with_a_custom_field_value_is_a_conflict_on_name(session, ctx, answers, acme):
     field = fields.define_field(session, ctx, "Tier", "text")
-    globex = companies.create_client(session, ctx, identity, name="Globex")
+    globex = companies.create_client(session, ctx, answers, name="Globex")
     with pytest.raises(Conflict) as raised:
         companies.update_client(
-            session, ctx, identity, globex["id"], name="Acme", custom_fields={field["id"]: "Gold"}
+            session, ctx, answers, globex["id"], name="Acme", custom_fields={field["id"]: "Gold"}
         )
     assert "name" in raised.value.fields
 
 
-def test_a_taken_email_with_a_move_is_a_conflict_on_email(session, ctx, identity, acme):
-    globex = companies.create_client(session, ctx, identity, name="Globex")
-    contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.com", acme["id"])
-    bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
+def test_a_taken_email_with_a_move_is_a_conflict_on_email(session, ctx, answers, acme):
+    globex = companies.create_client(session, ctx, answers, name="Globex")
+    contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.com", acme["id"])
+    bob = contacts.create_contact(session, ctx, answers, "Bob", "bob@acme.com", acme["id"])
     with pytest.raises(Conflict) as raised:
         contacts.update_contact(
             session, ctx, bob["id"], email="ADA@acme.com", client_id=globex["id"]
@@ -124,8 +124,8 @@ def test_a_taken_email_with_a_move_is_a_conflict_on_email(session, ctx, identity
 # 8. Filters naming another agency's client ---------------------------------------------------
 
 
-def test_listing_by_another_agencys_client_is_not_found(session, ctx, make_ctx, identity, acme):
-    theirs = companies.create_client(session, make_ctx(), identity, name="Theirs")
+def test_listing_by_another_agencys_client_is_not_found(session, ctx, make_ctx, answers, acme):
+    theirs = companies.create_client(session, make_ctx(), answers, name="Theirs")
     for listing in (search.list_contacts, request_inbox.list_requests):
         with pytest.raises(NotFound):
             listing(session, ctx, client_id=theirs["id"])
@@ -135,10 +135,10 @@ def test_listing_by_another_agencys_client_is_not_found(session, ctx, make_ctx, 
 
 
 def test_listing_invitations_of_another_agencys_contact_is_not_found(
-    session, ctx, make_ctx, identity
+    session, ctx, make_ctx, answers
 ):
     other = make_ctx()
-    them = contacts.create_contact(session, other, identity, "Tom", "t@x.com", new_client="Xyz")
+    them = contacts.create_contact(session, other, answers, "Tom", "t@x.com", new_client="Xyz")
     with pytest.raises(NotFound):
         invitations.list_invitations(session, ctx, contact_id=them["id"])
 
@@ -155,9 +155,9 @@ def test_listing_invitations_of_another_agencys_contact_is_not_found(
         ({"name": "Acme", "website": "acme\x00.com"}, "website"),
     ],
 )
-def test_a_nul_character_is_a_validation_error_on_the_field(session, ctx, identity, data, field):
+def test_a_nul_character_is_a_validation_error_on_the_field(session, ctx, answers, data, field):
     with pytest.raises(ValidationError) as raised:
-        companies.create_client(session, ctx, identity, **data)
+        companies.create_client(session, ctx, answers, **data)
     assert field in raised.value.fields
 
 
@@ -172,7 +172,7 @@ def test_a_nul_character_in_a_search_or_filter_is_a_validation_error(session, ct
             call()
 
 
-def test_a_nul_character_in_a_contact_is_refused(session, ctx, identity, acme):
+def test_a_nul_character_in_a_contact_is_refused(session, ctx, answers, acme):
     with pytest.raises(ValidationError) as raised:
-        contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.com", position="C\x00TO")
+        contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.com", position="C\x00TO")
     assert "position" in raised.value.fields

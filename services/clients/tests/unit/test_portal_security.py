@@ -19,13 +19,13 @@ ACCESS_CHANGED = "Your portal access has changed; please sign in again."
 
 
 @pytest.fixture
-def acme(session, ctx, identity):
-    return companies.create_client(session, ctx, identity, name="Acme")
+def acme(session, ctx, answers):
+    return companies.create_client(session, ctx, answers, name="Acme")
 
 
 @pytest.fixture
-def ada(session, ctx, identity, acme):
-    return contacts.create_contact(session, ctx, identity, "Ada", "ada@acme.com", acme["id"])
+def ada(session, ctx, answers, acme):
+    return contacts.create_contact(session, ctx, answers, "Ada", "ada@acme.com", acme["id"])
 
 
 def token_of(outbox, session) -> str:
@@ -46,9 +46,9 @@ def portal(ctx, client_id, contact_id):
 
 
 def test_a_portal_session_of_a_contact_moved_to_another_client_reaches_neither(
-    session, ctx, identity, acme, ada
+    session, ctx, answers, acme, ada
 ):
-    globex = companies.create_client(session, ctx, identity, name="Globex")
+    globex = companies.create_client(session, ctx, answers, name="Globex")
     stale = portal(ctx, acme["id"], ada["id"])  # signed in while Ada was at Acme
     assert client_requests.portal_get_client(session, stale)["name"] == "Acme"
     contacts.update_contact(session, ctx, ada["id"], client_id=globex["id"])
@@ -65,7 +65,7 @@ def test_a_portal_session_of_a_contact_moved_to_another_client_reaches_neither(
         assert raised.value.message == ACCESS_CHANGED
 
 
-def test_a_portal_session_of_an_archived_contact_is_refused(session, ctx, identity, acme, ada):
+def test_a_portal_session_of_an_archived_contact_is_refused(session, ctx, acme, ada):
     me = portal(ctx, acme["id"], ada["id"])
     contacts.archive_contact(session, ctx, ada["id"])
     with pytest.raises(PermissionDenied) as raised:
@@ -81,11 +81,11 @@ def test_a_portal_session_without_a_known_contact_is_refused(session, ctx, acme,
 
 
 def test_a_portal_session_naming_another_agencys_contact_is_refused(
-    session, ctx, make_ctx, identity, acme, ada
+    session, ctx, make_ctx, answers, acme, ada
 ):
     other = make_ctx()
-    theirs = companies.create_client(session, other, identity, name="Theirs")
-    them = contacts.create_contact(session, other, identity, "Tom", "tom@theirs.com", theirs["id"])
+    theirs = companies.create_client(session, other, answers, name="Theirs")
+    them = contacts.create_contact(session, other, answers, "Tom", "tom@theirs.com", theirs["id"])
     with pytest.raises(PermissionDenied):
         client_requests.portal_get_client(session, portal(ctx, acme["id"], them["id"]))
 
@@ -96,7 +96,7 @@ def test_a_portal_session_naming_another_agencys_contact_is_refused(
 def test_changing_a_contacts_email_cancels_its_pending_invitation(
     session, ctx, identity, ada, outbox
 ):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     token = token_of(outbox, session)
     changed = contacts.update_contact(session, ctx, ada["id"], email="victim@corp.com")
     assert changed["portal_status"] == "none"
@@ -112,7 +112,7 @@ def test_an_invitation_for_another_address_than_the_contacts_is_not_accepted(
 ):
     """Even should a pending invitation survive an e-mail change (a row written before
     invitations kept their address), it is accepted only at the address it went to."""
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     token = token_of(outbox, session)
     session.execute(
         update(contacts.Contact)
@@ -127,8 +127,8 @@ def test_an_invitation_for_another_address_than_the_contacts_is_not_accepted(
     assert identity.portal_logins == []
 
 
-def test_an_invitation_remembers_the_address_it_was_sent_to(session, ctx, identity, ada, outbox):
-    invitation = invitations.invite_contact(session, ctx, identity, ada["id"])
+def test_an_invitation_remembers_the_address_it_was_sent_to(session, ctx, ada, outbox):
+    invitation = invitations.invite_contact(session, ctx, ada["id"])
     assert invitation["email"] == "ada@acme.com"
     assert (
         invitations.get_invitation(session, ANONYMOUS, token_of(outbox, session))["email"]
@@ -137,17 +137,17 @@ def test_an_invitation_remembers_the_address_it_was_sent_to(session, ctx, identi
 
 
 def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
-    session, ctx, make_ctx, identity, ada, outbox
+    session, ctx, answers, make_ctx, identity, ada, outbox
 ):
     # another agency's contact at the same address accepted first
     other = make_ctx()
-    theirs = companies.create_client(session, other, identity, name="Theirs")
-    them = contacts.create_contact(session, other, identity, "Ada", "ada@acme.com", theirs["id"])
-    invitations.invite_contact(session, other, identity, them["id"])
+    theirs = companies.create_client(session, other, answers, name="Theirs")
+    them = contacts.create_contact(session, other, answers, "Ada", "ada@acme.com", theirs["id"])
+    invitations.invite_contact(session, other, them["id"])
     portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     with pytest.raises(Conflict) as raised:
         portal_sync.accept_invitation(
             session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
@@ -160,7 +160,7 @@ def test_an_email_with_a_portal_login_elsewhere_is_refused_without_saying_where(
 def test_a_new_email_taken_by_a_portal_login_is_refused_without_saying_where(
     session, ctx, identity, ada, outbox
 ):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
@@ -179,7 +179,7 @@ def test_a_new_email_taken_by_a_portal_login_is_refused_without_saying_where(
 def test_accepting_an_invitation_returns_the_new_logins_session(
     session, ctx, identity, ada, outbox
 ):
-    invitations.invite_contact(session, ctx, identity, ada["id"])
+    invitations.invite_contact(session, ctx, ada["id"])
     accepted = portal_sync.accept_invitation(
         session, ANONYMOUS, identity, token_of(outbox, session), "long-password"
     )
@@ -192,24 +192,24 @@ def test_accepting_an_invitation_returns_the_new_logins_session(
 
 
 def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
-    session, ctx, make_ctx, identity, acme, ada, outbox
+    session, ctx, make_ctx, answers, acme, ada, outbox
 ):
-    bob = contacts.create_contact(session, ctx, identity, "Bob", "bob@acme.com", acme["id"])
-    first = invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=3)
-    invitations.resend_invitation(session, ctx, identity, first["id"], per_hour=3)
-    invitations.invite_contact(session, ctx, identity, bob["id"], per_hour=3)
+    bob = contacts.create_contact(session, ctx, answers, "Bob", "bob@acme.com", acme["id"])
+    first = invitations.invite_contact(session, ctx, ada["id"], per_hour=3)
+    invitations.resend_invitation(session, ctx, first["id"], per_hour=3)
+    invitations.invite_contact(session, ctx, bob["id"], per_hour=3)
     sent = len(outbox(session, "contact_invited"))
     with pytest.raises(RateLimited) as raised:
-        invitations.resend_invitation(session, ctx, identity, first["id"], per_hour=3)
+        invitations.resend_invitation(session, ctx, first["id"], per_hour=3)
     assert "3 invitations in the last hour" in raised.value.message
     assert 0 < raised.value.fields["retry_after"] <= 3600
     with pytest.raises(RateLimited):
-        invitations.invite_contact(session, ctx, identity, bob["id"], per_hour=3)
+        invitations.invite_contact(session, ctx, bob["id"], per_hour=3)
     with pytest.raises(RateLimited):
         contacts.create_contact(
             session,
             ctx,
-            identity,
+            answers,
             "Cy",
             "cy@acme.com",
             acme["id"],
@@ -222,7 +222,7 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
     contacts.create_contact(
         session,
         other,
-        identity,
+        answers,
         "Dee",
         "dee@x.com",
         new_client="Xyz",
@@ -231,9 +231,9 @@ def test_invitations_and_resends_past_the_hourly_limit_are_rate_limited(
     )
 
 
-def test_the_invitation_limit_counts_only_the_last_hour(session, ctx, identity, ada):
-    invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+def test_the_invitation_limit_counts_only_the_last_hour(session, ctx, ada):
+    invitations.invite_contact(session, ctx, ada["id"], per_hour=1)
     with pytest.raises(RateLimited):
-        invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+        invitations.invite_contact(session, ctx, ada["id"], per_hour=1)
     session.execute(update(InvitationSend).values(sent_at=utcnow() - timedelta(minutes=61)))
-    invitations.invite_contact(session, ctx, identity, ada["id"], per_hour=1)
+    invitations.invite_contact(session, ctx, ada["id"], per_hour=1)

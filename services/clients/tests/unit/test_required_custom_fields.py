@@ -45,23 +45,21 @@ def test_a_bad_edit_is_a_field_error_and_changes_nothing(session, ctx):
     assert fields.list_fields(session, ctx)[0]["name"] == "Tier"
 
 
-def test_a_client_needs_every_required_field(session, ctx, identity):
+def test_a_client_needs_every_required_field(session, ctx, answers):
     tier = fields.define_field(session, ctx, "Tier", "choice", ["Gold"], required=True)
     key = f"custom_fields.{tier['id']}"
     with pytest.raises(ValidationError) as raised:
-        companies.create_client(session, ctx, identity, name="Acme")
+        companies.create_client(session, ctx, answers, name="Acme")
     assert raised.value.fields == {key: "Tier is required."}
     client = companies.create_client(
-        session, ctx, identity, name="Acme", custom_fields={tier["id"]: "gold"}
+        session, ctx, answers, name="Acme", custom_fields={tier["id"]: "gold"}
     )
     assert client["custom_fields"] == {tier["id"]: "Gold"}
     # It cannot be emptied; editing other things leaves it alone.
     with pytest.raises(ValidationError) as raised:
-        companies.update_client(
-            session, ctx, identity, client["id"], custom_fields={tier["id"]: ""}
-        )
+        companies.update_client(session, ctx, answers, client["id"], custom_fields={tier["id"]: ""})
     assert key in raised.value.fields
-    renamed = companies.update_client(session, ctx, identity, client["id"], description="Ours")
+    renamed = companies.update_client(session, ctx, answers, client["id"], description="Ours")
     assert renamed["custom_fields"] == {tier["id"]: "Gold"}
 
 

@@ -13,8 +13,8 @@ from kit.errors import NotFound, PermissionDenied
 
 
 @pytest.fixture
-def acme(session, ctx, identity):
-    return companies.create_client(session, ctx, identity, name="Acme")
+def acme(session, ctx, answers):
+    return companies.create_client(session, ctx, answers, name="Acme")
 
 
 def test_passwords_are_encrypted_at_rest_and_never_listed(session, ctx, acme, cipher_keys):

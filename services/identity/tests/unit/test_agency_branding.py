@@ -4,8 +4,6 @@ the agency (team, portal contacts, services), announced in `agency_updated` for 
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 
 import pytest
 from sqlalchemy import select
@@ -14,21 +12,7 @@ from identity import agencies, branding
 from kit.context import PORTAL, Context
 from kit.errors import NotFound, PermissionDenied, ValidationError
 from kit.tables import OutboxEvent
-
-
-def png() -> str:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    data = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress((b"\x00" + b"\x10\x20\x30" * 2) * 2))
-        + chunk(b"IEND", b"")
-    )
-    return base64.b64encode(data).decode()
+from kit.testing import png
 
 
 def last_agency_event(session):

@@ -2,9 +2,7 @@
 account managers are looked up through its `users_by_ids`."""
 
 import base64
-import struct
 import uuid
-import zlib
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -172,23 +170,6 @@ def test_a_clients_comment_goes_to_the_assignee_else_to_who_manages_client_reque
     assert len(subjected(smtp.to(max_email), subject)) == 1
 
 
-def png() -> str:
-    """A 2x2 PNG (base64), as identity's logo upload takes it."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    data = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress((b"\x00" + b"\x10\x20\x30" * 2) * 2))
-        + chunk(b"IEND", b"")
-    )
-    return base64.b64encode(data).decode()
-
-
 def paid_event(agency_id: str, billing_email: str) -> dict:
     return {
         "event_id": str(uuid.uuid4()),
@@ -213,7 +194,7 @@ def paid_event(agency_id: str, billing_email: str) -> dict:
 def test_an_invoice_receipt_wears_the_agencys_logo_inline_and_its_colour(identity, dispatch, smtp):
     _, ctx = signup(identity, unique("brand-owner@acme.test"))
     identity.update_agency(ctx, name="Blue Fox Studio", brand_color="#0066cc")
-    identity.set_agency_logo(ctx, png())
+    identity.set_agency_logo(ctx, kit_testing.png())
     payer = unique("pat@globex.test")
     dispatch("billing", "invoice_paid", paid_event(ctx["agency_id"], payer))
     [message] = wait_for(lambda: smtp.to(payer))
@@ -224,7 +205,7 @@ def test_an_invoice_receipt_wears_the_agencys_logo_inline_and_its_colour(identit
     html = related.get_body(("html",)).get_content()
     [logo] = [part for part in related.iter_parts() if part.get_content_maintype() == "image"]
     assert logo["Content-ID"] == "<agency-logo>"
-    assert logo.get_content() == base64.b64decode(png())
+    assert logo.get_content() == base64.b64decode(kit_testing.png())
     assert 'src="cid:agency-logo"' in html
     assert "Blue Fox Studio" in html and "#0066cc" in html
 
