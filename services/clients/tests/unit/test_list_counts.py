@@ -36,15 +36,15 @@ def contact_counts(session, ctx) -> dict[str, int]:
     return listed
 
 
-def test_a_clients_contact_count_stays_true_through_every_change(session, ctx, identity):
-    acme = companies.create_client(session, ctx, identity, name="Acme")["id"]
-    globex = companies.create_client(session, ctx, identity, name="Globex")["id"]
+def test_a_clients_contact_count_stays_true_through_every_change(session, ctx, answers, identity):
+    acme = companies.create_client(session, ctx, answers, name="Acme")["id"]
+    globex = companies.create_client(session, ctx, answers, name="Globex")["id"]
     assert contact_counts(session, ctx) == {acme: 0, globex: 0}
     people = [
-        contacts.create_contact(session, ctx, identity, f"P{i}", f"p{i}@acme.com", acme)["id"]
+        contacts.create_contact(session, ctx, answers, f"P{i}", f"p{i}@acme.com", acme)["id"]
         for i in range(4)
     ]
-    contacts.create_contact(session, ctx, identity, "Cy", "cy@globex.com", globex)
+    contacts.create_contact(session, ctx, answers, "Cy", "cy@globex.com", globex)
     assert contact_counts(session, ctx) == live_contacts_counted(session) == {acme: 4, globex: 1}
 
     contacts.archive_contact(session, ctx, people[0])
@@ -58,7 +58,7 @@ def test_a_clients_contact_count_stays_true_through_every_change(session, ctx, i
     # an archived client's contacts are still its contacts, not archived
     companies.archive_client(session, ctx, globex)
     assert contact_counts(session, ctx) == live_contacts_counted(session) == {acme: 2, globex: 2}
-    companies.restore_client(session, ctx, identity, globex)
+    companies.restore_client(session, ctx, None, globex)
 
     # An import: new contacts (one for a client it creates), a known contact moved, an
     # archived one moved (still archived: counted nowhere), a row that changes nothing.
@@ -82,12 +82,12 @@ def test_a_clients_contact_count_stays_true_through_every_change(session, ctx, i
     assert contact_counts(session, ctx)[acme] == 1
 
 
-def test_sorting_by_contact_count_reads_the_stored_counts(session, ctx, identity):
+def test_sorting_by_contact_count_reads_the_stored_counts(session, ctx, answers):
     sizes = {"Small": 1, "Large": 3, "None": 0, "Middle": 2}
     for name, size in sizes.items():
-        client = companies.create_client(session, ctx, identity, name=name)["id"]
+        client = companies.create_client(session, ctx, answers, name=name)["id"]
         for i in range(size):
-            contacts.create_contact(session, ctx, identity, "X", f"{name}{i}@x.com", client)
+            contacts.create_contact(session, ctx, answers, "X", f"{name}{i}@x.com", client)
     by_count = search.list_clients(session, ctx, sort="-contact_count")["items"]
     assert [(c["name"], c["contact_count"]) for c in by_count] == [
         ("Large", 3),
@@ -103,7 +103,7 @@ def test_sorting_by_contact_count_reads_the_stored_counts(session, ctx, identity
     assert ([c["name"] for c in after["items"]], after["next_cursor"]) == (["Large"], None)
 
 
-def contacts_book(session, ctx, identity):
+def contacts_book(session, ctx, answers):
     """Four clients (one inactive, one archived, one managed by u-1), their contacts, some of
     them archived."""
     clients = {}
@@ -114,13 +114,13 @@ def contacts_book(session, ctx, identity):
         ("Umbrella", "active", []),
     ):
         client = companies.create_client(
-            session, ctx, identity, name=name, account_manager_ids=managers
+            session, ctx, answers, name=name, account_manager_ids=managers
         )
         companies.set_status(session, ctx, client["id"], status)
         clients[name] = client["id"]
         for i in range(5):
             contact = contacts.create_contact(
-                session, ctx, identity, f"{name} {i}", f"{i}@{name.lower()}.com", client["id"]
+                session, ctx, answers, f"{name} {i}", f"{i}@{name.lower()}.com", client["id"]
             )
             if i == 2:
                 contacts.archive_contact(session, ctx, contact["id"])
@@ -128,8 +128,8 @@ def contacts_book(session, ctx, identity):
     return clients
 
 
-def test_a_contacts_list_total_is_its_number_of_rows_whatever_the_filters(session, ctx, identity):
-    clients = contacts_book(session, ctx, identity)
+def test_a_contacts_list_total_is_its_number_of_rows_whatever_the_filters(session, ctx, answers):
+    clients = contacts_book(session, ctx, answers)
     for filters, expected in (
         ({}, 12),
         ({"status": "active"}, 8),
@@ -146,9 +146,9 @@ def test_a_contacts_list_total_is_its_number_of_rows_whatever_the_filters(sessio
         assert page["total"] == len(page["items"]) == expected, filters
 
 
-def test_every_page_by_number_is_the_page_reached_by_cursor(session, ctx, identity):
+def test_every_page_by_number_is_the_page_reached_by_cursor(session, ctx, answers):
     """A page by number is found on keys first, a page by cursor by seeking: the same rows."""
-    contacts_book(session, ctx, identity)
+    contacts_book(session, ctx, answers)
     for filters in ({}, {"status": "active"}, {"account_manager_id": "u-1"}, {"q": "1"}):
         for sort in ("-created_at", "name", "-name", "last_activity"):
             list_page = functools.partial(
