@@ -111,7 +111,7 @@ def _start(
 # the visibility map, so an index-only scan (a list's keys, its count) visits the table for each
 # of them (a deep page took 3x as long): VACUUM (ANALYZE) them when it ends, rather than waiting
 # for autovacuum.
-ANALYZE_AFTER_ROWS = 1_000
+REFRESH_AFTER_ROWS = 1_000
 
 
 def refresh_statistics(session: Session) -> None:
@@ -186,7 +186,7 @@ def run_job(session: Session, job_id: uuid.UUID, pause: Callable[[], None]) -> N
         if not isinstance(exc, DomainError):
             raise
         return
-    if job.processed >= ANALYZE_AFTER_ROWS:
+    if job.processed >= REFRESH_AFTER_ROWS:
         try:
             refresh_statistics(session)
         except SQLAlchemyError as exc:  # the import is done; autovacuum will get there later

@@ -235,7 +235,7 @@ def test_a_large_import_leaves_the_tables_vacuumed_and_analyzed(session, ctx, mo
     """Right after a large import, the lists' keys and counts come from index-only scans (every
     page of the tables all-visible) and the planner knows the new rows (fresh statistics)."""
     monkeypatch.setattr(running, "SYNC_ROWS", 1)
-    monkeypatch.setattr(running, "ANALYZE_AFTER_ROWS", 100)
+    monkeypatch.setattr(running, "REFRESH_AFTER_ROWS", 100)
     rows = "".join(f"P{i},p{i}@x.com,Client {i % 7}\n" for i in range(300))
     job = running.start_import(
         session, ctx, FakeTeam(), None, "contacts", "name,email,client\n" + rows
