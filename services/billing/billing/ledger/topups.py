@@ -40,7 +40,6 @@ from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
 from billing.payments.stripe_api import (
     PAID,
-    REFUSED,
     UNKNOWN,
     CardCharge,
     card_summary,
@@ -207,11 +206,9 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dic
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
-    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused counts
-    as unanswered (UNKNOWN), the top-up staying pending."""
-    client = client_for(attempt.secret, settings)
-    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
-    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
+    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused (the
+    card or customer removed at Stripe) is DECLINED: the attempt fails, `PaymentFailed`."""
+    return charge_saved_card(client_for(attempt.secret, settings), attempt.charge)
 
 
 def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:

@@ -2,8 +2,9 @@
 
 Each try is a `PaymentAttempt` recorded and committed before Stripe is called, with the key
 `charge:{invoice_id}:{attempt}` sent as the idempotency key and kept in the payment's metadata;
-the result is recorded in a second transaction. A decline makes the invoice `failed` with
-Stripe's reason and schedules the next try (the agency's retry days after the first decline,
+the result is recorded in a second transaction. A decline (or a request Stripe refused, no
+payment made: the card or customer removed at Stripe) makes the invoice `failed` with Stripe's
+reason and schedules the next try (the agency's retry days after the first decline,
 default 3 and 7) unless it is paid or voided meanwhile. A try whose result never got recorded
 (timeout, crash) stays `pending`: the next charge of that invoice first looks for that key's
 payment at Stripe and records what happened there, and makes a new payment only if none exists
@@ -29,7 +30,6 @@ from billing.payments import card_links
 from billing.payments.stripe_api import (
     DECLINED,
     PAID,
-    REFUSED,
     UNKNOWN,
     CardCharge,
     charge_saved_card,
@@ -114,11 +114,10 @@ def _prepare(
 
 
 def _call_stripe(attempt: _Try, settings: Settings):
-    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost (or
-    the request was refused: the try stays pending, as for a lost answer)."""
-    client = client_for(attempt.secret, settings)
-    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
-    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
+    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost. A
+    request Stripe refused (the customer or card removed at Stripe) is DECLINED: the invoice
+    fails and its client is asked for a card, as for a decline."""
+    return charge_saved_card(client_for(attempt.secret, settings), attempt.charge)
 
 
 def _next_try(session: Session, invoice: Invoice, account: StripeAccount | None) -> date | None:

@@ -19,9 +19,10 @@ from kit.db import utcnow
 
 log = logging.getLogger(__name__)
 
-# What an off-session charge came to. REFUSED: Stripe refused the request as asked (no payment
-# was made); each flow says what that means to it.
-PAID, DECLINED, REFUSED, UNKNOWN = "paid", "declined", "refused", "unknown"
+# What an off-session charge came to. DECLINED: no payment was made, the card declined or Stripe
+# refused the request as asked (the card or the customer gone): final for that try, never retried
+# as if the answer were lost.
+PAID, DECLINED, UNKNOWN = "paid", "declined", "unknown"
 # Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow
 # worker): until then it may still reach Stripe and make its payment or refund.
 IN_FLIGHT_MARGIN_SECONDS = 5
@@ -87,8 +88,10 @@ def charge_saved_card(
     client: stripe.StripeClient, charge: CardCharge
 ) -> tuple[str, str | None, str | None]:
     """Charge the saved card (`client`: the agency's account or the platform's): (PAID |
-    DECLINED | REFUSED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment
-    a reconciled key already made is answered, not made again; UNKNOWN when the answer is lost."""
+    DECLINED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment a reconciled
+    key already made is answered, not made again; a request Stripe refused (InvalidRequestError:
+    a card or customer removed at Stripe) made no payment and is DECLINED with Stripe's message;
+    UNKNOWN when the answer is lost."""
     try:
         if charge.reconcile:
             found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
@@ -114,7 +117,7 @@ def charge_saved_card(
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
     except stripe.InvalidRequestError as exc:
         log.warning("charge %s refused by Stripe (%s)", charge.key, exc)
-        return REFUSED, None, exc.user_message or "The payment was refused."
+        return DECLINED, None, f"Stripe refused the payment ({exc.user_message or 'refused'})."
     except stripe.StripeError as exc:
         log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
         return UNKNOWN, None, None
