@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # refused the request as asked (the card or the customer gone): final for that try, never retried
 # as if the answer were lost.
 PAID, DECLINED, UNKNOWN = "paid", "declined", "unknown"
+# Why a try Stripe holds no payment for failed: it never reached Stripe.
+NOT_MADE = "No payment was made at Stripe."
 # Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow
 # worker): until then it may still reach Stripe and make its payment or refund.
 IN_FLIGHT_MARGIN_SECONDS = 5
@@ -96,10 +98,7 @@ def charge_saved_card(
         if charge.reconcile:
             found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
             if found is not None:
-                if found.status == "succeeded":
-                    return PAID, found.id, None
-                reason = plain(found.last_payment_error).get("message") or found.status
-                return DECLINED, found.id, reason
+                return _outcome_of(found)
         intent = client.v1.payment_intents.create(
             params={
                 "amount": charge.amount,
@@ -124,6 +123,27 @@ def charge_saved_card(
     if intent.status == "succeeded":
         return PAID, intent.id, None
     return DECLINED, intent.id, f"The payment needs the cardholder ({intent.status})."
+
+
+def _outcome_of(found) -> tuple[str, str | None, str | None]:
+    if found.status == "succeeded":
+        return PAID, found.id, None
+    return DECLINED, found.id, plain(found.last_payment_error).get("message") or found.status
+
+
+def find_charge(
+    client: stripe.StripeClient, charge: CardCharge
+) -> tuple[str, str | None, str | None]:
+    """What an earlier try under the charge's key came to at Stripe, paying nothing (settling an
+    abandoned try before its flow charges anew): PAID or DECLINED as `charge_saved_card` answers,
+    (DECLINED, None, NOT_MADE) when Stripe has no payment under the key, UNKNOWN when Stripe does
+    not answer."""
+    try:
+        found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
+    except stripe.StripeError as exc:
+        log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
+        return UNKNOWN, None, None
+    return _outcome_of(found) if found is not None else (DECLINED, None, NOT_MADE)
 
 
 def new_card_setup(client: stripe.StripeClient, customer_id: str, publishable_key: str) -> dict:
