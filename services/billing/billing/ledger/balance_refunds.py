@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
@@ -50,7 +49,12 @@ from billing.ledger.tables import (
 from billing.ledger.transfers import lock_accounts, post_transfer
 from billing.ledger.usage import clean_key
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import may_be_under_way, refund_payment
+from billing.payments.stripe_api import (
+    SETTLE_AFTER,
+    SETTLE_BATCH,
+    may_be_under_way,
+    refund_payment,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -66,10 +70,6 @@ from kit.outbox import record_event
 log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 LIVE = ("pending", "succeeded")
-# A pending part this old is no request's own any more (Stripe's timeout is seconds): the timer
-# settles it.
-SETTLE_AFTER = timedelta(minutes=5)
-SETTLE_BATCH = 50
 
 
 @dataclass

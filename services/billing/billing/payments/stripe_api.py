@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 # refused the request as asked (the card or the customer gone): final for that try, never retried
 # as if the answer were lost.
 PAID, DECLINED, UNKNOWN = "paid", "declined", "unknown"
+# A pending refund this old is no request's own any more (Stripe's timeout is seconds): billing's
+# timer settles it with Stripe, so many at a time.
+SETTLE_AFTER = timedelta(minutes=5)
+SETTLE_BATCH = 50
 # Why a try Stripe holds no payment for failed: it never reached Stripe.
 NOT_MADE = "No payment was made at Stripe."
 # Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow

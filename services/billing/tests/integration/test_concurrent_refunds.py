@@ -133,6 +133,45 @@ def test_a_refund_tried_again_while_the_first_is_on_its_way_refunds_once(
     assert event["fully_refunded"]
 
 
+def left_pending_for(session, age) -> None:
+    """As if every refund had been recorded `age` ago."""
+    with session.begin():
+        session.execute(update(Refund).values(created_at=Refund.created_at - age))
+
+
+def test_the_timer_settles_an_invoice_refund_whose_answer_was_lost_once(
+    paid_invoice, session, settings, slow, proxy, stripe_agency, read, outbox
+):
+    invoice_id, intent = paid_invoice
+    # Stripe makes the refund; its answer never comes back, and nobody refunds again.
+    with proxy.rule(*REFUND, drop=True), pytest.raises(ServiceUnavailable):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, slow, invoice_id, 3000, "Lost")
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 0  # its caller's for now
+    left_pending_for(session, refunds.SETTLE_AFTER)
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 1
+    assert refunded_at_stripe(settings, intent) == [3000]
+    listed = read(refunds.list_refunds, stripe_agency, invoice_id)
+    assert [(r["status"], r["amount"]["amount"]) for r in listed] == [("succeeded", 3000)]
+    assert listed[0]["stripe_refund_id"] and listed[0]["refundable"]["amount"] == 1500
+    [event] = outbox(session, "payment_refunded")
+    assert event["amount"]["amount"] == 3000
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 0  # settled once
+
+
+def test_the_timer_makes_an_invoice_refund_that_never_reached_stripe_or_records_its_refusal(
+    paid_invoice, card_client, card_invoice, session, settings, stripe_agency, read
+):
+    invoice_id, intent = paid_invoice
+    unreachable = replace(settings, stripe_api_base="http://127.0.0.1:9", stripe_timeout=1.0)
+    with pytest.raises(ServiceUnavailable):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, unreachable, invoice_id, 4500)
+    left_pending_for(session, refunds.SETTLE_AFTER)
+    assert refunds.settle_pending_refunds(session, CIPHER, settings) == 1
+    assert refunded_at_stripe(settings, intent) == [4500]
+    [made] = read(refunds.list_refunds, stripe_agency, invoice_id)
+    assert (made["status"], made["refundable"]["amount"]) == ("succeeded", 0)
+
+
 def eventually_refunded(settings, intent: str, timeout: float = 10.0) -> list[int]:
     """Stripe's refunds of the payment once it has any (a held request lands a moment late)."""
     deadline = time.monotonic() + timeout
