@@ -5,12 +5,12 @@ reference) is refunded through the agency's Stripe account: the refund is record
 `pending` before the call, with the deterministic key `refund:{invoice_id}:{n}` as Stripe's
 idempotency key and in the refund's metadata; the answer is recorded in a second transaction. A
 refund whose answer was lost stays pending; the next refund of that invoice first looks for the
-key's refund at Stripe and records it, and only then asks for a new one. While the pending
-refund's call may still be under way (younger than the Stripe timeout and a margin: two requests
-at once, a retry while the first is slow), another refund of the invoice is refused (`Conflict`)
-and Stripe is not asked, since the first one's refund may not exist there yet. A pending refund
-nobody tries again is settled the same way by billing's timer once it is SETTLE_AFTER old
-(`settle_pending_refunds`, beside the balance refunds'). Anything else (a
+key's refund at Stripe and records it, and only then asks for a new one. While the pending refund's
+call may still be under way (made or last claimed, `stripe_api.claim`, less than the Stripe timeout
+and a margin ago: two requests at once, a retry while the first is slow), another refund of the
+invoice is refused (`Conflict`) and Stripe is not asked, since the first one's refund may not exist
+there yet. A pending refund nobody tries again is settled the same way by billing's timer once it
+is SETTLE_AFTER old (`settle_pending_refunds`, beside the balance refunds'). Anything else (a
 check, cash, a transfer, a card charged outside Stripe) was paid by hand and is refunded by hand:
 it is recorded as refunded at once. Refunds add up to the paid amount at most (partial refunds
 allowed); each success publishes `payment_refunded` with the amounts, the client and the lines.
@@ -34,7 +34,7 @@ from billing.payments.accounts import secret_key
 from billing.payments.stripe_api import (
     SETTLE_AFTER,
     SETTLE_BATCH,
-    may_be_under_way,
+    claim,
     refund_payment,
 )
 from billing.settings import Settings
@@ -147,7 +147,7 @@ def _prepare(
     pending = session.scalar(
         select(Refund).where(Refund.invoice_id == invoice.id, Refund.status == "pending")
     )
-    if pending is not None and may_be_under_way(pending.created_at, settings):
+    if pending is not None and not claim(session, Refund, pending.id, settings):
         raise Conflict(
             f"A refund of invoice {invoice.number} is under way with Stripe; look at the invoice "
             "in a moment before refunding again."
@@ -274,6 +274,8 @@ def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Sett
         ).all()
         work = []
         for refund, payment_intent in rows:
+            if not claim(session, Refund, refund.id, settings):  # taken by a retry meanwhile
+                continue
             try:
                 secret = secret_key(session, refund.agency_id, cipher)
             except DomainError as exc:  # its Stripe keys removed meanwhile: logged, kept

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import stripe
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from billing.settings import Settings
 from kit.db import utcnow
@@ -43,14 +45,37 @@ def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
     )
 
 
+def _in_flight(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+
+
 def may_be_under_way(recorded_at: datetime, settings: Settings) -> bool:
     """Whether a call recorded pending at `recorded_at` may still be waiting for Stripe in
     another worker or process (two runs or two requests at once, a retry while the first try's
     request is slow). Such a call is left to its caller, never looked up and made again: what it
     makes may not exist at Stripe yet, and asking again would pay or refund twice wherever the
     idempotency key is not honoured (localstripe ignores it)."""
-    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
-    return utcnow() - recorded_at < window
+    return utcnow() - recorded_at < _in_flight(settings)
+
+
+def claim(session: Session, model, row_id, settings: Settings) -> bool:
+    """Take over a pending try (a row of `model` with `status` and `claimed_at`) whose call may
+    be over, to settle it with Stripe: one conditional UPDATE of its `claimed_at`, so of two
+    callers at once (two retries after a crash, a retry and a timer) one wins, and the next
+    caller's window counts from this claim. False: the try's own call, or the last taker's, may
+    still be under way (`may_be_under_way` from its claim), or it is settled."""
+    now = utcnow()
+    won = session.execute(
+        update(model)
+        .where(
+            model.id == row_id,
+            model.status == "pending",
+            model.claimed_at <= now - _in_flight(settings),
+        )
+        .values(claimed_at=now)
+        .returning(model.id)
+    ).first()
+    return won is not None
 
 
 def plain(obj) -> dict:

@@ -41,6 +41,7 @@ from billing.payments.stripe_api import (
     UNKNOWN,
     CardCharge,
     card_summary,
+    claim,
     find_charge,
     may_be_under_way,
     new_card_setup,
@@ -257,8 +258,9 @@ def charge_invoice(
 ) -> tuple[str, str | None]:
     """Charge one platform invoice with the agency's saved card: (outcome, decline reason). A
     try whose answer was lost is looked up at Stripe first (paid anew only if Stripe has no
-    payment under its key); one younger than the Stripe timeout and a margin may still be
-    waiting for Stripe elsewhere (two renewals at once): left to that call, UNKNOWN here."""
+    payment under its key); one made or claimed less than the Stripe timeout and a margin ago
+    may still be waiting for Stripe elsewhere (two renewals at once): left to that call,
+    UNKNOWN here."""
     with session.begin():
         invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
         if invoice.status == "paid":
@@ -273,7 +275,7 @@ def charge_invoice(
                 PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
             )
         )
-        if pending is not None and may_be_under_way(pending.created_at, settings):
+        if pending is not None and not claim(session, PlatformCharge, pending.id, settings):
             return UNKNOWN, None  # that try's call may still be waiting for Stripe: left to it
         reconcile = pending is not None
         if pending is None:
@@ -329,9 +331,9 @@ def settle_earlier_tries(session: Session, settings: Settings, agency_id, kind: 
     """Before a subscribe or an upgrade (`kind`) charges anew: its earlier tries, whose answer
     was lost (their invoice neither paid nor void), are looked up at Stripe, never paid again.
     The id of the invoice an earlier try paid (that try stands: the agency was charged for it),
-    else None, every earlier invoice void. A try that may still be under way (younger than the
-    Stripe timeout and a margin: the same request twice at once) is left to its call:
-    ServiceUnavailable, as when Stripe does not answer the look-up."""
+    else None, every earlier invoice void. A try that may still be under way (made or claimed
+    less than the Stripe timeout and a margin ago: the same request twice at once) is left to
+    its call: ServiceUnavailable, as when Stripe does not answer the look-up."""
     with session.begin():
         row = session.get(PlatformSubscription, agency_id)
         earlier = session.scalars(
@@ -351,10 +353,12 @@ def settle_earlier_tries(session: Session, settings: Settings, agency_id, kind: 
                     PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
                 )
             )
-            if may_be_under_way((pending or invoice).created_at, settings):
-                raise _refuse_unknown()
             if pending is None:  # declined, or never sent: nothing of it is at Stripe
+                if may_be_under_way(invoice.created_at, settings):  # its try not made yet
+                    raise _refuse_unknown()
                 invoice.status = "void"
+            elif not claim(session, PlatformCharge, pending.id, settings):
+                raise _refuse_unknown()
             else:
                 lookups.append((pending.id, invoice.id, _charge_of(row, invoice, pending, True)))
     paid = None

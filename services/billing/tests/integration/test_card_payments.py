@@ -196,7 +196,7 @@ def test_a_reply_lost_after_stripe_charged_never_charges_twice(
     with session.begin():  # later: its caller gave up or died
         attempt = session.scalar(select(PaymentAttempt))
         ago = settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
-        attempt.created_at -= timedelta(seconds=ago)
+        attempt.claimed_at -= timedelta(seconds=ago)
     # now the crash case: Stripe charged under that key, and our process died before recording
     with session.begin():
         card = session.get(StripeCustomer, uuid.UUID(client_id)).payment_method_id

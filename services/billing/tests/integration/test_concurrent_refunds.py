@@ -119,7 +119,7 @@ def test_a_refund_tried_again_while_the_first_is_on_its_way_refunds_once(
     with session.begin():  # later: its caller has given up for good
         ago = slow.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
         session.execute(
-            update(Refund).values(created_at=Refund.created_at - timedelta(seconds=ago))
+            update(Refund).values(claimed_at=Refund.claimed_at - timedelta(seconds=ago))
         )
     # The next try finds the first one's refund at Stripe and records it, making none.
     with pytest.raises(Conflict) as settled:
@@ -134,9 +134,13 @@ def test_a_refund_tried_again_while_the_first_is_on_its_way_refunds_once(
 
 
 def left_pending_for(session, age) -> None:
-    """As if every refund had been recorded `age` ago."""
+    """As if every refund had been recorded (and last taken over) `age` ago."""
     with session.begin():
-        session.execute(update(Refund).values(created_at=Refund.created_at - age))
+        session.execute(
+            update(Refund).values(
+                created_at=Refund.created_at - age, claimed_at=Refund.claimed_at - age
+            )
+        )
 
 
 def test_the_timer_settles_an_invoice_refund_whose_answer_was_lost_once(

@@ -101,7 +101,7 @@ def later(session) -> None:
     gave up or died."""
     ago = timedelta(seconds=60)
     with session.begin():
-        session.execute(update(PlatformCharge).values(created_at=PlatformCharge.created_at - ago))
+        session.execute(update(PlatformCharge).values(claimed_at=PlatformCharge.claimed_at - ago))
         session.execute(update(PlatformInvoice).values(created_at=PlatformInvoice.created_at - ago))
 
 
