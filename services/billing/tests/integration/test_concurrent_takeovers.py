@@ -15,11 +15,11 @@ import test_concurrent_refunds as concurrent_refunds
 import test_concurrent_subscription_charges as subscription_charges
 import test_portal_balance_and_refunds as balance_tests
 from sqlalchemy import select, update
-from stripe_cards import CIPHER
+from stripe_cards import CIPHER, SECRET, confirm_card
 
 from billing.invoicing import invoices
-from billing.ledger import balance_refunds
-from billing.ledger.tables import BalanceRefund, BalanceRefundPart
+from billing.ledger import balance_refunds, topups
+from billing.ledger.tables import BalanceRefund, BalanceRefundPart, TopupAttempt
 from billing.models import PaymentAttempt, Refund
 from billing.payments import charging, refunds
 from billing.payments.stripe_api import PAID, SETTLE_AFTER, UNKNOWN, client_for
@@ -130,3 +130,27 @@ def test_a_balance_refund_taken_over_by_a_retry_and_the_timer_at_once_refunds_on
         assert session.scalars(select(BalanceRefund.status)).all() == ["succeeded"]
     assert balance_tests.balance_of(session, agency, client) == 3000
     assert len(outbox(session, "balance_refunded")) == 1
+
+
+def test_a_top_up_tried_again_after_a_lost_answer_charges_the_card_once(
+    session, agency, settings, slow, proxy, outbox
+):
+    setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
+    confirm_card(settings, setup["setup_intent_id"])
+    topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"])
+    top_up = (session, agency, CIPHER, slow, 3000, "t-1")
+    # Stripe charges the card; its answer never comes back.
+    with proxy.rule(*CHARGE, drop=True, times=1), pytest.raises(ServiceUnavailable):
+        topups.top_up_by_card(*top_up)
+    # The same key again at once: the first try may still be under way, nothing is charged.
+    with pytest.raises(ServiceUnavailable) as under_way:
+        topups.top_up_by_card(*top_up)
+    assert "under way" in under_way.value.message
+    abandoned(session, TopupAttempt.claimed_at)
+    # Later: the first try's payment is found at Stripe and credited, none made again.
+    topped = topups.top_up_by_card(*top_up)
+    assert topped["balance_after"]["amount"] == 3000
+    listed = client_for(SECRET, settings).v1.payment_intents.list(params={"limit": 100})
+    made = [p.amount for p in listed.auto_paging_iter() if p.customer == setup["customer_id"]]
+    assert made == [3000]
+    assert len(outbox(session, "balance_topped_up")) == 1

@@ -22,6 +22,7 @@ TRIES = {
     "payment_attempts": "created_at",
     "refunds": "created_at",
     "platform_charges": "created_at",
+    "topup_attempts": "created_at",
     "balance_refund_parts": (
         "(SELECT r.created_at FROM balance_refunds r WHERE r.id = balance_refund_parts.refund_id)"
     ),
