@@ -269,6 +269,9 @@ class PaymentAttempt(TenantMixin, Base):
     payment_intent_id: Mapped[str | None] = mapped_column(String(100))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a caller last took the try over (made it, or settles it after a lost answer): its
+    # call may be under way for the Stripe timeout and a margin from then (stripe_api.claim).
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
 
@@ -332,4 +335,7 @@ class Refund(TenantMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a caller last took the try over (made it, or settles it after a lost answer): its
+    # call may be under way for the Stripe timeout and a margin from then (stripe_api.claim).
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

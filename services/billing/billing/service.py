@@ -50,7 +50,8 @@ OVERDUE_EVERY_SECONDS = 3600
 RUN_EVERY_SECONDS = 3600
 # Stripe customers of deleted agencies are removed this often (until Stripe agrees).
 CUSTOMER_DELETIONS_EVERY_SECONDS = 5
-# Balance refunds whose Stripe answer was lost and that nobody tried again are settled this often.
+# Refunds (of invoices, of balances) whose Stripe answer was lost and that nobody tried again are
+# settled this often.
 REFUND_SETTLE_EVERY_SECONDS = 60
 
 
@@ -143,6 +144,10 @@ class BillingService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
     @timer(interval=REFUND_SETTLE_EVERY_SECONDS)
     def settle_pending_refunds(self):
         balance_refunds.settle_pending_refunds(self.db, self.cipher, self.settings)
+
+    @timer(interval=REFUND_SETTLE_EVERY_SECONDS)
+    def settle_pending_invoice_refunds(self):
+        refunds.settle_pending_refunds(self.db, self.cipher, self.settings)
 
     # The agency's own subscription to the platform (the platform's Stripe account) --------------
 

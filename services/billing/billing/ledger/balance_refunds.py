@@ -17,12 +17,12 @@ Like billing's other Stripe calls (payments/charging.py, payments/refunds.py):
 3. a second transaction records each answer; a part Stripe refused gives its amount back to the
    balance (an `adjustment` transfer); a lost answer leaves the part `pending`.
 A pending part (a lost answer, a crash between 1 and 3) is settled before anything else when the
-same key is tried again or the client's balance is refunded again, and otherwise by billing's
-timer once it is SETTLE_AFTER old (`settle_pending_refunds`): its refund is looked up at Stripe
-by the metadata key and only created if Stripe has none, so nothing is refunded twice. A part
-whose call may still be under way (its refund younger than the Stripe timeout and a margin: two
-refunds at once, the same key again while the first is slow) is left to that call, not looked
-up, since its refund may not exist at Stripe yet.
+same key is tried again or the client's balance is refunded again, and otherwise by billing's timer
+once it is SETTLE_AFTER old (`settle_pending_refunds`): its refund is looked up at Stripe by the
+metadata key and only created if Stripe has none, so nothing is refunded twice. A part whose call
+may still be under way (made or last claimed less than the Stripe timeout and a margin ago,
+`stripe_api.claim`: two refunds at once, the same key again while the first is slow) is left to
+that call, not looked up, since its refund may not exist at Stripe yet.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy import func, select
@@ -50,7 +49,12 @@ from billing.ledger.tables import (
 from billing.ledger.transfers import lock_accounts, post_transfer
 from billing.ledger.usage import clean_key
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import may_be_under_way, refund_payment
+from billing.payments.stripe_api import (
+    SETTLE_AFTER,
+    SETTLE_BATCH,
+    claim,
+    refund_payment,
+)
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -66,10 +70,6 @@ from kit.outbox import record_event
 log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 LIVE = ("pending", "succeeded")
-# A pending part this old is no request's own any more (Stripe's timeout is seconds): the timer
-# settles it.
-SETTLE_AFTER = timedelta(minutes=5)
-SETTLE_BATCH = 50
 
 
 @dataclass
@@ -117,9 +117,10 @@ def _refundable_payments(
 
 
 def _pending_calls(session: Session, client_id: uuid.UUID, settings: Settings) -> list[PartCall]:
-    """The client's pending parts to settle: those whose own call is over (lost or never made)."""
-    rows = session.execute(
-        select(BalanceRefundPart, BalanceRefund.created_at)
+    """The client's pending parts to settle: those whose own call is over (lost or never made),
+    each claimed (`stripe_api.claim`)."""
+    parts = session.scalars(
+        select(BalanceRefundPart)
         .join(BalanceRefund, BalanceRefund.id == BalanceRefundPart.refund_id)
         .where(
             BalanceRefund.client_id == client_id,
@@ -130,8 +131,8 @@ def _pending_calls(session: Session, client_id: uuid.UUID, settings: Settings) -
     ).all()
     return [
         PartCall(p.id, p.stripe_key, p.amount, p.payment_intent_id, True)
-        for p, recorded_at in rows
-        if not may_be_under_way(recorded_at, settings)
+        for p in parts
+        if claim(session, BalanceRefundPart, p.id, settings)
     ]
 
 
@@ -391,6 +392,8 @@ def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Sett
         ).all()
         work = []
         for part, agency_id in rows:
+            if not claim(session, BalanceRefundPart, part.id, settings):  # a retry took it
+                continue
             try:
                 secret = secret_key(session, agency_id, cipher)
             except DomainError as exc:  # its Stripe keys removed meanwhile: logged, kept

@@ -31,7 +31,7 @@ from billing.facts.clients import find_client
 from billing.ledger import accounts
 from billing.ledger.amounts import MIN_TOPUP, topup_amount
 from billing.ledger.tables import AGENCY, CARD_TOPUPS, FundingRequest, TopupAttempt
-from billing.ledger.topups import CardTry, after_topup, charge_card, topup_charge
+from billing.ledger.topups import CardTry, after_topup, charge_card, take_attempt, topup_charge
 from billing.ledger.transfers import post_transfer
 from billing.models import ClientFact, StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
@@ -293,8 +293,10 @@ def pay_customer_funding(
             )
             session.add(attempt)
             session.flush()
-        attempt.status = "pending"
-        charge = topup_charge(key, customer_id, setup.payment_method, paying)
+            reconcile = False
+        else:
+            reconcile = take_attempt(session, attempt, settings)
+        charge = topup_charge(key, customer_id, setup.payment_method, paying, reconcile)
         card_try = CardTry(attempt.id, secret, charge, account.id)
     outcome, intent_id, reason = charge_card(card_try, settings)
     if outcome == UNKNOWN:

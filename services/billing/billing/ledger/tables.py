@@ -172,6 +172,9 @@ class TopupAttempt(TenantMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     transfer_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a caller last took the try over (made it, tried the same key again): its call may be
+    # under way for the Stripe timeout and a margin from then (stripe_api.claim).
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FundingRequest(TenantMixin, Base):
@@ -246,4 +249,7 @@ class BalanceRefundPart(TenantMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     transfer_id: Mapped[uuid.UUID | None]  # the balance's debit
     return_transfer_id: Mapped[uuid.UUID | None]  # the debit given back when Stripe refused
+    # When a caller last took the try over (made it, or settles it after a lost answer): its
+    # call may be under way for the Stripe timeout and a margin from then (stripe_api.claim).
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

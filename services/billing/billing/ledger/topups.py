@@ -5,8 +5,10 @@ ledger/balance_refunds.py).
 A card top-up follows billing's charging pattern (payments/charging.py): the attempt is recorded
 and committed with its idempotency key before Stripe is called, the key goes to Stripe as the
 idempotency key and into the payment's metadata, and the result is recorded in a second
-transaction, where the money enters the ledger. A top-up of a balance resumes the usage it had
-paused and re-arms the low-balance e-mail once the balance is back at the threshold.
+transaction, where the money enters the ledger. The same key again after a lost answer looks
+that try's payment up at Stripe before paying anew (`take_attempt`). A top-up of a balance
+resumes the usage it had paused and re-arms the low-balance e-mail once the balance is back at
+the threshold.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ from billing.models import StripeAccount, StripeCustomer
 from billing.payments.accounts import secret_key
 from billing.payments.stripe_api import (
     PAID,
-    REFUSED,
     UNKNOWN,
     CardCharge,
     card_summary,
     charge_saved_card,
+    claim,
     client_for,
     new_card_setup,
 )
@@ -146,10 +148,18 @@ class CardTry:
     account_id: uuid.UUID
 
 
-def topup_charge(key: str, customer_id: str, payment_method_id: str, amount: int) -> CardCharge:
+def topup_charge(
+    key: str, customer_id: str, payment_method_id: str, amount: int, reconcile: bool
+) -> CardCharge:
     """The charge of a card payment into a balance (its key in the metadata as `topup_key`)."""
     return CardCharge(
-        key, customer_id, payment_method_id, amount, accounts.CURRENCY, key_name="topup_key"
+        key,
+        customer_id,
+        payment_method_id,
+        amount,
+        accounts.CURRENCY,
+        key_name="topup_key",
+        reconcile=reconcile,
     )
 
 
@@ -168,7 +178,24 @@ def _card_of(session: Session, ctx: Context, account: LedgerAccount) -> tuple[st
     return customer, method
 
 
-def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dict:
+def take_attempt(session: Session, attempt: TopupAttempt, settings: Settings) -> bool:
+    """An attempt tried again under its key, taken for this call: whether its earlier try may
+    have reached Stripe (still pending: its answer was lost or its caller died), so its payment
+    is looked up before any new one (`CardCharge.reconcile`). A pending try made or taken less
+    than the Stripe timeout and a margin ago may still be under way: ServiceUnavailable, try
+    again with the same key in a moment; one that failed is charged anew."""
+    if attempt.status == "pending":
+        if not claim(session, TopupAttempt, attempt.id, settings):
+            raise ServiceUnavailable(
+                "The payment is still under way with Stripe; try again in a moment.",
+                {"service": "stripe"},
+            )
+        return True
+    attempt.status, attempt.failure_reason, attempt.claimed_at = "pending", None, utcnow()
+    return False
+
+
+def _prepare_card(session, ctx, cipher, settings, amount, key, client_id) -> CardTry | dict:
     account = target_account(session, ctx, client_id)
     stripe_key = f"topup:{ctx.agency}:{key}"
     attempt = session.scalar(
@@ -199,19 +226,17 @@ def _prepare_card(session, ctx, cipher, amount, key, client_id) -> CardTry | dic
         )
         session.add(attempt)
         session.flush()
+        reconcile = False
     else:
-        attempt.status, attempt.failure_reason = "pending", None
-    return CardTry(
-        attempt.id, secret, topup_charge(stripe_key, customer, method, amount), account.id
-    )
+        reconcile = take_attempt(session, attempt, settings)
+    charge = topup_charge(stripe_key, customer, method, amount, reconcile)
+    return CardTry(attempt.id, secret, charge, account.id)
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
-    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused counts
-    as unanswered (UNKNOWN), the top-up staying pending."""
-    client = client_for(attempt.secret, settings)
-    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
-    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
+    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused (the
+    card or customer removed at Stripe) is DECLINED: the attempt fails, `PaymentFailed`."""
+    return charge_saved_card(client_for(attempt.secret, settings), attempt.charge)
 
 
 def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
@@ -268,7 +293,7 @@ def charge_balance(
     amount = topup_amount(amount)
     key = clean_key(idempotency_key)
     with session.begin():
-        attempt = _prepare_card(session, ctx, cipher, amount, key, client_id)
+        attempt = _prepare_card(session, ctx, cipher, settings, amount, key, client_id)
     if isinstance(attempt, dict):
         return attempt
     outcome, intent_id, reason = charge_card(attempt, settings)

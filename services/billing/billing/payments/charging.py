@@ -2,15 +2,17 @@
 
 Each try is a `PaymentAttempt` recorded and committed before Stripe is called, with the key
 `charge:{invoice_id}:{attempt}` sent as the idempotency key and kept in the payment's metadata;
-the result is recorded in a second transaction. A decline makes the invoice `failed` with
-Stripe's reason and schedules the next try (the agency's retry days after the first decline,
-default 3 and 7) unless it is paid or voided meanwhile. A try whose result never got recorded
-(timeout, crash) stays `pending`: the next charge of that invoice first looks for that key's
-payment at Stripe and records what happened there, and makes a new payment only if none exists
-(so a lost reply never charges twice, even where the idempotency key is not honoured). A pending
-try younger than the Stripe timeout (and a margin) may still be waiting for Stripe's answer in
-another worker or process (two runs at once, a client paying while the run charges): it is left
-to that call (`skipped`), not looked up, since its payment may not exist yet.
+the result is recorded in a second transaction. A decline (or a request Stripe refused, no payment
+made: the card or customer removed at Stripe) makes the invoice `failed` with Stripe's reason and
+schedules the next try (the agency's retry days after the first decline, default 3 and 7) unless it
+is paid or voided meanwhile. A try whose result never got recorded (timeout, crash) stays
+`pending`: the next charge of that invoice first looks for that key's payment at Stripe and records
+what happened there, and makes a new payment only if none exists (so a lost reply never charges
+twice, even where the idempotency key is not honoured). A pending try made or last taken over
+(`stripe_api.claim`: one caller wins) less than the Stripe timeout (and a margin) ago may still be
+waiting for Stripe's answer in another worker or process (two runs at once, a client paying while
+the run charges): it is left to that call (`skipped`), not looked up, since its payment may not
+exist yet.
 """
 
 from __future__ import annotations
@@ -29,12 +31,11 @@ from billing.payments import card_links
 from billing.payments.stripe_api import (
     DECLINED,
     PAID,
-    REFUSED,
     UNKNOWN,
     CardCharge,
     charge_saved_card,
+    claim,
     client_for,
-    may_be_under_way,
 )
 from billing.settings import Settings
 from kit.context import Context
@@ -83,7 +84,7 @@ def _prepare(
             PaymentAttempt.invoice_id == invoice.id, PaymentAttempt.status == "pending"
         )
     )
-    if pending is not None and may_be_under_way(pending.created_at, settings):
+    if pending is not None and not claim(session, PaymentAttempt, pending.id, settings):
         return SKIPPED
     if pending is None:
         number = 1 + session.scalar(
@@ -114,11 +115,10 @@ def _prepare(
 
 
 def _call_stripe(attempt: _Try, settings: Settings):
-    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost (or
-    the request was refused: the try stays pending, as for a lost answer)."""
-    client = client_for(attempt.secret, settings)
-    outcome, intent_id, reason = charge_saved_card(client, attempt.charge)
-    return (UNKNOWN, None, None) if outcome == REFUSED else (outcome, intent_id, reason)
+    """(outcome, payment intent id, decline reason); UNKNOWN when Stripe's answer is lost. A
+    request Stripe refused (the customer or card removed at Stripe) is DECLINED: the invoice
+    fails and its client is asked for a card, as for a decline."""
+    return charge_saved_card(client_for(attempt.secret, settings), attempt.charge)
 
 
 def _next_try(session: Session, invoice: Invoice, account: StripeAccount | None) -> date | None:

@@ -5,10 +5,12 @@ reference) is refunded through the agency's Stripe account: the refund is record
 `pending` before the call, with the deterministic key `refund:{invoice_id}:{n}` as Stripe's
 idempotency key and in the refund's metadata; the answer is recorded in a second transaction. A
 refund whose answer was lost stays pending; the next refund of that invoice first looks for the
-key's refund at Stripe and records it, and only then asks for a new one. While the pending
-refund's call may still be under way (younger than the Stripe timeout and a margin: two requests
-at once, a retry while the first is slow), another refund of the invoice is refused (`Conflict`)
-and Stripe is not asked, since the first one's refund may not exist there yet. Anything else (a
+key's refund at Stripe and records it, and only then asks for a new one. While the pending refund's
+call may still be under way (made or last claimed, `stripe_api.claim`, less than the Stripe timeout
+and a margin ago: two requests at once, a retry while the first is slow), another refund of the
+invoice is refused (`Conflict`) and Stripe is not asked, since the first one's refund may not exist
+there yet. A pending refund nobody tries again is settled the same way by billing's timer once it
+is SETTLE_AFTER old (`settle_pending_refunds`, beside the balance refunds'). Anything else (a
 check, cash, a transfer, a card charged outside Stripe) was paid by hand and is refunded by hand:
 it is recorded as refunded at once. Refunds add up to the paid amount at most (partial refunds
 allowed); each success publishes `payment_refunded` with the amounts, the client and the lines.
@@ -16,6 +18,7 @@ allowed); each success publishes `payment_refunded` with the amounts, the client
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,16 +31,28 @@ from billing.common import clean_amount, money
 from billing.invoicing.invoices import event_summary, find_invoice, line_dict
 from billing.models import Invoice, InvoiceLine, Refund
 from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import may_be_under_way, refund_payment
+from billing.payments.stripe_api import (
+    SETTLE_AFTER,
+    SETTLE_BATCH,
+    claim,
+    refund_payment,
+)
 from billing.settings import Settings
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import Conflict, PaymentFailed, ServiceUnavailable, ValidationError
+from kit.errors import (
+    Conflict,
+    DomainError,
+    PaymentFailed,
+    ServiceUnavailable,
+    ValidationError,
+)
 from kit.inputs import clean_text, iso
 from kit.outbox import record_event
 from kit.paging import page_of
 
+log = logging.getLogger(__name__)
 LIVE = ("pending", "succeeded")
 
 
@@ -132,7 +147,7 @@ def _prepare(
     pending = session.scalar(
         select(Refund).where(Refund.invoice_id == invoice.id, Refund.status == "pending")
     )
-    if pending is not None and may_be_under_way(pending.created_at, settings):
+    if pending is not None and not claim(session, Refund, pending.id, settings):
         raise Conflict(
             f"A refund of invoice {invoice.number} is under way with Stripe; look at the invoice "
             "in a moment before refunding again."
@@ -185,6 +200,19 @@ def _prepare(
     )
 
 
+def _call_stripe(call: _Call, settings: Settings) -> tuple[str, str | None, str | None]:
+    """(status, Stripe's refund id, failure); `unknown` when the answer is lost."""
+    return refund_payment(
+        call.secret,
+        settings,
+        call.payment_intent,
+        call.amount,
+        call.key,
+        key_name="refund_key",
+        reconcile=call.reconcile,
+    )
+
+
 def _record(session: Session, ctx: Context, call: _Call, status: str, refund_id, failure) -> dict:
     refund = session.get(Refund, call.refund_id, with_for_update=True)
     invoice = session.get(Invoice, refund.invoice_id, with_for_update=True)
@@ -210,15 +238,7 @@ def refund_invoice(
         prepared = _prepare(session, ctx, cipher, settings, invoice_id, amount, reason)
     if isinstance(prepared, dict):
         return prepared
-    status, refund_id, failure = refund_payment(
-        prepared.secret,
-        settings,
-        prepared.payment_intent,
-        prepared.amount,
-        prepared.key,
-        key_name="refund_key",
-        reconcile=prepared.reconcile,
-    )
+    status, refund_id, failure = _call_stripe(prepared, settings)
     if status == "unknown":
         raise ServiceUnavailable(
             "Stripe did not answer; the refund will be settled on the next try."
@@ -233,6 +253,47 @@ def refund_invoice(
             "recorded; look at the invoice before refunding again."
         )
     return answer
+
+
+def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Settings) -> int:
+    """The timer's part: refunds left pending SETTLE_AFTER (a crash, a lost answer nobody tried
+    again) settled with Stripe as the next refund of their invoice would (the key's refund looked
+    up, made only if Stripe has none), one short transaction each side of every call; how many
+    were settled."""
+    with session.begin():
+        rows = session.execute(
+            select(Refund, Invoice.paid_reference)
+            .join(Invoice, Invoice.id == Refund.invoice_id)
+            .where(
+                Refund.status == "pending",
+                Refund.method == "stripe",
+                Refund.created_at < utcnow() - SETTLE_AFTER,
+            )
+            .order_by(Refund.created_at)
+            .limit(SETTLE_BATCH)
+        ).all()
+        work = []
+        for refund, payment_intent in rows:
+            if not claim(session, Refund, refund.id, settings):  # taken by a retry meanwhile
+                continue
+            try:
+                secret = secret_key(session, refund.agency_id, cipher)
+            except DomainError as exc:  # its Stripe keys removed meanwhile: logged, kept
+                log.warning("refund %s cannot be settled: %s", refund.idempotency_key, exc)
+                continue
+            call = _Call(
+                refund.id, refund.idempotency_key, refund.amount, payment_intent, secret, True
+            )
+            work.append((Context.system(str(refund.agency_id)), call))
+    settled = 0
+    for ctx, call in work:
+        status, refund_id, failure = _call_stripe(call, settings)
+        if status == "unknown":
+            continue
+        with session.begin():
+            _record(session, ctx, call, status, refund_id, failure)
+        settled += 1
+    return settled
 
 
 def list_refunds(session: Session, ctx: Context, invoice_id: Any) -> list[dict]:

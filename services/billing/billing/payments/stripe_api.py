@@ -13,15 +13,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import stripe
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from billing.settings import Settings
 from kit.db import utcnow
 
 log = logging.getLogger(__name__)
 
-# What an off-session charge came to. REFUSED: Stripe refused the request as asked (no payment
-# was made); each flow says what that means to it.
-PAID, DECLINED, REFUSED, UNKNOWN = "paid", "declined", "refused", "unknown"
+# What an off-session charge came to. DECLINED: no payment was made, the card declined or Stripe
+# refused the request as asked (the card or the customer gone): final for that try, never retried
+# as if the answer were lost.
+PAID, DECLINED, UNKNOWN = "paid", "declined", "unknown"
+# A pending refund this old is no request's own any more (Stripe's timeout is seconds): billing's
+# timer settles it with Stripe, so many at a time.
+SETTLE_AFTER = timedelta(minutes=5)
+SETTLE_BATCH = 50
+# Why a try Stripe holds no payment for failed: it never reached Stripe.
+NOT_MADE = "No payment was made at Stripe."
 # Beyond the Stripe timeout, before a pending call counts as abandoned (commit, clock, a slow
 # worker): until then it may still reach Stripe and make its payment or refund.
 IN_FLIGHT_MARGIN_SECONDS = 5
@@ -36,14 +45,37 @@ def client_for(secret_key: str, settings: Settings) -> stripe.StripeClient:
     )
 
 
+def _in_flight(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+
+
 def may_be_under_way(recorded_at: datetime, settings: Settings) -> bool:
     """Whether a call recorded pending at `recorded_at` may still be waiting for Stripe in
     another worker or process (two runs or two requests at once, a retry while the first try's
     request is slow). Such a call is left to its caller, never looked up and made again: what it
     makes may not exist at Stripe yet, and asking again would pay or refund twice wherever the
     idempotency key is not honoured (localstripe ignores it)."""
-    window = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
-    return utcnow() - recorded_at < window
+    return utcnow() - recorded_at < _in_flight(settings)
+
+
+def claim(session: Session, model, row_id, settings: Settings) -> bool:
+    """Take over a pending try (a row of `model` with `status` and `claimed_at`) whose call may
+    be over, to settle it with Stripe: one conditional UPDATE of its `claimed_at`, so of two
+    callers at once (two retries after a crash, a retry and a timer) one wins, and the next
+    caller's window counts from this claim. False: the try's own call, or the last taker's, may
+    still be under way (`may_be_under_way` from its claim), or it is settled."""
+    now = utcnow()
+    won = session.execute(
+        update(model)
+        .where(
+            model.id == row_id,
+            model.status == "pending",
+            model.claimed_at <= now - _in_flight(settings),
+        )
+        .values(claimed_at=now)
+        .returning(model.id)
+    ).first()
+    return won is not None
 
 
 def plain(obj) -> dict:
@@ -87,16 +119,15 @@ def charge_saved_card(
     client: stripe.StripeClient, charge: CardCharge
 ) -> tuple[str, str | None, str | None]:
     """Charge the saved card (`client`: the agency's account or the platform's): (PAID |
-    DECLINED | REFUSED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment
-    a reconciled key already made is answered, not made again; UNKNOWN when the answer is lost."""
+    DECLINED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment a reconciled
+    key already made is answered, not made again; a request Stripe refused (InvalidRequestError:
+    a card or customer removed at Stripe) made no payment and is DECLINED with Stripe's message;
+    UNKNOWN when the answer is lost."""
     try:
         if charge.reconcile:
             found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
             if found is not None:
-                if found.status == "succeeded":
-                    return PAID, found.id, None
-                reason = plain(found.last_payment_error).get("message") or found.status
-                return DECLINED, found.id, reason
+                return _outcome_of(found)
         intent = client.v1.payment_intents.create(
             params={
                 "amount": charge.amount,
@@ -114,13 +145,34 @@ def charge_saved_card(
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
     except stripe.InvalidRequestError as exc:
         log.warning("charge %s refused by Stripe (%s)", charge.key, exc)
-        return REFUSED, None, exc.user_message or "The payment was refused."
+        return DECLINED, None, f"Stripe refused the payment ({exc.user_message or 'refused'})."
     except stripe.StripeError as exc:
         log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
         return UNKNOWN, None, None
     if intent.status == "succeeded":
         return PAID, intent.id, None
     return DECLINED, intent.id, f"The payment needs the cardholder ({intent.status})."
+
+
+def _outcome_of(found) -> tuple[str, str | None, str | None]:
+    if found.status == "succeeded":
+        return PAID, found.id, None
+    return DECLINED, found.id, plain(found.last_payment_error).get("message") or found.status
+
+
+def find_charge(
+    client: stripe.StripeClient, charge: CardCharge
+) -> tuple[str, str | None, str | None]:
+    """What an earlier try under the charge's key came to at Stripe, paying nothing (settling an
+    abandoned try before its flow charges anew): PAID or DECLINED as `charge_saved_card` answers,
+    (DECLINED, None, NOT_MADE) when Stripe has no payment under the key, UNKNOWN when Stripe does
+    not answer."""
+    try:
+        found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
+    except stripe.StripeError as exc:
+        log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
+        return UNKNOWN, None, None
+    return _outcome_of(found) if found is not None else (DECLINED, None, NOT_MADE)
 
 
 def new_card_setup(client: stripe.StripeClient, customer_id: str, publishable_key: str) -> dict:

@@ -16,7 +16,10 @@ Rules (docs/contracts.md, "billing", "The platform subscription"):
   subscribes again (which voids the unpaid invoice and starts a new period).
 - Every charge is a `PlatformCharge` recorded and committed before Stripe is called, with the key
   `platform-charge:{invoice_id}:{attempt}`; a try whose answer was lost stays `pending` and the
-  next try of that invoice looks for the key's payment at Stripe before paying anew.
+  next try of that invoice looks for the key's payment at Stripe before paying anew. A subscribe
+  or an upgrade tried again settles its earlier try's invoice that way first, paying nothing: its
+  payment found, that is the subscription (or upgrade); none, the invoice is void and a new one
+  charged (`settle_earlier_tries`).
 - Each change publishes an event with the subscription's `status`, `plan` and `version`
   (increasing), which identity follows.
 """
@@ -38,6 +41,8 @@ from billing.payments.stripe_api import (
     UNKNOWN,
     CardCharge,
     card_summary,
+    claim,
+    find_charge,
     may_be_under_way,
     new_card_setup,
 )
@@ -234,17 +239,34 @@ def charge_key(invoice_id, attempt: int) -> str:
     return f"platform-charge:{invoice_id}:{attempt}"
 
 
+def _charge_of(
+    row: PlatformSubscription, invoice: PlatformInvoice, attempt: PlatformCharge, reconcile: bool
+) -> CardCharge:
+    return CardCharge(
+        key=attempt.idempotency_key,
+        customer_id=row.customer_id,
+        payment_method_id=row.payment_method_id or "",
+        amount=attempt.amount,
+        currency=invoice.currency,
+        metadata={"description": f"Platform invoice {invoice.number} ({invoice.plan_name})"},
+        reconcile=reconcile,
+    )
+
+
 def charge_invoice(
     session: Session, settings: Settings, agency_id, invoice_id
 ) -> tuple[str, str | None]:
     """Charge one platform invoice with the agency's saved card: (outcome, decline reason). A
     try whose answer was lost is looked up at Stripe first (paid anew only if Stripe has no
-    payment under its key); one younger than the Stripe timeout and a margin may still be
-    waiting for Stripe elsewhere (two renewals at once): left to that call, UNKNOWN here."""
+    payment under its key); one made or claimed less than the Stripe timeout and a margin ago
+    may still be waiting for Stripe elsewhere (two renewals at once): left to that call,
+    UNKNOWN here."""
     with session.begin():
         invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
         if invoice.status == "paid":
             return PAID, None
+        if invoice.status == "void":
+            return DECLINED, "The invoice was voided."
         row = session.get(PlatformSubscription, invoice.agency_id)
         if not row.payment_method_id:
             return DECLINED, "No card is saved."
@@ -253,7 +275,7 @@ def charge_invoice(
                 PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
             )
         )
-        if pending is not None and may_be_under_way(pending.created_at, settings):
+        if pending is not None and not claim(session, PlatformCharge, pending.id, settings):
             return UNKNOWN, None  # that try's call may still be waiting for Stripe: left to it
         reconcile = pending is not None
         if pending is None:
@@ -270,30 +292,29 @@ def charge_invoice(
             )
             session.add(pending)
         attempt_id = pending.id
-        charge = CardCharge(
-            key=pending.idempotency_key,
-            customer_id=row.customer_id,
-            payment_method_id=row.payment_method_id,
-            amount=invoice.amount,
-            currency=invoice.currency,
-            metadata={"description": f"Platform invoice {invoice.number} ({invoice.plan_name})"},
-            reconcile=reconcile,
-        )
+        charge = _charge_of(row, invoice, pending, reconcile)
     outcome, intent_id, reason = platform_stripe.charge_card(settings, charge)
     if outcome == UNKNOWN:
         return UNKNOWN, None
     with session.begin():
-        attempt = session.get(PlatformCharge, attempt_id, with_for_update=True)
-        invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
-        attempt.payment_intent_id, attempt.finished_at = intent_id, utcnow()
-        if outcome == PAID:
-            attempt.status = "succeeded"
-            invoice.status, invoice.paid_at, invoice.failure_reason = "paid", utcnow(), None
-        else:
-            attempt.status, attempt.failure_reason = "failed", reason
-            if invoice.status != "paid":
-                invoice.status, invoice.failure_reason = "failed", reason
+        _record_charge(session, attempt_id, invoice_id, outcome, intent_id, reason)
     return outcome, reason
+
+
+def _record_charge(session: Session, attempt_id, invoice_id, outcome, intent_id, reason) -> None:
+    """Stripe's answer on the try and its invoice (once: a try settled meanwhile is kept)."""
+    attempt = session.get(PlatformCharge, attempt_id, with_for_update=True)
+    invoice = session.get(PlatformInvoice, invoice_id, with_for_update=True)
+    if attempt.status != "pending":
+        return
+    attempt.payment_intent_id, attempt.finished_at = intent_id, utcnow()
+    if outcome == PAID:
+        attempt.status = "succeeded"
+        invoice.status, invoice.paid_at, invoice.failure_reason = "paid", utcnow(), None
+    else:
+        attempt.status, attempt.failure_reason = "failed", reason
+        if invoice.status != "paid":
+            invoice.status, invoice.failure_reason = "failed", reason
 
 
 def _refuse_unknown() -> ServiceUnavailable:
@@ -303,53 +324,136 @@ def _refuse_unknown() -> ServiceUnavailable:
     )
 
 
+UNSETTLED = ("open", "failed")  # a subscribe's or an upgrade's invoice neither paid nor void
+
+
+def settle_earlier_tries(session: Session, settings: Settings, agency_id, kind: str):
+    """Before a subscribe or an upgrade (`kind`) charges anew: its earlier tries, whose answer
+    was lost (their invoice neither paid nor void), are looked up at Stripe, never paid again.
+    The id of the invoice an earlier try paid (that try stands: the agency was charged for it),
+    else None, every earlier invoice void. A try that may still be under way (made or claimed
+    less than the Stripe timeout and a margin ago: the same request twice at once) is left to
+    its call: ServiceUnavailable, as when Stripe does not answer the look-up."""
+    with session.begin():
+        row = session.get(PlatformSubscription, agency_id)
+        earlier = session.scalars(
+            select(PlatformInvoice)
+            .where(
+                PlatformInvoice.agency_id == agency_id,
+                PlatformInvoice.kind == kind,
+                PlatformInvoice.status.in_(UNSETTLED),
+            )
+            .order_by(PlatformInvoice.number)
+            .with_for_update()
+        ).all()
+        lookups = []
+        for invoice in earlier:
+            pending = session.scalar(
+                select(PlatformCharge).where(
+                    PlatformCharge.invoice_id == invoice.id, PlatformCharge.status == "pending"
+                )
+            )
+            if pending is None:  # declined, or never sent: nothing of it is at Stripe
+                if may_be_under_way(invoice.created_at, settings):  # its try not made yet
+                    raise _refuse_unknown()
+                invoice.status = "void"
+            elif not claim(session, PlatformCharge, pending.id, settings):
+                raise _refuse_unknown()
+            else:
+                lookups.append((pending.id, invoice.id, _charge_of(row, invoice, pending, True)))
+    paid = None
+    for attempt_id, invoice_id, charge in lookups:
+        client = platform_stripe.platform_client(settings)
+        outcome, intent_id, reason = find_charge(client, charge)
+        if outcome == UNKNOWN:
+            raise _refuse_unknown()
+        with session.begin():
+            _record_charge(session, attempt_id, invoice_id, outcome, intent_id, reason)
+            invoice = session.get(PlatformInvoice, invoice_id)
+            if invoice.status == "paid":
+                paid = paid or invoice_id
+            else:
+                invoice.status = "void"
+    return paid
+
+
+def _refuse_if_under_way(session: Session, agency_id, kind: str) -> None:
+    """Another subscribe or upgrade's charge is on its way (its invoice made since the earlier
+    tries were settled): left to it, as a try under way is."""
+    other = session.scalar(
+        select(PlatformInvoice.id).where(
+            PlatformInvoice.agency_id == agency_id,
+            PlatformInvoice.kind == kind,
+            PlatformInvoice.status.in_(UNSETTLED),
+        )
+    )
+    if other is not None:
+        raise _refuse_unknown()
+
+
+def _declined(session: Session, invoice_id, reason: str | None) -> PaymentFailed:
+    with session.begin():
+        session.get(PlatformInvoice, invoice_id, with_for_update=True).status = "void"
+    return PaymentFailed(f"The card was declined: {reason}", {"card": reason})
+
+
 # --- subscribe, upgrade, cancel -----------------------------------------------------------------
+
+
+def _refuse_if_live(row: PlatformSubscription | None) -> None:
+    if row is not None and row.status in LIVE:
+        raise Conflict("The agency is already subscribed; upgrade or cancel instead.")
 
 
 def subscribe(
     session: Session, ctx: Context, identity, settings: Settings, plan_code, setup_intent_id
 ) -> dict:
-    """Subscribe with the card Stripe.js just confirmed: the first period is charged at once."""
+    """Subscribe with the card Stripe.js just confirmed: the first period is charged at once. A
+    subscribe tried again after a lost answer first settles the earlier try: paid at Stripe,
+    that payment is the subscription (with its plan); otherwise it is void and charged anew."""
     ctx.require(permissions.MANAGE_SETTINGS)
     plan = plan_of(identity, ctx, plan_code)
     users = active_users(identity, ctx.agency)
     with session.begin():
-        row = session.get(PlatformSubscription, ctx.agency)
-        if row is not None and row.status in LIVE:
-            raise Conflict("The agency is already subscribed; upgrade or cancel instead.")
+        _refuse_if_live(session.get(PlatformSubscription, ctx.agency))
     method_id, summary = _confirmed_card(session, ctx, settings, setup_intent_id)
     price = int(plan["price_per_user"]["amount"])
     currency = plan["price_per_user"].get("currency") or "USD"
     with session.begin():
         row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
         row.payment_method_id, row.card_summary = method_id, summary
-        today = agency_today(session, ctx)
-        invoice = new_invoice(
-            session,
-            row,
-            "subscription",
-            {**plan, "currency": currency},
-            users,
-            price,
-            CYCLE_DAYS,
-            price * users,
-            today,
-            today + timedelta(days=CYCLE_DAYS),
-            today,
-        )
-        invoice_id = invoice.id
-    outcome, reason = charge_invoice(session, settings, ctx.agency, invoice_id)
-    if outcome == UNKNOWN:
-        raise _refuse_unknown()
-    if outcome == DECLINED:
+    invoice_id = settle_earlier_tries(session, settings, ctx.agency, "subscription")
+    if invoice_id is None:
         with session.begin():
-            session.get(PlatformInvoice, invoice_id, with_for_update=True).status = "void"
-        raise PaymentFailed(f"The card was declined: {reason}", {"card": reason})
+            row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
+            _refuse_if_live(row)
+            _refuse_if_under_way(session, ctx.agency, "subscription")
+            today = agency_today(session, ctx)
+            invoice_id = new_invoice(
+                session,
+                row,
+                "subscription",
+                {**plan, "currency": currency},
+                users,
+                price,
+                CYCLE_DAYS,
+                price * users,
+                today,
+                today + timedelta(days=CYCLE_DAYS),
+                today,
+            ).id
+        outcome, reason = charge_invoice(session, settings, ctx.agency, invoice_id)
+        if outcome == UNKNOWN:
+            raise _refuse_unknown()
+        if outcome == DECLINED:
+            raise _declined(session, invoice_id, reason)
     with session.begin():
         row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
+        if row.status in LIVE:  # the same earlier try settled by a retry at once: done there
+            return subscription_dict(row, settings)
         invoice = session.get(PlatformInvoice, invoice_id)
-        row.status, row.plan_code, row.plan_name = "active", plan["code"], plan["name"]
-        row.price_per_user, row.currency = price, currency
+        row.status, row.plan_code, row.plan_name = "active", invoice.plan_code, invoice.plan_name
+        row.price_per_user, row.currency = invoice.unit_price, invoice.currency
         row.current_period_start, row.current_period_end = invoice.period_start, invoice.period_end
         row.cancel_at_period_end, row.canceled_at = False, None
         row.failed_renewals, row.next_retry_on = 0, None
@@ -359,7 +463,7 @@ def subscribe(
             .where(
                 PlatformInvoice.agency_id == ctx.agency,
                 PlatformInvoice.kind == "renewal",
-                PlatformInvoice.status.in_(("open", "failed")),
+                PlatformInvoice.status.in_(UNSETTLED),
             )
             .values(status="void")
         )
@@ -367,7 +471,12 @@ def subscribe(
             session,
             ctx,
             "subscription_started",
-            event_data(row, users=users, amount=invoice_money(invoice), invoice_id=str(invoice_id)),
+            event_data(
+                row,
+                users=invoice.users,
+                amount=invoice_money(invoice),
+                invoice_id=str(invoice_id),
+            ),
         )
         return subscription_dict(row, settings)
 
@@ -383,49 +492,64 @@ def upgrade_amount(old_price: int, new_price: int, users: int, days_left: int) -
     return divide_half_up((new_price - old_price) * users * days_left, CYCLE_DAYS)
 
 
+def _upgradable(row: PlatformSubscription | None, plan: dict, price: int) -> None:
+    if row is None or row.status != "active":
+        raise Conflict("Subscribe first: only an active subscription can be upgraded.")
+    if price <= row.price_per_user:
+        raise ValidationError(
+            "Choose a plan that costs more per user than your plan.",
+            {"plan": f"{plan['name']} is not an upgrade of {row.plan_name}."},
+        )
+
+
 def upgrade(session: Session, ctx: Context, identity, settings: Settings, plan_code) -> dict:
-    """A plan with a higher price per user, at once; the rest of the period charged now."""
+    """A plan with a higher price per user, at once; the rest of the period charged now. An
+    upgrade tried again after a lost answer first settles the earlier try, as subscribe does."""
     ctx.require(permissions.MANAGE_SETTINGS)
     plan = plan_of(identity, ctx, plan_code)
     users = active_users(identity, ctx.agency)
     price = int(plan["price_per_user"]["amount"])
     with session.begin():
-        row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
-        if row is None or row.status != "active":
-            raise Conflict("Subscribe first: only an active subscription can be upgraded.")
-        if price <= row.price_per_user:
-            raise ValidationError(
-                "Choose a plan that costs more per user than your plan.",
-                {"plan": f"{plan['name']} is not an upgrade of {row.plan_name}."},
-            )
-        today = agency_today(session, ctx)
-        days_left = (row.current_period_end - today).days
-        amount = upgrade_amount(row.price_per_user, price, users, days_left)
-        invoice_id = None
-        if amount > 0:
-            invoice_id = new_invoice(
-                session,
-                row,
-                "upgrade",
-                {**plan, "currency": row.currency},
-                users,
-                price - row.price_per_user,
-                days_left,
-                amount,
-                today,
-                row.current_period_end,
-                today,
-            ).id
-    if invoice_id is not None:
-        outcome, reason = charge_invoice(session, settings, ctx.agency, invoice_id)
-        if outcome == UNKNOWN:
-            raise _refuse_unknown()
-        if outcome == DECLINED:
-            with session.begin():
-                session.get(PlatformInvoice, invoice_id, with_for_update=True).status = "void"
-            raise PaymentFailed(f"The card was declined: {reason}", {"card": reason})
+        _upgradable(session.get(PlatformSubscription, ctx.agency), plan, price)
+    paid_earlier = settle_earlier_tries(session, settings, ctx.agency, "upgrade")
+    invoice_id = paid_earlier
+    if paid_earlier is None:
+        with session.begin():
+            row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
+            _upgradable(row, plan, price)
+            _refuse_if_under_way(session, ctx.agency, "upgrade")
+            today = agency_today(session, ctx)
+            days_left = (row.current_period_end - today).days
+            amount = upgrade_amount(row.price_per_user, price, users, days_left)
+            if amount > 0:
+                invoice_id = new_invoice(
+                    session,
+                    row,
+                    "upgrade",
+                    {**plan, "currency": row.currency},
+                    users,
+                    price - row.price_per_user,
+                    days_left,
+                    amount,
+                    today,
+                    row.current_period_end,
+                    today,
+                ).id
+        if invoice_id is not None:
+            outcome, reason = charge_invoice(session, settings, ctx.agency, invoice_id)
+            if outcome == UNKNOWN:
+                raise _refuse_unknown()
+            if outcome == DECLINED:
+                raise _declined(session, invoice_id, reason)
     with session.begin():
         row = session.get(PlatformSubscription, ctx.agency, with_for_update=True)
+        if paid_earlier is not None:  # the earlier try paid for its plan: that is the upgrade
+            invoice = session.get(PlatformInvoice, paid_earlier)
+            if row.plan_code == invoice.plan_code:  # applied by a retry at once
+                return subscription_dict(row, settings)
+            plan = {"code": invoice.plan_code, "name": invoice.plan_name}
+            price = row.price_per_user + invoice.unit_price
+            users, amount = invoice.users, invoice.amount
         row.plan_code, row.plan_name, row.price_per_user = plan["code"], plan["name"], price
         record_event(
             session,

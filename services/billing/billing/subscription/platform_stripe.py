@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import stripe
 
-from billing.payments.stripe_api import (
-    DECLINED,
-    REFUSED,
-    CardCharge,
-    charge_saved_card,
-    client_for,
-)
+from billing.payments.stripe_api import CardCharge, charge_saved_card, client_for
 from billing.settings import Settings
 from kit.errors import Conflict
 
@@ -24,6 +18,5 @@ def platform_client(settings: Settings) -> stripe.StripeClient:
 
 def charge_card(settings: Settings, charge: CardCharge) -> tuple[str, str | None, str | None]:
     """(PAID | DECLINED | UNKNOWN, payment intent id, decline reason) of an off-session charge
-    on the platform's account; a request Stripe refused made no payment: DECLINED."""
-    outcome, intent_id, reason = charge_saved_card(platform_client(settings), charge)
-    return (DECLINED, intent_id, reason) if outcome == REFUSED else (outcome, intent_id, reason)
+    on the platform's account (a request Stripe refused made no payment: DECLINED)."""
+    return charge_saved_card(platform_client(settings), charge)

@@ -265,7 +265,7 @@ def test_a_refund_whose_answer_was_lost_is_settled_before_any_new_one(
     with session.begin():  # later: its caller gave up or died
         ago = settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
         session.execute(
-            update(Refund).values(created_at=Refund.created_at - timedelta(seconds=ago))
+            update(Refund).values(claimed_at=Refund.claimed_at - timedelta(seconds=ago))
         )
     # the next refund settles the pending one first (with its own key), and says so
     with pytest.raises(Conflict):

@@ -151,6 +151,27 @@ def test_a_voided_invoice_is_not_retried(
     )
 
 
+def test_a_charge_stripe_refuses_fails_the_invoice_like_a_decline(
+    card_client, card_invoice, session, settings, stripe_agency, read, outbox
+):
+    client_id, customer = card_client()
+    invoice_id = card_invoice(client_id)
+    # The agency deleted the customer in its Stripe dashboard: Stripe refuses the request.
+    client_for(SECRET, settings).v1.customers.delete(customer)
+    assert charging.charge_due_cards(session, CIPHER, settings, stripe_agency.agency, TODAY) == {
+        "declined": 1
+    }
+    failed = read(invoices.get_invoice, stripe_agency, invoice_id)
+    assert failed["status"] == "failed" and "refused" in failed["failure_reason"]
+    (event,) = outbox(session, "invoice_failed")
+    assert event["invoice_id"] == invoice_id and event["reason"] == failed["failure_reason"]
+    with session.begin():
+        assert session.scalars(select(PaymentAttempt.status)).all() == ["failed"]
+    # Not tried again at every run: on the retry days, as after a decline.
+    assert charging.charge_due_cards(session, CIPHER, settings, stripe_agency.agency, TODAY) == {}
+    assert charges_for(settings, customer, invoice_id) == []
+
+
 def test_a_reply_lost_after_stripe_charged_never_charges_twice(
     card_client, card_invoice, session, settings, stripe_agency, read, localstripe
 ):
@@ -175,7 +196,7 @@ def test_a_reply_lost_after_stripe_charged_never_charges_twice(
     with session.begin():  # later: its caller gave up or died
         attempt = session.scalar(select(PaymentAttempt))
         ago = settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
-        attempt.created_at -= timedelta(seconds=ago)
+        attempt.claimed_at -= timedelta(seconds=ago)
     # now the crash case: Stripe charged under that key, and our process died before recording
     with session.begin():
         card = session.get(StripeCustomer, uuid.UUID(client_id)).payment_method_id

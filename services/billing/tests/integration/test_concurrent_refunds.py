@@ -119,7 +119,7 @@ def test_a_refund_tried_again_while_the_first_is_on_its_way_refunds_once(
     with session.begin():  # later: its caller has given up for good
         ago = slow.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS
         session.execute(
-            update(Refund).values(created_at=Refund.created_at - timedelta(seconds=ago))
+            update(Refund).values(claimed_at=Refund.claimed_at - timedelta(seconds=ago))
         )
     # The next try finds the first one's refund at Stripe and records it, making none.
     with pytest.raises(Conflict) as settled:
@@ -131,6 +131,49 @@ def test_a_refund_tried_again_while_the_first_is_on_its_way_refunds_once(
     assert listed[0]["refundable"]["amount"] == 0
     [event] = outbox(session, "payment_refunded")
     assert event["fully_refunded"]
+
+
+def left_pending_for(session, age) -> None:
+    """As if every refund had been recorded (and last taken over) `age` ago."""
+    with session.begin():
+        session.execute(
+            update(Refund).values(
+                created_at=Refund.created_at - age, claimed_at=Refund.claimed_at - age
+            )
+        )
+
+
+def test_the_timer_settles_an_invoice_refund_whose_answer_was_lost_once(
+    paid_invoice, session, settings, slow, proxy, stripe_agency, read, outbox
+):
+    invoice_id, intent = paid_invoice
+    # Stripe makes the refund; its answer never comes back, and nobody refunds again.
+    with proxy.rule(*REFUND, drop=True), pytest.raises(ServiceUnavailable):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, slow, invoice_id, 3000, "Lost")
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 0  # its caller's for now
+    left_pending_for(session, refunds.SETTLE_AFTER)
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 1
+    assert refunded_at_stripe(settings, intent) == [3000]
+    listed = read(refunds.list_refunds, stripe_agency, invoice_id)
+    assert [(r["status"], r["amount"]["amount"]) for r in listed] == [("succeeded", 3000)]
+    assert listed[0]["stripe_refund_id"] and listed[0]["refundable"]["amount"] == 1500
+    [event] = outbox(session, "payment_refunded")
+    assert event["amount"]["amount"] == 3000
+    assert refunds.settle_pending_refunds(session, CIPHER, slow) == 0  # settled once
+
+
+def test_the_timer_makes_an_invoice_refund_that_never_reached_stripe_or_records_its_refusal(
+    paid_invoice, card_client, card_invoice, session, settings, stripe_agency, read
+):
+    invoice_id, intent = paid_invoice
+    unreachable = replace(settings, stripe_api_base="http://127.0.0.1:9", stripe_timeout=1.0)
+    with pytest.raises(ServiceUnavailable):
+        refunds.refund_invoice(session, stripe_agency, CIPHER, unreachable, invoice_id, 4500)
+    left_pending_for(session, refunds.SETTLE_AFTER)
+    assert refunds.settle_pending_refunds(session, CIPHER, settings) == 1
+    assert refunded_at_stripe(settings, intent) == [4500]
+    [made] = read(refunds.list_refunds, stripe_agency, invoice_id)
+    assert (made["status"], made["refundable"]["amount"]) == ("succeeded", 0)
 
 
 def eventually_refunded(settings, intent: str, timeout: float = 10.0) -> list[int]:
@@ -164,9 +207,11 @@ def test_two_balance_refunds_at_once_refund_each_once(
 
     with proxy.rule(*REFUND, arrive_after=LATE):
         first, other, again = at_once(engine, refund("r-a"), refund("r-b"), refund("r-a"))
+    # The key "r-a" twice: whichever came second found the first's refund on its way (still
+    # pending, to be asked again).
+    first, again = sorted([first, again], key=lambda answer: isinstance(answer, Exception))
     assert first["status"] == other["status"] == "succeeded"
     assert first["refund_id"] != other["refund_id"]
-    # The first key again while its refund is on its way: still pending, to be asked again.
     assert isinstance(again, ServiceUnavailable) and "pending" in again.message
     assert refunded_at_stripe(settings, intent) == [2000, 2000]
     assert balance_tests.balance_of(session, agency, client) == 1000

@@ -208,6 +208,24 @@ def test_the_agency_tops_up_its_balance_from_its_saved_card_and_a_decline_change
     assert len(outbox(session, "balance_topped_up")) == 1
 
 
+def test_a_top_up_stripe_refuses_fails_at_once_and_changes_nothing(
+    session, agency, settings, outbox
+):
+    setup = topups.start_agency_card_setup(session, agency, CIPHER, settings)
+    confirm_card(settings, setup["setup_intent_id"], GOOD_CARD)
+    topups.save_agency_card(session, agency, CIPHER, settings, setup["setup_intent_id"])
+    # The agency's customer deleted in its Stripe dashboard: Stripe refuses the charge.
+    client_for(SECRET, settings).v1.customers.delete(setup["customer_id"])
+    with pytest.raises(PaymentFailed) as refused:
+        topups.top_up_by_card(session, agency, CIPHER, settings, 3000, "gone-1")
+    assert "refused" in refused.value.message
+    with session.begin():
+        assert accounts.get_balances(session, agency)["agency"]["balance"]["amount"] == 0
+        attempt = session.scalar(select(TopupAttempt))
+        assert attempt.status == "failed" and "refused" in attempt.failure_reason
+    assert outbox(session, "balance_topped_up") == []
+
+
 def test_a_draw_under_the_threshold_recharges_the_agency_balance_once_from_its_card(
     session, agency, known_client, settings, outbox
 ):

@@ -66,7 +66,9 @@ def given_up(session, settings) -> None:
     """Every refund recorded so far is past the time its own call could still be under way."""
     ago = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
     with session.begin():
-        session.execute(update(BalanceRefund).values(created_at=BalanceRefund.created_at - ago))
+        session.execute(
+            update(BalanceRefundPart).values(claimed_at=BalanceRefundPart.claimed_at - ago)
+        )
 
 
 def balance_of(session, ctx, client) -> int:
@@ -332,10 +334,10 @@ def test_the_timer_settles_a_refund_left_pending_once(
     balance_refunds.call_stripe(call.parts[0], call.secret, settings)  # the answer was lost
     assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 0  # too fresh
     with session.begin():
+        ago = balance_refunds.SETTLE_AFTER
+        session.execute(update(BalanceRefund).values(created_at=BalanceRefund.created_at - ago))
         session.execute(
-            update(BalanceRefund).values(
-                created_at=BalanceRefund.created_at - balance_refunds.SETTLE_AFTER
-            )
+            update(BalanceRefundPart).values(claimed_at=BalanceRefundPart.claimed_at - ago)
         )
     assert balance_refunds.settle_pending_refunds(session, CIPHER, settings) == 1
     with session.begin():
