@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
+from kit.testing import png_bytes
 from tests.support.api import assert_error, unique_email
-from tests.support.clients import png_bytes, portal_session
+from tests.support.clients import portal_session
 
 pytestmark = pytest.mark.e2e
 
