@@ -265,3 +265,30 @@ def test_log_a_request_for_a_client_then_delete_and_restore_a_contact(page, new_
     page.goto("/invitations/?status=cancelled")
     expect(page.locator('[data-test="total"]')).to_have_text("0 in all")
     assert page.failed_responses == []
+
+
+def test_a_client_among_many_is_found_by_typing_a_few_letters(page, new_agency):
+    owner = new_agency()
+    for number in range(1, 15):
+        owner.post("/clients", json={"name": f"Client {number:02d}"}, expect=201)
+    zephyr = owner.post("/clients", json={"name": "Zephyr Works"}, expect=201).json()
+    log_in(page, owner)
+
+    page.goto("/contacts/new")
+    page.fill('[data-narrows="client_id"]', "zeph")
+    select = page.locator('[data-test="client-select"]')
+    expect(select).to_have_value(zephyr["id"])
+    # what is left: the empty choice, Zephyr Works, "Create a new client"
+    expect(select.locator("option:not([hidden])")).to_have_count(3)
+    page.fill('[name="name"]', "Zoe Zephyr")
+    page.fill('[name="email"]', unique_email("zoe"))
+    page.click('[data-test="save-contact"]')
+    expect(page.locator('[data-test="contact-name"]')).to_have_text("Zoe Zephyr")
+    expect(page.locator("main").get_by_role("link", name="Zephyr Works")).to_be_visible()
+
+    page.goto("/contacts/")
+    page.fill('[data-narrows="client_id"]', "works")
+    page.click('[data-test="search"]')
+    expect(page).to_have_url(re.compile(f"client_id={zephyr['id']}"))
+    expect(page.locator('[data-test="contacts-table"]')).to_contain_text("Zoe Zephyr")
+    assert page.failed_responses == []

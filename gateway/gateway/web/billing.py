@@ -11,7 +11,13 @@ from gateway.api.billing_schemas import MarkPaidRequest, RefundRequest
 from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web import billing_forms
-from gateway.web.client_forms import PER_PAGE, filtered_list, page_number, page_url
+from gateway.web.client_forms import (
+    PER_PAGE,
+    client_choices,
+    filtered_list,
+    page_number,
+    page_url,
+)
 from gateway.web.forms import Form, done, read_form
 from kit import permissions
 from kit.errors import DomainError
@@ -47,7 +53,7 @@ def index():
         status=status,
         tabs=billing_forms.INVOICE_TABS,
         failed_count=failed,
-        clients=billing_forms.client_choices(),
+        clients=client_choices(),
         paid_methods=billing_forms.PAID_METHODS,
         payment_methods=billing_forms.PAYMENT_METHODS,
         page_url=page_url,

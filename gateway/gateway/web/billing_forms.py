@@ -88,27 +88,6 @@ def dollars(value: dict | None) -> str:
     return f"{whole}.{cents:02d}"
 
 
-# A select of clients holds at most this many pages of 100 (the clients service's largest page).
-MAX_CLIENT_PAGES = 10
-
-
-def client_choices() -> list[dict]:
-    """The agency's clients (not archived) by name, up to 1,000; none when the role may not
-    list clients."""
-    if not can(permissions.VIEW_CLIENTS):
-        return []
-    chosen: list[dict] = []
-    try:
-        for number in range(1, MAX_CLIENT_PAGES + 1):
-            page = services.clients.list_clients(sort="name", page=number, per_page=100)
-            chosen += page["items"]
-            if len(chosen) >= page["total"] or not page["items"]:
-                break
-    except PermissionDenied:
-        return []
-    return chosen
-
-
 def service_choices(status: str = "active") -> list[dict]:
     return services.billing.list_services(status=status, per_page=100)["items"]
 

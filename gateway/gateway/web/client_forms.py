@@ -1,5 +1,5 @@
-"""What the client, contact and portal pages share: the client form, the team's users and
-custom fields for the selects, and a page's query string."""
+"""What the client, contact and portal pages share: the client form, the team's users, the
+agency's clients and custom fields for the selects, and a page's query string."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import contextlib
 from flask import request, url_for
 from marshmallow import Schema
 
+from gateway.auth import can
 from gateway.redirects import local_path
 from gateway.rpc import services
 from gateway.web.forms import Form, read_form
+from kit import permissions
 from kit.errors import DomainError, PermissionDenied, ValidationError
 
 PER_PAGE = 25
@@ -22,6 +24,14 @@ def team_users() -> list[dict]:
         return services.identity.list_users(status="active")
     except PermissionDenied:
         return []
+
+
+def client_choices() -> list[dict]:
+    """The agency's live clients (`{"id", "name"}`, by name) for a page's client select or
+    filter: one call however many they are; none when the role may not list clients."""
+    if not can(permissions.VIEW_CLIENTS):
+        return []
+    return services.clients.client_names()
 
 
 def user_names(ids: list[str] | None = None) -> dict[str, str]:

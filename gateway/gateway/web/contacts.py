@@ -35,18 +35,6 @@ PICTURE_FIELDS = {"avatar_base64": "avatar"}
 CLIENT_STATUSES = {"": "Any client status", "active": "Active clients", "inactive": "Inactive"}
 
 
-def _client_choices() -> list[dict]:
-    """Every live client, by name, for the client selects."""
-    page = services.clients.list_clients(sort="name", per_page=100)
-    clients = page["items"]
-    number = 1
-    while len(clients) < page["total"] and number < 50:
-        number += 1
-        page = services.clients.list_clients(sort="name", per_page=100, page=number)
-        clients += page["items"]
-    return clients
-
-
 @bp.get("/")
 @permission_required(permissions.VIEW_CLIENTS)
 def index():
@@ -76,7 +64,7 @@ def index():
         sorts=vocabulary.CONTACT_SORTS,
         statuses=CLIENT_STATUSES,
         status=status,
-        clients=_client_choices(),
+        clients=client_forms.client_choices(),
         tags=services.clients.list_tags(),
         users=client_forms.team_users(),
         page_url=client_forms.page_url,
@@ -97,7 +85,7 @@ def _chosen_client() -> dict:
 @permission_required(permissions.CREATE_CLIENTS)
 def new():
     """Add a contact: to a chosen client, or to a client created here by name."""
-    clients = _client_choices()
+    clients = client_forms.client_choices()
     context = {"title": "Add contact", "clients": clients, "contact": None}
     if request.method == "GET":
         client_id = request.args.get("client_id", "")
@@ -123,7 +111,7 @@ def show(contact_id: str):
     contact = services.clients.get_contact(contact_id)
     context = {
         "title": contact["name"],
-        "clients": _client_choices(),
+        "clients": client_forms.client_choices(),
         "contact": contact,
         "invitation": _pending_invitation(contact_id),
         "contact_requests": services.clients.list_requests(contact_id=contact_id, per_page=10),

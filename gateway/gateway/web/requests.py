@@ -83,16 +83,11 @@ def index():
         requests=page,
         filters={**filters, "assignee_id": request.args.get("assignee_id", "")},
         status_filters=STATUS_FILTERS,
-        clients=_clients(),
+        clients=client_forms.client_choices(),
         users=users,
         names=client_forms.user_names(assignees),
         page_url=client_forms.page_url,
     )
-
-
-def _clients() -> list[dict]:
-    page = services.clients.list_clients(sort="name", per_page=100)
-    return page["items"]
 
 
 def _page_context(request_id: str) -> dict:

@@ -19,7 +19,13 @@ from gateway.api.billing_schemas import (
 from gateway.auth import can, login_required, permission_required, require
 from gateway.rpc import services
 from gateway.web import billing_forms
-from gateway.web.client_forms import PER_PAGE, filtered_list, page_number, page_url
+from gateway.web.client_forms import (
+    PER_PAGE,
+    client_choices,
+    filtered_list,
+    page_number,
+    page_url,
+)
 from gateway.web.forms import Form, done, read_form, show_form
 from kit import permissions
 from kit.errors import DomainError, PermissionDenied
@@ -69,7 +75,7 @@ def index():
         title="Assigned services",
         form=form,
         page=page,
-        clients=billing_forms.client_choices(),
+        clients=client_choices(),
         catalog=billing_forms.service_choices(),
         statuses=billing_forms.ASSIGNMENT_STATUSES,
         **_context("assigned"),
@@ -99,7 +105,7 @@ def _assign_page() -> dict:
     return _context(
         "assigned",
         title="Assign a service",
-        clients=billing_forms.client_choices(),
+        clients=client_choices(),
         catalog=billing_forms.service_choices(),
         card_offered=billing_forms.stripe_connected(),
         billing_types=billing_forms.BILLING_TYPES,
@@ -311,7 +317,7 @@ def _charge_page() -> dict:
     return _context(
         "charge",
         title="Charge now",
-        clients=billing_forms.client_choices(),
+        clients=client_choices(),
         catalog=catalog_items,
         card_offered=billing_forms.stripe_connected(),
     )

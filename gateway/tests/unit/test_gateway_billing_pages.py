@@ -111,7 +111,7 @@ def test_a_rate_typed_in_dollars_is_sent_in_cents_and_a_word_is_a_field_error(
     headers = as_role(MANAGE_SERVICES, VIEW_CLIENTS)
     rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
-    rpc.answers[("clients", "list_clients")] = lambda **k: EMPTY
+    rpc.answers[("clients", "client_names")] = lambda: []
     sent = {}
 
     def assign_service(**body):
@@ -144,7 +144,7 @@ def test_a_rate_typed_in_dollars_is_sent_in_cents_and_a_word_is_a_field_error(
 def test_card_is_offered_only_when_the_agency_has_stripe_keys(client, rpc, as_role):
     headers = as_role(MANAGE_SERVICES, VIEW_BILLING, VIEW_CLIENTS)
     rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
-    rpc.answers[("clients", "list_clients")] = lambda **k: EMPTY
+    rpc.answers[("clients", "client_names")] = lambda: []
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
     page = client.get("/services/assign", headers=headers).data.decode()
     assert 'value="card"' not in page and "Card payment is not offered" in page
@@ -217,19 +217,18 @@ def test_the_pages_have_words_for_every_code_the_api_offers():
         assert set(words) == set(offered.choices)
 
 
-def test_the_client_select_offers_every_client_past_the_first_hundred(client, rpc, as_role):
-    everyone = [{"id": f"c-{n}", "name": f"Client {n:03d}"} for n in range(150)]
-
-    def list_clients(page=1, per_page=25, **filters):
-        start = (page - 1) * per_page
-        return {**EMPTY, "items": everyone[start : start + per_page], "total": len(everyone)}
-
-    rpc.answers[("clients", "list_clients")] = list_clients
+def test_the_client_select_offers_every_client_from_one_call(client, rpc, as_role):
+    everyone = [{"id": f"c-{n}", "name": f"Client {n:04d}"} for n in range(1_500)]
+    rpc.answers[("clients", "client_names")] = lambda: everyone
     rpc.answers[("billing", "list_services")] = lambda **k: EMPTY
     rpc.answers[("billing", "get_stripe_account")] = lambda: {"connected": False}
     page = client.get("/services/assign", headers=as_role(MANAGE_SERVICES, VIEW_CLIENTS))
-    assert 'value="c-149"' in page.data.decode() and 'value="c-0"' in page.data.decode()
-    assert rpc.methods().count("clients.list_clients") == 2
+    assert 'value="c-1499"' in page.data.decode() and 'value="c-0"' in page.data.decode()
+    # the navigation's badge, and the select's one call
+    assert sorted(m for m in rpc.methods() if m.startswith("clients.")) == [
+        "clients.client_names",
+        "clients.count_requests",
+    ]
 
 
 def test_the_overdue_rule_is_shown_saved_as_days_and_cleared_when_left_empty(

@@ -19,6 +19,7 @@ def answer(rpc, *, users=1, tokens=0, timezone="UTC", branding=None):
     rpc.answers[("identity", "list_users")] = lambda status=None: [{}] * users
     rpc.answers[("identity", "list_api_tokens")] = lambda: [{}] * tokens
     rpc.answers[("clients", "list_clients")] = lambda **k: {"items": [], "total": 0}
+    rpc.answers[("clients", "client_names")] = lambda: []
     rpc.answers[("reporting", "dashboard")] = lambda **k: None
     rpc.answers[("reporting", "get_layout")] = lambda: {"widgets": []}
 

@@ -202,12 +202,9 @@ def test_a_contact_for_a_new_client_keeps_the_new_client_choice_on_refusal(clien
         **authenticate(token),
         "permissions": ["view_clients", "create_clients"],
     }
-    team.answers[("clients", "list_clients")] = lambda **query: {
-        "items": [{"id": "00000000-0000-0000-0000-0000000000d4", "name": "Acme"}],
-        "total": 1,
-        "page": 1,
-        "per_page": 100,
-    }
+    team.answers[("clients", "client_names")] = lambda: [
+        {"id": "00000000-0000-0000-0000-0000000000d4", "name": "Acme"}
+    ]
 
     def refuse(**contact):
         raise ValidationError("Check the e-mail.", {"email": "Enter a valid e-mail address."})

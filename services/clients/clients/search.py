@@ -13,7 +13,8 @@ show with `status="archived"`. Both return `{"items", "total", "page", "per_page
 fast deep in the list as at its start; a client's `contact_count` counts its contacts that are
 not archived (stored, kept by the database: migration 0042_lists_contact_counts). A contacts
 list filtered on its clients alone (status, account manager, client) totals their stored counts;
-one with a search or a tag, or of archived contacts, counts its rows.
+one with a search or a tag, or of archived contacts, counts its rows. `client_names`: the
+agency's live clients, id and name only, for a client select.
 """
 
 from __future__ import annotations
@@ -132,6 +133,20 @@ def list_clients(
         return [client_dict(c, count, c.id in with_logo, contacts[c.id]) for c, count in rows]
 
     return seek_page_of(session, query, page, per_page, items, sort, order, descending, after)
+
+
+def client_names(session: Session, ctx: Context) -> list[dict]:
+    """Every live (not archived) client of the agency as `{"id", "name"}`, by name: what a page's
+    client select offers, however many clients, in one read along the agency's live names
+    (`uq_clients_agency_name_live`) with none of a list page's extras (counts, logos, billing
+    contacts)."""
+    ctx.require(VIEW_CLIENTS)
+    rows = session.execute(
+        select(Client.id, Client.name)
+        .where(Client.agency_id == ctx.agency, Client.archived_at.is_(None))
+        .order_by(Client.name_key)
+    )
+    return [{"id": str(client_id), "name": name} for client_id, name in rows]
 
 
 def list_contacts(

@@ -152,6 +152,10 @@ class ClientsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         return self.db.read(search.list_clients, ctx, custom_fields_filter=custom_fields, **filters)
 
     @rpc
+    def client_names(self, ctx):
+        return self.db.read(search.client_names, ctx)
+
+    @rpc
     def list_client_status_history(self, ctx, client_id=None, page=1, per_page=100):
         return self.db.read(status_history.list_status_history, ctx, client_id, page, per_page)
 

@@ -31,6 +31,36 @@
     });
   })();
 
+  // A long select of clients (data-narrowable): a box above it keeps the options whose name holds
+  // what is typed, so one client of a thousand is found by a few letters. The select stays the
+  // form's field: when the chosen option is narrowed away, the first one left is chosen.
+  document.querySelectorAll("select[data-narrowable]").forEach(function (select) {
+    if (select.options.length <= 12) return;
+    var label = select.labels.length ? select.labels[0].firstChild.textContent.trim() : "the list";
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "form-control form-control-sm mb-1";
+    box.placeholder = "Type to narrow";
+    box.setAttribute("aria-label", "Narrow " + label);
+    box.dataset.narrows = select.id;
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener("input", function () {
+      var typed = box.value.trim().toLowerCase();
+      var first = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        // the empty choice ("Any client") and "Create a new client" are always offered
+        var always = !option.value || option.value === "__new__";
+        option.hidden = !always && option.text.toLowerCase().indexOf(typed) === -1;
+        if (!always && !option.hidden && !first) first = option;
+      });
+      var chosen = select.options[select.selectedIndex];
+      if (typed && first && (!chosen || chosen.hidden || !chosen.value)) {
+        select.value = first.value;
+        select.dispatchEvent(new Event("change"));
+      }
+    });
+  });
+
   // A new API token: copy it to the clipboard.
   (function () {
     var button = document.getElementById("copy-token");

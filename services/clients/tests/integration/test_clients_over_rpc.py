@@ -33,8 +33,12 @@ def test_create_search_and_events_published(clients, signup, events):
         account_manager_ids=[principal["principal_id"]],
         logo_base64=base64.b64encode(PNG).decode(),
     )
-    clients.create_client(owner, name="Globex")
+    globex = clients.create_client(owner, name="Globex")
     contact = clients.create_contact(owner, "Ada", "ada@acme.com", client_id=acme["id"])
+    assert clients.client_names(owner) == [
+        {"id": acme["id"], "name": "Acme"},
+        {"id": globex["id"], "name": "Globex"},
+    ]
     found = clients.list_clients(owner, q="acm")
     assert [c["name"] for c in found["items"]] == ["Acme"] and found["items"][0]["has_logo"]
     assert clients.list_contacts(owner, q="acme")["items"][0]["id"] == contact["id"]

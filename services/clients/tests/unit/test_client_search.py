@@ -10,7 +10,7 @@ from clients import client_requests, companies, contacts, fields, search
 from clients.models import Client
 from kit.context import Context
 from kit.db import utcnow
-from kit.errors import ValidationError
+from kit.errors import PermissionDenied, ValidationError
 
 
 @pytest.fixture
@@ -136,6 +136,16 @@ def test_lists_never_show_another_agencys_rows(session, make_ctx, book):
     other = make_ctx()
     assert search.list_clients(session, other)["total"] == 0
     assert search.list_contacts(session, other)["total"] == 0
+
+
+def test_a_client_select_offers_the_agencys_live_clients_by_name(session, ctx, make_ctx, book):
+    assert search.client_names(session, ctx) == [
+        {"id": book[name]["id"], "name": book[name]["name"]}
+        for name in ("acme", "globex", "initech")  # Initech inactive; Umbrella archived
+    ]
+    assert search.client_names(session, make_ctx()) == []
+    with pytest.raises(PermissionDenied):
+        search.client_names(session, make_ctx(ctx.agency_id, permissions=frozenset()))
 
 
 def test_every_page_of_a_sorted_list_is_its_slice_of_the_whole_list(session, ctx, book):
