@@ -106,6 +106,9 @@ class WorkerSession(Session):
         return fn(self, Context.from_dict(ctx), *args, **kwargs)
 
 
+MAX_POOL = 10
+
+
 class Database(DependencyProvider):
     """Gives each worker its own Session on an engine shared by the service."""
 
@@ -117,8 +120,13 @@ class Database(DependencyProvider):
 
     def setup(self) -> None:
         workers = int(self.container.config.get("max_workers", 10))
-        # One connection per worker plus one for the outbox relay timer.
-        self.engine = make_engine(self.container.config[self.url_key], pool_size=workers + 1)
+        # One connection per worker, up to MAX_POOL, plus one for the outbox relay timer. More
+        # workers share them (billing's 32 mostly wait on a usage batch that one of them draws).
+        # A worker holds its connection only inside a transaction; a service with more workers
+        # than MAX_POOL must not take a second one there (billing does not), or waiting for it
+        # could deadlock.
+        pool_size = min(workers, MAX_POOL) + 1
+        self.engine = make_engine(self.container.config[self.url_key], pool_size=pool_size)
         self.sessionmaker = sessionmaker(
             bind=self.engine, class_=WorkerSession, expire_on_commit=False
         )
