@@ -53,6 +53,31 @@ ensure_postgres() {
     echo "PostgreSQL is up."
 }
 
+# The test suites run up to three systems at once (the services' tests, the running system's
+# tests and a benchmark's own system), each service process with its connection pool: more than
+# PostgreSQL's default 100 connections. A local cluster this script can restart is raised to
+# PG_MAX_CONNECTIONS once (ALTER SYSTEM, kept across restarts); elsewhere it says what to set.
+PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-300}
+
+ensure_connection_limit() {
+    local limit version
+    limit=$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -Atc "SHOW max_connections" 2>/dev/null) ||
+        return 0
+    ((limit >= PG_MAX_CONNECTIONS)) && return 0
+    if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        echo "PostgreSQL allows $limit connections; the test suites need $PG_MAX_CONNECTIONS" \
+            "(set max_connections and restart it)." >&2
+        return 0
+    fi
+    version=$(ls /etc/postgresql | sort -V | tail -1)
+    echo "Raising PostgreSQL's max_connections from $limit to $PG_MAX_CONNECTIONS (a restart) ..."
+    psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -qc \
+        "ALTER SYSTEM SET max_connections = $PG_MAX_CONNECTIONS" &&
+        pg_ctlcluster --skip-systemctl-redirect "$version" main restart &&
+        wait_for 30 listening "$PG_HOST" "$PG_PORT" ||
+        echo "Could not raise max_connections; tests may meet 'too many clients'." >&2
+}
+
 ensure_rabbitmq() {
     if ! listening 127.0.0.1 "$AMQP_PORT"; then
         if ! command -v rabbitmq-server >/dev/null; then
@@ -84,7 +109,7 @@ ensure_rabbitmq() {
 }
 
 status=0
-ensure_postgres || status=1
+ensure_postgres && ensure_connection_limit || status=1
 ensure_rabbitmq || status=1
 ((${#missing[@]} == 0)) || install_hint
 exit $status
