@@ -24,6 +24,10 @@ def stripe_proxy():
 def system(stripe_proxy):
     """The whole system on its own databases, vhost, SMTP server and ports; Stripe behind the
     proxy (`system.stripe_url` is localstripe's own address)."""
-    env = {"STRIPE_API_BASE": stripe_proxy.url}
+    env = {
+        "STRIPE_API_BASE": stripe_proxy.url,
+        # The pages load Stripe.js from localstripe itself, as without the proxy.
+        "STRIPE_JS_URL": f"http://127.0.0.1:{stripe_proxy.upstream_port}/js.stripe.com/v3/",
+    }
     with running_system(env=env, stripe_port=stripe_proxy.upstream_port) as running:
         yield running
