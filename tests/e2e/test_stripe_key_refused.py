@@ -20,10 +20,10 @@ pytestmark = pytest.mark.e2e
 SUBJECT = "Stripe refused your key: enter a new one"
 
 
-def settings_page(owner) -> str:
-    """Settings > Payments as the owner sees it (the page takes the API token too)."""
+def page_of(owner, path: str) -> str:
+    """A page as the owner sees it (pages take the API token too)."""
     page = requests.get(
-        f"{owner.base_url}/settings/payments",
+        f"{owner.base_url}{path}",
         headers={"Authorization": f"Bearer {owner.token}"},
         timeout=30,
     )
@@ -63,7 +63,9 @@ def test_a_revoked_stripe_key_waits_for_a_new_one_and_then_charges_the_open_invo
 
     told = mailbox.wait_for(owner.email, SUBJECT)
     assert "/settings/payments" in told.text and "Nothing was charged." in told.text
-    page = settings_page(owner)
+    page = page_of(owner, f"/billing/invoices/{invoice['id']}")
+    assert "Not charged yet: Stripe refused the agency&#39;s secret key" in page
+    page = page_of(owner, "/settings/payments")
     assert 'data-test="stripe-key-refused"' in page
     assert "Stripe refused your key: enter a new one." in page
 
@@ -80,7 +82,7 @@ def test_a_revoked_stripe_key_waits_for_a_new_one_and_then_charges_the_open_invo
     rolled = f"sk_test_e2e_rolled_{uuid.uuid4().hex[:8]}"
     keys = {"publishable_key": "pk_test_e2e", "secret_key": rolled}
     assert owner.put("/agency/stripe", json=keys, expect=200).json()["key_refused_at"] is None
-    assert 'data-test="stripe-key-refused"' not in settings_page(owner)
+    assert 'data-test="stripe-key-refused"' not in page_of(owner, "/settings/payments")
     assert run_billing(owner)["charged"] == {"paid": 1}
     paid = owner.get(f"/invoices/{invoice['id']}", expect=200).json()
     assert (paid["status"], paid["paid_method"], paid["failure_reason"]) == ("paid", "card", None)
