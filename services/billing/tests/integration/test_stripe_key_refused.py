@@ -8,17 +8,20 @@ Stripe until a new key is entered, and the next charge then pays the invoice."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 import test_card_payments as card_payments
-from sqlalchemy import select
+import test_portal_balance_and_refunds as balance_tests
+from sqlalchemy import select, update
 from stripe_cards import CIPHER, SECRET
 
 from billing.invoicing import invoices
-from billing.ledger import topups
+from billing.ledger import balance_refunds, topups
 from billing.models import PaymentAttempt, Refund
 from billing.payments import accounts, cards, charging, refunds
+from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS
 from kit.errors import StripeKeyRefused
 from tests.support.stripe_proxy import StripeProxy
 
@@ -26,7 +29,7 @@ TODAY = card_payments.TODAY
 NEW_SECRET = "sk_test_agency_rolled_5678"
 # The Stripe fixtures of test_card_payments, here with Stripe behind the proxy.
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
-card_invoice = card_payments.card_invoice
+card_invoice, agency = card_payments.card_invoice, balance_tests.agency
 
 
 @pytest.fixture
@@ -113,6 +116,30 @@ def test_a_refused_key_leaves_the_invoice_open_tells_the_agency_once_and_a_new_k
     assert len(outbox(session, "stripe_key_refused")) == 1
 
 
+def test_a_try_whose_answer_was_lost_stays_pending_when_the_key_is_refused_while_looking_it_up(
+    card_client, card_invoice, session, settings, direct, stripe_agency, read, write, proxy
+):
+    client_id, customer = card_client()
+    invoice_id = card_invoice(client_id)
+    with session.begin():  # a try recorded, its call never answered (the process died)
+        charging._prepare(session, stripe_agency, CIPHER, settings, invoice_id)
+    ago = timedelta(seconds=settings.stripe_timeout + IN_FLIGHT_MARGIN_SECONDS)
+    with session.begin():
+        session.execute(update(PaymentAttempt).values(claimed_at=PaymentAttempt.claimed_at - ago))
+    proxy.refuse_key(SECRET)
+    assert run_charges(session, settings, stripe_agency) == {"key_refused": 1}
+    assert [a[0] for a in attempts(session, invoice_id)] == ["pending"]  # still to be found
+    assert read(invoices.get_invoice, stripe_agency, invoice_id)["status"] == "open"
+
+    accounts.check_keys(NEW_SECRET, settings)
+    write(accounts.save_keys, stripe_agency, CIPHER, "pk_test_agency", NEW_SECRET)
+    with session.begin():
+        session.execute(update(PaymentAttempt).values(claimed_at=PaymentAttempt.claimed_at - ago))
+    assert run_charges(session, settings, stripe_agency) == {"paid": 1}
+    assert [a[0] for a in attempts(session, invoice_id)] == ["succeeded"]
+    assert len(card_payments.charges_for(direct, customer, invoice_id)) == 1
+
+
 def test_a_refund_refused_for_want_of_permission_refunds_nothing_and_marks_the_key_once(
     card_client, card_invoice, session, settings, stripe_agency, read, outbox, proxy
 ):
@@ -158,3 +185,25 @@ def test_a_refusal_of_a_key_replaced_meanwhile_marks_nothing(
         accounts.mark_key_refused(session, CIPHER, stripe_agency.agency, SECRET)
     assert read(accounts.get_stripe_account, stripe_agency)["key_refused_at"] is None
     assert outbox(session, "stripe_key_refused") == []
+
+
+def test_a_balance_refund_met_by_a_refused_key_gives_the_amount_back_and_says_why(
+    session, write, outbox, agency, known_client, settings, proxy
+):
+    client = known_client(agency, "Globex")
+    balance_tests.customer_funded(session, write, outbox, agency, settings, client, paid=5000)
+    proxy.refuse_key(SECRET)
+    with pytest.raises(StripeKeyRefused):
+        balance_refunds.refund_customer_balance(
+            session, agency, CIPHER, settings, client, "r-1", 2000
+        )
+    assert balance_tests.balance_of(session, agency, client) == 5000  # nothing left the balance
+    assert outbox(session, "balance_refunded") == []
+    assert len(outbox(session, "stripe_key_refused")) == 1
+    asked = len(proxy.served)
+    with pytest.raises(StripeKeyRefused):  # asked of nobody now, nothing written
+        balance_refunds.refund_customer_balance(
+            session, agency, CIPHER, settings, client, "r-2", 2000
+        )
+    assert len(proxy.served) == asked
+    assert balance_tests.balance_of(session, agency, client) == 5000
