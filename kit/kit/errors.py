@@ -82,6 +82,15 @@ class SubscriptionRequired(DomainError):
     http_status = 402
 
 
+class StripeKeyRefused(Conflict):
+    """Stripe refused the agency's own secret key (revoked, rolled or wrong: its
+    AuthenticationError or PermissionError): nothing that needs the agency's Stripe account is
+    tried until the agency enters a working key. Neither a decline (the client's card is not at
+    fault) nor Stripe being away (trying again changes nothing)."""
+
+    code = "stripe_key_refused"
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     http_status = 503
@@ -100,6 +109,7 @@ ERRORS_BY_NAME: dict[str, type[DomainError]] = {
         RateLimited,
         PaymentFailed,
         SubscriptionRequired,
+        StripeKeyRefused,
         ServiceUnavailable,
     )
 }

@@ -7,13 +7,17 @@ until then Stripe has done nothing, and another caller asking Stripe finds nothi
 answer can be held back (`delay` seconds before it is sent: longer than billing's STRIPE_TIMEOUT
 and the caller has given up, though Stripe did the work) or never sent at all (`drop`: Stripe did
 the work, then the connection closes without a reply). `served` lists what passed, with the
-caller's port (whose process made the call: see tests/support/processes.py).
+caller's port (whose process made the call: see tests/support/processes.py). A secret key can be
+refused (`refuse_key`: revoked or rolled at Stripe): every request made with it is answered 401
+(Stripe's AuthenticationError) or 403 (its PermissionError) without reaching localstripe, which
+takes any `sk_` key.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +79,7 @@ class StripeProxy:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._held: set[int] = set()  # the callers' ports of requests a rule holds
+        self._refused: dict[str, int] = {}  # secret key -> the status Stripe answers it
 
     @property
     def url(self) -> str:
@@ -121,6 +126,21 @@ class StripeProxy:
             rule.released.set()
             self.holding.clear()
 
+    def refuse_key(self, secret_key: str, status: int = 401) -> None:
+        """From now on Stripe refuses `secret_key` (401: revoked or wrong, the SDK's
+        AuthenticationError; 403: not allowed, its PermissionError)."""
+        with self._lock:
+            self._refused[secret_key] = status
+
+    def accept_key(self, secret_key: str) -> None:
+        with self._lock:
+            self._refused.pop(secret_key, None)
+
+    def _refusal(self, handler: BaseHTTPRequestHandler) -> int | None:
+        scheme, _, key = (handler.headers.get("Authorization") or "").partition(" ")
+        with self._lock:
+            return self._refused.get(key) if scheme == "Bearer" else None
+
     def held_ports(self) -> list[int]:
         """The callers' ports of the requests a rule holds or drops right now."""
         with self._lock:
@@ -137,11 +157,31 @@ class StripeProxy:
                     return rule if applies else None
         return None
 
+    def _answer_refused(self, handler, method: str, path: str, port: int, status: int) -> None:
+        message = (
+            "Invalid API Key provided."
+            if status == 401
+            else "The provided key does not have access to this resource."
+        )
+        payload = json.dumps(
+            {"error": {"type": "invalid_request_error", "message": message}}
+        ).encode()
+        self.served.append(Served(method, path, status, port))
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
     def _forward(self, handler: BaseHTTPRequestHandler) -> None:
         method, path, port = handler.command, handler.path, handler.client_address[1]
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_HEADERS}
+        refused = self._refusal(handler)
+        if refused is not None:
+            self._answer_refused(handler, method, path, port, refused)
+            return
         rule = self._match(method, path)
         try:
             if rule is not None and rule.arrive_after:

@@ -228,7 +228,7 @@ def top_up_by_card():
       responses:
         201: {description: The top-up, schema: TopUp}
         402: The card was declined
-        409: No card saved, or the key was used for a different top-up
+        409: No card saved, the key used for another top-up, or `stripe_key_refused`
     """
     return services.billing.top_up_by_card(**json_body(CardTopUpRequest)), 201
 
@@ -243,7 +243,7 @@ def start_agency_card_setup():
       summary: Start saving the agency's card (SetupIntent client secret)
       responses:
         200: {description: The SetupIntent, schema: CardSetup}
-        409: The agency has no Stripe keys
+        409: The agency has no Stripe keys, or `stripe_key_refused`
     """
     return services.billing.start_agency_card_setup()
 
@@ -259,7 +259,7 @@ def save_agency_card():
       requestBody: SaveCardRequest
       responses:
         200: {description: The card, schema: AgencyCard}
-        409: No card setup was started, or no Stripe keys
+        409: No card setup was started, no Stripe keys, or `stripe_key_refused`
     """
     body = json_body(SaveCardRequest)
     return services.billing.save_agency_card(body["setup_intent_id"])
@@ -294,7 +294,7 @@ def refund_customer_balance(client_id: str):
       responses:
         200: {description: The refund, schema: BalanceRefund}
         402: Stripe refused every part of the refund (the balance is as before)
-        409: The balance is empty, or the key was used for a different refund
+        409: The balance is empty, the key used for another refund, or `stripe_key_refused`
         422: More than the balance
         503: Stripe did not answer; the refund is pending (try again with the same key)
     """

@@ -377,7 +377,7 @@ def refund_invoice(invoice_id: str):
       responses:
         201: {description: The refund, schema: Refund}
         402: Stripe refused the refund
-        409: The invoice is not paid
+        409: The invoice is not paid, or `stripe_key_refused` (enter a new Stripe key)
     """
     body = json_body(RefundRequest)
     return services.billing.refund_invoice(invoice_id, body.get("amount"), body.get("reason")), 201
@@ -484,7 +484,7 @@ def start_card_setup(client_id: str):
       summary: Start saving a card (SetupIntent client secret)
       responses:
         200: {description: The SetupIntent, schema: CardSetup}
-        409: The agency has no Stripe keys (card payments are off)
+        409: No Stripe keys (card payments are off), or `stripe_key_refused`
     """
     return services.billing.start_card_setup(client_id)
 
@@ -500,7 +500,7 @@ def save_card(client_id: str):
       requestBody: SaveCardRequest
       responses:
         200: {description: The client's card, schema: SavedCard}
-        409: The agency has no Stripe keys (card payments are off)
+        409: No Stripe keys (card payments are off), or `stripe_key_refused`
     """
     body = json_body(SaveCardRequest)
     return services.billing.save_card(client_id, body["setup_intent_id"])

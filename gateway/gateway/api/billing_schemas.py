@@ -227,6 +227,14 @@ class StripeAccount(Schema):
     has_webhook_secret = fields.Bool()
     retry_days = fields.List(fields.Int())
     checked_at = fields.Str(allow_none=True)
+    key_refused_at = fields.Str(
+        allow_none=True,
+        metadata={
+            "description": "When Stripe refused the secret key (revoked, rolled, wrong): card "
+            "charges, top-ups, refunds and card setups answer 409 `stripe_key_refused` until a "
+            "new key is set; null when the key works"
+        },
+    )
 
 
 class CardSetup(Schema):

@@ -10,7 +10,7 @@ from gateway.auth import permission_required
 from gateway.rpc import services
 from gateway.web.payments import card_page
 from kit import permissions
-from kit.errors import Conflict, DomainError
+from kit.errors import Conflict, DomainError, StripeKeyRefused
 from kit.ids import parse_id
 
 bp = Blueprint("client_card", __name__, url_prefix="/clients")
@@ -32,8 +32,11 @@ def card(client_id: str):
             return redirect(url_for(".card", client_id=client_id))
     else:
         saved = services.billing.get_card(client_id)
+    refused = None
     try:
         setup = services.billing.start_card_setup(client_id)
+    except StripeKeyRefused as exc:
+        setup, refused = None, exc.message
     except Conflict:
         setup = None  # no Stripe keys: card payment is not offered
     return card_page(
@@ -42,4 +45,5 @@ def card(client_id: str):
         client=client,
         setup=setup,
         saved=saved,
+        key_refused=refused,
     )

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.api import billing_schemas
 from gateway.web import billing_forms
-from kit.errors import ServiceUnavailable, ValidationError
+from kit.errors import ServiceUnavailable, StripeKeyRefused, ValidationError
 from kit.permissions import (
     MANAGE_BILLING,
     MANAGE_SERVICES,
@@ -341,3 +341,55 @@ def test_a_refund_typed_in_dollars_is_sent_in_cents_and_a_refusal_is_under_the_b
     )
     refused = client.post(path, data={"amount": "1"}, headers=as_role(VIEW_BILLING))
     assert refused.status_code == 403
+
+
+def test_a_refused_stripe_key_is_said_on_settings_payments_until_a_new_one_is_saved(
+    client, rpc, as_role, no_csrf
+):
+    headers = as_role(MANAGE_SETTINGS)
+    account = {
+        "connected": True,
+        "publishable_key": "pk_test_1",
+        "secret_key_last4": "1234",
+        "has_webhook_secret": False,
+        "retry_days": [3, 7],
+        "checked_at": "2026-11-29T09:00:00+00:00",
+        "key_refused_at": "2026-11-29T12:00:00+00:00",
+    }
+    rpc.answers[("billing", "get_stripe_account")] = lambda: account
+    rpc.answers[("billing", "get_billing_settings")] = lambda: {"inactive_after_failed_days": None}
+    page = client.get("/settings/payments", headers=headers).data.decode()
+    assert 'data-test="stripe-key-refused"' in page and 'data-test="stripe-connected"' not in page
+    assert "Stripe refused your key: enter a new one." in page
+    assert "your clients are not asked for a new card" in page
+
+    def save(**body):
+        account["key_refused_at"] = None
+        return account
+
+    rpc.answers[("billing", "set_stripe_keys")] = save
+    keys = {"publishable_key": "pk_test_1", "secret_key": "sk_test_new", "retry_days": ""}
+    assert client.post("/settings/payments", data=keys, headers=headers).status_code == 302
+    page = client.get("/settings/payments", headers=headers).data.decode()
+    assert "Stripe refused your key" not in page and 'data-test="stripe-connected"' in page
+
+
+def test_a_refused_stripe_key_is_a_409_with_its_own_code_not_a_503(client, rpc, as_role):
+    def refused(*args):
+        raise StripeKeyRefused(
+            "Stripe refused the agency's secret key: card payments and refunds wait until a new "
+            "key is entered in Settings > Payments.",
+            {"secret_key": "refused by Stripe: enter a new one in Settings > Payments"},
+        )
+
+    rpc.answers[("billing", "refund_invoice")] = refused
+    answer = client.post(
+        f"/api/v1/invoices/{INVOICE}/refund", json={"amount": 100}, headers=as_role(MANAGE_BILLING)
+    )
+    assert answer.status_code == 409
+    error = answer.get_json()["error"]
+    assert error["code"] == "stripe_key_refused" and "Settings > Payments" in error["message"]
+    assert error["fields"] == {
+        "secret_key": "refused by Stripe: enter a new one in Settings > Payments"
+    }
+    assert "Retry-After" not in answer.headers

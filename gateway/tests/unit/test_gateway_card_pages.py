@@ -4,7 +4,7 @@ page saying so that changes nothing."""
 
 from __future__ import annotations
 
-from kit.errors import NotFound, ValidationError
+from kit.errors import NotFound, StripeKeyRefused, ValidationError
 
 SETUP = {
     "setup_intent_id": "seti_1",
@@ -140,3 +140,21 @@ def test_the_team_saves_a_clients_card_with_stripe_js_with_manage_billing_only(a
     on_file["card"] = "Visa •••• 4242"  # and any later visit shows the card billing keeps
     again = client.get(path, headers=team_headers(rpc, "manage_billing", "view_clients"))
     assert "Visa •••• 4242" in again.get_data(as_text=True)
+
+
+def test_a_clients_card_page_says_the_agencys_stripe_key_was_refused(client, rpc):
+    rpc.answers[("clients", "get_client")] = lambda client_id: {"id": client_id, "name": "Globex"}
+    on_file = {"client_id": CLIENT_ID, "card_payments": True, "card": "visa ending 4242"}
+    rpc.answers[("billing", "get_card")] = lambda client_id: on_file
+
+    def refused(client_id):
+        raise StripeKeyRefused("Stripe refused the agency's secret key: enter a new one.")
+
+    rpc.answers[("billing", "start_card_setup")] = refused
+    page = client.get(
+        f"/clients/{CLIENT_ID}/card", headers=team_headers(rpc, "manage_billing", "view_clients")
+    )
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-test="stripe-key-refused"' in html and 'data-test="no-card-payments"' not in html
+    assert "Stripe refused the agency&#39;s secret key: enter a new one." in html

@@ -2,7 +2,7 @@ import pytest
 from nameko.exceptions import RemoteError, serialize
 
 from kit.context import PORTAL, Context
-from kit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from kit.errors import Conflict, NotFound, PermissionDenied, StripeKeyRefused, ValidationError
 from kit.rpc import translate_remote_error
 from kit.tables import backoff_seconds
 
@@ -24,6 +24,12 @@ def test_a_domain_error_crosses_rpc_with_its_class_message_and_fields():
 def test_each_domain_error_keeps_its_status():
     assert translate_remote_error(_over_the_wire(NotFound("no such client"))).http_status == 404
     assert translate_remote_error(_over_the_wire(Conflict("taken"))).code == "conflict"
+
+
+def test_a_refused_stripe_key_crosses_rpc_as_itself_a_409_of_its_own_code():
+    received = translate_remote_error(_over_the_wire(StripeKeyRefused("enter a new key")))
+    assert isinstance(received, StripeKeyRefused) and isinstance(received, Conflict)
+    assert (received.http_status, received.code) == (409, "stripe_key_refused")
 
 
 def test_an_unknown_remote_error_stays_a_remote_error():

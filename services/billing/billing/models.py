@@ -235,6 +235,9 @@ class StripeAccount(Base):
     webhook_secret_token: Mapped[str] = mapped_column(Text, default="")
     retry_days: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=lambda: [3, 7])
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When Stripe refused the secret key (revoked, rolled, wrong): nothing is asked of the
+    # agency's account until a working key is entered, which clears it.
+    key_refused_at: Mapped[datetime | None]
 
 
 class StripeCustomer(TenantMixin, Base):

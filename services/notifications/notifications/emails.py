@@ -469,6 +469,26 @@ def invoice_failed(payload: dict, agency_users: list[dict], public_url: str) -> 
     return emails
 
 
+def stripe_key_refused(payload: dict, agency_users: list[dict], public_url: str) -> list[Email]:
+    """billing `stripe_key_refused`: the agency's owner and the active users who may manage
+    billing hear that Stripe refused its secret key, once per refusal, with the page to enter a
+    new one (card invoices wait open until then)."""
+    context = {
+        "secret_key_last4": payload.get("secret_key_last4"),
+        "link": link(public_url, "/settings/payments"),
+        "public_url": public_url,
+    }
+    emails, seen = [], set()
+    for user in agency_users:
+        address = (user.get("email") or "").strip()
+        if not address or address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        name = user.get("name")
+        emails.append(Email("stripe_key_refused", address, context | {"name": name}, name))
+    return emails
+
+
 def invoice_issued(payload: dict, pdf: dict | None, public_url: str) -> list[Email]:
     """billing `invoice_issued` of a check client: the invoice, its PDF attached, to the
     client's billing contact (card invoices are charged instead: a receipt follows)."""

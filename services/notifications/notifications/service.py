@@ -104,6 +104,10 @@ class NotificationsService(failed_events.FailedEventsRpc, metrics.MetricsRpc):
         notices = emails.invoice_failed(payload, self._billing_team(payload), self.public_url)
         return self._branded(payload, notices)
 
+    @mail_handler("billing", "stripe_key_refused")
+    def on_stripe_key_refused(self, payload: dict) -> list[emails.Email]:
+        return emails.stripe_key_refused(payload, self._billing_team(payload), self.public_url)
+
     @mail_handler("billing", "invoice_issued")
     def on_invoice_issued(self, payload: dict) -> list[emails.Email]:
         pdf = None

@@ -48,8 +48,9 @@ from billing.ledger.tables import (
 )
 from billing.ledger.transfers import lock_accounts, post_transfer
 from billing.ledger.usage import clean_key
-from billing.payments.accounts import secret_key
+from billing.payments.accounts import key_refused, mark_key_refused, secret_key
 from billing.payments.stripe_api import (
+    KEY_REFUSED,
     SETTLE_AFTER,
     SETTLE_BATCH,
     claim,
@@ -260,6 +261,8 @@ def call_stripe(call: PartCall, secret: str, settings: Settings):
 def _record(session: Session, ctx: Context, call: PartCall, outcome) -> uuid.UUID:
     """The second transaction, per part: Stripe's answer; a refusal gives the amount back."""
     status, stripe_id, failure = outcome
+    if status == KEY_REFUSED:  # nothing refunded; a part looked up is still to be found
+        status = "unknown" if call.reconcile else "failed"
     part = session.get(BalanceRefundPart, call.part_id, with_for_update=True)
     refund = session.get(BalanceRefund, part.refund_id)
     if part.status != "pending" or status == "unknown":
@@ -356,14 +359,19 @@ def refund_customer_balance(
             session, ctx, cipher, settings, client_id, idempotency_key, amount, reference
         )
     outcomes = [(part, call_stripe(part, call.secret, settings)) for part in call.parts]
+    refused = any(outcome[0] == KEY_REFUSED for _part, outcome in outcomes)
     if outcomes:
         with session.begin():
             touched = {_record(session, ctx, part, outcome) for part, outcome in outcomes}
             for refund_id in sorted(touched):
                 _settle(session, ctx, session.get(BalanceRefund, refund_id, with_for_update=True))
+            if refused:
+                mark_key_refused(session, cipher, ctx.agency, call.secret)
     with session.begin():
         refund = session.get(BalanceRefund, call.refund_id, populate_existing=True)
         answer = refund_dict(session, refund)
+    if refused:
+        raise key_refused()
     if refund.status == "pending":
         raise ServiceUnavailable(
             "The refund is pending with Stripe. Try again with the same key in a moment.",
@@ -404,6 +412,10 @@ def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Sett
     settled = 0
     for ctx, call, secret in work:
         outcome = call_stripe(call, secret, settings)
+        if outcome[0] == KEY_REFUSED:  # stays pending until the agency enters a new key
+            with session.begin():
+                mark_key_refused(session, cipher, ctx.agency, secret)
+            continue
         if outcome[0] == "unknown":
             continue
         with session.begin():

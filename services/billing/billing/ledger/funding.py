@@ -31,11 +31,18 @@ from billing.facts.clients import find_client
 from billing.ledger import accounts
 from billing.ledger.amounts import MIN_TOPUP, topup_amount
 from billing.ledger.tables import AGENCY, CARD_TOPUPS, FundingRequest, TopupAttempt
-from billing.ledger.topups import CardTry, after_topup, charge_card, take_attempt, topup_charge
+from billing.ledger.topups import (
+    CardTry,
+    after_topup,
+    charge_card,
+    refused_key_try,
+    take_attempt,
+    topup_charge,
+)
 from billing.ledger.transfers import post_transfer
 from billing.models import ClientFact, StripeAccount, StripeCustomer
-from billing.payments.accounts import secret_key
-from billing.payments.stripe_api import PAID, UNKNOWN, card_summary, client_for
+from billing.payments.accounts import refusal_recorded, secret_key
+from billing.payments.stripe_api import KEY_REFUSED, PAID, UNKNOWN, card_summary, client_for
 from billing.settings import Settings
 from kit.context import Context
 from kit.db import utcnow
@@ -216,14 +223,15 @@ def start_customer_card(session: Session, cipher: MultiFernet, settings: Setting
         agency_id, request_id, email = row.agency_id, row.id, row.email
     api = client_for(secret, settings)
     if customer_id is None:
-        customer_id = api.v1.customers.create(
-            params={
-                "name": client.name,
-                "email": email,
-                "metadata": {"client_id": str(client.client_id)},
-            },
-            options={"idempotency_key": f"customer:{client.client_id}"},
-        ).id
+        with refusal_recorded(session, cipher, agency_id, secret):
+            customer_id = api.v1.customers.create(
+                params={
+                    "name": client.name,
+                    "email": email,
+                    "metadata": {"client_id": str(client.client_id)},
+                },
+                options={"idempotency_key": f"customer:{client.client_id}"},
+            ).id
         with session.begin():
             session.execute(
                 insert(StripeCustomer)
@@ -231,14 +239,15 @@ def start_customer_card(session: Session, cipher: MultiFernet, settings: Setting
                 .on_conflict_do_nothing()
             )
             customer_id = session.get(StripeCustomer, client.client_id).customer_id
-    intent = api.v1.setup_intents.create(
-        params={
-            "customer": customer_id,
-            "payment_method_types": ["card"],
-            "usage": "off_session",
-            "metadata": {"funding_request_id": str(request_id)},
-        }
-    )
+    with refusal_recorded(session, cipher, agency_id, secret):
+        intent = api.v1.setup_intents.create(
+            params={
+                "customer": customer_id,
+                "payment_method_types": ["card"],
+                "usage": "off_session",
+                "metadata": {"funding_request_id": str(request_id)},
+            }
+        )
     return {
         "setup_intent_id": intent.id,
         "client_secret": intent.client_secret,
@@ -259,10 +268,11 @@ def pay_customer_funding(
         secret = secret_key(session, row.agency_id, cipher)
         customer = session.get(StripeCustomer, row.client_id)
         customer_id = customer.customer_id if customer else None
-        request_id = row.id
+        request_id, agency_id = row.id, row.agency_id
     api = client_for(secret, settings)
     try:
-        setup = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
+        with refusal_recorded(session, cipher, agency_id, secret):
+            setup = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
     except stripe.StripeError:
         setup = None
     metadata = setup.metadata.to_dict() if setup is not None and setup.metadata else {}
@@ -304,6 +314,8 @@ def pay_customer_funding(
             "The payment service did not answer; please try again in a moment.",
             {"service": "stripe"},
         )
+    if outcome == KEY_REFUSED:
+        raise refused_key_try(session, cipher, agency_id, card_try, reason)
     with session.begin():
         row = session.get(FundingRequest, request_id, with_for_update=True)
         ctx = Context.system(str(row.agency_id))

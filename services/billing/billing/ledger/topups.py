@@ -39,8 +39,9 @@ from billing.ledger.tables import (
 from billing.ledger.transfers import Posted, post_transfer
 from billing.ledger.usage import clean_key
 from billing.models import StripeAccount, StripeCustomer
-from billing.payments.accounts import secret_key
+from billing.payments.accounts import key_refused, mark_key_refused, refusal_recorded, secret_key
 from billing.payments.stripe_api import (
+    KEY_REFUSED,
     PAID,
     UNKNOWN,
     CardCharge,
@@ -234,9 +235,24 @@ def _prepare_card(session, ctx, cipher, settings, amount, key, client_id) -> Car
 
 
 def charge_card(attempt: CardTry, settings: Settings) -> tuple[str, str | None, str | None]:
-    """(PAID | DECLINED | UNKNOWN, payment intent id, reason); a request Stripe refused (the
-    card or customer removed at Stripe) is DECLINED: the attempt fails, `PaymentFailed`."""
+    """(PAID | DECLINED | UNKNOWN | KEY_REFUSED, payment intent id, reason); a request Stripe
+    refused (the card or customer removed at Stripe) is DECLINED: the attempt fails,
+    `PaymentFailed`; the agency's key refused: `refused_key_try`."""
     return charge_saved_card(client_for(attempt.secret, settings), attempt.charge)
+
+
+def refused_key_try(
+    session: Session, cipher: MultiFernet, agency_id, attempt: CardTry, reason: str | None
+):
+    """Stripe refused the agency's key on this try: nothing was paid, so the attempt fails (the
+    same key charges anew once a new key is in; one looked up after a lost answer stays
+    pending), the agency's account is marked; the StripeKeyRefused to raise."""
+    with session.begin():
+        row = session.get(TopupAttempt, attempt.attempt_id, with_for_update=True)
+        if row.status == "pending" and not attempt.charge.reconcile:
+            row.status, row.failure_reason = "failed", reason
+        mark_key_refused(session, cipher, agency_id, attempt.secret)
+    return key_refused()
 
 
 def _finish_card(session, ctx, attempt: CardTry, outcome, intent_id, reason) -> dict | str:
@@ -302,6 +318,8 @@ def charge_balance(
             "Stripe did not answer; the top-up is pending. Try again with the same key.",
             {"service": "stripe"},
         )
+    if outcome == KEY_REFUSED:
+        raise refused_key_try(session, cipher, ctx.agency, attempt, reason)
     with session.begin():
         answer = _finish_card(session, ctx, attempt, outcome, intent_id, reason)
     if isinstance(answer, str):
@@ -325,10 +343,11 @@ def start_agency_card_setup(
         customer_id = row.stripe_customer_id
     api = client_for(secret, settings)
     if customer_id is None:
-        customer_id = api.v1.customers.create(
-            params={"name": "Agency balance", "metadata": {"agency_id": str(ctx.agency)}},
-            options={"idempotency_key": f"agency-customer:{ctx.agency}"},
-        ).id
+        with refusal_recorded(session, cipher, ctx.agency, secret):
+            customer_id = api.v1.customers.create(
+                params={"name": "Agency balance", "metadata": {"agency_id": str(ctx.agency)}},
+                options={"idempotency_key": f"agency-customer:{ctx.agency}"},
+            ).id
         with session.begin():
             session.execute(
                 insert(BalanceSettings)
@@ -346,7 +365,8 @@ def start_agency_card_setup(
                 )
             )
             customer_id = session.get(BalanceSettings, ctx.agency).stripe_customer_id
-    return new_card_setup(api, customer_id, publishable)
+    with refusal_recorded(session, cipher, ctx.agency, secret):
+        return new_card_setup(api, customer_id, publishable)
 
 
 def save_agency_card(
@@ -361,7 +381,8 @@ def save_agency_card(
         raise Conflict("Start a card setup first.", {"setup_intent_id": "no setup started"})
     api = client_for(secret, settings)
     try:
-        intent = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
+        with refusal_recorded(session, cipher, ctx.agency, secret):
+            intent = api.v1.setup_intents.retrieve(str(setup_intent_id or "")[:200])
     except stripe.StripeError:
         intent = None
     if intent is None or intent.status != "succeeded" or intent.customer != customer_id:
@@ -369,7 +390,8 @@ def save_agency_card(
             "The card was not saved: the setup is not complete.",
             {"setup_intent_id": "not a completed setup of the agency's card"},
         )
-    method = api.v1.payment_methods.retrieve(intent.payment_method)
+    with refusal_recorded(session, cipher, ctx.agency, secret):
+        method = api.v1.payment_methods.retrieve(intent.payment_method)
     summary = card_summary(method)
     with session.begin():
         row = session.get(BalanceSettings, ctx.agency, with_for_update=True)

@@ -1,23 +1,33 @@
 """The agency's own Stripe account: keys checked with a call to Stripe before they are kept,
-the secret ones encrypted at rest and never returned (only the last four characters)."""
+the secret ones encrypted at rest and never returned (only the last four characters).
+
+A key Stripe later refuses (revoked, rolled, wrong: AuthenticationError or PermissionError) is
+marked on the account (`key_refused_at`, with one `stripe_key_refused` event per refusal) by the
+call that met it; from then on every flow that needs the agency's Stripe account answers
+`StripeKeyRefused` without asking Stripe (`secret_key`), and card invoices wait `open`, until the
+agency enters a key Stripe accepts, which clears the mark."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import stripe
 from cryptography.fernet import MultiFernet
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from billing.models import PAYMENT_METHODS, StripeAccount
-from billing.payments.stripe_api import client_for
+from billing.payments.stripe_api import KEY_ERRORS, client_for
 from billing.settings import Settings
 from kit import permissions
 from kit.context import Context
 from kit.db import utcnow
 from kit.encryption import decrypt, encrypt
-from kit.errors import Conflict, ServiceUnavailable, ValidationError
+from kit.errors import Conflict, ServiceUnavailable, StripeKeyRefused, ValidationError
 from kit.inputs import clean_text, one_of
+from kit.outbox import record_event
 
 DEFAULT_RETRY_DAYS = [3, 7]
 
@@ -32,6 +42,7 @@ def account_dict(account: StripeAccount | None) -> dict:
         "has_webhook_secret": bool(account.webhook_secret_token),
         "retry_days": list(account.retry_days),
         "checked_at": account.checked_at.isoformat(),
+        "key_refused_at": account.key_refused_at.isoformat() if account.key_refused_at else None,
     }
 
 
@@ -95,6 +106,7 @@ def save_keys(
     account.webhook_secret_token = account.webhook_secret_token or ""
     account.retry_days = clean_retry_days(retry_days)
     account.checked_at = utcnow()
+    account.key_refused_at = None  # Stripe accepted this key (check_keys): the mark goes
     session.flush()
     return account_dict(account)
 
@@ -105,11 +117,62 @@ def get_stripe_account(session: Session, ctx: Context) -> dict:
 
 
 def secret_key(session: Session, agency_id, cipher: MultiFernet) -> str:
-    """The agency's secret key in clear, for a call about to be made; Conflict without keys."""
+    """The agency's secret key in clear, for a call about to be made; Conflict without keys,
+    StripeKeyRefused while Stripe refuses the key kept (nothing is asked of Stripe then)."""
     account = session.get(StripeAccount, agency_id)
     if account is None:
         raise Conflict("The agency has no Stripe keys: card payments are off.")
+    if account.key_refused_at is not None:
+        raise key_refused()
     return decrypt(cipher, account.secret_key_token)
+
+
+def key_refused() -> StripeKeyRefused:
+    return StripeKeyRefused(
+        "Stripe refused the agency's secret key: card payments and refunds wait until a new key "
+        "is entered in Settings > Payments.",
+        {"secret_key": "refused by Stripe: enter a new one in Settings > Payments"},
+    )
+
+
+def mark_key_refused(session: Session, cipher: MultiFernet, agency_id, secret: str) -> None:
+    """In the caller's transaction: Stripe refused `secret`, the key a call was made with. The
+    account is marked and `stripe_key_refused` recorded once per refusal (of calls refused at
+    once, one marks); nothing when the agency entered another key meanwhile."""
+    token = session.scalar(
+        select(StripeAccount.secret_key_token)
+        .where(StripeAccount.agency_id == agency_id)
+        .with_for_update()
+    )
+    if token is None or decrypt(cipher, token) != secret:
+        return
+    marked = session.execute(
+        update(StripeAccount)
+        .where(StripeAccount.agency_id == agency_id, StripeAccount.key_refused_at.is_(None))
+        .values(key_refused_at=utcnow())
+        .returning(StripeAccount.secret_key_last4, StripeAccount.key_refused_at)
+    ).first()
+    if marked is not None:
+        record_event(
+            session,
+            Context.system(str(agency_id)),
+            "stripe_key_refused",
+            {"secret_key_last4": marked[0], "refused_at": marked[1].isoformat()},
+        )
+
+
+@contextlib.contextmanager
+def refusal_recorded(
+    session: Session, cipher: MultiFernet, agency_id, secret: str
+) -> Iterator[None]:
+    """Around calls to Stripe with the agency's `secret` (outside any transaction): a refused
+    key is marked (`mark_key_refused`, its own transaction) and raised as StripeKeyRefused."""
+    try:
+        yield
+    except KEY_ERRORS:
+        with session.begin():
+            mark_key_refused(session, cipher, agency_id, secret)
+        raise key_refused() from None
 
 
 def clean_payment_method(session: Session, ctx: Context, value: Any) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from billing.facts.clients import find_client
 from billing.models import StripeAccount, StripeCustomer
-from billing.payments.accounts import secret_key
+from billing.payments.accounts import refusal_recorded, secret_key
 from billing.payments.stripe_api import card_summary, client_for, new_card_setup
 from billing.settings import Settings
 from kit import permissions
@@ -61,10 +61,11 @@ def start_card_setup(
         name = client.name
     stripe = client_for(secret, settings)
     if customer_id is None:
-        customer_id = stripe.v1.customers.create(
-            params={"name": name, "metadata": {"client_id": str(client.client_id)}},
-            options={"idempotency_key": f"customer:{client.client_id}"},
-        ).id
+        with refusal_recorded(session, cipher, ctx.agency, secret):
+            customer_id = stripe.v1.customers.create(
+                params={"name": name, "metadata": {"client_id": str(client.client_id)}},
+                options={"idempotency_key": f"customer:{client.client_id}"},
+            ).id
         with session.begin():
             session.execute(
                 insert(StripeCustomer)
@@ -72,7 +73,8 @@ def start_card_setup(
                 .on_conflict_do_nothing()
             )
             customer_id = session.get(StripeCustomer, client.client_id).customer_id
-    return new_card_setup(stripe, customer_id, publishable)
+    with refusal_recorded(session, cipher, ctx.agency, secret):
+        return new_card_setup(stripe, customer_id, publishable)
 
 
 def save_card(
@@ -93,13 +95,15 @@ def save_card(
             raise NotFound("Start a card setup first.")
         customer_id = known.customer_id
     stripe = client_for(secret, settings)
-    intent = stripe.v1.setup_intents.retrieve(str(setup_intent_id))
+    with refusal_recorded(session, cipher, ctx.agency, secret):
+        intent = stripe.v1.setup_intents.retrieve(str(setup_intent_id))
     if intent.status != "succeeded" or intent.customer != customer_id:
         raise ValidationError(
             "The card was not saved: the setup is not complete.",
             {"setup_intent_id": "not a completed setup of this client"},
         )
-    method = stripe.v1.payment_methods.retrieve(intent.payment_method)
+    with refusal_recorded(session, cipher, ctx.agency, secret):
+        method = stripe.v1.payment_methods.retrieve(intent.payment_method)
     summary = card_summary(method)
     with session.begin():
         row = session.get(StripeCustomer, client.client_id, with_for_update=True)

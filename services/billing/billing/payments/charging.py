@@ -13,6 +13,13 @@ twice, even where the idempotency key is not honoured). A pending try made or la
 waiting for Stripe's answer in another worker or process (two runs at once, a client paying while
 the run charges): it is left to that call (`skipped`), not looked up, since its payment may not
 exist yet.
+
+Stripe refusing the agency's secret key (KEY_REFUSED) is neither a decline nor a lost answer:
+Stripe did nothing, so the try is recorded `not_made`, the invoice keeps its status (an `open` one
+stays open: the client is not asked for a card) with the reason in `failure_reason`, and keeps
+its day of charge; the agency's account is marked (payments/accounts.py) and its invoices are not
+tried until a new key clears the mark, when the next run charges them as usual. A pending try
+that Stripe's refusal met while looking it up stays pending: its payment is still to be found.
 """
 
 from __future__ import annotations
@@ -28,8 +35,11 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import event_summary
 from billing.models import Invoice, PaymentAttempt, StripeAccount, StripeCustomer
 from billing.payments import card_links
+from billing.payments.accounts import mark_key_refused
 from billing.payments.stripe_api import (
     DECLINED,
+    KEY_REFUSED,
+    KEY_REFUSED_REASON,
     PAID,
     UNKNOWN,
     CardCharge,
@@ -75,6 +85,8 @@ def _prepare(
         invoice.next_charge_on = None
         return SKIPPED
     account = session.get(StripeAccount, invoice.agency_id)
+    if account is not None and account.key_refused_at is not None:
+        return KEY_REFUSED  # nothing is asked of Stripe until the agency enters a new key
     customer = session.get(StripeCustomer, invoice.client_id)
     if account is None or customer is None or not customer.payment_method_id:
         _declined(session, ctx, invoice, None, "No card is saved for this client.", account)
@@ -165,6 +177,8 @@ def record_result(
     row.payment_intent_id, row.finished_at = intent_id, utcnow()
     if outcome == PAID:
         row.status = "succeeded"
+        if invoice.status == "open":
+            invoice.failure_reason = None  # an open invoice's reason: the agency's key refused
         if invoice.status in ("open", "failed"):
             invoice.status, invoice.paid_at = "paid", utcnow()
             invoice.paid_method, invoice.paid_reference = "card", intent_id
@@ -187,6 +201,18 @@ def record_result(
             row.status, row.failure_reason = "failed", reason
 
 
+def _key_refused(session: Session, cipher: MultiFernet, invoice_id, attempt: _Try) -> None:
+    """Stripe refused the agency's key on this try: nothing was made (an earlier try looked up
+    stays pending), the invoice waits with the reason shown, the account is marked."""
+    row = session.get(PaymentAttempt, attempt.attempt_id, with_for_update=True)
+    invoice = session.get(Invoice, invoice_id, with_for_update=True)
+    if row.status == "pending" and not attempt.charge.reconcile:
+        row.status, row.failure_reason, row.finished_at = "not_made", KEY_REFUSED_REASON, utcnow()
+    if invoice.status in ("open", "failed"):
+        invoice.failure_reason = KEY_REFUSED_REASON
+    mark_key_refused(session, cipher, invoice.agency_id, attempt.secret)
+
+
 def charge_invoice(
     session: Session,
     cipher: MultiFernet,
@@ -195,7 +221,8 @@ def charge_invoice(
     invoice_id,
     by_client: bool = False,
 ) -> str:
-    """Charge one card invoice now: paid, declined, unknown (answer lost) or skipped."""
+    """Charge one card invoice now: paid, declined, unknown (answer lost), key_refused (the
+    agency's Stripe key refused, now or before) or skipped."""
     ctx = Context.system(str(agency_id))
     with session.begin():
         attempt = _prepare(session, ctx, cipher, settings, invoice_id, by_client)
@@ -204,6 +231,10 @@ def charge_invoice(
     outcome, intent_id, reason = _call_stripe(attempt, settings)
     if outcome == UNKNOWN:
         return UNKNOWN
+    if outcome == KEY_REFUSED:
+        with session.begin():
+            _key_refused(session, cipher, invoice_id, attempt)
+        return KEY_REFUSED
     with session.begin():
         record_result(session, ctx, invoice_id, attempt.attempt_id, outcome, intent_id, reason)
     return outcome

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from billing.invoicing.invoices import invoice_dict, invoice_with_lines
 from billing.models import Invoice, StripeAccount, StripeCustomer
 from billing.payments import cards, charging
+from billing.payments.accounts import key_refused
 from billing.settings import Settings
 from kit.context import PORTAL, Context
 from kit.errors import Conflict, NotFound, PaymentFailed, PermissionDenied, ValidationError
@@ -95,6 +96,8 @@ def portal_pay_invoice(
             f"The card was declined: {answer['failure_reason']}",
             {"card": answer["failure_reason"]},
         )
+    if outcome == charging.KEY_REFUSED:
+        raise key_refused()
     if outcome == charging.UNKNOWN:
         raise Conflict("The payment's answer was lost; it is checked before any new try.")
     return answer

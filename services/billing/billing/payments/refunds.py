@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from billing.common import clean_amount, money
 from billing.invoicing.invoices import event_summary, find_invoice, line_dict
 from billing.models import Invoice, InvoiceLine, Refund
-from billing.payments.accounts import secret_key
+from billing.payments.accounts import key_refused, mark_key_refused, secret_key
 from billing.payments.stripe_api import (
+    KEY_REFUSED,
     SETTLE_AFTER,
     SETTLE_BATCH,
     claim,
@@ -224,6 +225,17 @@ def _record(session: Session, ctx: Context, call: _Call, status: str, refund_id,
     return refund_dict(refund, invoice, _refunded(session, invoice.id))
 
 
+def _refused_key(session: Session, cipher: MultiFernet, ctx: Context, call: _Call, failure):
+    """Stripe refused the agency's key: nothing was refunded, so the refund is `failed` (one
+    looked up after a lost answer stays pending: its refund is still to be found) and the
+    agency's account marked; the StripeKeyRefused to raise."""
+    with session.begin():
+        if not call.reconcile:
+            _record(session, ctx, call, "failed", None, failure)
+        mark_key_refused(session, cipher, ctx.agency, call.secret)
+    return key_refused()
+
+
 def refund_invoice(
     session: Session,
     ctx: Context,
@@ -243,6 +255,8 @@ def refund_invoice(
         raise ServiceUnavailable(
             "Stripe did not answer; the refund will be settled on the next try."
         )
+    if status == KEY_REFUSED:
+        raise _refused_key(session, cipher, ctx, prepared, failure)
     with session.begin():
         answer = _record(session, ctx, prepared, status, refund_id, failure)
     if status == "failed":
@@ -288,6 +302,10 @@ def settle_pending_refunds(session: Session, cipher: MultiFernet, settings: Sett
     settled = 0
     for ctx, call in work:
         status, refund_id, failure = _call_stripe(call, settings)
+        if status == KEY_REFUSED:  # stays pending until the agency enters a new key
+            with session.begin():
+                mark_key_refused(session, cipher, ctx.agency, call.secret)
+            continue
         if status == "unknown":
             continue
         with session.begin():

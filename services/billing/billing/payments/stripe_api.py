@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 
 # What an off-session charge came to. DECLINED: no payment was made, the card declined or Stripe
 # refused the request as asked (the card or the customer gone): final for that try, never retried
-# as if the answer were lost.
-PAID, DECLINED, UNKNOWN = "paid", "declined", "unknown"
+# as if the answer were lost. KEY_REFUSED: Stripe refused the account's secret key (revoked,
+# rolled, wrong: AuthenticationError, PermissionError) and did nothing; neither the card's fault
+# nor a lost answer, so neither a decline nor tried again until the key is replaced.
+PAID, DECLINED, UNKNOWN, KEY_REFUSED = "paid", "declined", "unknown", "key_refused"
+KEY_ERRORS = (stripe.AuthenticationError, stripe.PermissionError)
+KEY_REFUSED_REASON = "Stripe refused the agency's secret key: nothing was charged."
 # A pending refund this old is no request's own any more (Stripe's timeout is seconds): billing's
 # timer settles it with Stripe, so many at a time.
 SETTLE_AFTER = timedelta(minutes=5)
@@ -119,10 +123,12 @@ def charge_saved_card(
     client: stripe.StripeClient, charge: CardCharge
 ) -> tuple[str, str | None, str | None]:
     """Charge the saved card (`client`: the agency's account or the platform's): (PAID |
-    DECLINED | UNKNOWN, the PaymentIntent's id, the reason when not paid). A payment a reconciled
-    key already made is answered, not made again; a request Stripe refused (InvalidRequestError:
-    a card or customer removed at Stripe) made no payment and is DECLINED with Stripe's message;
-    UNKNOWN when the answer is lost."""
+    DECLINED | UNKNOWN | KEY_REFUSED, the PaymentIntent's id, the reason when not paid). A
+    payment a reconciled key already made is answered, not made again; a request Stripe refused
+    (InvalidRequestError: a card or customer removed at Stripe) made no payment and is DECLINED
+    with Stripe's message; KEY_REFUSED when Stripe refused the secret key (nothing done: with a
+    reconciled key, the earlier try's payment is still unknown); UNKNOWN when the answer is
+    lost."""
     try:
         if charge.reconcile:
             found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
@@ -143,6 +149,9 @@ def charge_saved_card(
     except stripe.CardError as exc:
         intent = plain(exc.error.payment_intent if exc.error else None)
         return DECLINED, intent.get("id"), exc.user_message or exc.code or "declined"
+    except KEY_ERRORS as exc:
+        log.warning("charge %s: Stripe refused the secret key (%s)", charge.key, exc)
+        return KEY_REFUSED, None, KEY_REFUSED_REASON
     except stripe.InvalidRequestError as exc:
         log.warning("charge %s refused by Stripe (%s)", charge.key, exc)
         return DECLINED, None, f"Stripe refused the payment ({exc.user_message or 'refused'})."
@@ -165,10 +174,13 @@ def find_charge(
 ) -> tuple[str, str | None, str | None]:
     """What an earlier try under the charge's key came to at Stripe, paying nothing (settling an
     abandoned try before its flow charges anew): PAID or DECLINED as `charge_saved_card` answers,
-    (DECLINED, None, NOT_MADE) when Stripe has no payment under the key, UNKNOWN when Stripe does
-    not answer."""
+    (DECLINED, None, NOT_MADE) when Stripe has no payment under the key, KEY_REFUSED when Stripe
+    refused the secret key, UNKNOWN when Stripe does not answer."""
     try:
         found = _find_payment(client, charge.customer_id, charge.key_name, charge.key)
+    except KEY_ERRORS as exc:
+        log.warning("charge %s: Stripe refused the secret key (%s)", charge.key, exc)
+        return KEY_REFUSED, None, KEY_REFUSED_REASON
     except stripe.StripeError as exc:
         log.warning("charge %s: no answer from Stripe (%s)", charge.key, exc)
         return UNKNOWN, None, None
@@ -214,7 +226,8 @@ def refund_payment(
 ) -> tuple[str, str | None, str | None]:
     """Refund `amount` of a payment under idempotency key `key` (also in the refund's metadata
     as `key_name`); `reconcile`: a try whose answer was lost, so look for the refund it made
-    first. (status, Stripe's refund id, failure); status `unknown` when the answer is lost."""
+    first. (status, Stripe's refund id, failure); status `unknown` when the answer is lost,
+    KEY_REFUSED when Stripe refused the secret key (nothing refunded, nothing looked up)."""
     client = client_for(secret_key, settings)
     try:
         found = _find_refund(client, payment_intent, key_name, key) if reconcile else None
@@ -227,6 +240,9 @@ def refund_payment(
                 },
                 options={"idempotency_key": key},
             )
+    except KEY_ERRORS as exc:
+        log.warning("refund %s: Stripe refused the secret key (%s)", key, exc)
+        return KEY_REFUSED, None, "Stripe refused the agency's secret key: nothing was refunded."
     except stripe.InvalidRequestError as exc:
         return "failed", None, exc.user_message or str(exc.code or "refused")
     except stripe.StripeError as exc:

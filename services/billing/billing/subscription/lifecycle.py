@@ -42,7 +42,6 @@ from billing.payments.stripe_api import (
     CardCharge,
     card_summary,
     claim,
-    find_charge,
     may_be_under_way,
     new_card_setup,
 )
@@ -363,8 +362,7 @@ def settle_earlier_tries(session: Session, settings: Settings, agency_id, kind: 
                 lookups.append((pending.id, invoice.id, _charge_of(row, invoice, pending, True)))
     paid = None
     for attempt_id, invoice_id, charge in lookups:
-        client = platform_stripe.platform_client(settings)
-        outcome, intent_id, reason = find_charge(client, charge)
+        outcome, intent_id, reason = platform_stripe.look_up_charge(settings, charge)
         if outcome == UNKNOWN:
             raise _refuse_unknown()
         with session.begin():

@@ -2,6 +2,7 @@
 account managers are looked up through its `users_by_ids`."""
 
 import base64
+import time
 import uuid
 
 import pytest
@@ -62,6 +63,34 @@ def signup(identity, email):
         permissions=frozenset(principal["permissions"]),
     ).to_dict()
     return principal, ctx
+
+
+def test_a_refused_stripe_key_reaches_the_owner_and_billing_managers_once(identity, dispatch, smtp):
+    owner_email, mo_email = unique("owner@acme.test"), unique("mo@acme.test")
+    owner, ctx = signup(identity, owner_email)
+    role = next(
+        r
+        for r in identity.list_roles(ctx)
+        if "manage_billing" in r["permissions"] and r["name"] != "Owner"
+    )
+    identity.create_user(ctx, "Mo Money", mo_email, role["id"], password=PASSWORD)
+    wait_for(lambda: smtp.to(mo_email))  # the link to confirm the address
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "agency_id": owner["agency_id"],
+        "secret_key_last4": "1234",
+        "refused_at": "2026-11-29T12:00:00+00:00",
+    }
+    dispatch("billing", "stripe_key_refused", event)
+    dispatch("billing", "stripe_key_refused", event)  # delivered again: sent once
+    subject = "Stripe refused your key: enter a new one"
+    wait_for(
+        lambda: subjected(smtp.to(owner_email), subject) and subjected(smtp.to(mo_email), subject)
+    )
+    time.sleep(1)  # a second e-mail would have arrived by now
+    assert len(subjected(smtp.to(owner_email), subject)) == 1
+    (told,) = subjected(smtp.to(mo_email), subject)
+    assert "Mo Money" in text_of(told) and f"{PUBLIC_URL}/settings/payments" in text_of(told)
 
 
 def test_identity_password_reset_reaches_the_user(identity, smtp):

@@ -149,3 +149,22 @@ def test_the_agencys_team_emails_and_a_bad_logo_stay_without_an_image():
     client = by_template["invoice_failed_client"]
     assert client.inline_images == () and client.context["brand"]["color"] == "#0066cc"
     assert "cid:" not in parts(client)[2]
+
+
+def test_a_refused_stripe_key_tells_the_billing_team_where_to_enter_a_new_one():
+    team = [
+        {"email": "owner@agency.test", "name": "Olive", "is_owner": True},
+        {"email": "Owner@agency.test", "name": "Olive again", "is_owner": True},
+        {"email": "money@agency.test", "name": "Mo"},
+    ]
+    event = {"event_id": "e-1", "agency_id": "a-1", "secret_key_last4": "1234"}
+    sent = emails.stripe_key_refused(event, team, PUBLIC_URL)
+    assert [(e.template, e.to) for e in sent] == [
+        ("stripe_key_refused", "owner@agency.test"),
+        ("stripe_key_refused", "money@agency.test"),
+    ]
+    message, text, html = parts(sent[0])
+    assert message["Subject"] == "Stripe refused your key: enter a new one"
+    assert "ending in 1234" in text and "Nothing was charged." in text
+    assert "not asked for a new card" in text
+    assert f"{PUBLIC_URL}/settings/payments" in text and f"{PUBLIC_URL}/settings/payments" in html
