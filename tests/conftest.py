@@ -6,13 +6,32 @@ from __future__ import annotations
 import pytest
 
 from tests.support.api import ApiClient, sign_up
+from tests.support.infra import free_port
 from tests.support.stack import running_system
+from tests.support.stripe_proxy import StripeProxy
 
 
 @pytest.fixture(scope="session")
-def system():
-    """The whole system on its own databases, vhost, SMTP server and ports."""
-    with running_system() as running:
+def stripe_proxy():
+    """A proxy in front of the system's localstripe (tests/support/stripe_proxy.py): everything
+    passes as it came unless a test says otherwise, as when Stripe refuses an agency's revoked
+    key (`stripe_proxy.refuse_key`), which localstripe, taking any `sk_` key, never does."""
+    proxy = StripeProxy(upstream_port=free_port()).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def system(stripe_proxy):
+    """The whole system on its own databases, vhost, SMTP server and ports, one for every stack
+    test (two would share, and drop, the same databases). The services call Stripe through the
+    proxy; pages load Stripe.js from localstripe itself, whose calls go straight to it
+    (`system.stripe_url` is localstripe's own address)."""
+    env = {
+        "STRIPE_API_BASE": stripe_proxy.url,
+        "STRIPE_JS_URL": f"http://127.0.0.1:{stripe_proxy.upstream_port}/js.stripe.com/v3/",
+    }
+    with running_system(env=env, stripe_port=stripe_proxy.upstream_port) as running:
         yield running
 
 
