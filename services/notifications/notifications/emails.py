@@ -294,15 +294,10 @@ def request_created(payload: dict, managers: list[dict], public_url: str) -> lis
         "link": link(public_url, _team_request_path(payload)),
         "public_url": public_url,
     }
-    emails, seen = [], set()
-    for user in managers:
-        address = (user.get("email") or "").strip()
-        if not address or not is_active(user) or address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        name = user.get("name")
-        emails.append(Email("request_created", address, {**context, "name": name}, name))
-    return emails
+    return [
+        Email("request_created", address, {**context, "name": name}, name)
+        for address, name in recipients(managers)
+    ]
 
 
 def _team_request_path(payload: dict) -> str:
@@ -365,15 +360,10 @@ def request_comment(payload: dict, users: list[dict], public_url: str) -> list[E
         **_request_context(payload, public_url),
         "link": link(public_url, _team_request_path(payload)),
     }
-    emails, seen = [], set()
-    for user in users:
-        address = (user.get("email") or "").strip()
-        if not address or not is_active(user) or address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        name = user.get("name")
-        emails.append(Email("request_comment", address, {**context, "name": name}, name))
-    return emails
+    return [
+        Email("request_comment", address, {**context, "name": name}, name)
+        for address, name in recipients(users)
+    ]
 
 
 def request_assigned(payload: dict, users: list[dict], public_url: str) -> list[Email]:
@@ -445,13 +435,8 @@ def invoice_failed(payload: dict, agency_users: list[dict], public_url: str) -> 
     """billing `invoice_failed`: one e-mail to the agency (its owner and the active users who
     may manage billing) and one to the client's billing contact with the card-update link."""
     context = _invoice_context(payload, public_url) | {"reason": payload.get("reason")}
-    emails, seen = [], set()
-    for user in agency_users:
-        address = (user.get("email") or "").strip()
-        if not address or address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        name = user.get("name")
+    emails = []
+    for address, name in recipients(agency_users):
         team_context = context | {
             "name": name,
             "invoice_link": link(public_url, f"/billing/invoices/{payload.get('invoice_id')}"),
@@ -478,15 +463,10 @@ def stripe_key_refused(payload: dict, agency_users: list[dict], public_url: str)
         "link": link(public_url, "/settings/payments"),
         "public_url": public_url,
     }
-    emails, seen = [], set()
-    for user in agency_users:
-        address = (user.get("email") or "").strip()
-        if not address or address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        name = user.get("name")
-        emails.append(Email("stripe_key_refused", address, context | {"name": name}, name))
-    return emails
+    return [
+        Email("stripe_key_refused", address, context | {"name": name}, name)
+        for address, name in recipients(agency_users)
+    ]
 
 
 def invoice_issued(payload: dict, pdf: dict | None, public_url: str) -> list[Email]:
@@ -509,6 +489,18 @@ def billing_recipients(users: list[dict], roles: list[dict]) -> list[dict]:
         for u in users
         if is_active(u) and (u.get("is_owner") or (u.get("role") or {}).get("id") in billing_roles)
     ]
+
+
+def recipients(users: list[dict]) -> list[tuple[str, str | None]]:
+    """(address, name) of each active user with an address, each address once (compared
+    lower-cased), in the order given."""
+    found, seen = [], set()
+    for user in users:
+        address = (user.get("email") or "").strip()
+        if address and is_active(user) and address.lower() not in seen:
+            seen.add(address.lower())
+            found.append((address, user.get("name")))
+    return found
 
 
 def is_active(user: dict) -> bool:
@@ -598,17 +590,8 @@ def balance_notice(payload: dict, owners: list[dict], public_url: str) -> list[E
         "link": link(public_url, "/settings/accounts"),
         "public_url": public_url,
     }
-    emails, seen = [], set()
-    for user in owners:
-        address = (user.get("email") or "").strip()
-        if not address or not user.get("is_owner") or not is_active(user):
-            continue
-        if address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        emails.append(
-            Email(
-                "balance_notice", address, {**context, "name": user.get("name")}, user.get("name")
-            )
-        )
-    return emails
+    owners = [user for user in owners if user.get("is_owner")]
+    return [
+        Email("balance_notice", address, {**context, "name": name}, name)
+        for address, name in recipients(owners)
+    ]

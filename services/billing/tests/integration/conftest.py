@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from urllib.parse import urlparse
 
 import pytest
 from argon2 import PasswordHasher
@@ -23,6 +24,7 @@ from kit.testing import (
     service_config,
     truncate_all,
 )
+from tests.support.stripe_proxy import StripeProxy
 
 
 class Rpc:
@@ -109,6 +111,15 @@ def localstripe(tmp_path_factory):
     """localstripe for this test session, its store in a folder of its own; its base address."""
     with running_localstripe(tmp_path_factory.mktemp("localstripe")) as base:
         yield base
+
+
+@pytest.fixture
+def proxy(localstripe):
+    """A proxy in front of this session's localstripe (tests/support/stripe_proxy.py): it can
+    hold, drop or refuse chosen requests."""
+    stripe = StripeProxy(upstream_port=urlparse(localstripe).port).start()
+    yield stripe
+    stripe.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import eventlet
 import pytest
@@ -27,7 +26,6 @@ from billing.models import Refund
 from billing.payments import charging, refunds
 from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS, client_for
 from kit.errors import Conflict, ServiceUnavailable
-from tests.support.stripe_proxy import StripeProxy
 
 TODAY = card_payments.TODAY
 REFUND = ("POST", "/v1/refunds")
@@ -35,14 +33,6 @@ LATE = 1.5  # seconds a refund takes to reach Stripe: well within the Stripe tim
 # The Stripe fixtures of test_card_payments and test_portal_balance_and_refunds.
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
 card_invoice, agency = card_payments.card_invoice, balance_tests.agency
-
-
-@pytest.fixture
-def proxy(localstripe):
-    """A proxy in front of this session's localstripe."""
-    stripe = StripeProxy(upstream_port=urlparse(localstripe).port).start()
-    yield stripe
-    stripe.stop()
 
 
 @pytest.fixture

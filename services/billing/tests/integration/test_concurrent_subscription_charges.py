@@ -21,8 +21,8 @@ from kit.testing import signed_up_owner as sign_up
 
 PLATFORM_SECRET = "sk_test_platform_local"
 CHARGE = ("POST", "/v1/payment_intents")
-# The proxy in front of localstripe, and calls at once, as in test_concurrent_refunds.
-proxy, at_once = concurrent_refunds.proxy, concurrent_refunds.at_once
+# Calls at once, as in test_concurrent_refunds (the proxy in front of localstripe: conftest).
+at_once = concurrent_refunds.at_once
 
 
 @pytest.fixture

@@ -30,13 +30,9 @@ from kit.errors import ServiceUnavailable
 TODAY = card_payments.TODAY
 LATE = concurrent_refunds.LATE
 REFUND, CHARGE = concurrent_refunds.REFUND, subscription_charges.CHARGE
-# The fixtures this borrows: Stripe behind the proxy, the agency's card payments, a paid
+# The fixtures this borrows: Stripe behind the proxy (slow), the agency's card payments, a paid
 # invoice, a customer-funded balance, the platform's renewal.
-proxy, slow, paid_invoice = (
-    concurrent_refunds.proxy,
-    concurrent_refunds.slow,
-    concurrent_refunds.paid_invoice,
-)
+slow, paid_invoice = concurrent_refunds.slow, concurrent_refunds.paid_invoice
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
 card_invoice, agency = card_payments.card_invoice, balance_tests.agency
 platform, renewal_due = subscription_charges.platform, subscription_charges.renewal_due

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytest
 import test_card_payments as card_payments
@@ -23,20 +22,12 @@ from billing.models import PaymentAttempt, Refund
 from billing.payments import accounts, cards, charging, refunds
 from billing.payments.stripe_api import IN_FLIGHT_MARGIN_SECONDS
 from kit.errors import StripeKeyRefused
-from tests.support.stripe_proxy import StripeProxy
 
 TODAY = card_payments.TODAY
 NEW_SECRET = "sk_test_agency_rolled_5678"
 # The Stripe fixtures of test_card_payments, here with Stripe behind the proxy.
 stripe_agency, card_client = card_payments.stripe_agency, card_payments.card_client
 card_invoice, agency = card_payments.card_invoice, balance_tests.agency
-
-
-@pytest.fixture
-def proxy(localstripe):
-    stripe = StripeProxy(upstream_port=urlparse(localstripe).port).start()
-    yield stripe
-    stripe.stop()
 
 
 @pytest.fixture
