@@ -82,6 +82,13 @@ class ClientFact(TenantMixin, Base):
     billing_contact_name: Mapped[str | None] = mapped_column(String(200))
     billing_email: Mapped[str | None] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the clients service said each fact (an event's `occurred_at`, or the moment billing
+    # read the client over RPC): a fact said earlier never replaces one said later, whatever
+    # order the events are handled in (facts.clients.remember_client).
+    name_as_of: Mapped[datetime | None]
+    status_as_of: Mapped[datetime | None]
+    archived_as_of: Mapped[datetime | None]
+    billing_as_of: Mapped[datetime | None]
 
 
 class AgencyFact(Base):

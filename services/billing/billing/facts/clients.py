@@ -7,8 +7,9 @@ assigns a service in the same breath): `learn_client` asks the clients service o
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -28,37 +29,68 @@ def remember_client(
     status: str | None = None,
     archived: bool | None = None,
     billing: dict | None = None,
+    as_of: datetime | None = None,
 ) -> None:
     """Insert or update what billing knows of a client; None leaves a known value as it is.
     `billing` (`{"billing_contact", "billing_email"}` as the clients service says them) replaces
-    the billing contact, a null one included."""
+    the billing contact, a null one included. `as_of`: when the clients service said it (an
+    event's `occurred_at`; now when left out): each fact said at a later moment stays, so
+    events handled out of order (by concurrent workers, or after a retry) never bring back an
+    older name, status or billing contact."""
+    as_of = as_of or utcnow()
     values = {"name": name, "status": status, "archived": archived}
     known = {key: value for key, value in values.items() if value is not None}
-    contact = {}
     if billing is not None:
-        contact = {
+        known |= {
             "billing_contact_name": (billing.get("billing_contact") or {}).get("name"),
             "billing_email": billing.get("billing_email") or None,
         }
-        known |= contact
-    session.execute(
-        insert(ClientFact)
-        .values(
-            client_id=client_id,
-            agency_id=agency_id,
-            name=name or "",
-            status=status or "active",
-            archived=bool(archived),
-            updated_at=utcnow(),
-            **contact,
+    groups = {group: as_of for group, fields in FACT_GROUPS.items() if fields & known.keys()}
+    statement = insert(ClientFact).values(
+        client_id=client_id,
+        agency_id=agency_id,
+        name=name or "",
+        status=status or "active",
+        archived=bool(archived),
+        updated_at=utcnow(),
+        **{key: value for key, value in known.items() if key.startswith("billing_")},
+        **{f"{group}_as_of": moment for group, moment in groups.items()},
+    )
+    newer = {
+        group: or_(
+            getattr(ClientFact, f"{group}_as_of").is_(None),
+            getattr(ClientFact, f"{group}_as_of") <= as_of,
         )
-        .on_conflict_do_update(
+        for group in groups
+    }
+    changes = {
+        key: case((newer[group], statement.excluded[key]), else_=getattr(ClientFact, key))
+        for group, fields in FACT_GROUPS.items()
+        if group in groups
+        for key in fields
+        if key in known
+    }
+    changes |= {
+        f"{group}_as_of": func.greatest(getattr(ClientFact, f"{group}_as_of"), as_of)
+        for group in groups
+    }
+    session.execute(
+        statement.on_conflict_do_update(
             index_elements=[ClientFact.client_id],
-            set_={**known, "updated_at": utcnow()},
+            set_={**changes, "updated_at": utcnow()},
             # A client id is a UUID of one agency: never let another agency's event move it.
             where=ClientFact.agency_id == agency_id,
         )
     )
+
+
+# The facts said together, each group with its own "as of" column.
+FACT_GROUPS = {
+    "name": {"name"},
+    "status": {"status"},
+    "archived": {"archived"},
+    "billing": {"billing_contact_name", "billing_email"},
+}
 
 
 NO_SUCH_CLIENT = "No such client."
@@ -127,10 +159,15 @@ CLIENT_EVENTS = {
 
 def learn_from_event(session: Session, payload: dict) -> None:
     """Keep what a clients event says of its client (events may arrive in any order: each
-    only sets what it knows)."""
+    only sets what it knows, and only over what was said before it)."""
     facts = CLIENT_EVENTS[payload["event_type"]](payload)
+    said = payload.get("occurred_at")
     remember_client(
-        session, uuid.UUID(payload["agency_id"]), uuid.UUID(payload["client_id"]), **facts
+        session,
+        uuid.UUID(payload["agency_id"]),
+        uuid.UUID(payload["client_id"]),
+        **facts,
+        as_of=datetime.fromisoformat(said) if said else None,
     )
 
 

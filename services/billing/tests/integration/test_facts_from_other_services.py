@@ -251,6 +251,60 @@ def test_an_older_agency_event_arriving_late_changes_nothing(engine):
     assert fact(engine, AgencyFact, agency).name == "Red Fox"
 
 
+def test_older_client_events_handled_late_bring_back_nothing(engine):
+    """clients' events reach billing's handlers in any order (concurrent workers, a retry): a
+    billing contact, name or status said earlier never replaces one said later, while an older
+    event still sets what nothing later said. The receipts go to the contact chosen last."""
+    from billing.facts.clients import learn_from_event, remember_client
+
+    agency, client = str(uuid.uuid4()), str(uuid.uuid4())
+    base = {"agency_id": agency, "client_id": client}
+
+    def said(event_type, second, **data):
+        return {
+            **base,
+            **data,
+            "event_type": event_type,
+            "occurred_at": f"2026-11-29T10:00:0{second}+00:00",
+        }
+
+    chosen = said(
+        "client_updated",
+        3,
+        name="Acme",
+        billing_email="paul@acme.test",
+        billing_contact={"name": "Paul"},
+    )
+    first = said(
+        "client_updated",
+        2,
+        name="Acme Old",
+        billing_email="fiona@acme.test",
+        billing_contact={"name": "Fiona"},
+    )
+    with Session(engine) as session, session.begin():
+        learn_from_event(session, chosen)
+        learn_from_event(session, first)
+        learn_from_event(session, said("client_status_changed", 4, name="Acme", status="inactive"))
+        learn_from_event(session, said("client_created", 1, name="Acme Inc", status="active"))
+        learn_from_event(session, said("client_archived", 1, name="Acme Inc"))
+    known = fact(engine, ClientFact, client)
+    assert (known.billing_email, known.billing_contact_name) == ("paul@acme.test", "Paul")
+    assert (known.name, known.status, known.archived) == ("Acme", "inactive", True)
+    # What billing reads over RPC now (learn_client, refresh) is newer than any event so far.
+    with Session(engine) as session, session.begin():
+        remember_client(
+            session,
+            uuid.UUID(agency),
+            uuid.UUID(client),
+            name="Acme Ltd",
+            billing={"billing_contact": {"name": "Rita"}, "billing_email": "rita@acme.test"},
+        )
+        learn_from_event(session, said("client_updated", 5, name="Acme Late", billing_email=None))
+    known = fact(engine, ClientFact, client)
+    assert (known.name, known.billing_email) == ("Acme Ltd", "rita@acme.test")
+
+
 def test_a_client_whose_event_came_during_the_refusal_is_tried_again(engine):
     """The refusal saw no client; its `client_created` came before billing asked anyone: worth
     one more try without asking the clients service. Another agency's client never is."""
