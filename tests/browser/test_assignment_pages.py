@@ -4,6 +4,7 @@ services and chooses which its contacts may request; its invoices with totals.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -59,7 +60,7 @@ def test_time_notes_on_an_hourly_assignment_then_end_it_today(page, new_agency):
     page.goto("/services/")
     dot = page.locator('[data-status="ending_today"] .status-dot')
     expect(dot).to_have_count(1)
-    assert "linear-gradient" in dot.evaluate("d => getComputedStyle(d).backgroundImage")
+    expect(dot).to_have_css("background-image", re.compile("linear-gradient"))
 
     # Last month's time, once invoiced, can no longer change.
     last_month = TODAY.replace(day=1) - timedelta(days=1)

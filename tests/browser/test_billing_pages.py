@@ -96,11 +96,11 @@ def test_assign_charge_mark_paid_and_void_through_the_pages(page, new_agency):
     expect(rows).to_have_count(2)
     active = page.locator('[data-status="active"] .status-dot')
     expect(active).to_have_count(1)
-    colour = active.evaluate("dot => getComputedStyle(dot).backgroundColor")
-    assert colour == "rgb(25, 135, 84)"  # green
+    # The colours as drawn (retried: the page's stylesheet may still be on its way).
+    expect(active).to_have_css("background-color", "rgb(25, 135, 84)")  # green
     waiting = page.locator('[data-status="not_started"] .status-dot')
     expect(waiting).to_have_count(1)
-    assert waiting.evaluate("dot => getComputedStyle(dot).backgroundColor") == "rgb(253, 126, 20)"
+    expect(waiting).to_have_css("background-color", "rgb(253, 126, 20)")  # orange
     page.select_option('[name="status"]', "not_started")
     page.click('[data-test="filter"]')
     expect(rows).to_have_count(1)

@@ -53,8 +53,7 @@ def test_the_owner_brands_the_portal_and_the_contact_sees_it(
         expect(brand_logo).to_be_visible()
         assert brand_logo.evaluate("img => img.complete && img.naturalWidth") == 48
         # The colour is applied, not only written: the navbar's top border is the brand's.
-        border = contact.locator(".navbar").evaluate("nav => getComputedStyle(nav).borderTopColor")
-        assert border == "rgb(15, 118, 110)"
+        expect(contact.locator(".navbar")).to_have_css("border-top-color", "rgb(15, 118, 110)")
     finally:
         team.context.close()
         contact.context.close()
