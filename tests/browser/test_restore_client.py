@@ -52,4 +52,5 @@ def test_restore_says_who_lost_portal_access_and_reinvites_them(page, new_agency
     expect(
         page.locator("tr", has_text="Bea Back").locator('[data-test="portal-status"]')
     ).to_have_text("Invited")
+    mailbox.wait_for(email, "client portal", count=2)  # sent after the page answered
     assert len(mailbox.find(email, "client portal")) == 2

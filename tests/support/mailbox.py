@@ -108,19 +108,22 @@ class Mailbox:
         with self._arrived:
             return [m for m in self.messages if to in m.to and wanted in m.subject.lower()]
 
-    def wait_for(self, to: str, subject: str | None = None, timeout: float = 15.0) -> Email:
-        """The newest message to `to` with `subject` in its subject, waiting up to `timeout`."""
+    def wait_for(
+        self, to: str, subject: str | None = None, timeout: float = 15.0, count: int = 1
+    ) -> Email:
+        """The newest message to `to` with `subject` in its subject once there are `count` of
+        them, waiting up to `timeout`."""
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:
                 found = self.find(to, subject)
-                if found:
+                if len(found) >= count:
                     return found[-1]
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = [(m.to, m.subject) for m in self.messages]
                     raise AssertionError(
-                        f"no e-mail to {to} with {subject!r} in the subject within {timeout} s; "
-                        f"received: {seen}"
+                        f"{len(found)} e-mail(s) to {to} with {subject!r} in the subject within "
+                        f"{timeout} s, not {count}; received: {seen}"
                     )
                 self._arrived.wait(remaining)
