@@ -5,7 +5,6 @@ billing", confirmed, moves the customer's balance to the agency's."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -13,20 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_clients_pages import log_in
-from tests.support.api import unique_email
+from tests.support.api import billable_client, unique_email
 
 pytestmark = pytest.mark.browser
 
 SECRET = "sk_test_browser_agency_9876"
-
-
-def billable_client(owner, name: str) -> dict:
-    client = owner.post("/clients", json={"name": name}, expect=201).json()
-    deadline = time.monotonic() + 20
-    while owner.get(f"/clients/{client['id']}/funding").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    return client
 
 
 def enter_card(page, number: str) -> None:

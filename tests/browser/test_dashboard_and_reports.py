@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_clients_pages import log_in
-from tests.e2e.test_reports_api import billable_client, wait_for
+from tests.e2e.test_reports_api import wait_for
+from tests.support.api import billable_client
 
 pytestmark = pytest.mark.browser
 

@@ -4,25 +4,12 @@ CSV export; another agency's ids, permissions and bad input."""
 
 from __future__ import annotations
 
-import time
-import uuid
-
 import pytest
 
-from tests.support.api import ApiClient, assert_error
+from tests.support.api import ApiClient, assert_error, billable_client
 from tests.support.clients import team_member
 
 pytestmark = pytest.mark.e2e
-
-
-def billable_client(owner: ApiClient) -> dict:
-    """A client billing has learnt of (from the clients service's event)."""
-    client = owner.post("/clients", json={"name": f"Client {uuid.uuid4().hex[:6]}"}).json()
-    deadline = time.monotonic() + 20
-    while owner.get(f"/clients/{client['id']}/funding").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    return client
 
 
 def credit(owner: ApiClient, amount: int, key: str, client_id=None) -> dict:

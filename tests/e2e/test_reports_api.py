@@ -12,22 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.api import ApiClient, assert_error
+from tests.support.api import assert_error, billable_client
 from tests.support.clients import team_member
 
 pytestmark = pytest.mark.e2e
 
 TODAY = datetime.now(UTC).date().isoformat()  # these agencies keep UTC
 PERIOD = {"from": TODAY, "to": TODAY}
-
-
-def billable_client(owner: ApiClient, name: str) -> dict:
-    client = owner.post("/clients", json={"name": name}, expect=201).json()
-    deadline = time.monotonic() + 20
-    while owner.get("/invoices", params={"client_id": client["id"]}).status_code != 200:
-        assert time.monotonic() < deadline, "billing never heard of the client"
-        time.sleep(0.2)
-    return client
 
 
 def wait_for(check, timeout: float = 20.0):

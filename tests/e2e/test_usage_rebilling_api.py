@@ -8,14 +8,13 @@ connection skips the triggers), as the subscription tests move a trial's end."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 
-from tests.support.api import ApiClient, assert_error
+from tests.support.api import ApiClient, assert_error, billable_client
 
 pytestmark = pytest.mark.e2e
 
@@ -28,16 +27,6 @@ MONTHS = "January February March April May June July August September October No
 def usage_title(first_of_next: date) -> str:
     month = first_of_next - timedelta(days=1)
     return f"Usage {MONTHS.split()[month.month - 1]} {month.year}"
-
-
-def billable_client(owner: ApiClient) -> dict:
-    """A client billing has learnt of (from the clients service's event)."""
-    client = owner.post("/clients", json={"name": f"Client {uuid.uuid4().hex[:6]}"}).json()
-    deadline = time.monotonic() + 20
-    while owner.get(f"/clients/{client['id']}/funding").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    return client
 
 
 def record_usage(owner: ApiClient, client: dict, amount: int) -> dict:

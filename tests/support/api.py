@@ -4,6 +4,7 @@ session cookie a login sets."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -121,6 +122,18 @@ def sign_up(
     client.email, client.password = email, password
     client.mailbox = mailbox
     client.agency, client.user = answer["agency"], answer["user"]
+    return client
+
+
+def billable_client(owner: ApiClient, name: str | None = None) -> dict:
+    """A new client of `owner`'s agency once billing has learnt of it (from the clients
+    service's event): its funding answers."""
+    name = name or f"Client {uuid.uuid4().hex[:6]}"
+    client = owner.post("/clients", json={"name": name}, expect=201).json()
+    deadline = time.monotonic() + 20
+    while owner.get(f"/clients/{client['id']}/funding").status_code != 200:
+        assert time.monotonic() < deadline, "billing never heard of the client"
+        time.sleep(0.2)
     return client
 
 

@@ -23,23 +23,9 @@ from sqlalchemy.orm import Session
 from kit.testing import signed_up_owner as sign_up
 from reporting import rebuild
 from reporting.models import Base, ClientChange
+from tests.support.cards import DECLINING_CARD, GOOD_CARD, confirm_card
 
 SECRET = "sk_test_reporting_agency_5678"
-GOOD_CARD, DECLINING_CARD = "4242424242424242", "4000000000000341"
-
-
-def confirm_card(stripe_url: str, setup: dict, number: str) -> str:
-    """What Stripe.js does in the browser: the card confirmed on billing's SetupIntent."""
-    browser = stripe.StripeClient(SECRET, base_addresses={"api": stripe_url})
-    method = browser.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"},
-        }
-    )
-    browser.v1.payment_methods.attach(method.id, params={"customer": setup["customer_id"]})
-    browser.v1.setup_intents.confirm(setup["setup_intent_id"], params={"payment_method": method.id})
-    return setup["setup_intent_id"]
 
 
 def wait(check, timeout: float = 20.0):
@@ -103,7 +89,9 @@ def seed_agency(stack) -> tuple[dict, dict, str]:
     voided = billing.charge_now(owner, ids["=initech"], ads, 700)
     billing.void_invoice(owner, voided["id"])
     setup = billing.start_card_setup(owner, ids["hooli"])
-    billing.save_card(owner, ids["hooli"], confirm_card(stack.stripe_url, setup, DECLINING_CARD))
+    billing.save_card(
+        owner, ids["hooli"], confirm_card(stack.stripe_url, SECRET, setup, DECLINING_CARD)
+    )
     failed = billing.charge_now(owner, ids["hooli"], hosting, 4500, payment_method="card")
     assert failed["status"] == "failed"
     for service, client, billing_type, rate in (
@@ -126,7 +114,7 @@ def seed_agency(stack) -> tuple[dict, dict, str]:
     card = billing.start_customer_funding_card(anonymous, token)
     card["customer_id"] = customer_of(stack, card)  # Stripe.js knows it from the secret
     billing.pay_customer_funding(
-        anonymous, token, confirm_card(stack.stripe_url, card, GOOD_CARD), 6000
+        anonymous, token, confirm_card(stack.stripe_url, SECRET, card, GOOD_CARD), 6000
     )
     billing.record_usage(owner, ids["=initech"], 700, "SMS", "use-3")
     billing.refund_customer_balance(owner, ids["=initech"], "refund-1", 1000, "cheque")
